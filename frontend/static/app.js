@@ -1,0 +1,34 @@
+// Small progressive enhancements; every page works without them.
+
+// "Back" links on error pages.
+for (const a of document.querySelectorAll("a[data-back]")) {
+  a.addEventListener("click", (e) => {
+    if (history.length > 1) {
+      e.preventDefault();
+      history.back();
+    }
+  });
+}
+
+// Countdown to a deadline, from the time in the page (the server's clock).
+const lang = document.documentElement.lang;
+function remaining(ms) {
+  if (ms <= 0) return lang === "en" ? "deadline passed" : "已截止";
+  const d = Math.floor(ms / 86400000);
+  const h = Math.floor((ms % 86400000) / 3600000);
+  const m = Math.floor((ms % 3600000) / 60000);
+  return lang === "en" ? `${d} d ${h} h ${m} min left` : `剩余 ${d} 天 ${h} 小时 ${m} 分`;
+}
+for (const el of document.querySelectorAll("[data-deadline]")) {
+  const deadline = Date.parse(el.dataset.deadline);
+  const tick = () => { el.textContent = `（${remaining(deadline - Date.now())}）`; };
+  tick();
+  setInterval(tick, 30000);
+}
+
+// Ask before irreversible actions.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (e) => {
+    if (!confirm(form.dataset.confirm)) e.preventDefault();
+  });
+}

@@ -1,0 +1,20 @@
+//! Database migrations for Tenderhall.
+//!
+//! Migrations are append-only: once a migration has been applied anywhere, it is never edited;
+//! a change to the schema is a new migration. Every migration must run on both SQLite and
+//! PostgreSQL, so only portable column types are used (money is `BIGINT` fen, times are
+//! timestamps with time zone, identifiers exposed to users are UUIDs).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_initial;
+
+/// The list of migrations, in the order they are applied.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_initial::Migration)]
+    }
+}

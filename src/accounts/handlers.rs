@@ -1,0 +1,256 @@
+//! Account pages.
+
+use super::{
+    model::{SizeClass, Status},
+    service::{self, Registration},
+};
+use crate::{
+    app::AppState,
+    error::{AppError, AppResult},
+    web::{
+        auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
+        csrf,
+        page::{LANG_COOKIE, PageCtx, render},
+    },
+};
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/login/certificate", post(login_certificate))
+        .route("/logout", post(logout))
+        .route("/register", get(register_page).post(register_submit))
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
+        .route("/admin/organisations", get(admin_orgs))
+        .route("/admin/organisations/{id}/{decision}", post(admin_decide))
+        .route("/lang/{lang}", get(switch_lang))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    next: String,
+    error: Option<String>,
+    username: String,
+    cert_user: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only local paths may be redirected to after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/workspace".to_string(),
+    }
+}
+
+async fn login_page(ctx: PageCtx, Query(q): Query<NextQuery>, req_ext: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>) -> Response {
+    let cert_user = req_ext.map(|e| e.0.username);
+    render(&LoginPage { ctx, next: safe_next(q.next.as_deref()), error: None, username: String::new(), cert_user })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub(crate) fn session_cookie(token: &str, secure: bool, max_age_hours: i64) -> HeaderValue {
+    let v = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        max_age_hours * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("th_session=; Path=/"))
+}
+
+pub(crate) fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("th_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref());
+    match service::login(&state, &f.username, &f.password, &addr.ip().to_string()).await {
+        Ok(li) => logged_in_redirect(&state, &li.token, &next, tls.is_some()),
+        Err(e) => {
+            let status = e.status;
+            let error = Some(ctx.t.error(e.code, &e.message));
+            let mut resp = render(&LoginPage { ctx, next, error, username: f.username, cert_user: None });
+            *resp.status_mut() = status;
+            resp
+        }
+    }
+}
+
+fn logged_in_redirect(state: &AppState, token: &str, next: &str, secure: bool) -> Response {
+    let mut resp = Redirect::to(next).into_response();
+    let h = resp.headers_mut();
+    h.append(header::SET_COOKIE, session_cookie(token, secure, state.settings.security.session_hours));
+    h.append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), secure));
+    resp
+}
+
+async fn login_certificate(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    cert: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
+) -> AppResult<Response> {
+    let Some(axum::Extension(id)) = cert else {
+        return Err(AppError::forbidden_because("certificate_required", "no client certificate was presented"));
+    };
+    let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.ip().to_string()).await?;
+    Ok(logged_in_redirect(&state, &li.token, "/workspace", true))
+}
+
+async fn logout(State(state): State<AppState>, MaybeActor(actor): MaybeActor, jar: CookieJar, headers: HeaderMap) -> AppResult<Response> {
+    if let (Some(actor), Some(c)) = (actor, jar.get(SESSION_COOKIE)) {
+        service::logout(&state, &actor, c.value()).await?;
+    }
+    let _ = headers;
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), false));
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/register.html")]
+struct RegisterPage {
+    ctx: PageCtx,
+    sizes: Vec<&'static str>,
+    done: bool,
+}
+
+async fn register_page(ctx: PageCtx) -> Response {
+    render(&RegisterPage { ctx, sizes: SizeClass::ALL.iter().map(|s| s.as_str()).collect(), done: false })
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    org_name: String,
+    credit_code: String,
+    size_class: String,
+    #[serde(default)]
+    contact_phone: String,
+    username: String,
+    display_name: String,
+    password: String,
+}
+
+async fn register_submit(State(state): State<AppState>, ctx: PageCtx, Form(f): Form<RegisterForm>) -> AppResult<Response> {
+    let size_class = SizeClass::parse(&f.size_class).ok_or_else(|| AppError::invalid_field("size_class", "invalid"))?;
+    service::register_supplier(
+        &state,
+        Registration {
+            org_name: f.org_name,
+            credit_code: f.credit_code,
+            size_class,
+            contact_phone: f.contact_phone,
+            username: f.username,
+            display_name: f.display_name,
+            password: f.password,
+        },
+    )
+    .await?;
+    Ok(render(&RegisterPage { ctx, sizes: vec![], done: true }))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+struct AccountPage {
+    ctx: PageCtx,
+    changed: bool,
+}
+
+async fn account_page(ctx: PageCtx, actor: crate::accounts::model::Actor, Query(q): Query<ChangedQuery>) -> Response {
+    let _ = actor;
+    render(&AccountPage { ctx, changed: q.changed.is_some() })
+}
+
+#[derive(Deserialize)]
+struct ChangedQuery {
+    changed: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(State(state): State<AppState>, actor: crate::accounts::model::Actor, Form(f): Form<PasswordForm>) -> AppResult<Response> {
+    service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
+    let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/admin_orgs.html")]
+struct AdminOrgsPage {
+    ctx: PageCtx,
+    pending: Vec<service::OrgSummary>,
+    all: Vec<service::OrgSummary>,
+}
+
+async fn admin_orgs(State(state): State<AppState>, ctx: PageCtx, _admin: Require<Admins>) -> AppResult<Response> {
+    let pending = service::list_organisations(&state.db, Some(Status::Pending)).await?;
+    let all = service::list_organisations(&state.db, None).await?;
+    Ok(render(&AdminOrgsPage { ctx, pending, all }))
+}
+
+async fn admin_decide(State(state): State<AppState>, admin: Require<Admins>, Path((id, decision)): Path<(Uuid, String)>) -> AppResult<Response> {
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::not_found()),
+    };
+    service::decide_registration(&state, &admin, id, approve).await?;
+    Ok(Redirect::to("/admin/organisations").into_response())
+}
+
+#[derive(Deserialize)]
+struct BackQuery {
+    back: Option<String>,
+}
+
+async fn switch_lang(Path(lang): Path<String>, Query(q): Query<BackQuery>) -> Response {
+    let lang = match crate::web::i18n::Lang::parse(&lang) {
+        Some(crate::web::i18n::Lang::En) => "en",
+        _ => "zh",
+    };
+    let back = match q.back.as_deref() {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
+        _ => "/".to_string(),
+    };
+    let mut resp = Redirect::to(&back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax")) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}

@@ -1,0 +1,477 @@
+//! Account rules: passwords, sessions, login throttling, registration and approval.
+
+use super::model::{Actor, OrgKind, Role, SizeClass, Status};
+use crate::{
+    app::AppState,
+    audit::{AuditActor, AuditEntry},
+    db::begin_write,
+    entities::{login_failure, organisation, session, user},
+    error::{AppError, AppResult, FieldError},
+};
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, TimeDelta, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// 32 random bytes, base64url.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    // The system RNG only fails if the OS has no entropy source at all.
+    if SystemRandom::new().fill(&mut b).is_err() {
+        panic!("operating system random number generator unavailable");
+    }
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// SHA-256 of a session token, hex: only this is stored.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("argon2: {e}")))
+}
+
+/// Checks a password against a stored hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Refuses passwords that are too weak.
+pub fn check_new_password(field: &'static str, pw: &str) -> AppResult<()> {
+    let n = pw.chars().count();
+    if n < 8 {
+        return Err(AppError::invalid_field(field, "too_short"));
+    }
+    if n > 256 {
+        return Err(AppError::invalid_field(field, "too_long"));
+    }
+    if !(pw.chars().any(|c| c.is_alphabetic()) && pw.chars().any(|c| c.is_ascii_digit())) {
+        return Err(AppError::invalid_field(field, "weak"));
+    }
+    Ok(())
+}
+
+fn actor_of(u: user::Model, o: organisation::Model) -> Option<Actor> {
+    Some(Actor {
+        user_id: u.id,
+        user_public_id: u.public_id,
+        username: u.username,
+        display_name: u.display_name,
+        role: Role::parse(&u.role)?,
+        org_id: o.id,
+        org_public_id: o.public_id,
+        org_name: o.name,
+        org_kind: OrgKind::parse(&o.kind)?,
+    })
+}
+
+async fn active_actor<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<Option<Actor>> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    if u.status != Status::Active.as_str() {
+        return Ok(None);
+    }
+    let Some(o) = organisation::Entity::find_by_id(u.org_id).one(db).await? else { return Ok(None) };
+    if o.status != Status::Active.as_str() {
+        return Ok(None);
+    }
+    Ok(actor_of(u, o))
+}
+
+/// The user of a live session.
+pub async fn actor_for_session(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<Option<Actor>> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    let Some(s) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    active_actor(db, s.user_id).await
+}
+
+/// A successful login: the session token to put in the cookie, and who logged in.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// Session token (only its hash is stored).
+    pub token: String,
+    /// The user.
+    pub actor: Actor,
+}
+
+/// Logs in with a password, refusing after too many recent failures.
+#[tracing::instrument(skip(state, password), fields(username = %username))]
+pub async fn login(state: &AppState, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
+    let now = state.clock.now();
+    let sec = &state.settings.security;
+    let since = now - TimeDelta::minutes(sec.failed_login_window_minutes);
+    let username = username.trim();
+    let by_name = login_failure::Entity::find()
+        .filter(login_failure::Column::Username.eq(username))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&state.db)
+        .await?;
+    let by_addr = login_failure::Entity::find()
+        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&state.db)
+        .await?;
+    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
+        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
+    }
+    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(&state.db).await?;
+    let ok = match &found {
+        Some(u) => verify_password(password, &u.password_hash),
+        None => {
+            // Spend the same time as a real check so that user names cannot be probed by timing.
+            let _ = verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    let txn = begin_write(&state.db).await?;
+    let Some(u) = found.filter(|_| ok) else {
+        login_failure::ActiveModel {
+            username: Set(username.chars().take(100).collect()),
+            remote_addr: Set(remote_addr.to_string()),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        state
+            .audit
+            .record(&txn, now, &AuditActor::system(), AuditEntry::new("session.login_failed", "user", username.chars().take(100).collect::<String>(), json!({"remote_addr": remote_addr})))
+            .await?;
+        txn.commit().await?;
+        return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
+    };
+    if u.status == Status::Pending.as_str() {
+        txn.rollback().await?;
+        return Err(AppError::forbidden_because("account_pending", "the centre has not approved this account yet"));
+    }
+    let Some(actor) = active_actor(&txn, u.id).await? else {
+        txn.rollback().await?;
+        return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
+    };
+    let token = start_session(state, &txn, &actor, "password", remote_addr).await?;
+    txn.commit().await?;
+    Ok(LoggedIn { token, actor })
+}
+
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
+
+async fn start_session<C: ConnectionTrait>(state: &AppState, txn: &C, actor: &Actor, method: &str, remote_addr: &str) -> AppResult<String> {
+    let now = state.clock.now();
+    let token = random_token();
+    session::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        user_id: Set(actor.user_id),
+        auth_method: Set(method.to_string()),
+        created_at: Set(now),
+        expires_at: Set(now + TimeDelta::hours(state.settings.security.session_hours)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    state
+        .audit
+        .record(txn, now, &actor.audit(), AuditEntry::new("session.login", "user", actor.user_public_id, json!({"method": method, "remote_addr": remote_addr})))
+        .await?;
+    Ok(token)
+}
+
+/// Logs in with a verified TLS client certificate whose common name is a user name.
+pub async fn login_with_certificate(state: &AppState, username: &str, fingerprint: &str, remote_addr: &str) -> AppResult<LoggedIn> {
+    let u = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::forbidden_because("certificate_unknown_user", "the certificate names no user of this platform"))?;
+    let txn = begin_write(&state.db).await?;
+    let Some(actor) = active_actor(&txn, u.id).await? else {
+        txn.rollback().await?;
+        return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
+    };
+    let token = start_session(state, &txn, &actor, &format!("client_certificate:{fingerprint}"), remote_addr).await?;
+    txn.commit().await?;
+    Ok(LoggedIn { token, actor })
+}
+
+/// Ends a session.
+pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<()> {
+    let txn = begin_write(&state.db).await?;
+    session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
+    state
+        .audit
+        .record(&txn, state.clock.now(), &actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({})))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Changes the actor's password, ending their other sessions.
+pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> AppResult<()> {
+    let u = user::Entity::find_by_id(actor.user_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    if !verify_password(current, &u.password_hash) {
+        return Err(AppError::invalid_field("current_password", "wrong"));
+    }
+    check_new_password("new_password", new)?;
+    let hash = hash_password(new)?;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    user::ActiveModel { id: Set(u.id), password_hash: Set(hash), password_changed_at: Set(Some(now)), ..Default::default() }
+        .update(&txn)
+        .await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What a supplier submits to register.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    /// Company name.
+    pub org_name: String,
+    /// 统一社会信用代码 (18 characters).
+    pub credit_code: String,
+    /// Size class.
+    pub size_class: SizeClass,
+    /// Contact phone.
+    #[serde(default)]
+    pub contact_phone: String,
+    /// Login name of the first user.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Checks a user name: 3–40 letters, digits, `_`, `-`, `.`.
+pub fn check_username(field: &'static str, s: &str) -> Result<(), FieldError> {
+    let n = s.chars().count();
+    if n < 3 || n > 40 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        return Err(FieldError::new(field, "invalid"));
+    }
+    Ok(())
+}
+
+/// Checks a unified social credit code: 18 characters of digits and capital letters.
+pub fn check_credit_code(s: &str) -> bool {
+    s.len() == 18 && s.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+}
+
+fn check_text(fields: &mut Vec<FieldError>, name: &'static str, value: &str, max: usize) {
+    let n = value.trim().chars().count();
+    if n == 0 {
+        fields.push(FieldError::new(name, "required"));
+    } else if n > max {
+        fields.push(FieldError::new(name, "too_long"));
+    }
+}
+
+/// Registers a supplier and its first user, both pending the centre's approval.
+pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<Uuid> {
+    let mut fields = Vec::new();
+    check_text(&mut fields, "org_name", &r.org_name, 100);
+    check_text(&mut fields, "display_name", &r.display_name, 60);
+    if !check_credit_code(r.credit_code.trim()) {
+        fields.push(FieldError::new("credit_code", "invalid"));
+    }
+    if let Err(e) = check_username("username", r.username.trim()) {
+        fields.push(e);
+    }
+    if r.contact_phone.chars().count() > 30 {
+        fields.push(FieldError::new("contact_phone", "too_long"));
+    }
+    if let Err(e) = check_new_password("password", &r.password) {
+        fields.extend(e.fields);
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    if user::Entity::find().filter(user::Column::Username.eq(r.username.trim())).count(&state.db).await? > 0 {
+        return Err(AppError::conflict("username_taken", "this user name is taken").with_field("username", "taken"));
+    }
+    let hash = hash_password(&r.password)?;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let org = organisation::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        name: Set(r.org_name.trim().to_string()),
+        kind: Set(OrgKind::Supplier.as_str().into()),
+        size_class: Set(Some(r.size_class.as_str().into())),
+        credit_code: Set(Some(r.credit_code.trim().to_string())),
+        contact_phone: Set(Some(r.contact_phone.trim().to_string()).filter(|s| !s.is_empty())),
+        status: Set(Status::Pending.as_str().into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    user::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        org_id: Set(org.id),
+        username: Set(r.username.trim().to_string()),
+        display_name: Set(r.display_name.trim().to_string()),
+        role: Set(Role::Supplier.as_str().into()),
+        password_hash: Set(hash),
+        status: Set(Status::Pending.as_str().into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
+    state
+        .audit
+        .record(&txn, now, &actor, AuditEntry::new("organisation.register", "organisation", org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+        .await?;
+    txn.commit().await?;
+    Ok(org.public_id)
+}
+
+/// An organisation as listed for administrators.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OrgSummary {
+    /// Public id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Size class.
+    pub size_class: Option<String>,
+    /// Credit code.
+    pub credit_code: Option<String>,
+    /// Status.
+    pub status: String,
+    /// When registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Organisations, optionally only those with `status`.
+pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>) -> AppResult<Vec<OrgSummary>> {
+    let mut q = organisation::Entity::find().order_by_desc(organisation::Column::CreatedAt);
+    if let Some(s) = status {
+        q = q.filter(organisation::Column::Status.eq(s.as_str()));
+    }
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .map(|o| OrgSummary { id: o.public_id, name: o.name, kind: o.kind, size_class: o.size_class, credit_code: o.credit_code, status: o.status, created_at: o.created_at })
+        .collect())
+}
+
+/// Approves or rejects a pending organisation and its users.
+pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, approve: bool) -> AppResult<()> {
+    let txn = begin_write(&state.db).await?;
+    let org = organisation::Entity::find()
+        .filter(organisation::Column::PublicId.eq(org_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if org.status != Status::Pending.as_str() {
+        return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
+    }
+    let status = if approve { Status::Active } else { Status::Rejected };
+    organisation::ActiveModel { id: Set(org.id), status: Set(status.as_str().into()), ..Default::default() }.update(&txn).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
+        .filter(user::Column::OrgId.eq(org.id))
+        .filter(user::Column::Status.eq(Status::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    let action = if approve { "organisation.approve" } else { "organisation.reject" };
+    state.audit.record(&txn, state.clock.now(), &admin.audit(), AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates an active organisation directly (operators and demo data).
+pub async fn create_organisation<C: ConnectionTrait>(
+    state: &AppState,
+    txn: &C,
+    actor: &AuditActor,
+    name: &str,
+    kind: OrgKind,
+    size: Option<SizeClass>,
+    credit_code: Option<&str>,
+) -> AppResult<organisation::Model> {
+    let org = organisation::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        name: Set(name.into()),
+        kind: Set(kind.as_str().into()),
+        size_class: Set(size.map(|s| s.as_str().to_string())),
+        credit_code: Set(credit_code.map(str::to_string)),
+        contact_phone: Set(None),
+        status: Set(Status::Active.as_str().into()),
+        created_at: Set(state.clock.now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    state.audit.record(txn, state.clock.now(), actor, AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind}))).await?;
+    Ok(org)
+}
+
+/// Creates an active user directly (operators and demo data).
+pub async fn create_user<C: ConnectionTrait>(
+    state: &AppState,
+    txn: &C,
+    actor: &AuditActor,
+    org: &organisation::Model,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+) -> AppResult<user::Model> {
+    let kind = OrgKind::parse(&org.kind).ok_or_else(|| AppError::internal("bad org kind"))?;
+    if !Role::allowed_for(kind).contains(&role) {
+        return Err(AppError::invalid_field("role", "not_allowed_for_organisation"));
+    }
+    let u = user::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        org_id: Set(org.id),
+        username: Set(username.into()),
+        display_name: Set(display_name.into()),
+        role: Set(role.as_str().into()),
+        password_hash: Set(password_hash.into()),
+        status: Set(Status::Active.as_str().into()),
+        created_at: Set(state.clock.now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    state.audit.record(txn, state.clock.now(), actor, AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role}))).await?;
+    Ok(u)
+}
+
+/// The active user with this user name, as an actor (demo data, command-line tools).
+pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> AppResult<Option<Actor>> {
+    match user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await? {
+        Some(u) => active_actor(db, u.id).await,
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,143 @@
+//! The application state and the router that puts the modules together.
+
+use crate::{
+    accounts, audit,
+    audit::AuditLog,
+    blob::{BlobStore, LocalBlobStore},
+    clock::SharedClock,
+    config::Settings,
+    db,
+    keys::PlatformKey,
+    notify, tenders,
+    web::{self, i18n::I18n},
+};
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{from_fn, from_fn_with_state},
+    response::IntoResponse,
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Everything a request handler may need; cloned into each request (all fields are handles).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// The clock.
+    pub clock: SharedClock,
+    /// The audit chain writer.
+    pub audit: AuditLog,
+    /// The platform's signing key.
+    pub key: Arc<PlatformKey>,
+    /// Stored files.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Texts of the pages.
+    pub i18n: Arc<I18n>,
+}
+
+/// Errors while starting up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Database connection or migration failed.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Files could not be read or written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The texts failed to load.
+    #[error("texts: {0}")]
+    I18n(#[from] toml::de::Error),
+}
+
+impl AppState {
+    /// Connects to the database, applies migrations, and loads (or creates) the keys.
+    pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
+        let db = db::connect(&settings.database).await?;
+        db::migrate(&db).await?;
+        let key = Arc::new(PlatformKey::load_or_create(&settings.storage.key_dir)?);
+        let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
+        Ok(Self {
+            db,
+            audit: AuditLog::new(key.clone(), settings.audit.checkpoint_every),
+            settings: Arc::new(settings),
+            clock,
+            key,
+            blobs,
+            i18n: Arc::new(I18n::load()?),
+        })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
+    tags((name = "accounts"), (name = "tenders"), (name = "notifications"), (name = "audit"))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document and the API router.
+pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::api_routes())
+        .merge(tenders::api_routes())
+        .merge(notify::api_routes())
+        .merge(audit::api_routes())
+        .split_for_parts();
+    (router.layer(DefaultBodyLimit::max(upload_limit)), doc)
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = state.settings.pdf.max_bytes + 1024 * 1024;
+    let (api, doc) = api(upload_limit);
+    let doc = Arc::new(doc);
+    let api = api
+        .route("/api/v1/openapi.json", get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }));
+    let pages = Router::new()
+        .merge(accounts::router())
+        .merge(tenders::router(upload_limit))
+        .merge(notify::router())
+        .merge(audit::router())
+        .fallback(|| async { crate::error::AppError::not_found() });
+    Router::new()
+        .merge(api)
+        .merge(pages)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/static/{file}", get(web::assets::serve))
+        .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
+        .layer(from_fn(web::csrf::protect))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CSP)))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Only the path: query strings may carry a CSRF token.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!("readiness: database unreachable: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

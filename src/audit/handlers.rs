@@ -1,0 +1,137 @@
+//! Audit pages, the audit API and the published platform key.
+
+use super::{VerifyReport, service};
+use crate::{
+    app::AppState,
+    entities::audit_record,
+    error::{AppError, AppResult, ErrorBody},
+    web::{
+        auth::{Auditors, Require},
+        page::{PageCtx, render},
+    },
+};
+use askama::Template;
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    response::Response,
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Page routes (and the well-known key).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/tenderhall/platform-key", get(platform_key))
+        .route("/audit", get(audit_page))
+        .route("/audit/verify", get(verify_page))
+}
+
+/// API routes.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(records)).routes(routes!(verify_api))
+}
+
+/// The platform's public signing key.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformKeyDoc {
+    /// Always `Ed25519`.
+    pub algorithm: &'static str,
+    /// First 16 hex digits of the SHA-256 of the key.
+    pub key_id: String,
+    /// The 32-byte public key, base64.
+    pub public_key_base64: String,
+    /// The 32-byte public key, hex.
+    pub public_key_hex: String,
+}
+
+async fn platform_key(State(state): State<AppState>) -> Json<PlatformKeyDoc> {
+    let p = state.key.public();
+    Json(PlatformKeyDoc { algorithm: "Ed25519", key_id: p.key_id().to_string(), public_key_base64: p.base64(), public_key_hex: p.hex() })
+}
+
+/// An audit record as shown.
+#[derive(Serialize, ToSchema)]
+pub struct RecordView {
+    /// Sequence number.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Kind of object.
+    pub object_type: String,
+    /// Object id.
+    pub object_id: String,
+    /// What changed (JSON text).
+    pub details: String,
+    /// Hash of the record.
+    pub hash: String,
+}
+
+/// Filter of the record list.
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+pub struct RecordQuery {
+    /// Only records about this object id.
+    pub object: Option<String>,
+    /// Only records before this sequence number (paging backwards).
+    pub before: Option<i64>,
+}
+
+async fn load_records(state: &AppState, q: &RecordQuery) -> AppResult<Vec<RecordView>> {
+    let mut find = audit_record::Entity::find().order_by_desc(audit_record::Column::Seq).limit(100);
+    if let Some(o) = q.object.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if o.len() > 100 {
+            return Err(AppError::invalid_field("object", "too_long"));
+        }
+        find = find.filter(audit_record::Column::ObjectId.eq(o));
+    }
+    if let Some(b) = q.before {
+        find = find.filter(audit_record::Column::Seq.lt(b));
+    }
+    Ok(find
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| RecordView { seq: r.seq, at: r.at, actor: r.actor_label, action: r.action, object_type: r.object_type, object_id: r.object_id, details: r.details, hash: r.hash })
+        .collect())
+}
+
+/// The latest audit records (supervisors and administrators).
+#[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
+    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+async fn records(State(state): State<AppState>, _who: Require<Auditors>, Query(q): Query<RecordQuery>) -> AppResult<Json<Vec<RecordView>>> {
+    Ok(Json(load_records(&state, &q).await?))
+}
+
+/// Verifies the whole chain against the platform key.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = ErrorBody)))]
+async fn verify_api(State(state): State<AppState>, _who: Require<Auditors>) -> AppResult<Json<VerifyReport>> {
+    Ok(Json(service::verify(&state.db, &state.key.public()).await?))
+}
+
+#[derive(Template)]
+#[template(path = "audit/records.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    records: Vec<RecordView>,
+    object: String,
+    report: Option<VerifyReport>,
+}
+
+async fn audit_page(State(state): State<AppState>, ctx: PageCtx, _who: Require<Auditors>, Query(q): Query<RecordQuery>) -> AppResult<Response> {
+    let records = load_records(&state, &q).await?;
+    Ok(render(&AuditPage { ctx, records, object: q.object.unwrap_or_default(), report: None }))
+}
+
+async fn verify_page(State(state): State<AppState>, ctx: PageCtx, _who: Require<Auditors>) -> AppResult<Response> {
+    let report = service::verify(&state.db, &state.key.public()).await?;
+    let records = load_records(&state, &RecordQuery::default()).await?;
+    Ok(render(&AuditPage { ctx, records, object: String::new(), report: Some(report) }))
+}

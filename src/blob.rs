@@ -1,0 +1,106 @@
+//! The blob store: content-addressed files (tender documents now; bid envelopes later).
+//!
+//! Behind the [`BlobStore`] trait so that object storage can replace the local directory. The
+//! local store writes to a temporary file, syncs it to disk, then renames it to its SHA-256, so
+//! a crash never leaves a half-written blob under a real name, and the same content is kept once.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// Errors of the blob store.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The blob does not exist.
+    #[error("blob not found")]
+    NotFound,
+    /// A storage failure.
+    #[error("blob storage: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A place to keep immutable files by their SHA-256.
+#[async_trait]
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Stores `data` and returns its SHA-256 (hex). Durable when this returns.
+    async fn put(&self, data: Bytes) -> Result<String, BlobError>;
+    /// Reads a whole blob.
+    async fn get(&self, sha256: &str) -> Result<Bytes, BlobError>;
+}
+
+/// Blobs in a local directory, two levels of fan-out (`ab/cd/abcd…`).
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+fn valid_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl LocalBlobStore {
+    /// A store rooted at `root` (created if missing).
+    pub fn new(root: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        Ok(Self { root: root.to_path_buf() })
+    }
+
+    fn path_of(&self, sha: &str) -> PathBuf {
+        self.root.join(&sha[0..2]).join(&sha[2..4]).join(sha)
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn put(&self, data: Bytes) -> Result<String, BlobError> {
+        let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &data));
+        let dest = self.path_of(&sha);
+        if tokio::fs::try_exists(&dest).await? {
+            return Ok(sha);
+        }
+        let tmp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let mut f = tokio::fs::File::create(&tmp).await?;
+        f.write_all(&data).await?;
+        f.sync_all().await?;
+        drop(f);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&tmp, &dest).await?;
+        if let Some(parent) = dest.parent()
+            && let Ok(dir) = tokio::fs::File::open(parent).await
+        {
+            let _ = dir.sync_all().await;
+        }
+        Ok(sha)
+    }
+
+    async fn get(&self, sha256: &str) -> Result<Bytes, BlobError> {
+        if !valid_digest(sha256) {
+            return Err(BlobError::NotFound);
+        }
+        match tokio::fs::read(self.path_of(sha256)).await {
+            Ok(b) => Ok(Bytes::from(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stores_by_digest_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalBlobStore::new(dir.path()).unwrap();
+        let sha = s.put(Bytes::from_static(b"abc")).await.unwrap();
+        assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(s.get(&sha).await.unwrap(), Bytes::from_static(b"abc"));
+        assert_eq!(s.put(Bytes::from_static(b"abc")).await.unwrap(), sha);
+        assert!(matches!(s.get(&"0".repeat(64)).await, Err(BlobError::NotFound)));
+        assert!(matches!(s.get("../../etc/passwd").await, Err(BlobError::NotFound)));
+    }
+}

@@ -1,0 +1,207 @@
+//! The `tenderhall` command line.
+
+use crate::{
+    app::AppState,
+    audit,
+    clock::{SharedClock, SystemClock},
+    config::Settings,
+    db, keys,
+};
+use clap::{Parser, Subcommand};
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+/// Tenderhall: public-resource trading and e-procurement.
+#[derive(Debug, Parser)]
+#[command(name = "tenderhall", version, about)]
+pub struct Cli {
+    /// Settings file (default: ./tenderhall.toml if present).
+    #[arg(long, global = true, env = "TENDERHALL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server from the configuration.
+    Serve,
+    /// Fill a local SQLite database with demonstration data (once) and serve it.
+    Demo {
+        /// Directory of the demo database, blobs and keys.
+        #[arg(long, default_value = "data/demo")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a development CA, a server certificate and client certificates.
+    Certs {
+        /// Output directory.
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+        /// Issue a client certificate for this user name (repeatable).
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
+    /// The audit chain.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// Audit subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every record and signed checkpoint; exit 1 naming the first bad record.
+    Verify {
+        /// Directory holding the platform key (default: storage.key_dir).
+        #[arg(long)]
+        key_dir: Option<PathBuf>,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: settings: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(settings.server.json_logs);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    match command {
+        Command::Serve => {
+            let state = AppState::build(settings, clock).await?;
+            serve(state).await?;
+        }
+        Command::Demo { data, listen } => {
+            settings.database.url = format!("sqlite://{}?mode=rwc", data.join("tenderhall.db").display());
+            settings.storage.blob_dir = data.join("blobs");
+            settings.storage.key_dir = data.join("keys");
+            settings.server.listen = listen;
+            let state = AppState::build(settings, clock).await?;
+            let created = crate::demo::seed(&state).await?;
+            print_demo_banner(&state, created);
+            serve(state).await?;
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings.database).await?;
+            db::migrate(&conn).await?;
+            println!("migrations applied to {}", crate::config::redact_url(&settings.database.url));
+        }
+        Command::Certs { dir, clients } => {
+            let issued = crate::certs::generate(&dir, &clients)?;
+            for f in issued.files {
+                println!("wrote {}", f.display());
+            }
+            println!("private keys are mode 0600 and must never be committed (see certs/README.md)");
+        }
+        Command::Audit { command: AuditCommand::Verify { key_dir } } => {
+            let dir = key_dir.unwrap_or_else(|| settings.storage.key_dir.clone());
+            let public = keys::PublicKey::load(&dir)?;
+            let conn = db::connect(&settings.database).await?;
+            let report = audit::verify(&conn, &public).await?;
+            println!(
+                "audit chain: {} records, {} checkpoints, signed up to record {}, key {}",
+                report.records,
+                report.checkpoints,
+                report.signed_upto,
+                public.key_id()
+            );
+            if let Some(p) = report.first_bad() {
+                println!("FAILED: first bad record is #{}: {}", p.seq, p.reason);
+                for p in report.problems.iter().take(20) {
+                    println!("  #{}: {}", p.seq, p.reason);
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+            if report.last_seq > report.signed_upto {
+                println!("note: records after #{} are not yet covered by a signed checkpoint", report.signed_upto);
+            }
+            println!("OK");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_banner(state: &AppState, created: bool) {
+    let scheme = if state.settings.tls_enabled() { "https" } else { "http" };
+    println!();
+    println!("  Tenderhall demo {}", if created { "(new demo data created)" } else { "(existing demo data)" });
+    println!("  Open {scheme}://{}/", state.settings.server.listen);
+    println!("  Every demo account's password is {}", crate::demo::PASSWORD);
+    for (user, what) in crate::demo::ACCOUNTS {
+        println!("    {user:<12} {what}");
+    }
+    println!();
+}
+
+async fn serve(state: AppState) -> Result<(), BoxError> {
+    let listener = tokio::net::TcpListener::bind(state.settings.server.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, tls = state.settings.tls_enabled(), settings = ?state.settings.redacted(), "listening");
+    let ticker = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = ticker.audit.checkpoint_now(&ticker.db, ticker.clock.now()).await {
+                tracing::warn!("audit checkpoint failed: {e}");
+            }
+        }
+    });
+    crate::server::serve(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,266 @@
+//! Layered settings: built-in defaults, then a TOML file, then environment variables.
+//!
+//! The file is `tenderhall.toml` in the working directory, or the one named by `--config`.
+//! Environment variables are `TENDERHALL_` followed by the section and key joined by `__`,
+//! for example `TENDERHALL_DATABASE__URL=postgres://...`. `docs/configuration.md` lists every
+//! setting. Secrets (database passwords) are never logged: [`Settings::redacted`] is what the
+//! server prints at start-up.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// All settings of the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where and how the server listens.
+    pub server: ServerSettings,
+    /// TLS termination and client-certificate login.
+    pub tls: TlsSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Files kept by the platform: blobs and keys.
+    pub storage: StorageSettings,
+    /// Login and session rules.
+    pub security: SecuritySettings,
+    /// Tender rules.
+    pub tenders: TenderSettings,
+    /// Limits on uploaded PDFs.
+    pub pdf: PdfSettings,
+    /// The audit chain.
+    pub audit: AuditSettings,
+}
+
+/// Where and how the server listens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes (uploads included).
+    pub max_body_bytes: usize,
+    /// Log as JSON lines instead of human-readable text.
+    pub json_logs: bool,
+}
+
+/// TLS termination.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain of the server. TLS is on when this and `key` are set.
+    pub cert: Option<PathBuf>,
+    /// PEM private key of the server.
+    pub key: Option<PathBuf>,
+    /// PEM certificate of the CA whose client certificates may be used to log in.
+    /// When set, the server asks for (but does not require) a client certificate.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://user:pass@host/db`.
+    pub url: String,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+/// Files kept by the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Directory of the blob store (uploaded documents).
+    pub blob_dir: PathBuf,
+    /// Directory of the platform's keys (created with mode 0700; keys with 0600).
+    pub key_dir: PathBuf,
+}
+
+/// Login and session rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// How long a session lasts, in hours.
+    pub session_hours: i64,
+    /// Failed logins for one user name within the window before logins are refused.
+    pub max_failed_logins: u64,
+    /// Failed logins from one address within the window before logins are refused.
+    pub max_failed_logins_per_addr: u64,
+    /// The window for counting failed logins, in minutes.
+    pub failed_login_window_minutes: i64,
+}
+
+/// Tender rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenderSettings {
+    /// A substantive amendment must come at least this many days before the bid deadline.
+    pub amendment_min_days: i64,
+    /// Least number of days between publication and the bid deadline.
+    pub min_bidding_days: i64,
+    /// Default number of days before the deadline at which questions close.
+    pub question_cutoff_days: i64,
+    /// Default least number of valid bids at the opening.
+    pub min_valid_bids: i32,
+}
+
+/// Limits on uploaded PDFs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PdfSettings {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: usize,
+    /// Most pages accepted.
+    pub max_pages: usize,
+    /// Most indirect objects accepted.
+    pub max_objects: usize,
+    /// Longest time spent parsing one file, in milliseconds.
+    pub parse_timeout_ms: u64,
+}
+
+/// The audit chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// A signed checkpoint is written after every this many records.
+    pub checkpoint_every: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            tls: TlsSettings::default(),
+            database: DatabaseSettings::default(),
+            storage: StorageSettings::default(),
+            security: SecuritySettings::default(),
+            tenders: TenderSettings::default(),
+            pdf: PdfSettings::default(),
+            audit: AuditSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 64 * 1024 * 1024,
+            json_logs: false,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: "sqlite://data/tenderhall.db?mode=rwc".into(), max_connections: 8 }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self { blob_dir: "data/blobs".into(), key_dir: "data/keys".into() }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            max_failed_logins: 5,
+            max_failed_logins_per_addr: 30,
+            failed_login_window_minutes: 15,
+        }
+    }
+}
+
+impl Default for TenderSettings {
+    fn default() -> Self {
+        Self { amendment_min_days: 15, min_bidding_days: 20, question_cutoff_days: 10, min_valid_bids: 3 }
+    }
+}
+
+impl Default for PdfSettings {
+    fn default() -> Self {
+        Self { max_bytes: 50 * 1024 * 1024, max_pages: 3000, max_objects: 500_000, parse_timeout_ms: 10_000 }
+    }
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self { checkpoint_every: 50 }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(f) => fig = fig.merge(Toml::file_exact(f)),
+            None => fig = fig.merge(Toml::file("tenderhall.toml")),
+        }
+        fig = fig.merge(Env::prefixed("TENDERHALL_").split("__"));
+        fig.extract().map_err(Box::new)
+    }
+
+    /// Whether the server terminates TLS itself.
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.cert.is_some() && self.tls.key.is_some()
+    }
+
+    /// The settings with secrets removed, for logging.
+    pub fn redacted(&self) -> Settings {
+        let mut s = self.clone();
+        s.database.url = redact_url(&s.database.url);
+        s
+    }
+}
+
+/// Replaces the password in a URL with `***`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((cred, host)) = rest.split_once('@')
+    {
+        let user = cred.split(':').next().unwrap_or("");
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[tenders]\namendment_min_days = 7\n[database]\nurl = \"sqlite://f.db\"\n")?;
+            jail.set_env("TENDERHALL_DATABASE__URL", "sqlite://env.db");
+            let s = Settings::load(Some(std::path::Path::new("t.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.tenders.amendment_min_days, 7);
+            assert_eq!(s.database.url, "sqlite://env.db");
+            assert_eq!(s.tenders.min_bidding_days, 20);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[tenders]\namendmnt_min_days = 7\n")?;
+            assert!(Settings::load(Some(std::path::Path::new("t.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,28 @@
+//! The `clarifications` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `clarifications`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clarifications")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub tender_id: i64,
+    pub question_id: Option<i64>,
+    pub kind: String,
+    pub substantive: bool,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub old_deadline: Option<DateTimeUtc>,
+    pub new_deadline: Option<DateTimeUtc>,
+    pub published_by: i64,
+    pub published_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,23 @@
+//! The `lots` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `lots`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "lots")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub tender_id: i64,
+    pub lot_no: i32,
+    pub name: String,
+    pub budget_fen: i64,
+    pub ceiling_fen: Option<i64>,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! SeaORM entities: the shape of each table and nothing more.
+//!
+//! Behaviour lives in the domain modules' services; these types are only read and written there.
+//! Each entity mirrors a table created in `migrations/`. Field docs live with the migrations.
+#![allow(missing_docs)]
+
+pub mod audit_checkpoint;
+pub mod audit_head;
+pub mod audit_record;
+pub mod clarification;
+pub mod document_obtained;
+pub mod login_failure;
+pub mod lot;
+pub mod notification;
+pub mod organisation;
+pub mod question;
+pub mod session;
+pub mod tender;
+pub mod tender_document;
+pub mod user;

@@ -1,0 +1,25 @@
+//! The `organisations` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `organisations`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organisations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub size_class: Option<String>,
+    pub credit_code: Option<String>,
+    pub contact_phone: Option<String>,
+    pub status: String,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

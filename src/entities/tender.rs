@@ -1,0 +1,38 @@
+//! The `tenders` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `tenders`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tenders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub code: String,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub procuring_org_id: i64,
+    pub agency_org_id: Option<i64>,
+    pub created_by: i64,
+    pub procurement_method: String,
+    pub evaluation_method: String,
+    pub opening_mode: String,
+    pub state: String,
+    pub bid_deadline: DateTimeUtc,
+    pub question_cutoff: DateTimeUtc,
+    #[sea_orm(column_type = "Text")]
+    pub bid_form: String,
+    pub min_valid_bids: i32,
+    pub cancel_reason: Option<String>,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+//! The `users` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `users`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub org_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub status: String,
+    pub email: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub password_changed_at: Option<DateTimeUtc>,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

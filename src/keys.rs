@@ -1,0 +1,174 @@
+//! The platform's own signing key (Ed25519, ring).
+//!
+//! Created at first start under `storage.key_dir` (directory mode 0700, key file 0600) and used
+//! to sign audit checkpoints and, later, bid receipts. Its public half is published at
+//! `/.well-known/tenderhall/platform-key` so that anyone can check a signature offline.
+
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use ring::{
+    rand::SystemRandom,
+    signature::{self, Ed25519KeyPair, KeyPair},
+};
+use std::{fs, io::Write, path::Path};
+
+/// File name of the PKCS#8 key inside the key directory.
+pub const KEY_FILE: &str = "platform-ed25519.pk8";
+/// File name of the raw public key (hex) inside the key directory.
+pub const PUBLIC_FILE: &str = "platform-ed25519.pub";
+
+/// The platform's Ed25519 key pair.
+pub struct PlatformKey {
+    pair: Ed25519KeyPair,
+    key_id: String,
+}
+
+impl std::fmt::Debug for PlatformKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformKey").field("key_id", &self.key_id).finish_non_exhaustive()
+    }
+}
+
+/// A public key that verifies platform signatures.
+#[derive(Debug, Clone)]
+pub struct PublicKey {
+    bytes: Vec<u8>,
+    key_id: String,
+}
+
+/// Identifier of a public key: the first 16 hex digits of its SHA-256.
+pub fn key_id(public: &[u8]) -> String {
+    hex::encode(&ring::digest::digest(&ring::digest::SHA256, public).as_ref()[..8])
+}
+
+impl PlatformKey {
+    /// Loads the key from `dir`, creating it (and the directory) if it does not exist.
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let path = dir.join(KEY_FILE);
+        if !path.exists() {
+            create_private_dir(dir)?;
+            let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+                .map_err(|_| std::io::Error::other("key generation failed"))?;
+            write_private(&path, doc.as_ref())?;
+            let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref()).map_err(|e| std::io::Error::other(e.to_string()))?;
+            fs::write(dir.join(PUBLIC_FILE), hex::encode(pair.public_key().as_ref()))?;
+            tracing::info!(path = %path.display(), "created the platform signing key");
+        }
+        let bytes = fs::read(&path)?;
+        let pair = Ed25519KeyPair::from_pkcs8(&bytes)
+            .map_err(|e| std::io::Error::other(format!("{}: not an Ed25519 PKCS#8 key: {e}", path.display())))?;
+        let key_id = key_id(pair.public_key().as_ref());
+        Ok(Self { pair, key_id })
+    }
+
+    /// Signs `msg`.
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.pair.sign(msg).as_ref().to_vec()
+    }
+
+    /// The key's identifier.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The public half.
+    pub fn public(&self) -> PublicKey {
+        PublicKey { bytes: self.pair.public_key().as_ref().to_vec(), key_id: self.key_id.clone() }
+    }
+}
+
+impl PublicKey {
+    /// From the 32 raw bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        let key_id = key_id(&bytes);
+        Self { bytes, key_id }
+    }
+
+    /// Reads the public key of a key directory (from the public file, or from the private key).
+    pub fn load(dir: &Path) -> std::io::Result<Self> {
+        let pubfile = dir.join(PUBLIC_FILE);
+        if pubfile.exists() {
+            let text = fs::read_to_string(&pubfile)?;
+            let bytes = hex::decode(text.trim()).map_err(|e| std::io::Error::other(format!("{}: {e}", pubfile.display())))?;
+            return Ok(Self::from_bytes(bytes));
+        }
+        Ok(PlatformKey::load_or_create_readonly(dir)?.public())
+    }
+
+    /// Checks an Ed25519 signature.
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        signature::UnparsedPublicKey::new(&signature::ED25519, &self.bytes).verify(msg, sig).is_ok()
+    }
+
+    /// The key's identifier.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The raw 32 bytes, base64.
+    pub fn base64(&self) -> String {
+        B64.encode(&self.bytes)
+    }
+
+    /// The raw 32 bytes, hex.
+    pub fn hex(&self) -> String {
+        hex::encode(&self.bytes)
+    }
+}
+
+impl PlatformKey {
+    fn load_or_create_readonly(dir: &Path) -> std::io::Result<Self> {
+        let path = dir.join(KEY_FILE);
+        if !path.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no platform key in {}", dir.display())));
+        }
+        Self::load_or_create(dir)
+    }
+}
+
+/// Creates a directory only its owner can enter.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read, refusing to overwrite.
+pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = PlatformKey::load_or_create(dir.path()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = PlatformKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(k.key_id(), again.key_id());
+        let sig = k.sign(b"hello");
+        let public = PublicKey::load(dir.path()).unwrap();
+        assert!(public.verify(b"hello", &sig));
+        assert!(!public.verify(b"hellO", &sig));
+    }
+}

@@ -1,0 +1,37 @@
+//! Tenderhall: a public-resource trading and e-procurement platform.
+//!
+//! The crate is a library with a thin binary (`src/main.rs`). Modules:
+//!
+//! - [`cli`]: the `tenderhall` command (serve, demo, migrate, certs, audit verify).
+//! - [`config`]: layered settings (defaults, file, environment).
+//! - [`app`]: the application state and the router assembling the domain modules.
+//! - [`server`]: plain HTTP or TLS (rustls) with optional client certificates.
+//! - [`web`]: sessions and role extractors, CSRF, languages, page rendering, error pages.
+//! - [`error`]: the one error type with stable codes.
+//! - Domain modules, each owning its tables, rules, pages and API:
+//!   [`accounts`], [`tenders`], [`notify`], [`audit`].
+//! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
+//!   files), [`pdf`] (checking untrusted PDFs), [`keys`] (the platform's signing key),
+//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
+//! - [`demo`]: the demonstration data set.
+//! - [`entities`]: SeaORM table shapes.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod blob;
+pub mod certs;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod keys;
+pub mod money;
+pub mod notify;
+pub mod pdf;
+pub mod server;
+pub mod tenders;
+pub mod web;

@@ -1,0 +1,150 @@
+//! Exact money.
+//!
+//! Amounts are held as integer fen (分, 1/100 元) in an `i64`, never as a float. Parsing accepts
+//! 元 with up to two decimals ("1234.5", "1,234.50"); formatting produces 元 with two decimals or
+//! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An exact amount of money in fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Money(i64);
+
+/// Why a money string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// Not a decimal number of 元.
+    #[error("not an amount in yuan")]
+    Malformed,
+    /// More than two decimals (smaller than one fen).
+    #[error("amounts have at most two decimals")]
+    TooPrecise,
+    /// Out of range.
+    #[error("amount too large")]
+    Overflow,
+    /// Negative where not allowed.
+    #[error("amount must not be negative")]
+    Negative,
+}
+
+impl Money {
+    /// Zero.
+    pub const ZERO: Money = Money(0);
+
+    /// From a number of fen.
+    pub const fn from_fen(fen: i64) -> Self {
+        Money(fen)
+    }
+
+    /// The number of fen.
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
+
+    /// Parses a non-negative amount of 元 ("12345.67", commas and surrounding spaces allowed).
+    pub fn parse_yuan(s: &str) -> Result<Self, MoneyError> {
+        let cleaned: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+        if cleaned.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let (int, frac) = match cleaned.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (cleaned.as_str(), ""),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Err(MoneyError::Malformed);
+        }
+        if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return Err(MoneyError::Malformed);
+        }
+        if frac.len() > 2 {
+            return Err(MoneyError::TooPrecise);
+        }
+        let int_v: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| MoneyError::Overflow)? };
+        let frac_v: i64 = match frac.len() {
+            0 => 0,
+            1 => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)? * 10,
+            _ => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)?,
+        };
+        int_v
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(frac_v))
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
+    }
+
+    /// Adds, refusing overflow.
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    /// Subtracts, refusing overflow.
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
+    /// "1,234,567.89" 元 with thousands separators.
+    pub fn yuan_string(self) -> String {
+        let neg = self.0 < 0;
+        let abs = self.0.unsigned_abs();
+        let int = (abs / 100).to_string();
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        format!("{}{}.{:02}", if neg { "-" } else { "" }, grouped, abs % 100)
+    }
+
+    /// 万元 with four decimals, rounded half away from zero ("14701.8019").
+    pub fn wan_string(self) -> String {
+        // 1 万元 = 1,000,000 fen; four decimals of 万元 = 100 fen = 1 元.
+        let neg = self.0 < 0;
+        let abs = self.0.unsigned_abs();
+        let yuan = (abs + 50) / 100;
+        format!("{}{}.{:04}", if neg { "-" } else { "" }, yuan / 10_000, yuan % 10_000)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.yuan_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_yuan_exactly() {
+        assert_eq!(Money::parse_yuan("1234.5").unwrap().fen(), 123_450);
+        assert_eq!(Money::parse_yuan(" 1,234.56 ").unwrap().fen(), 123_456);
+        assert_eq!(Money::parse_yuan("0.01").unwrap().fen(), 1);
+        assert_eq!(Money::parse_yuan("7").unwrap().fen(), 700);
+        assert_eq!(Money::parse_yuan(".5").unwrap().fen(), 50);
+    }
+
+    #[test]
+    fn refuses_bad_amounts() {
+        assert_eq!(Money::parse_yuan("1.234"), Err(MoneyError::TooPrecise));
+        assert_eq!(Money::parse_yuan("-1"), Err(MoneyError::Negative));
+        assert_eq!(Money::parse_yuan("abc"), Err(MoneyError::Malformed));
+        assert_eq!(Money::parse_yuan(""), Err(MoneyError::Malformed));
+        assert_eq!(Money::parse_yuan("1e5"), Err(MoneyError::Malformed));
+        assert_eq!(Money::parse_yuan("99999999999999999999"), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn formats_yuan_and_wan() {
+        let m = Money::from_fen(147_018_019_00);
+        assert_eq!(m.wan_string(), "14701.8019");
+        assert_eq!(m.yuan_string(), "147,018,019.00");
+        assert_eq!(Money::from_fen(5).yuan_string(), "0.05");
+        assert_eq!(Money::from_fen(-12_345).yuan_string(), "-123.45");
+    }
+}

@@ -1,0 +1,59 @@
+//! The inbox page and its API.
+
+use super::service::{self, NoticeView};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    error::{AppResult, ErrorBody},
+    web::page::{PageCtx, render},
+};
+use askama::Template;
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/notifications", get(inbox)).route("/notifications/read", post(read_all))
+}
+
+/// API routes.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(read_all_api))
+}
+
+#[derive(Template)]
+#[template(path = "notify/inbox.html")]
+struct InboxPage {
+    ctx: PageCtx,
+    items: Vec<NoticeView>,
+}
+
+async fn inbox(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+    let items = service::list(&state.db, actor.org_id).await?;
+    Ok(render(&InboxPage { ctx, items }))
+}
+
+async fn read_all(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
+    service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
+    Ok(Redirect::to("/notifications").into_response())
+}
+
+/// The notices of the caller's organisation, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    responses((status = 200, body = Vec<NoticeView>), (status = 401, body = ErrorBody)))]
+async fn list(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<NoticeView>>> {
+    Ok(Json(service::list(&state.db, actor.org_id).await?))
+}
+
+/// Marks every notice of the caller's organisation read.
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", responses((status = 204)))]
+async fn read_all_api(State(state): State<AppState>, actor: Actor) -> AppResult<StatusCode> {
+    service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

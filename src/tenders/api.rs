@@ -1,0 +1,178 @@
+//! Tender endpoints of the JSON API.
+
+use super::{
+    handlers::{pdf_response, read_file_field},
+    model::{TenderDetail, TenderSummary},
+    service::{self, ClarificationInput, SearchPage, SearchQuery, TenderInput},
+};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    error::{AppResult, ErrorBody},
+    web::auth::{MaybeActor, Require, Suppliers, TenderManagers},
+};
+use axum::{
+    Json,
+    extract::{Multipart, Path, Query, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Routes of this module under `/api/v1` (uploads get their own body limit in `app`).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search, create))
+        .routes(routes!(workspace))
+        .routes(routes!(procuring_units))
+        .routes(routes!(detail, update))
+        .routes(routes!(upload))
+        .routes(routes!(download, remove_document))
+        .routes(routes!(publish))
+        .routes(routes!(cancel))
+        .routes(routes!(obtain))
+        .routes(routes!(ask))
+        .routes(routes!(clarify))
+}
+
+/// A created object.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    /// Its public id.
+    pub id: Uuid,
+}
+
+/// Searches published tenders (no login needed).
+#[utoipa::path(get, path = "/api/v1/tenders", tag = "tenders", params(SearchQuery),
+    responses((status = 200, body = SearchPage), (status = 422, body = ErrorBody)))]
+async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> AppResult<Json<SearchPage>> {
+    Ok(Json(service::search_public(&state.db, &q).await?))
+}
+
+/// Creates a draft tender (procuring unit or agency staff).
+#[utoipa::path(post, path = "/api/v1/tenders", tag = "tenders", request_body = TenderInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(State(state): State<AppState>, actor: Require<TenderManagers>, Json(input): Json<TenderInput>) -> AppResult<(StatusCode, Json<Created>)> {
+    let id = service::create_draft(&state, &actor, input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// The tenders on the caller's desk.
+#[utoipa::path(get, path = "/api/v1/workspace/tenders", tag = "tenders", responses((status = 200, body = Vec<TenderSummary>)))]
+async fn workspace(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<TenderSummary>>> {
+    Ok(Json(service::workspace(&state.db, &actor).await?))
+}
+
+/// A procuring unit that an agency may draft for.
+#[derive(Serialize, ToSchema)]
+pub struct Unit {
+    /// Public id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+}
+
+/// Active procuring units.
+#[utoipa::path(get, path = "/api/v1/procuring-units", tag = "tenders", responses((status = 200, body = Vec<Unit>)))]
+async fn procuring_units(State(state): State<AppState>, _actor: Require<TenderManagers>) -> AppResult<Json<Vec<Unit>>> {
+    Ok(Json(service::procuring_units(&state.db).await?.into_iter().map(|(id, name)| Unit { id, name }).collect()))
+}
+
+/// A tender, with what the caller may see and do.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)),
+    responses((status = 200, body = TenderDetail), (status = 404, body = ErrorBody)))]
+async fn detail(State(state): State<AppState>, MaybeActor(actor): MaybeActor, Path(id): Path<Uuid>) -> AppResult<Json<TenderDetail>> {
+    Ok(Json(service::detail(&state, actor.as_ref(), id).await?))
+}
+
+/// Replaces a draft's fields and lots.
+#[utoipa::path(put, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)), request_body = TenderInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "wrong_state", body = ErrorBody)))]
+async fn update(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(input): Json<TenderInput>) -> AppResult<StatusCode> {
+    service::update_draft(&state, &actor, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Uploads a tender document (multipart field `file`, a PDF) to a draft.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/documents", tag = "tenders", params(("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`: the PDF"),
+    responses((status = 201, body = Created), (status = 413, description = "pdf_too_large", body = ErrorBody),
+              (status = 422, description = "pdf_invalid / pdf_encrypted / pdf_too_many_pages", body = ErrorBody)))]
+async fn upload(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, multipart: Multipart) -> AppResult<(StatusCode, Json<Created>)> {
+    let (name, data) = read_file_field(multipart).await?;
+    let doc = service::upload_document(&state, &actor, id, &name, data).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: doc })))
+}
+
+/// Downloads a document (managers, supervisors, suppliers who obtained the documents).
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf"), (status = 403, description = "obtain_first", body = ErrorBody)))]
+async fn download(State(state): State<AppState>, actor: Actor, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+    let (name, data) = service::read_document(&state, &actor, id, doc).await?;
+    Ok(pdf_response(&name, data))
+}
+
+/// Removes a document from a draft.
+#[utoipa::path(delete, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+async fn remove_document(State(state): State<AppState>, actor: Require<TenderManagers>, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<StatusCode> {
+    service::remove_document(&state, &actor, id, doc).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Publishes a draft.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/publish", tag = "tenders", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 422, description = "deadline_too_soon / no_documents / no_lots", body = ErrorBody)))]
+async fn publish(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+    service::publish(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a tender is cancelled.
+#[derive(Deserialize, ToSchema)]
+pub struct CancelRequest {
+    /// The reason, published with the cancellation.
+    pub reason: String,
+}
+
+/// Cancels a tender.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/cancel", tag = "tenders", params(("id" = Uuid, Path)), request_body = CancelRequest,
+    responses((status = 204), (status = 409, description = "wrong_state", body = ErrorBody)))]
+async fn cancel(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(req): Json<CancelRequest>) -> AppResult<StatusCode> {
+    service::cancel(&state, &actor, id, &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Obtains the tender documents (suppliers).
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/obtain", tag = "tenders", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+async fn obtain(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+    service::obtain(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A question.
+#[derive(Deserialize, ToSchema)]
+pub struct QuestionRequest {
+    /// The question.
+    pub body: String,
+}
+
+/// Asks a question (suppliers who obtained the documents, before the cut-off).
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/questions", tag = "tenders", params(("id" = Uuid, Path)), request_body = QuestionRequest,
+    responses((status = 201, body = Created), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "questions_closed", body = ErrorBody)))]
+async fn ask(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>, Json(req): Json<QuestionRequest>) -> AppResult<(StatusCode, Json<Created>)> {
+    let q = service::ask(&state, &actor, id, &req.body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: q })))
+}
+
+/// Publishes an answer, clarification or amendment to all who obtained the documents.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/clarifications", tag = "tenders", params(("id" = Uuid, Path)), request_body = ClarificationInput,
+    responses((status = 201, body = Created), (status = 422, description = "amendment_too_late", body = ErrorBody)))]
+async fn clarify(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(input): Json<ClarificationInput>) -> AppResult<(StatusCode, Json<Created>)> {
+    let c = service::clarify(&state, &actor, id, input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: c })))
+}

@@ -1,0 +1,18 @@
+//! Tenders (招标项目): projects with lots, from draft to published (and cancelled), their
+//! documents, suppliers obtaining them, questions and clarifications, and the public search.
+//!
+//! Owns the `tenders`, `lots`, `tender_documents`, `document_obtained`, `questions` and
+//! `clarifications` tables, the tender state machine ([`model::TenderState`]) and the policy of
+//! who may do what with a tender ([`policy`]). Later steps (sealed bids, the opening hall,
+//! evaluation) move a tender through the states after `published` through this module's
+//! state machine; they must not write the `state` column themselves.
+
+mod api;
+mod forms;
+mod handlers;
+pub mod model;
+pub mod policy;
+pub mod service;
+
+pub use api::api_routes;
+pub use handlers::router;

@@ -1,0 +1,55 @@
+//! Who may do what with a tender. Every tender page and endpoint asks here; nowhere else decides.
+
+use super::model::{Permissions, TenderState};
+use crate::{
+    accounts::model::{Actor, Role},
+    entities::tender,
+};
+use chrono::{DateTime, Utc};
+
+/// The tender's state, read from its row.
+pub fn state_of(t: &tender::Model) -> TenderState {
+    TenderState::parse(&t.state).unwrap_or(TenderState::Draft)
+}
+
+/// Whether the actor runs this tender: staff of its procuring unit or of its agency.
+pub fn is_manager(actor: &Actor, t: &tender::Model) -> bool {
+    matches!(actor.role, Role::AgencyStaff | Role::ProcuringStaff)
+        && (actor.org_id == t.procuring_org_id || Some(actor.org_id) == t.agency_org_id)
+}
+
+/// Whether the actor oversees every tender (read-only).
+pub fn is_overseer(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Supervisor | Role::PlatformAdmin)
+}
+
+/// Whether the tender can be seen at all: published ones by anyone, drafts by their managers
+/// and overseers.
+pub fn can_view(actor: Option<&Actor>, t: &tender::Model) -> bool {
+    state_of(t).is_public() || actor.is_some_and(|a| is_manager(a, t) || is_overseer(a))
+}
+
+/// What the actor may do now.
+pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now: DateTime<Utc>) -> Permissions {
+    let state = state_of(t);
+    let Some(a) = actor else { return Permissions::default() };
+    let manage = is_manager(a, t);
+    let supplier = a.role == Role::Supplier;
+    let open = state == TenderState::Published && now < t.bid_deadline;
+    Permissions {
+        manage,
+        obtain: supplier && open && !obtained,
+        obtained,
+        download: manage || is_overseer(a) || (supplier && obtained),
+        ask: supplier && obtained && open && now < t.question_cutoff,
+        clarify: manage && open,
+        publish: manage && state == TenderState::Draft,
+        cancel: manage && state.can_become(TenderState::Cancelled),
+        edit: manage && state == TenderState::Draft,
+    }
+}
+
+/// Whether the actor may see who asked a question.
+pub fn sees_askers(actor: &Actor) -> bool {
+    is_overseer(actor)
+}

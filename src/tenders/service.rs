@@ -1,0 +1,914 @@
+//! Tender rules: drafting, publishing, cancelling, documents, questions and clarifications.
+//!
+//! Every function that changes something opens a writing transaction, checks the policy and the
+//! state machine, makes the change, records it in the audit chain and notifies whom it concerns,
+//! all in that one transaction.
+
+use super::{
+    model::*,
+    policy::{self, is_manager, state_of},
+};
+use crate::{
+    accounts::model::{Actor, OrgKind, Role, Status},
+    app::AppState,
+    audit::AuditEntry,
+    db::begin_write,
+    entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
+    error::{AppError, AppResult, FieldError},
+    money::Money,
+    notify::{self, Notice},
+};
+use bytes::Bytes;
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A lot as entered.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LotInput {
+    /// Name.
+    pub name: String,
+    /// 预算金额, fen.
+    #[schema(value_type = i64)]
+    pub budget: Money,
+    /// 最高限价, fen (at most the budget).
+    #[schema(value_type = Option<i64>)]
+    pub ceiling: Option<Money>,
+}
+
+/// A tender as entered when drafting or editing.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TenderInput {
+    /// Title.
+    pub title: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// The procuring unit (required when an agency drafts; ignored for procuring unit staff).
+    pub procuring_org: Option<Uuid>,
+    /// Procurement method.
+    pub procurement_method: ProcurementMethod,
+    /// Evaluation method.
+    pub evaluation_method: EvaluationMethod,
+    /// Bid deadline, which is also the opening time.
+    pub bid_deadline: DateTime<Utc>,
+    /// When questions close (default: `tenders.question_cutoff_days` before the deadline).
+    pub question_cutoff: Option<DateTime<Utc>>,
+    /// Items of the bid form; `total_price` is added if missing.
+    #[serde(default)]
+    pub bid_form: Vec<BidFormField>,
+    /// Least valid bids (default `tenders.min_valid_bids`).
+    pub min_valid_bids: Option<i32>,
+    /// Lots (at least one).
+    pub lots: Vec<LotInput>,
+}
+
+fn text_field(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
+    let n = v.trim().chars().count();
+    if n < min {
+        fields.push(FieldError::new(name, "required"));
+    } else if n > max {
+        fields.push(FieldError::new(name, "too_long"));
+    }
+}
+
+/// Checks a tender's fields and fills the defaults; returns the bid form and question cut-off.
+fn validate(state: &AppState, input: &mut TenderInput, now: DateTime<Utc>) -> AppResult<()> {
+    let mut fields = Vec::new();
+    text_field(&mut fields, "title", &input.title, 1, 200);
+    text_field(&mut fields, "description", &input.description, 0, 20_000);
+    if input.bid_deadline <= now {
+        fields.push(FieldError::new("bid_deadline", "in_past"));
+    }
+    let cutoff = input
+        .question_cutoff
+        .unwrap_or_else(|| input.bid_deadline - TimeDelta::days(state.settings.tenders.question_cutoff_days));
+    if cutoff >= input.bid_deadline {
+        fields.push(FieldError::new("question_cutoff", "after_deadline"));
+    }
+    input.question_cutoff = Some(cutoff);
+    let min_bids = input.min_valid_bids.unwrap_or(state.settings.tenders.min_valid_bids);
+    if !(1..=50).contains(&min_bids) {
+        fields.push(FieldError::new("min_valid_bids", "out_of_range"));
+    }
+    input.min_valid_bids = Some(min_bids);
+    if input.lots.is_empty() {
+        fields.push(FieldError::new("lots", "required"));
+    }
+    if input.lots.len() > 50 {
+        fields.push(FieldError::new("lots", "too_many"));
+    }
+    for l in &input.lots {
+        text_field(&mut fields, "lot_name", &l.name, 1, 200);
+        if l.budget.fen() <= 0 {
+            fields.push(FieldError::new("budget", "not_positive"));
+        }
+        if let Some(c) = l.ceiling {
+            if c.fen() <= 0 {
+                fields.push(FieldError::new("ceiling", "not_positive"));
+            } else if c > l.budget {
+                fields.push(FieldError::new("ceiling", "above_budget"));
+            }
+        }
+    }
+    if !input.bid_form.iter().any(|f| f.key == TOTAL_PRICE) {
+        input.bid_form.insert(0, BidFormField::total_price());
+    }
+    let mut keys = std::collections::HashSet::new();
+    for f in &input.bid_form {
+        let key_ok = !f.key.is_empty() && f.key.len() <= 40 && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok || !keys.insert(f.key.clone()) {
+            fields.push(FieldError::new("bid_form", "bad_key"));
+        }
+        if f.label_zh.trim().is_empty() || f.label_zh.chars().count() > 60 || f.label_en.chars().count() > 80 {
+            fields.push(FieldError::new("bid_form", "bad_label"));
+        }
+        if f.key == TOTAL_PRICE && (f.kind != FieldKind::Money || !f.required) {
+            fields.push(FieldError::new("bid_form", "total_price_must_be_required_money"));
+        }
+    }
+    if input.bid_form.len() > 20 {
+        fields.push(FieldError::new("bid_form", "too_many"));
+    }
+    fields.dedup();
+    if fields.is_empty() { Ok(()) } else { Err(AppError::validation(fields)) }
+}
+
+async fn org_by_public<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<organisation::Model>> {
+    Ok(organisation::Entity::find().filter(organisation::Column::PublicId.eq(id)).one(db).await?)
+}
+
+/// Which organisations run a new tender drafted by `actor`.
+async fn parties<C: ConnectionTrait>(db: &C, actor: &Actor, input: &TenderInput) -> AppResult<(i64, Option<i64>)> {
+    match actor.role {
+        Role::ProcuringStaff => Ok((actor.org_id, None)),
+        Role::AgencyStaff => {
+            let id = input.procuring_org.ok_or_else(|| AppError::invalid_field("procuring_org", "required"))?;
+            let org = org_by_public(db, id)
+                .await?
+                .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str() && o.status == Status::Active.as_str())
+                .ok_or_else(|| AppError::invalid_field("procuring_org", "not_a_procuring_unit"))?;
+            Ok((org.id, Some(actor.org_id)))
+        }
+        _ => Err(AppError::forbidden()),
+    }
+}
+
+async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<String> {
+    let year = now.with_timezone(&crate::web::cst()).year();
+    let prefix = format!("TH{year}-");
+    let n = tender::Entity::find().filter(tender::Column::Code.starts_with(&prefix)).count(db).await?;
+    Ok(format!("{prefix}{:05}", n + 1))
+}
+
+async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: i64, lots: &[LotInput]) -> AppResult<()> {
+    for (i, l) in lots.iter().enumerate() {
+        lot::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            tender_id: Set(tender_id),
+            lot_no: Set(i as i32 + 1),
+            name: Set(l.name.trim().to_string()),
+            budget_fen: Set(l.budget.fen()),
+            ceiling_fen: Set(l.ceiling.map(Money::fen)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+fn bid_form_json(f: &[BidFormField]) -> AppResult<String> {
+    serde_json::to_string(f).map_err(AppError::internal)
+}
+
+/// Creates a draft tender.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
+pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInput) -> AppResult<Uuid> {
+    let now = state.clock.now();
+    validate(state, &mut input, now)?;
+    let txn = begin_write(&state.db).await?;
+    let (procuring, agency) = parties(&txn, actor, &input).await?;
+    let code = next_code(&txn, now).await?;
+    let t = tender::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        code: Set(code.clone()),
+        title: Set(input.title.trim().to_string()),
+        description: Set(input.description.trim().to_string()),
+        procuring_org_id: Set(procuring),
+        agency_org_id: Set(agency),
+        created_by: Set(actor.user_id),
+        procurement_method: Set(input.procurement_method.as_str().into()),
+        evaluation_method: Set(input.evaluation_method.as_str().into()),
+        opening_mode: Set(OpeningMode::Remote.as_str().into()),
+        state: Set(TenderState::Draft.as_str().into()),
+        bid_deadline: Set(input.bid_deadline),
+        question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
+        bid_form: Set(bid_form_json(&input.bid_form)?),
+        min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
+        cancel_reason: Set(None),
+        published_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    insert_lots(&txn, t.id, &input.lots).await?;
+    let details = json!({
+        "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
+        "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
+    });
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(t.public_id)
+}
+
+/// Loads a tender by public id, answering 404 if the actor may not see it.
+pub async fn load_visible<C: ConnectionTrait>(db: &C, actor: Option<&Actor>, id: Uuid) -> AppResult<tender::Model> {
+    let t = tender::Entity::find().filter(tender::Column::PublicId.eq(id)).one(db).await?.ok_or_else(AppError::not_found)?;
+    if !policy::can_view(actor, &t) {
+        return Err(AppError::not_found());
+    }
+    Ok(t)
+}
+
+/// Loads a tender the actor manages (404 if invisible, 403 if visible but not theirs).
+async fn load_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<tender::Model> {
+    let t = load_visible(db, Some(actor), id).await?;
+    if !is_manager(actor, &t) {
+        return Err(AppError::forbidden());
+    }
+    Ok(t)
+}
+
+fn require_state(t: &tender::Model, allowed: &[TenderState]) -> AppResult<TenderState> {
+    let s = state_of(t);
+    if allowed.contains(&s) {
+        Ok(s)
+    } else {
+        Err(AppError::conflict("wrong_state", format!("not possible while the tender is {s}")))
+    }
+}
+
+/// Replaces a draft's fields and lots.
+pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: TenderInput) -> AppResult<()> {
+    let now = state.clock.now();
+    validate(state, &mut input, now)?;
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Draft])?;
+    let procuring = if actor.role == Role::AgencyStaff && input.procuring_org.is_some() {
+        parties(&txn, actor, &input).await?.0
+    } else {
+        t.procuring_org_id
+    };
+    tender::ActiveModel {
+        id: Set(t.id),
+        title: Set(input.title.trim().to_string()),
+        description: Set(input.description.trim().to_string()),
+        procuring_org_id: Set(procuring),
+        procurement_method: Set(input.procurement_method.as_str().into()),
+        evaluation_method: Set(input.evaluation_method.as_str().into()),
+        bid_deadline: Set(input.bid_deadline),
+        question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
+        bid_form: Set(bid_form_json(&input.bid_form)?),
+        min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
+    insert_lots(&txn, t.id, &input.lots).await?;
+    let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Checks and stores a tender document (PDF) of a draft.
+pub async fn upload_document(state: &AppState, actor: &Actor, id: Uuid, file_name: &str, data: Bytes) -> AppResult<Uuid> {
+    let name = sanitize_file_name(file_name);
+    if name.is_empty() {
+        return Err(AppError::invalid_field("file", "required"));
+    }
+    {
+        let t = load_managed(&state.db, actor, id).await?;
+        require_state(&t, &[TenderState::Draft])?;
+    }
+    let size = data.len() as i64;
+    let info = crate::pdf::check(data.clone(), &state.settings.pdf).await?;
+    let sha = state.blobs.put(data).await.map_err(AppError::internal)?;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Draft])?;
+    let doc = tender_document::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        tender_id: Set(t.id),
+        file_name: Set(name.clone()),
+        sha256: Set(sha.clone()),
+        size_bytes: Set(size),
+        pages: Set(info.pages as i32),
+        uploaded_by: Set(actor.user_id),
+        uploaded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(doc.public_id)
+}
+
+/// Removes a document from a draft.
+pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<()> {
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Draft])?;
+    let doc = tender_document::Entity::find()
+        .filter(tender_document::Column::PublicId.eq(doc_id))
+        .filter(tender_document::Column::TenderId.eq(t.id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
+    let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
+    state.audit.record(&txn, state.clock.now(), &actor.audit(), AuditEntry::new("tender.document_remove", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Keeps a file name printable and short; drops any directory part.
+pub fn sanitize_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    base.chars().filter(|c| !c.is_control() && !"<>:\"|?*".contains(*c)).take(120).collect::<String>().trim().to_string()
+}
+
+/// Publishes a draft.
+pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Draft])?;
+    let min_days = state.settings.tenders.min_bidding_days;
+    if t.bid_deadline < now + TimeDelta::days(min_days) {
+        return Err(AppError::rule("deadline_too_soon", format!("the bid deadline must be at least {min_days} days after publication")));
+    }
+    if t.question_cutoff <= now {
+        return Err(AppError::rule("question_cutoff_passed", "the question cut-off has already passed"));
+    }
+    if lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
+        return Err(AppError::rule("no_lots", "a tender needs at least one lot"));
+    }
+    if tender_document::Entity::find().filter(tender_document::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
+        return Err(AppError::rule("no_documents", "upload the tender documents (PDF) before publishing"));
+    }
+    tender::ActiveModel {
+        id: Set(t.id),
+        state: Set(TenderState::Published.as_str().into()),
+        published_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Cancels a tender with a reason; those who obtained the documents are told.
+pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if n == 0 {
+        return Err(AppError::invalid_field("reason", "required"));
+    }
+    if n > 2000 {
+        return Err(AppError::invalid_field("reason", "too_long"));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    let from = state_of(&t);
+    if !from.can_become(TenderState::Cancelled) {
+        return Err(AppError::conflict("wrong_state", format!("a tender that is {from} cannot be cancelled")));
+    }
+    tender::ActiveModel {
+        id: Set(t.id),
+        state: Set(TenderState::Cancelled.as_str().into()),
+        cancel_reason: Set(Some(reason.to_string())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    let orgs = obtainers(&txn, t.id).await?;
+    notify::service::notify(
+        &txn,
+        now,
+        &orgs,
+        Notice {
+            kind: "tender_cancelled",
+            tender_id: Some(t.id),
+            message_zh: format!("项目【{}】（{}）已终止：{}", t.title, t.code, reason),
+            message_en: format!("Tender \"{}\" ({}) was cancelled: {}", t.title, t.code, reason),
+            link: Some(format!("/tenders/{}", t.public_id)),
+        },
+    )
+    .await?;
+    let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: i64) -> AppResult<Vec<i64>> {
+    Ok(document_obtained::Entity::find()
+        .filter(document_obtained::Column::TenderId.eq(tender_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.org_id)
+        .collect())
+}
+
+async fn has_obtained<C: ConnectionTrait>(db: &C, tender_id: i64, org_id: i64) -> AppResult<bool> {
+    Ok(document_obtained::Entity::find()
+        .filter(document_obtained::Column::TenderId.eq(tender_id))
+        .filter(document_obtained::Column::OrgId.eq(org_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// A supplier obtains the tender documents (获取招标文件); recorded once per organisation.
+pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    if actor.role != Role::Supplier {
+        return Err(AppError::forbidden());
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_visible(&txn, Some(actor), id).await?;
+    require_state(&t, &[TenderState::Published])?;
+    if now >= t.bid_deadline {
+        return Err(AppError::rule("deadline_passed", "the bid deadline has passed"));
+    }
+    if has_obtained(&txn, t.id, actor.org_id).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    document_obtained::ActiveModel {
+        tender_id: Set(t.id),
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        obtained_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Reads a document, if the actor may.
+pub async fn read_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<(String, Bytes)> {
+    let t = load_visible(&state.db, Some(actor), id).await?;
+    let obtained = has_obtained(&state.db, t.id, actor.org_id).await?;
+    if !policy::permissions(Some(actor), &t, obtained, state.clock.now()).download {
+        return Err(AppError::forbidden_because("obtain_first", "obtain the tender documents first"));
+    }
+    let doc = tender_document::Entity::find()
+        .filter(tender_document::Column::PublicId.eq(doc_id))
+        .filter(tender_document::Column::TenderId.eq(t.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let data = state.blobs.get(&doc.sha256).await.map_err(AppError::internal)?;
+    Ok((doc.file_name, data))
+}
+
+/// A supplier who obtained the documents asks a question before the cut-off.
+pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppResult<Uuid> {
+    if actor.role != Role::Supplier {
+        return Err(AppError::forbidden());
+    }
+    let body = body.trim();
+    let n = body.chars().count();
+    if n == 0 {
+        return Err(AppError::invalid_field("body", "required"));
+    }
+    if n > 4000 {
+        return Err(AppError::invalid_field("body", "too_long"));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_visible(&txn, Some(actor), id).await?;
+    require_state(&t, &[TenderState::Published])?;
+    if !has_obtained(&txn, t.id, actor.org_id).await? {
+        return Err(AppError::forbidden_because("obtain_first", "obtain the tender documents before asking"));
+    }
+    if now >= t.question_cutoff {
+        return Err(AppError::rule("questions_closed", "the period for questions has ended"));
+    }
+    let q = question::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        tender_id: Set(t.id),
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        body: Set(body.to_string()),
+        asked_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut managers = vec![t.procuring_org_id];
+    managers.extend(t.agency_org_id);
+    notify::service::notify(
+        &txn,
+        now,
+        &managers,
+        Notice {
+            kind: "question_received",
+            tender_id: Some(t.id),
+            message_zh: format!("项目【{}】收到新的提问", t.title),
+            message_en: format!("New question on \"{}\"", t.title),
+            link: Some(format!("/tenders/{}#questions", t.public_id)),
+        },
+    )
+    .await?;
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body}))).await?;
+    txn.commit().await?;
+    Ok(q.public_id)
+}
+
+/// A clarification, answer or amendment to publish.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ClarificationInput {
+    /// Kind.
+    pub kind: ClarificationKind,
+    /// Text.
+    pub body: String,
+    /// Whether it changes the substance of the documents (always true for amendments).
+    #[serde(default)]
+    pub substantive: bool,
+    /// The question answered (for answers).
+    pub question: Option<Uuid>,
+    /// A later bid deadline, needed when a substantive change comes too close to the deadline.
+    pub new_deadline: Option<DateTime<Utc>>,
+}
+
+/// Publishes a clarification to everyone who obtained the documents.
+///
+/// A substantive one less than `tenders.amendment_min_days` before the deadline is refused
+/// unless it moves the deadline to at least that many days away.
+pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: ClarificationInput) -> AppResult<Uuid> {
+    let body = input.body.trim();
+    let n = body.chars().count();
+    if n == 0 {
+        return Err(AppError::invalid_field("body", "required"));
+    }
+    if n > 20_000 {
+        return Err(AppError::invalid_field("body", "too_long"));
+    }
+    let substantive = input.substantive || input.kind == ClarificationKind::Amendment;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Published])?;
+    if now >= t.bid_deadline {
+        return Err(AppError::rule("deadline_passed", "the bid deadline has passed"));
+    }
+    let question_id = match (input.kind, input.question) {
+        (ClarificationKind::Answer, None) => return Err(AppError::invalid_field("question", "required")),
+        (_, Some(qid)) => Some(
+            question::Entity::find()
+                .filter(question::Column::PublicId.eq(qid))
+                .filter(question::Column::TenderId.eq(t.id))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::invalid_field("question", "not_found"))?
+                .id,
+        ),
+        (_, None) => None,
+    };
+    let min_days = state.settings.tenders.amendment_min_days;
+    let earliest = now + TimeDelta::days(min_days);
+    let mut new_deadline = None;
+    if let Some(d) = input.new_deadline {
+        if d <= t.bid_deadline {
+            return Err(AppError::invalid_field("new_deadline", "not_later"));
+        }
+        if substantive && d < earliest {
+            return Err(AppError::rule("amendment_too_late", format!("the new deadline must be at least {min_days} days after a substantive amendment")));
+        }
+        new_deadline = Some(d);
+    } else if substantive && t.bid_deadline < earliest {
+        return Err(AppError::rule(
+            "amendment_too_late",
+            format!("a substantive amendment less than {min_days} days before the deadline must move the deadline"),
+        ));
+    }
+    let c = clarification::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        tender_id: Set(t.id),
+        question_id: Set(question_id),
+        kind: Set(input.kind.as_str().into()),
+        substantive: Set(substantive),
+        body: Set(body.to_string()),
+        old_deadline: Set(new_deadline.map(|_| t.bid_deadline)),
+        new_deadline: Set(new_deadline),
+        published_by: Set(actor.user_id),
+        published_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if let Some(d) = new_deadline {
+        let shift = d - t.bid_deadline;
+        tender::ActiveModel {
+            id: Set(t.id),
+            bid_deadline: Set(d),
+            question_cutoff: Set(t.question_cutoff + shift),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    let orgs = obtainers(&txn, t.id).await?;
+    let (zh_kind, en_kind) = match input.kind {
+        ClarificationKind::Answer => ("答疑", "an answer"),
+        ClarificationKind::Clarification => ("澄清", "a clarification"),
+        ClarificationKind::Amendment => ("补遗（修改）", "an amendment"),
+    };
+    let deadline_zh = new_deadline.map(|d| format!("，投标截止时间顺延至 {}", crate::web::fmt_time(&d))).unwrap_or_default();
+    let deadline_en = new_deadline.map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d))).unwrap_or_default();
+    notify::service::notify(
+        &txn,
+        now,
+        &orgs,
+        Notice {
+            kind: "clarification_issued",
+            tender_id: Some(t.id),
+            message_zh: format!("项目【{}】发布了{}{}", t.title, zh_kind, deadline_zh),
+            message_en: format!("\"{}\" has {}{}", t.title, en_kind, deadline_en),
+            link: Some(format!("/tenders/{}#clarifications", t.public_id)),
+        },
+    )
+    .await?;
+    let details = json!({
+        "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
+        "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
+    });
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(c.public_id)
+}
+
+/// Filters of the public tender search.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// Words in the title or code.
+    pub q: Option<String>,
+    /// Procurement method.
+    pub method: Option<String>,
+    /// State (`published`, `cancelled`, ...; never `draft`).
+    pub state: Option<String>,
+    /// Deadline on or after (YYYY-MM-DD, UTC+8).
+    pub deadline_from: Option<String>,
+    /// Deadline on or before (YYYY-MM-DD, UTC+8).
+    pub deadline_to: Option<String>,
+    /// Page, from 1.
+    pub page: Option<u64>,
+}
+
+fn parse_day(s: &str, end: bool) -> Option<DateTime<Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let t = if end { d.and_hms_opt(23, 59, 59)? } else { d.and_hms_opt(0, 0, 0)? };
+    t.and_local_timezone(crate::web::cst()).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct SearchPage {
+    /// Results.
+    pub items: Vec<TenderSummary>,
+    /// Total matches.
+    pub total: u64,
+    /// This page, from 1.
+    pub page: u64,
+    /// Number of pages.
+    pub pages: u64,
+}
+
+/// Page size of lists.
+pub const PAGE_SIZE: u64 = 20;
+
+/// Searches the public (non-draft) tenders.
+pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResult<SearchPage> {
+    let mut cond = Condition::all().add(tender::Column::State.ne(TenderState::Draft.as_str()));
+    if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if words.chars().count() > 100 {
+            return Err(AppError::invalid_field("q", "too_long"));
+        }
+        for w in words.split_whitespace() {
+            cond = cond.add(Condition::any().add(tender::Column::Title.contains(w)).add(tender::Column::Code.contains(w)));
+        }
+    }
+    if let Some(m) = q.method.as_deref().filter(|s| !s.is_empty()) {
+        let m = ProcurementMethod::parse(m).ok_or_else(|| AppError::invalid_field("method", "invalid"))?;
+        cond = cond.add(tender::Column::ProcurementMethod.eq(m.as_str()));
+    }
+    if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
+        let s = TenderState::parse(s).filter(|s| s.is_public()).ok_or_else(|| AppError::invalid_field("state", "invalid"))?;
+        cond = cond.add(tender::Column::State.eq(s.as_str()));
+    }
+    if let Some(d) = q.deadline_from.as_deref().filter(|s| !s.is_empty()) {
+        cond = cond.add(tender::Column::BidDeadline.gte(parse_day(d, false).ok_or_else(|| AppError::invalid_field("deadline_from", "invalid"))?));
+    }
+    if let Some(d) = q.deadline_to.as_deref().filter(|s| !s.is_empty()) {
+        cond = cond.add(tender::Column::BidDeadline.lte(parse_day(d, true).ok_or_else(|| AppError::invalid_field("deadline_to", "invalid"))?));
+    }
+    let query = tender::Entity::find().filter(cond).order_by_desc(tender::Column::PublishedAt).order_by_desc(tender::Column::Id);
+    let total = query.clone().count(db).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let rows = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all(db).await?;
+    Ok(SearchPage { items: summaries(db, rows).await?, total, page, pages: total.div_ceil(PAGE_SIZE).max(1) })
+}
+
+/// The tenders on the actor's desk: those their organisation runs (drafts included), those it
+/// obtained documents of (suppliers), or all (overseers).
+pub async fn workspace(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<TenderSummary>> {
+    let q = tender::Entity::find().order_by_desc(tender::Column::UpdatedAt).limit(200);
+    let rows = match actor.role {
+        Role::AgencyStaff | Role::ProcuringStaff => {
+            q.filter(Condition::any().add(tender::Column::ProcuringOrgId.eq(actor.org_id)).add(tender::Column::AgencyOrgId.eq(actor.org_id)))
+                .all(db)
+                .await?
+        }
+        Role::Supplier => {
+            let ids: Vec<i64> = document_obtained::Entity::find()
+                .filter(document_obtained::Column::OrgId.eq(actor.org_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| o.tender_id)
+                .collect();
+            q.filter(tender::Column::Id.is_in(ids)).all(db).await?
+        }
+        Role::Supervisor | Role::PlatformAdmin => q.all(db).await?,
+        Role::Expert => Vec::new(),
+    };
+    summaries(db, rows).await
+}
+
+async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|o| (o.id, o.name)).collect())
+}
+
+async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppResult<Vec<TenderSummary>> {
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut budgets: HashMap<i64, i64> = HashMap::new();
+    for l in lot::Entity::find().filter(lot::Column::TenderId.is_in(ids)).all(db).await? {
+        *budgets.entry(l.tender_id).or_default() += l.budget_fen;
+    }
+    let mut org_ids: Vec<i64> = rows.iter().map(|t| t.procuring_org_id).collect();
+    org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
+    let names = org_names(db, org_ids).await?;
+    Ok(rows.into_iter().map(|t| summary(&t, &names, budgets.get(&t.id).copied().unwrap_or(0))).collect())
+}
+
+fn summary(t: &tender::Model, names: &HashMap<i64, String>, budget: i64) -> TenderSummary {
+    TenderSummary {
+        id: t.public_id,
+        code: t.code.clone(),
+        title: t.title.clone(),
+        state: state_of(t),
+        procurement_method: ProcurementMethod::parse(&t.procurement_method).unwrap_or(ProcurementMethod::OpenTender),
+        evaluation_method: EvaluationMethod::parse(&t.evaluation_method).unwrap_or(EvaluationMethod::ComprehensiveScoring),
+        bid_deadline: t.bid_deadline,
+        procuring_org: names.get(&t.procuring_org_id).cloned().unwrap_or_default(),
+        agency_org: t.agency_org_id.and_then(|id| names.get(&id).cloned()),
+        total_budget: Money::from_fen(budget),
+        published_at: t.published_at,
+    }
+}
+
+/// Everything the actor may see of a tender.
+pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppResult<TenderDetail> {
+    let db = &state.db;
+    let t = load_visible(db, actor, id).await?;
+    let obtained = match actor {
+        Some(a) => has_obtained(db, t.id, a.org_id).await?,
+        None => false,
+    };
+    let now = state.clock.now();
+    let permissions = policy::permissions(actor, &t, obtained, now);
+    let oversees = actor.is_some_and(|a| policy::is_overseer(a) || is_manager(a, &t));
+    let lots = lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).order_by_asc(lot::Column::LotNo).all(db).await?;
+    let docs = tender_document::Entity::find()
+        .filter(tender_document::Column::TenderId.eq(t.id))
+        .order_by_asc(tender_document::Column::Id)
+        .all(db)
+        .await?;
+    let see_clarifications = oversees || obtained;
+    let questions_all = question::Entity::find().filter(question::Column::TenderId.eq(t.id)).order_by_asc(question::Column::Id).all(db).await?;
+    let clarifications = if see_clarifications {
+        clarification::Entity::find().filter(clarification::Column::TenderId.eq(t.id)).order_by_asc(clarification::Column::Id).all(db).await?
+    } else {
+        Vec::new()
+    };
+    let answered: std::collections::HashSet<i64> = clarification::Entity::find()
+        .filter(clarification::Column::TenderId.eq(t.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|c| c.question_id)
+        .collect();
+    let q_text: HashMap<i64, String> = questions_all.iter().map(|q| (q.id, q.body.clone())).collect();
+    let sees_askers = actor.is_some_and(policy::sees_askers);
+    let asker_names = if sees_askers { org_names(db, questions_all.iter().map(|q| q.org_id).collect()).await? } else { HashMap::new() };
+    let questions = questions_all
+        .into_iter()
+        .filter(|q| oversees || actor.is_some_and(|a| a.org_id == q.org_id))
+        .map(|q| QuestionView {
+            id: q.public_id,
+            asked_by: if sees_askers || actor.is_some_and(|a| a.org_id == q.org_id) {
+                asker_names.get(&q.org_id).cloned().or_else(|| actor.map(|a| a.org_name.clone()))
+            } else {
+                None
+            },
+            answered: answered.contains(&q.id),
+            body: q.body,
+            asked_at: q.asked_at,
+        })
+        .collect();
+    let obtained_count = if oversees {
+        Some(document_obtained::Entity::find().filter(document_obtained::Column::TenderId.eq(t.id)).count(db).await?)
+    } else {
+        None
+    };
+    let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
+    let mut names = HashMap::new();
+    names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
+    let budget = lots.iter().map(|l| l.budget_fen).sum();
+    Ok(TenderDetail {
+        summary: summary(&t, &names, budget),
+        description: t.description.clone(),
+        question_cutoff: t.question_cutoff,
+        opening_mode: OpeningMode::Remote,
+        min_valid_bids: t.min_valid_bids,
+        bid_form,
+        lots: lots
+            .into_iter()
+            .map(|l| LotView { id: l.public_id, lot_no: l.lot_no, name: l.name, budget: Money::from_fen(l.budget_fen), ceiling: l.ceiling_fen.map(Money::from_fen) })
+            .collect(),
+        documents: docs
+            .into_iter()
+            .map(|d| DocumentView { id: d.public_id, file_name: d.file_name, sha256: d.sha256, size_bytes: d.size_bytes, pages: d.pages, uploaded_at: d.uploaded_at })
+            .collect(),
+        clarifications: clarifications
+            .into_iter()
+            .map(|c| ClarificationView {
+                id: c.public_id,
+                kind: ClarificationKind::parse(&c.kind).unwrap_or(ClarificationKind::Clarification),
+                substantive: c.substantive,
+                question: c.question_id.and_then(|q| q_text.get(&q).cloned()),
+                body: c.body,
+                old_deadline: c.old_deadline,
+                new_deadline: c.new_deadline,
+                published_at: c.published_at,
+            })
+            .collect(),
+        questions,
+        cancel_reason: t.cancel_reason.clone(),
+        permissions,
+        obtained_count,
+    })
+}
+
+/// Active procuring units, for an agency drafting a tender.
+pub async fn procuring_units(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit.as_str()))
+        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .order_by_asc(organisation::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.public_id, o.name))
+        .collect())
+}

@@ -1,0 +1,23 @@
+//! Static files (CSS, JavaScript, icons), embedded in the binary so the server is one file.
+
+use axum::{
+    extract::Path,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+const FILES: &[(&str, &str, &[u8])] = &[
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../../frontend/static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/app.js")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../../frontend/static/favicon.svg")),
+];
+
+/// `GET /static/{file}`.
+pub async fn serve(Path(name): Path<String>) -> Response {
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, mime, body)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}

@@ -1,0 +1,158 @@
+//! What every page needs: the language, the user, the CSRF token, and rendering.
+
+use super::{
+    auth::MaybeActor,
+    csrf::CsrfToken,
+    i18n::{I18n, Lang},
+};
+use crate::{accounts::model::Actor, app::AppState, error::AppError};
+use axum::{
+    extract::FromRequestParts,
+    http::request::Parts,
+    response::{Html, IntoResponse, Response},
+};
+use axum_extra::extract::CookieJar;
+use std::sync::Arc;
+
+/// Name of the language cookie.
+pub const LANG_COOKIE: &str = "lang";
+
+/// Texts in the page's language; templates call `ctx.t.get("key")`.
+#[derive(Debug, Clone)]
+pub struct T {
+    i18n: Arc<I18n>,
+    /// The language.
+    pub lang: Lang,
+}
+
+impl T {
+    /// Texts of `lang`.
+    pub fn new(i18n: Arc<I18n>, lang: Lang) -> Self {
+        Self { i18n, lang }
+    }
+
+    /// The text of `key`.
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.i18n.text(self.lang, key)
+    }
+
+    /// The text for an enum value, `prefix.value`.
+    pub fn of(&self, prefix: &str, value: &str) -> String {
+        super::i18n::Tr::new(&self.i18n, self.lang).enum_text(prefix, value)
+    }
+
+    /// The text for an error code, falling back to the English message.
+    pub fn error(&self, code: &str, fallback: &str) -> String {
+        let key = format!("error.{code}");
+        let text = self.i18n.text(self.lang, &key);
+        if text == key { fallback.to_string() } else { text.to_string() }
+    }
+
+    /// Whether the page is in English.
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+}
+
+/// The language chosen by the request's cookie (Chinese by default).
+pub fn lang_of(parts: &Parts) -> Lang {
+    CookieJar::from_headers(&parts.headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_default()
+}
+
+/// The context of a page.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    /// Texts.
+    pub t: T,
+    /// The user, if logged in.
+    pub user: Option<Actor>,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Path and query of the page (for the language switch to come back to).
+    pub path: String,
+    /// Unread notifications of the user's organisation.
+    pub unread: u64,
+}
+
+impl PageCtx {
+    /// The logged-in user's role, as text for conditions in templates.
+    pub fn role(&self) -> &'static str {
+        self.user.as_ref().map(|u| u.role.as_str()).unwrap_or("")
+    }
+
+    /// Time formatted for display in China Standard Time.
+    pub fn time(&self, t: impl TimeLike) -> String {
+        crate::web::fmt_time(&t.utc())
+    }
+
+    /// An optional time, or a dash.
+    pub fn time_opt(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.map(|t| crate::web::fmt_time(&t)).unwrap_or_else(|| "—".into())
+    }
+
+    /// The same page with `?` parameters url-encoded for a link back.
+    pub fn back(&self) -> String {
+        percent_encode(&self.path)
+    }
+}
+
+/// A time, however many references templates wrap around it.
+pub trait TimeLike {
+    /// The time.
+    fn utc(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl TimeLike for chrono::DateTime<chrono::Utc> {
+    fn utc(&self) -> chrono::DateTime<chrono::Utc> {
+        *self
+    }
+}
+
+impl<T: TimeLike + ?Sized> TimeLike for &T {
+    fn utc(&self) -> chrono::DateTime<chrono::Utc> {
+        (**self).utc()
+    }
+}
+
+/// Percent-encodes a string for use in a query parameter.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let MaybeActor(user) = MaybeActor::from_request_parts(parts, state).await?;
+        let unread = match &user {
+            Some(u) => crate::notify::service::unread_count(&state.db, u.org_id).await?,
+            None => 0,
+        };
+        Ok(PageCtx {
+            t: T::new(state.i18n.clone(), lang_of(parts)),
+            user,
+            csrf: parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default(),
+            path: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+            unread,
+        })
+    }
+}
+
+/// Renders an askama template into a response.
+pub fn render(t: &impl askama::Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => AppError::internal(format!("template: {e}")).into_response(),
+    }
+}
