@@ -11,11 +11,12 @@ use crate::{
     web::{
         auth::{Admins, Require, SESSION_COOKIE},
         csrf::{self, CsrfToken},
+        extract::{Json, Path, Query},
     },
 };
 use axum::{
-    Extension, Json,
-    extract::{ConnectInfo, Path, Query, State},
+    Extension,
+    extract::{ConnectInfo, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };

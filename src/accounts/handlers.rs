@@ -10,13 +10,14 @@ use crate::{
     web::{
         auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
         csrf,
+        extract::{Form, Path, Query},
         page::{LANG_COOKIE, PageCtx, render},
     },
 };
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{ConnectInfo, Path, Query, State},
+    Router,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},

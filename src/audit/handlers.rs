@@ -7,13 +7,14 @@ use crate::{
     error::{AppError, AppResult, ErrorBody},
     web::{
         auth::{Auditors, Require},
+        extract::{Json, Query},
         page::{PageCtx, render},
     },
 };
 use askama::Template;
 use axum::{
-    Json, Router,
-    extract::{Query, State},
+    Router,
+    extract::State,
     response::Response,
     routing::get,
 };

@@ -5,11 +5,14 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     error::{AppResult, ErrorBody},
-    web::page::{PageCtx, render},
+    web::{
+        extract::Json,
+        page::{PageCtx, render},
+    },
 };
 use askama::Template;
 use axum::{
-    Json, Router,
+    Router,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},

@@ -9,11 +9,13 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     error::{AppResult, ErrorBody},
-    web::auth::{MaybeActor, Require, Suppliers, TenderManagers},
+    web::{
+        auth::{MaybeActor, Require, Suppliers, TenderManagers},
+        extract::{Json, Path, Query},
+    },
 };
 use axum::{
-    Json,
-    extract::{Multipart, Path, Query, State},
+    extract::{Multipart, State},
     http::StatusCode,
     response::Response,
 };

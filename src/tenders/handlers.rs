@@ -11,6 +11,7 @@ use crate::{
     error::{AppError, AppResult},
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
+        extract::{Form, Path, Query},
         local_input,
         page::{PageCtx, render},
         parse_local_time,
@@ -18,8 +19,8 @@ use crate::{
 };
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
+    Router,
+    extract::{DefaultBodyLimit, Multipart, State},
     http::header,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},

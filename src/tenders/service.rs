@@ -360,18 +360,18 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     let txn = begin_write(&state.db).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
+    if lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
+        return Err(AppError::rule("no_lots", "a tender needs at least one lot"));
+    }
+    if tender_document::Entity::find().filter(tender_document::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
+        return Err(AppError::rule("no_documents", "upload the tender documents (PDF) before publishing"));
+    }
     let min_days = state.settings.tenders.min_bidding_days;
     if t.bid_deadline < now + TimeDelta::days(min_days) {
         return Err(AppError::rule("deadline_too_soon", format!("the bid deadline must be at least {min_days} days after publication")));
     }
     if t.question_cutoff <= now {
         return Err(AppError::rule("question_cutoff_passed", "the question cut-off has already passed"));
-    }
-    if lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
-        return Err(AppError::rule("no_lots", "a tender needs at least one lot"));
-    }
-    if tender_document::Entity::find().filter(tender_document::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
-        return Err(AppError::rule("no_documents", "upload the tender documents (PDF) before publishing"));
     }
     tender::ActiveModel {
         id: Set(t.id),

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod errors;
+pub mod extract;
 pub mod i18n;
 pub mod page;
 

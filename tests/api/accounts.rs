@@ -1,0 +1,130 @@
+//! Accounts: login, sessions, throttling, registration and approval, password change.
+
+use crate::client::{Client, expect_error};
+use crate::support::{PASSWORD, spawn_app};
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn login_me_and_logout() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    expect_error(anon.get("/api/v1/me").await, 401, "login_required").await;
+    let r = anon.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await;
+    assert_eq!(r.status(), 200);
+    let cookies: Vec<String> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    let session = cookies.iter().find(|c| c.starts_with("th_session=")).expect("session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(!session.contains("Secure"), "no Secure flag over plain HTTP");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["user"]["role"], "supplier");
+    assert_eq!(body["user"]["org_name"], "供应商一有限公司");
+    let mut c = anon;
+    c.csrf = body["csrf_token"].as_str().expect("csrf").to_string();
+    assert_eq!(c.get_json("/api/v1/me").await["username"], "supplier_1");
+    assert_eq!(c.delete("/api/v1/session").await.status(), 204);
+    expect_error(c.get("/api/v1/me").await, 401, "login_required").await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_then_forgiven() {
+    let app = spawn_app().await;
+    let c = Client::anonymous(&app).await;
+    expect_error(c.post("/api/v1/session", &json!({"username": "nobody", "password": "x"})).await, 401, "login_failed").await;
+    for _ in 0..5 {
+        expect_error(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": "wrong"})).await, 401, "login_failed").await;
+    }
+    // Even the right password is refused now.
+    expect_error(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await, 429, "login_throttled").await;
+    // Other users are not affected.
+    let other = Client::anonymous(&app).await;
+    assert_eq!(other.post("/api/v1/session", &json!({"username": "buyer_b", "password": PASSWORD})).await.status(), 200);
+    app.clock.advance(TimeDelta::minutes(16));
+    assert_eq!(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let app = spawn_app().await;
+    let c = Client::login(&app, "agency_x").await;
+    app.clock.advance(TimeDelta::hours(11));
+    assert_eq!(c.get("/api/v1/me").await.status(), 200);
+    app.clock.advance(TimeDelta::hours(2));
+    expect_error(c.get("/api/v1/me").await, 401, "login_required").await;
+}
+
+fn registration(username: &str) -> Value {
+    json!({
+        "org_name": "新注册科技有限公司", "credit_code": "91110000MA01ABCD2X", "size_class": "micro",
+        "contact_phone": "010-1234", "username": username, "display_name": "新用户", "password": "abc12345"
+    })
+}
+
+#[tokio::test]
+async fn supplier_registration_waits_for_the_centre() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let r = anon.post("/api/v1/registrations", &registration("newco")).await;
+    assert_eq!(r.status(), 201);
+    let org: Value = r.json().await.expect("json");
+    let org = org["id"].as_str().expect("id").to_string();
+    expect_error(anon.post("/api/v1/session", &json!({"username": "newco", "password": "abc12345"})).await, 403, "account_pending").await;
+    expect_error(anon.post("/api/v1/registrations", &registration("newco")).await, 409, "username_taken").await;
+
+    // Only the administrator decides.
+    let supervisor = Client::login(&app, "supervisor").await;
+    expect_error(supervisor.post_empty(&format!("/api/v1/organisations/{org}/approve")).await, 403, "forbidden").await;
+    expect_error(supervisor.get("/api/v1/organisations?status=pending").await, 403, "forbidden").await;
+    let admin = Client::login(&app, "admin").await;
+    let pending = admin.get_json("/api/v1/organisations?status=pending").await;
+    assert_eq!(pending.as_array().map(Vec::len), Some(1));
+    assert_eq!(pending[0]["size_class"], "micro");
+    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org}/approve")).await.status(), 204);
+    expect_error(admin.post_empty(&format!("/api/v1/organisations/{org}/approve")).await, 409, "not_pending").await;
+    let fresh = Client::anonymous(&app).await;
+    let r = fresh.post("/api/v1/session", &json!({"username": "newco", "password": "abc12345"})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.expect("json")["user"]["org_kind"], "supplier");
+
+    // A rejected one can never log in.
+    let r = anon.post("/api/v1/registrations", &json!({
+        "org_name": "被驳回公司", "credit_code": "91110000MA01ABCD3Y", "size_class": "small",
+        "username": "rejected", "display_name": "x", "password": "abc12345"
+    })).await;
+    let org2 = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org2}/reject")).await.status(), 204);
+    expect_error(anon.post("/api/v1/session", &json!({"username": "rejected", "password": "abc12345"})).await, 403, "account_disabled").await;
+}
+
+#[tokio::test]
+async fn registration_input_is_checked() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let mut r = registration("ok_name");
+    r["credit_code"] = json!("123");
+    r["password"] = json!("short");
+    r["username"] = json!("bad name!");
+    let e = expect_error(anon.post("/api/v1/registrations", &r).await, 422, "validation_failed").await;
+    let fields: Vec<&str> = e["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    assert!(fields.contains(&"credit_code") && fields.contains(&"password") && fields.contains(&"username"), "{fields:?}");
+    let mut r = registration("x2");
+    r["size_class"] = json!("huge");
+    expect_error(anon.post("/api/v1/registrations", &r).await, 422, "json_invalid").await;
+    let admin = Client::login(&app, "admin").await;
+    assert!(admin.get_json("/api/v1/organisations?status=pending").await.as_array().expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn password_change_ends_sessions() {
+    let app = spawn_app().await;
+    let c = Client::login(&app, "buyer_a").await;
+    let other_device = Client::login(&app, "buyer_a").await;
+    let e = expect_error(c.post("/api/v1/me/password", &json!({"current_password": "wrong", "new_password": "newpass123"})).await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0]["field"], "current_password");
+    expect_error(c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "nodigits"})).await, 422, "validation_failed").await;
+    assert_eq!(c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "newpass123"})).await.status(), 204);
+    expect_error(other_device.get("/api/v1/me").await, 401, "login_required").await;
+    let anon = Client::anonymous(&app).await;
+    expect_error(anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await, 401, "login_failed").await;
+    assert_eq!(anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": "newpass123"})).await.status(), 200);
+}

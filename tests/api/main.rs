@@ -1,0 +1,14 @@
+//! Integration tests: the real server on port 0 with a fresh database, driven over HTTP.
+//! Run on SQLite by default; set `TENDERHALL_TEST_DATABASE_URL=postgres://...` for PostgreSQL.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod client;
+
+mod accounts;
+mod audit;
+mod csrf;
+mod platform;
+mod tenders;
+mod tls;

@@ -1,0 +1,91 @@
+//! Health, OpenAPI, the published key, languages, security headers, and every page rendering
+//! for every role.
+
+use crate::client::Client;
+use crate::support::spawn_app;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_readiness_openapi_and_key() {
+    let app = spawn_app().await;
+    let c = Client::anonymous(&app).await;
+    assert_eq!(c.get("/healthz").await.text().await.expect("text"), "ok");
+    assert_eq!(c.get("/readyz").await.status(), 200);
+    let doc = c.get_json("/api/v1/openapi.json").await;
+    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    for path in ["/api/v1/session", "/api/v1/tenders", "/api/v1/tenders/{id}/publish", "/api/v1/tenders/{id}/clarifications", "/api/v1/audit/verify"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    let key = c.get_json("/.well-known/tenderhall/platform-key").await;
+    assert_eq!(key["algorithm"], "Ed25519");
+    let on_disk = tenderhall::keys::PublicKey::load(&app.state.settings.storage.key_dir).expect("key");
+    assert_eq!(key["public_key_hex"], on_disk.hex());
+    let r = c.get("/api/v1/no-such-thing").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn pages_are_chinese_by_default_and_english_on_request() {
+    let app = spawn_app().await;
+    let c = Client::anonymous(&app).await;
+    let r = c.get("/").await;
+    for h in ["content-security-policy", "x-frame-options", "x-content-type-options"] {
+        assert!(r.headers().get(h).is_some(), "{h}");
+    }
+    let html = r.text().await.expect("text");
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("交易公告"), "Chinese by default");
+    let r = c.get("/lang/en?back=/tenders").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/tenders"));
+    let html = c.get("/tenders").await.text().await.expect("text");
+    assert!(html.contains("lang=\"en\"") && html.contains("Tenders"), "English after the switch");
+    // The switch only goes back to local pages.
+    let r = c.get("/lang/zh?back=https://evil.example/").await;
+    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/"));
+    // Unknown pages get an HTML 404 in the chosen language.
+    let r = c.get("/no/such/page").await;
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.expect("text").contains("页面或对象不存在"));
+    c.get("/lang/en?back=/").await;
+    assert!(c.get("/no/such/page").await.text().await.expect("text").contains("Not found"));
+}
+
+#[tokio::test]
+async fn every_page_renders_for_every_role() {
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let id = crate::tenders::published_tender(&app, &agency).await;
+    let draft = crate::tenders::create_draft(&app, &agency, 40).await;
+    let anon = Client::anonymous(&app).await;
+    for path in ["/", "/tenders", "/tenders?q=教学&method=open_tender", "/login", "/register", &format!("/tenders/{id}")] {
+        let r = anon.get(path).await;
+        assert_eq!(r.status(), 200, "anonymous {path}");
+    }
+    // Pages needing a login send anonymous visitors to the login page.
+    let r = anon.get("/workspace").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/login?next=/workspace"));
+    for user in ["admin", "supervisor", "buyer_a", "agency_x", "supplier_1", "expert"] {
+        let c = Client::login(&app, user).await;
+        for path in ["/", "/workspace", "/notifications", "/account", &format!("/tenders/{id}")] {
+            let r = c.get(path).await;
+            assert_eq!(r.status(), 200, "{user} {path}");
+        }
+    }
+    assert_eq!(agency.get("/tenders/new").await.status(), 200);
+    assert_eq!(agency.get(&format!("/tenders/{draft}/edit")).await.status(), 200);
+    let html = agency.get(&format!("/tenders/{draft}")).await.text().await.expect("text");
+    assert!(html.contains("data-testid=\"upload-form\"") && html.contains("data-testid=\"publish\""));
+    let admin = Client::login(&app, "admin").await;
+    assert_eq!(admin.get("/admin/organisations").await.status(), 200);
+    assert_eq!(admin.get("/audit").await.status(), 200);
+    let html = admin.get("/audit/verify").await.text().await.expect("text");
+    assert!(html.contains("data-testid=\"verify-ok\""), "verification page shows the chain intact");
+    // Wrong roles get the error page, not the form.
+    let supplier = Client::login(&app, "supplier_1").await;
+    for path in ["/tenders/new", "/admin/organisations", "/audit"] {
+        assert_eq!(supplier.get(path).await.status(), 403, "supplier {path}");
+    }
+    assert_eq!(supplier.get(&format!("/tenders/{draft}")).await.status(), 404, "another organisation's draft");
+}

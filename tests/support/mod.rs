@@ -1,0 +1,178 @@
+//! Test support: start the real server on port 0 with a fresh database and drive it over HTTP.
+//!
+//! With `TENDERHALL_TEST_DATABASE_URL=postgres://...` every app gets a fresh PostgreSQL
+//! database (created here, dropped when the app is dropped); otherwise a new SQLite file.
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::{ConnectionTrait, Database};
+use std::{net::SocketAddr, sync::{Arc, OnceLock}};
+use tenderhall::{
+    accounts::{
+        model::{OrgKind, Role, SizeClass},
+        service as accounts,
+    },
+    app::AppState,
+    audit::AuditActor,
+    clock::ManualClock,
+    config::Settings,
+    db::begin_write,
+};
+
+/// The password of every fixture user.
+pub const PASSWORD: &str = "Passw0rd-test";
+
+/// The start time of every test clock: 2026-11-02 10:00 China Standard Time.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).single().expect("valid time")
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| accounts::hash_password(PASSWORD).expect("hash"))
+}
+
+/// A running server.
+pub struct TestApp {
+    /// Base URL, `http://127.0.0.1:port`.
+    pub base: String,
+    /// Address.
+    pub addr: SocketAddr,
+    /// The server's state (database, settings...).
+    pub state: AppState,
+    /// The server's clock.
+    pub clock: Arc<ManualClock>,
+    /// Files of this app.
+    pub dir: tempfile::TempDir,
+    pg_drop: Option<(String, String)>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            let db = self.state.db.clone();
+            // Close our pool, then drop the database from a fresh connection.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                rt.block_on(async move {
+                    let _ = db.close().await;
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// Options of a test app.
+#[derive(Default)]
+pub struct Options {
+    /// TLS: (cert, key, client CA) paths.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf, Option<std::path::PathBuf>)>,
+    /// Adjust settings before start.
+    pub settings: Option<Box<dyn FnOnce(&mut Settings) + Send>>,
+}
+
+/// Starts an app with the fixture organisations and users.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// Starts an app with options.
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    // reqwest and the TLS tests use rustls with ring, the platform's one crypto library.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::default();
+    let mut pg_drop = None;
+    match std::env::var("TENDERHALL_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+        Some(admin_url) => {
+            let name = format!("th_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+            admin.close().await.ok();
+            let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+            settings.database.url = format!("{base}/{name}");
+            pg_drop = Some((admin_url, name));
+        }
+        None => settings.database.url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+    }
+    settings.database.max_connections = 5;
+    settings.storage.blob_dir = dir.path().join("blobs");
+    settings.storage.key_dir = dir.path().join("keys");
+    settings.audit.checkpoint_every = 10;
+    settings.server.listen = "127.0.0.1:0".parse().expect("addr");
+    if let Some((cert, key, ca)) = opts.tls {
+        settings.tls.cert = Some(cert);
+        settings.tls.key = Some(key);
+        settings.tls.client_ca = ca;
+    }
+    if let Some(f) = opts.settings {
+        f(&mut settings);
+    }
+    let clock = Arc::new(ManualClock::new(t0()));
+    let state = AppState::build(settings, clock.clone()).await.expect("app state");
+    seed(&state).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        let _ = tenderhall::server::serve(server_state, listener, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let scheme = if state.settings.tls_enabled() { "https" } else { "http" };
+    TestApp { base: format!("{scheme}://127.0.0.1:{}", addr.port()), addr, state, clock, dir, pg_drop, shutdown: Some(tx) }
+}
+
+/// Fixture organisations and their users.
+pub const FIXTURE: &[(&str, OrgKind, Option<SizeClass>, &[(&str, Role)])] = &[
+    ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor)]),
+    ("甲采购单位", OrgKind::ProcuringUnit, None, &[("buyer_a", Role::ProcuringStaff)]),
+    ("乙采购单位", OrgKind::ProcuringUnit, None, &[("buyer_b", Role::ProcuringStaff)]),
+    ("X招标代理", OrgKind::Agency, None, &[("agency_x", Role::AgencyStaff)]),
+    ("Y招标代理", OrgKind::Agency, None, &[("agency_y", Role::AgencyStaff)]),
+    ("供应商一有限公司", OrgKind::Supplier, Some(SizeClass::Small), &[("supplier_1", Role::Supplier)]),
+    ("供应商二有限公司", OrgKind::Supplier, Some(SizeClass::Micro), &[("supplier_2", Role::Supplier)]),
+    ("供应商三有限公司", OrgKind::Supplier, Some(SizeClass::Large), &[("supplier_3", Role::Supplier)]),
+    ("专家库", OrgKind::ExpertPool, None, &[("expert", Role::Expert)]),
+];
+
+async fn seed(state: &AppState) {
+    let actor = AuditActor { user_id: None, org_id: None, label: "test fixture".into() };
+    let txn = begin_write(&state.db).await.expect("txn");
+    for (name, kind, size, users) in FIXTURE {
+        let org = accounts::create_organisation(state, &txn, &actor, name, *kind, *size, None).await.expect("org");
+        for (u, role) in *users {
+            accounts::create_user(state, &txn, &actor, &org, u, u, *role, password_hash()).await.expect("user");
+        }
+    }
+    txn.commit().await.expect("commit");
+}
+
+/// The public id of a fixture organisation.
+pub async fn org_id(app: &TestApp, name: &str) -> uuid::Uuid {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    tenderhall::entities::organisation::Entity::find()
+        .filter(tenderhall::entities::organisation::Column::Name.eq(name))
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("fixture organisation")
+        .public_id
+}
+
+/// A minimal valid PDF.
+pub fn pdf(title: &str, pages: usize) -> Vec<u8> {
+    tenderhall::pdf::sample(title, pages)
+}
