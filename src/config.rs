@@ -196,6 +196,8 @@ impl Default for AuditSettings {
     }
 }
 
+const SECTIONS: &[&str] = &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit"];
+
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
@@ -204,7 +206,12 @@ impl Settings {
             Some(f) => fig = fig.merge(Toml::file_exact(f)),
             None => fig = fig.merge(Toml::file("tenderhall.toml")),
         }
-        fig = fig.merge(Env::prefixed("TENDERHALL_").split("__"));
+        // Only `TENDERHALL_<SECTION>__<KEY>` variables are settings; others with the same prefix
+        // (`TENDERHALL_CONFIG`, test variables) belong to other tools.
+        fig = fig.merge(Env::prefixed("TENDERHALL_").split("__").filter(|k| {
+            let k = k.as_str().to_ascii_lowercase();
+            SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")) || k.starts_with(&format!("{s}__")))
+        }));
         fig.extract().map_err(Box::new)
     }
 
@@ -247,6 +254,8 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("t.toml", "[tenders]\namendment_min_days = 7\n[database]\nurl = \"sqlite://f.db\"\n")?;
             jail.set_env("TENDERHALL_DATABASE__URL", "sqlite://env.db");
+            jail.set_env("TENDERHALL_CONFIG", "ignored.toml");
+            jail.set_env("TENDERHALL_TEST_DATABASE_URL", "postgres://ignored");
             let s = Settings::load(Some(std::path::Path::new("t.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(s.tenders.amendment_min_days, 7);
             assert_eq!(s.database.url, "sqlite://env.db");

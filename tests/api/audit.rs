@@ -29,7 +29,7 @@ fn cli_verify(app: &TestApp) -> (bool, String) {
         .current_dir(app.dir.path())
         .output()
         .expect("run tenderhall");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 async fn exec(app: &TestApp, sql: &str) {

@@ -54,12 +54,11 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
         if let Some((admin_url, name)) = self.pg_drop.take() {
-            let db = self.state.db.clone();
-            // Close our pool, then drop the database from a fresh connection.
+            // The pool belongs to the test's runtime, which is blocked here; FORCE ends its
+            // connections from the server side instead of closing them from this one.
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
                 rt.block_on(async move {
-                    let _ = db.close().await;
                     if let Ok(admin) = Database::connect(&admin_url).await {
                         let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = admin.close().await;
