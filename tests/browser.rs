@@ -1,0 +1,282 @@
+//! Browser tests: a real Chromium (Debian's `chromium` and `chromium-driver`) driven through the
+//! main path of each role. Compiled only with `--features browser-tests`; see `.ci/run`.
+//! Screenshots of the main pages are written to `target/screenshots/`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::{path::PathBuf, process::Child, time::Duration};
+use support::{PASSWORD, TestApp, spawn_app};
+
+/// A chromedriver process, ended when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+async fn driver() -> Driver {
+    let port = free_port();
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = std::process::Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Driver { child, port };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+/// A fresh browser (own profile, so its own cookies).
+async fn browser(d: &Driver, profile: &tempfile::TempDir) -> Client {
+    let mut caps = serde_json::Map::new();
+    let args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--window-size=1280,1000".into(),
+        "--lang=zh-CN".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut opts = serde_json::json!({ "args": args });
+    if let Ok(bin) = std::env::var("CHROMIUM") {
+        opts["binary"] = bin.into();
+    } else if std::path::Path::new("/usr/bin/chromium").exists() {
+        opts["binary"] = "/usr/bin/chromium".into();
+    }
+    caps.insert("goog:chromeOptions".into(), opts);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .expect("browser session")
+}
+
+fn shot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(shot_dir().join(format!("{name}.png")), png);
+    }
+}
+
+async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(sel)).await.unwrap_or_else(|e| panic!("{sel}: {e}"))
+}
+
+async fn fill(c: &Client, sel: &str, text: &str) {
+    let e = css(c, sel).await;
+    e.clear().await.expect("clear");
+    e.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &Client, sel: &str) {
+    css(c, sel).await.click().await.unwrap_or_else(|e| panic!("click {sel}: {e}"));
+}
+
+async fn page_text(c: &Client) -> String {
+    c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+}
+
+async fn login(c: &Client, app: &TestApp, user: &str) {
+    c.goto(&format!("{}/login", app.base)).await.expect("goto");
+    fill(c, "input[name=username]", user).await;
+    fill(c, "input[name=password]", PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    css(c, ".usermenu .who").await;
+}
+
+#[tokio::test]
+async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
+    let app = spawn_app().await;
+    let d = driver().await;
+    let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let agency = browser(&d, &pa).await;
+    let supplier = browser(&d, &ps).await;
+
+    // The agency drafts a tender for procuring unit 甲.
+    login(&agency, &app, "agency_x").await;
+    click(&agency, "[data-testid=new-tender]").await;
+    fill(&agency, "input[name=title]", "浏览器测试：实验室设备采购").await;
+    fill(&agency, "textarea[name=description]", "采购显微镜等实验室设备。").await;
+    let unit = support::org_id(&app, "甲采购单位").await;
+    agency.execute(&format!("document.querySelector('select[name=procuring_org]').value = '{unit}'"), vec![]).await.expect("select");
+    fill(&agency, "input[name=lot_name_1]", "显微镜").await;
+    fill(&agency, "input[name=lot_budget_1]", "1,250,000.50").await;
+    fill(&agency, "input[name=lot_ceiling_1]", "1200000").await;
+    shot(&agency, "tender-form").await;
+    click(&agency, "[data-testid=save-draft]").await;
+    let state = css(&agency, "[data-testid=tender-state]").await.text().await.expect("text");
+    assert_eq!(state, "草稿");
+    let tender_url = agency.current_url().await.expect("url").to_string();
+
+    // Uploads the PDF and publishes.
+    let pdf_path = app.dir.path().join("招标文件.pdf");
+    std::fs::write(&pdf_path, support::pdf("Laboratory equipment", 4)).expect("write pdf");
+    css(&agency, "[data-testid=upload-form] input[type=file]").await.send_keys(&pdf_path.display().to_string()).await.expect("choose file");
+    click(&agency, "[data-testid=upload]").await;
+    let docs = css(&agency, "[data-testid=documents] li").await.text().await.expect("text");
+    assert!(docs.contains("招标文件.pdf") && docs.contains("4 页"), "{docs}");
+    click(&agency, "[data-testid=publish]").await;
+    assert_eq!(css(&agency, "[data-testid=tender-state]").await.text().await.expect("text"), "招标中");
+    shot(&agency, "tender-published").await;
+
+    // A supplier finds it by searching, obtains the documents and asks.
+    login(&supplier, &app, "supplier_1").await;
+    supplier.goto(&format!("{}/tenders", app.base)).await.expect("goto");
+    fill(&supplier, "[data-testid=search-form] input[name=q]", "实验室").await;
+    click(&supplier, "[data-testid=search-form] button[type=submit]").await;
+    shot(&supplier, "search").await;
+    click(&supplier, "[data-testid=tender-list] tbody a").await;
+    assert_eq!(css(&supplier, "[data-testid=tender-title]").await.text().await.expect("text"), "浏览器测试：实验室设备采购");
+    assert!(supplier.find(Locator::Css("[data-testid=download]")).await.is_err(), "no download before obtaining");
+    click(&supplier, "[data-testid=obtain]").await;
+    css(&supplier, "[data-testid=obtained]").await;
+    let href = css(&supplier, "[data-testid=download]").await.attr("href").await.expect("href").expect("href");
+    assert!(href.contains("/documents/"));
+    fill(&supplier, "[data-testid=question-body]", "显微镜是否要求配备数码成像模块？").await;
+    click(&supplier, "[data-testid=ask]").await;
+    let q = css(&supplier, "[data-testid=question]").await.text().await.expect("text");
+    assert!(q.contains("数码成像模块") && q.contains("待答复"), "{q}");
+
+    // The agency sees the question (without the asker) and answers it.
+    agency.goto(&tender_url).await.expect("goto");
+    let q = css(&agency, "[data-testid=question]").await.text().await.expect("text");
+    assert!(q.contains("数码成像模块") && !q.contains("供应商一有限公司"), "asker hidden: {q}");
+    fill(&agency, "[data-testid=answer-body]", "需要，成像模块分辨率不低于500万像素。").await;
+    click(&agency, "[data-testid=answer]").await;
+    css(&agency, "[data-testid=clarification]").await;
+
+    // The supplier sees the clarification and a notification.
+    supplier.goto(&format!("{}/workspace", app.base)).await.expect("goto");
+    let badge = css(&supplier, "[data-testid=unread]").await.text().await.expect("text");
+    assert_eq!(badge, "1");
+    supplier.goto(&tender_url).await.expect("goto");
+    let c = css(&supplier, "[data-testid=clarification]").await.text().await.expect("text");
+    assert!(c.contains("500万像素") && c.contains("数码成像模块"), "{c}");
+    shot(&supplier, "tender-supplier-view").await;
+    supplier.goto(&format!("{}/notifications", app.base)).await.expect("goto");
+    assert!(page_text(&supplier).await.contains("发布了答疑"));
+
+    agency.close().await.ok();
+    supplier.close().await.ok();
+}
+
+#[tokio::test]
+async fn procuring_unit_drafts_and_a_bad_pdf_gets_a_clear_error() {
+    let app = spawn_app().await;
+    let d = driver().await;
+    let p = tempfile::tempdir().expect("dir");
+    let buyer = browser(&d, &p).await;
+    login(&buyer, &app, "buyer_a").await;
+    click(&buyer, "[data-testid=new-tender]").await;
+    assert!(buyer.find(Locator::Css("select[name=procuring_org]")).await.is_err(), "a procuring unit tenders for itself");
+    fill(&buyer, "input[name=title]", "办公用品采购").await;
+    fill(&buyer, "input[name=lot_name_1]", "办公用品").await;
+    fill(&buyer, "input[name=lot_budget_1]", "12.345").await;
+    click(&buyer, "[data-testid=save-draft]").await;
+    let text = page_text(&buyer).await;
+    assert!(text.contains("金额格式不正确"), "field error shown: {text}");
+    buyer.back().await.expect("back");
+    fill(&buyer, "input[name=lot_budget_1]", "80000").await;
+    click(&buyer, "[data-testid=save-draft]").await;
+    css(&buyer, "[data-testid=tender-state]").await;
+    let bad = app.dir.path().join("fake.pdf");
+    std::fs::write(&bad, b"this is not a pdf").expect("write");
+    css(&buyer, "[data-testid=upload-form] input[type=file]").await.send_keys(&bad.display().to_string()).await.expect("file");
+    click(&buyer, "[data-testid=upload]").await;
+    let err = css(&buyer, ".error-message").await;
+    assert_eq!(err.attr("data-code").await.expect("attr").as_deref(), Some("pdf_invalid"));
+    assert!(err.text().await.expect("text").contains("不是有效的 PDF"));
+    shot(&buyer, "error-bad-pdf").await;
+    buyer.close().await.ok();
+}
+
+#[tokio::test]
+async fn supplier_registers_and_the_administrator_approves() {
+    let app = spawn_app().await;
+    let d = driver().await;
+    let (p1, p2) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let newcomer = browser(&d, &p1).await;
+    newcomer.goto(&format!("{}/register", app.base)).await.expect("goto");
+    fill(&newcomer, "input[name=org_name]", "浏览器注册科技有限公司").await;
+    fill(&newcomer, "input[name=credit_code]", "91110000MA01BROWS1").await;
+    fill(&newcomer, "input[name=username]", "browser_new").await;
+    fill(&newcomer, "input[name=display_name]", "新用户").await;
+    fill(&newcomer, "input[name=password]", "abc12345").await;
+    click(&newcomer, "form[action='/register'] button[type=submit]").await;
+    css(&newcomer, "[data-testid=registered]").await;
+    newcomer.goto(&format!("{}/login", app.base)).await.expect("goto");
+    fill(&newcomer, "input[name=username]", "browser_new").await;
+    fill(&newcomer, "input[name=password]", "abc12345").await;
+    click(&newcomer, "form[action='/login'] button[type=submit]").await;
+    let e = css(&newcomer, "[data-testid=login-error]").await.text().await.expect("text");
+    assert!(e.contains("审核"), "{e}");
+
+    let admin = browser(&d, &p2).await;
+    login(&admin, &app, "admin").await;
+    admin.goto(&format!("{}/admin/organisations", app.base)).await.expect("goto");
+    shot(&admin, "admin-registrations").await;
+    assert!(page_text(&admin).await.contains("浏览器注册科技有限公司"));
+    click(&admin, "form[action$='/approve'] button").await;
+    css(&admin, "h1").await;
+    assert!(page_text(&admin).await.contains("没有待审核的注册"));
+
+    fill(&newcomer, "input[name=password]", "abc12345").await;
+    click(&newcomer, "form[action='/login'] button[type=submit]").await;
+    let who = css(&newcomer, ".usermenu .who").await.text().await.expect("text");
+    assert!(who.contains("新用户"), "{who}");
+    newcomer.close().await.ok();
+    admin.close().await.ok();
+}
+
+#[tokio::test]
+async fn supervisor_verifies_the_audit_chain_in_english() {
+    let app = spawn_app().await;
+    let d = driver().await;
+    let p = tempfile::tempdir().expect("dir");
+    let c = browser(&d, &p).await;
+    login(&c, &app, "supervisor").await;
+    click(&c, ".usermenu a.lang").await;
+    css(&c, "html[lang=en]").await;
+    c.goto(&format!("{}/audit", app.base)).await.expect("goto");
+    assert!(page_text(&c).await.contains("Audit trail"));
+    click(&c, "[data-testid=verify]").await;
+    let ok = css(&c, "[data-testid=verify-ok]").await.text().await.expect("text");
+    assert!(ok.contains("intact"), "{ok}");
+    shot(&c, "audit-verify").await;
+    // Tamper with a record by hand: the page says so.
+    use sea_orm::ConnectionTrait;
+    app.state.db.execute_unprepared("UPDATE audit_records SET action = 'user.nothing' WHERE seq = 2").await.expect("tamper");
+    c.goto(&format!("{}/audit/verify", app.base)).await.expect("goto");
+    let failed = css(&c, "[data-testid=verify-failed]").await.text().await.expect("text");
+    assert!(failed.contains("#2"), "{failed}");
+    c.close().await.ok();
+}
