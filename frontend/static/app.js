@@ -10,8 +10,11 @@ for (const a of document.querySelectorAll("a[data-back]")) {
   });
 }
 
-// Countdown to a deadline, from the time in the page (the server's clock).
+// Countdown to a deadline by the server's clock: the page carries the server's time, and the
+// difference to this machine's clock is applied to every countdown.
 const lang = document.documentElement.lang;
+const serverTime = Date.parse(document.querySelector("meta[name=server-time]")?.content ?? "");
+const offset = Number.isNaN(serverTime) ? 0 : serverTime - Date.now();
 function remaining(ms) {
   if (ms <= 0) return lang === "en" ? "deadline passed" : "已截止";
   const d = Math.floor(ms / 86400000);
@@ -21,7 +24,7 @@ function remaining(ms) {
 }
 for (const el of document.querySelectorAll("[data-deadline]")) {
   const deadline = Date.parse(el.dataset.deadline);
-  const tick = () => { el.textContent = `（${remaining(deadline - Date.now())}）`; };
+  const tick = () => { el.textContent = `（${remaining(deadline - (Date.now() + offset))}）`; };
   tick();
   setInterval(tick, 30000);
 }

@@ -75,6 +75,8 @@ pub struct PageCtx {
     pub path: String,
     /// Unread notifications of the user's organisation.
     pub unread: u64,
+    /// The server's time when the page was made; scripts correct their countdowns with it.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl PageCtx {
@@ -145,6 +147,7 @@ impl FromRequestParts<AppState> for PageCtx {
             csrf: parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default(),
             path: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
             unread,
+            now: state.clock.now(),
         })
     }
 }
