@@ -102,11 +102,13 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = state.settings.pdf.max_bytes + 1024 * 1024;
     let (api, doc) = api(upload_limit);
     let doc = Arc::new(doc);
-    let api = api
-        .route("/api/v1/openapi.json", get(move || {
+    let api = api.route(
+        "/api/v1/openapi.json",
+        get(move || {
             let doc = doc.clone();
             async move { Json(doc.as_ref().clone()) }
-        }));
+        }),
+    );
     let pages = Router::new()
         .merge(accounts::router())
         .merge(tenders::router(upload_limit))
@@ -121,10 +123,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(web::assets::serve))
         .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
         .layer(from_fn(web::csrf::protect))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(CSP),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // Only the path: query strings may carry a CSRF token.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())

@@ -7,9 +7,13 @@
 //! sites use their CA's certificates.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    SanType,
 };
-use std::{fs, path::{Path, PathBuf}};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 /// Errors of certificate generation.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +60,8 @@ pub fn generate(dir: &Path, client_users: &[String]) -> Result<Issued, CertError
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.distinguished_name.push(DnType::OrganizationName, "Tenderhall development");
         params.distinguished_name.push(DnType::CommonName, "Tenderhall development CA");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         validity(&mut params, 3650);
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
@@ -67,8 +72,12 @@ pub fn generate(dir: &Path, client_users: &[String]) -> Result<Issued, CertError
     };
 
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-    params.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().map_err(|_| rcgen::Error::InvalidIpAddressOctetLength(0))?));
-    params.subject_alt_names.push(SanType::IpAddress("::1".parse().map_err(|_| rcgen::Error::InvalidIpAddressOctetLength(0))?));
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().map_err(|_| rcgen::Error::InvalidIpAddressOctetLength(0))?));
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress("::1".parse().map_err(|_| rcgen::Error::InvalidIpAddressOctetLength(0))?));
     params.distinguished_name.push(DnType::CommonName, "localhost");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;

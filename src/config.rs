@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// All settings of the platform.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Where and how the server listens.
@@ -130,28 +130,9 @@ pub struct AuditSettings {
     pub checkpoint_every: i64,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            tls: TlsSettings::default(),
-            database: DatabaseSettings::default(),
-            storage: StorageSettings::default(),
-            security: SecuritySettings::default(),
-            tenders: TenderSettings::default(),
-            pdf: PdfSettings::default(),
-            audit: AuditSettings::default(),
-        }
-    }
-}
-
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            max_body_bytes: 64 * 1024 * 1024,
-            json_logs: false,
-        }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body_bytes: 64 * 1024 * 1024, json_logs: false }
     }
 }
 
@@ -240,6 +221,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

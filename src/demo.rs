@@ -45,16 +45,80 @@ struct Org {
 }
 
 const ORGS: &[Org] = &[
-    Org { name: "某区公共资源交易中心", kind: OrgKind::Centre, size: None, code: Some("12110000MB0000001X"), users: &[("admin", "平台管理员", Role::PlatformAdmin), ("supervisor", "王监督", Role::Supervisor), ("centre", "集采中心 李经办", Role::AgencyStaff)] },
-    Org { name: "某区教育局", kind: OrgKind::ProcuringUnit, size: None, code: Some("11110000MB0000002Y"), users: &[("buyer", "张采购", Role::ProcuringStaff)] },
-    Org { name: "某区人民医院", kind: OrgKind::ProcuringUnit, size: None, code: Some("12110000MB0000003A"), users: &[("hospital", "刘主任", Role::ProcuringStaff)] },
-    Org { name: "某区城市管理局", kind: OrgKind::ProcuringUnit, size: None, code: Some("11110000MB0000004B"), users: &[] },
-    Org { name: "华信招标代理有限公司", kind: OrgKind::Agency, size: None, code: Some("91110000MA0000005C"), users: &[("agency", "陈代理", Role::AgencyStaff)] },
-    Org { name: "星辰科技有限公司", kind: OrgKind::Supplier, size: Some(SizeClass::Small), code: Some("91110000MA0000006D"), users: &[("supplier1", "赵经理", Role::Supplier)] },
-    Org { name: "远达办公设备经营部", kind: OrgKind::Supplier, size: Some(SizeClass::Micro), code: Some("92110000MA0000007E"), users: &[("supplier2", "钱老板", Role::Supplier)] },
-    Org { name: "华北建设工程集团有限公司", kind: OrgKind::Supplier, size: Some(SizeClass::Large), code: Some("91110000MA0000008F"), users: &[("supplier3", "孙工", Role::Supplier)] },
-    Org { name: "蓝海信息技术股份有限公司", kind: OrgKind::Supplier, size: Some(SizeClass::Medium), code: Some("91110000MA0000009G"), users: &[("supplier4", "李总", Role::Supplier)] },
-    Org { name: "评标专家库", kind: OrgKind::ExpertPool, size: None, code: None, users: &[("expert1", "周专家", Role::Expert)] },
+    Org {
+        name: "某区公共资源交易中心",
+        kind: OrgKind::Centre,
+        size: None,
+        code: Some("12110000MB0000001X"),
+        users: &[
+            ("admin", "平台管理员", Role::PlatformAdmin),
+            ("supervisor", "王监督", Role::Supervisor),
+            ("centre", "集采中心 李经办", Role::AgencyStaff),
+        ],
+    },
+    Org {
+        name: "某区教育局",
+        kind: OrgKind::ProcuringUnit,
+        size: None,
+        code: Some("11110000MB0000002Y"),
+        users: &[("buyer", "张采购", Role::ProcuringStaff)],
+    },
+    Org {
+        name: "某区人民医院",
+        kind: OrgKind::ProcuringUnit,
+        size: None,
+        code: Some("12110000MB0000003A"),
+        users: &[("hospital", "刘主任", Role::ProcuringStaff)],
+    },
+    Org {
+        name: "某区城市管理局",
+        kind: OrgKind::ProcuringUnit,
+        size: None,
+        code: Some("11110000MB0000004B"),
+        users: &[],
+    },
+    Org {
+        name: "华信招标代理有限公司",
+        kind: OrgKind::Agency,
+        size: None,
+        code: Some("91110000MA0000005C"),
+        users: &[("agency", "陈代理", Role::AgencyStaff)],
+    },
+    Org {
+        name: "星辰科技有限公司",
+        kind: OrgKind::Supplier,
+        size: Some(SizeClass::Small),
+        code: Some("91110000MA0000006D"),
+        users: &[("supplier1", "赵经理", Role::Supplier)],
+    },
+    Org {
+        name: "远达办公设备经营部",
+        kind: OrgKind::Supplier,
+        size: Some(SizeClass::Micro),
+        code: Some("92110000MA0000007E"),
+        users: &[("supplier2", "钱老板", Role::Supplier)],
+    },
+    Org {
+        name: "华北建设工程集团有限公司",
+        kind: OrgKind::Supplier,
+        size: Some(SizeClass::Large),
+        code: Some("91110000MA0000008F"),
+        users: &[("supplier3", "孙工", Role::Supplier)],
+    },
+    Org {
+        name: "蓝海信息技术股份有限公司",
+        kind: OrgKind::Supplier,
+        size: Some(SizeClass::Medium),
+        code: Some("91110000MA0000009G"),
+        users: &[("supplier4", "李总", Role::Supplier)],
+    },
+    Org {
+        name: "评标专家库",
+        kind: OrgKind::ExpertPool,
+        size: None,
+        code: None,
+        users: &[("expert1", "周专家", Role::Expert)],
+    },
 ];
 
 /// Seeds the demo data unless the database already has organisations. Returns whether it did.
@@ -87,7 +151,9 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     .await?;
 
     let actor = |name: &'static str| async move {
-        accounts::actor_by_username(&state.db, name).await?.ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
+        accounts::actor_by_username(&state.db, name)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
     };
     let agency = actor("agency").await?;
     let buyer = actor("buyer").await?;
@@ -129,7 +195,14 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         },
     )
     .await?;
-    tenders::upload_document(state, &agency, t1, "招标文件-多媒体教学设备.pdf", Bytes::from(crate::pdf::sample("Tender documents: multimedia teaching equipment", 12))).await?;
+    tenders::upload_document(
+        state,
+        &agency,
+        t1,
+        "招标文件-多媒体教学设备.pdf",
+        Bytes::from(crate::pdf::sample("Tender documents: multimedia teaching equipment", 12)),
+    )
+    .await?;
     tenders::publish(state, &agency, t1).await?;
     tenders::obtain(state, &supplier1, t1).await?;
     tenders::obtain(state, &supplier2, t1).await?;
@@ -138,7 +211,13 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         state,
         &agency,
         t1,
-        ClarificationInput { kind: ClarificationKind::Answer, body: "接受。屏幕尺寸不小于75英寸即满足要求，86英寸产品同样响应。".into(), substantive: false, question: Some(q), new_deadline: None },
+        ClarificationInput {
+            kind: ClarificationKind::Answer,
+            body: "接受。屏幕尺寸不小于75英寸即满足要求，86英寸产品同样响应。".into(),
+            substantive: false,
+            question: Some(q),
+            new_deadline: None,
+        },
     )
     .await?;
 
@@ -156,11 +235,22 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
             question_cutoff: None,
             bid_form: BidFormField::standard(),
             min_valid_bids: None,
-            lots: vec![LotInput { name: "医用耗材集中配送".into(), budget: yuan("2150000.00"), ceiling: Some(yuan("2100000")) }],
+            lots: vec![LotInput {
+                name: "医用耗材集中配送".into(),
+                budget: yuan("2150000.00"),
+                ceiling: Some(yuan("2100000")),
+            }],
         },
     )
     .await?;
-    tenders::upload_document(state, &hospital, t2, "磋商文件-医用耗材配送.pdf", Bytes::from(crate::pdf::sample("Consultation documents: medical consumables delivery", 8))).await?;
+    tenders::upload_document(
+        state,
+        &hospital,
+        t2,
+        "磋商文件-医用耗材配送.pdf",
+        Bytes::from(crate::pdf::sample("Consultation documents: medical consumables delivery", 8)),
+    )
+    .await?;
     tenders::publish(state, &hospital, t2).await?;
 
     // 3. A draft the agency is still preparing.
@@ -204,7 +294,14 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         },
     )
     .await?;
-    tenders::upload_document(state, &buyer, t4, "询价文件-办公家具.pdf", Bytes::from(crate::pdf::sample("Inquiry documents: office furniture", 4))).await?;
+    tenders::upload_document(
+        state,
+        &buyer,
+        t4,
+        "询价文件-办公家具.pdf",
+        Bytes::from(crate::pdf::sample("Inquiry documents: office furniture", 4)),
+    )
+    .await?;
     tenders::publish(state, &buyer, t4).await?;
     tenders::cancel(state, &buyer, t4, "采购需求发生重大变化，本项目终止，将另行组织采购。").await?;
 

@@ -178,7 +178,11 @@ pub struct ErrorDetail {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_string(), message: self.message.clone(), fields: self.fields.clone() },
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                fields: self.fields.clone(),
+            },
         };
         let mut resp = (self.status, Json(body)).into_response();
         resp.extensions_mut().insert(self);

@@ -88,7 +88,8 @@ impl PublicKey {
         let pubfile = dir.join(PUBLIC_FILE);
         if pubfile.exists() {
             let text = fs::read_to_string(&pubfile)?;
-            let bytes = hex::decode(text.trim()).map_err(|e| std::io::Error::other(format!("{}: {e}", pubfile.display())))?;
+            let bytes =
+                hex::decode(text.trim()).map_err(|e| std::io::Error::other(format!("{}: {e}", pubfile.display())))?;
             return Ok(Self::from_bytes(bytes));
         }
         Ok(PlatformKey::load_or_create_readonly(dir)?.public())
@@ -119,7 +120,10 @@ impl PlatformKey {
     fn load_or_create_readonly(dir: &Path) -> std::io::Result<Self> {
         let path = dir.join(KEY_FILE);
         if !path.exists() {
-            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no platform key in {}", dir.display())));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no platform key in {}", dir.display()),
+            ));
         }
         Self::load_or_create(dir)
     }

@@ -68,11 +68,7 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)? * 10,
             _ => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)?,
         };
-        int_v
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(frac_v))
-            .map(Money)
-            .ok_or(MoneyError::Overflow)
+        int_v.checked_mul(100).and_then(|v| v.checked_add(frac_v)).map(Money).ok_or(MoneyError::Overflow)
     }
 
     /// Adds, refusing overflow.
@@ -92,7 +88,7 @@ impl Money {
         let int = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(ch);
@@ -141,7 +137,7 @@ mod tests {
 
     #[test]
     fn formats_yuan_and_wan() {
-        let m = Money::from_fen(147_018_019_00);
+        let m = Money::from_fen(14_701_801_900);
         assert_eq!(m.wan_string(), "14701.8019");
         assert_eq!(m.yuan_string(), "147,018,019.00");
         assert_eq!(Money::from_fen(5).yuan_string(), "0.05");

@@ -32,7 +32,8 @@ pub async fn check(data: Bytes, limits: &PdfSettings) -> Result<PdfInfo, AppErro
     let max_pages = limits.max_pages;
     let max_objects = limits.max_objects;
     let job = tokio::task::spawn_blocking(move || -> Result<PdfInfo, AppError> {
-        let doc = lopdf::Document::load_mem(&data).map_err(|e| AppError::rule("pdf_invalid", format!("the PDF cannot be read: {e}")))?;
+        let doc = lopdf::Document::load_mem(&data)
+            .map_err(|e| AppError::rule("pdf_invalid", format!("the PDF cannot be read: {e}")))?;
         if doc.is_encrypted() {
             return Err(AppError::rule("pdf_encrypted", "encrypted PDFs are not accepted"));
         }
@@ -80,7 +81,8 @@ pub fn sample(title: &str, pages: usize) -> Vec<u8> {
         kids.push(Object::Reference(page_id));
     }
     let count = kids.len() as i64;
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
     let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog_id);
     let mut out = Vec::new();

@@ -78,11 +78,18 @@ pub fn tls_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<S
 pub fn client_identity(der: &[u8]) -> Option<ClientCertIdentity> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let cn = cert.subject().iter_common_name().next()?.as_str().ok()?.to_string();
-    Some(ClientCertIdentity { username: cn, fingerprint: hex::encode(ring::digest::digest(&ring::digest::SHA256, der)) })
+    Some(ClientCertIdentity {
+        username: cn,
+        fingerprint: hex::encode(ring::digest::digest(&ring::digest::SHA256, der)),
+    })
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, with TLS when configured.
-pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let settings = state.settings.clone();
     let app = app::router(state);
     if settings.tls_enabled() {
@@ -92,11 +99,18 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
         let config = tls_config(cert, key, settings.tls.client_ca.as_deref()).map_err(std::io::Error::other)?;
         serve_tls(app, listener, Arc::new(config), shutdown).await
     } else {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
-async fn serve_tls(app: Router, listener: TcpListener, config: Arc<ServerConfig>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+async fn serve_tls(
+    app: Router,
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(config);
     tokio::pin!(shutdown);
     loop {
@@ -122,7 +136,8 @@ async fn serve_tls(app: Router, listener: TcpListener, config: Arc<ServerConfig>
                 }
                 Err(_) => return,
             };
-            let identity = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| client_identity(c.as_ref()));
+            let identity =
+                tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| client_identity(c.as_ref()));
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(addr));
                 req.extensions_mut().insert(OverTls);
@@ -131,7 +146,9 @@ async fn serve_tls(app: Router, listener: TcpListener, config: Arc<ServerConfig>
                 }
                 app.clone().oneshot(req.map(Body::new))
             });
-            if let Err(e) = Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(tls), svc).await {
+            if let Err(e) =
+                Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(tls), svc).await
+            {
                 tracing::debug!(%addr, "connection ended: {e}");
             }
         });

@@ -41,6 +41,9 @@ async fn driver() -> Driver {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not start");
 }
 
@@ -88,7 +91,11 @@ async fn shot(c: &Client, name: &str) {
 }
 
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(sel)).await.unwrap_or_else(|e| panic!("{sel}: {e}"))
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("{sel}: {e}"))
 }
 
 async fn fill(c: &Client, sel: &str, text: &str) {
@@ -127,7 +134,10 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     fill(&agency, "input[name=title]", "浏览器测试：实验室设备采购").await;
     fill(&agency, "textarea[name=description]", "采购显微镜等实验室设备。").await;
     let unit = support::org_id(&app, "甲采购单位").await;
-    agency.execute(&format!("document.querySelector('select[name=procuring_org]').value = '{unit}'"), vec![]).await.expect("select");
+    agency
+        .execute(&format!("document.querySelector('select[name=procuring_org]').value = '{unit}'"), vec![])
+        .await
+        .expect("select");
     fill(&agency, "input[name=lot_name_1]", "显微镜").await;
     fill(&agency, "input[name=lot_budget_1]", "1,250,000.50").await;
     fill(&agency, "input[name=lot_ceiling_1]", "1200000").await;
@@ -140,7 +150,11 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     // Uploads the PDF and publishes.
     let pdf_path = app.dir.path().join("招标文件.pdf");
     std::fs::write(&pdf_path, support::pdf("Laboratory equipment", 4)).expect("write pdf");
-    css(&agency, "[data-testid=upload-form] input[type=file]").await.send_keys(&pdf_path.display().to_string()).await.expect("choose file");
+    css(&agency, "[data-testid=upload-form] input[type=file]")
+        .await
+        .send_keys(&pdf_path.display().to_string())
+        .await
+        .expect("choose file");
     click(&agency, "[data-testid=upload]").await;
     let docs = css(&agency, "[data-testid=documents] li").await.text().await.expect("text");
     assert!(docs.contains("招标文件.pdf") && docs.contains("4 页"), "{docs}");
@@ -155,7 +169,10 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     click(&supplier, "[data-testid=search-form] button[type=submit]").await;
     shot(&supplier, "search").await;
     click(&supplier, "[data-testid=tender-list] tbody a").await;
-    assert_eq!(css(&supplier, "[data-testid=tender-title]").await.text().await.expect("text"), "浏览器测试：实验室设备采购");
+    assert_eq!(
+        css(&supplier, "[data-testid=tender-title]").await.text().await.expect("text"),
+        "浏览器测试：实验室设备采购"
+    );
     assert!(supplier.find(Locator::Css("[data-testid=download]")).await.is_err(), "no download before obtaining");
     click(&supplier, "[data-testid=obtain]").await;
     css(&supplier, "[data-testid=obtained]").await;
@@ -197,7 +214,10 @@ async fn procuring_unit_drafts_and_a_bad_pdf_gets_a_clear_error() {
     let buyer = browser(&d, &p).await;
     login(&buyer, &app, "buyer_a").await;
     click(&buyer, "[data-testid=new-tender]").await;
-    assert!(buyer.find(Locator::Css("select[name=procuring_org]")).await.is_err(), "a procuring unit tenders for itself");
+    assert!(
+        buyer.find(Locator::Css("select[name=procuring_org]")).await.is_err(),
+        "a procuring unit tenders for itself"
+    );
     fill(&buyer, "input[name=title]", "办公用品采购").await;
     fill(&buyer, "input[name=lot_name_1]", "办公用品").await;
     fill(&buyer, "input[name=lot_budget_1]", "12.345").await;
@@ -210,7 +230,11 @@ async fn procuring_unit_drafts_and_a_bad_pdf_gets_a_clear_error() {
     css(&buyer, "[data-testid=tender-state]").await;
     let bad = app.dir.path().join("fake.pdf");
     std::fs::write(&bad, b"this is not a pdf").expect("write");
-    css(&buyer, "[data-testid=upload-form] input[type=file]").await.send_keys(&bad.display().to_string()).await.expect("file");
+    css(&buyer, "[data-testid=upload-form] input[type=file]")
+        .await
+        .send_keys(&bad.display().to_string())
+        .await
+        .expect("file");
     click(&buyer, "[data-testid=upload]").await;
     let err = css(&buyer, ".error-message").await;
     assert_eq!(err.attr("data-code").await.expect("attr").as_deref(), Some("pdf_invalid"));
@@ -274,7 +298,11 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
     shot(&c, "audit-verify").await;
     // Tamper with a record by hand: the page says so.
     use sea_orm::ConnectionTrait;
-    app.state.db.execute_unprepared("UPDATE audit_records SET action = 'user.nothing' WHERE seq = 2").await.expect("tamper");
+    app.state
+        .db
+        .execute_unprepared("UPDATE audit_records SET action = 'user.nothing' WHERE seq = 2")
+        .await
+        .expect("tamper");
     c.goto(&format!("{}/audit/verify", app.base)).await.expect("goto");
     let failed = css(&c, "[data-testid=verify-failed]").await.text().await.expect("text");
     assert!(failed.contains("#2"), "{failed}");

@@ -84,7 +84,8 @@ async fn login(
     let li = service::login(&state, &req.username, &req.password, &addr.ip().to_string()).await?;
     let token = csrf::new_token();
     let mut resp = Json(LoginResponse { user: li.actor, csrf_token: token.clone() }).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.settings.security.session_hours));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.settings.security.session_hours));
     resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&token, tls.is_some()));
     Ok(resp)
 }
@@ -118,7 +119,11 @@ pub struct PasswordChange {
 /// Changes the password and ends every session of the user.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 422, body = ErrorBody)))]
-async fn change_password(State(state): State<AppState>, actor: Actor, Json(req): Json<PasswordChange>) -> AppResult<Response> {
+async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(req): Json<PasswordChange>,
+) -> AppResult<Response> {
     service::change_password(&state, &actor, &req.current_password, &req.new_password).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
@@ -135,7 +140,10 @@ pub struct Created {
 /// Registers a supplier (pending the centre's approval).
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
     responses((status = 201, body = Created), (status = 409, description = "username_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn register(State(state): State<AppState>, Json(req): Json<Registration>) -> AppResult<(StatusCode, Json<Created>)> {
+async fn register(
+    State(state): State<AppState>,
+    Json(req): Json<Registration>,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let id = service::register_supplier(&state, req).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -150,7 +158,11 @@ pub struct OrgQuery {
 /// Organisations (administrators).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgQuery),
     responses((status = 200, body = Vec<OrgSummary>), (status = 403, body = ErrorBody)))]
-async fn list_organisations(State(state): State<AppState>, _admin: Require<Admins>, Query(q): Query<OrgQuery>) -> AppResult<Json<Vec<OrgSummary>>> {
+async fn list_organisations(
+    State(state): State<AppState>,
+    _admin: Require<Admins>,
+    Query(q): Query<OrgQuery>,
+) -> AppResult<Json<Vec<OrgSummary>>> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::invalid_field("status", "invalid"))?),
@@ -162,7 +174,11 @@ async fn list_organisations(State(state): State<AppState>, _admin: Require<Admin
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/{decision}", tag = "accounts",
     params(("id" = Uuid, Path), ("decision" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "not_pending", body = ErrorBody)))]
-async fn decide(State(state): State<AppState>, admin: Require<Admins>, Path((id, decision)): Path<(Uuid, String)>) -> AppResult<StatusCode> {
+async fn decide(
+    State(state): State<AppState>,
+    admin: Require<Admins>,
+    Path((id, decision)): Path<(Uuid, String)>,
+) -> AppResult<StatusCode> {
     let approve = match decision.as_str() {
         "approve" => true,
         "reject" => false,

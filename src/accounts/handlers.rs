@@ -63,7 +63,11 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_page(ctx: PageCtx, Query(q): Query<NextQuery>, req_ext: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>) -> Response {
+async fn login_page(
+    ctx: PageCtx,
+    Query(q): Query<NextQuery>,
+    req_ext: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
+) -> Response {
     let cert_user = req_ext.map(|e| e.0.username);
     render(&LoginPage { ctx, next: safe_next(q.next.as_deref()), error: None, username: String::new(), cert_user })
 }
@@ -128,7 +132,12 @@ async fn login_certificate(
     Ok(logged_in_redirect(&state, &li.token, "/workspace", true))
 }
 
-async fn logout(State(state): State<AppState>, MaybeActor(actor): MaybeActor, jar: CookieJar, headers: HeaderMap) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     if let (Some(actor), Some(c)) = (actor, jar.get(SESSION_COOKIE)) {
         service::logout(&state, &actor, c.value()).await?;
     }
@@ -163,7 +172,11 @@ struct RegisterForm {
     password: String,
 }
 
-async fn register_submit(State(state): State<AppState>, ctx: PageCtx, Form(f): Form<RegisterForm>) -> AppResult<Response> {
+async fn register_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<RegisterForm>,
+) -> AppResult<Response> {
     let size_class = SizeClass::parse(&f.size_class).ok_or_else(|| AppError::invalid_field("size_class", "invalid"))?;
     service::register_supplier(
         &state,
@@ -204,7 +217,11 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, actor: crate::accounts::model::Actor, Form(f): Form<PasswordForm>) -> AppResult<Response> {
+async fn change_password(
+    State(state): State<AppState>,
+    actor: crate::accounts::model::Actor,
+    Form(f): Form<PasswordForm>,
+) -> AppResult<Response> {
     service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
     resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
@@ -225,7 +242,11 @@ async fn admin_orgs(State(state): State<AppState>, ctx: PageCtx, _admin: Require
     Ok(render(&AdminOrgsPage { ctx, pending, all }))
 }
 
-async fn admin_decide(State(state): State<AppState>, admin: Require<Admins>, Path((id, decision)): Path<(Uuid, String)>) -> AppResult<Response> {
+async fn admin_decide(
+    State(state): State<AppState>,
+    admin: Require<Admins>,
+    Path((id, decision)): Path<(Uuid, String)>,
+) -> AppResult<Response> {
     let approve = match decision.as_str() {
         "approve" => true,
         "reject" => false,

@@ -157,7 +157,17 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
         .await?;
         state
             .audit
-            .record(&txn, now, &AuditActor::system(), AuditEntry::new("session.login_failed", "user", username.chars().take(100).collect::<String>(), json!({"remote_addr": remote_addr})))
+            .record(
+                &txn,
+                now,
+                &AuditActor::system(),
+                AuditEntry::new(
+                    "session.login_failed",
+                    "user",
+                    username.chars().take(100).collect::<String>(),
+                    json!({"remote_addr": remote_addr}),
+                ),
+            )
             .await?;
         txn.commit().await?;
         return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
@@ -175,9 +185,16 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
     Ok(LoggedIn { token, actor })
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
 
-async fn start_session<C: ConnectionTrait>(state: &AppState, txn: &C, actor: &Actor, method: &str, remote_addr: &str) -> AppResult<String> {
+async fn start_session<C: ConnectionTrait>(
+    state: &AppState,
+    txn: &C,
+    actor: &Actor,
+    method: &str,
+    remote_addr: &str,
+) -> AppResult<String> {
     let now = state.clock.now();
     let token = random_token();
     session::ActiveModel {
@@ -192,18 +209,32 @@ async fn start_session<C: ConnectionTrait>(state: &AppState, txn: &C, actor: &Ac
     .await?;
     state
         .audit
-        .record(txn, now, &actor.audit(), AuditEntry::new("session.login", "user", actor.user_public_id, json!({"method": method, "remote_addr": remote_addr})))
+        .record(
+            txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new(
+                "session.login",
+                "user",
+                actor.user_public_id,
+                json!({"method": method, "remote_addr": remote_addr}),
+            ),
+        )
         .await?;
     Ok(token)
 }
 
 /// Logs in with a verified TLS client certificate whose common name is a user name.
-pub async fn login_with_certificate(state: &AppState, username: &str, fingerprint: &str, remote_addr: &str) -> AppResult<LoggedIn> {
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::forbidden_because("certificate_unknown_user", "the certificate names no user of this platform"))?;
+pub async fn login_with_certificate(
+    state: &AppState,
+    username: &str,
+    fingerprint: &str,
+    remote_addr: &str,
+) -> AppResult<LoggedIn> {
+    let u =
+        user::Entity::find().filter(user::Column::Username.eq(username)).one(&state.db).await?.ok_or_else(|| {
+            AppError::forbidden_because("certificate_unknown_user", "the certificate names no user of this platform")
+        })?;
     let txn = begin_write(&state.db).await?;
     let Some(actor) = active_actor(&txn, u.id).await? else {
         txn.rollback().await?;
@@ -220,7 +251,12 @@ pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<(
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
     state
         .audit
-        .record(&txn, state.clock.now(), &actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({})))
+        .record(
+            &txn,
+            state.clock.now(),
+            &actor.audit(),
+            AuditEntry::new("session.logout", "user", actor.user_public_id, json!({})),
+        )
         .await?;
     txn.commit().await?;
     Ok(())
@@ -236,13 +272,23 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
     let hash = hash_password(new)?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    user::ActiveModel { id: Set(u.id), password_hash: Set(hash), password_changed_at: Set(Some(now)), ..Default::default() }
-        .update(&txn)
-        .await?;
+    user::ActiveModel {
+        id: Set(u.id),
+        password_hash: Set(hash),
+        password_changed_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     state
         .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})),
+        )
         .await?;
     txn.commit().await?;
     Ok(())
@@ -271,7 +317,7 @@ pub struct Registration {
 /// Checks a user name: 3–40 letters, digits, `_`, `-`, `.`.
 pub fn check_username(field: &'static str, s: &str) -> Result<(), FieldError> {
     let n = s.chars().count();
-    if n < 3 || n > 40 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+    if !(3..=40).contains(&n) || !s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
         return Err(FieldError::new(field, "invalid"));
     }
     Ok(())
@@ -380,7 +426,15 @@ pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>)
     Ok(q.all(db)
         .await?
         .into_iter()
-        .map(|o| OrgSummary { id: o.public_id, name: o.name, kind: o.kind, size_class: o.size_class, credit_code: o.credit_code, status: o.status, created_at: o.created_at })
+        .map(|o| OrgSummary {
+            id: o.public_id,
+            name: o.name,
+            kind: o.kind,
+            size_class: o.size_class,
+            credit_code: o.credit_code,
+            status: o.status,
+            created_at: o.created_at,
+        })
         .collect())
 }
 
@@ -396,7 +450,9 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
     let status = if approve { Status::Active } else { Status::Rejected };
-    organisation::ActiveModel { id: Set(org.id), status: Set(status.as_str().into()), ..Default::default() }.update(&txn).await?;
+    organisation::ActiveModel { id: Set(org.id), status: Set(status.as_str().into()), ..Default::default() }
+        .update(&txn)
+        .await?;
     user::Entity::update_many()
         .col_expr(user::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
         .filter(user::Column::OrgId.eq(org.id))
@@ -404,7 +460,15 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
         .exec(&txn)
         .await?;
     let action = if approve { "organisation.approve" } else { "organisation.reject" };
-    state.audit.record(&txn, state.clock.now(), &admin.audit(), AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name}))).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            state.clock.now(),
+            &admin.audit(),
+            AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name})),
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -432,11 +496,20 @@ pub async fn create_organisation<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    state.audit.record(txn, state.clock.now(), actor, AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind}))).await?;
+    state
+        .audit
+        .record(
+            txn,
+            state.clock.now(),
+            actor,
+            AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind})),
+        )
+        .await?;
     Ok(org)
 }
 
 /// Creates an active user directly (operators and demo data).
+#[allow(clippy::too_many_arguments)]
 pub async fn create_user<C: ConnectionTrait>(
     state: &AppState,
     txn: &C,
@@ -464,7 +537,15 @@ pub async fn create_user<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    state.audit.record(txn, state.clock.now(), actor, AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role}))).await?;
+    state
+        .audit
+        .record(
+            txn,
+            state.clock.now(),
+            actor,
+            AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role})),
+        )
+        .await?;
     Ok(u)
 }
 

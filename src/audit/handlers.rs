@@ -12,12 +12,7 @@ use crate::{
     },
 };
 use askama::Template;
-use axum::{
-    Router,
-    extract::State,
-    response::Response,
-    routing::get,
-};
+use axum::{Router, extract::State, response::Response, routing::get};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -52,7 +47,12 @@ pub struct PlatformKeyDoc {
 
 async fn platform_key(State(state): State<AppState>) -> Json<PlatformKeyDoc> {
     let p = state.key.public();
-    Json(PlatformKeyDoc { algorithm: "Ed25519", key_id: p.key_id().to_string(), public_key_base64: p.base64(), public_key_hex: p.hex() })
+    Json(PlatformKeyDoc {
+        algorithm: "Ed25519",
+        key_id: p.key_id().to_string(),
+        public_key_base64: p.base64(),
+        public_key_hex: p.hex(),
+    })
 }
 
 /// An audit record as shown.
@@ -100,14 +100,27 @@ async fn load_records(state: &AppState, q: &RecordQuery) -> AppResult<Vec<Record
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|r| RecordView { seq: r.seq, at: r.at, actor: r.actor_label, action: r.action, object_type: r.object_type, object_id: r.object_id, details: r.details, hash: r.hash })
+        .map(|r| RecordView {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor_label,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            details: r.details,
+            hash: r.hash,
+        })
         .collect())
 }
 
 /// The latest audit records (supervisors and administrators).
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
     responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
-async fn records(State(state): State<AppState>, _who: Require<Auditors>, Query(q): Query<RecordQuery>) -> AppResult<Json<Vec<RecordView>>> {
+async fn records(
+    State(state): State<AppState>,
+    _who: Require<Auditors>,
+    Query(q): Query<RecordQuery>,
+) -> AppResult<Json<Vec<RecordView>>> {
     Ok(Json(load_records(&state, &q).await?))
 }
 
@@ -126,7 +139,12 @@ struct AuditPage {
     report: Option<VerifyReport>,
 }
 
-async fn audit_page(State(state): State<AppState>, ctx: PageCtx, _who: Require<Auditors>, Query(q): Query<RecordQuery>) -> AppResult<Response> {
+async fn audit_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _who: Require<Auditors>,
+    Query(q): Query<RecordQuery>,
+) -> AppResult<Response> {
     let records = load_records(&state, &q).await?;
     Ok(render(&AuditPage { ctx, records, object: q.object.unwrap_or_default(), report: None }))
 }

@@ -35,7 +35,12 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// An entry.
-    pub fn new(action: &'static str, object_type: &'static str, object_id: impl ToString, details: serde_json::Value) -> Self {
+    pub fn new(
+        action: &'static str,
+        object_type: &'static str,
+        object_id: impl ToString,
+        details: serde_json::Value,
+    ) -> Self {
         Self { action, object_type, object_id: object_id.to_string(), details }
     }
 }

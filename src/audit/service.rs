@@ -10,8 +10,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use chrono::{DateTime, Utc};
 use ring::digest::{Context, SHA256, digest};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use std::sync::Arc;
 
@@ -102,7 +102,13 @@ impl AuditLog {
         Ok(seq)
     }
 
-    async fn write_checkpoint<C: ConnectionTrait>(&self, txn: &C, seq: i64, hash: &str, at: DateTime<Utc>) -> AppResult<()> {
+    async fn write_checkpoint<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        seq: i64,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<()> {
         let sig = self.key.sign(&checkpoint_message(seq, hash, at, self.key.key_id()));
         audit_checkpoint::ActiveModel {
             seq: Set(seq),
@@ -177,7 +183,10 @@ pub async fn verify(db: &DatabaseConnection, public: &PublicKey) -> AppResult<Ve
                 report.problem(Problem::at(r.seq, "details were altered (digest mismatch)".into()));
             }
             if r.prev_hash != prev {
-                report.problem(Problem::at(r.seq, "does not follow the previous record (inserted, reordered or previous altered)".into()));
+                report.problem(Problem::at(
+                    r.seq,
+                    "does not follow the previous record (inserted, reordered or previous altered)".into(),
+                ));
             }
             if record_hash(r) != r.hash {
                 report.problem(Problem::at(r.seq, "record fields were altered (hash mismatch)".into()));
@@ -195,16 +204,24 @@ pub async fn verify(db: &DatabaseConnection, public: &PublicKey) -> AppResult<Ve
         report.checkpoints += 1;
         let sig_ok = B64
             .decode(&c.signature)
-            .map(|sig| c.key_id == public.key_id() && public.verify(&checkpoint_message(c.seq, &c.hash, c.signed_at, &c.key_id), &sig))
+            .map(|sig| {
+                c.key_id == public.key_id()
+                    && public.verify(&checkpoint_message(c.seq, &c.hash, c.signed_at, &c.key_id), &sig)
+            })
             .unwrap_or(false);
         if !sig_ok {
-            report.problem(Problem::at(c.seq, format!("checkpoint at {} has a bad signature or an unknown key", c.seq)));
+            report
+                .problem(Problem::at(c.seq, format!("checkpoint at {} has a bad signature or an unknown key", c.seq)));
             continue;
         }
         match hashes_at_checkpoints.get(&c.seq) {
             Some(h) if *h == c.hash => report.signed_upto = report.signed_upto.max(c.seq),
-            Some(_) => report.problem(Problem::at(c.seq, "differs from the signed checkpoint (chain rewritten)".into())),
-            None => report.problem(Problem::at(c.seq, "signed checkpoint names a record that is gone (truncated)".into())),
+            Some(_) => {
+                report.problem(Problem::at(c.seq, "differs from the signed checkpoint (chain rewritten)".into()))
+            }
+            None => {
+                report.problem(Problem::at(c.seq, "signed checkpoint names a record that is gone (truncated)".into()))
+            }
         }
     }
     let head = audit_head::Entity::find_by_id(1).one(db).await?;

@@ -1,9 +1,6 @@
 //! Storing and reading notices.
 
-use crate::{
-    entities::notification,
-    error::AppResult,
-};
+use crate::{entities::notification, error::AppResult};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,

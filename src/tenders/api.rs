@@ -57,7 +57,11 @@ async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> 
 /// Creates a draft tender (procuring unit or agency staff).
 #[utoipa::path(post, path = "/api/v1/tenders", tag = "tenders", request_body = TenderInput,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(State(state): State<AppState>, actor: Require<TenderManagers>, Json(input): Json<TenderInput>) -> AppResult<(StatusCode, Json<Created>)> {
+async fn create(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Json(input): Json<TenderInput>,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let id = service::create_draft(&state, &actor, input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -86,14 +90,23 @@ async fn procuring_units(State(state): State<AppState>, _actor: Require<TenderMa
 /// A tender, with what the caller may see and do.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 200, body = TenderDetail), (status = 404, body = ErrorBody)))]
-async fn detail(State(state): State<AppState>, MaybeActor(actor): MaybeActor, Path(id): Path<Uuid>) -> AppResult<Json<TenderDetail>> {
+async fn detail(
+    State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<TenderDetail>> {
     Ok(Json(service::detail(&state, actor.as_ref(), id).await?))
 }
 
 /// Replaces a draft's fields and lots.
 #[utoipa::path(put, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)), request_body = TenderInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "wrong_state", body = ErrorBody)))]
-async fn update(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(input): Json<TenderInput>) -> AppResult<StatusCode> {
+async fn update(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<TenderInput>,
+) -> AppResult<StatusCode> {
     service::update_draft(&state, &actor, id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -103,7 +116,12 @@ async fn update(State(state): State<AppState>, actor: Require<TenderManagers>, P
     request_body(content_type = "multipart/form-data", description = "field `file`: the PDF"),
     responses((status = 201, body = Created), (status = 413, description = "pdf_too_large", body = ErrorBody),
               (status = 422, description = "pdf_invalid / pdf_encrypted / pdf_too_many_pages", body = ErrorBody)))]
-async fn upload(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, multipart: Multipart) -> AppResult<(StatusCode, Json<Created>)> {
+async fn upload(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    multipart: Multipart,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let (name, data) = read_file_field(multipart).await?;
     let doc = service::upload_document(&state, &actor, id, &name, data).await?;
     Ok((StatusCode::CREATED, Json(Created { id: doc })))
@@ -112,7 +130,11 @@ async fn upload(State(state): State<AppState>, actor: Require<TenderManagers>, P
 /// Downloads a document (managers, supervisors, suppliers who obtained the documents).
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
     responses((status = 200, content_type = "application/pdf"), (status = 403, description = "obtain_first", body = ErrorBody)))]
-async fn download(State(state): State<AppState>, actor: Actor, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+async fn download(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     let (name, data) = service::read_document(&state, &actor, id, doc).await?;
     Ok(pdf_response(&name, data))
 }
@@ -120,7 +142,11 @@ async fn download(State(state): State<AppState>, actor: Actor, Path((id, doc)): 
 /// Removes a document from a draft.
 #[utoipa::path(delete, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
     responses((status = 204), (status = 409, body = ErrorBody)))]
-async fn remove_document(State(state): State<AppState>, actor: Require<TenderManagers>, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<StatusCode> {
+async fn remove_document(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
     service::remove_document(&state, &actor, id, doc).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -128,7 +154,11 @@ async fn remove_document(State(state): State<AppState>, actor: Require<TenderMan
 /// Publishes a draft.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/publish", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 422, description = "deadline_too_soon / no_documents / no_lots", body = ErrorBody)))]
-async fn publish(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+async fn publish(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
     service::publish(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -143,7 +173,12 @@ pub struct CancelRequest {
 /// Cancels a tender.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/cancel", tag = "tenders", params(("id" = Uuid, Path)), request_body = CancelRequest,
     responses((status = 204), (status = 409, description = "wrong_state", body = ErrorBody)))]
-async fn cancel(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(req): Json<CancelRequest>) -> AppResult<StatusCode> {
+async fn cancel(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Json(req): Json<CancelRequest>,
+) -> AppResult<StatusCode> {
     service::cancel(&state, &actor, id, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -151,7 +186,11 @@ async fn cancel(State(state): State<AppState>, actor: Require<TenderManagers>, P
 /// Obtains the tender documents (suppliers).
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/obtain", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
-async fn obtain(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+async fn obtain(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
     service::obtain(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -166,7 +205,12 @@ pub struct QuestionRequest {
 /// Asks a question (suppliers who obtained the documents, before the cut-off).
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/questions", tag = "tenders", params(("id" = Uuid, Path)), request_body = QuestionRequest,
     responses((status = 201, body = Created), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "questions_closed", body = ErrorBody)))]
-async fn ask(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>, Json(req): Json<QuestionRequest>) -> AppResult<(StatusCode, Json<Created>)> {
+async fn ask(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(id): Path<Uuid>,
+    Json(req): Json<QuestionRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let q = service::ask(&state, &actor, id, &req.body).await?;
     Ok((StatusCode::CREATED, Json(Created { id: q })))
 }
@@ -174,7 +218,12 @@ async fn ask(State(state): State<AppState>, actor: Require<Suppliers>, Path(id):
 /// Publishes an answer, clarification or amendment to all who obtained the documents.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/clarifications", tag = "tenders", params(("id" = Uuid, Path)), request_body = ClarificationInput,
     responses((status = 201, body = Created), (status = 422, description = "amendment_too_late", body = ErrorBody)))]
-async fn clarify(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Json(input): Json<ClarificationInput>) -> AppResult<(StatusCode, Json<Created>)> {
+async fn clarify(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ClarificationInput>,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let c = service::clarify(&state, &actor, id, input).await?;
     Ok((StatusCode::CREATED, Json(Created { id: c })))
 }

@@ -109,7 +109,13 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
     }
     let custom = get("custom_item");
     if !custom.is_empty() {
-        bid_form.push(BidFormField { key: "custom_1".into(), label_zh: custom.clone(), label_en: custom, kind: FieldKind::Text, required: false });
+        bid_form.push(BidFormField {
+            key: "custom_1".into(),
+            label_zh: custom.clone(),
+            label_en: custom,
+            kind: FieldKind::Text,
+            required: false,
+        });
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -154,13 +160,22 @@ mod tests {
         assert_eq!(input.lots.len(), 2);
         assert_eq!(input.lots[0].budget.fen(), 120_000_050);
         assert_eq!(input.lots[0].ceiling.unwrap().fen(), 115_000_000);
-        assert_eq!(input.bid_form.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), vec!["total_price", "delivery_days"]);
+        assert_eq!(
+            input.bid_form.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(),
+            vec!["total_price", "delivery_days"]
+        );
         assert_eq!(input.bid_deadline.to_rfc3339(), "2027-01-10T01:30:00+00:00");
     }
 
     #[test]
     fn reports_every_bad_field() {
-        let err = parse(pairs(&[("procurement_method", "bribery"), ("bid_deadline", "soon"), ("lot_name_1", "x"), ("lot_budget_1", "12.345")])).unwrap_err();
+        let err = parse(pairs(&[
+            ("procurement_method", "bribery"),
+            ("bid_deadline", "soon"),
+            ("lot_name_1", "x"),
+            ("lot_budget_1", "12.345"),
+        ]))
+        .unwrap_err();
         let fields: Vec<_> = err.fields.iter().map(|f| f.field.to_string()).collect();
         assert!(fields.contains(&"procurement_method".to_string()));
         assert!(fields.contains(&"bid_deadline".to_string()));

@@ -2,7 +2,9 @@
 
 use super::{
     forms::{self, LOT_ROWS},
-    model::{BidFormField, ClarificationKind, EvaluationMethod, ProcurementMethod, TenderDetail, TenderState, TenderSummary},
+    model::{
+        BidFormField, ClarificationKind, EvaluationMethod, ProcurementMethod, TenderDetail, TenderState, TenderSummary,
+    },
     service::{self, ClarificationInput, SearchPage, SearchQuery},
 };
 use crate::{
@@ -71,7 +73,9 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Response> {
-    let latest = service::search_public(&state.db, &SearchQuery { state: Some("published".into()), ..Default::default() }).await?;
+    let latest =
+        service::search_public(&state.db, &SearchQuery { state: Some("published".into()), ..Default::default() })
+            .await?;
     Ok(render(&HomePage { ctx, latest }))
 }
 
@@ -91,7 +95,13 @@ impl SearchPageT {
 
     fn page_link(&self, page: u64) -> String {
         let mut parts = vec![format!("page={page}")];
-        for (k, v) in [("q", &self.q.q), ("method", &self.q.method), ("state", &self.q.state), ("deadline_from", &self.q.deadline_from), ("deadline_to", &self.q.deadline_to)] {
+        for (k, v) in [
+            ("q", &self.q.q),
+            ("method", &self.q.method),
+            ("state", &self.q.state),
+            ("deadline_from", &self.q.deadline_from),
+            ("deadline_to", &self.q.deadline_to),
+        ] {
             if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
                 parts.push(format!("{k}={}", crate::web::page::percent_encode(v)));
             }
@@ -173,13 +183,22 @@ async fn new_form(State(state): State<AppState>, ctx: PageCtx, actor: Require<Te
     }))
 }
 
-async fn create(State(state): State<AppState>, actor: Require<TenderManagers>, Form(pairs): Form<Vec<(String, String)>>) -> AppResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let input = forms::parse(pairs)?;
     let id = service::create_draft(&state, &actor, input).await?;
     Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
 }
 
-async fn edit_form(State(state): State<AppState>, ctx: PageCtx, actor: Require<TenderManagers>, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let d = service::detail(&state, Some(&actor), id).await?;
     if !d.permissions.edit {
         return Err(AppError::forbidden());
@@ -217,7 +236,12 @@ fn plain_yuan(m: crate::money::Money) -> String {
     format!("{}.{:02}", m.fen() / 100, m.fen() % 100)
 }
 
-async fn edit(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Form(pairs): Form<Vec<(String, String)>>) -> AppResult<Response> {
+async fn edit(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let input = forms::parse(pairs)?;
     service::update_draft(&state, &actor, id, input).await?;
     Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
@@ -237,14 +261,26 @@ impl ShowPage {
     }
 }
 
-async fn show(State(state): State<AppState>, ctx: PageCtx, MaybeActor(actor): MaybeActor, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeActor(actor): MaybeActor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let d = service::detail(&state, actor.as_ref(), id).await?;
     let now = state.clock.now();
-    let min_deadline_after_amendment = local_input(&(now + chrono::TimeDelta::days(state.settings.tenders.amendment_min_days) + chrono::TimeDelta::hours(1)));
+    let min_deadline_after_amendment = local_input(
+        &(now + chrono::TimeDelta::days(state.settings.tenders.amendment_min_days) + chrono::TimeDelta::hours(1)),
+    );
     Ok(render(&ShowPage { ctx, d, min_deadline_after_amendment }))
 }
 
-async fn upload(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, multipart: Multipart) -> AppResult<Response> {
+async fn upload(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    multipart: Multipart,
+) -> AppResult<Response> {
     let (name, data) = read_file_field(multipart).await?;
     service::upload_document(&state, &actor, id, &name, data).await?;
     Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
@@ -253,42 +289,65 @@ async fn upload(State(state): State<AppState>, actor: Require<TenderManagers>, P
 /// Reads the `file` field of a multipart upload.
 pub async fn read_file_field(mut multipart: Multipart) -> AppResult<(String, Bytes)> {
     loop {
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(|e| if e.status().as_u16() == 413 { AppError::too_large("pdf_too_large", "the file is too large") } else { AppError::bad_request("multipart_invalid", e.body_text()) })?;
+        let field = multipart.next_field().await.map_err(|e| {
+            if e.status().as_u16() == 413 {
+                AppError::too_large("pdf_too_large", "the file is too large")
+            } else {
+                AppError::bad_request("multipart_invalid", e.body_text())
+            }
+        })?;
         let Some(field) = field else {
             return Err(AppError::invalid_field("file", "required"));
         };
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("document.pdf").to_string();
-            let data = field
-                .bytes()
-                .await
-                .map_err(|e| if e.status().as_u16() == 413 { AppError::too_large("pdf_too_large", "the file is too large") } else { AppError::bad_request("multipart_invalid", e.body_text()) })?;
+            let data = field.bytes().await.map_err(|e| {
+                if e.status().as_u16() == 413 {
+                    AppError::too_large("pdf_too_large", "the file is too large")
+                } else {
+                    AppError::bad_request("multipart_invalid", e.body_text())
+                }
+            })?;
             return Ok((name, data));
         }
     }
 }
 
-async fn remove_document(State(state): State<AppState>, actor: Require<TenderManagers>, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+async fn remove_document(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     service::remove_document(&state, &actor, id, doc).await?;
     Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
 }
 
 /// Answers a stored PDF as a download.
 pub fn pdf_response(name: &str, data: Bytes) -> Response {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::web::page::percent_encode(name));
-    ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], data).into_response()
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::web::page::percent_encode(name));
+    ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], data)
+        .into_response()
 }
 
-async fn download(State(state): State<AppState>, actor: Actor, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+async fn download(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     let (name, data) = service::read_document(&state, &actor, id, doc).await?;
     Ok(pdf_response(&name, data))
 }
 
-async fn publish(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn publish(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     service::publish(&state, &actor, id).await?;
     Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
 }
@@ -298,7 +357,12 @@ struct ReasonForm {
     reason: String,
 }
 
-async fn cancel(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Form(f): Form<ReasonForm>) -> AppResult<Response> {
+async fn cancel(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ReasonForm>,
+) -> AppResult<Response> {
     service::cancel(&state, &actor, id, &f.reason).await?;
     Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
 }
@@ -313,7 +377,12 @@ struct QuestionForm {
     body: String,
 }
 
-async fn ask(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>, Form(f): Form<QuestionForm>) -> AppResult<Response> {
+async fn ask(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(id): Path<Uuid>,
+    Form(f): Form<QuestionForm>,
+) -> AppResult<Response> {
     service::ask(&state, &actor, id, &f.body).await?;
     Ok(Redirect::to(&format!("/tenders/{id}#questions")).into_response())
 }
@@ -330,7 +399,12 @@ struct ClarificationForm {
     new_deadline: Option<String>,
 }
 
-async fn clarify(State(state): State<AppState>, actor: Require<TenderManagers>, Path(id): Path<Uuid>, Form(f): Form<ClarificationForm>) -> AppResult<Response> {
+async fn clarify(
+    State(state): State<AppState>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ClarificationForm>,
+) -> AppResult<Response> {
     let kind = ClarificationKind::parse(&f.kind).ok_or_else(|| AppError::invalid_field("kind", "invalid"))?;
     let question = match f.question.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(q) => Some(Uuid::parse_str(q).map_err(|_| AppError::invalid_field("question", "invalid"))?),

@@ -135,16 +135,40 @@ pub struct BidFormField {
 impl BidFormField {
     /// The total price item.
     pub fn total_price() -> Self {
-        Self { key: TOTAL_PRICE.into(), label_zh: "投标总价（元）".into(), label_en: "Total bid price (yuan)".into(), kind: FieldKind::Money, required: true }
+        Self {
+            key: TOTAL_PRICE.into(),
+            label_zh: "投标总价（元）".into(),
+            label_en: "Total bid price (yuan)".into(),
+            kind: FieldKind::Money,
+            required: true,
+        }
     }
 
     /// The standard items offered when drafting a tender.
     pub fn standard() -> Vec<BidFormField> {
         vec![
             Self::total_price(),
-            Self { key: "delivery_days".into(), label_zh: "交货期/工期（日历天）".into(), label_en: "Delivery / construction period (days)".into(), kind: FieldKind::Days, required: true },
-            Self { key: "warranty_days".into(), label_zh: "质保期（日历天）".into(), label_en: "Warranty period (days)".into(), kind: FieldKind::Days, required: false },
-            Self { key: "quality_commitment".into(), label_zh: "质量承诺".into(), label_en: "Quality commitment".into(), kind: FieldKind::Text, required: false },
+            Self {
+                key: "delivery_days".into(),
+                label_zh: "交货期/工期（日历天）".into(),
+                label_en: "Delivery / construction period (days)".into(),
+                kind: FieldKind::Days,
+                required: true,
+            },
+            Self {
+                key: "warranty_days".into(),
+                label_zh: "质保期（日历天）".into(),
+                label_en: "Warranty period (days)".into(),
+                kind: FieldKind::Days,
+                required: false,
+            },
+            Self {
+                key: "quality_commitment".into(),
+                label_zh: "质量承诺".into(),
+                label_en: "Quality commitment".into(),
+                kind: FieldKind::Text,
+                required: false,
+            },
         ]
     }
 }

@@ -123,7 +123,9 @@ fn validate(state: &AppState, input: &mut TenderInput, now: DateTime<Utc>) -> Ap
     }
     let mut keys = std::collections::HashSet::new();
     for f in &input.bid_form {
-        let key_ok = !f.key.is_empty() && f.key.len() <= 40 && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let key_ok = !f.key.is_empty()
+            && f.key.len() <= 40
+            && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !key_ok || !keys.insert(f.key.clone()) {
             fields.push(FieldError::new("bid_form", "bad_key"));
         }
@@ -226,14 +228,21 @@ pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInpu
         "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
         "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
     });
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(t.public_id)
 }
 
 /// Loads a tender by public id, answering 404 if the actor may not see it.
 pub async fn load_visible<C: ConnectionTrait>(db: &C, actor: Option<&Actor>, id: Uuid) -> AppResult<tender::Model> {
-    let t = tender::Entity::find().filter(tender::Column::PublicId.eq(id)).one(db).await?.ok_or_else(AppError::not_found)?;
+    let t = tender::Entity::find()
+        .filter(tender::Column::PublicId.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !policy::can_view(actor, &t) {
         return Err(AppError::not_found());
     }
@@ -289,13 +298,22 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
     lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
     insert_lots(&txn, t.id, &input.lots).await?;
     let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Checks and stores a tender document (PDF) of a draft.
-pub async fn upload_document(state: &AppState, actor: &Actor, id: Uuid, file_name: &str, data: Bytes) -> AppResult<Uuid> {
+pub async fn upload_document(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    file_name: &str,
+    data: Bytes,
+) -> AppResult<Uuid> {
     let name = sanitize_file_name(file_name);
     if name.is_empty() {
         return Err(AppError::invalid_field("file", "required"));
@@ -324,8 +342,12 @@ pub async fn upload_document(state: &AppState, actor: &Actor, id: Uuid, file_nam
     }
     .insert(&txn)
     .await?;
-    let details = json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details)).await?;
+    let details =
+        json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(doc.public_id)
 }
@@ -343,7 +365,15 @@ pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: 
         .ok_or_else(AppError::not_found)?;
     tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
     let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
-    state.audit.record(&txn, state.clock.now(), &actor.audit(), AuditEntry::new("tender.document_remove", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            state.clock.now(),
+            &actor.audit(),
+            AuditEntry::new("tender.document_remove", "tender", t.public_id, details),
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -351,7 +381,12 @@ pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: 
 /// Keeps a file name printable and short; drops any directory part.
 pub fn sanitize_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    base.chars().filter(|c| !c.is_control() && !"<>:\"|?*".contains(*c)).take(120).collect::<String>().trim().to_string()
+    base.chars()
+        .filter(|c| !c.is_control() && !"<>:\"|?*".contains(*c))
+        .take(120)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// Publishes a draft.
@@ -368,7 +403,10 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     }
     let min_days = state.settings.tenders.min_bidding_days;
     if t.bid_deadline < now + TimeDelta::days(min_days) {
-        return Err(AppError::rule("deadline_too_soon", format!("the bid deadline must be at least {min_days} days after publication")));
+        return Err(AppError::rule(
+            "deadline_too_soon",
+            format!("the bid deadline must be at least {min_days} days after publication"),
+        ));
     }
     if t.question_cutoff <= now {
         return Err(AppError::rule("question_cutoff_passed", "the question cut-off has already passed"));
@@ -383,7 +421,10 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     .update(&txn)
     .await?;
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -429,7 +470,10 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     )
     .await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -478,7 +522,15 @@ pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
     }
     .insert(&txn)
     .await?;
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id}))).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -549,7 +601,15 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
         },
     )
     .await?;
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body}))).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
+        )
+        .await?;
     txn.commit().await?;
     Ok(q.public_id)
 }
@@ -612,7 +672,10 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
             return Err(AppError::invalid_field("new_deadline", "not_later"));
         }
         if substantive && d < earliest {
-            return Err(AppError::rule("amendment_too_late", format!("the new deadline must be at least {min_days} days after a substantive amendment")));
+            return Err(AppError::rule(
+                "amendment_too_late",
+                format!("the new deadline must be at least {min_days} days after a substantive amendment"),
+            ));
         }
         new_deadline = Some(d);
     } else if substantive && t.bid_deadline < earliest {
@@ -654,8 +717,11 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         ClarificationKind::Clarification => ("澄清", "a clarification"),
         ClarificationKind::Amendment => ("补遗（修改）", "an amendment"),
     };
-    let deadline_zh = new_deadline.map(|d| format!("，投标截止时间顺延至 {}", crate::web::fmt_time(&d))).unwrap_or_default();
-    let deadline_en = new_deadline.map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d))).unwrap_or_default();
+    let deadline_zh =
+        new_deadline.map(|d| format!("，投标截止时间顺延至 {}", crate::web::fmt_time(&d))).unwrap_or_default();
+    let deadline_en = new_deadline
+        .map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d)))
+        .unwrap_or_default();
     notify::service::notify(
         &txn,
         now,
@@ -673,7 +739,10 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
     });
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(c.public_id)
 }
@@ -725,7 +794,8 @@ pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResul
             return Err(AppError::invalid_field("q", "too_long"));
         }
         for w in words.split_whitespace() {
-            cond = cond.add(Condition::any().add(tender::Column::Title.contains(w)).add(tender::Column::Code.contains(w)));
+            cond =
+                cond.add(Condition::any().add(tender::Column::Title.contains(w)).add(tender::Column::Code.contains(w)));
         }
     }
     if let Some(m) = q.method.as_deref().filter(|s| !s.is_empty()) {
@@ -733,16 +803,27 @@ pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResul
         cond = cond.add(tender::Column::ProcurementMethod.eq(m.as_str()));
     }
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
-        let s = TenderState::parse(s).filter(|s| s.is_public()).ok_or_else(|| AppError::invalid_field("state", "invalid"))?;
+        let s = TenderState::parse(s)
+            .filter(|s| s.is_public())
+            .ok_or_else(|| AppError::invalid_field("state", "invalid"))?;
         cond = cond.add(tender::Column::State.eq(s.as_str()));
     }
     if let Some(d) = q.deadline_from.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond.add(tender::Column::BidDeadline.gte(parse_day(d, false).ok_or_else(|| AppError::invalid_field("deadline_from", "invalid"))?));
+        cond = cond.add(
+            tender::Column::BidDeadline
+                .gte(parse_day(d, false).ok_or_else(|| AppError::invalid_field("deadline_from", "invalid"))?),
+        );
     }
     if let Some(d) = q.deadline_to.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond.add(tender::Column::BidDeadline.lte(parse_day(d, true).ok_or_else(|| AppError::invalid_field("deadline_to", "invalid"))?));
+        cond = cond.add(
+            tender::Column::BidDeadline
+                .lte(parse_day(d, true).ok_or_else(|| AppError::invalid_field("deadline_to", "invalid"))?),
+        );
     }
-    let query = tender::Entity::find().filter(cond).order_by_desc(tender::Column::PublishedAt).order_by_desc(tender::Column::Id);
+    let query = tender::Entity::find()
+        .filter(cond)
+        .order_by_desc(tender::Column::PublishedAt)
+        .order_by_desc(tender::Column::Id);
     let total = query.clone().count(db).await?;
     let page = q.page.unwrap_or(1).max(1);
     let rows = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all(db).await?;
@@ -755,9 +836,13 @@ pub async fn workspace(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<
     let q = tender::Entity::find().order_by_desc(tender::Column::UpdatedAt).limit(200);
     let rows = match actor.role {
         Role::AgencyStaff | Role::ProcuringStaff => {
-            q.filter(Condition::any().add(tender::Column::ProcuringOrgId.eq(actor.org_id)).add(tender::Column::AgencyOrgId.eq(actor.org_id)))
-                .all(db)
-                .await?
+            q.filter(
+                Condition::any()
+                    .add(tender::Column::ProcuringOrgId.eq(actor.org_id))
+                    .add(tender::Column::AgencyOrgId.eq(actor.org_id)),
+            )
+            .all(db)
+            .await?
         }
         Role::Supplier => {
             let ids: Vec<i64> = document_obtained::Entity::find()
@@ -776,7 +861,13 @@ pub async fn workspace(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<
 }
 
 async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
-    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|o| (o.id, o.name)).collect())
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
 }
 
 async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppResult<Vec<TenderSummary>> {
@@ -798,7 +889,8 @@ fn summary(t: &tender::Model, names: &HashMap<i64, String>, budget: i64) -> Tend
         title: t.title.clone(),
         state: state_of(t),
         procurement_method: ProcurementMethod::parse(&t.procurement_method).unwrap_or(ProcurementMethod::OpenTender),
-        evaluation_method: EvaluationMethod::parse(&t.evaluation_method).unwrap_or(EvaluationMethod::ComprehensiveScoring),
+        evaluation_method: EvaluationMethod::parse(&t.evaluation_method)
+            .unwrap_or(EvaluationMethod::ComprehensiveScoring),
         bid_deadline: t.bid_deadline,
         procuring_org: names.get(&t.procuring_org_id).cloned().unwrap_or_default(),
         agency_org: t.agency_org_id.and_then(|id| names.get(&id).cloned()),
@@ -818,16 +910,25 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
     let now = state.clock.now();
     let permissions = policy::permissions(actor, &t, obtained, now);
     let oversees = actor.is_some_and(|a| policy::is_overseer(a) || is_manager(a, &t));
-    let lots = lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).order_by_asc(lot::Column::LotNo).all(db).await?;
+    let lots =
+        lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).order_by_asc(lot::Column::LotNo).all(db).await?;
     let docs = tender_document::Entity::find()
         .filter(tender_document::Column::TenderId.eq(t.id))
         .order_by_asc(tender_document::Column::Id)
         .all(db)
         .await?;
     let see_clarifications = oversees || obtained;
-    let questions_all = question::Entity::find().filter(question::Column::TenderId.eq(t.id)).order_by_asc(question::Column::Id).all(db).await?;
+    let questions_all = question::Entity::find()
+        .filter(question::Column::TenderId.eq(t.id))
+        .order_by_asc(question::Column::Id)
+        .all(db)
+        .await?;
     let clarifications = if see_clarifications {
-        clarification::Entity::find().filter(clarification::Column::TenderId.eq(t.id)).order_by_asc(clarification::Column::Id).all(db).await?
+        clarification::Entity::find()
+            .filter(clarification::Column::TenderId.eq(t.id))
+            .order_by_asc(clarification::Column::Id)
+            .all(db)
+            .await?
     } else {
         Vec::new()
     };
@@ -840,7 +941,11 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
         .collect();
     let q_text: HashMap<i64, String> = questions_all.iter().map(|q| (q.id, q.body.clone())).collect();
     let sees_askers = actor.is_some_and(policy::sees_askers);
-    let asker_names = if sees_askers { org_names(db, questions_all.iter().map(|q| q.org_id).collect()).await? } else { HashMap::new() };
+    let asker_names = if sees_askers {
+        org_names(db, questions_all.iter().map(|q| q.org_id).collect()).await?
+    } else {
+        HashMap::new()
+    };
     let questions = questions_all
         .into_iter()
         .filter(|q| oversees || actor.is_some_and(|a| a.org_id == q.org_id))
@@ -861,7 +966,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
     } else {
         None
     };
-    let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
+    let bid_form: Vec<BidFormField> =
+        serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
     let mut names = HashMap::new();
     names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
     let budget = lots.iter().map(|l| l.budget_fen).sum();
@@ -874,11 +980,24 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
         bid_form,
         lots: lots
             .into_iter()
-            .map(|l| LotView { id: l.public_id, lot_no: l.lot_no, name: l.name, budget: Money::from_fen(l.budget_fen), ceiling: l.ceiling_fen.map(Money::from_fen) })
+            .map(|l| LotView {
+                id: l.public_id,
+                lot_no: l.lot_no,
+                name: l.name,
+                budget: Money::from_fen(l.budget_fen),
+                ceiling: l.ceiling_fen.map(Money::from_fen),
+            })
             .collect(),
         documents: docs
             .into_iter()
-            .map(|d| DocumentView { id: d.public_id, file_name: d.file_name, sha256: d.sha256, size_bytes: d.size_bytes, pages: d.pages, uploaded_at: d.uploaded_at })
+            .map(|d| DocumentView {
+                id: d.public_id,
+                file_name: d.file_name,
+                sha256: d.sha256,
+                size_bytes: d.size_bytes,
+                pages: d.pages,
+                uploaded_at: d.uploaded_at,
+            })
             .collect(),
         clarifications: clarifications
             .into_iter()

@@ -6,7 +6,10 @@
 //! are the only places that read the session, so the check cannot be forgotten page by page.
 
 use crate::{
-    accounts::{self, model::{Actor, Role}},
+    accounts::{
+        self,
+        model::{Actor, Role},
+    },
     app::AppState,
     error::AppError,
 };

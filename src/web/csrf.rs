@@ -98,12 +98,15 @@ pub async fn protect(req: Request, next: Next) -> Response {
         }
         let ok = submitted.is_some_and(|s| same_secret(&s, expected));
         if !ok {
-            return AppError::forbidden_because("csrf_failed", "missing or wrong CSRF token; reload the page").into_response();
+            return AppError::forbidden_because("csrf_failed", "missing or wrong CSRF token; reload the page")
+                .into_response();
         }
     }
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut resp = next.run(req).await;
-    if fresh && !resp.headers().get_all(header::SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(CSRF_COOKIE.as_bytes())) {
+    if fresh
+        && !resp.headers().get_all(header::SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(CSRF_COOKIE.as_bytes()))
+    {
         resp.headers_mut().append(header::SET_COOKIE, cookie_header(&token, secure));
     }
     resp

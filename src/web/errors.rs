@@ -40,12 +40,15 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
         return Redirect::to(&format!("/login?next={}", super::page::percent_encode(&path))).into_response();
     }
     let t = T::new(state.i18n.clone(), lang);
-    let fields = err
-        .fields
-        .iter()
-        .map(|f| format!("{}: {}", t.of("field", &f.field), t.of("fielderr", &f.code)))
-        .collect();
-    let page = ErrorPage { message: t.error(err.code, &err.message), code: err.code.to_string(), status: err.status.as_u16(), fields, t };
+    let fields =
+        err.fields.iter().map(|f| format!("{}: {}", t.of("field", &f.field), t.of("fielderr", &f.code))).collect();
+    let page = ErrorPage {
+        message: t.error(err.code, &err.message),
+        code: err.code.to_string(),
+        status: err.status.as_u16(),
+        fields,
+        t,
+    };
     let mut out = super::page::render(&page);
     *out.status_mut() = err.status;
     out

@@ -37,10 +37,14 @@ pub struct Path<T>(pub T);
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::MissingJsonContentType(_) => AppError::bad_request("json_content_type", "expected Content-Type: application/json"),
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::bad_request("json_content_type", "expected Content-Type: application/json")
+            }
             JsonRejection::JsonSyntaxError(e) => AppError::bad_request("json_malformed", e.body_text()),
             JsonRejection::JsonDataError(e) => AppError::rule("json_invalid", e.body_text()),
-            JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => AppError::too_large("body_too_large", "request body too large"),
+            JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => {
+                AppError::too_large("body_too_large", "request body too large")
+            }
             other => AppError::bad_request("json_malformed", other.body_text()),
         }
     }

@@ -128,7 +128,8 @@ mod tests {
     #[test]
     fn both_languages_have_the_same_keys() {
         let i = I18n::load().expect("i18n files parse");
-        let mut missing: Vec<_> = i.zh.keys().filter(|k| !i.en.contains_key(*k)).map(|k| format!("en lacks {k}")).collect();
+        let mut missing: Vec<_> =
+            i.zh.keys().filter(|k| !i.en.contains_key(*k)).map(|k| format!("en lacks {k}")).collect();
         missing.extend(i.en.keys().filter(|k| !i.zh.contains_key(*k)).map(|k| format!("zh lacks {k}")));
         missing.sort();
         assert!(missing.is_empty(), "{missing:?}");

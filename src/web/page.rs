@@ -56,10 +56,7 @@ impl T {
 
 /// The language chosen by the request's cookie (Chinese by default).
 pub fn lang_of(parts: &Parts) -> Lang {
-    CookieJar::from_headers(&parts.headers)
-        .get(LANG_COOKIE)
-        .and_then(|c| Lang::parse(c.value()))
-        .unwrap_or_default()
+    CookieJar::from_headers(&parts.headers).get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default()
 }
 
 /// The context of a page.

@@ -12,7 +12,8 @@ async fn login_me_and_logout() {
     expect_error(anon.get("/api/v1/me").await, 401, "login_required").await;
     let r = anon.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await;
     assert_eq!(r.status(), 200);
-    let cookies: Vec<String> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    let cookies: Vec<String> =
+        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
     let session = cookies.iter().find(|c| c.starts_with("th_session=")).expect("session cookie");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
     assert!(!session.contains("Secure"), "no Secure flag over plain HTTP");
@@ -30,15 +31,29 @@ async fn login_me_and_logout() {
 async fn failed_logins_are_throttled_then_forgiven() {
     let app = spawn_app().await;
     let c = Client::anonymous(&app).await;
-    expect_error(c.post("/api/v1/session", &json!({"username": "nobody", "password": "x"})).await, 401, "login_failed").await;
+    expect_error(c.post("/api/v1/session", &json!({"username": "nobody", "password": "x"})).await, 401, "login_failed")
+        .await;
     for _ in 0..5 {
-        expect_error(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": "wrong"})).await, 401, "login_failed").await;
+        expect_error(
+            c.post("/api/v1/session", &json!({"username": "buyer_a", "password": "wrong"})).await,
+            401,
+            "login_failed",
+        )
+        .await;
     }
     // Even the right password is refused now.
-    expect_error(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await, 429, "login_throttled").await;
+    expect_error(
+        c.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await,
+        429,
+        "login_throttled",
+    )
+    .await;
     // Other users are not affected.
     let other = Client::anonymous(&app).await;
-    assert_eq!(other.post("/api/v1/session", &json!({"username": "buyer_b", "password": PASSWORD})).await.status(), 200);
+    assert_eq!(
+        other.post("/api/v1/session", &json!({"username": "buyer_b", "password": PASSWORD})).await.status(),
+        200
+    );
     app.clock.advance(TimeDelta::minutes(16));
     assert_eq!(c.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await.status(), 200);
 }
@@ -68,7 +83,12 @@ async fn supplier_registration_waits_for_the_centre() {
     assert_eq!(r.status(), 201);
     let org: Value = r.json().await.expect("json");
     let org = org["id"].as_str().expect("id").to_string();
-    expect_error(anon.post("/api/v1/session", &json!({"username": "newco", "password": "abc12345"})).await, 403, "account_pending").await;
+    expect_error(
+        anon.post("/api/v1/session", &json!({"username": "newco", "password": "abc12345"})).await,
+        403,
+        "account_pending",
+    )
+    .await;
     expect_error(anon.post("/api/v1/registrations", &registration("newco")).await, 409, "username_taken").await;
 
     // Only the administrator decides.
@@ -87,13 +107,23 @@ async fn supplier_registration_waits_for_the_centre() {
     assert_eq!(r.json::<Value>().await.expect("json")["user"]["org_kind"], "supplier");
 
     // A rejected one can never log in.
-    let r = anon.post("/api/v1/registrations", &json!({
-        "org_name": "被驳回公司", "credit_code": "91110000MA01ABCD3Y", "size_class": "small",
-        "username": "rejected", "display_name": "x", "password": "abc12345"
-    })).await;
+    let r = anon
+        .post(
+            "/api/v1/registrations",
+            &json!({
+                "org_name": "被驳回公司", "credit_code": "91110000MA01ABCD3Y", "size_class": "small",
+                "username": "rejected", "display_name": "x", "password": "abc12345"
+            }),
+        )
+        .await;
     let org2 = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org2}/reject")).await.status(), 204);
-    expect_error(anon.post("/api/v1/session", &json!({"username": "rejected", "password": "abc12345"})).await, 403, "account_disabled").await;
+    expect_error(
+        anon.post("/api/v1/session", &json!({"username": "rejected", "password": "abc12345"})).await,
+        403,
+        "account_disabled",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -105,8 +135,12 @@ async fn registration_input_is_checked() {
     r["password"] = json!("short");
     r["username"] = json!("bad name!");
     let e = expect_error(anon.post("/api/v1/registrations", &r).await, 422, "validation_failed").await;
-    let fields: Vec<&str> = e["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
-    assert!(fields.contains(&"credit_code") && fields.contains(&"password") && fields.contains(&"username"), "{fields:?}");
+    let fields: Vec<&str> =
+        e["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    assert!(
+        fields.contains(&"credit_code") && fields.contains(&"password") && fields.contains(&"username"),
+        "{fields:?}"
+    );
     let mut r = registration("x2");
     r["size_class"] = json!("huge");
     expect_error(anon.post("/api/v1/registrations", &r).await, 422, "json_invalid").await;
@@ -119,12 +153,35 @@ async fn password_change_ends_sessions() {
     let app = spawn_app().await;
     let c = Client::login(&app, "buyer_a").await;
     let other_device = Client::login(&app, "buyer_a").await;
-    let e = expect_error(c.post("/api/v1/me/password", &json!({"current_password": "wrong", "new_password": "newpass123"})).await, 422, "validation_failed").await;
+    let e = expect_error(
+        c.post("/api/v1/me/password", &json!({"current_password": "wrong", "new_password": "newpass123"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(e["error"]["fields"][0]["field"], "current_password");
-    expect_error(c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "nodigits"})).await, 422, "validation_failed").await;
-    assert_eq!(c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "newpass123"})).await.status(), 204);
+    expect_error(
+        c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "nodigits"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        c.post("/api/v1/me/password", &json!({"current_password": PASSWORD, "new_password": "newpass123"}))
+            .await
+            .status(),
+        204
+    );
     expect_error(other_device.get("/api/v1/me").await, 401, "login_required").await;
     let anon = Client::anonymous(&app).await;
-    expect_error(anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await, 401, "login_failed").await;
-    assert_eq!(anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": "newpass123"})).await.status(), 200);
+    expect_error(
+        anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": PASSWORD})).await,
+        401,
+        "login_failed",
+    )
+    .await;
+    assert_eq!(
+        anon.post("/api/v1/session", &json!({"username": "buyer_a", "password": "newpass123"})).await.status(),
+        200
+    );
 }

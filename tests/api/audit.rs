@@ -103,7 +103,8 @@ async fn a_rewritten_chain_is_caught_by_the_signed_checkpoints() {
     // Somebody with database access alters record 2 and recomputes every hash after it, so the
     // chain is internally consistent. Only the platform's signatures can tell.
     let (app, _) = busy_app().await;
-    let mut records = audit_record::Entity::find().order_by_asc(audit_record::Column::Seq).all(&app.state.db).await.expect("records");
+    let mut records =
+        audit_record::Entity::find().order_by_asc(audit_record::Column::Seq).all(&app.state.db).await.expect("records");
     let mut prev = tenderhall::audit::service::GENESIS.to_string();
     for r in records.iter_mut() {
         if r.seq == 2 {

@@ -15,13 +15,18 @@ pub struct Client {
 impl Client {
     /// An anonymous session (it already has its CSRF cookie).
     pub async fn anonymous(app: &TestApp) -> Client {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         Self::with_http(http, &app.base).await
     }
 
     /// A session over a given reqwest client.
     pub async fn with_http(http: reqwest::Client, base: &str) -> Client {
-        let v: Value = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf").json().await.expect("csrf json");
+        let v: Value =
+            http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf").json().await.expect("csrf json");
         Client { http, base: base.to_string(), csrf: v["csrf_token"].as_str().expect("token").to_string() }
     }
 
@@ -66,8 +71,15 @@ impl Client {
     }
 
     pub async fn upload(&self, path: &str, name: &str, data: Vec<u8>) -> Response {
-        let part = reqwest::multipart::Part::bytes(data).file_name(name.to_string()).mime_str("application/pdf").expect("mime");
-        self.req(Method::POST, path).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.expect("send")
+        let part = reqwest::multipart::Part::bytes(data)
+            .file_name(name.to_string())
+            .mime_str("application/pdf")
+            .expect("mime");
+        self.req(Method::POST, path)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("send")
     }
 }
 

@@ -14,17 +14,18 @@ async fn posts_without_the_token_are_refused_and_change_nothing() {
     let r = c.http.post(format!("{}/api/v1/tenders", c.base)).json(&body).send().await.expect("send");
     expect_error(r, 403, "csrf_failed").await;
     // A wrong header.
-    let r = c.http.post(format!("{}/api/v1/tenders", c.base)).header("x-csrf-token", "A".repeat(43)).json(&body).send().await.expect("send");
-    expect_error(r, 403, "csrf_failed").await;
-    assert!(c.get_json("/api/v1/workspace/tenders").await.as_array().expect("list").is_empty());
-    // A form post without `_csrf`, as a cross-site page would send it.
     let r = c
         .http
-        .post(format!("{}/logout", c.base))
-        .form(&[("x", "y")])
+        .post(format!("{}/api/v1/tenders", c.base))
+        .header("x-csrf-token", "A".repeat(43))
+        .json(&body)
         .send()
         .await
         .expect("send");
+    expect_error(r, 403, "csrf_failed").await;
+    assert!(c.get_json("/api/v1/workspace/tenders").await.as_array().expect("list").is_empty());
+    // A form post without `_csrf`, as a cross-site page would send it.
+    let r = c.http.post(format!("{}/logout", c.base)).form(&[("x", "y")]).send().await.expect("send");
     assert_eq!(r.status(), 403);
     assert!(r.text().await.expect("text").contains("csrf_failed"), "HTML error page names the code");
     assert_eq!(c.get("/api/v1/me").await.status(), 200, "still logged in");
@@ -68,16 +69,33 @@ async fn form_posts_with_the_token_work_and_login_renews_it() {
         .expect("csrf renewed at login");
     assert_ne!(renewed, before);
     // The old token no longer works.
-    let r = c.http.request(Method::POST, format!("{}/notifications/read", c.base)).form(&[("_csrf", before.as_str())]).send().await.expect("send");
+    let r = c
+        .http
+        .request(Method::POST, format!("{}/notifications/read", c.base))
+        .form(&[("_csrf", before.as_str())])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), 403);
-    let r = c.http.request(Method::POST, format!("{}/notifications/read", c.base)).form(&[("_csrf", renewed.as_str())]).send().await.expect("send");
+    let r = c
+        .http
+        .request(Method::POST, format!("{}/notifications/read", c.base))
+        .form(&[("_csrf", renewed.as_str())])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), 303);
     // An open redirect after login is not possible.
     let c2 = Client::anonymous(&app).await;
     let r = c2
         .http
         .post(format!("{}/login", c2.base))
-        .form(&[("_csrf", c2.csrf.as_str()), ("username", "agency_x"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .form(&[
+            ("_csrf", c2.csrf.as_str()),
+            ("username", "agency_x"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
         .send()
         .await
         .expect("send");

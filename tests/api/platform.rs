@@ -13,7 +13,13 @@ async fn health_readiness_openapi_and_key() {
     assert_eq!(c.get("/readyz").await.status(), 200);
     let doc = c.get_json("/api/v1/openapi.json").await;
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
-    for path in ["/api/v1/session", "/api/v1/tenders", "/api/v1/tenders/{id}/publish", "/api/v1/tenders/{id}/clarifications", "/api/v1/audit/verify"] {
+    for path in [
+        "/api/v1/session",
+        "/api/v1/tenders",
+        "/api/v1/tenders/{id}/publish",
+        "/api/v1/tenders/{id}/clarifications",
+        "/api/v1/audit/verify",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
     let key = c.get_json("/.well-known/tenderhall/platform-key").await;
@@ -58,7 +64,9 @@ async fn every_page_renders_for_every_role() {
     let id = crate::tenders::published_tender(&app, &agency).await;
     let draft = crate::tenders::create_draft(&app, &agency, 40).await;
     let anon = Client::anonymous(&app).await;
-    for path in ["/", "/tenders", "/tenders?q=教学&method=open_tender", "/login", "/register", &format!("/tenders/{id}")] {
+    for path in
+        ["/", "/tenders", "/tenders?q=教学&method=open_tender", "/login", "/register", &format!("/tenders/{id}")]
+    {
         let r = anon.get(path).await;
         assert_eq!(r.status(), 200, "anonymous {path}");
     }

@@ -88,9 +88,18 @@ async fn agency_drafts_publishes_and_supplier_obtains_asks_and_sees_the_answer()
 
     // Documents only after obtaining them.
     expect_error(supplier.get(&format!("/api/v1/tenders/{id}/documents/{doc_id}")).await, 403, "obtain_first").await;
-    expect_error(supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "?"})).await, 403, "obtain_first").await;
+    expect_error(
+        supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "?"})).await,
+        403,
+        "obtain_first",
+    )
+    .await;
     assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
-    assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204, "obtaining twice is harmless");
+    assert_eq!(
+        supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(),
+        204,
+        "obtaining twice is harmless"
+    );
     let file = supplier.get(&format!("/api/v1/tenders/{id}/documents/{doc_id}")).await;
     assert_eq!(file.status(), 200);
     assert_eq!(file.bytes().await.expect("bytes").to_vec(), pdf("Tender", 3));
@@ -113,7 +122,10 @@ async fn agency_drafts_publishes_and_supplier_obtains_asks_and_sees_the_answer()
     assert_eq!(other_view["obtained_count"], Value::Null);
 
     let a = agency
-        .post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "answer", "body": "接受。", "question": qid}))
+        .post(
+            &format!("/api/v1/tenders/{id}/clarifications"),
+            &json!({"kind": "answer", "body": "接受。", "question": qid}),
+        )
         .await;
     assert_eq!(a.status(), 201);
     let view = supplier.get_json(&format!("/api/v1/tenders/{id}")).await;
@@ -142,17 +154,25 @@ async fn wrong_roles_and_other_organisations_are_refused() {
     let id = published_tender(&app, &agency).await;
     // Another agency and another procuring unit may see it but not run it.
     let other = Client::login(&app, "agency_y").await;
-    expect_error(other.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "x"})).await, 403, "forbidden").await;
+    expect_error(other.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "x"})).await, 403, "forbidden")
+        .await;
     let buyer_b = Client::login(&app, "buyer_b").await;
     expect_error(
-        buyer_b.post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "clarification", "body": "x"})).await,
+        buyer_b
+            .post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "clarification", "body": "x"}))
+            .await,
         403,
         "forbidden",
     )
     .await;
     // The supervisor reads everything but changes nothing.
     let supervisor = Client::login(&app, "supervisor").await;
-    expect_error(supervisor.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "x"})).await, 403, "forbidden").await;
+    expect_error(
+        supervisor.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "x"})).await,
+        403,
+        "forbidden",
+    )
+    .await;
     // Agencies do not obtain documents or ask.
     expect_error(agency.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await, 403, "forbidden").await;
     // An agency must name an active procuring unit, not another kind of organisation.
@@ -162,7 +182,12 @@ async fn wrong_roles_and_other_organisations_are_refused() {
     assert_eq!(e["error"]["fields"][0]["field"], "procuring_org");
     // A published tender can no longer be edited or given documents.
     expect_error(agency.put(&format!("/api/v1/tenders/{id}"), &body).await, 409, "wrong_state").await;
-    expect_error(agency.upload(&format!("/api/v1/tenders/{id}/documents"), "b.pdf", pdf("B", 1)).await, 409, "wrong_state").await;
+    expect_error(
+        agency.upload(&format!("/api/v1/tenders/{id}/documents"), "b.pdf", pdf("B", 1)).await,
+        409,
+        "wrong_state",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -175,12 +200,23 @@ async fn drafts_are_validated_field_by_field() {
     body["lots"][1]["budget"] = json!(0);
     body["bid_deadline"] = json!(crate::support::t0() - TimeDelta::days(1));
     let e = expect_error(agency.post("/api/v1/tenders", &body).await, 422, "validation_failed").await;
-    let fields: Vec<String> = e["error"]["fields"].as_array().expect("fields").iter().map(|f| format!("{}:{}", f["field"].as_str().unwrap_or(""), f["code"].as_str().unwrap_or(""))).collect();
+    let fields: Vec<String> = e["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| format!("{}:{}", f["field"].as_str().unwrap_or(""), f["code"].as_str().unwrap_or("")))
+        .collect();
     for want in ["title:required", "ceiling:above_budget", "budget:not_positive", "bid_deadline:in_past"] {
         assert!(fields.contains(&want.to_string()), "{want} in {fields:?}");
     }
     // Malformed JSON and wrong types get stable codes too.
-    let r = agency.req(reqwest::Method::POST, "/api/v1/tenders").header("content-type", "application/json").body("{not json").send().await.expect("send");
+    let r = agency
+        .req(reqwest::Method::POST, "/api/v1/tenders")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
     expect_error(r, 400, "json_malformed").await;
     let mut wrong = draft_body(&app, 30).await;
     wrong["lots"][0]["budget"] = json!("12.5");
@@ -225,7 +261,12 @@ async fn bad_pdfs_are_refused_and_nothing_is_stored() {
     let mut huge = b"%PDF-1.4\n".to_vec();
     huge.resize(300_000, b' ');
     expect_error(agency.upload(&path, "huge.pdf", huge).await, 413, "pdf_too_large").await;
-    let r = agency.req(reqwest::Method::POST, &path).multipart(reqwest::multipart::Form::new().text("other", "x")).send().await.expect("send");
+    let r = agency
+        .req(reqwest::Method::POST, &path)
+        .multipart(reqwest::multipart::Form::new().text("other", "x"))
+        .send()
+        .await
+        .expect("send");
     expect_error(r, 422, "validation_failed").await;
     let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
     assert_eq!(d["documents"].as_array().map(Vec::len), Some(0));
@@ -261,31 +302,68 @@ async fn substantive_amendments_too_close_to_the_deadline_must_move_it() {
         d["bid_deadline"].as_str().expect("deadline").parse::<chrono::DateTime<chrono::Utc>>().expect("time")
     };
     // Twenty days out, an amendment is fine without moving anything.
-    let ok = agency.post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "amendment", "body": "更正技术参数。"})).await;
+    let ok = agency
+        .post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "amendment", "body": "更正技术参数。"}))
+        .await;
     assert_eq!(ok.status(), 201);
     // Ten days before the deadline it is refused...
     app.clock.set(deadline - TimeDelta::days(10));
     let agency = Client::login(&app, "agency_x").await;
     let supplier = Client::login(&app, "supplier_1").await;
     let path = format!("/api/v1/tenders/{id}/clarifications");
-    expect_error(agency.post(&path, &json!({"kind": "amendment", "body": "增加第三包。"})).await, 422, "amendment_too_late").await;
-    expect_error(agency.post(&path, &json!({"kind": "clarification", "substantive": true, "body": "x"})).await, 422, "amendment_too_late").await;
+    expect_error(
+        agency.post(&path, &json!({"kind": "amendment", "body": "增加第三包。"})).await,
+        422,
+        "amendment_too_late",
+    )
+    .await;
+    expect_error(
+        agency.post(&path, &json!({"kind": "clarification", "substantive": true, "body": "x"})).await,
+        422,
+        "amendment_too_late",
+    )
+    .await;
     // ...also when the new deadline is still too close...
     let too_close = deadline + TimeDelta::days(2);
-    expect_error(agency.post(&path, &json!({"kind": "amendment", "body": "x", "new_deadline": too_close})).await, 422, "amendment_too_late").await;
+    expect_error(
+        agency.post(&path, &json!({"kind": "amendment", "body": "x", "new_deadline": too_close})).await,
+        422,
+        "amendment_too_late",
+    )
+    .await;
     let earlier = deadline - TimeDelta::days(1);
-    expect_error(agency.post(&path, &json!({"kind": "amendment", "body": "x", "new_deadline": earlier})).await, 422, "validation_failed").await;
+    expect_error(
+        agency.post(&path, &json!({"kind": "amendment", "body": "x", "new_deadline": earlier})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     // ...and nothing moved.
     let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
-    assert_eq!(d["bid_deadline"].as_str().map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()), Some(Some(deadline)));
+    assert_eq!(
+        d["bid_deadline"].as_str().map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()),
+        Some(Some(deadline))
+    );
     assert_eq!(d["clarifications"].as_array().map(Vec::len), Some(1));
     // A plain clarification is fine; a substantive one with a far enough deadline moves it.
     assert_eq!(agency.post(&path, &json!({"kind": "clarification", "body": "联系人电话更正。"})).await.status(), 201);
     let new_deadline = deadline + TimeDelta::days(6);
-    assert_eq!(agency.post(&path, &json!({"kind": "amendment", "body": "增加第三包。", "new_deadline": new_deadline})).await.status(), 201);
+    assert_eq!(
+        agency
+            .post(&path, &json!({"kind": "amendment", "body": "增加第三包。", "new_deadline": new_deadline}))
+            .await
+            .status(),
+        201
+    );
     let d = supplier.get_json(&format!("/api/v1/tenders/{id}")).await;
-    assert_eq!(d["bid_deadline"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()), Some(new_deadline));
-    assert_eq!(d["clarifications"][2]["new_deadline"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()), Some(new_deadline));
+    assert_eq!(
+        d["bid_deadline"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()),
+        Some(new_deadline)
+    );
+    assert_eq!(
+        d["clarifications"][2]["new_deadline"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()),
+        Some(new_deadline)
+    );
     let notes = supplier.get_json("/api/v1/notifications").await;
     assert_eq!(notes.as_array().map(|a| a.iter().filter(|n| n["kind"] == "clarification_issued").count()), Some(3));
 }
@@ -300,17 +378,37 @@ async fn questions_close_at_the_cutoff_and_nothing_is_obtained_after_the_deadlin
     let d = supplier.get_json(&format!("/api/v1/tenders/{id}")).await;
     let cutoff: chrono::DateTime<chrono::Utc> = d["question_cutoff"].as_str().expect("cutoff").parse().expect("time");
     let deadline: chrono::DateTime<chrono::Utc> = d["bid_deadline"].as_str().expect("deadline").parse().expect("time");
-    expect_error(supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": ""})).await, 422, "validation_failed").await;
+    expect_error(
+        supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": ""})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     app.clock.set(cutoff - TimeDelta::seconds(1));
     let supplier = Client::login(&app, "supplier_1").await;
-    assert_eq!(supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "最后一个问题"})).await.status(), 201);
+    assert_eq!(
+        supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "最后一个问题"})).await.status(),
+        201
+    );
     app.clock.set(cutoff);
-    expect_error(supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "太晚了"})).await, 422, "questions_closed").await;
+    expect_error(
+        supplier.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "太晚了"})).await,
+        422,
+        "questions_closed",
+    )
+    .await;
     app.clock.set(deadline);
     let late = Client::login(&app, "supplier_2").await;
     let agency = Client::login(&app, "agency_x").await;
     expect_error(late.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await, 422, "deadline_passed").await;
-    expect_error(agency.post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "clarification", "body": "x"})).await, 422, "deadline_passed").await;
+    expect_error(
+        agency
+            .post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "clarification", "body": "x"}))
+            .await,
+        422,
+        "deadline_passed",
+    )
+    .await;
     assert_eq!(agency.get_json(&format!("/api/v1/tenders/{id}")).await["questions"].as_array().map(Vec::len), Some(1));
 }
 
@@ -321,15 +419,32 @@ async fn cancelling_needs_a_reason_and_tells_those_who_obtained_the_documents() 
     let id = published_tender(&app, &agency).await;
     let supplier = Client::login(&app, "supplier_1").await;
     assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
-    expect_error(agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "  "})).await, 422, "validation_failed").await;
-    assert_eq!(agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "需求变更"})).await.status(), 204);
+    expect_error(
+        agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "  "})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "需求变更"})).await.status(),
+        204
+    );
     let d = Client::anonymous(&app).await.get_json(&format!("/api/v1/tenders/{id}")).await;
     assert_eq!(d["state"], "cancelled");
     assert_eq!(d["cancel_reason"], "需求变更");
-    expect_error(agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "again"})).await, 409, "wrong_state").await;
+    expect_error(
+        agency.post(&format!("/api/v1/tenders/{id}/cancel"), &json!({"reason": "again"})).await,
+        409,
+        "wrong_state",
+    )
+    .await;
     expect_error(supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await, 409, "wrong_state").await;
     let notes = supplier.get_json("/api/v1/notifications").await;
-    assert!(notes.as_array().expect("list").iter().any(|n| n["kind"] == "tender_cancelled" && n["message_zh"].as_str().is_some_and(|m| m.contains("需求变更"))));
+    assert!(
+        notes.as_array().expect("list").iter().any(
+            |n| n["kind"] == "tender_cancelled" && n["message_zh"].as_str().is_some_and(|m| m.contains("需求变更"))
+        )
+    );
     // Search by state.
     let anon = Client::anonymous(&app).await;
     assert_eq!(anon.get_json("/api/v1/tenders?state=cancelled").await["total"], 1);
@@ -348,7 +463,10 @@ async fn search_filters_by_deadline_and_pages() {
         assert_eq!(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await.status(), 204);
     }
     let anon = Client::anonymous(&app).await;
-    let day30 = (crate::support::t0() + TimeDelta::days(30)).with_timezone(&tenderhall::web::cst()).format("%Y-%m-%d").to_string();
+    let day30 = (crate::support::t0() + TimeDelta::days(30))
+        .with_timezone(&tenderhall::web::cst())
+        .format("%Y-%m-%d")
+        .to_string();
     assert_eq!(anon.get_json(&format!("/api/v1/tenders?deadline_to={day30}")).await["total"], 1);
     assert_eq!(anon.get_json(&format!("/api/v1/tenders?deadline_from={day30}")).await["total"], 1);
     let all = anon.get_json("/api/v1/tenders?page=1").await;

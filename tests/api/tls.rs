@@ -12,10 +12,17 @@ fn tls_client(dir: &std::path::Path, client: Option<&str>) -> reqwest::Client {
     for c in CertificateDer::pem_file_iter(dir.join("ca.crt")).expect("ca") {
         roots.add(c.expect("cert")).expect("add");
     }
-    let builder = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().expect("versions").with_root_certificates(roots);
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
     let config = match client {
         Some(user) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join(format!("client-{user}.crt"))).expect("crt").map(|c| c.expect("c")).collect();
+            let certs: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_file_iter(dir.join(format!("client-{user}.crt")))
+                    .expect("crt")
+                    .map(|c| c.expect("c"))
+                    .collect();
             let key = PrivateKeyDer::from_pem_file(dir.join(format!("client-{user}.key"))).expect("key");
             builder.with_client_auth_cert(certs, key).expect("client auth")
         }
@@ -40,16 +47,32 @@ async fn serves_over_tls_and_logs_in_with_a_client_certificate() {
         assert_eq!(mode & 0o777, 0o600, "private keys are private");
     }
     let p = certs.path();
-    let app = spawn_app_with(Options { tls: Some((p.join("server.crt"), p.join("server.key"), Some(p.join("ca.crt")))), ..Default::default() }).await;
+    let app = spawn_app_with(Options {
+        tls: Some((p.join("server.crt"), p.join("server.key"), Some(p.join("ca.crt")))),
+        ..Default::default()
+    })
+    .await;
     assert!(app.base.starts_with("https://"));
 
     // Password login over TLS: cookies are Secure.
     let plain = tls_client(p, None);
-    assert_eq!(plain.get(format!("{}/healthz", app.base)).send().await.expect("https").text().await.expect("text"), "ok");
+    assert_eq!(
+        plain.get(format!("{}/healthz", app.base)).send().await.expect("https").text().await.expect("text"),
+        "ok"
+    );
     let c = Client::with_http(plain.clone(), &app.base).await;
-    let r = c.post("/api/v1/session", &serde_json::json!({"username": "buyer_a", "password": crate::support::PASSWORD})).await;
+    let r = c
+        .post("/api/v1/session", &serde_json::json!({"username": "buyer_a", "password": crate::support::PASSWORD}))
+        .await;
     assert_eq!(r.status(), 200);
-    let session = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("th_session=")).expect("cookie").to_string();
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("th_session="))
+        .expect("cookie")
+        .to_string();
     assert!(session.contains("Secure"), "{session}");
 
     // Without a client certificate, certificate login is refused.

@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database};
-use std::{net::SocketAddr, sync::{Arc, OnceLock}};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 use tenderhall::{
     accounts::{
         model::{OrgKind, Role, SizeClass},
@@ -60,7 +63,8 @@ impl Drop for TestApp {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
                 rt.block_on(async move {
                     if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        let _ =
+                            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = admin.close().await;
                     }
                 });
@@ -71,13 +75,19 @@ impl Drop for TestApp {
     }
 }
 
+/// A change to the settings before the app starts.
+pub type SettingsHook = Box<dyn FnOnce(&mut Settings) + Send>;
+
+/// A fixture organisation: name, kind, size, users with roles.
+pub type FixtureOrg = (&'static str, OrgKind, Option<SizeClass>, &'static [(&'static str, Role)]);
+
 /// Options of a test app.
 #[derive(Default)]
 pub struct Options {
     /// TLS: (cert, key, client CA) paths.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf, Option<std::path::PathBuf>)>,
     /// Adjust settings before start.
-    pub settings: Option<Box<dyn FnOnce(&mut Settings) + Send>>,
+    pub settings: Option<SettingsHook>,
 }
 
 /// Starts an app with the fixture organisations and users.
@@ -131,11 +141,19 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .await;
     });
     let scheme = if state.settings.tls_enabled() { "https" } else { "http" };
-    TestApp { base: format!("{scheme}://127.0.0.1:{}", addr.port()), addr, state, clock, dir, pg_drop, shutdown: Some(tx) }
+    TestApp {
+        base: format!("{scheme}://127.0.0.1:{}", addr.port()),
+        addr,
+        state,
+        clock,
+        dir,
+        pg_drop,
+        shutdown: Some(tx),
+    }
 }
 
 /// Fixture organisations and their users.
-pub const FIXTURE: &[(&str, OrgKind, Option<SizeClass>, &[(&str, Role)])] = &[
+pub const FIXTURE: &[FixtureOrg] = &[
     ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor)]),
     ("甲采购单位", OrgKind::ProcuringUnit, None, &[("buyer_a", Role::ProcuringStaff)]),
     ("乙采购单位", OrgKind::ProcuringUnit, None, &[("buyer_b", Role::ProcuringStaff)]),
