@@ -53,6 +53,19 @@ pub enum StartError {
     /// Files could not be read or written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The key directory does not hold the key that signed this database's checkpoints.
+    #[error(
+        "the audit checkpoints of this database were signed with key {expected}, but the key directory {dir} {found}; \
+         restore the platform key (see docs/operations.md) instead of starting with another"
+    )]
+    KeyMismatch {
+        /// Key id of the newest checkpoint.
+        expected: String,
+        /// The key directory.
+        dir: String,
+        /// What was found there.
+        found: String,
+    },
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
@@ -63,7 +76,7 @@ impl AppState {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
-        let key = Arc::new(PlatformKey::load_or_create(&settings.storage.key_dir)?);
+        let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         Ok(Self {
             db,
@@ -74,6 +87,35 @@ impl AppState {
             blobs,
             i18n: Arc::new(I18n::load()?),
         })
+    }
+}
+
+/// Loads the platform key, refusing to create a new one (or use another) for a database whose
+/// checkpoints were signed with a different key: that would make its audit history unverifiable.
+async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<PlatformKey, StartError> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let dir = &settings.storage.key_dir;
+    let latest = crate::entities::audit_checkpoint::Entity::find()
+        .order_by_desc(crate::entities::audit_checkpoint::Column::Seq)
+        .one(db)
+        .await?;
+    if let Some(c) = &latest
+        && !dir.join(crate::keys::KEY_FILE).exists()
+    {
+        return Err(StartError::KeyMismatch {
+            expected: c.key_id.clone(),
+            dir: dir.display().to_string(),
+            found: "holds no key".into(),
+        });
+    }
+    let key = PlatformKey::load_or_create(dir)?;
+    match latest {
+        Some(c) if c.key_id != key.key_id() => Err(StartError::KeyMismatch {
+            expected: c.key_id,
+            dir: dir.display().to_string(),
+            found: format!("holds key {}", key.key_id()),
+        }),
+        _ => Ok(key),
     }
 }
 
@@ -121,8 +163,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{file}", get(web::assets::serve))
-        .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
         .layer(from_fn(web::csrf::protect))
+        .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

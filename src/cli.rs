@@ -47,11 +47,54 @@ pub enum Command {
         #[arg(long = "client")]
         clients: Vec<String>,
     },
+    /// Staff accounts: the first administrator, procuring units, agencies, supervisors, experts.
+    Accounts {
+        /// What to do.
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// The audit chain.
     Audit {
         /// What to do with it.
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+/// Account subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Add a user (and its organisation if new). The password is read from the
+    /// TENDERHALL_NEW_PASSWORD environment variable, or else from the first line of standard input.
+    Add {
+        /// Organisation name (created if it does not exist).
+        #[arg(long)]
+        org: String,
+        /// Organisation kind: centre, procuring_unit, agency, supplier, expert_pool.
+        #[arg(long)]
+        kind: String,
+        /// Enterprise size of a supplier: large, medium, small, micro.
+        #[arg(long)]
+        size: Option<String>,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Name shown.
+        #[arg(long)]
+        display_name: String,
+        /// Role: platform_admin, procuring_staff, agency_staff, supplier, expert, supervisor.
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable a user; their sessions end at once.
+    Disable {
+        /// Login name.
+        username: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// Login name.
+        username: String,
     },
 }
 
@@ -131,6 +174,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             }
             println!("private keys are mode 0600 and must never be committed (see certs/README.md)");
         }
+        Command::Accounts { command } => return accounts(command, settings, clock).await,
         Command::Audit { command: AuditCommand::Verify { key_dir } } => {
             let dir = key_dir.unwrap_or_else(|| settings.storage.key_dir.clone());
             let public = keys::PublicKey::load(&dir)?;
@@ -154,6 +198,45 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 println!("note: records after #{} are not yet covered by a signed checkpoint", report.signed_upto);
             }
             println!("OK");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClock) -> Result<ExitCode, BoxError> {
+    use crate::accounts::{
+        model::{OrgKind, Role, SizeClass, Status},
+        service,
+    };
+    let state = AppState::build(settings, clock).await?;
+    let actor = audit::AuditActor { user_id: None, org_id: None, label: "command line".into() };
+    match command {
+        AccountsCommand::Add { org, kind, size, username, display_name, role } => {
+            let kind = OrgKind::parse(&kind).ok_or_else(|| format!("unknown organisation kind {kind:?}"))?;
+            let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
+            let size = match size {
+                Some(s) => Some(SizeClass::parse(&s).ok_or_else(|| format!("unknown size {s:?}"))?),
+                None => None,
+            };
+            let password = match std::env::var("TENDERHALL_NEW_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let id =
+                service::add_staff(&state, &actor, &org, kind, size, &username, &display_name, role, &password).await?;
+            println!("added {username} ({role}) to {org}: {id}");
+        }
+        AccountsCommand::Disable { username } => {
+            service::set_user_status(&state, &actor, &username, Status::Disabled).await?;
+            println!("disabled {username}");
+        }
+        AccountsCommand::Enable { username } => {
+            service::set_user_status(&state, &actor, &username, Status::Active).await?;
+            println!("enabled {username}");
         }
     }
     Ok(ExitCode::SUCCESS)

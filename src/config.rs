@@ -41,8 +41,6 @@ pub struct Settings {
 pub struct ServerSettings {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Largest request body accepted, in bytes (uploads included).
-    pub max_body_bytes: usize,
     /// Log as JSON lines instead of human-readable text.
     pub json_logs: bool,
 }
@@ -132,7 +130,7 @@ pub struct AuditSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body_bytes: 64 * 1024 * 1024, json_logs: false }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), json_logs: false }
     }
 }
 
@@ -185,7 +183,10 @@ impl Settings {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(f) => fig = fig.merge(Toml::file_exact(f)),
-            None => fig = fig.merge(Toml::file("tenderhall.toml")),
+            None if std::path::Path::new("tenderhall.toml").exists() => {
+                fig = fig.merge(Toml::file_exact("tenderhall.toml"))
+            }
+            None => {}
         }
         // Only `TENDERHALL_<SECTION>__<KEY>` variables are settings; others with the same prefix
         // (`TENDERHALL_CONFIG`, test variables) belong to other tools.

@@ -161,8 +161,10 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     let supplier1 = actor("supplier1").await?;
     let supplier2 = actor("supplier2").await?;
     let now = state.clock.now();
+    // Deadlines are days after the legal minimum between publication and the deadline.
+    let min = state.settings.tenders.min_bidding_days;
     let day = |d: i64| -> DateTime<Utc> {
-        let t = now + TimeDelta::days(d);
+        let t = now + TimeDelta::days(min + d - 20);
         t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t) + TimeDelta::minutes(30)
     };
     let units = tenders::procuring_units(&state.db).await?;

@@ -112,6 +112,7 @@ async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(config);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         let (tcp, addr) = tokio::select! {
@@ -123,10 +124,11 @@ async fn serve_tls(
                     continue;
                 }
             },
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
         let app = app.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
@@ -146,11 +148,16 @@ async fn serve_tls(
                 }
                 app.clone().oneshot(req.map(Body::new))
             });
-            if let Err(e) =
-                Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(tls), svc).await
-            {
+            let builder = Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc).into_owned();
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%addr, "connection ended: {e}");
             }
         });
     }
+    // Let requests in flight finish, as the plain-HTTP server does, but not forever.
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after 30 s; closing them");
+    }
+    Ok(())
 }

@@ -92,12 +92,18 @@ async fn login(
 
 /// Logs out.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
-async fn logout(State(state): State<AppState>, actor: Actor, jar: CookieJar) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    actor: Actor,
+    jar: CookieJar,
+    tls: Option<Extension<crate::web::auth::OverTls>>,
+) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         service::logout(&state, &actor, c.value()).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
     Ok(resp)
 }
 

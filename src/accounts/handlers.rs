@@ -18,7 +18,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -136,15 +136,14 @@ async fn logout(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
     jar: CookieJar,
-    headers: HeaderMap,
+    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
 ) -> AppResult<Response> {
     if let (Some(actor), Some(c)) = (actor, jar.get(SESSION_COOKIE)) {
         service::logout(&state, &actor, c.value()).await?;
     }
-    let _ = headers;
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), false));
+    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
     Ok(resp)
 }
 

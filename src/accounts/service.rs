@@ -556,3 +556,65 @@ pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Ap
         None => Ok(None),
     }
 }
+
+/// Enables or disables a user; disabling ends their sessions at once.
+pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
+    let txn = begin_write(&state.db).await?;
+    let u = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    user::ActiveModel { id: Set(u.id), status: Set(status.as_str().into()), ..Default::default() }.update(&txn).await?;
+    if status != Status::Active {
+        session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    }
+    let action = if status == Status::Active { "user.enable" } else { "user.disable" };
+    state
+        .audit
+        .record(
+            &txn,
+            state.clock.now(),
+            actor,
+            AuditEntry::new(action, "user", u.public_id, json!({"username": username})),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Adds a user to the organisation named `org_name`, creating the organisation (active, of
+/// `kind`) if there is none of that name. For operators bootstrapping a site.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_staff(
+    state: &AppState,
+    actor: &AuditActor,
+    org_name: &str,
+    kind: OrgKind,
+    size: Option<SizeClass>,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> AppResult<Uuid> {
+    check_username("username", username).map_err(|f| AppError::validation(vec![f]))?;
+    check_new_password("password", password)?;
+    if user::Entity::find().filter(user::Column::Username.eq(username)).count(&state.db).await? > 0 {
+        return Err(AppError::conflict("username_taken", "this user name is taken"));
+    }
+    let hash = hash_password(password)?;
+    let txn = begin_write(&state.db).await?;
+    let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(org_name)).one(&txn).await? {
+        Some(o) if o.kind == kind.as_str() => o,
+        Some(_) => {
+            return Err(AppError::conflict(
+                "org_kind_mismatch",
+                "an organisation of that name exists with another kind",
+            ));
+        }
+        None => create_organisation(state, &txn, actor, org_name, kind, size, None).await?,
+    };
+    let u = create_user(state, &txn, actor, &org, username, display_name, role, &hash).await?;
+    txn.commit().await?;
+    Ok(u.public_id)
+}

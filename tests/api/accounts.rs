@@ -185,3 +185,79 @@ async fn password_change_ends_sessions() {
         200
     );
 }
+
+fn cli(app: &crate::support::TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"));
+    cmd.args(args)
+        .env("TENDERHALL_DATABASE__URL", &app.state.settings.database.url)
+        .env("TENDERHALL_STORAGE__KEY_DIR", &app.state.settings.storage.key_dir)
+        .env("TENDERHALL_STORAGE__BLOB_DIR", &app.state.settings.storage.blob_dir)
+        .env("RUST_LOG", "error")
+        .current_dir(app.dir.path());
+    if let Some(p) = password {
+        cmd.env("TENDERHALL_NEW_PASSWORD", p);
+    }
+    cmd.output().expect("run tenderhall")
+}
+
+#[tokio::test]
+async fn operators_add_and_disable_staff_from_the_command_line() {
+    let app = spawn_app().await;
+    let add = [
+        "accounts",
+        "add",
+        "--org",
+        "丙采购单位",
+        "--kind",
+        "procuring_unit",
+        "--username",
+        "buyer_c",
+        "--display-name",
+        "丙",
+        "--role",
+        "procuring_staff",
+    ];
+    let out = cli(&app, &add, Some("weak"));
+    assert!(!out.status.success(), "weak password refused");
+    let out = cli(&app, &add, Some("strong123"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(&app, &add, Some("strong123"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("username_taken"));
+    let bad_role = [
+        "accounts",
+        "add",
+        "--org",
+        "丙采购单位",
+        "--kind",
+        "procuring_unit",
+        "--username",
+        "x_c",
+        "--display-name",
+        "x",
+        "--role",
+        "supplier",
+    ];
+    assert!(!cli(&app, &bad_role, Some("strong123")).status.success(), "a procuring unit has no suppliers");
+
+    let anon = Client::anonymous(&app).await;
+    let r = anon.post("/api/v1/session", &json!({"username": "buyer_c", "password": "strong123"})).await;
+    assert_eq!(r.status(), 200);
+    let mut c = anon;
+    c.csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_string();
+    assert_eq!(c.get_json("/api/v1/me").await["org_name"], "丙采购单位");
+
+    assert!(cli(&app, &["accounts", "disable", "buyer_c"], None).status.success());
+    expect_error(c.get("/api/v1/me").await, 401, "login_required").await;
+    let again = Client::anonymous(&app).await;
+    expect_error(
+        again.post("/api/v1/session", &json!({"username": "buyer_c", "password": "strong123"})).await,
+        403,
+        "account_disabled",
+    )
+    .await;
+    assert!(cli(&app, &["accounts", "enable", "buyer_c"], None).status.success());
+    assert_eq!(
+        again.post("/api/v1/session", &json!({"username": "buyer_c", "password": "strong123"})).await.status(),
+        200
+    );
+}

@@ -136,3 +136,19 @@ async fn a_rewritten_chain_is_caught_by_the_signed_checkpoints() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("bad signature or an unknown key"));
 }
+
+#[tokio::test]
+async fn the_server_refuses_to_start_without_the_key_that_signed_its_checkpoints() {
+    use tenderhall::app::{AppState, StartError};
+    let (app, _) = busy_app().await;
+    let clock: tenderhall::clock::SharedClock = app.clock.clone();
+    let mut settings = (*app.state.settings).clone();
+    let elsewhere = tempfile::tempdir().expect("dir");
+    settings.storage.key_dir = elsewhere.path().join("keys");
+    let err = AppState::build(settings.clone(), clock.clone()).await.expect_err("must refuse");
+    assert!(matches!(err, StartError::KeyMismatch { .. }), "{err}");
+    assert!(!settings.storage.key_dir.join(tenderhall::keys::KEY_FILE).exists(), "no new key was made");
+    let _ = tenderhall::keys::PlatformKey::load_or_create(&settings.storage.key_dir).expect("another key");
+    let err = AppState::build(settings, clock).await.expect_err("must refuse another key");
+    assert!(err.to_string().contains("holds key"), "{err}");
+}

@@ -27,7 +27,7 @@ async fn posts_without_the_token_are_refused_and_change_nothing() {
     // A form post without `_csrf`, as a cross-site page would send it.
     let r = c.http.post(format!("{}/logout", c.base)).form(&[("x", "y")]).send().await.expect("send");
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.expect("text").contains("csrf_failed"), "HTML error page names the code");
+    assert!(r.text().await.expect("text").contains("data-code=\"csrf_failed\""), "HTML error page names the code");
     assert_eq!(c.get("/api/v1/me").await.status(), 200, "still logged in");
 }
 
