@@ -13,6 +13,7 @@
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
 //!   files), [`pdf`] (checking untrusted PDFs), [`keys`] (the platform's signing key),
 //!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
+//! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive.
 //! - [`demo`]: the demonstration data set.
 //! - [`entities`]: SeaORM table shapes.
 
@@ -27,6 +28,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod entities;
+pub mod envelope;
 pub mod error;
 pub mod keys;
 pub mod money;
