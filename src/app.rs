@@ -3,6 +3,7 @@
 use crate::{
     accounts, audit,
     audit::AuditLog,
+    bids,
     blob::{BlobStore, LocalBlobStore},
     clock::SharedClock,
     config::Settings,
@@ -122,7 +123,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "notifications"), (name = "audit"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"))
 )]
 struct ApiDoc;
 
@@ -131,6 +132,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::api_routes())
         .merge(tenders::api_routes())
+        .merge(bids::api_routes())
         .merge(notify::api_routes())
         .merge(audit::api_routes())
         .split_for_parts();

@@ -18,6 +18,23 @@ pub enum BlobError {
     /// A storage failure.
     #[error("blob storage: {0}")]
     Io(#[from] std::io::Error),
+    /// The stream was longer than allowed.
+    #[error("blob larger than allowed")]
+    TooLarge,
+}
+
+/// A stream of body chunks, as uploads arrive.
+pub type ByteStream<'a> = &'a mut (dyn futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + Unpin);
+
+/// A blob stored from a stream.
+#[derive(Debug, Clone)]
+pub struct StoredBlob {
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The first bytes (up to 1 KiB), for checking a header without reading the blob again.
+    pub head: Vec<u8>,
 }
 
 /// A place to keep immutable files by their SHA-256.
@@ -27,6 +44,13 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn put(&self, data: Bytes) -> Result<String, BlobError>;
     /// Reads a whole blob.
     async fn get(&self, sha256: &str) -> Result<Bytes, BlobError>;
+    /// Stores a stream without holding it in memory, hashing it as it arrives; refuses more than
+    /// `max` bytes (nothing is kept then). Durable when this returns.
+    async fn put_stream(&self, body: ByteStream<'_>, max: u64) -> Result<StoredBlob, BlobError>;
+    /// Opens a blob for reading as a stream.
+    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError>;
+    /// Removes a blob that was stored but refused (only for blobs no record names).
+    async fn discard(&self, sha256: &str) -> Result<(), BlobError>;
 }
 
 /// Blobs in a local directory, two levels of fan-out (`ab/cd/abcd…`).
@@ -74,6 +98,73 @@ impl BlobStore for LocalBlobStore {
             let _ = dir.sync_all().await;
         }
         Ok(sha)
+    }
+
+    async fn put_stream(&self, body: ByteStream<'_>, max: u64) -> Result<StoredBlob, BlobError> {
+        use futures_util::StreamExt;
+        let tmp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let result = async {
+            let mut f = tokio::fs::File::create(&tmp).await?;
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            let mut size = 0u64;
+            let mut head = Vec::new();
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                size += chunk.len() as u64;
+                if size > max {
+                    return Err(BlobError::TooLarge);
+                }
+                if head.len() < 1024 {
+                    let take = (1024 - head.len()).min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                }
+                ctx.update(&chunk);
+                f.write_all(&chunk).await?;
+            }
+            f.sync_all().await?;
+            Ok((hex::encode(ctx.finish()), size, head))
+        }
+        .await;
+        let (sha, size, head) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let dest = self.path_of(&sha);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&tmp, &dest).await?;
+        if let Some(parent) = dest.parent()
+            && let Ok(dir) = tokio::fs::File::open(parent).await
+        {
+            let _ = dir.sync_all().await;
+        }
+        Ok(StoredBlob { sha256: sha, size, head })
+    }
+
+    async fn discard(&self, sha256: &str) -> Result<(), BlobError> {
+        if !valid_digest(sha256) {
+            return Err(BlobError::NotFound);
+        }
+        match tokio::fs::remove_file(self.path_of(sha256)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError> {
+        if !valid_digest(sha256) {
+            return Err(BlobError::NotFound);
+        }
+        match tokio::fs::File::open(self.path_of(sha256)).await {
+            Ok(f) => Ok(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn get(&self, sha256: &str) -> Result<Bytes, BlobError> {

@@ -33,6 +33,22 @@ pub struct Settings {
     pub pdf: PdfSettings,
     /// The audit chain.
     pub audit: AuditSettings,
+    /// Sealed bids.
+    pub bids: BidSettings,
+}
+
+/// Sealed bids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BidSettings {
+    /// Largest envelope accepted, in bytes.
+    pub max_envelope_bytes: u64,
+}
+
+impl Default for BidSettings {
+    fn default() -> Self {
+        Self { max_envelope_bytes: 2 << 30 }
+    }
 }
 
 /// Where and how the server listens.
@@ -175,7 +191,7 @@ impl Default for AuditSettings {
     }
 }
 
-const SECTIONS: &[&str] = &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit"];
+const SECTIONS: &[&str] = &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids"];
 
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.

@@ -9,7 +9,7 @@
 //! - [`web`]: sessions and role extractors, CSRF, languages, page rendering, error pages.
 //! - [`error`]: the one error type with stable codes.
 //! - Domain modules, each owning its tables, rules, pages and API:
-//!   [`accounts`], [`tenders`], [`notify`], [`audit`].
+//!   [`accounts`], [`tenders`], [`bids`], [`notify`], [`audit`].
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
 //!   files), [`pdf`] (checking untrusted PDFs), [`keys`] (the platform's signing key),
 //!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
@@ -20,6 +20,7 @@
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod bids;
 pub mod blob;
 pub mod certs;
 pub mod cli;

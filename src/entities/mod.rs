@@ -7,6 +7,8 @@
 pub mod audit_checkpoint;
 pub mod audit_head;
 pub mod audit_record;
+pub mod bid;
+pub mod bidder_key;
 pub mod clarification;
 pub mod document_obtained;
 pub mod login_failure;

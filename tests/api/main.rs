@@ -8,6 +8,7 @@ mod client;
 
 mod accounts;
 mod audit;
+mod bids;
 mod csrf;
 mod platform;
 mod tenders;

@@ -1,0 +1,135 @@
+//! Bid endpoints of the JSON API. Every answer about a bid goes only to its bidder; anyone else
+//! gets 404, so not even a bid's existence leaks before the opening.
+
+use super::{
+    receipt::Receipt,
+    service::{self, BidTicket, BidView},
+};
+use crate::{
+    app::AppState,
+    error::{AppError, AppResult, ErrorBody},
+    web::{
+        auth::{Require, Suppliers},
+        extract::{Json, Path},
+    },
+};
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+};
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Routes of this module under `/api/v1`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_key))
+        .routes(routes!(reserve))
+        .routes(routes!(upload))
+        .routes(routes!(withdraw))
+        .routes(routes!(list))
+        .routes(routes!(receipt))
+}
+
+/// A public key to register.
+#[derive(Deserialize, ToSchema)]
+pub struct KeyRequest {
+    /// ECDSA P-256 public key: the 65-byte uncompressed point (WebCrypto `exportKey("raw")`), base64.
+    pub public_key: String,
+}
+
+/// A registered key.
+#[derive(Serialize, ToSchema)]
+pub struct KeyResponse {
+    /// Its identifier: first 16 hex digits of the SHA-256 of the point.
+    pub key_id: String,
+}
+
+/// Registers the supplier's bid-signing public key.
+#[utoipa::path(post, path = "/api/v1/me/bidder-keys", tag = "bids", request_body = KeyRequest,
+    responses((status = 201, body = KeyResponse), (status = 409, description = "key_exists", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn register_key(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Json(req): Json<KeyRequest>,
+) -> AppResult<(StatusCode, Json<KeyResponse>)> {
+    let key_id = service::register_key(&state, &actor, &req.public_key).await?;
+    Ok((StatusCode::CREATED, Json(KeyResponse { key_id })))
+}
+
+/// Reserves a bid id for a lot (suppliers who obtained the documents, before the deadline).
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/lots/{lot}/bids", tag = "bids", params(("id" = Uuid, Path), ("lot" = Uuid, Path)),
+    responses((status = 201, body = BidTicket), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+async fn reserve(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path((id, lot)): Path<(Uuid, Uuid)>,
+) -> AppResult<(StatusCode, Json<BidTicket>)> {
+    Ok((StatusCode::CREATED, Json(service::reserve(&state, &actor, id, lot).await?)))
+}
+
+/// Uploads the sealed envelope of a reserved bid. The body is the envelope; headers
+/// `X-Bidder-Key` (key id) and `X-Bid-Signature` (base64 ECDSA P-256 signature, r‖s, over the
+/// envelope's SHA-256). Answers the signed receipt only once the envelope is durably stored.
+#[utoipa::path(put, path = "/api/v1/bids/{bid}/envelope", tag = "bids", params(("bid" = Uuid, Path)),
+    request_body(content_type = "application/octet-stream", description = "the envelope (docs/envelope.md)"),
+    responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 413, description = "envelope_too_large", body = ErrorBody),
+              (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
+async fn upload(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(bid): Path<Uuid>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<(StatusCode, Json<Receipt>)> {
+    let header = |name: &'static str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| AppError::invalid_field(name, "required"))
+    };
+    let key_id = header("x-bidder-key")?;
+    let signature = header("x-bid-signature")?;
+    let mut stream = body.into_data_stream().map_err(std::io::Error::other);
+    let receipt = service::receive(&state, &actor, bid, &key_id, &signature, &mut stream).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// Withdraws a bid before the deadline.
+#[utoipa::path(post, path = "/api/v1/bids/{bid}/withdraw", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+async fn withdraw(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(bid): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    service::withdraw(&state, &actor, bid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's own bids on a tender.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/my-bids", tag = "bids", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<BidView>), (status = 404, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    actor: crate::accounts::model::Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Vec<BidView>>> {
+    Ok(Json(service::list_own(&state, &actor, id).await?))
+}
+
+/// The signed receipt of the caller's own bid.
+#[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
+async fn receipt(
+    State(state): State<AppState>,
+    actor: crate::accounts::model::Actor,
+    Path(bid): Path<Uuid>,
+) -> AppResult<Json<Receipt>> {
+    Ok(Json(service::receipt(&state, &actor, bid).await?))
+}

@@ -1,0 +1,400 @@
+//! Bid rules: keys, reservation, receiving an envelope, replacement, withdrawal, receipts.
+
+use super::receipt::Receipt;
+use crate::{
+    accounts::model::{Actor, Role},
+    app::AppState,
+    audit::AuditEntry,
+    blob::ByteStream,
+    db::begin_write,
+    entities::{bid, bidder_key, document_obtained, lot, tender},
+    envelope::{self, Header, MAGIC},
+    error::{AppError, AppResult},
+    tenders::{model::TenderState, policy::state_of},
+};
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use chrono::{DateTime, Utc};
+use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Bid statuses.
+pub mod status {
+    /// Reserved: an id was handed out, no envelope yet.
+    pub const RESERVED: &str = "reserved";
+    /// Submitted and receipted; the latest one of a bidder and lot counts.
+    pub const SUBMITTED: &str = "submitted";
+    /// Replaced by a later submission; kept for audit, never opened.
+    pub const REPLACED: &str = "replaced";
+    /// Withdrawn by the bidder before the deadline.
+    pub const WITHDRAWN: &str = "withdrawn";
+}
+
+fn require_supplier(actor: &Actor) -> AppResult<()> {
+    if actor.role == Role::Supplier { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+/// Registers a supplier's ECDSA P-256 public key (65-byte uncompressed point, base64).
+pub async fn register_key(state: &AppState, actor: &Actor, public_key_b64: &str) -> AppResult<String> {
+    require_supplier(actor)?;
+    let raw = B64.decode(public_key_b64.trim()).map_err(|_| AppError::invalid_field("public_key", "invalid"))?;
+    if raw.len() != 65 || raw[0] != 4 {
+        return Err(AppError::invalid_field("public_key", "not_p256_uncompressed"));
+    }
+    if !is_p256_point(&raw) {
+        return Err(AppError::invalid_field("public_key", "invalid"));
+    }
+    let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &raw).as_ref()[..8]);
+    let txn = begin_write(&state.db).await?;
+    if bidder_key::Entity::find().filter(bidder_key::Column::KeyId.eq(&key_id)).count(&txn).await? > 0 {
+        return Err(AppError::conflict("key_exists", "this key is already registered"));
+    }
+    let now = state.clock.now();
+    bidder_key::ActiveModel {
+        key_id: Set(key_id.clone()),
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        algorithm: Set("ecdsa-p256-sha256".into()),
+        public_key: Set(B64.encode(&raw)),
+        created_at: Set(now),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("bidder_key.register", "organisation", actor.org_public_id, json!({"key_id": key_id})),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(key_id)
+}
+
+/// Whether `raw` is a valid point of P-256: ring validates the peer's point in an ECDH
+/// agreement, which is the one public operation that tells.
+fn is_p256_point(raw: &[u8]) -> bool {
+    use ring::agreement;
+    let rng = ring::rand::SystemRandom::new();
+    let Ok(mine) = agreement::EphemeralPrivateKey::generate(&agreement::ECDH_P256, &rng) else { return false };
+    agreement::agree_ephemeral(mine, &agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, raw), |_| ()).is_ok()
+}
+
+/// What a bidder needs to seal: the identity to put in the envelope header.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BidTicket {
+    /// The bid's id (goes into the envelope).
+    pub bid: Uuid,
+    /// The tender.
+    pub tender: Uuid,
+    /// The lot.
+    pub lot: Uuid,
+    /// The bidder organisation.
+    pub bidder: Uuid,
+    /// The bid deadline.
+    pub deadline: DateTime<Utc>,
+}
+
+async fn open_tender<C: ConnectionTrait>(db: &C, tender_id: Uuid, now: DateTime<Utc>) -> AppResult<tender::Model> {
+    let t = tender::Entity::find()
+        .filter(tender::Column::PublicId.eq(tender_id))
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !state_of(&t).is_public() {
+        return Err(AppError::not_found());
+    }
+    if state_of(&t) != TenderState::Published {
+        return Err(AppError::conflict("wrong_state", "the tender is not open for bids"));
+    }
+    if now >= t.bid_deadline {
+        return Err(AppError::rule("deadline_passed", "the bid deadline has passed; nothing is accepted"));
+    }
+    Ok(t)
+}
+
+/// Reserves a bid id for a lot: the bidder puts it in the envelope it seals.
+pub async fn reserve(state: &AppState, actor: &Actor, tender_id: Uuid, lot_id: Uuid) -> AppResult<BidTicket> {
+    require_supplier(actor)?;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let t = open_tender(&txn, tender_id, now).await?;
+    let l = lot::Entity::find()
+        .filter(lot::Column::PublicId.eq(lot_id))
+        .filter(lot::Column::TenderId.eq(t.id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let obtained = document_obtained::Entity::find()
+        .filter(document_obtained::Column::TenderId.eq(t.id))
+        .filter(document_obtained::Column::OrgId.eq(actor.org_id))
+        .count(&txn)
+        .await?;
+    if obtained == 0 {
+        return Err(AppError::forbidden_because("obtain_first", "obtain the tender documents before bidding"));
+    }
+    let b = bid::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        tender_id: Set(t.id),
+        lot_id: Set(l.id),
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        status: Set(status::RESERVED.into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("bid.reserve", "bid", b.public_id, json!({})))
+        .await?;
+    txn.commit().await?;
+    Ok(BidTicket {
+        bid: b.public_id,
+        tender: t.public_id,
+        lot: l.public_id,
+        bidder: actor.org_public_id,
+        deadline: t.bid_deadline,
+    })
+}
+
+/// The actor's own bid, or 404: nobody else learns that it exists.
+async fn own_bid<C: ConnectionTrait>(db: &C, actor: &Actor, bid_id: Uuid) -> AppResult<bid::Model> {
+    bid::Entity::find()
+        .filter(bid::Column::PublicId.eq(bid_id))
+        .filter(bid::Column::OrgId.eq(actor.org_id))
+        .one(db)
+        .await?
+        .filter(|_| actor.role == Role::Supplier)
+        .ok_or_else(AppError::not_found)
+}
+
+/// Receives an envelope: streams it to storage while hashing, checks its header and the
+/// bidder's signature over its SHA-256, and only after it is durably stored records it and
+/// returns a signed receipt. Refused after the deadline by the platform's clock, with nothing kept.
+pub async fn receive(
+    state: &AppState,
+    actor: &Actor,
+    bid_id: Uuid,
+    key_id: &str,
+    signature_b64: &str,
+    body: ByteStream<'_>,
+) -> AppResult<Receipt> {
+    let b = own_bid(&state.db, actor, bid_id).await?;
+    if b.status != status::RESERVED {
+        return Err(AppError::conflict(
+            "bid_not_reserved",
+            "this bid already has an envelope; reserve a new bid to replace it",
+        ));
+    }
+    let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    open_tender(&state.db, t.public_id, state.clock.now()).await?;
+    let key = bidder_key::Entity::find()
+        .filter(bidder_key::Column::KeyId.eq(key_id))
+        .filter(bidder_key::Column::OrgId.eq(actor.org_id))
+        .filter(bidder_key::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::invalid_field("key_id", "not_registered"))?;
+    let signature = B64.decode(signature_b64.trim()).map_err(|_| AppError::invalid_field("signature", "invalid"))?;
+
+    let stored = state.blobs.put_stream(body, state.settings.bids.max_envelope_bytes).await.map_err(|e| match e {
+        crate::blob::BlobError::TooLarge => {
+            AppError::too_large("envelope_too_large", "the envelope is larger than allowed")
+        }
+        other => AppError::internal(other),
+    })?;
+    let refuse = |e: AppError| async {
+        let _ = state.blobs.discard(&stored.sha256).await;
+        Err::<Receipt, AppError>(e)
+    };
+    // The header must name this very bid.
+    let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let header = match Header::parse(&stored.head) {
+        Ok(h) => h,
+        Err(e) if stored.head.len() < MAGIC.len() || !stored.head.starts_with(MAGIC) => {
+            return refuse(AppError::rule("envelope_invalid", format!("not an envelope: {e}"))).await;
+        }
+        Err(e) => return refuse(AppError::rule("envelope_invalid", e.to_string())).await,
+    };
+    let expected =
+        envelope::BidIdentity { tender: t.public_id, lot: l.public_id, bidder: actor.org_public_id, bid: b.public_id };
+    if header.identity != expected {
+        return refuse(AppError::rule(
+            "envelope_wrong_bid",
+            "the envelope was sealed for another tender, lot, bidder or bid",
+        ))
+        .await;
+    }
+    let digest = match hex::decode(&stored.sha256) {
+        Ok(d) => d,
+        Err(e) => return refuse(AppError::internal(e)).await,
+    };
+    let public = match B64.decode(&key.public_key) {
+        Ok(p) => p,
+        Err(e) => return refuse(AppError::internal(e)).await,
+    };
+    if UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &public).verify(&digest, &signature).is_err() {
+        return refuse(AppError::rule(
+            "signature_invalid",
+            "the signature does not match the envelope's SHA-256 and the key",
+        ))
+        .await;
+    }
+
+    // Durably stored; now the deadline by the platform's clock decides, in the same transaction
+    // that records the bid, so a receipt exists exactly when the bid counts.
+    let txn = begin_write(&state.db).await?;
+    let now = state.clock.now();
+    if now >= t.bid_deadline {
+        drop(txn);
+        return refuse(AppError::rule(
+            "deadline_passed",
+            "the bid deadline passed before the upload finished; nothing is accepted",
+        ))
+        .await;
+    }
+    let current = bid::Entity::find_by_id(b.id).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    if current.status != status::RESERVED {
+        return Err(AppError::conflict("bid_not_reserved", "this bid already has an envelope"));
+    }
+    let replaced = bid::Entity::update_many()
+        .col_expr(bid::Column::Status, sea_orm::sea_query::Expr::value(status::REPLACED))
+        .filter(bid::Column::OrgId.eq(actor.org_id))
+        .filter(bid::Column::LotId.eq(b.lot_id))
+        .filter(bid::Column::Status.eq(status::SUBMITTED))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let seq = state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new(
+                "bid.submit",
+                "bid",
+                b.public_id,
+                json!({"sha256": stored.sha256, "size": stored.size, "key_id": key.key_id, "replaced": replaced}),
+            ),
+        )
+        .await?;
+    let receipt = Receipt {
+        version: 1,
+        tender: t.public_id,
+        lot: l.public_id,
+        bidder: actor.org_public_id,
+        bid: b.public_id,
+        envelope_sha256: stored.sha256.clone(),
+        size: stored.size,
+        received_at: now,
+        audit_seq: seq,
+        key_id: String::new(),
+        signature: String::new(),
+    }
+    .sign(&state.key);
+    bid::ActiveModel {
+        id: Set(b.id),
+        status: Set(status::SUBMITTED.into()),
+        envelope_sha256: Set(Some(stored.sha256.clone())),
+        size_bytes: Set(Some(stored.size as i64)),
+        bidder_key_id: Set(Some(key.key_id.clone())),
+        signature: Set(Some(B64.encode(&signature))),
+        receipt: Set(Some(serde_json::to_string(&receipt).map_err(AppError::internal)?)),
+        received_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(receipt)
+}
+
+/// Withdraws the bidder's submitted bid before the deadline.
+pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<()> {
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let b = own_bid(&txn, actor, bid_id).await?;
+    let t = tender::Entity::find_by_id(b.tender_id).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    open_tender(&txn, t.public_id, now).await?;
+    if b.status != status::SUBMITTED && b.status != status::RESERVED {
+        return Err(AppError::conflict("bid_not_active", "only a reserved or submitted bid can be withdrawn"));
+    }
+    bid::ActiveModel { id: Set(b.id), status: Set(status::WITHDRAWN.into()), ..Default::default() }
+        .update(&txn)
+        .await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({})))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A bid as its bidder sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BidView {
+    /// The bid.
+    pub id: Uuid,
+    /// The lot.
+    pub lot: Uuid,
+    /// `reserved`, `submitted`, `replaced` or `withdrawn`.
+    pub status: String,
+    /// SHA-256 of the envelope.
+    pub envelope_sha256: Option<String>,
+    /// Size of the envelope.
+    pub size: Option<i64>,
+    /// When received.
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// The actor's bids on a tender (suppliers only; others get an empty answer, never a count).
+pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<BidView>> {
+    if actor.role != Role::Supplier {
+        return Err(AppError::not_found());
+    }
+    let Some(t) = tender::Entity::find().filter(tender::Column::PublicId.eq(tender_id)).one(&state.db).await? else {
+        return Err(AppError::not_found());
+    };
+    let lots: std::collections::HashMap<i64, Uuid> = lot::Entity::find()
+        .filter(lot::Column::TenderId.eq(t.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.public_id))
+        .collect();
+    Ok(bid::Entity::find()
+        .filter(bid::Column::TenderId.eq(t.id))
+        .filter(bid::Column::OrgId.eq(actor.org_id))
+        .order_by_asc(bid::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| BidView {
+            id: b.public_id,
+            lot: lots.get(&b.lot_id).copied().unwrap_or_default(),
+            status: b.status,
+            envelope_sha256: b.envelope_sha256,
+            size: b.size_bytes,
+            received_at: b.received_at,
+        })
+        .collect())
+}
+
+/// The receipt of the actor's own bid.
+pub async fn receipt(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Receipt> {
+    let b = own_bid(&state.db, actor, bid_id).await?;
+    let text = b.receipt.ok_or_else(AppError::not_found)?;
+    serde_json::from_str(&text).map_err(AppError::internal)
+}

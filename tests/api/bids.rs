@@ -1,0 +1,283 @@
+//! Sealed bids over HTTP: keys, reservation, envelope upload, receipts, the deadline,
+//! replacement and withdrawal, and that nobody but the bidder learns anything.
+
+use crate::client::{Client, expect_error};
+use crate::support::TestApp;
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use chrono::TimeDelta;
+use ring::{
+    rand::SystemRandom,
+    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair},
+};
+use serde_json::{Value, json};
+use tenderhall::{
+    bids::receipt::Receipt,
+    envelope::{self, BidIdentity, BidderKey},
+};
+use uuid::Uuid;
+
+/// A supplier's keys: the secret bid key and a registered signing key.
+struct Bidder {
+    client: Client,
+    bid_key: BidderKey,
+    signing: EcdsaKeyPair,
+    key_id: String,
+}
+
+async fn bidder(app: &TestApp, user: &str, tender: &str) -> Bidder {
+    let client = Client::login(app, user).await;
+    assert_eq!(client.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+    let signing = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).expect("key");
+    let r =
+        client.post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode(signing.public_key().as_ref())})).await;
+    assert_eq!(r.status(), 201);
+    let key_id = r.json::<Value>().await.expect("json")["key_id"].as_str().expect("id").to_string();
+    Bidder { client, bid_key: BidderKey(rand32()), signing, key_id }
+}
+
+fn rand32() -> [u8; 32] {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 32];
+    SystemRandom::new().fill(&mut b).expect("rng");
+    b
+}
+
+async fn first_lot(c: &Client, tender: &str) -> String {
+    c.get_json(&format!("/api/v1/tenders/{tender}")).await["lots"][0]["id"].as_str().expect("lot").to_string()
+}
+
+/// Reserves a bid and seals `payload` for it; returns (bid id, envelope, content key).
+async fn sealed_bid(b: &Bidder, tender: &str, lot: &str, payload: &[u8]) -> (String, Vec<u8>, envelope::ContentKey) {
+    let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
+    assert_eq!(r.status(), 201, "reserve");
+    let t: Value = r.json().await.expect("json");
+    let id = BidIdentity {
+        tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
+        lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
+        bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
+        bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
+    };
+    let mut env = Vec::new();
+    let sealed = envelope::seal(&b.bid_key, &id, payload, &mut env).expect("seal");
+    (id.bid.to_string(), env, sealed.cek)
+}
+
+async fn upload(b: &Bidder, bid: &str, env: &[u8], sign_over: Option<&[u8]>) -> reqwest::Response {
+    let digest = ring::digest::digest(&ring::digest::SHA256, sign_over.unwrap_or(env));
+    let sig = b.signing.sign(&SystemRandom::new(), digest.as_ref()).expect("sign");
+    b.client
+        .req(reqwest::Method::PUT, &format!("/api/v1/bids/{bid}/envelope"))
+        .header("x-bidder-key", &b.key_id)
+        .header("x-bid-signature", B64.encode(sig.as_ref()))
+        .body(env.to_vec())
+        .send()
+        .await
+        .expect("send")
+}
+
+async fn setup() -> (TestApp, String, Client) {
+    let app = crate::support::spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let tender = crate::tenders::published_tender(&app, &agency).await;
+    (app, tender, agency)
+}
+
+#[tokio::test]
+async fn a_sealed_bid_is_receipted_and_the_receipt_verifies_offline() {
+    let (app, tender, _) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let payload = br#"{"total_price": 37800000, "delivery_days": 30}"#;
+    let (bid, env, cek) = sealed_bid(&b, &tender, &lot, payload).await;
+    let r = upload(&b, &bid, &env, None).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let receipt: Receipt = r.json().await.expect("receipt");
+    assert_eq!(receipt.envelope_sha256, hex::encode(ring::digest::digest(&ring::digest::SHA256, &env)));
+    assert_eq!(receipt.size, env.len() as u64);
+    assert_eq!(receipt.received_at, crate::support::t0());
+
+    // Verified with nothing but the published key.
+    let key: Value = Client::anonymous(&app).await.get_json("/.well-known/tenderhall/platform-key").await;
+    let public = tenderhall::keys::PublicKey::from_bytes(
+        hex::decode(key["public_key_hex"].as_str().expect("hex")).expect("hex"),
+    );
+    assert!(receipt.verify(&public));
+    let mut forged = receipt.clone();
+    forged.received_at -= TimeDelta::hours(1);
+    assert!(!forged.verify(&public), "a receipt with another time does not verify");
+    let mut forged = receipt.clone();
+    forged.envelope_sha256 = "0".repeat(64);
+    assert!(!forged.verify(&public));
+
+    // The stored envelope is exactly what was sent, and opens with the released key.
+    let stored = app.state.blobs.get(&receipt.envelope_sha256).await.expect("stored");
+    assert_eq!(stored.to_vec(), env);
+    let id = BidIdentity { tender: receipt.tender, lot: receipt.lot, bidder: receipt.bidder, bid: receipt.bid };
+    let mut plain = Vec::new();
+    envelope::open(&cek, &id, stored.as_ref(), &mut plain).expect("open");
+    assert_eq!(plain, payload);
+    // The server holds ciphertext only: the price is nowhere in the stored bytes.
+    assert!(!stored.windows(8).any(|w| w == b"37800000"));
+
+    let mine = b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
+    assert_eq!(mine[0]["status"], "submitted");
+    assert_eq!(
+        b.client.get_json(&format!("/api/v1/bids/{bid}/receipt")).await["signature"],
+        receipt.signature.as_str()
+    );
+    let audit = Client::login(&app, "supervisor").await.get_json("/api/v1/audit/verify").await;
+    assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn nobody_but_the_bidder_learns_that_a_bid_exists() {
+    let (app, tender, agency) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let (bid, env, _) = sealed_bid(&b, &tender, &lot, b"price").await;
+    assert_eq!(upload(&b, &bid, &env, None).await.status(), 201);
+    let before = agency.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    let other = Client::login(&app, "supplier_2").await;
+    for c in [&agency, &other, &Client::login(&app, "buyer_a").await] {
+        expect_error(c.get(&format!("/api/v1/bids/{bid}/receipt")).await, 404, "not_found").await;
+    }
+    expect_error(agency.get(&format!("/api/v1/tenders/{tender}/my-bids")).await, 404, "not_found").await;
+    assert_eq!(other.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await.as_array().map(Vec::len), Some(0));
+    expect_error(
+        Client::anonymous(&app).await.get(&format!("/api/v1/bids/{bid}/receipt")).await,
+        401,
+        "login_required",
+    )
+    .await;
+    // Another supplier cannot withdraw it or upload to it, and is told only "not found".
+    expect_error(other.post_empty(&format!("/api/v1/bids/{bid}/withdraw")).await, 404, "not_found").await;
+    // The agency's view of the tender says nothing about bids.
+    let after = agency.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    assert_eq!(before, after);
+    assert!(!after.to_string().contains(&bid));
+}
+
+#[tokio::test]
+async fn nothing_is_accepted_after_the_deadline() {
+    let (app, tender, agency) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let (bid, env, _) = sealed_bid(&b, &tender, &lot, b"late price").await;
+    let deadline: chrono::DateTime<chrono::Utc> =
+        agency.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
+            .as_str()
+            .expect("d")
+            .parse()
+            .expect("t");
+    app.clock.set(deadline + TimeDelta::seconds(1));
+    let b = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
+    expect_error(upload(&b, &bid, &env, None).await, 422, "deadline_passed").await;
+    expect_error(
+        b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await,
+        422,
+        "deadline_passed",
+    )
+    .await;
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &env));
+    assert!(app.state.blobs.get(&sha).await.is_err(), "nothing stored");
+    assert_eq!(b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await[0]["status"], "reserved");
+    expect_error(b.client.get(&format!("/api/v1/bids/{bid}/receipt")).await, 404, "not_found").await;
+    // One second before, it would have been accepted.
+    app.clock.set(deadline - TimeDelta::seconds(1));
+    let b = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
+    assert_eq!(upload(&b, &bid, &env, None).await.status(), 201);
+}
+
+#[tokio::test]
+async fn the_latest_bid_counts_and_old_envelopes_cannot_be_replayed() {
+    let (app, tender, _) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let (bid1, env1, _) = sealed_bid(&b, &tender, &lot, b"price 100").await;
+    assert_eq!(upload(&b, &bid1, &env1, None).await.status(), 201);
+    let (bid2, env2, _) = sealed_bid(&b, &tender, &lot, b"price 90").await;
+    // The old envelope replayed for the new bid is refused: it names the old bid.
+    expect_error(upload(&b, &bid2, &env1, None).await, 422, "envelope_wrong_bid").await;
+    // ...and the old bid takes no second envelope.
+    expect_error(upload(&b, &bid1, &env2, None).await, 409, "bid_not_reserved").await;
+    assert_eq!(upload(&b, &bid2, &env2, None).await.status(), 201);
+    let mine = b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
+    let status = |id: &str| mine.as_array().expect("list").iter().find(|x| x["id"] == id).map(|x| x["status"].clone());
+    assert_eq!(status(&bid1), Some(json!("replaced")));
+    assert_eq!(status(&bid2), Some(json!("submitted")));
+    // Withdrawn before the deadline.
+    assert_eq!(b.client.post_empty(&format!("/api/v1/bids/{bid2}/withdraw")).await.status(), 204);
+    expect_error(b.client.post_empty(&format!("/api/v1/bids/{bid2}/withdraw")).await, 409, "bid_not_active").await;
+    assert_eq!(b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await[1]["status"], "withdrawn");
+}
+
+#[tokio::test]
+async fn bad_envelopes_signatures_and_keys_are_refused() {
+    let (app, tender, agency) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let (bid, env, _) = sealed_bid(&b, &tender, &lot, b"price").await;
+    // Signed over other bytes.
+    expect_error(upload(&b, &bid, &env, Some(b"something else")).await, 422, "signature_invalid").await;
+    // Not an envelope at all, or cut short.
+    expect_error(upload(&b, &bid, b"%PDF-1.7 not an envelope", None).await, 422, "envelope_invalid").await;
+    expect_error(upload(&b, &bid, &env[..50], None).await, 422, "envelope_invalid").await;
+    // Sealed for another bidder's identity.
+    let forged_id = BidIdentity {
+        tender: Uuid::new_v4(),
+        lot: Uuid::new_v4(),
+        bidder: Uuid::new_v4(),
+        bid: bid.parse().expect("uuid"),
+    };
+    let mut other_env = Vec::new();
+    envelope::seal(&b.bid_key, &forged_id, &b"x"[..], &mut other_env).expect("seal");
+    expect_error(upload(&b, &bid, &other_env, None).await, 422, "envelope_wrong_bid").await;
+    // Unknown key, missing headers.
+    let mut unknown = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
+    unknown.key_id = "0000000000000000".into();
+    expect_error(upload(&unknown, &bid, &env, None).await, 422, "validation_failed").await;
+    let r = unknown
+        .client
+        .req(reqwest::Method::PUT, &format!("/api/v1/bids/{bid}/envelope"))
+        .body(env.clone())
+        .send()
+        .await
+        .expect("send");
+    expect_error(r, 422, "validation_failed").await;
+    // Keys: only suppliers, only real P-256 points, once.
+    expect_error(
+        agency.post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode([4u8; 65])})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let e = expect_error(
+        unknown.client.post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode([4u8; 65])})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(e["error"]["fields"][0]["field"], "public_key");
+    expect_error(
+        unknown.client.post("/api/v1/me/bidder-keys", &json!({"public_key": "!!"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        unknown
+            .client
+            .post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode(unknown.signing.public_key().as_ref())}))
+            .await,
+        409,
+        "key_exists",
+    )
+    .await;
+    // After all of that, no bid counts and nothing was stored under any of those digests.
+    assert_eq!(unknown.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await[0]["status"], "reserved");
+    // Without the documents there is no bid at all.
+    let s2 = Client::login(&app, "supplier_2").await;
+    expect_error(s2.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await, 403, "obtain_first").await;
+}
