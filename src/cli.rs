@@ -53,6 +53,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Bid receipts.
+    Receipt {
+        /// What to do.
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+    /// The bidder's tool: key files, sealing, releasing the content key at the opening.
+    Bidder {
+        /// What to do.
+        #[command(subcommand)]
+        command: BidderCommand,
+    },
     /// The audit chain.
     Audit {
         /// What to do with it.
@@ -95,6 +107,66 @@ pub enum AccountsCommand {
     Enable {
         /// Login name.
         username: String,
+    },
+}
+
+/// Receipt subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt (JSON) offline against the platform's public key; exit 1 if it is not valid.
+    Verify {
+        /// The receipt file.
+        file: PathBuf,
+        /// The platform's public key, hex (as published at /.well-known/tenderhall/platform-key).
+        #[arg(long, conflicts_with = "key_dir")]
+        public_key: Option<String>,
+        /// Or a key directory holding it.
+        #[arg(long)]
+        key_dir: Option<PathBuf>,
+    },
+}
+
+/// Bidder subcommands. A protected key file's passphrase is read from TENDERHALL_KEY_PASSPHRASE.
+#[derive(Debug, Subcommand)]
+pub enum BidderCommand {
+    /// Create a key file (bid key and signing key); prints the public key to register.
+    Keygen {
+        /// Where to write the key file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Seal a payload into an envelope and sign its SHA-256.
+    Seal {
+        /// The key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Tender id.
+        #[arg(long)]
+        tender: uuid::Uuid,
+        /// Lot id.
+        #[arg(long)]
+        lot: uuid::Uuid,
+        /// Bidder (organisation) id.
+        #[arg(long)]
+        bidder: uuid::Uuid,
+        /// Bid id (from the reservation).
+        #[arg(long)]
+        bid: uuid::Uuid,
+        /// The payload.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// The envelope to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the content key of an envelope, to release at the opening.
+    ReleaseKey {
+        /// The key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The envelope.
+        #[arg(long)]
+        envelope: PathBuf,
     },
 }
 
@@ -175,6 +247,32 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             println!("private keys are mode 0600 and must never be committed (see certs/README.md)");
         }
         Command::Accounts { command } => return accounts(command, settings, clock).await,
+        Command::Receipt { command: ReceiptCommand::Verify { file, public_key, key_dir } } => {
+            let public = match public_key {
+                Some(h) => keys::PublicKey::from_bytes(hex::decode(h.trim()).map_err(|e| format!("public key: {e}"))?),
+                None => keys::PublicKey::load(&key_dir.unwrap_or_else(|| settings.storage.key_dir.clone()))?,
+            };
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let receipt: crate::bids::receipt::Receipt =
+                serde_json::from_str(&text).map_err(|e| format!("{}: not a receipt: {e}", file.display()))?;
+            if receipt.verify(&public) {
+                println!(
+                    "VALID: bid {} of bidder {} on tender {} lot {}, envelope sha256 {} ({} bytes), received {}, audit record #{}",
+                    receipt.bid,
+                    receipt.bidder,
+                    receipt.tender,
+                    receipt.lot,
+                    receipt.envelope_sha256,
+                    receipt.size,
+                    crate::web::fmt_time(&receipt.received_at),
+                    receipt.audit_seq
+                );
+            } else {
+                println!("INVALID: the signature does not match this receipt and key {}", public.key_id());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Bidder { command } => return bidder(command),
         Command::Audit { command: AuditCommand::Verify { key_dir } } => {
             let dir = key_dir.unwrap_or_else(|| settings.storage.key_dir.clone());
             let public = keys::PublicKey::load(&dir)?;
@@ -237,6 +335,58 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
         AccountsCommand::Enable { username } => {
             service::set_user_status(&state, &actor, &username, Status::Active).await?;
             println!("enabled {username}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
+    use crate::bidder::KeyFile;
+    let pass = std::env::var("TENDERHALL_KEY_PASSPHRASE").ok();
+    let load = |p: &PathBuf| -> Result<KeyFile, BoxError> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(KeyFile::from_json(&text, pass.as_deref())?)
+    };
+    match command {
+        BidderCommand::Keygen { out } => {
+            let k = KeyFile::generate()?;
+            crate::keys::write_private(&out, k.to_json(pass.as_deref())?.as_bytes())
+                .map_err(|e| format!("{}: {e}", out.display()))?;
+            println!(
+                "wrote {} ({})",
+                out.display(),
+                if pass.is_some() {
+                    "protected by the passphrase"
+                } else {
+                    "NOT protected: set TENDERHALL_KEY_PASSPHRASE"
+                }
+            );
+            println!(
+                "register this public key: {}",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &k.public_key)
+            );
+        }
+        BidderCommand::Seal { key, tender, lot, bidder, bid, input, out } => {
+            let k = load(&key)?;
+            let id = crate::envelope::BidIdentity { tender, lot, bidder, bid };
+            let reader =
+                std::io::BufReader::new(std::fs::File::open(&input).map_err(|e| format!("{}: {e}", input.display()))?);
+            let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let (digest, sig) = k.seal(&id, reader, &mut writer)?;
+            std::io::Write::flush(&mut writer)?;
+            writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            println!("sha256 {}", hex::encode(digest));
+            println!("signature {sig}");
+        }
+        BidderCommand::ReleaseKey { key, envelope } => {
+            let k = load(&key)?;
+            let mut head = vec![0u8; 256];
+            let mut f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
+            let n = std::io::Read::read(&mut f, &mut head)?;
+            head.truncate(n);
+            let cek = k.content_key(&head)?;
+            println!("{}", hex::encode(cek.0));
         }
     }
     Ok(ExitCode::SUCCESS)

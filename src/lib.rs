@@ -13,13 +13,15 @@
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
 //!   files), [`pdf`] (checking untrusted PDFs), [`keys`] (the platform's signing key),
 //!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
-//! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive.
+//! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
+//!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key).
 //! - [`demo`]: the demonstration data set.
 //! - [`entities`]: SeaORM table shapes.
 
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod bidder;
 pub mod bids;
 pub mod blob;
 pub mod certs;

@@ -281,3 +281,98 @@ async fn bad_envelopes_signatures_and_keys_are_refused() {
     let s2 = Client::login(&app, "supplier_2").await;
     expect_error(s2.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await, 403, "obtain_first").await;
 }
+
+fn tool(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+        .args(args)
+        .env("TENDERHALL_KEY_PASSPHRASE", "correct horse battery staple")
+        .env("RUST_LOG", "error")
+        .current_dir(dir)
+        .output()
+        .expect("run tenderhall");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn field<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_else(|| panic!("{name} in {out}"))
+}
+
+#[tokio::test]
+async fn the_bidder_tool_seals_and_the_receipt_verifies_from_the_command_line() {
+    let (app, tender, _) = setup().await;
+    let dir = app.dir.path();
+    let (ok, out) = tool(dir, &["bidder", "keygen", "--out", "bidder.key"]);
+    assert!(ok, "{out}");
+    let public = field(&out, "register this public key:").to_string();
+    let key_text = std::fs::read_to_string(dir.join("bidder.key")).expect("key file");
+    assert!(key_text.contains("pbkdf2-sha256"), "protected by the passphrase");
+
+    let c = Client::login(&app, "supplier_1").await;
+    assert_eq!(c.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
+    let r = c.post("/api/v1/me/bidder-keys", &json!({"public_key": public})).await;
+    assert_eq!(r.status(), 201);
+    let key_id = r.json::<Value>().await.expect("json")["key_id"].as_str().expect("id").to_string();
+    let lot = first_lot(&c, &tender).await;
+    let t: Value =
+        c.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await.json().await.expect("ticket");
+    std::fs::write(dir.join("bid.json"), br#"{"total_price": 37500000}"#).expect("payload");
+    let s = |k: &str| t[k].as_str().expect("id").to_string();
+    let (ok, out) = tool(
+        dir,
+        &[
+            "bidder",
+            "seal",
+            "--key",
+            "bidder.key",
+            "--tender",
+            &s("tender"),
+            "--lot",
+            &s("lot"),
+            "--bidder",
+            &s("bidder"),
+            "--bid",
+            &s("bid"),
+            "--in",
+            "bid.json",
+            "--out",
+            "bid.env",
+        ],
+    );
+    assert!(ok, "{out}");
+    let signature = field(&out, "signature").to_string();
+    let env = std::fs::read(dir.join("bid.env")).expect("envelope");
+    assert_eq!(field(&out, "sha256"), hex::encode(ring::digest::digest(&ring::digest::SHA256, &env)));
+    let r = c
+        .req(reqwest::Method::PUT, &format!("/api/v1/bids/{}/envelope", s("bid")))
+        .header("x-bidder-key", &key_id)
+        .header("x-bid-signature", &signature)
+        .body(env)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    std::fs::write(dir.join("receipt.json"), r.text().await.expect("receipt")).expect("write");
+
+    let key: Value = Client::anonymous(&app).await.get_json("/.well-known/tenderhall/platform-key").await;
+    let hexkey = key["public_key_hex"].as_str().expect("hex").to_string();
+    let (ok, out) = tool(dir, &["receipt", "verify", "receipt.json", "--public-key", &hexkey]);
+    assert!(ok && out.contains("VALID"), "{out}");
+    let forged = std::fs::read_to_string(dir.join("receipt.json")).expect("read").replace("\"size\":", "\"size\":1");
+    std::fs::write(dir.join("forged.json"), forged).expect("write");
+    let (ok, out) = tool(dir, &["receipt", "verify", "forged.json", "--public-key", &hexkey]);
+    assert!(!ok && out.contains("INVALID"), "{out}");
+    let (ok, out) = tool(dir, &["receipt", "verify", "bid.json", "--public-key", &hexkey]);
+    assert!(!ok && out.contains("not a receipt"), "{out}");
+
+    // At the opening the bidder releases the content key, and it opens the stored envelope.
+    let (ok, out) = tool(dir, &["bidder", "release-key", "--key", "bidder.key", "--envelope", "bid.env"]);
+    assert!(ok, "{out}");
+    let cek: [u8; 32] = hex::decode(out.trim()).expect("hex").try_into().expect("32 bytes");
+    let receipt: Receipt =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("receipt.json")).expect("r")).expect("json");
+    let stored = app.state.blobs.get(&receipt.envelope_sha256).await.expect("stored");
+    let id = BidIdentity { tender: receipt.tender, lot: receipt.lot, bidder: receipt.bidder, bid: receipt.bid };
+    let mut plain = Vec::new();
+    envelope::open(&envelope::ContentKey(cek), &id, stored.as_ref(), &mut plain).expect("open");
+    assert_eq!(plain, br#"{"total_price": 37500000}"#);
+}
