@@ -1,4 +1,4 @@
-//! The blob store: content-addressed files (tender documents now; bid envelopes later).
+//! The blob store: content-addressed files (tender documents and bid envelopes).
 //!
 //! Behind the [`BlobStore`] trait so that object storage can replace the local directory. The
 //! local store writes to a temporary file, syncs it to disk, then renames it to its SHA-256, so
@@ -35,6 +35,9 @@ pub struct StoredBlob {
     pub size: u64,
     /// The first bytes (up to 1 KiB), for checking a header without reading the blob again.
     pub head: Vec<u8>,
+    /// Whether this call created the blob (false: the same content was already stored, and
+    /// other records may name it, so it must never be discarded on this call's behalf).
+    pub created: bool,
 }
 
 /// A place to keep immutable files by their SHA-256.
@@ -49,7 +52,8 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn put_stream(&self, body: ByteStream<'_>, max: u64) -> Result<StoredBlob, BlobError>;
     /// Opens a blob for reading as a stream.
     async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError>;
-    /// Removes a blob that was stored but refused (only for blobs no record names).
+    /// Removes a blob that was stored but refused; only for a blob the refused call created
+    /// ([`StoredBlob::created`]), which no record names.
     async fn discard(&self, sha256: &str) -> Result<(), BlobError>;
 }
 
@@ -133,6 +137,10 @@ impl BlobStore for LocalBlobStore {
             }
         };
         let dest = self.path_of(&sha);
+        if tokio::fs::try_exists(&dest).await? {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Ok(StoredBlob { sha256: sha, size, head, created: false });
+        }
         if let Some(parent) = dest.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }
@@ -142,7 +150,7 @@ impl BlobStore for LocalBlobStore {
         {
             let _ = dir.sync_all().await;
         }
-        Ok(StoredBlob { sha256: sha, size, head })
+        Ok(StoredBlob { sha256: sha, size, head, created: true })
     }
 
     async fn discard(&self, sha256: &str) -> Result<(), BlobError> {

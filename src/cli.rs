@@ -381,10 +381,9 @@ fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
         }
         BidderCommand::ReleaseKey { key, envelope } => {
             let k = load(&key)?;
-            let mut head = vec![0u8; 256];
-            let mut f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
-            let n = std::io::Read::read(&mut f, &mut head)?;
-            head.truncate(n);
+            let f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
+            let mut head = Vec::with_capacity(256);
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head)?;
             let cek = k.content_key(&head)?;
             println!("{}", hex::encode(cek.0));
         }

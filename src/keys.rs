@@ -1,7 +1,7 @@
 //! The platform's own signing key (Ed25519, ring).
 //!
 //! Created at first start under `storage.key_dir` (directory mode 0700, key file 0600) and used
-//! to sign audit checkpoints and, later, bid receipts. Its public half is published at
+//! to sign audit checkpoints and bid receipts. Its public half is published at
 //! `/.well-known/tenderhall/platform-key` so that anyone can check a signature offline.
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};

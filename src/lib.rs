@@ -2,7 +2,8 @@
 //!
 //! The crate is a library with a thin binary (`src/main.rs`). Modules:
 //!
-//! - [`cli`]: the `tenderhall` command (serve, demo, migrate, certs, audit verify).
+//! - [`cli`]: the `tenderhall` command (serve, demo, migrate, certs, accounts, audit verify,
+//!   receipt verify, bidder).
 //! - [`config`]: layered settings (defaults, file, environment).
 //! - [`app`]: the application state and the router assembling the domain modules.
 //! - [`server`]: plain HTTP or TLS (rustls) with optional client certificates.

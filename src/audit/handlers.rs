@@ -85,8 +85,17 @@ pub struct RecordQuery {
     pub before: Option<i64>,
 }
 
+/// Audit records of this object type are sealed like the bids they describe.
+const SEALED_OBJECT_TYPE: &str = "bid";
+
 async fn load_records(state: &AppState, q: &RecordQuery) -> AppResult<Vec<RecordView>> {
-    let mut find = audit_record::Entity::find().order_by_desc(audit_record::Column::Seq).limit(100);
+    // Records about bids say who bid on what; before the opening nobody may learn that, so they
+    // are kept out of every listing (they stay in the chain and in its verification). The
+    // opening hall will show them once the tender has been opened.
+    let mut find = audit_record::Entity::find()
+        .filter(audit_record::Column::ObjectType.ne(SEALED_OBJECT_TYPE))
+        .order_by_desc(audit_record::Column::Seq)
+        .limit(100);
     if let Some(o) = q.object.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if o.len() > 100 {
             return Err(AppError::invalid_field("object", "too_long"));

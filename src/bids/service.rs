@@ -205,8 +205,9 @@ pub async fn receive(
         .filter(bidder_key::Column::RevokedAt.is_null())
         .one(&state.db)
         .await?
-        .ok_or_else(|| AppError::invalid_field("key_id", "not_registered"))?;
-    let signature = B64.decode(signature_b64.trim()).map_err(|_| AppError::invalid_field("signature", "invalid"))?;
+        .ok_or_else(|| AppError::invalid_field("x-bidder-key", "not_registered"))?;
+    let signature =
+        B64.decode(signature_b64.trim()).map_err(|_| AppError::invalid_field("x-bid-signature", "invalid"))?;
 
     let stored = state.blobs.put_stream(body, state.settings.bids.max_envelope_bytes).await.map_err(|e| match e {
         crate::blob::BlobError::TooLarge => {
@@ -214,8 +215,12 @@ pub async fn receive(
         }
         other => AppError::internal(other),
     })?;
+    // A refused envelope is not kept, unless the same bytes were already stored for another
+    // record (a replayed envelope), which must stay.
     let refuse = |e: AppError| async {
-        let _ = state.blobs.discard(&stored.sha256).await;
+        if stored.created {
+            let _ = state.blobs.discard(&stored.sha256).await;
+        }
         Err::<Receipt, AppError>(e)
     };
     // The header must name this very bid.
@@ -266,7 +271,8 @@ pub async fn receive(
     }
     let current = bid::Entity::find_by_id(b.id).one(&txn).await?.ok_or_else(AppError::not_found)?;
     if current.status != status::RESERVED {
-        return Err(AppError::conflict("bid_not_reserved", "this bid already has an envelope"));
+        drop(txn);
+        return refuse(AppError::conflict("bid_not_reserved", "this bid already has an envelope")).await;
     }
     let replaced = bid::Entity::update_many()
         .col_expr(bid::Column::Status, sea_orm::sea_query::Expr::value(status::REPLACED))
@@ -321,7 +327,7 @@ pub async fn receive(
     Ok(receipt)
 }
 
-/// Withdraws the bidder's submitted bid before the deadline.
+/// Withdraws the bidder's reserved or submitted bid before the deadline.
 pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
@@ -359,12 +365,17 @@ pub struct BidView {
     pub received_at: Option<DateTime<Utc>>,
 }
 
-/// The actor's bids on a tender (suppliers only; others get an empty answer, never a count).
+/// The actor's bids on a published (or later) tender; anyone but a supplier gets 404.
 pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<BidView>> {
     if actor.role != Role::Supplier {
         return Err(AppError::not_found());
     }
-    let Some(t) = tender::Entity::find().filter(tender::Column::PublicId.eq(tender_id)).one(&state.db).await? else {
+    let Some(t) = tender::Entity::find()
+        .filter(tender::Column::PublicId.eq(tender_id))
+        .one(&state.db)
+        .await?
+        .filter(|t| state_of(t).is_public())
+    else {
         return Err(AppError::not_found());
     };
     let lots: std::collections::HashMap<i64, Uuid> = lot::Entity::find()

@@ -157,6 +157,12 @@ async fn nobody_but_the_bidder_learns_that_a_bid_exists() {
     let after = agency.get_json(&format!("/api/v1/tenders/{tender}")).await;
     assert_eq!(before, after);
     assert!(!after.to_string().contains(&bid));
+    // Nor does the audit trail's listing, even to supervisors, while the chain still verifies.
+    let sup = Client::login(&app, "supervisor").await;
+    let records = sup.get_json("/api/v1/audit/records").await;
+    assert!(!records.to_string().contains("bid.submit") && !records.to_string().contains(&bid), "{records}");
+    assert_eq!(sup.get_json(&format!("/api/v1/audit/records?object={bid}")).await.as_array().map(Vec::len), Some(0));
+    assert_eq!(sup.get_json("/api/v1/audit/verify").await["problems"].as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]
@@ -202,6 +208,8 @@ async fn the_latest_bid_counts_and_old_envelopes_cannot_be_replayed() {
     expect_error(upload(&b, &bid2, &env1, None).await, 422, "envelope_wrong_bid").await;
     // ...and the old bid takes no second envelope.
     expect_error(upload(&b, &bid1, &env2, None).await, 409, "bid_not_reserved").await;
+    let first = hex::encode(ring::digest::digest(&ring::digest::SHA256, &env1));
+    assert_eq!(app.state.blobs.get(&first).await.expect("the replayed envelope is still stored").to_vec(), env1);
     assert_eq!(upload(&b, &bid2, &env2, None).await.status(), 201);
     let mine = b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
     let status = |id: &str| mine.as_array().expect("list").iter().find(|x| x["id"] == id).map(|x| x["status"].clone());
@@ -235,6 +243,7 @@ async fn bad_envelopes_signatures_and_keys_are_refused() {
     envelope::seal(&b.bid_key, &forged_id, &b"x"[..], &mut other_env).expect("seal");
     expect_error(upload(&b, &bid, &other_env, None).await, 422, "envelope_wrong_bid").await;
     // Unknown key, missing headers.
+    let real_key_id = b.key_id.clone();
     let mut unknown = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
     unknown.key_id = "0000000000000000".into();
     expect_error(upload(&unknown, &bid, &env, None).await, 422, "validation_failed").await;
@@ -275,8 +284,30 @@ async fn bad_envelopes_signatures_and_keys_are_refused() {
         "key_exists",
     )
     .await;
-    // After all of that, no bid counts and nothing was stored under any of those digests.
+    // After all of that, no bid counts and the refused envelopes were not kept.
     assert_eq!(unknown.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await[0]["status"], "reserved");
+    for bytes in [&env[..], &other_env[..]] {
+        let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes));
+        assert!(app.state.blobs.get(&sha).await.is_err(), "refused envelope not kept");
+    }
+    // Uploading a tender document's bytes as an envelope is refused without touching the document.
+    unknown.key_id = real_key_id;
+    let doc = agency.get_json(&format!("/api/v1/tenders/{tender}")).await["documents"][0]["id"]
+        .as_str()
+        .expect("doc")
+        .to_string();
+    let pdf_bytes = unknown
+        .client
+        .get(&format!("/api/v1/tenders/{tender}/documents/{doc}"))
+        .await
+        .bytes()
+        .await
+        .expect("pdf")
+        .to_vec();
+    expect_error(upload(&unknown, &bid, &pdf_bytes, None).await, 422, "envelope_invalid").await;
+    let again = unknown.client.get(&format!("/api/v1/tenders/{tender}/documents/{doc}")).await;
+    assert_eq!(again.status(), 200, "the tender document is still there");
+    assert_eq!(again.bytes().await.expect("pdf").to_vec(), pdf_bytes);
     // Without the documents there is no bid at all.
     let s2 = Client::login(&app, "supplier_2").await;
     expect_error(s2.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await, 403, "obtain_first").await;
