@@ -308,3 +308,76 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
     assert!(failed.contains("#2"), "{failed}");
     c.close().await.ok();
 }
+
+#[tokio::test]
+async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_seals() {
+    use tenderhall::envelope::{self, BidIdentity, BidderKey, ContentKey, Header};
+    let app = spawn_app().await;
+    let d = driver().await;
+    let p = tempfile::tempdir().expect("dir");
+    let c = browser(&d, &p).await;
+    c.goto(&format!("{}/", app.base)).await.expect("goto");
+
+    // 1. The pinned test vectors, sealed by WebCrypto, give the same bytes.
+    let vectors: serde_json::Value = serde_json::from_str(include_str!("vectors/envelope-v1.json")).expect("vectors");
+    let script = r#"
+        const [vectors, done] = arguments;
+        import('/static/envelope.js').then(async (m) => {
+          const out = [];
+          for (const c of vectors.cases) {
+            const r = await m.seal(m.fromHex(c.bidder_key), { tender: c.tender, lot: c.lot, bidder: c.bidder, bid: c.bid },
+              m.fromHex(c.payload), { cek: m.fromHex(c.cek), wrapSalt: m.fromHex(c.wrap_salt),
+              noncePrefix: m.fromHex(c.nonce_prefix), chunkSize: c.chunk_size });
+            out.push([m.toHex(r.envelope), m.toHex(r.digest)]);
+          }
+          done(out);
+        }).catch((e) => done('error: ' + e));
+    "#;
+    let got = c.execute_async(script, vec![vectors.clone()]).await.expect("script");
+    let cases = vectors["cases"].as_array().expect("cases");
+    assert_eq!(got.as_array().map(Vec::len), Some(cases.len()), "{got}");
+    for (case, res) in cases.iter().zip(got.as_array().expect("list")) {
+        assert_eq!(res[0], case["envelope"], "envelope of {}", case["name"]);
+        assert_eq!(res[1], case["sha256"], "digest of {}", case["name"]);
+    }
+
+    // 2. A bid sealed and signed in the browser with fresh keys (several 1 MiB chunks) is opened,
+    //    unwrapped and its signature verified by the Rust code.
+    let script = r#"
+        const [done] = arguments;
+        import('/static/envelope.js').then(async (m) => {
+          const bidKey = crypto.getRandomValues(new Uint8Array(32));
+          const payload = new Uint8Array(3 * 1024 * 1024 + 5);
+          for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) % 251;
+          const id = { tender: crypto.randomUUID(), lot: crypto.randomUUID(), bidder: crypto.randomUUID(), bid: crypto.randomUUID() };
+          const r = await m.seal(bidKey, id, payload);
+          const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+          const sig = await m.signDigest(pair.privateKey, r.digest);
+          const pub = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+          const released = await m.contentKey(bidKey, r.envelope);
+          let wrongKey = 'accepted';
+          try { await m.contentKey(crypto.getRandomValues(new Uint8Array(32)), r.envelope); } catch (e) { wrongKey = e.message; }
+          done({ id, envelope: m.toHex(r.envelope), digest: m.toHex(r.digest), cek: m.toHex(r.cek), released: m.toHex(released),
+                 bidKey: m.toHex(bidKey), pub: m.toHex(pub), sig: m.toHex(sig), wrongKey });
+        }).catch((e) => done({ error: String(e) }));
+    "#;
+    let r = c.execute_async(script, vec![]).await.expect("script");
+    assert!(r.get("error").is_none(), "{r}");
+    let h = |k: &str| hex::decode(r[k].as_str().unwrap_or_else(|| panic!("{k}"))).expect("hex");
+    let env = h("envelope");
+    assert_eq!(h("digest"), ring::digest::digest(&ring::digest::SHA256, &env).as_ref());
+    assert_eq!(h("released"), h("cek"), "the key the browser would release is the committed one");
+    assert_eq!(r["wrongKey"], "wrong_bidder_key");
+    let uuid = |k: &str| r["id"][k].as_str().expect("id").parse().expect("uuid");
+    let id = BidIdentity { tender: uuid("tender"), lot: uuid("lot"), bidder: uuid("bidder"), bid: uuid("bid") };
+    let cek = ContentKey(h("cek").try_into().expect("32 bytes"));
+    let mut plain = Vec::new();
+    envelope::open(&cek, &id, env.as_slice(), &mut plain).expect("Rust opens the browser's envelope");
+    let expected: Vec<u8> = (0..3 * 1024 * 1024 + 5).map(|i: usize| (i * 31 % 251) as u8).collect();
+    assert_eq!(plain, expected);
+    let bid_key = BidderKey(h("bidKey").try_into().expect("32 bytes"));
+    assert_eq!(envelope::unwrap_content_key(&bid_key, &Header::parse(&env).expect("header")).expect("unwrap"), cek);
+    let public = ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, h("pub"));
+    assert!(public.verify(&h("digest"), &h("sig")).is_ok(), "the browser's signature verifies with ring");
+    c.close().await.ok();
+}

@@ -1,0 +1,125 @@
+// Tenderhall sealed-bid envelope, version 1, with WebCrypto: the browser's implementation of
+// docs/envelope.md. It must produce exactly the bytes of the Rust implementation; the browser
+// tests check it against tests/vectors/envelope-v1.json and open its output in Rust.
+
+const enc = new TextEncoder();
+const MAGIC = enc.encode("THENVLP\0");
+const LABEL_WRAP = enc.encode("tenderhall envelope v1 key wrap");
+const LABEL_COMMIT = enc.encode("tenderhall envelope v1 key commitment");
+const LABEL_PAYLOAD = enc.encode("tenderhall envelope v1 payload key");
+export const CHUNK_SIZE_DEFAULT = 1 << 20;
+
+const subtle = globalThis.crypto.subtle;
+
+export function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function fromHex(h) {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
+  return out;
+}
+
+export function toHex(b) {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function uuidBytes(u) {
+  return fromHex(u.replaceAll("-", ""));
+}
+
+function u32(n) {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+function random(n) {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n));
+}
+
+async function hkdf(ikm, salt, info) {
+  const key = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, 256));
+}
+
+async function aesKey(raw) {
+  return subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+async function gcmSeal(key, nonce, aad, data) {
+  return new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, key, data));
+}
+
+async function hmac(keyBytes, msg) {
+  const key = await subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign("HMAC", key, msg));
+}
+
+export async function sha256(b) {
+  return new Uint8Array(await subtle.digest("SHA-256", b));
+}
+
+/** The identity bytes: tender ‖ lot ‖ bidder ‖ bid (UUID strings). */
+export function identityBytes(id) {
+  return concat(uuidBytes(id.tender), uuidBytes(id.lot), uuidBytes(id.bidder), uuidBytes(id.bid));
+}
+
+/**
+ * Seals `payload` (Uint8Array) for the bid `id` with the 32-byte bidder key.
+ * `params` (cek, wrapSalt, noncePrefix, chunkSize) are random unless given (test vectors).
+ * Returns { envelope, digest, cek }.
+ */
+export async function seal(bidKey, id, payload, params = {}) {
+  const cek = params.cek ?? random(32);
+  const wrapSalt = params.wrapSalt ?? random(32);
+  const noncePrefix = params.noncePrefix ?? random(7);
+  const chunkSize = params.chunkSize ?? CHUNK_SIZE_DEFAULT;
+  const ident = identityBytes(id);
+  const kek = await aesKey(await hkdf(bidKey, wrapSalt, concat(LABEL_WRAP, ident)));
+  const wrapped = await gcmSeal(kek, new Uint8Array(12), LABEL_WRAP, cek);
+  const commitment = await hmac(cek, concat(LABEL_COMMIT, ident, noncePrefix));
+  const header = concat(MAGIC, Uint8Array.of(1, 1), u32(chunkSize), ident, wrapSalt, wrapped, commitment, noncePrefix);
+  const h = await sha256(header);
+  const pk = await aesKey(await hkdf(cek, h, LABEL_PAYLOAD));
+  const parts = [header];
+  const count = Math.max(1, Math.ceil(payload.length / chunkSize));
+  for (let i = 0; i < count; i++) {
+    const chunk = payload.subarray(i * chunkSize, Math.min(payload.length, (i + 1) * chunkSize));
+    const nonce = concat(noncePrefix, u32(i), Uint8Array.of(i === count - 1 ? 1 : 0));
+    parts.push(await gcmSeal(pk, nonce, h, chunk));
+  }
+  const envelope = concat(...parts);
+  return { envelope, digest: await sha256(envelope), cek };
+}
+
+/** Recovers the content key from an envelope's header with the bidder key, checking the commitment. */
+export async function contentKey(bidKey, envelope) {
+  const ident = envelope.subarray(14, 78);
+  const wrapSalt = envelope.subarray(78, 110);
+  const wrapped = envelope.subarray(110, 158);
+  const commitment = envelope.subarray(158, 190);
+  const noncePrefix = envelope.subarray(190, 197);
+  const kek = await aesKey(await hkdf(bidKey, wrapSalt, concat(LABEL_WRAP, ident)));
+  let cek;
+  try {
+    cek = new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv: new Uint8Array(12), additionalData: LABEL_WRAP, tagLength: 128 }, kek, wrapped));
+  } catch {
+    throw new Error("wrong_bidder_key");
+  }
+  const expect = await hmac(cek, concat(LABEL_COMMIT, ident, noncePrefix));
+  if (toHex(expect) !== toHex(commitment)) throw new Error("key_commitment_mismatch");
+  return cek;
+}
+
+/** Signs an envelope digest with an ECDSA P-256 private CryptoKey; returns r‖s (64 bytes). */
+export async function signDigest(privateKey, digest) {
+  return new Uint8Array(await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, digest));
+}
