@@ -139,7 +139,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     (router.layer(DefaultBodyLimit::max(upload_limit)), doc)
 }
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const CSP: &str = "default-src 'self'; img-src 'self' data:; connect-src 'self' blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {

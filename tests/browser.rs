@@ -381,3 +381,96 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     assert!(public.verify(&h("digest"), &h("sig")).is_ok(), "the browser's signature verifies with ring");
     c.close().await.ok();
 }
+
+#[tokio::test]
+async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() {
+    use tenderhall::{bidder::KeyFile, bids::receipt::Receipt, envelope};
+    let app = spawn_app().await;
+    let d = driver().await;
+    let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+
+    // An agency publishes a tender (through the browser, as in the first test, but briefly).
+    let agency = browser(&d, &pa).await;
+    login(&agency, &app, "agency_x").await;
+    click(&agency, "[data-testid=new-tender]").await;
+    fill(&agency, "input[name=title]", "浏览器投标测试：服务器采购").await;
+    let unit = support::org_id(&app, "甲采购单位").await;
+    agency
+        .execute(&format!("document.querySelector('select[name=procuring_org]').value = '{unit}'"), vec![])
+        .await
+        .expect("select");
+    fill(&agency, "input[name=lot_name_1]", "服务器").await;
+    fill(&agency, "input[name=lot_budget_1]", "500000").await;
+    agency.execute("document.querySelector('input[value=delivery_days]').checked = true", vec![]).await.expect("check");
+    click(&agency, "[data-testid=save-draft]").await;
+    let tender_url = agency.current_url().await.expect("url").to_string();
+    let pdf_path = app.dir.path().join("tender.pdf");
+    std::fs::write(&pdf_path, support::pdf("Servers", 2)).expect("pdf");
+    css(&agency, "[data-testid=upload-form] input[type=file]")
+        .await
+        .send_keys(&pdf_path.display().to_string())
+        .await
+        .expect("file");
+    click(&agency, "[data-testid=upload]").await;
+    click(&agency, "[data-testid=publish]").await;
+    css(&agency, "[data-testid=tender-state]").await;
+    agency.close().await.ok();
+
+    // The supplier obtains the documents, makes a bid key, fills the bid form and submits.
+    let s = browser(&d, &ps).await;
+    login(&s, &app, "supplier_1").await;
+    s.goto(&tender_url).await.expect("goto");
+    assert!(s.find(Locator::Css("[data-testid=bid-panel]")).await.is_err(), "no bid panel before obtaining");
+    click(&s, "[data-testid=obtain]").await;
+    css(&s, "[data-testid=bid-panel]").await;
+    fill(&s, "[data-role=passphrase]", "bid key pass 2026").await;
+    click(&s, "[data-testid=keygen]").await;
+    s.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
+        .await
+        .expect("key made");
+    click(&s, "[data-testid=seal-submit]").await;
+    let status = css(&s, "[data-testid=bid-status]").await.text().await.expect("text");
+    assert!(status.contains("请填写"), "required fields are asked for: {status}");
+    fill(&s, "[data-testid=field-total_price]", "468000.00").await;
+    fill(&s, "[data-testid=field-delivery_days]", "30").await;
+    let bid_pdf = app.dir.path().join("投标文件.pdf");
+    let bid_pdf_bytes = support::pdf("Our offer", 3);
+    std::fs::write(&bid_pdf, &bid_pdf_bytes).expect("pdf");
+    css(&s, "[data-testid=bid-files]").await.send_keys(&bid_pdf.display().to_string()).await.expect("file");
+    click(&s, "[data-testid=seal-submit]").await;
+    s.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid=receipt-download]"))
+        .await
+        .expect("receipt shown");
+    let status = css(&s, "[data-testid=bid-status]").await.text().await.expect("text");
+    assert!(status.contains("投标成功"), "{status}");
+    shot(&s, "bid-submitted").await;
+
+    // The receipt verifies with the platform key; the key file (passphrase-protected) opens the
+    // stored envelope in Rust, and the bid form and file are what the supplier entered.
+    let fetch = r#"const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.text()).then(done, e => done('error ' + e));"#;
+    let receipt_text = s.execute_async(fetch, vec!["[data-testid=receipt-download]".into()]).await.expect("receipt");
+    let receipt: Receipt = serde_json::from_str(receipt_text.as_str().expect("text")).expect("receipt json");
+    assert!(receipt.verify(&app.state.key.public()));
+    let key_text = s.execute_async(fetch, vec!["[data-testid=key-download]".into()]).await.expect("key file");
+    let key_text = key_text.as_str().expect("text");
+    assert!(key_text.contains("pbkdf2-sha256"), "protected by the passphrase");
+    assert!(KeyFile::from_json(key_text, Some("wrong")).is_err());
+    let key = KeyFile::from_json(key_text, Some("bid key pass 2026")).expect("key file opens in Rust");
+    let stored = app.state.blobs.get(&receipt.envelope_sha256).await.expect("stored envelope");
+    let cek = key.content_key(&stored).expect("release key");
+    let id =
+        envelope::BidIdentity { tender: receipt.tender, lot: receipt.lot, bidder: receipt.bidder, bid: receipt.bid };
+    let mut plain = Vec::new();
+    envelope::open(&cek, &id, stored.as_ref(), &mut plain).expect("open");
+    let contents = envelope::payload::unpack(&plain).expect("payload");
+    assert_eq!(contents.manifest.form.get("total_price").map(String::as_str), Some("468000.00"));
+    assert_eq!(contents.manifest.form.get("delivery_days").map(String::as_str), Some("30"));
+    assert_eq!(contents.manifest.files[0].name, "投标文件.pdf");
+    assert_eq!(contents.files[0], bid_pdf_bytes);
+    assert!(!stored.windows(9).any(|w| w == b"468000.00"), "the price is not readable on the server");
+    s.close().await.ok();
+}

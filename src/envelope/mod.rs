@@ -19,6 +19,7 @@
 
 mod format;
 mod open;
+pub mod payload;
 mod seal;
 
 pub use format::{BidIdentity, CHUNK_SIZE_DEFAULT, Header, MAGIC, TAG_LEN, VERSION};

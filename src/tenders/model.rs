@@ -324,6 +324,8 @@ pub struct Permissions {
     pub cancel: bool,
     /// Edit now (draft).
     pub edit: bool,
+    /// Submit a sealed bid now.
+    pub bid: bool,
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now
         publish: manage && state == TenderState::Draft,
         cancel: manage && state.can_become(TenderState::Cancelled),
         edit: manage && state == TenderState::Draft,
+        bid: supplier && obtained && open,
     }
 }
 

@@ -9,6 +9,7 @@ use axum::{
 const FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../frontend/static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/app.js")),
+    ("bid.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/bid.js")),
     ("envelope.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/envelope.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../frontend/static/favicon.svg")),
 ];

@@ -1,0 +1,134 @@
+//! The payload inside an envelope: the bid form (开标一览表) and the bid's files in one stream.
+//!
+//! ```text
+//! "THBID1\0\0" (8) ‖ manifest length (u32, big-endian) ‖ manifest (UTF-8 JSON) ‖ file bytes, in manifest order
+//! manifest = {"form": {"total_price": "1234500.00", ...}, "files": [{"name", "size", "sha256"}, ...]}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// First bytes of a payload.
+pub const PAYLOAD_MAGIC: &[u8; 8] = b"THBID1\x00\x00";
+/// Largest manifest accepted.
+pub const MAX_MANIFEST: usize = 1 << 20;
+
+/// One file of a bid.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// The manifest: the bid form's values and the list of files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Manifest {
+    /// Bid form values by item key, as entered.
+    pub form: BTreeMap<String, String>,
+    /// Files, in the order their bytes follow.
+    pub files: Vec<FileEntry>,
+}
+
+/// A bid's contents after opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BidContents {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// File contents, in manifest order.
+    pub files: Vec<Vec<u8>>,
+}
+
+/// Why a payload is not a valid bid.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PayloadError {
+    /// Wrong magic or too short.
+    #[error("not a bid payload")]
+    NotAPayload,
+    /// The manifest is not valid JSON of the expected shape, or too large.
+    #[error("bad manifest: {0}")]
+    BadManifest(String),
+    /// File bytes do not match the manifest (size or digest), or bytes are left over.
+    #[error("file {0} does not match the manifest")]
+    FileMismatch(String),
+}
+
+/// Packs a form and files into a payload.
+pub fn pack(form: BTreeMap<String, String>, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let manifest = Manifest {
+        form,
+        files: files
+            .iter()
+            .map(|(name, data)| FileEntry {
+                name: (*name).to_string(),
+                size: data.len() as u64,
+                sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, data)),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_vec(&manifest).unwrap_or_default();
+    let mut out = Vec::with_capacity(12 + json.len() + files.iter().map(|f| f.1.len()).sum::<usize>());
+    out.extend_from_slice(PAYLOAD_MAGIC);
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(&json);
+    for (_, data) in files {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+/// Reads a payload, checking every file against the manifest.
+pub fn unpack(p: &[u8]) -> Result<BidContents, PayloadError> {
+    if p.len() < 12 || &p[..8] != PAYLOAD_MAGIC {
+        return Err(PayloadError::NotAPayload);
+    }
+    let len = u32::from_be_bytes([p[8], p[9], p[10], p[11]]) as usize;
+    if len > MAX_MANIFEST || 12 + len > p.len() {
+        return Err(PayloadError::BadManifest("length".into()));
+    }
+    let manifest: Manifest =
+        serde_json::from_slice(&p[12..12 + len]).map_err(|e| PayloadError::BadManifest(e.to_string()))?;
+    let mut at = 12 + len;
+    let mut files = Vec::new();
+    for f in &manifest.files {
+        let end = usize::try_from(f.size).ok().and_then(|s| at.checked_add(s)).filter(|e| *e <= p.len());
+        let Some(end) = end else { return Err(PayloadError::FileMismatch(f.name.clone())) };
+        let data = &p[at..end];
+        if hex::encode(ring::digest::digest(&ring::digest::SHA256, data)) != f.sha256 {
+            return Err(PayloadError::FileMismatch(f.name.clone()));
+        }
+        files.push(data.to_vec());
+        at = end;
+    }
+    if at != p.len() {
+        return Err(PayloadError::FileMismatch("(trailing bytes)".into()));
+    }
+    Ok(BidContents { manifest, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_and_unpacks_and_refuses_mismatches() {
+        let mut form = BTreeMap::new();
+        form.insert("total_price".to_string(), "3780000.00".to_string());
+        let p = pack(form.clone(), &[("a.pdf", b"%PDF-a"), ("b.pdf", b"%PDF-bb")]);
+        let c = unpack(&p).unwrap();
+        assert_eq!(c.manifest.form, form);
+        assert_eq!(c.files, vec![b"%PDF-a".to_vec(), b"%PDF-bb".to_vec()]);
+        let mut bad = p.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(unpack(&bad), Err(PayloadError::FileMismatch("b.pdf".into())));
+        assert_eq!(unpack(&p[..p.len() - 1]), Err(PayloadError::FileMismatch("b.pdf".into())));
+        let mut extra = p.clone();
+        extra.push(0);
+        assert!(matches!(unpack(&extra), Err(PayloadError::FileMismatch(_))));
+        assert_eq!(unpack(b"nope"), Err(PayloadError::NotAPayload));
+    }
+}
