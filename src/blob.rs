@@ -74,6 +74,21 @@ impl LocalBlobStore {
         Ok(Self { root: root.to_path_buf() })
     }
 
+    /// Moves a synced temporary file to its final name and syncs the directory, so the name
+    /// survives a crash.
+    async fn commit(&self, tmp: &Path, dest: &Path) -> std::io::Result<()> {
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(tmp, dest).await?;
+        if let Some(parent) = dest.parent()
+            && let Ok(dir) = tokio::fs::File::open(parent).await
+        {
+            let _ = dir.sync_all().await;
+        }
+        Ok(())
+    }
+
     fn path_of(&self, sha: &str) -> PathBuf {
         self.root.join(&sha[0..2]).join(&sha[2..4]).join(sha)
     }
@@ -92,15 +107,7 @@ impl BlobStore for LocalBlobStore {
         f.write_all(&data).await?;
         f.sync_all().await?;
         drop(f);
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        tokio::fs::rename(&tmp, &dest).await?;
-        if let Some(parent) = dest.parent()
-            && let Ok(dir) = tokio::fs::File::open(parent).await
-        {
-            let _ = dir.sync_all().await;
-        }
+        self.commit(&tmp, &dest).await?;
         Ok(sha)
     }
 
@@ -141,15 +148,7 @@ impl BlobStore for LocalBlobStore {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Ok(StoredBlob { sha256: sha, size, head, created: false });
         }
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        tokio::fs::rename(&tmp, &dest).await?;
-        if let Some(parent) = dest.parent()
-            && let Ok(dir) = tokio::fs::File::open(parent).await
-        {
-            let _ = dir.sync_all().await;
-        }
+        self.commit(&tmp, &dest).await?;
         Ok(StoredBlob { sha256: sha, size, head, created: true })
     }
 

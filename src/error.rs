@@ -156,6 +156,16 @@ where
     }
 }
 
+/// A required, trimmed text of at most `max_chars` characters, or a field error.
+pub fn required_text<'a>(field: &'static str, value: &'a str, max_chars: usize) -> AppResult<&'a str> {
+    let v = value.trim();
+    match v.chars().count() {
+        0 => Err(AppError::invalid_field(field, "required")),
+        n if n > max_chars => Err(AppError::invalid_field(field, "too_long")),
+        _ => Ok(v),
+    }
+}
+
 /// The JSON body of an error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_initial;
 mod m20261122_000001_bids;
+mod util;
 
 /// The list of migrations, in the order they are applied.
 pub struct Migrator;

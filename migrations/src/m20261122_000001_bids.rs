@@ -1,18 +1,10 @@
 //! Sealed bids: the suppliers' registered signing keys and the bids with their envelopes.
 
+use crate::util::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{from_table}_{from_col}"))
-        .from(from_table, from_col)
-        .to(to_table, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -60,10 +52,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("ix_bids_tender_org").table("bids").col("tender_id").col("org_id").to_owned(),
-        )
-        .await?;
+        m.create_index(index("bids", &["tender_id", "org_id"], false)).await?;
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::{
     audit::AuditEntry,
     db::begin_write,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
-    error::{AppError, AppResult, FieldError},
+    error::{AppError, AppResult, FieldError, required_text},
     money::Money,
     notify::{self, Notice},
 };
@@ -431,14 +431,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
 
 /// Cancels a tender with a reason; those who obtained the documents are told.
 pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
-    let reason = reason.trim();
-    let n = reason.chars().count();
-    if n == 0 {
-        return Err(AppError::invalid_field("reason", "required"));
-    }
-    if n > 2000 {
-        return Err(AppError::invalid_field("reason", "too_long"));
-    }
+    let reason = required_text("reason", reason, 2000)?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
     let t = load_managed(&txn, actor, id).await?;
@@ -557,14 +550,7 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
     if actor.role != Role::Supplier {
         return Err(AppError::forbidden());
     }
-    let body = body.trim();
-    let n = body.chars().count();
-    if n == 0 {
-        return Err(AppError::invalid_field("body", "required"));
-    }
-    if n > 4000 {
-        return Err(AppError::invalid_field("body", "too_long"));
-    }
+    let body = required_text("body", body, 4000)?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
     let t = load_visible(&txn, Some(actor), id).await?;
@@ -635,14 +621,7 @@ pub struct ClarificationInput {
 /// A substantive one less than `tenders.amendment_min_days` before the deadline is refused
 /// unless it moves the deadline to at least that many days away.
 pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: ClarificationInput) -> AppResult<Uuid> {
-    let body = input.body.trim();
-    let n = body.chars().count();
-    if n == 0 {
-        return Err(AppError::invalid_field("body", "required"));
-    }
-    if n > 20_000 {
-        return Err(AppError::invalid_field("body", "too_long"));
-    }
+    let body = required_text("body", &input.body, 20_000)?;
     let substantive = input.substantive || input.kind == ClarificationKind::Amendment;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
