@@ -185,6 +185,8 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
     Ok(LoggedIn { token, actor })
 }
 
+/// A valid argon2id hash of nothing anybody knows: checked against when the user name does not
+/// exist, so that both answers take the same time.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
 
@@ -617,4 +619,28 @@ pub async fn add_staff(
     let u = create_user(state, &txn, actor, &org, username, display_name, role, &hash).await?;
     txn.commit().await?;
     Ok(u.public_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown user names would be answered faster than known ones.
+        let h = PasswordHash::new(DUMMY_HASH).expect("parses");
+        assert_eq!(h.algorithm.as_str(), "argon2id");
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("abc12345").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("abc12345", &h));
+        assert!(!verify_password("abc12346", &h));
+        assert!(check_new_password("p", "short1").is_err());
+        assert!(check_new_password("p", "longenough").is_err());
+        assert!(check_new_password("p", "longenough1").is_ok());
+    }
 }
