@@ -115,7 +115,9 @@ impl BlobStore for LocalBlobStore {
         use futures_util::StreamExt;
         let tmp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
         let result = async {
-            let mut f = tokio::fs::File::create(&tmp).await?;
+            // Uploads arrive in small frames; writing each one to the file would be a blocking
+            // system call per frame, so they are gathered into 1 MiB writes.
+            let mut f = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(&tmp).await?);
             let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
             let mut size = 0u64;
             let mut head = Vec::new();
@@ -132,7 +134,8 @@ impl BlobStore for LocalBlobStore {
                 ctx.update(&chunk);
                 f.write_all(&chunk).await?;
             }
-            f.sync_all().await?;
+            f.flush().await?;
+            f.get_ref().sync_all().await?;
             Ok((hex::encode(ctx.finish()), size, head))
         }
         .await;
