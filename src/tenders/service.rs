@@ -902,22 +902,14 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
         .order_by_asc(question::Column::Id)
         .all(db)
         .await?;
-    let clarifications = if see_clarifications {
-        clarification::Entity::find()
-            .filter(clarification::Column::TenderId.eq(t.id))
-            .order_by_asc(clarification::Column::Id)
-            .all(db)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let answered: std::collections::HashSet<i64> = clarification::Entity::find()
+    // One read serves both the answered marks on questions and, for those who may see them, the list.
+    let all_clarifications = clarification::Entity::find()
         .filter(clarification::Column::TenderId.eq(t.id))
+        .order_by_asc(clarification::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|c| c.question_id)
-        .collect();
+        .await?;
+    let answered: std::collections::HashSet<i64> = all_clarifications.iter().filter_map(|c| c.question_id).collect();
+    let clarifications = if see_clarifications { all_clarifications } else { Vec::new() };
     let q_text: HashMap<i64, String> = questions_all.iter().map(|q| (q.id, q.body.clone())).collect();
     let sees_askers = actor.is_some_and(policy::sees_askers);
     let asker_names = if sees_askers {
