@@ -164,7 +164,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/static/{file}", get(web::assets::serve))
+        .route("/static/{*file}", get(web::assets::serve))
         .layer(from_fn(web::csrf::protect))
         .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
         .layer(SetResponseHeaderLayer::if_not_present(

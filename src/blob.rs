@@ -6,7 +6,11 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
 use tokio::io::AsyncWriteExt;
 
 /// Errors of the blob store.
@@ -21,6 +25,25 @@ pub enum BlobError {
     /// The stream was longer than allowed.
     #[error("blob larger than allowed")]
     TooLarge,
+    /// Another request is appending to the same upload.
+    #[error("another request is uploading to the same place")]
+    Busy,
+    /// A resumed upload did not continue where the stored part ends.
+    #[error("the upload continues at byte {current}, not at the offset given")]
+    OffsetMismatch {
+        /// Bytes stored so far.
+        current: u64,
+    },
+}
+
+/// What is stored of an upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialState {
+    /// Bytes stored so far (the next upload continues here).
+    pub offset: u64,
+    /// SHA-256 of the bytes stored so far, hex, so a client can check that it resumes the same
+    /// bytes it started with.
+    pub sha256: String,
 }
 
 /// A stream of body chunks, as uploads arrive.
@@ -55,12 +78,76 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Removes a blob that was stored but refused; only for a blob the refused call created
     /// ([`StoredBlob::created`]), which no record names.
     async fn discard(&self, sha256: &str) -> Result<(), BlobError>;
+
+    /// What is stored of the resumable upload `key` (offset 0 if none).
+    async fn partial_state(&self, key: &str) -> Result<PartialState, BlobError>;
+    /// Appends a stream to the resumable upload `key`, which must hold exactly `offset` bytes;
+    /// refuses to grow it beyond `max` bytes. Whatever arrives is kept and synced to disk, also
+    /// when the stream breaks off, so the upload can resume from there. Returns the new state.
+    async fn append_partial(
+        &self,
+        key: &str,
+        offset: u64,
+        body: ByteStream<'_>,
+        max: u64,
+    ) -> Result<PartialState, BlobError>;
+    /// Turns the resumable upload `key` into a blob (as [`BlobStore::put_stream`] would have
+    /// stored the same bytes); the upload is gone afterwards.
+    async fn finish_partial(&self, key: &str) -> Result<StoredBlob, BlobError>;
+    /// Drops the resumable upload `key`, if any.
+    async fn drop_partial(&self, key: &str) -> Result<(), BlobError>;
 }
 
-/// Blobs in a local directory, two levels of fan-out (`ab/cd/abcd…`).
+/// Blobs in a local directory, two levels of fan-out (`ab/cd/abcd…`); resumable uploads in
+/// `partial/`.
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
     root: PathBuf,
+    partials: Arc<Mutex<HashMap<String, PartialLock>>>,
+}
+
+/// One resumable upload's lock, holding its running hash when known.
+type PartialLock = Arc<tokio::sync::Mutex<Option<Hashed>>>;
+
+/// The running hash of a resumable upload, kept so that appending and finishing need not read
+/// the stored bytes again. After a restart it is rebuilt from the file.
+#[derive(Clone)]
+struct Hashed {
+    len: u64,
+    ctx: ring::digest::Context,
+    head: Vec<u8>,
+}
+
+impl std::fmt::Debug for Hashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hashed").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+impl Hashed {
+    fn new() -> Self {
+        Self { len: 0, ctx: ring::digest::Context::new(&ring::digest::SHA256), head: Vec::new() }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        if self.head.len() < HEAD_LEN {
+            let take = (HEAD_LEN - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.ctx.update(chunk);
+        self.len += chunk.len() as u64;
+    }
+
+    fn state(&self) -> PartialState {
+        PartialState { offset: self.len, sha256: hex::encode(self.ctx.clone().finish()) }
+    }
+}
+
+/// Bytes of a blob's start kept in [`StoredBlob::head`].
+const HEAD_LEN: usize = 1024;
+
+fn valid_partial_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn valid_digest(s: &str) -> bool {
@@ -71,7 +158,50 @@ impl LocalBlobStore {
     /// A store rooted at `root` (created if missing).
     pub fn new(root: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root: root.to_path_buf() })
+        std::fs::create_dir_all(root.join("partial"))?;
+        Ok(Self { root: root.to_path_buf(), partials: Arc::default() })
+    }
+
+    fn partial_path(&self, key: &str) -> Result<PathBuf, BlobError> {
+        if valid_partial_key(key) { Ok(self.root.join("partial").join(key)) } else { Err(BlobError::NotFound) }
+    }
+
+    /// The lock of one resumable upload: appends to the same upload run one at a time.
+    fn partial_lock(&self, key: &str) -> PartialLock {
+        let mut map = self.partials.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key.to_string()).or_default().clone()
+    }
+
+    fn forget_partial(&self, key: &str) {
+        self.partials.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+
+    /// The running hash of the stored part, from memory when it matches the file's length,
+    /// otherwise read again from the file (after a restart, or if another process appended).
+    async fn hashed(cached: &mut Option<Hashed>, path: &Path) -> Result<Hashed, BlobError> {
+        let len = match tokio::fs::metadata(path).await {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(h) = cached.as_ref().filter(|h| h.len == len) {
+            return Ok(h.clone());
+        }
+        let mut h = Hashed::new();
+        if len > 0 {
+            use tokio::io::AsyncReadExt;
+            let mut f = tokio::fs::File::open(path).await?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = f.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        }
+        *cached = Some(h.clone());
+        Ok(h)
     }
 
     /// Moves a synced temporary file to its final name and syncs the directory, so the name
@@ -127,8 +257,8 @@ impl BlobStore for LocalBlobStore {
                 if size > max {
                     return Err(BlobError::TooLarge);
                 }
-                if head.len() < 1024 {
-                    let take = (1024 - head.len()).min(chunk.len());
+                if head.len() < HEAD_LEN {
+                    let take = (HEAD_LEN - head.len()).min(chunk.len());
                     head.extend_from_slice(&chunk[..take]);
                 }
                 ctx.update(&chunk);
@@ -153,6 +283,104 @@ impl BlobStore for LocalBlobStore {
         }
         self.commit(&tmp, &dest).await?;
         Ok(StoredBlob { sha256: sha, size, head, created: true })
+    }
+
+    async fn partial_state(&self, key: &str) -> Result<PartialState, BlobError> {
+        let path = self.partial_path(key)?;
+        let lock = self.partial_lock(key);
+        let mut cached = lock.try_lock().map_err(|_| BlobError::Busy)?;
+        Ok(Self::hashed(&mut cached, &path).await?.state())
+    }
+
+    async fn append_partial(
+        &self,
+        key: &str,
+        offset: u64,
+        body: ByteStream<'_>,
+        max: u64,
+    ) -> Result<PartialState, BlobError> {
+        use futures_util::StreamExt;
+        let path = self.partial_path(key)?;
+        let lock = self.partial_lock(key);
+        let mut cached = lock.try_lock().map_err(|_| BlobError::Busy)?;
+        let mut h = Self::hashed(&mut cached, &path).await?;
+        if h.len != offset {
+            return Err(BlobError::OffsetMismatch { current: h.len });
+        }
+        let file = tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await?;
+        let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        // Everything that arrived is kept, also when the stream breaks off: it is a prefix of
+        // what the client sent, and the next request resumes after it.
+        let mut outcome = Ok(());
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome = Err(BlobError::Io(e));
+                    break;
+                }
+            };
+            if h.len + chunk.len() as u64 > max {
+                outcome = Err(BlobError::TooLarge);
+                break;
+            }
+            if let Err(e) = f.write_all(&chunk).await {
+                // The file may now hold part of this chunk: the next request rebuilds the hash
+                // from the file.
+                *cached = None;
+                return Err(e.into());
+            }
+            h.update(&chunk);
+        }
+        let synced = async {
+            f.flush().await?;
+            f.get_ref().sync_all().await
+        }
+        .await;
+        if let Err(e) = synced {
+            *cached = None;
+            return Err(e.into());
+        }
+        *cached = Some(h.clone());
+        outcome.map(|()| h.state())
+    }
+
+    async fn finish_partial(&self, key: &str) -> Result<StoredBlob, BlobError> {
+        let path = self.partial_path(key)?;
+        let lock = self.partial_lock(key);
+        let mut cached = lock.try_lock().map_err(|_| BlobError::Busy)?;
+        let h = Self::hashed(&mut cached, &path).await?;
+        if h.len == 0 {
+            return Err(BlobError::NotFound);
+        }
+        let sha = hex::encode(h.ctx.finish());
+        let dest = self.path_of(&sha);
+        let created = if tokio::fs::try_exists(&dest).await? {
+            tokio::fs::remove_file(&path).await?;
+            false
+        } else {
+            self.commit(&path, &dest).await?;
+            true
+        };
+        *cached = None;
+        drop(cached);
+        self.forget_partial(key);
+        Ok(StoredBlob { sha256: sha, size: h.len, head: h.head, created })
+    }
+
+    async fn drop_partial(&self, key: &str) -> Result<(), BlobError> {
+        let path = self.partial_path(key)?;
+        let lock = self.partial_lock(key);
+        let mut cached = lock.try_lock().map_err(|_| BlobError::Busy)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        *cached = None;
+        drop(cached);
+        self.forget_partial(key);
+        Ok(())
     }
 
     async fn discard(&self, sha256: &str) -> Result<(), BlobError> {
@@ -203,5 +431,57 @@ mod tests {
         assert_eq!(s.put(Bytes::from_static(b"abc")).await.unwrap(), sha);
         assert!(matches!(s.get(&"0".repeat(64)).await, Err(BlobError::NotFound)));
         assert!(matches!(s.get("../../etc/passwd").await, Err(BlobError::NotFound)));
+    }
+
+    fn stream(
+        parts: Vec<Result<Bytes, std::io::Error>>,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
+        futures_util::stream::iter(parts)
+    }
+
+    #[tokio::test]
+    async fn resumable_uploads_keep_what_arrived_and_finish_like_a_whole_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalBlobStore::new(dir.path()).unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let empty = s.partial_state("bid-1").await.unwrap();
+        assert_eq!(empty.offset, 0);
+        assert_eq!(empty.sha256, hex::encode(ring::digest::digest(&ring::digest::SHA256, b"")));
+
+        // A connection that breaks after 100,000 bytes keeps them.
+        let mut broken =
+            stream(vec![Ok(Bytes::copy_from_slice(&data[..100_000])), Err(std::io::Error::other("connection reset"))]);
+        assert!(matches!(s.append_partial("bid-1", 0, &mut broken, 1 << 20).await, Err(BlobError::Io(_))));
+        let st = s.partial_state("bid-1").await.unwrap();
+        assert_eq!(st.offset, 100_000);
+        assert_eq!(st.sha256, hex::encode(ring::digest::digest(&ring::digest::SHA256, &data[..100_000])));
+
+        // Continuing anywhere but at the end is refused and changes nothing.
+        let mut wrong = stream(vec![Ok(Bytes::copy_from_slice(&data[..10]))]);
+        assert!(matches!(
+            s.append_partial("bid-1", 0, &mut wrong, 1 << 20).await,
+            Err(BlobError::OffsetMismatch { current: 100_000 })
+        ));
+        // Growing past the limit is refused.
+        let mut big = stream(vec![Ok(Bytes::copy_from_slice(&data[100_000..]))]);
+        assert!(matches!(s.append_partial("bid-1", 100_000, &mut big, 150_000).await, Err(BlobError::TooLarge)));
+        assert_eq!(s.partial_state("bid-1").await.unwrap().offset, 100_000);
+
+        // A new store on the same directory (a restarted server) rebuilds the hash from the file.
+        let s = LocalBlobStore::new(dir.path()).unwrap();
+        let mut rest = stream(vec![Ok(Bytes::copy_from_slice(&data[100_000..]))]);
+        assert_eq!(s.append_partial("bid-1", 100_000, &mut rest, 1 << 20).await.unwrap().offset, 300_000);
+        let stored = s.finish_partial("bid-1").await.unwrap();
+        let mut whole = stream(vec![Ok(Bytes::from(data.clone()))]);
+        let direct = s.put_stream(&mut whole, 1 << 20).await.unwrap();
+        assert_eq!(
+            (stored.sha256.as_str(), stored.size, &stored.head),
+            (direct.sha256.as_str(), direct.size, &direct.head)
+        );
+        assert!(stored.created && !direct.created);
+        assert_eq!(s.get(&stored.sha256).await.unwrap(), Bytes::from(data));
+        assert_eq!(s.partial_state("bid-1").await.unwrap().offset, 0, "the upload is gone once finished");
+        assert!(matches!(s.finish_partial("bid-1").await, Err(BlobError::NotFound)));
+        assert!(matches!(s.partial_state("../etc").await, Err(BlobError::NotFound)));
     }
 }

@@ -159,6 +159,45 @@ pub enum BidderCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Submit a bid over HTTP: reserve it, seal the form and files into an envelope file, upload
+    /// it (resumable: retried from where it stopped) and save the signed receipt. The password is
+    /// read from TENDERHALL_PASSWORD, or else from the first line of standard input.
+    Submit {
+        /// How to reach the platform.
+        #[command(flatten)]
+        platform: PlatformArgs,
+        /// The key file (its public key is registered if it is not yet).
+        #[arg(long)]
+        key: PathBuf,
+        /// Tender id.
+        #[arg(long)]
+        tender: uuid::Uuid,
+        /// Lot id (default: the tender's first lot).
+        #[arg(long)]
+        lot: Option<uuid::Uuid>,
+        /// A bid-form value, `item=value` (repeat for each item; `total_price` is required).
+        #[arg(long = "form", value_parser = parse_form_item)]
+        form: Vec<(String, String)>,
+        /// A file of the bid (repeat for each file).
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+        /// Where to write the envelope (default `bid-<bid id>.env`); kept so that
+        /// `bidder upload` can resume it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Upload (or resume uploading) an envelope already sealed, and save the signed receipt.
+    Upload {
+        /// How to reach the platform.
+        #[command(flatten)]
+        platform: PlatformArgs,
+        /// The key file that sealed it (signs its digest).
+        #[arg(long)]
+        key: PathBuf,
+        /// The envelope.
+        #[arg(long)]
+        envelope: PathBuf,
+    },
     /// Print the content key of an envelope, to release at the opening.
     ReleaseKey {
         /// The key file.
@@ -168,6 +207,27 @@ pub enum BidderCommand {
         #[arg(long)]
         envelope: PathBuf,
     },
+}
+
+/// How to reach the platform.
+#[derive(Debug, clap::Args)]
+pub struct PlatformArgs {
+    /// The platform's address, e.g. `https://trade.example.gov.cn`.
+    #[arg(long)]
+    server: String,
+    /// The supplier user to log in as.
+    #[arg(long)]
+    user: String,
+    /// A CA certificate (PEM) to trust for the platform's TLS certificate.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+}
+
+fn parse_form_item(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("expected item=value, got {s:?}")),
+    }
 }
 
 /// Audit subcommands.
@@ -272,7 +332,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Bidder { command } => return bidder(command),
+        Command::Bidder { command } => return bidder(command).await,
         Command::Audit { command: AuditCommand::Verify { key_dir } } => {
             let dir = key_dir.unwrap_or_else(|| settings.storage.key_dir.clone());
             let public = keys::PublicKey::load(&dir)?;
@@ -340,7 +400,7 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
     Ok(ExitCode::SUCCESS)
 }
 
-fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
+async fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
     use crate::bidder::KeyFile;
     let pass = std::env::var("TENDERHALL_KEY_PASSPHRASE").ok();
     let load = |p: &PathBuf| -> Result<KeyFile, BoxError> {
@@ -379,6 +439,48 @@ fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
             println!("sha256 {}", hex::encode(digest));
             println!("signature {sig}");
         }
+        BidderCommand::Submit { platform, key, tender, lot, form, files, out } => {
+            let k = std::sync::Arc::new(load(&key)?);
+            let client = connect(&platform).await?;
+            client.register_key(&k.public_key).await?;
+            let lot = match lot {
+                Some(l) => l,
+                None => *client.lots(tender).await?.first().ok_or("the tender has no lots")?,
+            };
+            let ticket = client.reserve(tender, lot).await?;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("bid-{}.env", ticket.bid)));
+            let payload = crate::envelope::payload::pack_files(form.into_iter().collect(), &files)?;
+            let id = ticket.identity();
+            let path = out.clone();
+            let sealer = k.clone();
+            let (_, signature) = tokio::task::spawn_blocking(move || -> Result<_, BoxError> {
+                let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+                let sealed = sealer.seal(&id, payload, &mut writer)?;
+                std::io::Write::flush(&mut writer)?;
+                writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                Ok(sealed)
+            })
+            .await??;
+            println!("bid {}", ticket.bid);
+            println!("envelope {}", out.display());
+            upload_and_save(&client, &k, ticket.bid, &out, signature).await?;
+        }
+        BidderCommand::Upload { platform, key, envelope } => {
+            let k = load(&key)?;
+            let mut head = Vec::with_capacity(256);
+            let f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head)?;
+            let header = crate::envelope::Header::parse(&head)?;
+            let digest = file_sha256(&envelope)?;
+            let signature = k.sign_digest(&digest)?;
+            let client = connect(&platform).await?;
+            let state = client.upload_state(header.identity.bid).await?;
+            if state.offset > 0 {
+                println!("resuming at byte {}", state.offset);
+            }
+            upload_and_save(&client, &k, header.identity.bid, &envelope, signature).await?;
+        }
         BidderCommand::ReleaseKey { key, envelope } => {
             let k = load(&key)?;
             let f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
@@ -389,6 +491,80 @@ fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn connect(p: &PlatformArgs) -> Result<crate::bidder::client::PlatformClient, BoxError> {
+    let ca = match &p.ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let password = match std::env::var("TENDERHALL_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    Ok(crate::bidder::client::PlatformClient::new(&p.server, ca.as_deref())?.login(&p.user, &password).await?)
+}
+
+fn file_sha256(path: &std::path::Path) -> Result<[u8; 32], BoxError> {
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
+}
+
+/// Uploads an envelope with progress on standard error, and writes the receipt next to it.
+async fn upload_and_save(
+    client: &crate::bidder::client::PlatformClient,
+    key: &crate::bidder::KeyFile,
+    bid: uuid::Uuid,
+    envelope: &std::path::Path,
+    signature: String,
+) -> Result<(), BoxError> {
+    use std::sync::{Arc, atomic::AtomicU64};
+    let size = std::fs::metadata(envelope)?.len();
+    let progress = Arc::new(AtomicU64::new(0));
+    let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &key.public_key).as_ref()[..8]);
+    let shown = progress.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let done = shown.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!("uploaded {} of {size} bytes ({}%)", done, done * 100 / size.max(1));
+        }
+    });
+    let result = client.upload_envelope(bid, envelope, &key_id, &signature, 20, progress).await;
+    ticker.abort();
+    let receipt = result.map_err(|e| {
+        format!(
+            "{e}\nthe envelope is kept in {}; resume with `tenderhall bidder upload --envelope {}`",
+            envelope.display(),
+            envelope.display()
+        )
+    })?;
+    let file = PathBuf::from(format!("receipt-{bid}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(&receipt)?)?;
+    println!(
+        "RECEIPTED: envelope sha256 {} ({} bytes), received {}, audit record #{}",
+        receipt.envelope_sha256,
+        receipt.size,
+        crate::web::fmt_time(&receipt.received_at),
+        receipt.audit_seq
+    );
+    println!("receipt {}", file.display());
+    Ok(())
 }
 
 fn print_demo_banner(state: &AppState, created: bool) {

@@ -12,10 +12,11 @@
 //! - Domain modules, each owning its tables, rules, pages and API:
 //!   [`accounts`], [`tenders`], [`bids`], [`notify`], [`audit`].
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
-//!   files), [`pdf`] (checking untrusted PDFs), [`keys`] (the platform's signing key),
+//!   files), [`pdf`] (checking untrusted PDFs, writing PDFs with embedded Chinese fonts), [`keys`] (the platform's signing key),
 //!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
 //! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
-//!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key).
+//!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key, and an HTTP
+//!   client that submits with resumable uploads).
 //! - [`demo`]: the demonstration data set.
 //! - [`entities`]: SeaORM table shapes.
 

@@ -30,9 +30,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register_key))
         .routes(routes!(reserve))
         .routes(routes!(upload))
+        .routes(routes!(upload_state, append))
+        .routes(routes!(complete))
         .routes(routes!(withdraw))
         .routes(routes!(list))
         .routes(routes!(receipt))
+        .routes(routes!(receipt_pdf))
 }
 
 /// A public key to register.
@@ -86,6 +89,28 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<(StatusCode, Json<Receipt>)> {
+    let (key_id, signature) = signing_headers(&headers)?;
+    let mut stream = body.into_data_stream().map_err(std::io::Error::other);
+    let receipt = service::receive(&state, &actor, bid, &key_id, &signature, &mut stream).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// Where a resumable upload stands.
+#[derive(Serialize, ToSchema)]
+pub struct UploadState {
+    /// Bytes stored so far: the next `PATCH` sends `Upload-Offset` equal to this.
+    pub offset: u64,
+    /// SHA-256 (hex) of the bytes stored so far, so the client can check it resumes the same bytes.
+    pub sha256: String,
+}
+
+impl From<crate::blob::PartialState> for UploadState {
+    fn from(p: crate::blob::PartialState) -> Self {
+        Self { offset: p.offset, sha256: p.sha256 }
+    }
+}
+
+fn signing_headers(headers: &HeaderMap) -> AppResult<(String, String)> {
     let header = |name: &'static str| {
         headers
             .get(name)
@@ -93,11 +118,58 @@ async fn upload(
             .map(str::to_string)
             .ok_or_else(|| AppError::invalid_field(name, "required"))
     };
-    let key_id = header("x-bidder-key")?;
-    let signature = header("x-bid-signature")?;
+    Ok((header("x-bidder-key")?, header("x-bid-signature")?))
+}
+
+/// Where the resumable upload of a reserved bid's envelope stands (offset 0 before any byte).
+#[utoipa::path(get, path = "/api/v1/bids/{bid}/upload", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 200, body = UploadState), (status = 404, body = ErrorBody)))]
+async fn upload_state(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(bid): Path<Uuid>,
+) -> AppResult<Json<UploadState>> {
+    Ok(Json(service::upload_state(&state, &actor, bid).await?.into()))
+}
+
+/// Appends the next bytes of the envelope to a resumable upload. Header `Upload-Offset` must
+/// equal the bytes already stored (else 409 `upload_offset_mismatch`). What arrives is kept even
+/// if the connection breaks; ask `GET …/upload` and continue from its offset.
+#[utoipa::path(patch, path = "/api/v1/bids/{bid}/upload", tag = "bids", params(("bid" = Uuid, Path), ("Upload-Offset" = u64, Header)),
+    request_body(content_type = "application/octet-stream", description = "the next bytes of the envelope"),
+    responses((status = 200, body = UploadState), (status = 404, body = ErrorBody), (status = 409, description = "upload_offset_mismatch / bid_not_reserved", body = ErrorBody),
+              (status = 413, description = "envelope_too_large", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+async fn append(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(bid): Path<Uuid>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Json<UploadState>> {
+    let offset = headers
+        .get("upload-offset")
+        .ok_or_else(|| AppError::invalid_field("upload-offset", "required"))?
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| AppError::invalid_field("upload-offset", "invalid"))?;
     let mut stream = body.into_data_stream().map_err(std::io::Error::other);
-    let receipt = service::receive(&state, &actor, bid, &key_id, &signature, &mut stream).await?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    Ok(Json(service::append(&state, &actor, bid, offset, &mut stream).await?.into()))
+}
+
+/// Completes a resumable upload: the stored bytes are the envelope. Headers as for `PUT
+/// …/envelope`; answers the signed receipt once the envelope is checked and recorded.
+#[utoipa::path(post, path = "/api/v1/bids/{bid}/upload/complete", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 409, description = "upload_empty / bid_not_reserved", body = ErrorBody),
+              (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
+async fn complete(
+    State(state): State<AppState>,
+    actor: Require<Suppliers>,
+    Path(bid): Path<Uuid>,
+    headers: HeaderMap,
+) -> AppResult<(StatusCode, Json<Receipt>)> {
+    let (key_id, signature) = signing_headers(&headers)?;
+    Ok((StatusCode::CREATED, Json(service::complete(&state, &actor, bid, &key_id, &signature).await?)))
 }
 
 /// Withdraws a bid before the deadline.
@@ -132,4 +204,22 @@ async fn receipt(
     Path(bid): Path<Uuid>,
 ) -> AppResult<Json<Receipt>> {
     Ok(Json(service::receipt(&state, &actor, bid).await?))
+}
+
+/// The signed receipt of the caller's own bid as a PDF (Chinese, with the signed JSON inside).
+#[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt.pdf", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", description = "the receipt"), (status = 404, body = ErrorBody)))]
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    actor: crate::accounts::model::Actor,
+    Path(bid): Path<Uuid>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let pdf = service::receipt_pdf(&state, &actor, bid).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"receipt-{bid}.pdf\"")),
+        ],
+        pdf,
+    ))
 }

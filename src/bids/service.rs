@@ -1,13 +1,13 @@
 //! Bid rules: keys, reservation, receiving an envelope, replacement, withdrawal, receipts.
 
-use super::receipt::Receipt;
+use super::receipt::{Receipt, ReceiptNames};
 use crate::{
     accounts::model::{Actor, Role},
     app::AppState,
     audit::AuditEntry,
-    blob::ByteStream,
+    blob::{ByteStream, PartialState, StoredBlob},
     db::begin_write,
-    entities::{bid, bidder_key, document_obtained, lot, tender},
+    entities::{bid, bidder_key, document_obtained, lot, organisation, tender},
     envelope::{self, Header, MAGIC},
     error::{AppError, AppResult},
     tenders::{model::TenderState, policy::state_of},
@@ -179,26 +179,24 @@ async fn own_bid<C: ConnectionTrait>(db: &C, actor: &Actor, bid_id: Uuid) -> App
         .ok_or_else(AppError::not_found)
 }
 
-/// Receives an envelope: streams it to storage while hashing, checks its header and the
-/// bidder's signature over its SHA-256, and only after it is durably stored records it and
-/// returns a signed receipt. Refused after the deadline by the platform's clock, with nothing kept.
-pub async fn receive(
+/// What has been checked before an envelope is taken: the bid is the actor's own and still
+/// reserved, the tender is open, the signing key is the bidder's and the signature decodes.
+struct Receivable {
+    bid: bid::Model,
+    tender: tender::Model,
+    lot: lot::Model,
+    key: bidder_key::Model,
+    signature: Vec<u8>,
+}
+
+async fn receivable(
     state: &AppState,
     actor: &Actor,
     bid_id: Uuid,
     key_id: &str,
     signature_b64: &str,
-    body: ByteStream<'_>,
-) -> AppResult<Receipt> {
-    let b = own_bid(&state.db, actor, bid_id).await?;
-    if b.status != status::RESERVED {
-        return Err(AppError::conflict(
-            "bid_not_reserved",
-            "this bid already has an envelope; reserve a new bid to replace it",
-        ));
-    }
-    let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    open_tender(&state.db, t.public_id, state.clock.now()).await?;
+) -> AppResult<Receivable> {
+    let (b, t) = reserved_bid(state, actor, bid_id).await?;
     let key = bidder_key::Entity::find()
         .filter(bidder_key::Column::KeyId.eq(key_id))
         .filter(bidder_key::Column::OrgId.eq(actor.org_id))
@@ -208,13 +206,98 @@ pub async fn receive(
         .ok_or_else(|| AppError::invalid_field("x-bidder-key", "not_registered"))?;
     let signature =
         B64.decode(signature_b64.trim()).map_err(|_| AppError::invalid_field("x-bid-signature", "invalid"))?;
+    let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    Ok(Receivable { bid: b, tender: t, lot: l, key, signature })
+}
 
-    let stored = state.blobs.put_stream(body, state.settings.bids.max_envelope_bytes).await.map_err(|e| match e {
-        crate::blob::BlobError::TooLarge => {
-            AppError::too_large("envelope_too_large", "the envelope is larger than allowed")
-        }
+/// The actor's own bid, still waiting for its envelope, on a tender still open for bids.
+async fn reserved_bid(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<(bid::Model, tender::Model)> {
+    let b = own_bid(&state.db, actor, bid_id).await?;
+    if b.status != status::RESERVED {
+        return Err(AppError::conflict(
+            "bid_not_reserved",
+            "this bid already has an envelope or was withdrawn; reserve a new bid to replace it",
+        ));
+    }
+    let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let t = open_tender(&state.db, t.public_id, state.clock.now()).await?;
+    Ok((b, t))
+}
+
+fn blob_error(e: crate::blob::BlobError) -> AppError {
+    use crate::blob::BlobError;
+    match e {
+        BlobError::TooLarge => AppError::too_large("envelope_too_large", "the envelope is larger than allowed"),
+        BlobError::OffsetMismatch { current } => AppError::conflict(
+            "upload_offset_mismatch",
+            format!("the upload continues at byte {current}; ask for the upload's state and resume from there"),
+        ),
+        BlobError::Busy => AppError::conflict(
+            "upload_busy",
+            "another request is still uploading this envelope; wait for it to end, then resume",
+        ),
+        BlobError::NotFound => AppError::conflict("upload_empty", "nothing has been uploaded for this bid"),
         other => AppError::internal(other),
-    })?;
+    }
+}
+
+/// Receives an envelope in one request: streams it to storage while hashing, then
+/// [`accept`]s it. Refused after the deadline by the platform's clock, with nothing kept.
+pub async fn receive(
+    state: &AppState,
+    actor: &Actor,
+    bid_id: Uuid,
+    key_id: &str,
+    signature_b64: &str,
+    body: ByteStream<'_>,
+) -> AppResult<Receipt> {
+    let r = receivable(state, actor, bid_id, key_id, signature_b64).await?;
+    let stored = state.blobs.put_stream(body, state.settings.bids.max_envelope_bytes).await.map_err(blob_error)?;
+    accept(state, actor, r, stored).await
+}
+
+/// The state of a resumable envelope upload: where it continues, and the SHA-256 of what is
+/// stored so far.
+pub async fn upload_state(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<PartialState> {
+    own_bid(&state.db, actor, bid_id).await?;
+    state.blobs.partial_state(&bid_id.to_string()).await.map_err(blob_error)
+}
+
+/// Appends bytes to a resumable envelope upload at `offset` (which must be where it ends).
+/// Whatever arrives is kept, also when the connection breaks, so the bidder resumes from there.
+pub async fn append(
+    state: &AppState,
+    actor: &Actor,
+    bid_id: Uuid,
+    offset: u64,
+    body: ByteStream<'_>,
+) -> AppResult<PartialState> {
+    reserved_bid(state, actor, bid_id).await?;
+    state
+        .blobs
+        .append_partial(&bid_id.to_string(), offset, body, state.settings.bids.max_envelope_bytes)
+        .await
+        .map_err(blob_error)
+}
+
+/// Completes a resumable upload: the stored bytes become the envelope, which is then
+/// [`accept`]ed (or refused) as if it had come in one request.
+pub async fn complete(
+    state: &AppState,
+    actor: &Actor,
+    bid_id: Uuid,
+    key_id: &str,
+    signature_b64: &str,
+) -> AppResult<Receipt> {
+    let r = receivable(state, actor, bid_id, key_id, signature_b64).await?;
+    let stored = state.blobs.finish_partial(&bid_id.to_string()).await.map_err(blob_error)?;
+    accept(state, actor, r, stored).await
+}
+
+/// Checks a durably stored envelope (its header names this very bid, the bidder's signature
+/// matches its SHA-256) and records it with a signed receipt, or discards it with the reason.
+async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBlob) -> AppResult<Receipt> {
+    let Receivable { bid: b, tender: t, lot: l, key, signature } = r;
     // A refused envelope is not kept, unless the same bytes were already stored for another
     // record (a replayed envelope), which must stay.
     let refuse = |e: AppError| async {
@@ -223,8 +306,6 @@ pub async fn receive(
         }
         Err::<Receipt, AppError>(e)
     };
-    // The header must name this very bid.
-    let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let header = match Header::parse(&stored.head) {
         Ok(h) => h,
         Err(e) if stored.head.len() < MAGIC.len() || !stored.head.starts_with(MAGIC) => {
@@ -345,6 +426,10 @@ pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResul
         .record(&txn, now, &actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({})))
         .await?;
     txn.commit().await?;
+    // An upload in progress for the withdrawn bid is of no further use.
+    if let Err(e) = state.blobs.drop_partial(&bid_id.to_string()).await {
+        tracing::warn!(error = %e, "could not remove the partial upload of a withdrawn bid");
+    }
     Ok(())
 }
 
@@ -408,4 +493,19 @@ pub async fn receipt(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult
     let b = own_bid(&state.db, actor, bid_id).await?;
     let text = b.receipt.ok_or_else(AppError::not_found)?;
     serde_json::from_str(&text).map_err(AppError::internal)
+}
+
+/// The receipt of the actor's own bid as a PDF.
+pub async fn receipt_pdf(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
+    let b = own_bid(&state.db, actor, bid_id).await?;
+    let text = b.receipt.ok_or_else(AppError::not_found)?;
+    let receipt: Receipt = serde_json::from_str(&text).map_err(AppError::internal)?;
+    let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let org = organisation::Entity::find_by_id(b.org_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let names = ReceiptNames { tender_code: t.code, tender_title: t.title, lot_name: l.name, bidder_name: org.name };
+    tokio::task::spawn_blocking(move || receipt.to_pdf(&names))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
 }

@@ -80,6 +80,45 @@ pub fn pack(form: BTreeMap<String, String>, files: &[(&str, &[u8])]) -> Vec<u8> 
     out
 }
 
+/// A payload as a stream, from a form and files on disk, without holding the files in memory:
+/// the files are hashed once for the manifest, then read again as the payload is consumed.
+pub fn pack_files(
+    form: BTreeMap<String, String>,
+    files: &[std::path::PathBuf],
+) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+    use std::io::Read;
+    let mut entries = Vec::with_capacity(files.len());
+    for path in files {
+        let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            ctx.update(&buf[..n]);
+            size += n as u64;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        entries.push(FileEntry { name, size, sha256: hex::encode(ctx.finish()) });
+    }
+    let json = serde_json::to_vec(&Manifest { form, files: entries }).map_err(std::io::Error::other)?;
+    if json.len() > MAX_MANIFEST {
+        return Err(std::io::Error::other("the bid form and file list are too large"));
+    }
+    let mut head = Vec::with_capacity(12 + json.len());
+    head.extend_from_slice(PAYLOAD_MAGIC);
+    head.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    head.extend_from_slice(&json);
+    let mut reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head));
+    for path in files {
+        reader = Box::new(reader.chain(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?)));
+    }
+    Ok(reader)
+}
+
 /// Reads a payload, checking every file against the manifest.
 pub fn unpack(p: &[u8]) -> Result<BidContents, PayloadError> {
     if p.len() < 12 || &p[..8] != PAYLOAD_MAGIC {

@@ -12,6 +12,28 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("bid.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/bid.js")),
     ("envelope.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/envelope.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../frontend/static/favicon.svg")),
+    // @noble/hashes (MIT, frontend/static/noble-hashes/README.md): SHA-256 that can be fed in
+    // pieces, which WebCrypto cannot, for sealing large bids chunk by chunk.
+    (
+        "noble-hashes/sha2.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../frontend/static/noble-hashes/sha2.js"),
+    ),
+    (
+        "noble-hashes/_md.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../frontend/static/noble-hashes/_md.js"),
+    ),
+    (
+        "noble-hashes/_u64.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../frontend/static/noble-hashes/_u64.js"),
+    ),
+    (
+        "noble-hashes/utils.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../frontend/static/noble-hashes/utils.js"),
+    ),
 ];
 
 /// `GET /static/{file}`.

@@ -17,14 +17,14 @@ use tenderhall::{
 use uuid::Uuid;
 
 /// A supplier's keys: the secret bid key and a registered signing key.
-struct Bidder {
-    client: Client,
-    bid_key: BidderKey,
-    signing: EcdsaKeyPair,
-    key_id: String,
+pub(crate) struct Bidder {
+    pub(crate) client: Client,
+    pub(crate) bid_key: BidderKey,
+    pub(crate) signing: EcdsaKeyPair,
+    pub(crate) key_id: String,
 }
 
-async fn bidder(app: &TestApp, user: &str, tender: &str) -> Bidder {
+pub(crate) async fn bidder(app: &TestApp, user: &str, tender: &str) -> Bidder {
     let client = Client::login(app, user).await;
     assert_eq!(client.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
     let rng = SystemRandom::new();
@@ -44,12 +44,17 @@ fn rand32() -> [u8; 32] {
     b
 }
 
-async fn first_lot(c: &Client, tender: &str) -> String {
+pub(crate) async fn first_lot(c: &Client, tender: &str) -> String {
     c.get_json(&format!("/api/v1/tenders/{tender}")).await["lots"][0]["id"].as_str().expect("lot").to_string()
 }
 
 /// Reserves a bid and seals `payload` for it; returns (bid id, envelope, content key).
-async fn sealed_bid(b: &Bidder, tender: &str, lot: &str, payload: &[u8]) -> (String, Vec<u8>, envelope::ContentKey) {
+pub(crate) async fn sealed_bid(
+    b: &Bidder,
+    tender: &str,
+    lot: &str,
+    payload: &[u8],
+) -> (String, Vec<u8>, envelope::ContentKey) {
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201, "reserve");
     let t: Value = r.json().await.expect("json");
@@ -77,7 +82,7 @@ async fn upload(b: &Bidder, bid: &str, env: &[u8], sign_over: Option<&[u8]>) -> 
         .expect("send")
 }
 
-async fn setup() -> (TestApp, String, Client) {
+pub(crate) async fn setup() -> (TestApp, String, Client) {
     let app = crate::support::spawn_app().await;
     let agency = Client::login(&app, "agency_x").await;
     let tender = crate::tenders::published_tender(&app, &agency).await;
@@ -127,6 +132,24 @@ async fn a_sealed_bid_is_receipted_and_the_receipt_verifies_offline() {
         b.client.get_json(&format!("/api/v1/bids/{bid}/receipt")).await["signature"],
         receipt.signature.as_str()
     );
+    // The printed receipt: readable Chinese, the digest, and the signed JSON that verifies.
+    let r = b.client.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.expect("pdf");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
+    for expected in
+        ["投标文件接收回执", "供应商一有限公司", &receipt.envelope_sha256, &receipt.bid.to_string(), "审计记录"]
+    {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let json_start = text.find("{\"version\":1").expect("the signed JSON is in the PDF");
+    let printed: Receipt =
+        serde_json::Deserializer::from_str(&text[json_start..]).into_iter().next().expect("json").expect("a receipt");
+    assert!(printed.verify(&public), "the receipt printed in the PDF verifies");
+    let other = Client::login(&app, "supplier_2").await;
+    expect_error(other.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await, 404, "not_found").await;
+
     let audit = Client::login(&app, "supervisor").await.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
 }
@@ -313,7 +336,7 @@ async fn bad_envelopes_signatures_and_keys_are_refused() {
     expect_error(s2.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await, 403, "obtain_first").await;
 }
 
-fn tool(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+pub(crate) fn tool(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
         .args(args)
         .env("TENDERHALL_KEY_PASSPHRASE", "correct horse battery staple")
@@ -324,7 +347,7 @@ fn tool(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-fn field<'a>(out: &'a str, name: &str) -> &'a str {
+pub(crate) fn field<'a>(out: &'a str, name: &str) -> &'a str {
     out.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_else(|| panic!("{name} in {out}"))
 }
 

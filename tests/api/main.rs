@@ -11,5 +11,6 @@ mod audit;
 mod bids;
 mod csrf;
 mod platform;
+mod resumable;
 mod tenders;
 mod tls;

@@ -152,6 +152,75 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     }
 }
 
+impl TestApp {
+    /// Stops the in-process server but keeps its database and files, so that a server process
+    /// can take over (see [`ServerProcess`]).
+    pub fn stop_server(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// The environment that makes a `tenderhall` process use this app's database and files.
+    pub fn process_env(&self, port: u16) -> Vec<(String, String)> {
+        let s = &self.state.settings;
+        vec![
+            ("TENDERHALL_DATABASE__URL".into(), s.database.url.clone()),
+            ("TENDERHALL_STORAGE__BLOB_DIR".into(), s.storage.blob_dir.display().to_string()),
+            ("TENDERHALL_STORAGE__KEY_DIR".into(), s.storage.key_dir.display().to_string()),
+            ("TENDERHALL_SERVER__LISTEN".into(), format!("127.0.0.1:{port}")),
+            ("RUST_LOG".into(), "warn".into()),
+        ]
+    }
+}
+
+/// The `tenderhall serve` binary as a separate process, which a test can kill.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// Base URL.
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `tenderhall serve` with `env` listening on `port`, and waits until it is ready.
+    pub async fn start(env: &[(String, String)], port: u16, dir: &std::path::Path) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+            .arg("serve")
+            .envs(env.iter().cloned())
+            .current_dir(dir)
+            .spawn()
+            .expect("start tenderhall serve");
+        // From here on, dropping the value kills and reaps the process.
+        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        for _ in 0..400 {
+            if let Ok(r) = reqwest::get(format!("{}/readyz", server.base)).await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("tenderhall serve did not become ready");
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
 /// Fixture organisations and their users.
 pub const FIXTURE: &[FixtureOrg] = &[
     ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor)]),

@@ -6,6 +6,8 @@
 //! "iterations":n,"salt":hex,"nonce":hex,"sealed":base64}`, where `sealed` is the unprotected
 //! JSON encrypted with AES-256-GCM under PBKDF2-HMAC-SHA256(passphrase, salt, n).
 
+pub mod client;
+
 use crate::envelope::{self, BidIdentity, BidderKey, ContentKey, Header};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use ring::{

@@ -5,6 +5,11 @@
 //! not be encrypted. Parsing runs on a blocking thread; a panic inside the parser or a parse that
 //! runs out of time is answered with a clear error and never takes the server down. (A parse
 //! that times out keeps its thread until it ends; the size limit bounds how long that can be.)
+//!
+//! [`writer`] produces PDFs (receipts, opening records) with embedded Chinese text.
+
+mod font;
+pub mod writer;
 
 use crate::{config::PdfSettings, error::AppError};
 use bytes::Bytes;
