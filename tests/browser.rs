@@ -379,22 +379,43 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     assert_eq!(envelope::unwrap_content_key(&bid_key, &Header::parse(&env).expect("header")).expect("unwrap"), cek);
     let public = ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, h("pub"));
     assert!(public.verify(&h("digest"), &h("sig")).is_ok(), "the browser's signature verifies with ring");
+
+    // 3. Derived seal parameters (for resuming) are the same in the browser and in Rust, and
+    //    sealing twice with them gives the same envelope.
+    let script = r#"
+        const [bidKey, id, done] = arguments;
+        import('/static/envelope.js').then(async (m) => {
+          const k = m.fromHex(bidKey);
+          const p = await m.derivedParams(k, id);
+          const payload = new Uint8Array(2 * 1024 * 1024 + 9).map((_, i) => i % 253);
+          const a = await m.seal(k, id, payload, p);
+          const b = await m.seal(k, id, payload, await m.derivedParams(k, id));
+          done({ cek: m.toHex(p.cek), salt: m.toHex(p.wrapSalt), prefix: m.toHex(p.noncePrefix),
+                 same: m.toHex(a.digest) === m.toHex(b.digest), envelope: m.toHex(a.envelope) });
+        }).catch((e) => done({ error: String(e) }));
+    "#;
+    let ident = serde_json::json!({"tender": id.tender, "lot": id.lot, "bidder": id.bidder, "bid": id.bid});
+    let r = c.execute_async(script, vec![r["bidKey"].clone(), ident]).await.expect("script");
+    assert!(r.get("error").is_none(), "{r}");
+    let derived = tenderhall::envelope::SealParams::derived(&bid_key, &id);
+    assert_eq!(r["cek"], hex::encode(derived.cek.0));
+    assert_eq!(r["salt"], hex::encode(derived.wrap_salt));
+    assert_eq!(r["prefix"], hex::encode(derived.nonce_prefix));
+    assert_eq!(r["same"], true, "sealing again gives the same bytes");
+    let payload: Vec<u8> = (0..2 * 1024 * 1024 + 9).map(|i: usize| (i % 253) as u8).collect();
+    let mut rust_env = Vec::new();
+    envelope::seal_with(&bid_key, &id, derived.clone(), payload.as_slice(), &mut rust_env).expect("seal");
+    assert_eq!(r["envelope"], hex::encode(&rust_env), "the browser's streamed envelope is the Rust one");
     c.close().await.ok();
 }
 
-#[tokio::test]
-async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() {
-    use tenderhall::{bidder::KeyFile, bids::receipt::Receipt, envelope};
-    let app = spawn_app().await;
-    let d = driver().await;
-    let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-
-    // An agency publishes a tender (through the browser, as in the first test, but briefly).
-    let agency = browser(&d, &pa).await;
-    login(&agency, &app, "agency_x").await;
+/// An agency publishes a tender with a delivery-days item in the bid form; returns its page URL.
+async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempDir) -> String {
+    let agency = browser(d, profile).await;
+    login(&agency, app, "agency_x").await;
     click(&agency, "[data-testid=new-tender]").await;
     fill(&agency, "input[name=title]", "浏览器投标测试：服务器采购").await;
-    let unit = support::org_id(&app, "甲采购单位").await;
+    let unit = support::org_id(app, "甲采购单位").await;
     agency
         .execute(&format!("document.querySelector('select[name=procuring_org]').value = '{unit}'"), vec![])
         .await
@@ -415,6 +436,18 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     click(&agency, "[data-testid=publish]").await;
     css(&agency, "[data-testid=tender-state]").await;
     agency.close().await.ok();
+    tender_url
+}
+
+#[tokio::test]
+async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() {
+    use tenderhall::{bidder::KeyFile, bids::receipt::Receipt, envelope};
+    let app = spawn_app().await;
+    let d = driver().await;
+    let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+
+    // An agency publishes a tender (through the browser, as in the first test, but briefly).
+    let tender_url = publish_in_browser(&d, &app, &pa).await;
 
     // The supplier obtains the documents, makes a bid key, fills the bid form and submits.
     let s = browser(&d, &ps).await;
@@ -472,5 +505,137 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     assert_eq!(contents.manifest.files[0].name, "投标文件.pdf");
     assert_eq!(contents.files[0], bid_pdf_bytes);
     assert!(!stored.windows(9).any(|w| w == b"468000.00"), "the price is not readable on the server");
+    s.close().await.ok();
+}
+
+/// Sets (or with `None` lifts) Chromium's emulated upload speed, through chromedriver.
+async fn throttle_uploads(d: &Driver, c: &Client, bytes_per_second: Option<u64>) {
+    let session = c.session_id().await.expect("session").expect("session id");
+    let url = format!("http://127.0.0.1:{}/session/{session}/chromium/network_conditions", d.port);
+    let http = reqwest::Client::new();
+    let r = match bytes_per_second {
+        Some(bps) => {
+            let body = serde_json::json!({"network_conditions": {"offline": false, "latency": 0,
+                "download_throughput": 100_000_000, "upload_throughput": bps}});
+            http.post(url).json(&body).send().await
+        }
+        None => http.delete(url).send().await,
+    };
+    assert!(r.expect("chromedriver").status().is_success(), "network conditions");
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_by_closing_the_page_resumes_where_it_stopped() {
+    use tenderhall::{bidder::KeyFile, bids::receipt::Receipt, envelope};
+    let app = spawn_app().await;
+    let d = driver().await;
+    let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let tender_url = publish_in_browser(&d, &app, &pa).await;
+
+    let s = browser(&d, &ps).await;
+    login(&s, &app, "supplier_1").await;
+    s.goto(&tender_url).await.expect("goto");
+    click(&s, "[data-testid=obtain]").await;
+    fill(&s, "[data-role=passphrase]", "resume pass 2026").await;
+    click(&s, "[data-testid=keygen]").await;
+    s.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
+        .await
+        .expect("key made");
+    let fetch = r#"const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.text()).then(done, e => done('error ' + e));"#;
+    let key_text = s.execute_async(fetch, vec!["[data-testid=key-download]".into()]).await.expect("key file");
+    let key_path = app.dir.path().join("bid-key.json");
+    std::fs::write(&key_path, key_text.as_str().expect("text")).expect("save key");
+
+    // A 24 MiB offer over a slow uplink.
+    let offer = app.dir.path().join("offer.pdf");
+    let mut bytes = support::pdf("Large offer", 2);
+    bytes.extend((0..(24usize << 20)).map(|i| (i * 13 % 251) as u8));
+    std::fs::write(&offer, &bytes).expect("offer");
+    let enter_bid = |s: Client| {
+        let offer = offer.display().to_string();
+        async move {
+            fill(&s, "[data-testid=field-total_price]", "455000.00").await;
+            fill(&s, "[data-testid=field-delivery_days]", "45").await;
+            css(&s, "[data-testid=bid-files]").await.send_keys(&offer).await.expect("file");
+            click(&s, "[data-testid=seal-submit]").await;
+            s
+        }
+    };
+    throttle_uploads(&d, &s, Some(4 << 20)).await;
+    let s = enter_bid(s).await;
+
+    // Once part of it is stored, the supplier closes the page.
+    let partial_dir = app.state.settings.storage.blob_dir.join("partial");
+    let stored = |dir: &std::path::Path| -> u64 {
+        std::fs::read_dir(dir)
+            .map(|it| it.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0)
+    };
+    let mut waited = 0;
+    while stored(&partial_dir) < 4 << 20 {
+        assert!(waited < 600, "no part of the upload arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    s.goto("about:blank").await.expect("leave");
+    let kept = stored(&partial_dir);
+    assert!(kept < bytes.len() as u64, "the upload was cut off part-way ({kept} bytes kept)");
+    throttle_uploads(&d, &s, None).await;
+
+    // Back on the page: it says an upload is unfinished; the supplier loads the key file,
+    // enters the same bid and files, and the upload continues from what the platform holds.
+    s.goto(&tender_url).await.expect("back");
+    css(&s, "[data-testid=resume-note]:not([hidden])").await;
+    fill(&s, "[data-role=passphrase]", "resume pass 2026").await;
+    css(&s, "[data-testid=keyfile]").await.send_keys(&key_path.display().to_string()).await.expect("key file");
+    for _ in 0..200 {
+        if css(&s, "[data-testid=key-status]").await.text().await.expect("text").contains("已就绪") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let s = enter_bid(s).await;
+    s.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=receipt-download]"))
+        .await
+        .expect("receipt shown");
+    assert!(css(&s, "[data-testid=resume-note]").await.attr("hidden").await.expect("attr").is_some());
+    shot(&s, "bid-resumed").await;
+
+    // One bid only, receipted; its envelope holds the whole offer and opens with the key file.
+    let receipt_text = s.execute_async(fetch, vec!["[data-testid=receipt-download]".into()]).await.expect("receipt");
+    let receipt: Receipt = serde_json::from_str(receipt_text.as_str().expect("text")).expect("receipt json");
+    assert!(receipt.verify(&app.state.key.public()));
+    let mine = s
+        .execute_async(
+            "const [u, done] = arguments; fetch(u).then(r => r.json()).then(done);",
+            vec![format!("/api/v1/tenders/{}/my-bids", receipt.tender).into()],
+        )
+        .await
+        .expect("my bids");
+    let statuses: Vec<&str> = mine.as_array().expect("list").iter().filter_map(|b| b["status"].as_str()).collect();
+    assert_eq!(statuses, ["submitted"], "the interrupted bid itself was completed, no second one");
+    let key = KeyFile::from_json(key_text.as_str().expect("text"), Some("resume pass 2026")).expect("key");
+    let env = app.state.blobs.get(&receipt.envelope_sha256).await.expect("stored");
+    let id =
+        envelope::BidIdentity { tender: receipt.tender, lot: receipt.lot, bidder: receipt.bidder, bid: receipt.bid };
+    let mut plain = Vec::new();
+    envelope::open(&key.content_key(&env).expect("cek"), &id, env.as_ref(), &mut plain).expect("open");
+    let contents = envelope::payload::unpack(&plain).expect("payload");
+    assert_eq!(contents.files[0], bytes);
+    assert_eq!(contents.manifest.form["total_price"], "455000.00");
+
+    // The printed receipt downloads as a PDF.
+    let head = s
+        .execute_async(
+            "const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.arrayBuffer()).then(b => done(new TextDecoder().decode(new Uint8Array(b).slice(0, 5))));",
+            vec!["[data-testid=receipt-pdf]".into()],
+        )
+        .await
+        .expect("pdf");
+    assert_eq!(head, "%PDF-");
     s.close().await.ok();
 }

@@ -2,11 +2,14 @@
 // docs/envelope.md. It must produce exactly the bytes of the Rust implementation; the browser
 // tests check it against tests/vectors/envelope-v1.json and open its output in Rust.
 
+import { sha256 as sha256Stream } from "/static/noble-hashes/sha2.js";
+
 const enc = new TextEncoder();
 const MAGIC = enc.encode("THENVLP\0");
 const LABEL_WRAP = enc.encode("tenderhall envelope v1 key wrap");
 const LABEL_COMMIT = enc.encode("tenderhall envelope v1 key commitment");
 const LABEL_PAYLOAD = enc.encode("tenderhall envelope v1 payload key");
+const LABEL_PARAMS = enc.encode("tenderhall envelope v1 derived seal parameters");
 export const CHUNK_SIZE_DEFAULT = 1 << 20;
 
 const subtle = globalThis.crypto.subtle;
@@ -72,12 +75,32 @@ export function identityBytes(id) {
   return concat(uuidBytes(id.tender), uuidBytes(id.lot), uuidBytes(id.bidder), uuidBytes(id.bid));
 }
 
+/** The size of the envelope of a payload of `length` bytes. */
+export function envelopeSize(length, chunkSize = CHUNK_SIZE_DEFAULT) {
+  const count = Math.max(1, Math.ceil(length / chunkSize));
+  return 197 + length + 16 * count;
+}
+
 /**
- * Seals `payload` (Uint8Array) for the bid `id` with the 32-byte bidder key.
- * `params` (cek, wrapSalt, noncePrefix, chunkSize) are random unless given (test vectors).
- * Returns { envelope, digest, cek }.
+ * Seal parameters derived from the bidder key and the bid (docs/envelope.md, "Derived
+ * parameters"): sealing the same payload for the same bid again gives the same bytes, so an
+ * interrupted upload can resume after the page was closed, without keeping any secret around.
  */
-export async function seal(bidKey, id, payload, params = {}) {
+export async function derivedParams(bidKey, id, chunkSize = CHUNK_SIZE_DEFAULT) {
+  const key = await subtle.importKey("raw", bidKey, "HKDF", false, ["deriveBits"]);
+  const bits = new Uint8Array(
+    await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: identityBytes(id), info: LABEL_PARAMS }, key, 71 * 8),
+  );
+  return { cek: bits.slice(0, 32), wrapSalt: bits.slice(32, 64), noncePrefix: bits.slice(64, 71), chunkSize };
+}
+
+/**
+ * Seals a payload of `length` bytes chunk by chunk, never holding more than one chunk:
+ * `read(offset, n)` resolves to the next payload bytes, `emit(bytes)` receives the envelope in
+ * order (and is awaited, so a slow upload slows the sealing). `params` as for `seal`.
+ * Resolves to { digest, cek, size }.
+ */
+export async function sealStream(bidKey, id, length, read, emit, params = {}) {
   const cek = params.cek ?? random(32);
   const wrapSalt = params.wrapSalt ?? random(32);
   const noncePrefix = params.noncePrefix ?? random(7);
@@ -89,15 +112,40 @@ export async function seal(bidKey, id, payload, params = {}) {
   const header = concat(MAGIC, Uint8Array.of(1, 1), u32(chunkSize), ident, wrapSalt, wrapped, commitment, noncePrefix);
   const h = await sha256(header);
   const pk = await aesKey(await hkdf(cek, h, LABEL_PAYLOAD));
-  const parts = [header];
-  const count = Math.max(1, Math.ceil(payload.length / chunkSize));
+  const hasher = sha256Stream.create();
+  let size = 0;
+  const out = async (bytes) => {
+    hasher.update(bytes);
+    size += bytes.length;
+    await emit(bytes);
+  };
+  await out(header);
+  const count = Math.max(1, Math.ceil(length / chunkSize));
   for (let i = 0; i < count; i++) {
-    const chunk = payload.subarray(i * chunkSize, Math.min(payload.length, (i + 1) * chunkSize));
+    const at = i * chunkSize;
+    const chunk = await read(at, Math.min(chunkSize, length - at));
     const nonce = concat(noncePrefix, u32(i), Uint8Array.of(i === count - 1 ? 1 : 0));
-    parts.push(await gcmSeal(pk, nonce, h, chunk));
+    await out(await gcmSeal(pk, nonce, h, chunk));
   }
-  const envelope = concat(...parts);
-  return { envelope, digest: await sha256(envelope), cek };
+  return { digest: hasher.digest(), cek, size };
+}
+
+/**
+ * Seals `payload` (Uint8Array) for the bid `id` with the 32-byte bidder key, in memory.
+ * `params` (cek, wrapSalt, noncePrefix, chunkSize) are random unless given (test vectors).
+ * Returns { envelope, digest, cek }.
+ */
+export async function seal(bidKey, id, payload, params = {}) {
+  const parts = [];
+  const r = await sealStream(bidKey, id, payload.length, async (at, n) => payload.subarray(at, at + n), async (b) => {
+    parts.push(b);
+  }, params);
+  return { envelope: concat(...parts), digest: r.digest, cek: r.cek };
+}
+
+/** A SHA-256 that is fed piece by piece (WebCrypto's digest takes only whole inputs). */
+export function streamingSha256() {
+  return sha256Stream.create();
 }
 
 /** Recovers the content key from an envelope's header with the bidder key, checking the commitment. */

@@ -42,6 +42,43 @@ impl SealParams {
     }
 }
 
+/// Label of [`SealParams::derived`].
+const LABEL_PARAMS: &[u8] = b"tenderhall envelope v1 derived seal parameters";
+
+struct Len71;
+
+impl ring::hkdf::KeyType for Len71 {
+    fn len(&self) -> usize {
+        71
+    }
+}
+
+impl SealParams {
+    /// Values derived from the bidder key and the bid instead of drawn at random
+    /// (docs/envelope.md, "Derived parameters"): HKDF-SHA256(bidder key, salt = identity,
+    /// info = label) gives 71 bytes, the content key ‖ wrap salt ‖ nonce prefix. Sealing the same
+    /// payload for the same bid again then gives the same envelope, which lets an interrupted
+    /// upload resume after the sealer lost its state; the browser seals this way.
+    pub fn derived(bidder: &BidderKey, id: &BidIdentity) -> Self {
+        let mut bytes = [0u8; 71];
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, &id.bytes()).extract(&bidder.0);
+        // 71 bytes are far below HKDF-SHA256's limit of 255 * 32: expanding cannot fail.
+        if let Ok(okm) = prk.expand(&[LABEL_PARAMS], Len71) {
+            let _ = okm.fill(&mut bytes);
+        }
+        let mut p = SealParams {
+            cek: ContentKey([0; 32]),
+            wrap_salt: [0; 32],
+            nonce_prefix: [0; 7],
+            chunk_size: format::CHUNK_SIZE_DEFAULT,
+        };
+        p.cek.0.copy_from_slice(&bytes[..32]);
+        p.wrap_salt.copy_from_slice(&bytes[32..64]);
+        p.nonce_prefix.copy_from_slice(&bytes[64..]);
+        p
+    }
+}
+
 /// What sealing produced.
 #[derive(Debug, Clone)]
 pub struct Sealed {
