@@ -13,8 +13,12 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use serde_json::{Value, json};
-use std::{io::Read, process::Command, time::Instant};
+use std::{io::Read, time::Instant};
 use tenderhall::{bidder::KeyFile, envelope::BidIdentity};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{Platform, vm};
 
 struct Pattern(u64);
 
@@ -29,127 +33,17 @@ impl Read for Pattern {
     }
 }
 
-fn vm(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn client(base: &str, user: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    let t: Value = c.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf").json().await.expect("json");
-    let r: Value = c
-        .post(format!("{base}/api/v1/session"))
-        .header("x-csrf-token", t["csrf_token"].as_str().expect("t"))
-        .json(&json!({"username": user, "password": "bench12345"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    (c, r["csrf_token"].as_str().expect("csrf").to_string())
-}
-
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mib: u64 = std::env::var("TENDERHALL_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let bin = env!("CARGO_BIN_EXE_tenderhall");
-    let envs = [
-        ("TENDERHALL_DATABASE__URL", format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display())),
-        ("TENDERHALL_STORAGE__BLOB_DIR", dir.path().join("blobs").display().to_string()),
-        ("TENDERHALL_STORAGE__KEY_DIR", dir.path().join("keys").display().to_string()),
-        ("TENDERHALL_SERVER__LISTEN", format!("127.0.0.1:{port}")),
-        ("TENDERHALL_NEW_PASSWORD", "bench12345".to_string()),
-        ("RUST_LOG", "warn".to_string()),
-    ];
-    for (org, kind, user, role) in [
-        ("甲单位", "procuring_unit", "buyer", "procuring_staff"),
-        ("代理", "agency", "agency", "agency_staff"),
-        ("供应商", "supplier", "supplier", "supplier"),
-    ] {
-        let st = Command::new(bin)
-            .args([
-                "accounts",
-                "add",
-                "--org",
-                org,
-                "--kind",
-                kind,
-                "--username",
-                user,
-                "--display-name",
-                user,
-                "--role",
-                role,
-            ])
-            .envs(envs.iter().cloned())
-            .current_dir(dir.path())
-            .output()
-            .expect("accounts add");
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    }
-    let child =
-        Command::new(bin).arg("serve").envs(envs.iter().cloned()).current_dir(dir.path()).spawn().expect("serve");
-    let server = Server(child);
-    let pid = server.0.id();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-
-    // A published tender.
-    let (agency, csrf) = client(&base, "agency").await;
-    let units: Value =
-        agency.get(format!("{base}/api/v1/procuring-units")).send().await.expect("units").json().await.expect("json");
-    let deadline = chrono::Utc::now() + chrono::TimeDelta::days(30);
-    let t: Value = agency
-        .post(format!("{base}/api/v1/tenders"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"title": "bench", "procuring_org": units[0]["id"], "procurement_method": "open_tender",
-            "evaluation_method": "lowest_price", "bid_deadline": deadline, "lots": [{"name": "lot", "budget": 100000}]}))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    let tender = t["id"].as_str().expect("id").to_string();
-    let part = reqwest::multipart::Part::bytes(tenderhall::pdf::sample("bench", 1)).file_name("t.pdf");
-    let r = agency
-        .post(format!("{base}/api/v1/tenders/{tender}/documents"))
-        .header("x-csrf-token", &csrf)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .expect("upload");
-    assert!(r.status().is_success());
-    let r = agency
-        .post(format!("{base}/api/v1/tenders/{tender}/publish"))
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .expect("publish");
-    assert!(r.status().is_success(), "publish: {}", r.status());
+    let p = Platform::start(&[]).await;
+    p.add_account("供应商", "supplier", "supplier", "supplier");
+    let (base, dir, pid) = (p.base.clone(), &p.dir, p.pid());
+    let tender = p.publish_tender(chrono::Utc::now() + chrono::TimeDelta::days(30), 1).await;
 
     // The supplier's key, reservation and sealed bid of the given size.
-    let (sup, csrf) = client(&base, "supplier").await;
+    let (sup, csrf) = p.client("supplier").await;
     sup.post(format!("{base}/api/v1/tenders/{tender}/obtain"))
         .header("x-csrf-token", &csrf)
         .send()
@@ -245,5 +139,5 @@ async fn main() {
         peak_hwm / 1024,
         peak_hwm.saturating_sub(idle_rss) / 1024
     );
-    drop(server);
+    drop(p);
 }

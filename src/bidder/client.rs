@@ -272,6 +272,11 @@ impl PlatformClient {
         }
     }
 
+    /// The caller's bids on a tender (id, lot, status, digest, size, time received).
+    pub async fn my_bids(&self, tender: Uuid) -> Result<Vec<Value>, ClientError> {
+        answer(self.http.get(self.url(&format!("/api/v1/tenders/{tender}/my-bids"))).send().await?).await
+    }
+
     /// Withdraws a bid.
     pub async fn withdraw(&self, bid: Uuid) -> Result<(), ClientError> {
         no_content(self.post(&format!("/api/v1/bids/{bid}/withdraw")).send().await?).await

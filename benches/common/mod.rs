@@ -1,0 +1,169 @@
+//! What the load programs share: the release `tenderhall` binary started as its own process on a
+//! free port with a fresh SQLite database (or `TENDERHALL_BENCH_DATABASE_URL`), accounts made
+//! with `tenderhall accounts add`, and a tender published through the API.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::process::{Child, Command};
+
+/// The password of every account the load programs make.
+pub const PASSWORD: &str = "bench12345";
+
+/// A server process, killed when dropped.
+pub struct Platform {
+    child: Child,
+    /// Base URL.
+    pub base: String,
+    /// Its files.
+    pub dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tenderhall")
+}
+
+impl Platform {
+    /// Starts a server with `extra` settings (`TENDERHALL_…` variables) and the buyer and agency
+    /// accounts, and waits until it is ready.
+    pub async fn start(extra: &[(&str, &str)]) -> Platform {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let db = std::env::var("TENDERHALL_BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display()));
+        let mut envs: Vec<(String, String)> = vec![
+            ("TENDERHALL_DATABASE__URL".into(), db),
+            ("TENDERHALL_STORAGE__BLOB_DIR".into(), dir.path().join("blobs").display().to_string()),
+            ("TENDERHALL_STORAGE__KEY_DIR".into(), dir.path().join("keys").display().to_string()),
+            ("TENDERHALL_SERVER__LISTEN".into(), format!("127.0.0.1:{port}")),
+            ("TENDERHALL_NEW_PASSWORD".into(), PASSWORD.into()),
+            ("RUST_LOG".into(), "warn".into()),
+        ];
+        envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        add_account(&envs, dir.path(), "甲单位", "procuring_unit", "buyer", "procuring_staff");
+        add_account(&envs, dir.path(), "代理", "agency", "agency", "agency_staff");
+        let child =
+            Command::new(bin()).arg("serve").envs(envs.iter().cloned()).current_dir(dir.path()).spawn().expect("serve");
+        let setup = Platform { child, base: format!("http://127.0.0.1:{port}"), dir, envs };
+        for _ in 0..400 {
+            if let Ok(r) = reqwest::get(format!("{}/readyz", setup.base)).await
+                && r.status().is_success()
+            {
+                return setup;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Adds an account with `tenderhall accounts add` (password [`PASSWORD`]).
+    pub fn add_account(&self, org: &str, kind: &str, user: &str, role: &str) {
+        add_account(&self.envs, self.dir.path(), org, kind, user, role);
+    }
+
+    /// Runs `tenderhall` with the server's settings; returns success and the output.
+    pub fn tool(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(bin())
+            .args(args)
+            .envs(self.envs.iter().cloned())
+            .current_dir(self.dir.path())
+            .output()
+            .expect("tenderhall");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// A logged-in reqwest client and its CSRF token.
+    pub async fn client(&self, user: &str) -> (reqwest::Client, String) {
+        let c = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let t: Value =
+            c.get(format!("{}/api/v1/csrf", self.base)).send().await.expect("csrf").json().await.expect("json");
+        let r: Value = c
+            .post(format!("{}/api/v1/session", self.base))
+            .header("x-csrf-token", t["csrf_token"].as_str().expect("t"))
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        (c, r["csrf_token"].as_str().expect("csrf").to_string())
+    }
+
+    /// Publishes a tender with `lots` lots and the given deadline as the agency; returns its id.
+    pub async fn publish_tender(&self, deadline: chrono::DateTime<chrono::Utc>, lots: usize) -> String {
+        let base = &self.base;
+        let (agency, csrf) = self.client("agency").await;
+        let units: Value = agency
+            .get(format!("{base}/api/v1/procuring-units"))
+            .send()
+            .await
+            .expect("units")
+            .json()
+            .await
+            .expect("json");
+        let lots: Vec<Value> = (1..=lots).map(|i| json!({"name": format!("lot {i}"), "budget": 100000})).collect();
+        let r = agency
+            .post(format!("{base}/api/v1/tenders"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"title": "bench", "procuring_org": units[0]["id"], "procurement_method": "open_tender",
+                "evaluation_method": "lowest_price", "bid_deadline": deadline,
+                "question_cutoff": deadline - chrono::TimeDelta::seconds(30), "lots": lots}))
+            .send()
+            .await
+            .expect("create");
+        let status = r.status();
+        let t: Value = r.json().await.expect("json");
+        assert!(status.is_success(), "create tender: {t}");
+        let tender = t["id"].as_str().expect("id").to_string();
+        let part = reqwest::multipart::Part::bytes(tenderhall::pdf::sample("bench", 1)).file_name("t.pdf");
+        let r = agency
+            .post(format!("{base}/api/v1/tenders/{tender}/documents"))
+            .header("x-csrf-token", &csrf)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("upload");
+        assert!(r.status().is_success());
+        let r = agency
+            .post(format!("{base}/api/v1/tenders/{tender}/publish"))
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .expect("publish");
+        assert!(r.status().is_success(), "publish: {}", r.status());
+        tender
+    }
+}
+
+fn add_account(envs: &[(String, String)], dir: &std::path::Path, org: &str, kind: &str, user: &str, role: &str) {
+    let out = Command::new(bin())
+        .args(["accounts", "add", "--org", org, "--kind", kind, "--username", user, "--display-name", user])
+        .args(["--role", role])
+        .envs(envs.iter().cloned())
+        .current_dir(dir)
+        .output()
+        .expect("accounts add");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A field of /proc/PID/status, in KiB.
+pub fn vm(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
