@@ -256,9 +256,10 @@ function showReceipt(receipt) {
   box.replaceChildren();
   const dl = document.createElement("dl");
   dl.className = "facts";
-  for (const [k, v] of [["bid", receipt.bid], ["sha256", receipt.envelope_sha256], ["size", receipt.size], ["received_at", receipt.received_at], ["audit_seq", receipt.audit_seq]]) {
+  const received = new Date(receipt.received_at).toLocaleString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
+  for (const [k, v] of [["msgRBid", receipt.bid], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size], ["msgRReceived", received], ["msgRSeq", `#${receipt.audit_seq}`]]) {
     const dt = document.createElement("dt");
-    dt.textContent = k;
+    dt.textContent = msg(k);
     const dd = document.createElement("dd");
     dd.textContent = String(v);
     dl.append(dt, dd);
