@@ -43,6 +43,10 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     /// Texts of the pages.
     pub i18n: Arc<I18n>,
+    /// The vault key (seals what the database alone must not reveal).
+    pub vault: Arc<crate::keys::VaultKey>,
+    /// Delivers opening-hall events to connected participants.
+    pub halls: crate::opening::bus::HallBus,
 }
 
 /// Errors while starting up.
@@ -79,6 +83,7 @@ impl AppState {
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
+        let settings_key_dir = settings.storage.key_dir.clone();
         Ok(Self {
             db,
             audit: AuditLog::new(key.clone(), settings.audit.checkpoint_every),
@@ -87,6 +92,8 @@ impl AppState {
             key,
             blobs,
             i18n: Arc::new(I18n::load()?),
+            vault: Arc::new(crate::keys::VaultKey::load_or_create(&settings_key_dir)?),
+            halls: crate::opening::bus::HallBus::default(),
         })
     }
 }
@@ -133,6 +140,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(accounts::api_routes())
         .merge(tenders::api_routes())
         .merge(bids::api_routes())
+        .merge(crate::opening::api::api_routes())
         .merge(notify::api_routes())
         .merge(audit::api_routes())
         .split_for_parts();

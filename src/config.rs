@@ -35,6 +35,24 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// Sealed bids.
     pub bids: BidSettings,
+    /// The opening hall.
+    pub opening: OpeningSettings,
+}
+
+/// The opening hall.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpeningSettings {
+    /// Minutes of the decryption window (解密时间).
+    pub decrypt_minutes: i32,
+    /// Minutes of the objection window after the reading (异议时间).
+    pub objection_minutes: i32,
+}
+
+impl Default for OpeningSettings {
+    fn default() -> Self {
+        Self { decrypt_minutes: 30, objection_minutes: 10 }
+    }
 }
 
 /// Sealed bids.
@@ -191,7 +209,8 @@ impl Default for AuditSettings {
     }
 }
 
-const SECTIONS: &[&str] = &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids"];
+const SECTIONS: &[&str] =
+    &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening"];
 
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.

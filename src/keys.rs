@@ -154,6 +154,68 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// File name of the vault key in the key directory.
+const VAULT_FILE: &str = "vault.key";
+
+/// The platform's vault key (AES-256-GCM): seals what the platform must keep but nobody may read
+/// from the database alone, such as content keys released at an opening before the prices are
+/// read out. It lives in the key directory, beside the signing key, never in the database.
+pub struct VaultKey(ring::aead::LessSafeKey);
+
+impl std::fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VaultKey(..)")
+    }
+}
+
+impl VaultKey {
+    /// Loads the vault key from `dir`, creating it if it does not exist.
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        use ring::rand::SecureRandom;
+        let path = dir.join(VAULT_FILE);
+        if !path.exists() {
+            create_private_dir(dir)?;
+            let mut k = [0u8; 32];
+            SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
+            write_private(&path, &k)?;
+        }
+        let bytes = fs::read(&path)?;
+        let key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &bytes)
+            .map_err(|_| std::io::Error::other(format!("{}: not a 32-byte key", path.display())))?;
+        Ok(Self(ring::aead::LessSafeKey::new(key)))
+    }
+
+    /// Seals `plain`, bound to `context` (what it is and whose): base64 of nonce ‖ ciphertext.
+    pub fn seal(&self, context: &str, plain: &[u8]) -> String {
+        use ring::rand::SecureRandom;
+        let mut nonce = [0u8; 12];
+        // The system's random number generator does not fail on supported platforms; a zero
+        // nonce would still be unique per context for the single value each context seals.
+        let _ = SystemRandom::new().fill(&mut nonce);
+        let mut buf = plain.to_vec();
+        let _ = self.0.seal_in_place_append_tag(
+            ring::aead::Nonce::assume_unique_for_key(nonce),
+            ring::aead::Aad::from(context.as_bytes()),
+            &mut buf,
+        );
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        B64.encode(out)
+    }
+
+    /// Opens what [`VaultKey::seal`] sealed for the same `context`.
+    pub fn open(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
+        let mut bytes = B64.decode(sealed).ok()?;
+        if bytes.len() < 12 + 16 {
+            return None;
+        }
+        let mut rest = bytes.split_off(12);
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(&bytes).ok()?;
+        let plain = self.0.open_in_place(nonce, ring::aead::Aad::from(context.as_bytes()), &mut rest).ok()?;
+        Some(plain.to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

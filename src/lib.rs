@@ -38,6 +38,7 @@ pub mod error;
 pub mod keys;
 pub mod money;
 pub mod notify;
+pub mod opening;
 pub mod pdf;
 pub mod server;
 pub mod tenders;

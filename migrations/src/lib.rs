@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_initial;
 mod m20261122_000001_bids;
+mod m20261122_000002_openings;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -17,6 +18,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_initial::Migration), Box::new(m20261122_000001_bids::Migration)]
+        vec![
+            Box::new(m20261121_000001_initial::Migration),
+            Box::new(m20261122_000001_bids::Migration),
+            Box::new(m20261122_000002_openings::Migration),
+        ]
     }
 }

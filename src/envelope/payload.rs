@@ -119,6 +119,127 @@ pub fn pack_files(
     Ok(reader)
 }
 
+/// Checks a payload as it streams past (it is an [`std::io::Write`] sink for
+/// [`crate::envelope::open`]), keeping only the manifest: every file's size and SHA-256 are
+/// checked against it and nothing may follow the last file. The files are never kept, in
+/// memory or on disk.
+#[derive(Default)]
+pub struct PayloadCheck {
+    head: Vec<u8>,
+    manifest: Option<Manifest>,
+    file: usize,
+    file_left: u64,
+    ctx: Option<ring::digest::Context>,
+    error: Option<PayloadError>,
+}
+
+impl PayloadCheck {
+    /// A new check.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn start_file(&mut self) {
+        while self.manifest.as_ref().is_some_and(|m| m.files.get(self.file).is_some_and(|f| f.size == 0)) {
+            self.end_file();
+        }
+        if let Some(f) = self.manifest.as_ref().and_then(|m| m.files.get(self.file)) {
+            self.file_left = f.size;
+            self.ctx = Some(ring::digest::Context::new(&ring::digest::SHA256));
+        }
+    }
+
+    fn end_file(&mut self) {
+        let Some(m) = &self.manifest else { return };
+        let Some(f) = m.files.get(self.file) else { return };
+        let digest = match self.ctx.take() {
+            Some(c) => hex::encode(c.finish()),
+            None => hex::encode(ring::digest::digest(&ring::digest::SHA256, b"")),
+        };
+        if digest != f.sha256 && self.error.is_none() {
+            self.error = Some(PayloadError::FileMismatch(f.name.clone()));
+        }
+        self.file += 1;
+    }
+
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && self.error.is_none() {
+            let Some(m) = &self.manifest else {
+                let need = if self.head.len() < 12 {
+                    12 - self.head.len()
+                } else {
+                    let len = u32::from_be_bytes([self.head[8], self.head[9], self.head[10], self.head[11]]) as usize;
+                    if len > MAX_MANIFEST {
+                        self.error = Some(PayloadError::BadManifest("manifest too large".into()));
+                        return;
+                    }
+                    12 + len - self.head.len()
+                };
+                let take = need.min(data.len());
+                self.head.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.head.len() >= 8 && &self.head[..8] != PAYLOAD_MAGIC {
+                    self.error = Some(PayloadError::NotAPayload);
+                    return;
+                }
+                if self.head.len() >= 12 {
+                    let len = u32::from_be_bytes([self.head[8], self.head[9], self.head[10], self.head[11]]) as usize;
+                    if self.head.len() == 12 + len {
+                        match serde_json::from_slice::<Manifest>(&self.head[12..]) {
+                            Ok(m) => {
+                                self.manifest = Some(m);
+                                self.start_file();
+                            }
+                            Err(e) => {
+                                self.error = Some(PayloadError::BadManifest(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
+                }
+                continue;
+            };
+            if self.file >= m.files.len() {
+                self.error = Some(PayloadError::FileMismatch("(bytes after the last file)".into()));
+                return;
+            }
+            let take = (self.file_left.min(data.len() as u64)) as usize;
+            if let Some(c) = self.ctx.as_mut() {
+                c.update(&data[..take]);
+            }
+            self.file_left -= take as u64;
+            data = &data[take..];
+            if self.file_left == 0 {
+                self.end_file();
+                self.start_file();
+            }
+        }
+    }
+
+    /// The manifest, if the payload was complete and every file matched.
+    pub fn finish(self) -> Result<Manifest, PayloadError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let Some(m) = self.manifest else { return Err(PayloadError::NotAPayload) };
+        if self.file < m.files.len() {
+            return Err(PayloadError::FileMismatch(m.files[self.file].name.clone()));
+        }
+        Ok(m)
+    }
+}
+
+impl std::io::Write for PayloadCheck {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.feed(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Reads a payload, checking every file against the manifest.
 pub fn unpack(p: &[u8]) -> Result<BidContents, PayloadError> {
     if p.len() < 12 || &p[..8] != PAYLOAD_MAGIC {
@@ -169,5 +290,36 @@ mod tests {
         extra.push(0);
         assert!(matches!(unpack(&extra), Err(PayloadError::FileMismatch(_))));
         assert_eq!(unpack(b"nope"), Err(PayloadError::NotAPayload));
+    }
+
+    fn check(p: &[u8], piece: usize) -> Result<Manifest, PayloadError> {
+        use std::io::Write;
+        let mut c = PayloadCheck::new();
+        for part in p.chunks(piece) {
+            c.write_all(part).unwrap();
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn the_streaming_check_agrees_with_unpack_in_any_pieces() {
+        let mut form = BTreeMap::new();
+        form.insert("total_price".to_string(), "3780000.00".to_string());
+        let p = pack(form.clone(), &[("a.pdf", b"%PDF-a"), ("empty.pdf", b""), ("b.pdf", b"%PDF-bb")]);
+        for piece in [1, 3, 7, 64, p.len()] {
+            assert_eq!(check(&p, piece).unwrap().form, form, "pieces of {piece}");
+        }
+        let mut bad = p.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(check(&bad, 5), Err(PayloadError::FileMismatch("b.pdf".into())));
+        assert_eq!(check(&p[..p.len() - 1], 5), Err(PayloadError::FileMismatch("b.pdf".into())));
+        let mut extra = p.clone();
+        extra.push(0);
+        assert!(matches!(check(&extra, 5), Err(PayloadError::FileMismatch(_))));
+        assert_eq!(check(b"nope, not a payload", 4), Err(PayloadError::NotAPayload));
+        let mut huge = PAYLOAD_MAGIC.to_vec();
+        huge.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(check(&huge, 16), Err(PayloadError::BadManifest(_))));
     }
 }

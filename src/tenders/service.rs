@@ -429,6 +429,28 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     Ok(())
 }
 
+/// Moves a tender along its state machine inside the caller's transaction (the opening moves
+/// it past `published`); refuses a move the state machine does not allow. The caller records
+/// the audit entry of the action that caused it.
+pub async fn move_state<C: ConnectionTrait>(
+    db: &C,
+    t: &tender::Model,
+    to: TenderState,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let from = state_of(t);
+    if from == to {
+        return Ok(());
+    }
+    if !from.can_become(to) {
+        return Err(AppError::conflict("wrong_state", format!("a {from} tender cannot become {to}")));
+    }
+    tender::ActiveModel { id: Set(t.id), state: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
 /// Cancels a tender with a reason; those who obtained the documents are told.
 pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
     let reason = required_text("reason", reason, 2000)?;

@@ -46,17 +46,32 @@ async fn complete(b: &Bidder, bid: &str, env: &[u8]) -> reqwest::Response {
         .expect("send")
 }
 
-/// The upload's state once no request is appending to it any more.
+/// The upload's state once no request is appending to it any more: the server may still be
+/// receiving (or not yet have started on) a request the client already gave up, so the state
+/// must be free and unchanged over several reads.
 async fn settled_state(c: &Client, bid: &str) -> Value {
-    for _ in 0..200 {
+    let mut previous: Option<Value> = None;
+    let mut same = 0;
+    for _ in 0..400 {
         let r = c.get(&format!("/api/v1/bids/{bid}/upload")).await;
         if r.status() == 200 {
-            return r.json().await.expect("json");
+            let v: Value = r.json().await.expect("json");
+            if previous.as_ref() == Some(&v) {
+                same += 1;
+                if same >= 3 {
+                    return v;
+                }
+            } else {
+                same = 0;
+            }
+            previous = Some(v);
+        } else {
+            expect_error(r, 409, "upload_busy").await;
+            same = 0;
         }
-        expect_error(r, 409, "upload_busy").await;
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("the upload stayed busy");
+    panic!("the upload did not settle");
 }
 
 #[tokio::test]

@@ -1,0 +1,29 @@
+//! The `openings` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `openings`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "openings")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tender_id: i64,
+    pub phase: String,
+    pub decrypt_minutes: i32,
+    pub objection_minutes: i32,
+    pub min_valid_bids: i32,
+    pub phase_started_at: DateTimeUtc,
+    pub window_ends_at: Option<DateTimeUtc>,
+    pub host_user_id: Option<i64>,
+    pub last_seq: i64,
+    pub outcome: Option<String>,
+    pub record_sha256: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,32 @@
+//! The `opening_bids` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `opening_bids`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "opening_bids")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub opening_id: i64,
+    pub bid_id: i64,
+    pub org_id: i64,
+    pub lot_id: i64,
+    pub signed_in_at: Option<DateTimeUtc>,
+    pub released_at: Option<DateTimeUtc>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_key: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_form: Option<String>,
+    pub confirmed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub confirm_signature: Option<String>,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

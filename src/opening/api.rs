@@ -1,0 +1,75 @@
+//! Opening-hall endpoints of the JSON API: the hall's state, its events after a number, and
+//! commands. The websocket (`ws`) carries the same, live.
+
+use super::{
+    model::{Command, HallEvent, HallState},
+    service,
+};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    error::{AppResult, ErrorBody},
+    web::extract::{Json, Path, Query},
+};
+use axum::{extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Routes of this module under `/api/v1`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hall))
+        .routes(routes!(events))
+        .routes(routes!(command))
+        .route("/api/v1/tenders/{id}/opening/ws", axum::routing::get(super::ws::connect))
+}
+
+/// The opening hall as the caller sees it. Before the deadline: 422 `hall_not_open`; to anyone
+/// without a part in the tender: 404.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/opening", tag = "opening", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HallState), (status = 404, body = ErrorBody), (status = 422, description = "hall_not_open", body = ErrorBody)))]
+async fn hall(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<HallState>> {
+    Ok(Json(service::hall_state(&state, &actor, id).await?.0))
+}
+
+/// Which events to return.
+#[derive(Deserialize, IntoParams)]
+pub struct After {
+    /// Only events numbered above this (0 for all).
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// The hall's events after a number, those the caller may see, in order.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/events", tag = "opening", params(("id" = Uuid, Path), After),
+    responses((status = 200, body = Vec<HallEvent>), (status = 404, body = ErrorBody)))]
+async fn events(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<After>,
+) -> AppResult<Json<Vec<HallEvent>>> {
+    let (o, viewer) = service::enter(&state, &actor, id).await?;
+    Ok(Json(service::events_after(&state.db, o.id, viewer, q.after).await?))
+}
+
+/// A command to the hall: `{"op": "sign_in"}`, `{"op": "start_decryption"}`,
+/// `{"op": "release_key", "bid", "key"}`, `{"op": "advance"}`, `{"op": "object", "text"}`,
+/// `{"op": "answer", "objection", "text"}`, `{"op": "confirm", "signature"}`,
+/// `{"op": "note", "text"}`. A command out of turn is refused (409 `out_of_turn`) and changes
+/// nothing.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/opening/commands", tag = "opening", params(("id" = Uuid, Path)), request_body = Command,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "out_of_turn / already_decided / already_answered", body = ErrorBody),
+              (status = 422, description = "window_open / window_closed / signature_invalid / validation_failed", body = ErrorBody)))]
+async fn command(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(cmd): Json<Command>,
+) -> AppResult<StatusCode> {
+    service::execute(&state, &actor, id, cmd).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

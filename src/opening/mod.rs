@@ -1,0 +1,22 @@
+//! The remote opening hall (不见面开标).
+//!
+//! At a tender's bid deadline its opening hall opens, with every bid that counts. The host
+//! (staff of the agency or procuring unit) starts the decryption window; each bidder releases the
+//! content key of its bids, and the platform opens each envelope with the opening primitive as a
+//! stream, checking every chunk and file, keeping only the bid form, sealed with the platform's
+//! vault key so that nobody reads a price before the reading. When the window closes (or every
+//! bid is decided) the host moves on: all bid forms are read out at once to everyone, bids not
+//! opened are listed with the reason, and a tender with fewer valid bids than its least number
+//! fails (流标). Then the objection window, the bidders' signed confirmations of the record, and
+//! the close.
+//!
+//! Every change writes numbered events (`hall_events`) in its own transaction; they are
+//! published to connected participants only after the commit (`bus`), and a participant that
+//! reconnects resumes from its last number. Participants connect over a websocket (`ws`) or use
+//! the JSON API (`api`); both call the same `service`.
+
+pub mod api;
+pub mod bus;
+pub mod model;
+pub mod service;
+pub mod ws;

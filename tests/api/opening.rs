@@ -1,0 +1,376 @@
+//! The opening hall over HTTP and websockets: the whole flow, every refusal, the price secret
+//! until the reading, 流标, a corrupted envelope found at the opening, and reconnecting without
+//! gap or duplicate.
+
+use crate::bids::{Bidder, bidder, first_lot};
+use crate::client::{Client, expect_error};
+use crate::support::{Options, TestApp, spawn_app_with};
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use chrono::TimeDelta;
+use futures_util::{SinkExt, StreamExt};
+use ring::rand::SystemRandom;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use tenderhall::envelope::{self, BidIdentity, ContentKey, payload};
+
+struct Sealed {
+    bid: String,
+    cek: ContentKey,
+}
+
+async fn submit(app: &TestApp, b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
+    let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
+    assert_eq!(r.status(), 201);
+    let t: Value = r.json().await.expect("ticket");
+    let id = BidIdentity {
+        tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
+        lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
+        bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
+        bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
+    };
+    let mut form = BTreeMap::new();
+    form.insert("total_price".to_string(), price.to_string());
+    form.insert("delivery_days".to_string(), "30".to_string());
+    let p = payload::pack(form, &[("投标文件.pdf", &crate::support::pdf("offer", 1))]);
+    let mut env = Vec::new();
+    let sealed = envelope::seal(&b.bid_key, &id, p.as_slice(), &mut env).expect("seal");
+    let sig = b.signing.sign(&SystemRandom::new(), &sealed.digest).expect("sign");
+    let r = b
+        .client
+        .req(reqwest::Method::PUT, &format!("/api/v1/bids/{}/envelope", id.bid))
+        .header("x-bidder-key", &b.key_id)
+        .header("x-bid-signature", B64.encode(sig.as_ref()))
+        .body(env)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let _ = app;
+    Sealed { bid: id.bid.to_string(), cek: sealed.cek }
+}
+
+async fn cmd(c: &Client, tender: &str, body: Value) -> reqwest::Response {
+    c.post(&format!("/api/v1/tenders/{tender}/opening/commands"), &body).await
+}
+
+async fn ok(c: &Client, tender: &str, body: Value) {
+    let r = cmd(c, tender, body.clone()).await;
+    assert_eq!(r.status(), 204, "{body}: {}", r.text().await.unwrap_or_default());
+}
+
+async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
+    c.get_json(&format!("/api/v1/tenders/{tender}/opening/events?after={after}"))
+        .await
+        .as_array()
+        .expect("list")
+        .clone()
+}
+
+/// A tender with three suppliers' bids on its first lot; the clock is past the deadline.
+async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
+    let app = spawn_app_with(Options {
+        settings: Some(Box::new(move |s| s.tenders.min_valid_bids = min_valid)),
+        ..Default::default()
+    })
+    .await;
+    let agency = Client::login(&app, "agency_x").await;
+    let tender = crate::tenders::published_tender(&app, &agency).await;
+    let mut bidders = Vec::new();
+    for (user, price) in [("supplier_1", "3650000.00"), ("supplier_2", "3712345.67"), ("supplier_3", "3599000.00")] {
+        let b = bidder(&app, user, &tender).await;
+        let lot = first_lot(&b.client, &tender).await;
+        let s = submit(&app, &b, &tender, &lot, price).await;
+        bidders.push((b, s));
+    }
+    let deadline: chrono::DateTime<chrono::Utc> =
+        agency.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
+            .as_str()
+            .expect("d")
+            .parse()
+            .expect("t");
+    // Before the deadline there is no hall.
+    expect_error(agency.get(&format!("/api/v1/tenders/{tender}/opening")).await, 422, "hall_not_open").await;
+    app.clock.set(deadline + TimeDelta::seconds(1));
+    // Sessions do not last weeks: everyone logs in again at the opening.
+    let agency = Client::login(&app, "agency_x").await;
+    let mut fresh = Vec::new();
+    for (b, s) in bidders {
+        let user = ["supplier_1", "supplier_2", "supplier_3"][fresh.len()];
+        fresh.push((Bidder { client: Client::login(&app, user).await, ..b }, s));
+    }
+    (app, tender, agency, fresh)
+}
+
+fn release(s: &Sealed) -> Value {
+    json!({"op": "release_key", "bid": s.bid, "key": hex::encode(s.cek.0)})
+}
+
+#[tokio::test]
+async fn a_whole_opening_from_sign_in_to_the_closed_record() {
+    let (app, tender, host, bidders) = hall(2).await;
+    let (s1, s2, s3) = (&bidders[0], &bidders[1], &bidders[2]);
+    let h = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+    assert_eq!((h["phase"].as_str(), h["role"].as_str()), (Some("sign_in"), Some("host")));
+    let first = events(&host, &tender, 0).await;
+    assert_eq!(first[0]["kind"], "opened");
+    assert_eq!(first[0]["data"]["bids"].as_array().map(Vec::len), Some(3));
+
+    // Who may not enter: a supplier without a bid, another procuring unit, the public.
+    let outsider = Client::login(&app, "buyer_b").await;
+    expect_error(outsider.get(&format!("/api/v1/tenders/{tender}/opening")).await, 404, "not_found").await;
+    expect_error(
+        Client::anonymous(&app).await.get(&format!("/api/v1/tenders/{tender}/opening")).await,
+        401,
+        "login_required",
+    )
+    .await;
+    let supervisor = Client::login(&app, "supervisor").await;
+    assert_eq!(supervisor.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["role"], "supervisor");
+
+    // Out of turn: keys before the window, a bidder starting it, the host moving on too early.
+    expect_error(cmd(&s1.0.client, &tender, release(&s1.1)).await, 409, "out_of_turn").await;
+    expect_error(cmd(&s1.0.client, &tender, json!({"op": "start_decryption"})).await, 403, "forbidden").await;
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 409, "out_of_turn").await;
+    expect_error(cmd(&host, &tender, json!({"op": "fly"})).await, 422, "json_invalid").await;
+
+    ok(&s1.0.client, &tender, json!({"op": "sign_in"})).await;
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "opening");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
+
+    // Keys: right, wrong then right, and a repeat.
+    ok(&s1.0.client, &tender, release(&s1.1)).await;
+    ok(&s2.0.client, &tender, json!({"op": "release_key", "bid": s2.1.bid, "key": hex::encode([7u8; 32])})).await;
+    ok(&s2.0.client, &tender, release(&s2.1)).await;
+    expect_error(cmd(&s1.0.client, &tender, release(&s1.1)).await, 409, "already_decided").await;
+    expect_error(cmd(&s1.0.client, &tender, release(&s2.1)).await, 404, "not_found").await;
+    expect_error(
+        cmd(&s1.0.client, &tender, json!({"op": "release_key", "bid": s1.1.bid, "key": "zz"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // Nobody sees a price before the reading; a refused key is seen only by its bidder and staff.
+    for c in [&host, &supervisor, &s1.0.client, &s3.0.client] {
+        let text = serde_json::to_string(&events(c, &tender, 0).await).expect("json");
+        assert!(!text.contains("3650000") && !text.contains("3712345"), "no price before the reading: {text}");
+    }
+    let kinds = |ev: &[Value]| ev.iter().map(|e| e["kind"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    assert!(kinds(&events(&s2.0.client, &tender, 0).await).contains(&"key_refused".to_string()));
+    assert!(!kinds(&events(&s1.0.client, &tender, 0).await).contains(&"key_refused".to_string()));
+
+    // The window closes: the third bidder is too late and drops out as 解密失败.
+    let ends: chrono::DateTime<chrono::Utc> =
+        host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["window_ends_at"]
+            .as_str()
+            .expect("end")
+            .parse()
+            .expect("t");
+    app.clock.set(ends);
+    expect_error(cmd(&s3.0.client, &tender, release(&s3.1)).await, 422, "window_closed").await;
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    let after_reading = events(&s3.0.client, &tender, 0).await;
+    let reading = after_reading.iter().find(|e| e["kind"] == "reading").expect("reading");
+    let prices: Vec<&str> = reading["data"]["bids"]
+        .as_array()
+        .expect("bids")
+        .iter()
+        .filter_map(|b| b["form"]["total_price"].as_str())
+        .collect();
+    assert_eq!(prices, ["3650000.00", "3712345.67"]);
+    assert_eq!(reading["data"]["not_opened"][0]["outcome"], "decrypt_failed");
+    assert_eq!(reading["data"]["bids"][0]["files"][0]["name"], "投标文件.pdf");
+
+    // Objections, answered; the host cannot close the window early.
+    ok(&s3.0.client, &tender, json!({"op": "object", "text": "我方密钥未能及时解密，请记录。"})).await;
+    expect_error(cmd(&s3.0.client, &tender, json!({"op": "object", "text": "  "})).await, 422, "validation_failed")
+        .await;
+    let objection = events(&host, &tender, 0).await.into_iter().find(|e| e["kind"] == "objection").expect("objection");
+    ok(
+        &host,
+        &tender,
+        json!({"op": "answer", "objection": objection["data"]["id"], "text": "已记录，按规定解密失败。"}),
+    )
+    .await;
+    expect_error(
+        cmd(&host, &tender, json!({"op": "answer", "objection": objection["data"]["id"], "text": "again"})).await,
+        409,
+        "already_answered",
+    )
+    .await;
+    ok(&supervisor, &tender, json!({"op": "note", "text": "监督人员全程在线。"})).await;
+    expect_error(cmd(&s1.0.client, &tender, json!({"op": "note", "text": "x"})).await, 403, "forbidden").await;
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
+    app.clock.advance(TimeDelta::minutes(11));
+
+    // Confirmation: each bidder signs the record's digest with its registered key.
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    let digest = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["record_sha256"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let sign = |b: &Bidder, msg: &[u8]| B64.encode(b.signing.sign(&SystemRandom::new(), msg).expect("sign").as_ref());
+    expect_error(
+        cmd(&s1.0.client, &tender, json!({"op": "confirm", "signature": sign(&s1.0, b"another record")})).await,
+        422,
+        "signature_invalid",
+    )
+    .await;
+    ok(&s1.0.client, &tender, json!({"op": "confirm", "signature": sign(&s1.0, &hex::decode(&digest).expect("hex"))}))
+        .await;
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "evaluating");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 409, "out_of_turn").await;
+
+    // The host saw every event, numbered without gaps; the audit chain holds.
+    let all = events(&host, &tender, 0).await;
+    let seqs: Vec<i64> = all.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    let closed = all.last().expect("last");
+    assert_eq!(closed["kind"], "closed");
+    assert_eq!(closed["data"]["unconfirmed"].as_array().map(Vec::len), Some(1));
+    let audit = supervisor.get_json("/api/v1/audit/verify").await;
+    assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn too_few_valid_bids_fail_the_tender_and_a_corrupted_envelope_is_named() {
+    let (app, tender, host, bidders) = hall(3).await;
+    // The third bidder's stored envelope is damaged in the blob store.
+    let mine = bidders[2].0.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
+    let sha = mine[0]["envelope_sha256"].as_str().expect("sha").to_string();
+    let path = app.state.settings.storage.blob_dir.join(&sha[0..2]).join(&sha[2..4]).join(&sha);
+    let mut bytes = std::fs::read(&path).expect("blob");
+    let at = bytes.len() - 40;
+    bytes[at] ^= 0x55;
+    std::fs::write(&path, bytes).expect("tamper");
+
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    for (b, s) in &bidders {
+        ok(&b.client, &tender, release(s)).await;
+    }
+    let ev = events(&host, &tender, 0).await;
+    let invalid = ev.iter().find(|e| e["kind"] == "bid_invalid").expect("bid_invalid");
+    assert!(invalid["data"]["reason"].as_str().expect("reason").contains("corrupted"), "{invalid}");
+    // Every bid is decided, so the host may move on before the window closes: 2 valid < 3.
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    let ev = events(&bidders[0].0.client, &tender, 0).await;
+    assert_eq!(ev.last().expect("last")["kind"], "failed");
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "failed");
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["phase"], "failed");
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A websocket to the hall as `user`, resuming after `after`.
+async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let http = reqwest::Client::new();
+    let csrf = http.get(format!("{}/api/v1/csrf", app.base)).send().await.expect("csrf");
+    let mut cookies: Vec<String> = csrf
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect();
+    let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
+    let r = http
+        .post(format!("{}/api/v1/session", app.base))
+        .header("cookie", cookies.join("; "))
+        .header("x-csrf-token", token)
+        .json(&json!({"username": user, "password": crate::support::PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    cookies.extend(
+        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
+    );
+    let url = format!("ws://{}/api/v1/tenders/{tender}/opening/ws?after={after}", app.addr);
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert("cookie", cookies.join("; ").parse().expect("cookie"));
+    tokio_tungstenite::connect_async(req).await.expect("websocket").0
+}
+
+/// The next JSON frame that is not a clock tick.
+async fn next(ws: &mut Socket) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("a frame in time");
+        let msg = msg.expect("open").expect("frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
+            if v["type"] != "clock" {
+                return v;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn participants_follow_live_and_resume_without_gap_or_duplicate() {
+    let (app, tender, host, bidders) = hall(2).await;
+    let (s1, s2) = (&bidders[0], &bidders[1]);
+    let mut ws = socket(&app, "supplier_1", &tender, 0).await;
+    let hello = next(&mut ws).await;
+    assert_eq!((hello["type"].as_str(), hello["state"]["role"].as_str()), (Some("hello"), Some("bidder")));
+    assert_eq!(next(&mut ws).await["event"]["kind"], "opened");
+
+    // Commands over the socket; refusals come back as error frames and change nothing.
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(json!({"op": "sign_in"}).to_string().into()))
+        .await
+        .expect("send");
+    assert_eq!(next(&mut ws).await["type"], "ok");
+    assert_eq!(next(&mut ws).await["event"]["kind"], "signed_in");
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(release(&s1.1).to_string().into())).await.expect("send");
+    let err = next(&mut ws).await;
+    assert_eq!((err["type"].as_str(), err["code"].as_str()), (Some("error"), Some("out_of_turn")));
+    ws.send(tokio_tungstenite::tungstenite::Message::Text("{not json".into())).await.expect("send");
+    assert_eq!(next(&mut ws).await["code"], "invalid_frame");
+    ws.send(tokio_tungstenite::tungstenite::Message::Binary(vec![1, 2, 3].into())).await.expect("send");
+    assert_eq!(next(&mut ws).await["code"], "invalid_frame");
+
+    // Live: the host's action reaches the bidder.
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    let e = next(&mut ws).await;
+    assert_eq!(e["event"]["kind"], "decryption_started");
+    let seen = e["event"]["seq"].as_i64().expect("seq");
+
+    // Disconnected while others act, the bidder resumes from its last number: no gap, no repeat.
+    ws.close(None).await.ok();
+    ok(&s2.0.client, &tender, json!({"op": "release_key", "bid": s2.1.bid, "key": hex::encode([9u8; 32])})).await; // refused key, not for s1's eyes
+    ok(&s2.0.client, &tender, release(&s2.1)).await;
+    ok(&s1.0.client, &tender, release(&s1.1)).await;
+    let mut ws = socket(&app, "supplier_1", &tender, seen).await;
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(next(&mut ws).await["event"].clone());
+    }
+    let kinds: Vec<&str> = got.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["key_accepted", "key_accepted"], "{got:?}");
+    assert!(got[0]["seq"].as_i64() > Some(seen));
+    // Then live again, in order (the third bidder lets its window pass).
+    app.clock.advance(TimeDelta::minutes(31));
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    let reading = next(&mut ws).await;
+    assert_eq!(reading["event"]["kind"], "reading");
+    assert_eq!(reading["event"]["seq"].as_i64(), got[1]["seq"].as_i64().map(|s| s + 1));
+
+    // An oversized frame is refused (the connection is closed by the server).
+    let big = "x".repeat(64 * 1024);
+    let _ = ws.send(tokio_tungstenite::tungstenite::Message::Text(big.into())).await;
+    let end = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(end.ok(), Some(true), "the connection ends after an oversized frame");
+    // Someone without a part in the tender is refused before the upgrade.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let req = format!("ws://{}/api/v1/tenders/{tender}/opening/ws", app.addr).into_client_request().expect("req");
+    assert!(tokio_tungstenite::connect_async(req).await.is_err(), "no session, no socket");
+}
