@@ -198,7 +198,8 @@ pub enum BidderCommand {
         #[arg(long)]
         envelope: PathBuf,
     },
-    /// Print the content key of an envelope, to release at the opening.
+    /// Recover the content key of an envelope and print it, or, with `--server`, release it in
+    /// the tender's opening hall (during the decryption window) and print what the hall answered.
     ReleaseKey {
         /// The key file.
         #[arg(long)]
@@ -206,6 +207,15 @@ pub enum BidderCommand {
         /// The envelope.
         #[arg(long)]
         envelope: PathBuf,
+        /// The platform's address: release the key there instead of printing it.
+        #[arg(long, requires = "user")]
+        server: Option<String>,
+        /// The supplier user to log in as (with `--server`; password from TENDERHALL_PASSWORD).
+        #[arg(long)]
+        user: Option<String>,
+        /// A CA certificate (PEM) to trust for the platform's TLS certificate.
+        #[arg(long)]
+        ca: Option<PathBuf>,
     },
 }
 
@@ -481,13 +491,34 @@ async fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
             }
             upload_and_save(&client, &k, header.identity.bid, &envelope, signature).await?;
         }
-        BidderCommand::ReleaseKey { key, envelope } => {
+        BidderCommand::ReleaseKey { key, envelope, server, user, ca } => {
             let k = load(&key)?;
             let f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
             let mut head = Vec::with_capacity(256);
             std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head)?;
             let cek = k.content_key(&head)?;
-            println!("{}", hex::encode(cek.0));
+            let (Some(server), Some(user)) = (server, user) else {
+                println!("{}", hex::encode(cek.0));
+                return Ok(ExitCode::SUCCESS);
+            };
+            let id = crate::envelope::Header::parse(&head)?.identity;
+            let client = connect(&PlatformArgs { server, user, ca }).await?;
+            let before = client.hall_events(id.tender, 0).await?.last().and_then(|e| e["seq"].as_i64()).unwrap_or(0);
+            client
+                .hall_command(
+                    id.tender,
+                    &serde_json::json!({"op": "release_key", "bid": id.bid, "key": hex::encode(cek.0)}),
+                )
+                .await?;
+            for e in client.hall_events(id.tender, before).await? {
+                if let Some(kind @ ("key_accepted" | "key_refused" | "bid_invalid")) = e["kind"].as_str() {
+                    println!(
+                        "{kind}: {} {}",
+                        e["data"]["lot"].as_str().unwrap_or(""),
+                        e["data"]["reason"].as_str().unwrap_or("")
+                    );
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

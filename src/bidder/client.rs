@@ -277,6 +277,18 @@ impl PlatformClient {
         answer(self.http.get(self.url(&format!("/api/v1/tenders/{tender}/my-bids"))).send().await?).await
     }
 
+    /// Sends a command to a tender's opening hall (`{"op": "release_key", …}` and the others,
+    /// docs/api.md).
+    pub async fn hall_command(&self, tender: Uuid, command: &Value) -> Result<(), ClientError> {
+        no_content(self.post(&format!("/api/v1/tenders/{tender}/opening/commands")).json(command).send().await?).await
+    }
+
+    /// The events of a tender's opening hall after `after`, that this session may see.
+    pub async fn hall_events(&self, tender: Uuid, after: i64) -> Result<Vec<Value>, ClientError> {
+        answer(self.http.get(self.url(&format!("/api/v1/tenders/{tender}/opening/events?after={after}"))).send().await?)
+            .await
+    }
+
     /// Withdraws a bid.
     pub async fn withdraw(&self, bid: Uuid) -> Result<(), ClientError> {
         no_content(self.post(&format!("/api/v1/bids/{bid}/withdraw")).send().await?).await

@@ -23,6 +23,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(hall))
         .routes(routes!(events))
         .routes(routes!(command))
+        .routes(routes!(record))
         .route("/api/v1/tenders/{id}/opening/ws", axum::routing::get(super::ws::connect))
 }
 
@@ -72,4 +73,23 @@ async fn command(
 ) -> AppResult<StatusCode> {
     service::execute(&state, &actor, id, cmd).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The opening record (开标记录表) as a PDF, from the reading on.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/record.pdf", tag = "opening", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", description = "the record"), (status = 404, body = ErrorBody),
+              (status = 409, description = "out_of_turn: before the reading", body = ErrorBody)))]
+async fn record(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let pdf = service::record_pdf(&state, &actor, id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"opening-record-{id}.pdf\"")),
+        ],
+        pdf,
+    ))
 }

@@ -753,3 +753,161 @@ pub async fn record_digest<C: ConnectionTrait>(db: &C, opening_id: i64) -> AppRe
     let bytes = serde_json::to_vec(&canonical).map_err(AppError::internal)?;
     Ok(hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)))
 }
+
+/// The opening record (开标记录表) as a PDF, made from the hall's events: valid bids and their
+/// bid forms, bids not opened and why, each lot's result, objections and answers, notes,
+/// confirmations, the timeline, and the record's SHA-256 that the bidders signed. The same
+/// events always give the same bytes. Available from the reading on.
+pub async fn record_pdf(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<u8>> {
+    let (o, _) = enter(state, actor, tender_id).await?;
+    if matches!(phase_of(&o), Phase::SignIn | Phase::Decryption) {
+        return Err(out_of_turn("the record before the reading"));
+    }
+    let t = tender::Entity::find_by_id(o.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let events = events_after(&state.db, o.id, Viewer::Bidder { org_id: -1 }, 0).await?;
+    let digest = match &o.record_sha256 {
+        Some(d) => d.clone(),
+        None => record_digest(&state.db, o.id).await?,
+    };
+    let phase = o.phase.clone();
+    tokio::task::spawn_blocking(move || render_record(&t, &phase, &events, &digest))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+fn cst(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn render_record(
+    t: &tender::Model,
+    phase: &str,
+    events: &[HallEvent],
+    digest: &str,
+) -> Result<Vec<u8>, crate::pdf::writer::Error> {
+    let s = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let find = |kind: &str| events.iter().find(|e| e.kind == kind);
+    let mut doc = crate::pdf::writer::Document::new("开标记录表 Opening record");
+    doc.footer(&format!("Tenderhall · {} · 记录摘要 SHA-256 {digest}", t.code));
+    let opened = find("opened").map(|e| cst(&e.at)).unwrap_or_default();
+    let started = find("decryption_started").map(|e| cst(&e.at)).unwrap_or_default();
+    let read = find("reading").map(|e| cst(&e.at)).unwrap_or_default();
+    let status = match phase {
+        "failed" => "流标 Failed: too few valid bids",
+        "closed" => "开标结束 Closed",
+        _ => "开标进行中 In progress",
+    };
+    doc.key_values(&[
+        ("项目编号 Code", &t.code),
+        ("项目名称 Title", &t.title),
+        ("投标截止 Bid deadline", &cst(&t.bid_deadline)),
+        ("开标大厅开启 Hall opened", &opened),
+        ("开始解密 Decryption started", &started),
+        ("唱标 Reading", &read),
+        ("状态 Status", status),
+    ]);
+    if let Some(r) = find("reading") {
+        doc.heading("有效投标 Valid bids");
+        let mut rows = Vec::new();
+        for b in r.data["bids"].as_array().into_iter().flatten() {
+            let form = b["form"].as_object();
+            let price = form.and_then(|f| f.get("total_price")).map(s).unwrap_or_default();
+            let others = form
+                .map(|f| {
+                    f.iter()
+                        .filter(|(k, _)| *k != "total_price")
+                        .map(|(k, v)| format!("{k}: {}", s(v)))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+                .join("; ");
+            let files = b["files"].as_array().map(|f| f.len()).unwrap_or(0);
+            rows.push(vec![s(&b["bidder"]), s(&b["lot"]), price, others, files.to_string()]);
+        }
+        doc.table(
+            &["投标人 Bidder", "标段 Lot", "投标总价（元）Total price", "其他 Other items", "文件 Files"],
+            &rows,
+            &[0.26, 0.18, 0.2, 0.26, 0.1],
+        );
+        let not_opened: Vec<Vec<String>> = r.data["not_opened"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                let outcome = match b["outcome"].as_str() {
+                    Some("decrypt_failed") => "解密失败 Not decrypted".to_string(),
+                    Some("invalid") => "无效 Invalid".to_string(),
+                    other => other.unwrap_or("").to_string(),
+                };
+                vec![s(&b["bidder"]), s(&b["lot"]), outcome, s(&b["reason"])]
+            })
+            .collect();
+        if !not_opened.is_empty() {
+            doc.heading("未能开启的投标 Bids not opened");
+            doc.table(
+                &["投标人 Bidder", "标段 Lot", "结果 Outcome", "原因 Reason"],
+                &not_opened,
+                &[0.28, 0.2, 0.2, 0.32],
+            );
+        }
+        doc.heading("标段结果 Lots");
+        let min = s(&r.data["min_valid_bids"]);
+        let lots: Vec<Vec<String>> = r.data["lots"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let verdict =
+                    if l["failed"] == Value::Bool(true) { "流标 Failed" } else { "进入评标 To evaluation" };
+                vec![s(&l["lot"]), s(&l["valid"]), min.clone(), verdict.to_string()]
+            })
+            .collect();
+        doc.table(&["标段 Lot", "有效投标 Valid", "最少 Minimum", "结果 Result"], &lots, &[0.4, 0.15, 0.15, 0.3]);
+    }
+    let objections: Vec<&HallEvent> = events.iter().filter(|e| e.kind == "objection").collect();
+    if !objections.is_empty() {
+        doc.heading("异议与答复 Objections and answers");
+        let rows: Vec<Vec<String>> = objections
+            .iter()
+            .map(|o| {
+                let answer = events
+                    .iter()
+                    .find(|a| a.kind == "answer" && a.data["objection"] == o.data["id"])
+                    .map(|a| format!("{}（{}）", s(&a.data["text"]), cst(&a.at)))
+                    .unwrap_or_else(|| "未答复 Not answered".into());
+                vec![s(&o.data["bidder"]), format!("{}（{}）", s(&o.data["text"]), cst(&o.at)), answer]
+            })
+            .collect();
+        doc.table(&["投标人 Bidder", "异议 Objection", "答复 Answer"], &rows, &[0.24, 0.38, 0.38]);
+    }
+    let notes: Vec<(&str, String)> = events
+        .iter()
+        .filter(|e| e.kind == "note")
+        .map(|e| ("", format!("{}（{}，{}）", s(&e.data["text"]), s(&e.data["by"]), cst(&e.at))))
+        .collect();
+    if !notes.is_empty() {
+        doc.heading("监督记录 Notes");
+        for (_, n) in &notes {
+            doc.paragraph(n);
+        }
+    }
+    let confirmed: Vec<Vec<String>> =
+        events.iter().filter(|e| e.kind == "confirmed").map(|e| vec![s(&e.data["bidder"]), cst(&e.at)]).collect();
+    if !confirmed.is_empty() {
+        doc.heading("投标人确认 Confirmations (signed)");
+        doc.table(&["投标人 Bidder", "确认时间 Confirmed at"], &confirmed, &[0.6, 0.4]);
+    }
+    doc.heading("过程记录 Timeline");
+    let rows: Vec<Vec<String>> = events.iter().map(|e| vec![e.seq.to_string(), cst(&e.at), e.kind.clone()]).collect();
+    doc.table(&["#", "时间 Time (UTC+8)", "事件 Event"], &rows, &[0.1, 0.4, 0.5]);
+    doc.rule();
+    doc.paragraph(&format!(
+        "本记录的 SHA-256 摘要（投标人签名确认的内容）The record's SHA-256, which the bidders signed: {digest}"
+    ));
+    doc.finish()
+}

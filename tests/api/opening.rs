@@ -137,6 +137,7 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
     ok(&host, &tender, json!({"op": "start_decryption"})).await;
     assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "opening");
     expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
+    expect_error(host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await, 409, "out_of_turn").await;
 
     // Keys: right, wrong then right, and a repeat.
     ok(&s1.0.client, &tender, release(&s1.1)).await;
@@ -232,6 +233,26 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
     assert_eq!(closed["data"]["unconfirmed"].as_array().map(Vec::len), Some(1));
     let audit = supervisor.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
+
+    // The record PDF: readable Chinese, the prices, the failure, the objection, the digest.
+    let r = s3.0.client.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await;
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.expect("pdf");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
+    for expected in [
+        "开标记录表",
+        "供应商一有限公司",
+        "3650000.00",
+        "3712345.67",
+        "解密失败",
+        "我方密钥未能及时解密",
+        "监督人员全程在线",
+        &digest,
+    ] {
+        assert!(text.contains(expected), "{expected} in the record: {text}");
+    }
+    let again = host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await.bytes().await.expect("pdf");
+    assert_eq!(pdf, again, "the record is the same for everyone, every time");
 }
 
 #[tokio::test]
@@ -259,6 +280,9 @@ async fn too_few_valid_bids_fail_the_tender_and_a_corrupted_envelope_is_named() 
     assert_eq!(ev.last().expect("last")["kind"], "failed");
     assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "failed");
     assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["phase"], "failed");
+    let pdf = host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await.bytes().await.expect("pdf");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
+    assert!(text.contains("流标") && text.contains("corrupted"), "{text}");
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -373,4 +397,86 @@ async fn participants_follow_live_and_resume_without_gap_or_duplicate() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let req = format!("ws://{}/api/v1/tenders/{tender}/opening/ws", app.addr).into_client_request().expect("req");
     assert!(tokio_tungstenite::connect_async(req).await.is_err(), "no session, no socket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restarted_mid_window_carries_on_and_the_bidder_tool_releases_keys() {
+    use crate::support::{ServerProcess, free_port};
+    use tenderhall::bidder::KeyFile;
+    let mut app = crate::support::spawn_app().await;
+    // The tender's deadline passed ten days ago by the real clock, which the server process keeps.
+    app.clock.set(chrono::Utc::now() - TimeDelta::days(40));
+    let agency = Client::login(&app, "agency_x").await;
+    let tender = crate::tenders::published_tender(&app, &agency).await;
+    let dir = app.dir.path().to_path_buf();
+    let mut envelopes = Vec::new();
+    for (i, user) in ["supplier_1", "supplier_2", "supplier_3"].into_iter().enumerate() {
+        let c = Client::login(&app, user).await;
+        assert_eq!(c.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
+        let key = KeyFile::generate().expect("key");
+        let r = c.post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode(&key.public_key)})).await;
+        let key_id = r.json::<Value>().await.expect("json")["key_id"].as_str().expect("id").to_string();
+        let lot = first_lot(&c, &tender).await;
+        let t: Value =
+            c.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await.json().await.expect("ticket");
+        let id = BidIdentity {
+            tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
+            lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
+            bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
+            bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
+        };
+        let mut form = BTreeMap::new();
+        form.insert("total_price".to_string(), format!("{}.00", 3_600_000 + i));
+        let mut env = Vec::new();
+        let (_, sig) = key.seal(&id, payload::pack(form, &[]).as_slice(), &mut env).expect("seal");
+        let r = c
+            .req(reqwest::Method::PUT, &format!("/api/v1/bids/{}/envelope", id.bid))
+            .header("x-bidder-key", key_id)
+            .header("x-bid-signature", sig)
+            .body(env.clone())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 201);
+        std::fs::write(dir.join(format!("{user}.key")), key.to_json(Some("pass phrase 2026")).expect("json"))
+            .expect("key");
+        std::fs::write(dir.join(format!("{user}.env")), env).expect("env");
+        envelopes.push(user);
+    }
+    app.stop_server();
+    let port = free_port();
+    let vars = app.process_env(port);
+    let mut server = ServerProcess::start(&vars, port, &dir).await;
+    let host = crate::resumable::login_as(&server.base, "agency_x").await;
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    let release = |user: &str, base: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+            .args(["bidder", "release-key", "--key", &format!("{user}.key"), "--envelope", &format!("{user}.env")])
+            .args(["--server", base, "--user", user])
+            .env("TENDERHALL_KEY_PASSPHRASE", "pass phrase 2026")
+            .env("TENDERHALL_PASSWORD", crate::support::PASSWORD)
+            .current_dir(&dir)
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let out = release("supplier_1", &server.base);
+    assert!(out.contains("key_accepted"), "{out}");
+    let before = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+
+    // The server dies in the middle of the window and comes back: the hall carries on.
+    server.kill();
+    let server = ServerProcess::start(&vars, port, &dir).await;
+    let host = crate::resumable::login_as(&server.base, "agency_x").await;
+    let after = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+    assert_eq!(after["phase"], "decryption");
+    assert_eq!(after["window_ends_at"], before["window_ends_at"]);
+    assert_eq!(after["last_seq"], before["last_seq"]);
+    let out = release("supplier_2", &server.base);
+    assert!(out.contains("key_accepted"), "{out}");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
+    let all = events(&host, &tender, 0).await;
+    let seqs: Vec<i64> = all.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "numbered without gaps across the restart");
+    assert_eq!(all.iter().filter(|e| e["kind"] == "key_accepted").count(), 2);
 }

@@ -379,7 +379,7 @@ async fn patch_owned(
     req.header("upload-offset", "0").body(reqwest::Body::wrap_stream(body)).send().await
 }
 
-async fn login_as(base: &str, user: &str) -> Client {
+pub(crate) async fn login_as(base: &str, user: &str) -> Client {
     let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
     let mut c = Client::with_http(http, base).await;
     let r =
