@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(tenders::router(upload_limit))
         .merge(notify::router())
+        .merge(crate::opening::handlers::router())
         .merge(audit::router())
         .fallback(|| async { crate::error::AppError::not_found() });
     Router::new()

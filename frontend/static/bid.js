@@ -8,7 +8,7 @@
 // are derived from the bid key and the bid, so sealing the same form and files again gives the
 // same bytes, and only what the platform does not hold yet is sent.
 
-import { derivedParams, envelopeSize, fromHex, sealStream, sha256, signDigest, streamingSha256, toHex } from "/static/envelope.js";
+import { b64, derivedParams, envelopeSize, keyFileText, readKeyFile, sealStream, sha256, signDigest, streamingSha256, toHex } from "/static/envelope.js";
 
 const panel = document.getElementById("bid");
 const subtle = crypto.subtle;
@@ -16,8 +16,6 @@ const enc = new TextEncoder();
 const msg = (k) => panel.dataset[k] ?? k;
 const csrf = document.querySelector("meta[name=csrf-token]")?.content ?? "";
 const el = (role) => panel.querySelector(`[data-role=${role}]`);
-const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
-const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 let key = null; // { bidKey, privateKey, keyId }
 
 async function api(method, path, body) {
@@ -28,33 +26,6 @@ async function api(method, path, body) {
   });
   const data = await r.json().catch(() => ({}));
   return { ok: r.ok, status: r.status, data };
-}
-
-async function passKey(pass, salt, iterations) {
-  const base = await subtle.importKey("raw", enc.encode(pass), "PBKDF2", false, ["deriveKey"]);
-  return subtle.deriveKey({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
-}
-
-const KEYFILE_AAD = enc.encode("tenderhall key file v1");
-
-async function keyFileText(bidKey, pkcs8, pub, pass) {
-  const plain = JSON.stringify({ version: 1, bid_key: toHex(bidKey), signing_pkcs8: b64(pkcs8), public_key: b64(pub) });
-  if (!pass) return plain;
-  const salt = crypto.getRandomValues(new Uint8Array(16));
-  const nonce = crypto.getRandomValues(new Uint8Array(12));
-  const k = await passKey(pass, salt, 600000);
-  const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: KEYFILE_AAD }, k, enc.encode(plain)));
-  return JSON.stringify({ version: 1, kdf: "pbkdf2-sha256", iterations: 600000, salt: toHex(salt), nonce: toHex(nonce), sealed: b64(sealed) });
-}
-
-async function readKeyFile(text, pass) {
-  let v = JSON.parse(text);
-  if (v.sealed) {
-    const k = await passKey(pass, fromHex(v.salt), v.iterations);
-    const plain = await subtle.decrypt({ name: "AES-GCM", iv: fromHex(v.nonce), additionalData: KEYFILE_AAD }, k, unb64(v.sealed));
-    v = JSON.parse(new TextDecoder().decode(plain));
-  }
-  return { bidKey: fromHex(v.bid_key), pkcs8: unb64(v.signing_pkcs8), pub: unb64(v.public_key) };
 }
 
 async function useKey(bidKey, pkcs8, pub) {

@@ -171,3 +171,37 @@ export async function contentKey(bidKey, envelope) {
 export async function signDigest(privateKey, digest) {
   return new Uint8Array(await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, digest));
 }
+
+export const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+export const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+// Key files (docs/envelope.md, "Key file"): the same format as `tenderhall bidder`.
+
+async function passKey(pass, salt, iterations) {
+  const base = await subtle.importKey("raw", enc.encode(pass), "PBKDF2", false, ["deriveKey"]);
+  return subtle.deriveKey({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+const KEYFILE_AAD = enc.encode("tenderhall key file v1");
+
+/** A key file's text, protected by `pass` unless it is empty. */
+export async function keyFileText(bidKey, pkcs8, pub, pass) {
+  const plain = JSON.stringify({ version: 1, bid_key: toHex(bidKey), signing_pkcs8: b64(pkcs8), public_key: b64(pub) });
+  if (!pass) return plain;
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const k = await passKey(pass, salt, 600000);
+  const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: KEYFILE_AAD }, k, enc.encode(plain)));
+  return JSON.stringify({ version: 1, kdf: "pbkdf2-sha256", iterations: 600000, salt: toHex(salt), nonce: toHex(nonce), sealed: b64(sealed) });
+}
+
+/** Reads a key file: { bidKey, pkcs8, pub }. Throws on a wrong passphrase or a bad file. */
+export async function readKeyFile(text, pass) {
+  let v = JSON.parse(text);
+  if (v.sealed) {
+    const k = await passKey(pass, fromHex(v.salt), v.iterations);
+    const plain = await subtle.decrypt({ name: "AES-GCM", iv: fromHex(v.nonce), additionalData: KEYFILE_AAD }, k, unb64(v.sealed));
+    v = JSON.parse(new TextDecoder().decode(plain));
+  }
+  return { bidKey: fromHex(v.bid_key), pkcs8: unb64(v.signing_pkcs8), pub: unb64(v.public_key) };
+}

@@ -36,6 +36,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(receipt))
         .routes(routes!(receipt_pdf))
+        .routes(routes!(envelope_head))
 }
 
 /// A public key to register.
@@ -222,4 +223,17 @@ async fn receipt_pdf(
         ],
         pdf,
     ))
+}
+
+/// The header of the caller's own stored envelope (no ciphertext), from which its bid key
+/// recovers the content key to release at the opening.
+#[utoipa::path(get, path = "/api/v1/bids/{bid}/envelope/head", tag = "bids", params(("bid" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", description = "the envelope's header"), (status = 404, body = ErrorBody)))]
+async fn envelope_head(
+    State(state): State<AppState>,
+    actor: crate::accounts::model::Actor,
+    Path(bid): Path<Uuid>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let head = service::envelope_head(&state, &actor, bid).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/octet-stream")], head))
 }

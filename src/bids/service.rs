@@ -509,3 +509,15 @@ pub async fn receipt_pdf(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppRe
         .map_err(AppError::internal)?
         .map_err(AppError::internal)
 }
+
+/// The header of the actor's own stored envelope (its first bytes, no ciphertext): the bidder
+/// recovers the content key from it with its bid key at the opening.
+pub async fn envelope_head(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let b = own_bid(&state.db, actor, bid_id).await?;
+    let sha = b.envelope_sha256.ok_or_else(AppError::not_found)?;
+    let f = state.blobs.open(&sha).await.map_err(|_| AppError::not_found())?;
+    let mut head = Vec::with_capacity(MAGIC.len() + envelope::HEADER_LEN);
+    f.take((MAGIC.len() + envelope::HEADER_LEN) as u64).read_to_end(&mut head).await.map_err(AppError::internal)?;
+    Ok(head)
+}

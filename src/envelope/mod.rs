@@ -22,7 +22,7 @@ mod open;
 pub mod payload;
 mod seal;
 
-pub use format::{BidIdentity, CHUNK_SIZE_DEFAULT, Header, MAGIC, TAG_LEN, VERSION};
+pub use format::{BidIdentity, CHUNK_SIZE_DEFAULT, HEADER_LEN, Header, MAGIC, TAG_LEN, VERSION};
 pub use open::{OpenError, Opened, open, unwrap_content_key};
 pub use seal::{SealParams, Sealed, seal, seal_with};
 

@@ -184,6 +184,10 @@ impl PayloadCheck {
                 }
                 if self.head.len() >= 12 {
                     let len = u32::from_be_bytes([self.head[8], self.head[9], self.head[10], self.head[11]]) as usize;
+                    if len > MAX_MANIFEST {
+                        self.error = Some(PayloadError::BadManifest("manifest too large".into()));
+                        return;
+                    }
                     if self.head.len() == 12 + len {
                         match serde_json::from_slice::<Manifest>(&self.head[12..]) {
                             Ok(m) => {

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod bus;
+pub mod handlers;
 pub mod model;
 pub mod service;
 pub mod ws;

@@ -326,6 +326,8 @@ pub struct Permissions {
     pub edit: bool,
     /// Submit a sealed bid now.
     pub bid: bool,
+    /// Enter the opening hall (the deadline has passed).
+    pub hall: bool,
 }
 
 #[cfg(test)]

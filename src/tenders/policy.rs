@@ -47,6 +47,16 @@ pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now
         cancel: manage && state.can_become(TenderState::Cancelled),
         edit: manage && state == TenderState::Draft,
         bid: supplier && obtained && open,
+        hall: now >= t.bid_deadline
+            && matches!(
+                state,
+                TenderState::Published
+                    | TenderState::ClosedForBidding
+                    | TenderState::Opening
+                    | TenderState::Evaluating
+                    | TenderState::Failed
+            )
+            && (manage || is_overseer(a) || (supplier && obtained)),
     }
 }
 
