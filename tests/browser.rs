@@ -639,3 +639,250 @@ async fn an_upload_cut_off_by_closing_the_page_resumes_where_it_stopped() {
     assert_eq!(head, "%PDF-");
     s.close().await.ok();
 }
+
+/// Waits until `sel`'s text contains `want`.
+async fn wait_text(c: &Client, sel: &str, want: &str) {
+    for _ in 0..300 {
+        if let Ok(e) = c.find(Locator::Css(sel)).await
+            && e.text().await.unwrap_or_default().contains(want)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = match c.find(Locator::Css(sel)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    panic!("{sel} never showed {want:?}; it shows {got:?}");
+}
+
+#[tokio::test]
+async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
+    use tenderhall::bidder::KeyFile;
+    // Two valid bids are enough for this tender, so the one that is not decrypted does not fail it.
+    let app = support::spawn_app_with(support::Options {
+        settings: Some(Box::new(|s| s.tenders.min_valid_bids = 2)),
+        ..Default::default()
+    })
+    .await;
+    let d = driver().await;
+
+    // A tender with three bids, sealed by the bidders' tool code, and the deadline passed.
+    let agency_api = api_login(&app, "agency_x").await;
+    let tender = support_published_tender(&app, &agency_api).await;
+    let mut keys = Vec::new();
+    for (user, price) in [("supplier_1", "3650000.00"), ("supplier_2", "3712345.67"), ("supplier_3", "3599000.00")] {
+        let c = api_login(&app, user).await;
+        let key = KeyFile::generate().expect("key");
+        api_bid(&app, &c, &tender, &key, price).await;
+        let path = app.dir.path().join(format!("{user}.key"));
+        std::fs::write(&path, key.to_json(Some("opening pass")).expect("json")).expect("key file");
+        keys.push((user, path));
+    }
+    let deadline: chrono::DateTime<chrono::Utc> = agency_api
+        .get(format!("{}/api/v1/tenders/{tender}", app.base))
+        .send()
+        .await
+        .expect("get")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["bid_deadline"]
+        .as_str()
+        .expect("deadline")
+        .parse()
+        .expect("time");
+    app.clock.set(deadline + chrono::TimeDelta::minutes(1));
+
+    let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().expect("dir")).collect();
+    let host = browser(&d, &profiles[0]).await;
+    login(&host, &app, "agency_x").await;
+    host.goto(&format!("{}/tenders/{tender}", app.base)).await.expect("goto");
+    click(&host, "[data-testid=enter-hall]").await;
+    wait_text(&host, "[data-testid=hall-phase]", "签到").await;
+    let supervisor = browser(&d, &profiles[1]).await;
+    login(&supervisor, &app, "supervisor").await;
+    supervisor.goto(&format!("{}/tenders/{tender}/opening", app.base)).await.expect("goto");
+    wait_text(&supervisor, "[data-testid=hall-phase]", "签到").await;
+    let mut bidders = Vec::new();
+    for (i, (user, _)) in keys.iter().enumerate() {
+        let b = browser(&d, &profiles[2 + i]).await;
+        login(&b, &app, user).await;
+        b.goto(&format!("{}/tenders/{tender}/opening", app.base)).await.expect("goto");
+        click(&b, "[data-testid=sign-in]").await;
+        bidders.push(b);
+    }
+    wait_text(&host, "[data-testid=hall-events]", "供应商三有限公司").await;
+
+    // The host starts the decryption; every screen shows the phase and a countdown.
+    click(&host, "[data-testid=start-decryption]").await;
+    for b in &bidders {
+        wait_text(b, "[data-testid=hall-phase]", "解密").await;
+        wait_text(b, "[data-testid=hall-countdown]", ":").await;
+    }
+    // Two bidders decrypt from their key files; the third does not.
+    for (b, (_, path)) in bidders.iter().zip(&keys).take(2) {
+        fill(b, "[data-testid=hall-passphrase]", "opening pass").await;
+        css(b, "[data-testid=hall-keyfile]").await.send_keys(&path.display().to_string()).await.expect("key file");
+        click(b, "[data-testid=release-key]").await;
+    }
+    wait_text(&host, "[data-testid=hall-events]", "供应商二有限公司").await;
+    for _ in 0..100 {
+        if page_text(&host).await.matches("解密成功").count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // No price anywhere before the reading.
+    for b in bidders.iter().chain([&host, &supervisor]) {
+        let text = page_text(b).await;
+        assert!(!text.contains("3650000.00") && !text.contains("3712345.67"), "no price before the reading");
+    }
+    // The window closes; the host moves on and everyone sees the prices at once.
+    app.clock.advance(chrono::TimeDelta::minutes(31));
+    click(&host, "[data-testid=advance]").await;
+    for c in bidders.iter().chain([&host, &supervisor]) {
+        wait_text(c, "[data-testid=hall-reading]", "3712345.67").await;
+        wait_text(c, "[data-testid=hall-reading]", "未能开启").await;
+    }
+    shot(&host, "opening-reading").await;
+
+    // The third bidder objects, the host answers, the supervisor notes.
+    fill(&bidders[2], "[data-testid=objection-text]", "我方未能按时解密，请记录在案。").await;
+    click(&bidders[2], "[data-testid=object]").await;
+    wait_text(&host, "[data-testid=hall-events]", "我方未能按时解密").await;
+    fill(&host, "[data-testid=answer-text]", "已记录。").await;
+    click(&host, "[data-testid=answer]").await;
+    fill(&supervisor, "[data-testid=note-text]", "监督人员全程在线监督。").await;
+    click(&supervisor, "[data-testid=add-note]").await;
+    wait_text(&bidders[0], "[data-testid=hall-events]", "监督人员全程在线监督").await;
+
+    // Confirmation: the first bidder signs the record with its key file; the host closes.
+    app.clock.advance(chrono::TimeDelta::minutes(11));
+    click(&host, "[data-testid=advance]").await;
+    wait_text(&bidders[0], "[data-testid=hall-phase]", "确认").await;
+    click(&bidders[0], "[data-testid=confirm]").await;
+    wait_text(&host, "[data-testid=hall-events]", "投标人已确认").await;
+    click(&host, "[data-testid=advance]").await;
+    for c in bidders.iter().chain([&host, &supervisor]) {
+        wait_text(c, "[data-testid=hall-phase]", "开标结束").await;
+    }
+    shot(&supervisor, "opening-closed").await;
+
+    // The record downloads as a PDF whose text a PDF extractor reads back.
+    let script = r#"const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.arrayBuffer())
+        .then(b => { let s = ''; new Uint8Array(b).forEach(x => s += String.fromCharCode(x)); done(btoa(s)); });"#;
+    let b64 = supervisor.execute_async(script, vec!["[data-testid=record-pdf]".into()]).await.expect("record");
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD.decode(b64.as_str().expect("text")).expect("base64");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
+    for want in [
+        "开标记录表",
+        "3650000.00",
+        "3712345.67",
+        "解密失败",
+        "我方未能按时解密",
+        "监督人员全程在线监督",
+        "供应商一有限公司",
+    ] {
+        assert!(text.contains(want), "{want} in the record: {text}");
+    }
+    for c in bidders.into_iter().chain([host, supervisor]) {
+        c.close().await.ok();
+    }
+}
+
+/// A reqwest session logged in as a fixture user, with its CSRF token as a default header.
+async fn api_login(app: &TestApp, user: &str) -> reqwest::Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let c = reqwest::Client::builder().cookie_provider(jar.clone()).build().expect("client");
+    let t: serde_json::Value =
+        c.get(format!("{}/api/v1/csrf", app.base)).send().await.expect("csrf").json().await.expect("json");
+    let r: serde_json::Value = c
+        .post(format!("{}/api/v1/session", app.base))
+        .header("x-csrf-token", t["csrf_token"].as_str().expect("token"))
+        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-csrf-token", r["csrf_token"].as_str().expect("csrf").parse().expect("header"));
+    reqwest::Client::builder().cookie_provider(jar).default_headers(headers).build().expect("client")
+}
+
+async fn support_published_tender(app: &TestApp, agency: &reqwest::Client) -> String {
+    let unit = support::org_id(app, "甲采购单位").await;
+    use tenderhall::clock::Clock;
+    let body = serde_json::json!({"title": "开标大厅测试", "procuring_org": unit, "procurement_method": "open_tender",
+        "evaluation_method": "lowest_price", "bid_deadline": app.clock.now() + chrono::TimeDelta::days(30),
+        "lots": [{"name": "服务器", "budget": 500_000_000}]});
+    let t: serde_json::Value = agency
+        .post(format!("{}/api/v1/tenders", app.base))
+        .json(&body)
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let id = t["id"].as_str().expect("id").to_string();
+    let part = reqwest::multipart::Part::bytes(support::pdf("Tender", 1)).file_name("t.pdf");
+    let r = agency
+        .post(format!("{}/api/v1/tenders/{id}/documents", app.base))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("doc");
+    assert!(r.status().is_success());
+    let r = agency.post(format!("{}/api/v1/tenders/{id}/publish", app.base)).send().await.expect("publish");
+    assert!(r.status().is_success());
+    id
+}
+
+async fn api_bid(app: &TestApp, c: &reqwest::Client, tender: &str, key: &tenderhall::bidder::KeyFile, price: &str) {
+    use base64::Engine;
+    let base = &app.base;
+    assert!(
+        c.post(format!("{base}/api/v1/tenders/{tender}/obtain")).send().await.expect("obtain").status().is_success()
+    );
+    let pubkey = base64::engine::general_purpose::STANDARD.encode(&key.public_key);
+    let r =
+        c.post(format!("{base}/api/v1/me/bidder-keys")).json(&serde_json::json!({"public_key": pubkey})).send().await;
+    let key_id =
+        r.expect("key").json::<serde_json::Value>().await.expect("json")["key_id"].as_str().expect("id").to_string();
+    let t: serde_json::Value =
+        c.get(format!("{base}/api/v1/tenders/{tender}")).send().await.expect("t").json().await.expect("json");
+    let lot = t["lots"][0]["id"].as_str().expect("lot");
+    let ticket: serde_json::Value = c
+        .post(format!("{base}/api/v1/tenders/{tender}/lots/{lot}/bids"))
+        .send()
+        .await
+        .expect("r")
+        .json()
+        .await
+        .expect("j");
+    let id = |k: &str| ticket[k].as_str().expect("id").parse().expect("uuid");
+    let ident = tenderhall::envelope::BidIdentity {
+        tender: id("tender"),
+        lot: id("lot"),
+        bidder: id("bidder"),
+        bid: id("bid"),
+    };
+    let mut form = std::collections::BTreeMap::new();
+    form.insert("total_price".to_string(), price.to_string());
+    let payload = tenderhall::envelope::payload::pack(form, &[("offer.pdf", &support::pdf("Offer", 1))]);
+    let mut env = Vec::new();
+    let (_, sig) = key.seal(&ident, payload.as_slice(), &mut env).expect("seal");
+    let r = c
+        .put(format!("{base}/api/v1/bids/{}/envelope", ident.bid))
+        .header("x-bidder-key", key_id)
+        .header("x-bid-signature", sig)
+        .body(env)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201);
+}

@@ -19,8 +19,32 @@ let record = null; // the record's SHA-256, hex, once it exists
 let myBids = [];
 let socket = null;
 
+// Which controls make sense in which phase.
+const CONTROLS = {
+  start_decryption: ["sign_in"],
+  advance: ["decryption", "objections", "confirmation"],
+  sign_in: ["sign_in", "decryption"],
+  release: ["decryption"],
+  object: ["objections"],
+  confirm: ["confirmation"],
+  note: ["sign_in", "decryption", "objections", "confirmation"],
+};
+
+function showControls(p) {
+  for (const [name, phases] of Object.entries(CONTROLS)) {
+    for (const c of hall.querySelectorAll(`[data-op=${name}], [data-action=${name}]`)) c.hidden = !phases.includes(p);
+  }
+  const objection = el("objection")?.closest("label");
+  if (objection) objection.hidden = p !== "objections";
+  const note = el("note")?.closest("label");
+  if (note) note.hidden = !CONTROLS.note.includes(p);
+  const key = hall.querySelector(".hall-key");
+  if (key) key.hidden = !["decryption", "confirmation"].includes(p);
+}
+
 function setPhase(p, ends) {
   phase = p;
+  showControls(p);
   windowEnds = ends ? new Date(ends) : null;
   el("phase").textContent = text(`phase-${p}`, p);
   el("phase").dataset.phase = p;
@@ -73,7 +97,8 @@ function renderReading(d) {
   for (const b of d.not_opened ?? []) {
     const row = body.insertRow();
     row.className = "muted";
-    for (const v of [b.bidder, b.lot, text("not-opened"), b.reason ?? b.outcome]) row.insertCell().textContent = v ?? "";
+    const why = b.outcome === "decrypt_failed" ? text("decrypt-failed") : `${text("invalid")} ${b.reason ?? ""}`;
+    for (const v of [b.bidder, b.lot, text("not-opened"), why]) row.insertCell().textContent = v ?? "";
   }
   box.append(table);
 }
@@ -152,6 +177,7 @@ function connect() {
       record = f.state.record_sha256 ?? record;
       setPhase(f.state.phase, f.state.window_ends_at);
     } else if (f.type === "event") {
+      if (f.server_time) offset = new Date(f.server_time).getTime() - Date.now();
       if (f.event.seq > last) {
         last = f.event.seq;
         addEvent(f.event);

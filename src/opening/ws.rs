@@ -63,8 +63,8 @@ fn frame(v: serde_json::Value) -> Message {
     Message::Text(v.to_string().into())
 }
 
-fn event_frame(e: &HallEvent) -> Message {
-    frame(json!({"type": "event", "event": e}))
+fn event_frame(e: &HallEvent, now: chrono::DateTime<chrono::Utc>) -> Message {
+    frame(json!({"type": "event", "event": e, "server_time": now}))
 }
 
 impl Session {
@@ -86,7 +86,7 @@ impl Session {
                             continue;
                         }
                         if self.viewer.sees(&e.audience) {
-                            socket.send(event_frame(&e)).await?;
+                            socket.send(event_frame(&e, self.state.clock.now())).await?;
                         }
                         self.last = e.seq;
                     }
@@ -120,7 +120,7 @@ impl Session {
             .await
             .map_err(axum::Error::new)?;
         for e in &events {
-            socket.send(event_frame(e)).await?;
+            socket.send(event_frame(e, self.state.clock.now())).await?;
         }
         // Events this viewer may not see still count as handled.
         let newest = <crate::entities::opening::Entity as sea_orm::EntityTrait>::find_by_id(self.opening_id)
