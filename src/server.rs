@@ -91,18 +91,25 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let settings = state.settings.clone();
+    // Opening-hall events written by other server processes on the same database.
+    let relay = crate::opening::relay::spawn(state.clone());
     let app = app::router(state);
-    if settings.tls_enabled() {
+    let result = if settings.tls_enabled() {
         let (Some(cert), Some(key)) = (&settings.tls.cert, &settings.tls.key) else {
+            relay.abort();
             return Err(std::io::Error::other("TLS needs both tls.cert and tls.key"));
         };
-        let config = tls_config(cert, key, settings.tls.client_ca.as_deref()).map_err(std::io::Error::other)?;
-        serve_tls(app, listener, Arc::new(config), shutdown).await
+        match tls_config(cert, key, settings.tls.client_ca.as_deref()) {
+            Ok(config) => serve_tls(app, listener, Arc::new(config), shutdown).await,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
     } else {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
-    }
+    };
+    relay.abort();
+    result
 }
 
 async fn serve_tls(

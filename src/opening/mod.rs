@@ -19,5 +19,6 @@ pub mod api;
 pub mod bus;
 pub mod handlers;
 pub mod model;
+pub mod relay;
 pub mod service;
 pub mod ws;

@@ -204,6 +204,7 @@ impl Pending {
             .insert(txn)
             .await?;
         }
+        super::relay::notify(txn).await?;
         Ok(opening::ActiveModel { id: Set(self.opening_id), last_seq: Set(self.next - 1), ..Default::default() }
             .update(txn)
             .await?)

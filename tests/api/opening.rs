@@ -289,9 +289,14 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// A websocket to the hall as `user`, resuming after `after`.
 async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
+    socket_at(&app.base, user, tender, after).await
+}
+
+/// A websocket to the hall of the server at `base` (`http://host:port`).
+async fn socket_at(base: &str, user: &str, tender: &str, after: i64) -> Socket {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let http = reqwest::Client::new();
-    let csrf = http.get(format!("{}/api/v1/csrf", app.base)).send().await.expect("csrf");
+    let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
     let mut cookies: Vec<String> = csrf
         .headers()
         .get_all("set-cookie")
@@ -300,7 +305,7 @@ async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
         .collect();
     let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
     let r = http
-        .post(format!("{}/api/v1/session", app.base))
+        .post(format!("{base}/api/v1/session"))
         .header("cookie", cookies.join("; "))
         .header("x-csrf-token", token)
         .json(&json!({"username": user, "password": crate::support::PASSWORD}))
@@ -310,7 +315,7 @@ async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
     cookies.extend(
         r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
     );
-    let url = format!("ws://{}/api/v1/tenders/{tender}/opening/ws?after={after}", app.addr);
+    let url = format!("{}/api/v1/tenders/{tender}/opening/ws?after={after}", base.replacen("http", "ws", 1));
     let mut req = url.into_client_request().expect("request");
     req.headers_mut().insert("cookie", cookies.join("; ").parse().expect("cookie"));
     tokio_tungstenite::connect_async(req).await.expect("websocket").0
@@ -402,8 +407,52 @@ async fn participants_follow_live_and_resume_without_gap_or_duplicate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restarted_mid_window_carries_on_and_the_bidder_tool_releases_keys() {
     use crate::support::{ServerProcess, free_port};
-    use tenderhall::bidder::KeyFile;
     let mut app = crate::support::spawn_app().await;
+    let tender = past_deadline_tender(&app).await;
+    let dir = app.dir.path().to_path_buf();
+    app.stop_server();
+    let port = free_port();
+    let vars = app.process_env(port);
+    let mut server = ServerProcess::start(&vars, port, &dir).await;
+    let host = crate::resumable::login_as(&server.base, "agency_x").await;
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    let release = |user: &str, base: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+            .args(["bidder", "release-key", "--key", &format!("{user}.key"), "--envelope", &format!("{user}.env")])
+            .args(["--server", base, "--user", user])
+            .env("TENDERHALL_KEY_PASSPHRASE", "pass phrase 2026")
+            .env("TENDERHALL_PASSWORD", crate::support::PASSWORD)
+            .current_dir(&dir)
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let out = release("supplier_1", &server.base);
+    assert!(out.contains("key_accepted"), "{out}");
+    let before = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+
+    // The server dies in the middle of the window and comes back: the hall carries on.
+    server.kill();
+    let server = ServerProcess::start(&vars, port, &dir).await;
+    let host = crate::resumable::login_as(&server.base, "agency_x").await;
+    let after = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+    assert_eq!(after["phase"], "decryption");
+    assert_eq!(after["window_ends_at"], before["window_ends_at"]);
+    assert_eq!(after["last_seq"], before["last_seq"]);
+    let out = release("supplier_2", &server.base);
+    assert!(out.contains("key_accepted"), "{out}");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
+    let all = events(&host, &tender, 0).await;
+    let seqs: Vec<i64> = all.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "numbered without gaps across the restart");
+    assert_eq!(all.iter().filter(|e| e["kind"] == "key_accepted").count(), 2);
+}
+
+/// A tender whose deadline passed ten days ago by the real clock (which server processes keep),
+/// with a bid from each fixture supplier; their key files (`<user>.key`, passphrase
+/// "pass phrase 2026") and envelopes (`<user>.env`) are in the app's directory.
+async fn past_deadline_tender(app: &TestApp) -> String {
+    use tenderhall::bidder::KeyFile;
     // The tender's deadline passed ten days ago by the real clock, which the server process keeps.
     app.clock.set(chrono::Utc::now() - TimeDelta::days(40));
     let agency = Client::login(&app, "agency_x").await;
@@ -443,40 +492,45 @@ async fn a_server_restarted_mid_window_carries_on_and_the_bidder_tool_releases_k
         std::fs::write(dir.join(format!("{user}.env")), env).expect("env");
         envelopes.push(user);
     }
-    app.stop_server();
-    let port = free_port();
-    let vars = app.process_env(port);
-    let mut server = ServerProcess::start(&vars, port, &dir).await;
-    let host = crate::resumable::login_as(&server.base, "agency_x").await;
-    ok(&host, &tender, json!({"op": "start_decryption"})).await;
-    let release = |user: &str, base: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
-            .args(["bidder", "release-key", "--key", &format!("{user}.key"), "--envelope", &format!("{user}.env")])
-            .args(["--server", base, "--user", user])
-            .env("TENDERHALL_KEY_PASSPHRASE", "pass phrase 2026")
-            .env("TENDERHALL_PASSWORD", crate::support::PASSWORD)
-            .current_dir(&dir)
-            .output()
-            .expect("run");
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-    };
-    let out = release("supplier_1", &server.base);
-    assert!(out.contains("key_accepted"), "{out}");
-    let before = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+    tender
+}
 
-    // The server dies in the middle of the window and comes back: the hall carries on.
-    server.kill();
-    let server = ServerProcess::start(&vars, port, &dir).await;
-    let host = crate::resumable::login_as(&server.base, "agency_x").await;
-    let after = host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
-    assert_eq!(after["phase"], "decryption");
-    assert_eq!(after["window_ends_at"], before["window_ends_at"]);
-    assert_eq!(after["last_seq"], before["last_seq"]);
-    let out = release("supplier_2", &server.base);
-    assert!(out.contains("key_accepted"), "{out}");
-    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 422, "window_open").await;
-    let all = events(&host, &tender, 0).await;
-    let seqs: Vec<i64> = all.iter().filter_map(|e| e["seq"].as_i64()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "numbered without gaps across the restart");
-    assert_eq!(all.iter().filter(|e| e["kind"] == "key_accepted").count(), 2);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_serve_one_hall() {
+    use crate::support::{ServerProcess, free_port};
+    let mut app = crate::support::spawn_app().await;
+    let tender = past_deadline_tender(&app).await;
+    app.stop_server();
+    let (pa, pb) = (free_port(), free_port());
+    let a = ServerProcess::start(&app.process_env(pa), pa, app.dir.path()).await;
+    let b = ServerProcess::start(&app.process_env(pb), pb, app.dir.path()).await;
+
+    // The bidder is connected to server A, the host to server B.
+    let mut bidder_ws = socket_at(&a.base, "supplier_1", &tender, 0).await;
+    assert_eq!(next(&mut bidder_ws).await["type"], "hello");
+    assert_eq!(next(&mut bidder_ws).await["event"]["kind"], "opened");
+    let mut host_ws = socket_at(&b.base, "agency_x", &tender, 0).await;
+    assert_eq!(next(&mut host_ws).await["type"], "hello");
+    assert_eq!(next(&mut host_ws).await["event"]["kind"], "opened");
+
+    // What the host does on B reaches the bidder on A, and the other way round.
+    host_ws
+        .send(tokio_tungstenite::tungstenite::Message::Text(json!({"op": "start_decryption"}).to_string().into()))
+        .await
+        .expect("send");
+    assert_eq!(next(&mut host_ws).await["type"], "ok");
+    assert_eq!(next(&mut host_ws).await["event"]["kind"], "decryption_started");
+    let e = next(&mut bidder_ws).await;
+    assert_eq!(e["event"]["kind"], "decryption_started", "{e}");
+    bidder_ws
+        .send(tokio_tungstenite::tungstenite::Message::Text(json!({"op": "sign_in"}).to_string().into()))
+        .await
+        .expect("send");
+    assert_eq!(next(&mut bidder_ws).await["type"], "ok");
+    let signed = next(&mut bidder_ws).await;
+    assert_eq!(signed["event"]["kind"], "signed_in");
+    let seen = next(&mut host_ws).await;
+    assert_eq!(seen["event"]["kind"], "signed_in", "{seen}");
+    assert_eq!(seen["event"]["seq"], signed["event"]["seq"]);
+    drop((a, b));
 }
