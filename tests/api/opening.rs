@@ -455,12 +455,12 @@ async fn past_deadline_tender(app: &TestApp) -> String {
     use tenderhall::bidder::KeyFile;
     // The tender's deadline passed ten days ago by the real clock, which the server process keeps.
     app.clock.set(chrono::Utc::now() - TimeDelta::days(40));
-    let agency = Client::login(&app, "agency_x").await;
-    let tender = crate::tenders::published_tender(&app, &agency).await;
+    let agency = Client::login(app, "agency_x").await;
+    let tender = crate::tenders::published_tender(app, &agency).await;
     let dir = app.dir.path().to_path_buf();
     let mut envelopes = Vec::new();
     for (i, user) in ["supplier_1", "supplier_2", "supplier_3"].into_iter().enumerate() {
-        let c = Client::login(&app, user).await;
+        let c = Client::login(app, user).await;
         assert_eq!(c.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
         let key = KeyFile::generate().expect("key");
         let r = c.post("/api/v1/me/bidder-keys", &json!({"public_key": B64.encode(&key.public_key)})).await;
