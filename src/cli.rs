@@ -299,9 +299,24 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.storage.blob_dir = data.join("blobs");
             settings.storage.key_dir = data.join("keys");
             settings.server.listen = listen;
+            // Short windows, so that the demo's opening can be watched from start to end.
+            settings.opening.decrypt_minutes = 3;
+            settings.opening.objection_minutes = 1;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
+            let show = crate::demo::opening::prepare(&state, &data.join("opening")).await?;
             print_demo_banner(&state, created);
+            println!(
+                "  Opening show: a tender's bid deadline is {} minutes from now; open it under 交易公告 and enter",
+                crate::demo::opening::MINUTES_TO_DEADLINE
+            );
+            println!(
+                "  the opening hall as agency, supervisor or supplier1 (supplier1's bid key file: {},",
+                show.key_file.display()
+            );
+            println!("  passphrase {}). The host and three bidders are simulated.", crate::demo::PASSWORD);
+            println!();
+            let _show = crate::demo::opening::spawn(state.clone(), show);
             serve(state).await?;
         }
         Command::Migrate => {

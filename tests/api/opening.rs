@@ -534,3 +534,56 @@ async fn two_servers_on_one_database_serve_one_hall() {
     assert_eq!(seen["event"]["seq"], signed["event"]["seq"]);
     drop((a, b));
 }
+
+#[tokio::test]
+async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
+    let app = spawn_app_with(Options {
+        settings: Some(Box::new(|s| {
+            s.opening.decrypt_minutes = 3;
+            s.opening.objection_minutes = 1;
+        })),
+        empty: true,
+        ..Default::default()
+    })
+    .await;
+    assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
+    let mut show = tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("show");
+    show.pace = std::time::Duration::from_millis(5);
+    let tender = show.tender;
+    let key_file = std::fs::read_to_string(&show.key_file).expect("the newcomer's key file");
+    assert!(tenderhall::bidder::KeyFile::from_json(&key_file, Some(tenderhall::demo::PASSWORD)).is_ok());
+    let task = tenderhall::demo::opening::spawn(app.state.clone(), show);
+
+    // The clock moves on only when the show has done what a phase needs, so the test is exact.
+    let host =
+        tenderhall::accounts::service::actor_by_username(&app.state.db, "agency").await.expect("db").expect("agency");
+    app.clock.advance(TimeDelta::minutes(3) + TimeDelta::seconds(1));
+    let mut done = false;
+    for _ in 0..2000 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let Ok((h, o, viewer)) = tenderhall::opening::service::hall_state(&app.state, &host, tender).await else {
+            continue;
+        };
+        let events = tenderhall::opening::service::events_after(&app.state.db, o, viewer, 0).await.expect("events");
+        let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
+        match h.phase.as_str() {
+            "decryption" if count("key_accepted") == 3 => app.clock.advance(TimeDelta::minutes(4)),
+            "objections" if count("answer") == 1 => app.clock.advance(TimeDelta::minutes(2)),
+            "closed" => {
+                assert_eq!(count("signed_in"), 3);
+                let reading = events.iter().find(|e| e.kind == "reading").expect("reading");
+                assert_eq!(reading.data["bids"].as_array().map(Vec::len), Some(3));
+                assert_eq!(
+                    reading.data["not_opened"][0]["outcome"], "decrypt_failed",
+                    "supplier1 is left to the newcomer"
+                );
+                assert_eq!(count("confirmed"), 3);
+                done = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(done, "the show reached the end of the opening");
+    task.await.expect("the show ends by itself");
+}

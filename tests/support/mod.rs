@@ -88,6 +88,8 @@ pub struct Options {
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf, Option<std::path::PathBuf>)>,
     /// Adjust settings before start.
     pub settings: Option<SettingsHook>,
+    /// Start with an empty database (no fixture organisations and users).
+    pub empty: bool,
 }
 
 /// Starts an app with the fixture organisations and users.
@@ -129,7 +131,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     }
     let clock = Arc::new(ManualClock::new(t0()));
     let state = AppState::build(settings, clock.clone()).await.expect("app state");
-    seed(&state).await;
+    if !opts.empty {
+        seed(&state).await;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -2,6 +2,8 @@
 //! suppliers of every size, an expert, a supervisor, and tenders in several states — all made
 //! through the same services as real use, so the audit chain records every step.
 
+pub mod opening;
+
 use crate::{
     accounts::{
         model::{OrgKind, Role, SizeClass},

@@ -1,0 +1,229 @@
+//! The demo's opening show: each time the demo starts, a tender whose bid deadline is three
+//! minutes away, with sealed bids from four suppliers, and a background task that plays the
+//! host and three of the bidders, so a newcomer can open the hall and watch a whole opening —
+//! or take part as `supplier1` with the key file written beside the demo data.
+//!
+//! Everything goes through the same services as real use; the bids were sealed with the bidder
+//! code and are opened with the keys the simulated bidders release.
+
+use crate::{
+    accounts::{model::Actor, service as accounts},
+    app::AppState,
+    bidder::KeyFile,
+    bids::service as bids,
+    clock::ManualClock,
+    envelope::payload,
+    error::{AppError, AppResult},
+    money::Money,
+    opening::{model::Command, service as hall},
+    tenders::{
+        model::{BidFormField, EvaluationMethod, ProcurementMethod},
+        service::{self as tenders, LotInput, TenderInput},
+    },
+};
+use bytes::Bytes;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::{path::Path, sync::Arc, time::Duration};
+use uuid::Uuid;
+
+/// The simulated bidders, with their prices; `supplier1` is the newcomer's.
+const BIDDERS: &[(&str, &str)] = &[
+    ("supplier1", "1268000.00"),
+    ("supplier2", "1245600.00"),
+    ("supplier3", "1299000.00"),
+    ("supplier4", "1230500.00"),
+];
+
+/// How long after the launch the bid deadline falls.
+pub const MINUTES_TO_DEADLINE: i64 = 3;
+
+/// What the show needs to run.
+pub struct Show {
+    /// The tender.
+    pub tender: Uuid,
+    deadline: DateTime<Utc>,
+    keys: Vec<(Actor, KeyFile)>,
+    /// The newcomer's key file (passphrase: the demo password).
+    pub key_file: std::path::PathBuf,
+    /// The unit of the show's pauses (a second when watched; tests make it short).
+    pub pace: Duration,
+}
+
+async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
+    accounts::actor_by_username(&state.db, name)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
+}
+
+/// Makes this launch's opening tender and its sealed bids. The tender is published "three weeks
+/// ago" (a clock set back, as the law's minimum bidding time requires) with its deadline a few
+/// minutes from now.
+pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
+    let now = state.clock.now();
+    let deadline = now + TimeDelta::minutes(MINUTES_TO_DEADLINE);
+    let past = AppState { clock: Arc::new(ManualClock::new(now - TimeDelta::days(21))), ..state.clone() };
+    let agency = actor(state, "agency").await?;
+    let units = tenders::procuring_units(&state.db).await?;
+    let unit = units.iter().find(|(_, n)| n == "某区教育局").map(|(id, _)| *id);
+    let mut form = BidFormField::standard();
+    form.truncate(3);
+    let tender = tenders::create_draft(
+        &past,
+        &agency,
+        TenderInput {
+            title: format!("开标演示：区教育局办公家具采购（{} 开标）", crate::web::fmt_time(&deadline)),
+            description: "演示用项目：启动后几分钟即到投标截止时间，模拟的主持人和投标人会完成一次完整的不见面开标。"
+                .into(),
+            procuring_org: unit,
+            procurement_method: ProcurementMethod::OpenTender,
+            evaluation_method: EvaluationMethod::LowestPrice,
+            bid_deadline: deadline,
+            question_cutoff: None,
+            bid_form: form,
+            min_valid_bids: None,
+            lots: vec![LotInput {
+                name: "办公桌椅及文件柜".into(),
+                budget: Money::parse_yuan("1350000").unwrap_or(Money::ZERO),
+                ceiling: None,
+            }],
+        },
+    )
+    .await?;
+    tenders::upload_document(
+        &past,
+        &agency,
+        tender,
+        "招标文件.pdf",
+        Bytes::from(crate::pdf::sample("Office furniture", 3)),
+    )
+    .await?;
+    tenders::publish(&past, &agency, tender).await?;
+    let lot = tenders::detail(&past, Some(&agency), tender).await?.lots[0].id;
+    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+    let mut keys = Vec::new();
+    let mut key_file = std::path::PathBuf::new();
+    for (user, price) in BIDDERS {
+        let a = actor(state, user).await?;
+        tenders::obtain(&past, &a, tender).await?;
+        let key = KeyFile::generate().map_err(AppError::internal)?;
+        let key_id = bids::register_key(
+            &past,
+            &a,
+            &base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &key.public_key),
+        )
+        .await?;
+        let ticket = bids::reserve(&past, &a, tender, lot).await?;
+        let mut values = std::collections::BTreeMap::new();
+        values.insert("total_price".to_string(), price.to_string());
+        values.insert("delivery_days".to_string(), "30".to_string());
+        let offer = crate::pdf::sample(&format!("Offer of {user}"), 2);
+        let p = payload::pack(values, &[("投标文件.pdf", &offer)]);
+        let id = crate::envelope::BidIdentity {
+            tender: ticket.tender,
+            lot: ticket.lot,
+            bidder: ticket.bidder,
+            bid: ticket.bid,
+        };
+        let mut env = Vec::new();
+        let (_, signature) = key.seal(&id, p.as_slice(), &mut env).map_err(AppError::internal)?;
+        let mut body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(env))]);
+        bids::receive(&past, &a, ticket.bid, &key_id, &signature, &mut body).await?;
+        if *user == "supplier1" {
+            key_file = dir.join("supplier1-bid-key.json");
+            let text = key.to_json(Some(crate::demo::PASSWORD)).map_err(AppError::internal)?;
+            crate::keys::write_private(&key_file, text.as_bytes()).map_err(AppError::internal)?;
+        } else {
+            keys.push((a, key));
+        }
+    }
+    Ok(Show { tender, deadline, keys, key_file, pace: Duration::from_secs(1) })
+}
+
+/// Plays the host and the simulated bidders until the opening ends. Each step waits a little,
+/// so a person watching can follow; the newcomer's own actions as `supplier1` (or as `agency`)
+/// are taken into account.
+pub fn spawn(state: AppState, show: Show) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = run(&state, &show).await {
+            tracing::warn!(error = %e.message, "the demo opening stopped");
+        }
+    })
+}
+
+async fn run(state: &AppState, show: &Show) -> AppResult<()> {
+    let host = actor(state, "agency").await?;
+    let pause = |n: u32| tokio::time::sleep(show.pace * n);
+    while state.clock.now() < show.deadline {
+        tokio::time::sleep(show.pace.min(Duration::from_millis(500))).await;
+    }
+    hall::enter(state, &host, show.tender).await?;
+    for (a, _) in &show.keys {
+        pause(5).await;
+        let _ = hall::execute(state, a, show.tender, Command::SignIn).await;
+    }
+    pause(30).await;
+    let _ = hall::execute(state, &host, show.tender, Command::StartDecryption).await;
+    for (a, key) in &show.keys {
+        pause(10).await;
+        let (h, _, _) = hall::hall_state(state, a, show.tender).await?;
+        for b in h.my_bids.iter().filter(|b| b["outcome"] == "pending") {
+            let Some(bid) = b["bid"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else { continue };
+            let head = bids::envelope_head(state, a, bid).await?;
+            let cek = key.content_key(&head).map_err(AppError::internal)?;
+            let _ = hall::execute(state, a, show.tender, Command::ReleaseKey { bid, key: hex::encode(cek.0) }).await;
+        }
+    }
+    // The host moves on once the window has closed or every bid is decided.
+    loop {
+        pause(3).await;
+        match hall::execute(state, &host, show.tender, Command::Advance).await {
+            Ok(()) => break,
+            Err(e) if e.code == "window_open" => continue,
+            Err(_) => return Ok(()),
+        }
+    }
+    // Objections: one from a simulated bidder, answered.
+    pause(10).await;
+    if let Some((a, _)) = show.keys.first() {
+        let text = "请核实第三名投标人的交货期是否满足招标文件要求。".to_string();
+        let _ = hall::execute(state, a, show.tender, Command::Object { text }).await;
+        pause(10).await;
+    }
+    answer_objections(state, &host, show.tender).await?;
+    loop {
+        pause(3).await;
+        match hall::execute(state, &host, show.tender, Command::Advance).await {
+            Ok(()) => break,
+            Err(e) if e.code == "window_open" => continue,
+            Err(_) => return Ok(()),
+        }
+    }
+    // Confirmations by the simulated bidders, then the close.
+    let (h, _, _) = hall::hall_state(state, &host, show.tender).await?;
+    let digest = hex::decode(h.record_sha256.unwrap_or_default()).map_err(AppError::internal)?;
+    let digest: [u8; 32] = digest.try_into().map_err(|_| AppError::internal("record digest"))?;
+    for (a, key) in &show.keys {
+        pause(5).await;
+        let signature = key.sign_digest(&digest).map_err(AppError::internal)?;
+        let _ = hall::execute(state, a, show.tender, Command::Confirm { signature }).await;
+    }
+    pause(60).await;
+    let _ = hall::execute(state, &host, show.tender, Command::Advance).await;
+    Ok(())
+}
+
+async fn answer_objections(state: &AppState, host: &Actor, tender: Uuid) -> AppResult<()> {
+    let (o, viewer) = hall::enter(state, host, tender).await?;
+    let events = hall::events_after(&state.db, o.id, viewer, 0).await?;
+    for e in events.iter().filter(|e| e.kind == "objection") {
+        let answered = events.iter().any(|a| a.kind == "answer" && a.data["objection"] == e.data["id"]);
+        if answered {
+            continue;
+        }
+        if let Some(id) = e.data["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) {
+            let text = "经核实，该投标人开标一览表载明的交货期为30天，满足招标文件要求。".to_string();
+            let _ = hall::execute(state, host, tender, Command::Answer { objection: id, text }).await;
+        }
+    }
+    Ok(())
+}
