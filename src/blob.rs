@@ -248,25 +248,18 @@ impl BlobStore for LocalBlobStore {
             // Uploads arrive in small frames; writing each one to the file would be a blocking
             // system call per frame, so they are gathered into 1 MiB writes.
             let mut f = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(&tmp).await?);
-            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-            let mut size = 0u64;
-            let mut head = Vec::new();
+            let mut h = Hashed::new();
             while let Some(chunk) = body.next().await {
                 let chunk = chunk?;
-                size += chunk.len() as u64;
-                if size > max {
+                if h.len + chunk.len() as u64 > max {
                     return Err(BlobError::TooLarge);
                 }
-                if head.len() < HEAD_LEN {
-                    let take = (HEAD_LEN - head.len()).min(chunk.len());
-                    head.extend_from_slice(&chunk[..take]);
-                }
-                ctx.update(&chunk);
+                h.update(&chunk);
                 f.write_all(&chunk).await?;
             }
             f.flush().await?;
             f.get_ref().sync_all().await?;
-            Ok((hex::encode(ctx.finish()), size, head))
+            Ok((hex::encode(h.ctx.finish()), h.len, h.head))
         }
         .await;
         let (sha, size, head) = match result {

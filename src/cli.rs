@@ -497,7 +497,8 @@ async fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
             let f = std::fs::File::open(&envelope).map_err(|e| format!("{}: {e}", envelope.display()))?;
             std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head)?;
             let header = crate::envelope::Header::parse(&head)?;
-            let digest = file_sha256(&envelope)?;
+            let digest =
+                crate::bidder::file_sha256(&envelope, None).map_err(|e| format!("{}: {e}", envelope.display()))?;
             let signature = k.sign_digest(&digest)?;
             let client = connect(&platform).await?;
             let state = client.upload_state(header.identity.bid).await?;
@@ -553,22 +554,6 @@ async fn connect(p: &PlatformArgs) -> Result<crate::bidder::client::PlatformClie
         }
     };
     Ok(crate::bidder::client::PlatformClient::new(&p.server, ca.as_deref())?.login(&p.user, &password).await?)
-}
-
-fn file_sha256(path: &std::path::Path) -> Result<[u8; 32], BoxError> {
-    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    Ok(out)
 }
 
 /// Uploads an envelope with progress on standard error, and writes the receipt next to it.

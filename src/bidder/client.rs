@@ -14,7 +14,7 @@ use std::{
     },
     time::Duration,
 };
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncSeekExt;
 use uuid::Uuid;
 
 /// Errors of the client.
@@ -295,19 +295,8 @@ impl PlatformClient {
     }
 }
 
-/// SHA-256 of the first `len` bytes of a file.
+/// SHA-256 of the first `len` bytes of a file, read on a blocking thread.
 async fn prefix_sha256(path: &Path, len: u64) -> std::io::Result<[u8; 32]> {
-    let mut f = tokio::fs::File::open(path).await?.take(len);
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    Ok(out)
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || super::file_sha256(&path, Some(len))).await.map_err(std::io::Error::other)?
 }

@@ -174,13 +174,8 @@ async fn run(state: &AppState, show: &Show) -> AppResult<()> {
         }
     }
     // The host moves on once the window has closed or every bid is decided.
-    loop {
-        pause(3).await;
-        match hall::execute(state, &host, show.tender, Command::Advance).await {
-            Ok(()) => break,
-            Err(e) if e.code == "window_open" => continue,
-            Err(_) => return Ok(()),
-        }
+    if !advance_when_allowed(state, &host, show).await {
+        return Ok(());
     }
     // Objections: one from a simulated bidder, answered.
     pause(10).await;
@@ -190,13 +185,8 @@ async fn run(state: &AppState, show: &Show) -> AppResult<()> {
         pause(10).await;
     }
     answer_objections(state, &host, show.tender).await?;
-    loop {
-        pause(3).await;
-        match hall::execute(state, &host, show.tender, Command::Advance).await {
-            Ok(()) => break,
-            Err(e) if e.code == "window_open" => continue,
-            Err(_) => return Ok(()),
-        }
+    if !advance_when_allowed(state, &host, show).await {
+        return Ok(());
     }
     // Confirmations by the simulated bidders, then the close.
     let (h, _, _) = hall::hall_state(state, &host, show.tender).await?;
@@ -210,6 +200,19 @@ async fn run(state: &AppState, show: &Show) -> AppResult<()> {
     pause(60).await;
     let _ = hall::execute(state, &host, show.tender, Command::Advance).await;
     Ok(())
+}
+
+/// The host moves on as soon as the open window allows; false if the opening went elsewhere
+/// (someone else moved it on, or it failed).
+async fn advance_when_allowed(state: &AppState, host: &Actor, show: &Show) -> bool {
+    loop {
+        tokio::time::sleep(show.pace * 3).await;
+        match hall::execute(state, host, show.tender, Command::Advance).await {
+            Ok(()) => return true,
+            Err(e) if e.code == "window_open" => continue,
+            Err(_) => return false,
+        }
+    }
 }
 
 async fn answer_objections(state: &AppState, host: &Actor, tender: Uuid) -> AppResult<()> {

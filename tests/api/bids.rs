@@ -44,6 +44,12 @@ fn rand32() -> [u8; 32] {
     b
 }
 
+/// The identity a reservation's ticket names.
+pub(crate) fn identity_of(ticket: &Value) -> BidIdentity {
+    let id = |k: &str| ticket[k].as_str().unwrap_or_else(|| panic!("{k} in {ticket}")).parse().expect("uuid");
+    BidIdentity { tender: id("tender"), lot: id("lot"), bidder: id("bidder"), bid: id("bid") }
+}
+
 pub(crate) async fn first_lot(c: &Client, tender: &str) -> String {
     c.get_json(&format!("/api/v1/tenders/{tender}")).await["lots"][0]["id"].as_str().expect("lot").to_string()
 }
@@ -58,12 +64,7 @@ pub(crate) async fn sealed_bid(
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201, "reserve");
     let t: Value = r.json().await.expect("json");
-    let id = BidIdentity {
-        tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
-        lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
-        bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
-        bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
-    };
+    let id = crate::bids::identity_of(&t);
     let mut env = Vec::new();
     let sealed = envelope::seal(&b.bid_key, &id, payload, &mut env).expect("seal");
     (id.bid.to_string(), env, sealed.cek)

@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use ring::rand::SystemRandom;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tenderhall::envelope::{self, BidIdentity, ContentKey, payload};
+use tenderhall::envelope::{self, ContentKey, payload};
 
 struct Sealed {
     bid: String,
@@ -22,12 +22,7 @@ async fn submit(app: &TestApp, b: &Bidder, tender: &str, lot: &str, price: &str)
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.expect("ticket");
-    let id = BidIdentity {
-        tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
-        lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
-        bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
-        bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
-    };
+    let id = crate::bids::identity_of(&t);
     let mut form = BTreeMap::new();
     form.insert("total_price".to_string(), price.to_string());
     form.insert("delivery_days".to_string(), "30".to_string());
@@ -468,12 +463,7 @@ async fn past_deadline_tender(app: &TestApp) -> String {
         let lot = first_lot(&c, &tender).await;
         let t: Value =
             c.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await.json().await.expect("ticket");
-        let id = BidIdentity {
-            tender: t["tender"].as_str().expect("t").parse().expect("uuid"),
-            lot: t["lot"].as_str().expect("l").parse().expect("uuid"),
-            bidder: t["bidder"].as_str().expect("b").parse().expect("uuid"),
-            bid: t["bid"].as_str().expect("bid").parse().expect("uuid"),
-        };
+        let id = crate::bids::identity_of(&t);
         let mut form = BTreeMap::new();
         form.insert("total_price".to_string(), format!("{}.00", 3_600_000 + i));
         let mut env = Vec::new();
