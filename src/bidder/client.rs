@@ -175,6 +175,28 @@ impl PlatformClient {
         answer(self.post(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).send().await?).await
     }
 
+    /// Uploads a whole envelope held in memory in one request (small envelopes; the load
+    /// programs), and returns the receipt.
+    pub async fn upload_bytes(
+        &self,
+        bid: Uuid,
+        envelope: Vec<u8>,
+        key_id: &str,
+        signature: &str,
+    ) -> Result<Receipt, ClientError> {
+        let r = self
+            .http
+            .put(self.url(&format!("/api/v1/bids/{bid}/envelope")))
+            .header("x-csrf-token", &self.csrf)
+            .header("x-bidder-key", key_id)
+            .header("x-bid-signature", signature)
+            .header("content-type", "application/octet-stream")
+            .body(envelope)
+            .send()
+            .await?;
+        answer(r).await
+    }
+
     /// Where the resumable upload of `bid` stands.
     pub async fn upload_state(&self, bid: Uuid) -> Result<UploadState, ClientError> {
         answer(self.http.get(self.url(&format!("/api/v1/bids/{bid}/upload"))).send().await?).await

@@ -41,7 +41,11 @@ pub async fn connect(
     // Who may enter is decided before the upgrade: a refusal is a normal HTTP error.
     let (hello, opening_id, viewer) = service::hall_state(&state, &actor, id).await?;
     let hello = json!({"type": "hello", "state": hello});
-    Ok(ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| async move {
+    // Hall frames are small and a hall may hold thousands of sockets: small buffers (the
+    // defaults are 128 KiB each way per socket).
+    let ws =
+        ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
+    Ok(ws.on_upgrade(move |socket| async move {
         let session = Session { state, actor, tender: id, opening_id, viewer, last: after.after };
         if let Err(e) = session.run(socket, hello).await {
             tracing::debug!(error = %e, "hall connection ended");
