@@ -2,8 +2,8 @@
 //! upgrade. The server sends `hello` (the hall's state), then every event the participant may
 //! see after the number it asked for (`?after=N`), live, without gap or duplicate, and a `clock`
 //! frame every few seconds; the participant sends commands as JSON text frames and gets `ok` or
-//! an `error` frame with a stable code. Malformed, oversized or binary frames are answered with
-//! an error and change nothing.
+//! an `error` frame with a stable code. Malformed, oversized (over 16 KiB) or binary frames are
+//! answered with an error frame and change nothing; a frame over 64 KiB closes the connection.
 
 use super::{
     model::{Command, HallEvent, Viewer},
@@ -27,8 +27,11 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-/// Largest frame a participant may send.
+/// Largest command a participant may send; a longer frame is answered with `frame_too_large`.
 pub const MAX_FRAME: usize = 16 * 1024;
+
+/// Largest frame read at all: beyond it the connection is closed without reading further.
+pub const MAX_READ: usize = 64 * 1024;
 
 /// `GET /api/v1/tenders/{id}/opening/ws?after=N`.
 pub async fn connect(
@@ -44,7 +47,7 @@ pub async fn connect(
     // Hall frames are small and a hall may hold thousands of sockets: small buffers (the
     // defaults are 128 KiB each way per socket).
     let ws =
-        ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
+        ws.max_message_size(MAX_READ).max_frame_size(MAX_READ).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
     Ok(ws.on_upgrade(move |socket| async move {
         let session = Session { state, actor, tender: id, opening_id, viewer, last: after.after };
         if let Err(e) = session.run(socket, hello).await {
@@ -99,6 +102,10 @@ impl Session {
                     Err(RecvError::Closed) => return Ok(()),
                 },
                 msg = socket.recv() => match msg {
+                    Some(Ok(Message::Text(text))) if text.len() > MAX_FRAME => {
+                        socket.send(frame(json!({"type": "error", "code": "frame_too_large",
+                            "message": format!("a command is at most {MAX_FRAME} bytes")}))).await?;
+                    }
                     Some(Ok(Message::Text(text))) => {
                         let reply = self.command(text.as_str()).await;
                         socket.send(frame(reply)).await?;

@@ -330,6 +330,16 @@ async fn next(ws: &mut Socket) -> Value {
     }
 }
 
+/// The next answer to a command (`ok` or `error`), past any events.
+async fn reply(ws: &mut Socket) -> Value {
+    loop {
+        let v = next(ws).await;
+        if v["type"] != "event" {
+            return v;
+        }
+    }
+}
+
 #[tokio::test]
 async fn participants_follow_live_and_resume_without_gap_or_duplicate() {
     let (app, tender, host, bidders) = hall(2).await;
@@ -380,8 +390,16 @@ async fn participants_follow_live_and_resume_without_gap_or_duplicate() {
     assert_eq!(reading["event"]["kind"], "reading");
     assert_eq!(reading["event"]["seq"].as_i64(), got[1]["seq"].as_i64().map(|s| s + 1));
 
-    // An oversized frame is refused (the connection is closed by the server).
-    let big = "x".repeat(64 * 1024);
+    // An oversized command is answered with an error frame and the connection stays usable;
+    // a frame far beyond the limit ends the connection.
+    let long = json!({"op": "note", "text": "x".repeat(20 * 1024)}).to_string();
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(long.into())).await.expect("send");
+    assert_eq!(reply(&mut ws).await["code"], "frame_too_large");
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(json!({"op": "sign_in"}).to_string().into()))
+        .await
+        .expect("send");
+    assert_eq!(reply(&mut ws).await["code"], "out_of_turn", "still connected, and signing in is over");
+    let big = "x".repeat(128 * 1024);
     let _ = ws.send(tokio_tungstenite::tungstenite::Message::Text(big.into())).await;
     let end = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {
