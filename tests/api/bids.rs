@@ -44,6 +44,15 @@ fn rand32() -> [u8; 32] {
     b
 }
 
+/// A tender's bid deadline, as its page in the API says.
+pub(crate) async fn deadline_of(c: &Client, tender: &str) -> chrono::DateTime<chrono::Utc> {
+    c.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
+        .as_str()
+        .expect("deadline")
+        .parse()
+        .expect("time")
+}
+
 /// The identity a reservation's ticket names.
 pub(crate) fn identity_of(ticket: &Value) -> BidIdentity {
     let id = |k: &str| ticket[k].as_str().unwrap_or_else(|| panic!("{k} in {ticket}")).parse().expect("uuid");
@@ -195,12 +204,7 @@ async fn nothing_is_accepted_after_the_deadline() {
     let b = bidder(&app, "supplier_1", &tender).await;
     let lot = first_lot(&b.client, &tender).await;
     let (bid, env, _) = sealed_bid(&b, &tender, &lot, b"late price").await;
-    let deadline: chrono::DateTime<chrono::Utc> =
-        agency.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
-            .as_str()
-            .expect("d")
-            .parse()
-            .expect("t");
+    let deadline = crate::bids::deadline_of(&agency, &tender).await;
     app.clock.set(deadline + TimeDelta::seconds(1));
     let b = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
     expect_error(upload(&b, &bid, &env, None).await, 422, "deadline_passed").await;

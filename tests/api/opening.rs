@@ -77,12 +77,7 @@ async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>
         let s = submit(&app, &b, &tender, &lot, price).await;
         bidders.push((b, s));
     }
-    let deadline: chrono::DateTime<chrono::Utc> =
-        agency.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
-            .as_str()
-            .expect("d")
-            .parse()
-            .expect("t");
+    let deadline = crate::bids::deadline_of(&agency, &tender).await;
     // Before the deadline there is no hall.
     expect_error(agency.get(&format!("/api/v1/tenders/{tender}/opening")).await, 422, "hall_not_open").await;
     app.clock.set(deadline + TimeDelta::seconds(1));

@@ -173,12 +173,7 @@ async fn resumable_uploads_refuse_what_the_rules_forbid() {
 
     // After the deadline nothing is appended or completed.
     assert_eq!(patch(&b.client, &bid, 0, env[..40].to_vec().into()).await.status(), 200);
-    let deadline: chrono::DateTime<chrono::Utc> =
-        agency.get_json(&format!("/api/v1/tenders/{tender}")).await["bid_deadline"]
-            .as_str()
-            .expect("d")
-            .parse()
-            .expect("t");
+    let deadline = crate::bids::deadline_of(&agency, &tender).await;
     app.clock.set(deadline + TimeDelta::seconds(1));
     let b = Bidder { client: Client::login(&app, "supplier_1").await, ..b };
     expect_error(patch(&b.client, &bid, 40, env[40..].to_vec().into()).await, 422, "deadline_passed").await;
