@@ -130,6 +130,12 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
         bids::receive(&past, &a, ticket.bid, &key_id, &signature, &mut body).await?;
         if *user == "supplier1" {
             key_file = dir.join("supplier1-bid-key.json");
+            // A previous launch's key file belongs to that launch's show tender: replace it.
+            match std::fs::remove_file(&key_file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::internal(e)),
+            }
             let text = key.to_json(Some(crate::demo::PASSWORD)).map_err(AppError::internal)?;
             crate::keys::write_private(&key_file, text.as_bytes()).map_err(AppError::internal)?;
         } else {

@@ -550,7 +550,10 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     })
     .await;
     assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
-    let mut show = tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("show");
+    // Every launch of the demo prepares a show; the one of a later launch is the one played.
+    tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("first launch");
+    let mut show =
+        tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("second launch");
     show.pace = std::time::Duration::from_millis(5);
     let tender = show.tender;
     let key_file = std::fs::read_to_string(&show.key_file).expect("the newcomer's key file");
