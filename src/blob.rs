@@ -477,4 +477,34 @@ mod tests {
         assert!(matches!(s.finish_partial("bid-1").await, Err(BlobError::NotFound)));
         assert!(matches!(s.partial_state("../etc").await, Err(BlobError::NotFound)));
     }
+
+    #[tokio::test]
+    async fn a_second_request_on_an_upload_in_progress_is_told_it_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(LocalBlobStore::new(dir.path()).unwrap());
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, std::io::Error>>();
+        tx.send(Ok(Bytes::from_static(b"first bytes"))).unwrap();
+        let store = s.clone();
+        let running = tokio::spawn(async move {
+            let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) });
+            let mut body = std::pin::pin!(body);
+            store.append_partial("bid-2", 0, &mut body, 1 << 20).await
+        });
+        // While the first request is still receiving, others are refused and change nothing.
+        let mut busy = true;
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            busy = matches!(s.partial_state("bid-2").await, Err(BlobError::Busy));
+            if busy {
+                break;
+            }
+        }
+        assert!(busy, "the upload in progress holds it");
+        let mut other = stream(vec![Ok(Bytes::from_static(b"other"))]);
+        assert!(matches!(s.append_partial("bid-2", 0, &mut other, 1 << 20).await, Err(BlobError::Busy)));
+        assert!(matches!(s.finish_partial("bid-2").await, Err(BlobError::Busy)));
+        drop(tx);
+        assert_eq!(running.await.unwrap().unwrap().offset, 11);
+        assert_eq!(s.partial_state("bid-2").await.unwrap().offset, 11);
+    }
 }

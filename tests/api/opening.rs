@@ -18,7 +18,7 @@ struct Sealed {
     cek: ContentKey,
 }
 
-async fn submit(app: &TestApp, b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
+async fn submit(b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.expect("ticket");
@@ -40,7 +40,6 @@ async fn submit(app: &TestApp, b: &Bidder, tender: &str, lot: &str, price: &str)
         .await
         .expect("send");
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-    let _ = app;
     Sealed { bid: id.bid.to_string(), cek: sealed.cek }
 }
 
@@ -74,7 +73,7 @@ async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>
     for (user, price) in [("supplier_1", "3650000.00"), ("supplier_2", "3712345.67"), ("supplier_3", "3599000.00")] {
         let b = bidder(&app, user, &tender).await;
         let lot = first_lot(&b.client, &tender).await;
-        let s = submit(&app, &b, &tender, &lot, price).await;
+        let s = submit(&b, &tender, &lot, price).await;
         bidders.push((b, s));
     }
     let deadline = crate::bids::deadline_of(&agency, &tender).await;
@@ -122,6 +121,13 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
     expect_error(cmd(&s1.0.client, &tender, json!({"op": "start_decryption"})).await, 403, "forbidden").await;
     expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 409, "out_of_turn").await;
     expect_error(cmd(&host, &tender, json!({"op": "fly"})).await, 422, "json_invalid").await;
+
+    // A bidder reads its own envelope's header (to recover its key), nobody else's.
+    let head = s1.0.client.get(&format!("/api/v1/bids/{}/envelope/head", s1.1.bid)).await;
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().await.expect("head").starts_with(envelope::MAGIC));
+    expect_error(s2.0.client.get(&format!("/api/v1/bids/{}/envelope/head", s1.1.bid)).await, 404, "not_found").await;
+    expect_error(host.get(&format!("/api/v1/bids/{}/envelope/head", s1.1.bid)).await, 404, "not_found").await;
 
     ok(&s1.0.client, &tender, json!({"op": "sign_in"})).await;
     ok(&host, &tender, json!({"op": "start_decryption"})).await;
