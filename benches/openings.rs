@@ -88,15 +88,12 @@ async fn main() {
                     sha256: file_sha.clone(),
                 }],
             };
-            let head = serde_json::to_vec(&manifest).expect("json");
-            let mut plain = payload::PAYLOAD_MAGIC.to_vec();
-            plain.extend_from_slice(&(head.len() as u32).to_be_bytes());
-            plain.extend_from_slice(&head);
+            let plain = payload::head(&manifest).expect("payload head");
             let reader = std::io::Read::chain(plain.as_slice(), file.as_slice());
             let mut env = Vec::with_capacity(file.len() + 4096);
             let sealed = envelope::seal(&keys[i].bid_key, &id, reader, &mut env).expect("seal");
             let sig = keys[i].sign_digest(&sealed.digest).expect("sign");
-            let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &keys[i].public_key).as_ref()[..8]);
+            let key_id = keys[i].key_id();
             envelopes_bytes += env.len() as u64;
             let receipt = c.upload_bytes(ticket.bid, env, &key_id, &sig).await.expect("upload");
             bids.push(Bid {

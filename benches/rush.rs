@@ -52,7 +52,7 @@ async fn prepare(p: &Platform, user: &str, tender: uuid::Uuid, lots: &[uuid::Uui
     client.obtain(tender).await.expect("obtain");
     let key = Arc::new(KeyFile::generate().expect("key"));
     client.register_key(&key.public_key).await.expect("register");
-    let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &key.public_key).as_ref()[..8]);
+    let key_id = key.key_id();
     let mut bids = Vec::new();
     for lot in lots {
         let ticket = client.reserve(tender, *lot).await.expect("reserve");

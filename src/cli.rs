@@ -498,7 +498,7 @@ async fn bidder(command: BidderCommand) -> Result<ExitCode, BoxError> {
             std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head)?;
             let header = crate::envelope::Header::parse(&head)?;
             let digest =
-                crate::bidder::file_sha256(&envelope, None).map_err(|e| format!("{}: {e}", envelope.display()))?;
+                crate::envelope::file_sha256(&envelope, None).map_err(|e| format!("{}: {e}", envelope.display()))?;
             let signature = k.sign_digest(&digest)?;
             let client = connect(&platform).await?;
             let state = client.upload_state(header.identity.bid).await?;
@@ -567,7 +567,7 @@ async fn upload_and_save(
     use std::sync::{Arc, atomic::AtomicU64};
     let size = std::fs::metadata(envelope)?.len();
     let progress = Arc::new(AtomicU64::new(0));
-    let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &key.public_key).as_ref()[..8]);
+    let key_id = key.key_id();
     let shown = progress.clone();
     let ticker = tokio::spawn(async move {
         loop {

@@ -409,6 +409,17 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     c.close().await.ok();
 }
 
+/// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link.
+async fn make_bid_key(s: &Client, passphrase: &str) {
+    fill(s, "[data-role=passphrase]", passphrase).await;
+    click(s, "[data-testid=keygen]").await;
+    s.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
+        .await
+        .expect("key made");
+}
+
 /// An agency publishes a tender with a delivery-days item in the bid form; returns its page URL.
 async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempDir) -> String {
     let agency = browser(d, profile).await;
@@ -456,13 +467,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     assert!(s.find(Locator::Css("[data-testid=bid-panel]")).await.is_err(), "no bid panel before obtaining");
     click(&s, "[data-testid=obtain]").await;
     css(&s, "[data-testid=bid-panel]").await;
-    fill(&s, "[data-role=passphrase]", "bid key pass 2026").await;
-    click(&s, "[data-testid=keygen]").await;
-    s.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
-        .await
-        .expect("key made");
+    make_bid_key(&s, "bid key pass 2026").await;
     click(&s, "[data-testid=seal-submit]").await;
     let status = css(&s, "[data-testid=bid-status]").await.text().await.expect("text");
     assert!(status.contains("请填写"), "required fields are asked for: {status}");
@@ -536,13 +541,7 @@ async fn an_upload_cut_off_by_closing_the_page_resumes_where_it_stopped() {
     login(&s, &app, "supplier_1").await;
     s.goto(&tender_url).await.expect("goto");
     click(&s, "[data-testid=obtain]").await;
-    fill(&s, "[data-role=passphrase]", "resume pass 2026").await;
-    click(&s, "[data-testid=keygen]").await;
-    s.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
-        .await
-        .expect("key made");
+    make_bid_key(&s, "resume pass 2026").await;
     let fetch = r#"const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.text()).then(done, e => done('error ' + e));"#;
     let key_text = s.execute_async(fetch, vec!["[data-testid=key-download]".into()]).await.expect("key file");
     let key_path = app.dir.path().join("bid-key.json");

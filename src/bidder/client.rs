@@ -320,5 +320,7 @@ impl PlatformClient {
 /// SHA-256 of the first `len` bytes of a file, read on a blocking thread.
 async fn prefix_sha256(path: &Path, len: u64) -> std::io::Result<[u8; 32]> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || super::file_sha256(&path, Some(len))).await.map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || crate::envelope::file_sha256(&path, Some(len)))
+        .await
+        .map_err(std::io::Error::other)?
 }

@@ -18,25 +18,6 @@ use ring::{
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 
-/// SHA-256 of a file, or of its first `len` bytes.
-pub fn file_sha256(path: &std::path::Path, len: Option<u64>) -> std::io::Result<[u8; 32]> {
-    use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    let mut f = f.take(len.unwrap_or(u64::MAX));
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    Ok(out)
-}
-
 /// PBKDF2 iterations for new key files.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 
@@ -177,6 +158,11 @@ impl KeyFile {
         let signing_pkcs8 = B64.decode(&plain.signing_pkcs8).map_err(|e| bad(&e))?;
         let public_key = B64.decode(&plain.public_key).map_err(|e| bad(&e))?;
         Ok(Self { bid_key: BidderKey(bid_key), signing_pkcs8, public_key })
+    }
+
+    /// The id the platform gives the signing key once registered (`keys::key_id` of the point).
+    pub fn key_id(&self) -> String {
+        crate::keys::key_id(&self.public_key)
     }
 
     /// Signs an envelope digest (ECDSA P-256, r‖s), base64.

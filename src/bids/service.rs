@@ -49,7 +49,7 @@ pub async fn register_key(state: &AppState, actor: &Actor, public_key_b64: &str)
     if !is_p256_point(&raw) {
         return Err(AppError::invalid_field("public_key", "invalid"));
     }
-    let key_id = hex::encode(&ring::digest::digest(&ring::digest::SHA256, &raw).as_ref()[..8]);
+    let key_id = crate::keys::key_id(&raw);
     let txn = begin_write(&state.db).await?;
     if bidder_key::Entity::find().filter(bidder_key::Column::KeyId.eq(&key_id)).count(&txn).await? > 0 {
         return Err(AppError::conflict("key_exists", "this key is already registered"));

@@ -48,3 +48,22 @@ impl std::fmt::Debug for BidderKey {
 
 #[cfg(test)]
 mod tests;
+
+/// SHA-256 of a file, or of its first `len` bytes.
+pub fn file_sha256(path: &std::path::Path, len: Option<u64>) -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut f = f.take(len.unwrap_or(u64::MAX));
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
+}

@@ -56,7 +56,21 @@ pub enum PayloadError {
     FileMismatch(String),
 }
 
-/// Packs a form and files into a payload.
+/// The start of a payload: magic, the manifest's length and the manifest; the files follow.
+pub fn head(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
+    let json = serde_json::to_vec(manifest).map_err(std::io::Error::other)?;
+    if json.len() > MAX_MANIFEST {
+        return Err(std::io::Error::other("the bid form and file list are too large"));
+    }
+    let mut head = Vec::with_capacity(12 + json.len());
+    head.extend_from_slice(PAYLOAD_MAGIC);
+    head.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    head.extend_from_slice(&json);
+    Ok(head)
+}
+
+/// Packs a form and files into a payload (a manifest over [`MAX_MANIFEST`] gives an empty one,
+/// which no opening accepts).
 pub fn pack(form: BTreeMap<String, String>, files: &[(&str, &[u8])]) -> Vec<u8> {
     let manifest = Manifest {
         form,
@@ -69,11 +83,7 @@ pub fn pack(form: BTreeMap<String, String>, files: &[(&str, &[u8])]) -> Vec<u8> 
             })
             .collect(),
     };
-    let json = serde_json::to_vec(&manifest).unwrap_or_default();
-    let mut out = Vec::with_capacity(12 + json.len() + files.iter().map(|f| f.1.len()).sum::<usize>());
-    out.extend_from_slice(PAYLOAD_MAGIC);
-    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
-    out.extend_from_slice(&json);
+    let Ok(mut out) = head(&manifest) else { return Vec::new() };
     for (_, data) in files {
         out.extend_from_slice(data);
     }
@@ -89,29 +99,12 @@ pub fn pack_files(
     use std::io::Read;
     let mut entries = Vec::with_capacity(files.len());
     for path in files {
-        let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            ctx.update(&buf[..n]);
-            size += n as u64;
-        }
+        let size = std::fs::metadata(path)?.len();
+        let sha256 = hex::encode(super::file_sha256(path, None)?);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        entries.push(FileEntry { name, size, sha256: hex::encode(ctx.finish()) });
+        entries.push(FileEntry { name, size, sha256 });
     }
-    let json = serde_json::to_vec(&Manifest { form, files: entries }).map_err(std::io::Error::other)?;
-    if json.len() > MAX_MANIFEST {
-        return Err(std::io::Error::other("the bid form and file list are too large"));
-    }
-    let mut head = Vec::with_capacity(12 + json.len());
-    head.extend_from_slice(PAYLOAD_MAGIC);
-    head.extend_from_slice(&(json.len() as u32).to_be_bytes());
-    head.extend_from_slice(&json);
+    let head = head(&Manifest { form, files: entries })?;
     let mut reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head));
     for path in files {
         reader = Box::new(reader.chain(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?)));

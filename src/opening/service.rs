@@ -236,6 +236,19 @@ pub async fn events_after<C: ConnectionTrait>(
         .collect())
 }
 
+/// The events every participant sees (audience `all`): what the record is made of.
+async fn public_events<C: ConnectionTrait>(db: &C, opening_id: i64) -> AppResult<Vec<HallEvent>> {
+    Ok(hall_event::Entity::find()
+        .filter(hall_event::Column::OpeningId.eq(opening_id))
+        .filter(hall_event::Column::Audience.eq("all"))
+        .order_by_asc(hall_event::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect())
+}
+
 /// A stored event as sent.
 pub fn to_event(e: hall_event::Model) -> HallEvent {
     HallEvent {
@@ -529,11 +542,21 @@ async fn open_released(
     key_hex: &str,
 ) -> AppResult<Opened> {
     let org = bidder_only(viewer)?;
+    // Refusals that need no decryption come first (and are checked again in the transaction).
+    if phase_of(o) != Phase::Decryption {
+        return Err(out_of_turn("releasing a key"));
+    }
+    if o.window_ends_at.is_some_and(|end| state.clock.now() >= end) {
+        return Err(AppError::rule("window_closed", "the decryption window has closed"));
+    }
     let key: [u8; 32] = hex::decode(key_hex.trim())
         .ok()
         .and_then(|k| k.try_into().ok())
         .ok_or_else(|| AppError::invalid_field("key", "invalid"))?;
-    let (b, _) = my_bid(&state.db, o.id, org, bid_id).await?;
+    let (b, ob) = my_bid(&state.db, o.id, org, bid_id).await?;
+    if ob.outcome != BidOutcome::Pending.as_str() {
+        return Err(AppError::conflict("already_decided", "this bid has already been opened"));
+    }
     let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let bidder = organisation::Entity::find_by_id(b.org_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
@@ -748,7 +771,7 @@ async fn advance(
 /// SHA-256 (hex) of the opening record: every event shown to all so far, in order, as JSON.
 /// Bidders sign it to confirm the record; the record PDF prints it.
 pub async fn record_digest<C: ConnectionTrait>(db: &C, opening_id: i64) -> AppResult<String> {
-    let events = events_after(db, opening_id, Viewer::Bidder { org_id: -1 }, 0).await?;
+    let events = public_events(db, opening_id).await?;
     let canonical: Vec<Value> =
         events.iter().map(|e| json!({"seq": e.seq, "kind": e.kind, "at": e.at, "data": e.data})).collect();
     let bytes = serde_json::to_vec(&canonical).map_err(AppError::internal)?;
@@ -765,7 +788,7 @@ pub async fn record_pdf(state: &AppState, actor: &Actor, tender_id: Uuid) -> App
         return Err(out_of_turn("the record before the reading"));
     }
     let t = tender::Entity::find_by_id(o.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    let events = events_after(&state.db, o.id, Viewer::Bidder { org_id: -1 }, 0).await?;
+    let events = public_events(&state.db, o.id).await?;
     let digest = match &o.record_sha256 {
         Some(d) => d.clone(),
         None => record_digest(&state.db, o.id).await?,
