@@ -104,8 +104,21 @@ async fn fill(c: &Client, sel: &str, text: &str) {
     e.send_keys(text).await.expect("type");
 }
 
+/// Clicks `sel`. A page that is still being replaced (after a form was sent) can hand out an
+/// element that is gone a moment later; the click then looks the element up again.
 async fn click(c: &Client, sel: &str) {
-    css(c, sel).await.click().await.unwrap_or_else(|e| panic!("click {sel}: {e}"));
+    for _ in 0..50 {
+        match css(c, sel).await.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("click {sel}: {e}"),
+        }
+    }
+    panic!("click {sel}: the element kept going stale");
 }
 
 async fn page_text(c: &Client) -> String {
