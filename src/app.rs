@@ -47,6 +47,8 @@ pub struct AppState {
     pub vault: Arc<crate::keys::VaultKey>,
     /// Delivers opening-hall events to connected participants.
     pub halls: crate::opening::bus::HallBus,
+    /// The e-mall catalogue's search index.
+    pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
 }
 
 /// Errors while starting up.
@@ -71,6 +73,9 @@ pub enum StartError {
         /// What was found there.
         found: String,
     },
+    /// The catalogue index could not be opened.
+    #[error("catalogue index: {0}")]
+    Index(#[from] crate::mall::search::SearchError),
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
@@ -84,6 +89,7 @@ impl AppState {
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let settings_key_dir = settings.storage.key_dir.clone();
+        let settings_index_dir = settings.storage.index_dir.clone();
         Ok(Self {
             db,
             audit: AuditLog::new(key.clone(), settings.audit.checkpoint_every),
@@ -94,6 +100,7 @@ impl AppState {
             i18n: Arc::new(I18n::load()?),
             vault: Arc::new(crate::keys::VaultKey::load_or_create(&settings_key_dir)?),
             halls: crate::opening::bus::HallBus::default(),
+            catalogue: Arc::new(crate::mall::catalogue::Catalogue::open(&settings_index_dir)?),
         })
     }
 }
@@ -130,7 +137,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"))
 )]
 struct ApiDoc;
 
@@ -143,6 +150,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::opening::api::api_routes())
         .merge(notify::api_routes())
         .merge(audit::api_routes())
+        .merge(crate::mall::api_routes())
         .split_for_parts();
     (router.layer(DefaultBodyLimit::max(upload_limit)), doc)
 }
@@ -167,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notify::router())
         .merge(crate::opening::handlers::router())
         .merge(audit::router())
+        .merge(crate::mall::router())
         .fallback(|| async { crate::error::AppError::not_found() });
     Router::new()
         .merge(api)

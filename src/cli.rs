@@ -298,6 +298,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.database.url = format!("sqlite://{}?mode=rwc", data.join("tenderhall.db").display());
             settings.storage.blob_dir = data.join("blobs");
             settings.storage.key_dir = data.join("keys");
+            settings.storage.index_dir = data.join("index");
             settings.server.listen = listen;
             // Short windows, so that the demo's opening can be watched from start to end.
             settings.opening.decrypt_minutes = 3;

@@ -37,6 +37,39 @@ pub struct Settings {
     pub bids: BidSettings,
     /// The opening hall.
     pub opening: OpeningSettings,
+    /// The e-mall.
+    pub mall: MallSettings,
+}
+
+/// The e-mall: purchase thresholds, quotations and price monitoring.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MallSettings {
+    /// Largest order, in 元, that may be bought directly (直购); above it, a quotation (竞价).
+    pub direct_purchase_limit_yuan: i64,
+    /// Largest purchase, in 元, the e-mall handles at all (小额采购上限); above it, a tender.
+    pub small_purchase_ceiling_yuan: i64,
+    /// Least number of compliant quotes for a quotation to succeed.
+    pub min_quotes: i32,
+    /// Shortest and longest quotation window, in hours.
+    pub min_quotation_hours: i64,
+    /// Longest quotation window, in hours.
+    pub max_quotation_hours: i64,
+    /// A price raised by more than this share (per cent) of the previous price is flagged.
+    pub price_raise_flag_percent: i64,
+}
+
+impl Default for MallSettings {
+    fn default() -> Self {
+        Self {
+            direct_purchase_limit_yuan: 50_000,
+            small_purchase_ceiling_yuan: 1_000_000,
+            min_quotes: 3,
+            min_quotation_hours: 1,
+            max_quotation_hours: 72,
+            price_raise_flag_percent: 10,
+        }
+    }
 }
 
 /// The opening hall.
@@ -110,6 +143,9 @@ pub struct StorageSettings {
     pub blob_dir: PathBuf,
     /// Directory of the platform's keys (created with mode 0700; keys with 0600).
     pub key_dir: PathBuf,
+    /// Directory of the catalogue's search index. It can be deleted at any time: the server
+    /// rebuilds it from the database.
+    pub index_dir: PathBuf,
 }
 
 /// Login and session rules.
@@ -176,7 +212,7 @@ impl Default for DatabaseSettings {
 
 impl Default for StorageSettings {
     fn default() -> Self {
-        Self { blob_dir: "data/blobs".into(), key_dir: "data/keys".into() }
+        Self { blob_dir: "data/blobs".into(), key_dir: "data/keys".into(), index_dir: "data/index".into() }
     }
 }
 

@@ -36,6 +36,7 @@ pub mod entities;
 pub mod envelope;
 pub mod error;
 pub mod keys;
+pub mod mall;
 pub mod money;
 pub mod notify;
 pub mod opening;

@@ -93,10 +93,14 @@ pub async fn serve(
     let settings = state.settings.clone();
     // Opening-hall events written by other server processes on the same database.
     let relay = crate::opening::relay::spawn(state.clone());
+    // The catalogue index and quotation windows.
+    let mall = crate::mall::spawn_background(state.clone());
+    let stop_mall = move || mall.iter().for_each(|h| h.abort());
     let app = app::router(state);
     let result = if settings.tls_enabled() {
         let (Some(cert), Some(key)) = (&settings.tls.cert, &settings.tls.key) else {
             relay.abort();
+            stop_mall();
             return Err(std::io::Error::other("TLS needs both tls.cert and tls.key"));
         };
         match tls_config(cert, key, settings.tls.client_ca.as_deref()) {
@@ -109,6 +113,7 @@ pub async fn serve(
             .await
     };
     relay.abort();
+    stop_mall();
     result
 }
 

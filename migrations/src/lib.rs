@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_initial;
 mod m20261122_000001_bids;
 mod m20261122_000002_openings;
+mod m20261122_000003_mall;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_initial::Migration),
             Box::new(m20261122_000001_bids::Migration),
             Box::new(m20261122_000002_openings::Migration),
+            Box::new(m20261122_000003_mall::Migration),
         ]
     }
 }

@@ -452,9 +452,14 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
     let status = if approve { Status::Active } else { Status::Rejected };
-    organisation::ActiveModel { id: Set(org.id), status: Set(status.as_str().into()), ..Default::default() }
-        .update(&txn)
-        .await?;
+    organisation::ActiveModel {
+        id: Set(org.id),
+        status: Set(status.as_str().into()),
+        approved_at: Set(approve.then(|| state.clock.now())),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     user::Entity::update_many()
         .col_expr(user::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
         .filter(user::Column::OrgId.eq(org.id))
@@ -494,6 +499,7 @@ pub async fn create_organisation<C: ConnectionTrait>(
         contact_phone: Set(None),
         status: Set(Status::Active.as_str().into()),
         created_at: Set(state.clock.now()),
+        approved_at: Set(Some(state.clock.now())),
         ..Default::default()
     }
     .insert(txn)

@@ -2,6 +2,7 @@
 //! suppliers of every size, an expert, a supervisor, and tenders in several states — all made
 //! through the same services as real use, so the audit chain records every step.
 
+pub mod mall;
 pub mod opening;
 
 use crate::{
@@ -308,6 +309,11 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     .await?;
     tenders::publish(state, &buyer, t4).await?;
     tenders::cancel(state, &buyer, t4, "采购需求发生重大变化，本项目终止，将另行组织采购。").await?;
+
+    // The e-mall: the reference year's recorded figures and the live mall.
+    mall::seed_reference_year(state).await?;
+    let centre = actor("centre").await?;
+    mall::seed_live(state, &centre, &buyer).await?;
 
     state.audit.checkpoint_now(&state.db, state.clock.now()).await?;
     Ok(true)

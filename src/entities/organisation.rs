@@ -16,6 +16,7 @@ pub struct Model {
     pub contact_phone: Option<String>,
     pub status: String,
     pub created_at: DateTimeUtc,
+    pub approved_at: Option<DateTimeUtc>,
 }
 
 /// Relations are followed by explicit queries in the services.

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod bids;
 mod csrf;
+mod mall;
 mod opening;
 mod platform;
 mod resumable;

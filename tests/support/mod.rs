@@ -119,6 +119,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     settings.database.max_connections = 5;
     settings.storage.blob_dir = dir.path().join("blobs");
     settings.storage.key_dir = dir.path().join("keys");
+    settings.storage.index_dir = dir.path().join("index");
     settings.audit.checkpoint_every = 10;
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
     if let Some((cert, key, ca)) = opts.tls {
@@ -172,6 +173,7 @@ impl TestApp {
             ("TENDERHALL_DATABASE__URL".into(), s.database.url.clone()),
             ("TENDERHALL_STORAGE__BLOB_DIR".into(), s.storage.blob_dir.display().to_string()),
             ("TENDERHALL_STORAGE__KEY_DIR".into(), s.storage.key_dir.display().to_string()),
+            ("TENDERHALL_STORAGE__INDEX_DIR".into(), s.storage.index_dir.display().to_string()),
             ("TENDERHALL_SERVER__LISTEN".into(), format!("127.0.0.1:{port}")),
             ("RUST_LOG".into(), "warn".into()),
         ]
@@ -227,7 +229,7 @@ pub fn free_port() -> u16 {
 
 /// Fixture organisations and their users.
 pub const FIXTURE: &[FixtureOrg] = &[
-    ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor)]),
+    ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor), ("centre_staff", Role::AgencyStaff)]),
     ("甲采购单位", OrgKind::ProcuringUnit, None, &[("buyer_a", Role::ProcuringStaff)]),
     ("乙采购单位", OrgKind::ProcuringUnit, None, &[("buyer_b", Role::ProcuringStaff)]),
     ("X招标代理", OrgKind::Agency, None, &[("agency_x", Role::AgencyStaff)]),

@@ -1,0 +1,34 @@
+//! The `mall_agreements` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `mall_agreements`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mall_agreements")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub kind: String,
+    pub supplier_org_id: i64,
+    pub centre_org_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub categories: String,
+    pub service_area: String,
+    pub valid_from: DateTimeUtc,
+    pub valid_to: DateTimeUtc,
+    pub status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub status_reason: Option<String>,
+    pub source_tender_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,25 @@
+//! The `mall_order_steps` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `mall_order_steps`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mall_order_steps")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub order_id: i64,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub org_id: Option<i64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    pub at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+//! The `mall_price_flags` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `mall_price_flags`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mall_price_flags")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub item_id: i64,
+    pub kind: String,
+    pub price_fen: i64,
+    pub reference_fen: i64,
+    pub created_at: DateTimeUtc,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub resolved_by: Option<i64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub resolution: Option<String>,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

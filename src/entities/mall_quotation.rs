@@ -1,0 +1,36 @@
+//! The `mall_quotations` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `mall_quotations`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mall_quotations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub code: String,
+    pub procuring_org_id: i64,
+    pub created_by: i64,
+    pub category: String,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub requirement: String,
+    pub quantity: i64,
+    pub unit: String,
+    pub budget_fen: i64,
+    pub min_quotes: i32,
+    pub opens_at: DateTimeUtc,
+    pub closes_at: DateTimeUtc,
+    pub status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub fail_reason: Option<String>,
+    pub order_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+//! The `mall_quotes` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `mall_quotes`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mall_quotes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub public_id: Uuid,
+    pub quotation_id: i64,
+    pub supplier_org_id: i64,
+    pub agreement_id: i64,
+    pub unit_price_fen: i64,
+    pub total_fen: i64,
+    pub brand: String,
+    pub model: String,
+    #[sea_orm(column_type = "Text")]
+    pub note: String,
+    pub submitted_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit queries in the services.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,609 @@
+//! Framework agreements (协议供货 / 定点服务), their catalogue items, prices and price monitoring.
+//!
+//! The centre (staff of the centralized procurement agency) sets up agreements with a supplier,
+//! either directly or from a tender, and lists the catalogue items with their agreement prices
+//! (ceilings) and market reference prices. The centre and the agreement's supplier may change a
+//! price; every price is kept, and a price above its market reference or raised by more than
+//! `mall.price_raise_flag_percent` is flagged for the centre.
+
+use super::{
+    catalogue,
+    model::*,
+    policy::{is_centre_staff, is_overseer, sells},
+};
+use crate::{
+    accounts::model::{Actor, OrgKind, Status},
+    app::AppState,
+    audit::AuditEntry,
+    db::begin_write,
+    entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
+    error::{AppError, AppResult, FieldError},
+    money::Money,
+    notify::{self, Notice},
+};
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An agreement as entered by the centre.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AgreementInput {
+    /// Title (e.g. 2026年度办公设备协议供货).
+    pub title: String,
+    /// Goods or services.
+    pub kind: AgreementKind,
+    /// The supplier organisation (public id).
+    pub supplier: Uuid,
+    /// Category codes (at least one).
+    pub categories: Vec<String>,
+    /// Service area (服务区域).
+    pub service_area: String,
+    /// First instant in force.
+    pub valid_from: DateTime<Utc>,
+    /// In force until (exclusive).
+    pub valid_to: DateTime<Utc>,
+    /// The tender the agreement was awarded from, if any.
+    pub source_tender: Option<Uuid>,
+}
+
+/// A catalogue item as entered.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ItemInput {
+    /// Category code (one of the agreement's).
+    pub category: String,
+    /// Name (品名).
+    pub name: String,
+    /// Brand.
+    pub brand: String,
+    /// Model.
+    pub model: String,
+    /// Specification.
+    #[serde(default)]
+    pub spec: String,
+    /// Unit (台, 把, 包 ...).
+    pub unit: String,
+    /// Agreement price, fen: the most a unit pays.
+    #[schema(value_type = i64)]
+    pub price: Money,
+    /// Market reference price, fen.
+    #[schema(value_type = i64)]
+    pub market_price: Money,
+}
+
+/// A new price for an item.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PriceInput {
+    /// New agreement price, fen.
+    #[schema(value_type = i64)]
+    pub price: Money,
+    /// New market reference price, fen (unchanged if absent).
+    #[schema(value_type = Option<i64>)]
+    pub market_price: Option<Money>,
+}
+
+fn text(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
+    let n = v.trim().chars().count();
+    if n < min {
+        fields.push(FieldError::new(name, "required"));
+    } else if n > max {
+        fields.push(FieldError::new(name, "too_long"));
+    }
+}
+
+fn require_centre(actor: &Actor) -> AppResult<()> {
+    if is_centre_staff(actor) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden_because("centre_only", "only the centre's staff manage framework agreements"))
+    }
+}
+
+/// The next catalogue revision (callers hold the write lock, so it is unique).
+pub(super) async fn next_revision<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
+    let max: Option<Option<i64>> =
+        mall_item::Entity::find().select_only().column_as(mall_item::Column::Revision.max(), "m").into_tuple().one(db).await?;
+    Ok(max.flatten().unwrap_or(0) + 1)
+}
+
+/// Sets up an agreement.
+pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> AppResult<AgreementView> {
+    require_centre(actor)?;
+    let mut fields = Vec::new();
+    text(&mut fields, "title", &input.title, 1, 200);
+    text(&mut fields, "service_area", &input.service_area, 1, 200);
+    if input.categories.is_empty() || input.categories.len() > CATEGORIES.len() {
+        fields.push(FieldError::new("categories", "required"));
+    }
+    for c in &input.categories {
+        match category(c) {
+            None => fields.push(FieldError::new("categories", "unknown")),
+            Some(cat) if cat.service != (input.kind == AgreementKind::Services) => {
+                fields.push(FieldError::new("categories", "wrong_kind"))
+            }
+            _ => {}
+        }
+    }
+    if input.valid_to <= input.valid_from {
+        fields.push(FieldError::new("valid_to", "before_start"));
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let supplier = organisation::Entity::find()
+        .filter(organisation::Column::PublicId.eq(input.supplier))
+        .one(&txn)
+        .await?
+        .filter(|o| o.kind == OrgKind::Supplier.as_str())
+        .ok_or_else(|| AppError::invalid_field("supplier", "unknown"))?;
+    if supplier.status != Status::Active.as_str() {
+        return Err(AppError::rule("supplier_not_admitted", "the supplier's registration is not approved"));
+    }
+    let source_tender_id = match input.source_tender {
+        Some(t) => Some(
+            tender::Entity::find()
+                .filter(tender::Column::PublicId.eq(t))
+                .one(&txn)
+                .await?
+                .filter(|t| !matches!(t.state.as_str(), "draft" | "cancelled"))
+                .ok_or_else(|| AppError::invalid_field("source_tender", "unknown"))?
+                .id,
+        ),
+        None => None,
+    };
+    let year = now.with_timezone(&crate::web::cst()).year();
+    let n = mall_agreement::Entity::find().count(&txn).await? + 1;
+    let mut cats = input.categories.clone();
+    cats.sort();
+    cats.dedup();
+    let a = mall_agreement::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        code: Set(format!("XY{year}-{n:05}")),
+        title: Set(input.title.trim().into()),
+        kind: Set(input.kind.as_str().into()),
+        supplier_org_id: Set(supplier.id),
+        centre_org_id: Set(actor.org_id),
+        categories: Set(serde_json::to_string(&cats).map_err(AppError::internal)?),
+        service_area: Set(input.service_area.trim().into()),
+        valid_from: Set(input.valid_from),
+        valid_to: Set(input.valid_to),
+        status: Set(AgreementStatus::Active.as_str().into()),
+        status_reason: Set(None),
+        source_tender_id: Set(source_tender_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    notify::service::notify(
+        &txn,
+        now,
+        &[supplier.id],
+        Notice {
+            kind: "agreement_created",
+            tender_id: None,
+            message_zh: format!("框架协议【{}】（{}）已生效，可在电子商城上架商品。", a.title, a.code),
+            message_en: format!("Framework agreement \"{}\" ({}) is set up; its items sell in the e-mall.", a.title, a.code),
+            link: Some(format!("/mall/agreements/{}", a.public_id)),
+        },
+    )
+    .await?;
+    let details = json!({"code": a.code, "supplier": supplier.public_id, "categories": cats,
+        "valid_from": a.valid_from, "valid_to": a.valid_to, "service_area": a.service_area});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details)).await?;
+    txn.commit().await?;
+    view(state, Some(actor), a.public_id).await
+}
+
+/// Suspends (with a reason) or resumes an agreement. A suspended agreement sells nothing.
+pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: bool, reason: &str) -> AppResult<()> {
+    require_centre(actor)?;
+    let reason = reason.trim();
+    if suspend && reason.is_empty() {
+        return Err(AppError::invalid_field("reason", "required"));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let a = load(&txn, id).await?;
+    let (from, to) = if suspend {
+        (AgreementStatus::Active, AgreementStatus::Suspended)
+    } else {
+        (AgreementStatus::Suspended, AgreementStatus::Active)
+    };
+    if a.status != from.as_str() {
+        return Err(AppError::conflict("wrong_state", format!("the agreement is not {from}")));
+    }
+    mall_agreement::ActiveModel {
+        id: Set(a.id),
+        status: Set(to.as_str().into()),
+        status_reason: Set(suspend.then(|| reason.to_string())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    // Every item of the agreement changes whether it sells: the index must hear of it.
+    let rev = next_revision(&txn).await?;
+    mall_item::Entity::update_many()
+        .col_expr(mall_item::Column::Revision, sea_orm::sea_query::Expr::value(rev))
+        .filter(mall_item::Column::AgreementId.eq(a.id))
+        .exec(&txn)
+        .await?;
+    let (zh, en) = if suspend { ("已暂停", "suspended") } else { ("已恢复", "resumed") };
+    notify::service::notify(
+        &txn,
+        now,
+        &[a.supplier_org_id],
+        Notice {
+            kind: "agreement_status",
+            tender_id: None,
+            message_zh: format!("框架协议【{}】{}{}", a.title, zh, if suspend { format!("：{reason}") } else { String::new() }),
+            message_en: format!("Framework agreement \"{}\" was {en}{}", a.title, if suspend { format!(": {reason}") } else { String::new() }),
+            link: Some(format!("/mall/agreements/{}", a.public_id)),
+        },
+    )
+    .await?;
+    let action = if suspend { "mall.agreement.suspend" } else { "mall.agreement.resume" };
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new(action, "agreement", a.public_id, json!({"reason": reason})))
+        .await?;
+    txn.commit().await?;
+    catalogue::refresh(state).await;
+    Ok(())
+}
+
+async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<mall_agreement::Model> {
+    mall_agreement::Entity::find().filter(mall_agreement::Column::PublicId.eq(id)).one(db).await?.ok_or_else(AppError::not_found)
+}
+
+/// Parses the stored category list.
+pub(super) fn categories_of(a: &mall_agreement::Model) -> Vec<String> {
+    serde_json::from_str(&a.categories).unwrap_or_default()
+}
+
+async fn to_view<C: ConnectionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    a: mall_agreement::Model,
+    now: DateTime<Utc>,
+) -> AppResult<AgreementView> {
+    let supplier = organisation::Entity::find_by_id(a.supplier_org_id).one(db).await?.ok_or_else(AppError::not_found)?;
+    let items = mall_item::Entity::find().filter(mall_item::Column::AgreementId.eq(a.id)).count(db).await?;
+    let source_tender_id = match a.source_tender_id {
+        Some(t) => tender::Entity::find_by_id(t).one(db).await?.map(|t| t.public_id),
+        None => None,
+    };
+    let insider = actor.is_some_and(|x| is_centre_staff(x) || is_overseer(x) || x.org_id == a.supplier_org_id);
+    Ok(AgreementView {
+        id: a.public_id,
+        in_force: sells(&a, now),
+        categories: categories_of(&a),
+        code: a.code,
+        title: a.title,
+        kind: AgreementKind::parse(&a.kind).unwrap_or(AgreementKind::Goods),
+        supplier_id: supplier.public_id,
+        supplier_name: supplier.name,
+        service_area: a.service_area,
+        valid_from: a.valid_from,
+        valid_to: a.valid_to,
+        status: AgreementStatus::parse(&a.status).unwrap_or(AgreementStatus::Suspended),
+        status_reason: if insider { a.status_reason } else { None },
+        source_tender_id,
+        items,
+    })
+}
+
+/// One agreement. Agreements are public in the e-mall (who sells what, where, until when);
+/// the reason for a suspension is shown only to the centre, supervisors and the supplier.
+pub async fn view(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppResult<AgreementView> {
+    let a = load(&state.db, id).await?;
+    to_view(&state.db, actor, a, state.clock.now()).await
+}
+
+/// Agreements: a supplier sees its own, everyone else all of them; newest first.
+pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<AgreementView>> {
+    let mut q = mall_agreement::Entity::find().order_by_desc(mall_agreement::Column::Id).limit(500);
+    if actor.org_kind == OrgKind::Supplier {
+        q = q.filter(mall_agreement::Column::SupplierOrgId.eq(actor.org_id));
+    }
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for a in q.all(&state.db).await? {
+        out.push(to_view(&state.db, Some(actor), a, now).await?);
+    }
+    Ok(out)
+}
+
+fn check_prices(fields: &mut Vec<FieldError>, price: Money, market: Money) {
+    if price.fen() <= 0 {
+        fields.push(FieldError::new("price", "not_positive"));
+    }
+    if market.fen() <= 0 {
+        fields.push(FieldError::new("market_price", "not_positive"));
+    }
+}
+
+/// Adds a catalogue item to an agreement.
+pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: ItemInput) -> AppResult<ItemView> {
+    require_centre(actor)?;
+    let mut fields = Vec::new();
+    text(&mut fields, "name", &input.name, 1, 200);
+    text(&mut fields, "brand", &input.brand, 1, 100);
+    text(&mut fields, "model", &input.model, 1, 100);
+    text(&mut fields, "spec", &input.spec, 0, 2000);
+    text(&mut fields, "unit", &input.unit, 1, 20);
+    check_prices(&mut fields, input.price, input.market_price);
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let a = load(&txn, agreement).await?;
+    if !categories_of(&a).contains(&input.category) {
+        return Err(AppError::invalid_field("category", "not_in_agreement"));
+    }
+    let revision = next_revision(&txn).await?;
+    let item = mall_item::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        agreement_id: Set(a.id),
+        supplier_org_id: Set(a.supplier_org_id),
+        category: Set(input.category.clone()),
+        name: Set(input.name.trim().into()),
+        brand: Set(input.brand.trim().into()),
+        model: Set(input.model.trim().into()),
+        spec: Set(input.spec.trim().into()),
+        unit: Set(input.unit.trim().into()),
+        price_fen: Set(input.price.fen()),
+        market_price_fen: Set(input.market_price.fen()),
+        active: Set(true),
+        revision: Set(revision),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record_price(state, &txn, &item, None, now).await?;
+    let details = json!({"agreement": a.public_id, "name": item.name, "brand": item.brand, "model": item.model,
+        "price_fen": item.price_fen, "market_price_fen": item.market_price_fen});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details)).await?;
+    txn.commit().await?;
+    catalogue::refresh(state).await;
+    item_view(state, item.public_id).await
+}
+
+/// Keeps the price in the history and flags it if it is above the market reference or raised
+/// by more than the configured share.
+async fn record_price<C: ConnectionTrait>(
+    state: &AppState,
+    txn: &C,
+    item: &mall_item::Model,
+    old: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<u32> {
+    mall_price_change::ActiveModel {
+        item_id: Set(item.id),
+        old_price_fen: Set(old),
+        new_price_fen: Set(item.price_fen),
+        market_price_fen: Set(item.market_price_fen),
+        changed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let mut flags = Vec::new();
+    if item.price_fen > item.market_price_fen {
+        flags.push((FlagKind::AboveMarket, item.market_price_fen));
+    }
+    if let Some(old) = old {
+        let pct = state.settings.mall.price_raise_flag_percent as i128;
+        if (item.price_fen as i128 - old as i128) * 100 > pct * old as i128 {
+            flags.push((FlagKind::Raised, old));
+        }
+    }
+    for (kind, reference) in &flags {
+        mall_price_flag::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            item_id: Set(item.id),
+            kind: Set(kind.as_str().into()),
+            price_fen: Set(item.price_fen),
+            reference_fen: Set(*reference),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(flags.len() as u32)
+}
+
+/// Changes an item's agreement price (and optionally its market reference): the centre, or the
+/// agreement's supplier.
+pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: PriceInput) -> AppResult<ItemView> {
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(item)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    if !(is_centre_staff(actor) || actor.org_id == it.supplier_org_id) {
+        return Err(AppError::forbidden_because("not_your_item", "only the centre or the item's supplier may change its price"));
+    }
+    let market = input.market_price.unwrap_or(Money::from_fen(it.market_price_fen));
+    let mut fields = Vec::new();
+    check_prices(&mut fields, input.price, market);
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    let old = it.price_fen;
+    let revision = next_revision(&txn).await?;
+    let it = mall_item::ActiveModel {
+        id: Set(it.id),
+        price_fen: Set(input.price.fen()),
+        market_price_fen: Set(market.fen()),
+        revision: Set(revision),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    let flagged = record_price(state, &txn, &it, Some(old), now).await?;
+    let details = json!({"old_fen": old, "new_fen": it.price_fen, "market_fen": it.market_price_fen, "flags": flagged});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details)).await?;
+    txn.commit().await?;
+    catalogue::refresh(state).await;
+    item_view(state, it.public_id).await
+}
+
+/// Items as shown, in the order of `items`, with their agreements and suppliers.
+pub async fn item_views(db: &DatabaseConnection, items: Vec<mall_item::Model>, now: DateTime<Utc>) -> AppResult<Vec<ItemView>> {
+    let agreement_ids: Vec<i64> = items.iter().map(|i| i.agreement_id).collect();
+    let agreements: HashMap<i64, mall_agreement::Model> = mall_agreement::Entity::find()
+        .filter(mall_agreement::Column::Id.is_in(agreement_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let orgs = super::org_map(db, items.iter().map(|i| i.supplier_org_id)).await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|i| {
+            let a = agreements.get(&i.agreement_id)?;
+            let o = orgs.get(&i.supplier_org_id)?;
+            Some(ItemView {
+                id: i.public_id,
+                agreement_id: a.public_id,
+                agreement_code: a.code.clone(),
+                sellable: i.active && sells(a, now),
+                category: i.category,
+                name: i.name,
+                brand: i.brand,
+                model: i.model,
+                spec: i.spec,
+                unit: i.unit,
+                price: Money::from_fen(i.price_fen),
+                market_price: Money::from_fen(i.market_price_fen),
+                supplier_id: o.public_id,
+                supplier_name: o.name.clone(),
+                supplier_size: o.size_class.clone(),
+            })
+        })
+        .collect())
+}
+
+/// One item.
+pub async fn item_view(state: &AppState, id: Uuid) -> AppResult<ItemView> {
+    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    item_views(&state.db, vec![it], state.clock.now()).await?.pop().ok_or_else(AppError::not_found)
+}
+
+/// The items of an agreement.
+pub async fn items_of(state: &AppState, agreement: Uuid) -> AppResult<Vec<ItemView>> {
+    let a = load(&state.db, agreement).await?;
+    let items = mall_item::Entity::find()
+        .filter(mall_item::Column::AgreementId.eq(a.id))
+        .order_by_asc(mall_item::Column::Id)
+        .limit(1000)
+        .all(&state.db)
+        .await?;
+    item_views(&state.db, items, state.clock.now()).await
+}
+
+/// An item's price history, oldest first.
+pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoint>> {
+    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    Ok(mall_price_change::Entity::find()
+        .filter(mall_price_change::Column::ItemId.eq(it.id))
+        .order_by_asc(mall_price_change::Column::ChangedAt)
+        .order_by_asc(mall_price_change::Column::Id)
+        .limit(500)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| PricePoint { at: p.changed_at, price: Money::from_fen(p.new_price_fen), market_price: Money::from_fen(p.market_price_fen) })
+        .collect())
+}
+
+/// Price flags for the centre and supervisors: open ones, or all.
+pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResult<Vec<FlagView>> {
+    if !(is_centre_staff(actor) || is_overseer(actor)) {
+        return Err(AppError::forbidden_because("centre_only", "price monitoring is for the centre and supervisors"));
+    }
+    let mut q = mall_price_flag::Entity::find().order_by_desc(mall_price_flag::Column::Id).limit(500);
+    if open_only {
+        q = q.filter(mall_price_flag::Column::ResolvedAt.is_null());
+    }
+    let flags = q.all(&state.db).await?;
+    let items: HashMap<i64, mall_item::Model> = mall_item::Entity::find()
+        .filter(mall_item::Column::Id.is_in(flags.iter().map(|f| f.item_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let orgs = super::org_map(&state.db, items.values().map(|i| i.supplier_org_id)).await?;
+    Ok(flags
+        .into_iter()
+        .filter_map(|f| {
+            let it = items.get(&f.item_id)?;
+            Some(FlagView {
+                id: f.public_id,
+                kind: FlagKind::parse(&f.kind)?,
+                item_id: it.public_id,
+                item_name: format!("{} {} {}", it.brand, it.name, it.model),
+                supplier: orgs.get(&it.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),
+                price: Money::from_fen(f.price_fen),
+                reference: Money::from_fen(f.reference_fen),
+                excess_percent: percent((f.price_fen - f.reference_fen) as i128, f.reference_fen as i128, 2),
+                created_at: f.created_at,
+                resolution: f.resolution,
+            })
+        })
+        .collect())
+}
+
+/// The centre resolves a flag with a note (price corrected, explained, ...).
+pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str) -> AppResult<()> {
+    require_centre(actor)?;
+    let note = crate::error::required_text("note", note, 2000)?;
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let f = mall_price_flag::Entity::find().filter(mall_price_flag::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    if f.resolved_at.is_some() {
+        return Err(AppError::conflict("already_resolved", "this flag is already resolved"));
+    }
+    mall_price_flag::ActiveModel {
+        id: Set(f.id),
+        resolved_at: Set(Some(now)),
+        resolved_by: Set(Some(actor.user_id)),
+        resolution: Set(Some(note.to_string())),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Active supplier organisations as (public id, name), for the centre's agreement form.
+pub async fn supplier_choices(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
+        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .order_by_asc(organisation::Column::Name)
+        .limit(2000)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.public_id, o.name))
+        .collect())
+}

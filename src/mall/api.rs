@@ -1,0 +1,285 @@
+//! E-mall endpoints of the JSON API. Handlers only read the request and call the services.
+
+use super::{
+    agreements::{self, AgreementInput, ItemInput, PriceInput},
+    catalogue::{self, CataloguePage, CatalogueQuery},
+    export,
+    model::*,
+    orders::{self, DirectPurchase, OrderFilter, OrderPage, StepInput},
+    quotations::{self, QuotationInput, QuoteInput},
+    reports::{self, Report, ReportQuery, ResultInput},
+};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    error::{AppResult, ErrorBody},
+    web::extract::{Json, Path, Query},
+};
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Routes of this module under `/api/v1`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(item))
+        .routes(routes!(set_price))
+        .routes(routes!(list_agreements, create_agreement))
+        .routes(routes!(agreement))
+        .routes(routes!(add_item))
+        .routes(routes!(suspend))
+        .routes(routes!(resume))
+        .routes(routes!(list_orders, direct_purchase))
+        .routes(routes!(order))
+        .routes(routes!(order_step))
+        .routes(routes!(list_quotations, create_quotation))
+        .routes(routes!(quotation))
+        .routes(routes!(submit_quote))
+        .routes(routes!(cancel_quotation))
+        .routes(routes!(price_flags))
+        .routes(routes!(resolve_flag))
+        .routes(routes!(report))
+        .routes(routes!(report_csv))
+        .routes(routes!(report_xlsx))
+        .routes(routes!(record_result))
+}
+
+/// A created object.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    /// Its public id.
+    pub id: Uuid,
+}
+
+/// Searches the catalogue (no login needed).
+#[utoipa::path(get, path = "/api/v1/mall/items", tag = "mall", params(CatalogueQuery),
+    responses((status = 200, body = CataloguePage), (status = 422, body = ErrorBody)))]
+async fn search(State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> AppResult<Json<CataloguePage>> {
+    Ok(Json(catalogue::search(&state, &q).await?))
+}
+
+/// An item with its price history.
+#[derive(Serialize, ToSchema)]
+pub struct ItemDetail {
+    /// The item.
+    pub item: ItemView,
+    /// Its agreement prices, oldest first.
+    pub history: Vec<PricePoint>,
+}
+
+/// One catalogue item with its price history (no login needed).
+#[utoipa::path(get, path = "/api/v1/mall/items/{id}", tag = "mall", responses((status = 200, body = ItemDetail), (status = 404, body = ErrorBody)))]
+async fn item(State(state): State<AppState>, Path(id): Path<Uuid>) -> AppResult<Json<ItemDetail>> {
+    let item = agreements::item_view(&state, id).await?;
+    let history = agreements::price_history(&state, id).await?;
+    Ok(Json(ItemDetail { item, history }))
+}
+
+/// Changes an item's agreement price (the centre or the item's supplier); flagged if above the
+/// market reference or raised by more than the configured share.
+#[utoipa::path(put, path = "/api/v1/mall/items/{id}/price", tag = "mall", request_body = PriceInput,
+    responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_price(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<PriceInput>) -> AppResult<Json<ItemView>> {
+    Ok(Json(agreements::set_price(&state, &actor, id, input).await?))
+}
+
+/// Framework agreements (a supplier sees its own).
+#[utoipa::path(get, path = "/api/v1/mall/agreements", tag = "mall", responses((status = 200, body = Vec<AgreementView>)))]
+async fn list_agreements(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<AgreementView>>> {
+    Ok(Json(agreements::list(&state, &actor).await?))
+}
+
+/// Sets up a framework agreement (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/mall/agreements", tag = "mall", request_body = AgreementInput,
+    responses((status = 201, body = AgreementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_agreement(State(state): State<AppState>, actor: Actor, Json(input): Json<AgreementInput>) -> AppResult<(StatusCode, Json<AgreementView>)> {
+    Ok((StatusCode::CREATED, Json(agreements::create(&state, &actor, input).await?)))
+}
+
+/// An agreement with its items.
+#[derive(Serialize, ToSchema)]
+pub struct AgreementDetail {
+    /// The agreement.
+    pub agreement: AgreementView,
+    /// Its items.
+    pub items: Vec<ItemView>,
+}
+
+/// One agreement and its items (no login needed).
+#[utoipa::path(get, path = "/api/v1/mall/agreements/{id}", tag = "mall", responses((status = 200, body = AgreementDetail), (status = 404, body = ErrorBody)))]
+async fn agreement(State(state): State<AppState>, actor: crate::web::auth::MaybeActor, Path(id): Path<Uuid>) -> AppResult<Json<AgreementDetail>> {
+    let agreement = agreements::view(&state, actor.0.as_ref(), id).await?;
+    let items = agreements::items_of(&state, id).await?;
+    Ok(Json(AgreementDetail { agreement, items }))
+}
+
+/// Adds a catalogue item to an agreement (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/items", tag = "mall", request_body = ItemInput,
+    responses((status = 201, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_item(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ItemInput>) -> AppResult<(StatusCode, Json<ItemView>)> {
+    Ok((StatusCode::CREATED, Json(agreements::add_item(&state, &actor, id, input).await?)))
+}
+
+/// A reason.
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonInput {
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Suspends an agreement: it sells nothing until resumed (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/suspend", tag = "mall", request_body = ReasonInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn suspend(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ReasonInput>) -> AppResult<StatusCode> {
+    agreements::set_suspended(&state, &actor, id, true, &input.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resumes a suspended agreement (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/resume", tag = "mall",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn resume(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+    agreements::set_suspended(&state, &actor, id, false, "").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's orders.
+#[utoipa::path(get, path = "/api/v1/mall/orders", tag = "mall", params(OrderFilter), responses((status = 200, body = OrderPage)))]
+async fn list_orders(State(state): State<AppState>, actor: Actor, Query(f): Query<OrderFilter>) -> AppResult<Json<OrderPage>> {
+    Ok(Json(orders::list(&state, &actor, &f).await?))
+}
+
+/// Places a direct purchase (procuring unit staff).
+#[utoipa::path(post, path = "/api/v1/mall/orders", tag = "mall", request_body = DirectPurchase,
+    responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn direct_purchase(State(state): State<AppState>, actor: Actor, Json(input): Json<DirectPurchase>) -> AppResult<(StatusCode, Json<OrderView>)> {
+    Ok((StatusCode::CREATED, Json(orders::direct_purchase(&state, &actor, input).await?)))
+}
+
+/// One order (its parties, the centre and supervisors).
+#[utoipa::path(get, path = "/api/v1/mall/orders/{id}", tag = "mall", responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+async fn order(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<OrderView>> {
+    Ok(Json(orders::view(&state, &actor, id).await?))
+}
+
+/// Takes a step on an order.
+#[utoipa::path(post, path = "/api/v1/mall/orders/{id}/steps", tag = "mall", request_body = StepInput,
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn order_step(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<StepInput>) -> AppResult<Json<OrderView>> {
+    Ok(Json(orders::step(&state, &actor, id, input).await?))
+}
+
+/// The caller's quotations.
+#[utoipa::path(get, path = "/api/v1/mall/quotations", tag = "mall", responses((status = 200, body = Vec<QuotationView>)))]
+async fn list_quotations(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<QuotationView>>> {
+    Ok(Json(quotations::list(&state, &actor).await?))
+}
+
+/// Starts a competitive quotation (procuring unit staff).
+#[utoipa::path(post, path = "/api/v1/mall/quotations", tag = "mall", request_body = QuotationInput,
+    responses((status = 201, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_quotation(State(state): State<AppState>, actor: Actor, Json(input): Json<QuotationInput>) -> AppResult<(StatusCode, Json<QuotationView>)> {
+    Ok((StatusCode::CREATED, Json(quotations::create(&state, &actor, input).await?)))
+}
+
+/// One quotation (quotes are shown after it closes).
+#[utoipa::path(get, path = "/api/v1/mall/quotations/{id}", tag = "mall", responses((status = 200, body = QuotationView), (status = 404, body = ErrorBody)))]
+async fn quotation(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<QuotationView>> {
+    Ok(Json(quotations::view(&state, &actor, id).await?))
+}
+
+/// Quotes, or replaces the caller's quote (suppliers with an agreement in the category).
+#[utoipa::path(put, path = "/api/v1/mall/quotations/{id}/quote", tag = "mall", request_body = QuoteInput,
+    responses((status = 200, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_quote(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<QuoteInput>) -> AppResult<Json<QuotationView>> {
+    Ok(Json(quotations::quote(&state, &actor, id, input).await?))
+}
+
+/// Cancels an open quotation (its unit).
+#[utoipa::path(post, path = "/api/v1/mall/quotations/{id}/cancel", tag = "mall", request_body = ReasonInput,
+    responses((status = 200, body = QuotationView), (status = 409, body = ErrorBody)))]
+async fn cancel_quotation(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ReasonInput>) -> AppResult<Json<QuotationView>> {
+    Ok(Json(quotations::cancel(&state, &actor, id, &input.reason).await?))
+}
+
+/// Which flags.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct FlagFilter {
+    /// Include resolved flags.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Price flags (the centre and supervisors).
+#[utoipa::path(get, path = "/api/v1/mall/price-flags", tag = "mall", params(FlagFilter), responses((status = 200, body = Vec<FlagView>), (status = 403, body = ErrorBody)))]
+async fn price_flags(State(state): State<AppState>, actor: Actor, Query(f): Query<FlagFilter>) -> AppResult<Json<Vec<FlagView>>> {
+    Ok(Json(agreements::flags(&state, &actor, !f.all).await?))
+}
+
+/// A note.
+#[derive(Deserialize, ToSchema)]
+pub struct NoteInput {
+    /// The note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Resolves a price flag (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/mall/price-flags/{id}/resolve", tag = "mall", request_body = NoteInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn resolve_flag(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<NoteInput>) -> AppResult<StatusCode> {
+    agreements::resolve_flag(&state, &actor, id, &input.note).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The savings report (everything for the centre and supervisors; own orders for others).
+#[utoipa::path(get, path = "/api/v1/mall/reports/savings", tag = "mall", params(ReportQuery), responses((status = 200, body = Report), (status = 422, body = ErrorBody)))]
+async fn report(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Json<Report>> {
+    Ok(Json(reports::report(&state, &actor, &q).await?))
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The savings report as CSV.
+#[utoipa::path(get, path = "/api/v1/mall/reports/savings.csv", tag = "mall", params(ReportQuery), responses((status = 200, content_type = "text/csv")))]
+async fn report_csv(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+    let r = reports::report(&state, &actor, &q).await?;
+    Ok(download(export::csv(&r)?, "text/csv; charset=utf-8", format!("savings-{}-{}.csv", r.from, r.to)))
+}
+
+/// The savings report as an XLSX workbook.
+#[utoipa::path(get, path = "/api/v1/mall/reports/savings.xlsx", tag = "mall", params(ReportQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn report_xlsx(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+    let r = reports::report(&state, &actor, &q).await?;
+    Ok(download(
+        export::xlsx(&r)?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        format!("savings-{}-{}.xlsx", r.from, r.to),
+    ))
+}
+
+/// Records a centralized procurement result (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/procurement/results", tag = "mall", request_body = ResultInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_result(State(state): State<AppState>, actor: Actor, Json(input): Json<ResultInput>) -> AppResult<(StatusCode, Json<Created>)> {
+    let id = reports::record_result(&state, &actor, input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}

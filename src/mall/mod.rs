@@ -1,0 +1,53 @@
+//! The government-procurement e-mall (电子商城): framework agreements and their catalogue,
+//! direct purchases and competitive quotations, orders, price monitoring, and the savings
+//! reports of the e-mall and of centralized procurement.
+//!
+//! - [`agreements`]: agreements, items, prices, price flags;
+//! - [`catalogue`] and [`search`]: the full-text index and the search over it;
+//! - [`orders`]: direct purchases and the order state machine;
+//! - [`quotations`]: competitive quotations (竞价) and their automatic award;
+//! - [`reports`]: savings and supplier statistics, with [`export`] (CSV, XLSX) and [`chart`] (SVG);
+//! - [`api`] and [`handlers`]: the JSON API and the pages.
+
+pub mod agreements;
+pub mod api;
+pub mod catalogue;
+pub mod chart;
+pub mod export;
+pub mod handlers;
+pub mod model;
+pub mod orders;
+pub mod policy;
+pub mod quotations;
+pub mod reports;
+pub mod search;
+
+pub use api::api_routes;
+pub use handlers::router;
+
+use crate::{entities::organisation, error::AppResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+
+/// Organisations by internal id.
+pub(crate) async fn org_map<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, organisation::Model>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for o in organisation::Entity::find().filter(organisation::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            out.insert(o.id, o);
+        }
+    }
+    Ok(out)
+}
+
+/// Starts the e-mall's background work: keeping the search index in step and closing
+/// quotations whose window has ended.
+pub fn spawn_background(state: crate::app::AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![catalogue::spawn_sync(state.db.clone(), state.catalogue.clone()), quotations::spawn_closer(state)]
+}

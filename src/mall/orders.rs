@@ -1,0 +1,594 @@
+//! Orders: direct purchases (直购) from the catalogue and the order state machine
+//! (submitted → confirmed / adjustment requested / rejected → delivered → accepted → paid,
+//! cancellation with a reason before delivery).
+//!
+//! Each party sees only its own orders (the procuring unit and the supplier); the centre and
+//! supervisors see all of them. Every step is audited, kept in the order's timeline, and
+//! notified to the other party, in the step's transaction.
+
+use super::{
+    model::*,
+    policy::{is_buyer, is_centre_staff, is_overseer, sells},
+};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    audit::AuditEntry,
+    db::begin_write,
+    entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
+    error::{AppError, AppResult, FieldError},
+    money::Money,
+    notify::{self, Notice},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One line of a direct purchase.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LineInput {
+    /// The catalogue item.
+    pub item: Uuid,
+    /// Quantity (at least 1).
+    pub quantity: i64,
+    /// Agreed unit price, fen: at most the agreement price (default: the agreement price).
+    #[schema(value_type = Option<i64>)]
+    pub unit_price: Option<Money>,
+}
+
+/// A direct purchase.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DirectPurchase {
+    /// Lines, all from one agreement's items.
+    pub lines: Vec<LineInput>,
+    /// The purchase's budget (预算金额), fen: at least the order's total.
+    #[schema(value_type = i64)]
+    pub budget: Money,
+    /// A note to the supplier (delivery address, time).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A step taken on an order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct StepInput {
+    /// The action.
+    pub action: OrderAction,
+    /// Reason, adjustment request, delivery note or payment reference (required for
+    /// request_adjustment, reject, cancel and pay).
+    #[serde(default)]
+    pub note: String,
+    /// For `accept`: who inspected (验收人).
+    #[serde(default)]
+    pub inspector: String,
+}
+
+/// The purchase thresholds, in fen.
+pub(super) fn limits(state: &AppState) -> (i64, i64) {
+    let m = &state.settings.mall;
+    (m.direct_purchase_limit_yuan.saturating_mul(100), m.small_purchase_ceiling_yuan.saturating_mul(100))
+}
+
+/// Refuses a purchase above the small-purchase ceiling: it must go to a tender.
+pub(super) fn check_ceiling(state: &AppState, budget: Money) -> AppResult<()> {
+    let (_, ceiling) = limits(state);
+    if budget.fen() > ceiling {
+        return Err(AppError::rule(
+            "over_small_purchase_ceiling",
+            format!(
+                "a purchase of {} yuan is above the e-mall's small-purchase ceiling of {} yuan: it must go to a tender",
+                budget,
+                Money::from_fen(ceiling)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The next order code of the day: DD + date (China time) + number.
+pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<String> {
+    let local = now.with_timezone(&crate::web::cst());
+    let day_start = local.date_naive().and_hms_opt(0, 0, 0).and_then(|d| d.and_local_timezone(crate::web::cst()).single());
+    let day_start = day_start.map(|d| d.with_timezone(&Utc)).unwrap_or(now);
+    let n = mall_order::Entity::find()
+        .filter(mall_order::Column::PlacedAt.gte(day_start))
+        .filter(mall_order::Column::Kind.ne(OrderKind::Recorded.as_str()))
+        .count(db)
+        .await?
+        + 1;
+    Ok(format!("DD{}{:05}", local.format("%Y%m%d"), n))
+}
+
+/// Places a direct purchase: a procuring unit's staff, items of one agreement in force, prices
+/// at or below the agreement price, a budget that covers the total and is within the direct
+/// purchase limit (above it a quotation is needed; above the small-purchase ceiling, a tender).
+pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurchase) -> AppResult<OrderView> {
+    if !is_buyer(actor) {
+        return Err(AppError::forbidden_because("buyers_only", "only a procuring unit's staff may buy"));
+    }
+    let mut fields = Vec::new();
+    if input.lines.is_empty() {
+        fields.push(FieldError::new("lines", "required"));
+    }
+    if input.lines.len() > 50 {
+        fields.push(FieldError::new("lines", "too_many"));
+    }
+    if input.lines.iter().any(|l| !(1..=1_000_000).contains(&l.quantity)) {
+        fields.push(FieldError::new("quantity", "out_of_range"));
+    }
+    if input.budget.fen() <= 0 {
+        fields.push(FieldError::new("budget", "not_positive"));
+    }
+    if input.note.chars().count() > 2000 {
+        fields.push(FieldError::new("note", "too_long"));
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    check_ceiling(state, input.budget)?;
+    let (direct_limit, _) = limits(state);
+    if input.budget.fen() > direct_limit {
+        return Err(AppError::rule(
+            "over_direct_purchase_limit",
+            format!(
+                "a purchase of {} yuan is above the direct-purchase limit of {} yuan: start a competitive quotation",
+                input.budget,
+                Money::from_fen(direct_limit)
+            ),
+        ));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let mut agreement: Option<mall_agreement::Model> = None;
+    let mut lines = Vec::new();
+    let mut total: i64 = 0;
+    for l in &input.lines {
+        let item = mall_item::Entity::find()
+            .filter(mall_item::Column::PublicId.eq(l.item))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::invalid_field("item", "unknown"))?;
+        let a = match &agreement {
+            Some(a) if a.id != item.agreement_id => {
+                return Err(AppError::rule("one_supplier_per_order", "an order holds items of one agreement only"));
+            }
+            Some(a) => a.clone(),
+            None => {
+                let a = mall_agreement::Entity::find_by_id(item.agreement_id).one(&txn).await?.ok_or_else(AppError::not_found)?;
+                agreement = Some(a.clone());
+                a
+            }
+        };
+        if !item.active || !sells(&a, now) {
+            let code = if a.status != AgreementStatus::Active.as_str() { "agreement_suspended" } else if now >= a.valid_to || !item.active { "agreement_expired" } else { "agreement_not_in_force" };
+            return Err(AppError::rule(code, format!("agreement {} does not sell \"{}\" now", a.code, item.name)));
+        }
+        let unit_price = l.unit_price.unwrap_or(Money::from_fen(item.price_fen));
+        if unit_price.fen() <= 0 {
+            return Err(AppError::invalid_field("unit_price", "not_positive"));
+        }
+        if unit_price.fen() > item.price_fen {
+            return Err(AppError::rule(
+                "above_agreement_price",
+                format!("{} yuan is above the agreement price of {} yuan for \"{}\"", unit_price, Money::from_fen(item.price_fen), item.name),
+            ));
+        }
+        let line_total = unit_price
+            .fen()
+            .checked_mul(l.quantity)
+            .ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
+        total = total.checked_add(line_total).ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
+        lines.push((item, l.quantity, unit_price.fen(), line_total));
+    }
+    let Some(a) = agreement else { return Err(AppError::invalid_field("lines", "required")) };
+    if total > input.budget.fen() {
+        return Err(AppError::rule(
+            "over_budget",
+            format!("the order's total of {} yuan is above its budget of {} yuan", Money::from_fen(total), input.budget),
+        ));
+    }
+    let category = lines.first().map(|l| l.0.category.clone()).unwrap_or_default();
+    let order = insert_order(
+        &txn,
+        now,
+        NewOrder {
+            kind: OrderKind::Direct,
+            procuring_org_id: actor.org_id,
+            supplier_org_id: a.supplier_org_id,
+            agreement_id: Some(a.id),
+            quotation_id: None,
+            category,
+            budget: input.budget.fen(),
+            amount: total,
+            note: Some(input.note.trim().to_string()).filter(|s| !s.is_empty()),
+            created_by: Some(actor.user_id),
+        },
+        lines.iter().map(|(item, qty, price, line_total)| NewLine {
+            item_id: Some(item.id),
+            name: item.name.clone(),
+            brand: item.brand.clone(),
+            model: item.model.clone(),
+            unit: item.unit.clone(),
+            quantity: *qty,
+            unit_price: *price,
+            agreement_price: item.price_fen,
+            total: *line_total,
+        }),
+    )
+    .await?;
+    notify_order(&txn, now, &order, order.supplier_org_id, "order_submitted").await?;
+    let details = json!({"code": order.code, "agreement": a.public_id, "budget_fen": order.budget_fen,
+        "amount_fen": order.amount_fen, "lines": lines.iter().map(|(i, q, p, t)| json!({"item": i.public_id, "quantity": q, "unit_price_fen": p, "total_fen": t})).collect::<Vec<_>>()});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.order.submit", "order", order.public_id, details)).await?;
+    txn.commit().await?;
+    view(state, actor, order.public_id).await
+}
+
+/// An order to insert.
+pub(super) struct NewOrder {
+    pub kind: OrderKind,
+    pub procuring_org_id: i64,
+    pub supplier_org_id: i64,
+    pub agreement_id: Option<i64>,
+    pub quotation_id: Option<i64>,
+    pub category: String,
+    pub budget: i64,
+    pub amount: i64,
+    pub note: Option<String>,
+    pub created_by: Option<i64>,
+}
+
+/// A line to insert.
+pub(super) struct NewLine {
+    pub item_id: Option<i64>,
+    pub name: String,
+    pub brand: String,
+    pub model: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub agreement_price: i64,
+    pub total: i64,
+}
+
+/// Inserts a submitted order with its lines and first step.
+pub(super) async fn insert_order(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    o: NewOrder,
+    lines: impl Iterator<Item = NewLine>,
+) -> AppResult<mall_order::Model> {
+    let order = mall_order::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        code: Set(next_code(txn, now).await?),
+        kind: Set(o.kind.as_str().into()),
+        procuring_org_id: Set(o.procuring_org_id),
+        supplier_org_id: Set(o.supplier_org_id),
+        agreement_id: Set(o.agreement_id),
+        quotation_id: Set(o.quotation_id),
+        category: Set(o.category),
+        budget_fen: Set(o.budget),
+        amount_fen: Set(o.amount),
+        status: Set(OrderStatus::Submitted.as_str().into()),
+        status_note: Set(o.note.clone()),
+        acceptance: Set(None),
+        created_by: Set(o.created_by),
+        placed_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for l in lines {
+        mall_order_line::ActiveModel {
+            order_id: Set(order.id),
+            item_id: Set(l.item_id),
+            name: Set(l.name),
+            brand: Set(l.brand),
+            model: Set(l.model),
+            unit: Set(l.unit),
+            quantity: Set(l.quantity),
+            unit_price_fen: Set(l.unit_price),
+            agreement_price_fen: Set(l.agreement_price),
+            total_fen: Set(l.total),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    mall_order_step::ActiveModel {
+        order_id: Set(order.id),
+        action: Set("submit".into()),
+        from_status: Set(String::new()),
+        to_status: Set(OrderStatus::Submitted.as_str().into()),
+        org_id: Set(Some(o.procuring_org_id)),
+        note: Set(o.note),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(order)
+}
+
+async fn notify_order<C: ConnectionTrait>(
+    txn: &C,
+    now: DateTime<Utc>,
+    order: &mall_order::Model,
+    to: i64,
+    kind: &'static str,
+) -> AppResult<()> {
+    let (zh, en) = match kind {
+        "order_submitted" => ("收到新订单", "New order"),
+        "order_confirm" => ("订单已确认", "Order confirmed"),
+        "order_request_adjustment" => ("供应商请求调整订单", "The supplier asks to adjust the order"),
+        "order_reject" => ("订单被拒绝", "Order rejected"),
+        "order_resubmit" => ("订单已重新提交", "Order submitted again"),
+        "order_cancel" => ("订单已取消", "Order cancelled"),
+        "order_deliver" => ("订单已发货/履约", "Order delivered"),
+        "order_accept" => ("订单已验收", "Order accepted"),
+        "order_pay" => ("订单已付款", "Order paid"),
+        _ => ("订单有更新", "Order updated"),
+    };
+    notify::service::notify(
+        txn,
+        now,
+        &[to],
+        Notice {
+            kind,
+            tender_id: None,
+            message_zh: format!("{zh}：{}（{} 元）", order.code, Money::from_fen(order.amount_fen)),
+            message_en: format!("{en}: {} ({} yuan)", order.code, Money::from_fen(order.amount_fen)),
+            link: Some(format!("/mall/orders/{}", order.public_id)),
+        },
+    )
+    .await
+}
+
+fn side(actor: &Actor, o: &mall_order::Model) -> Option<bool> {
+    if actor.org_id == o.supplier_org_id {
+        Some(true)
+    } else if actor.org_id == o.procuring_org_id {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn can_see(actor: &Actor, o: &mall_order::Model) -> bool {
+    side(actor, o).is_some() || is_centre_staff(actor) || is_overseer(actor)
+}
+
+/// What the actor may do to the order now.
+fn actions_for(actor: &Actor, o: &mall_order::Model) -> Vec<OrderAction> {
+    let Some(supplier_side) = side(actor, o) else { return vec![] };
+    let Some(status) = OrderStatus::parse(&o.status) else { return vec![] };
+    if o.kind == OrderKind::Recorded.as_str() {
+        return vec![];
+    }
+    OrderAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| a.by_supplier().is_none_or(|s| s == supplier_side) && status.can_become(a.target()))
+        .filter(|a| !(*a == OrderAction::Resubmit && status != OrderStatus::AdjustmentRequested))
+        .collect()
+}
+
+/// Takes a step on an order.
+pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -> AppResult<OrderView> {
+    let note = input.note.trim().to_string();
+    if note.chars().count() > 2000 {
+        return Err(AppError::invalid_field("note", "too_long"));
+    }
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let o = mall_order::Entity::find().filter(mall_order::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let Some(supplier_side) = side(actor, &o) else {
+        return Err(if can_see(actor, &o) {
+            AppError::forbidden_because("not_a_party", "only the unit and the supplier act on an order")
+        } else {
+            AppError::not_found()
+        });
+    };
+    if input.action.by_supplier().is_some_and(|s| s != supplier_side) {
+        return Err(AppError::forbidden_because("not_your_step", format!("the other party takes the step {}", input.action)));
+    }
+    let from = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("unknown order status"))?;
+    let to = input.action.target();
+    if !actions_for(actor, &o).contains(&input.action) {
+        return Err(AppError::conflict("wrong_state", format!("an order that is {from} cannot be {to}")));
+    }
+    if input.action.needs_note() && note.is_empty() {
+        return Err(AppError::invalid_field("note", "required"));
+    }
+    let acceptance = if input.action == OrderAction::Accept {
+        let inspector = crate::error::required_text("inspector", &input.inspector, 100)?;
+        Some(json!({"inspector": inspector, "note": note, "accepted_at": now, "amount_fen": o.amount_fen}).to_string())
+    } else {
+        o.acceptance.clone()
+    };
+    let o = mall_order::ActiveModel {
+        id: Set(o.id),
+        status: Set(to.as_str().into()),
+        status_note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
+        acceptance: Set(acceptance),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    mall_order_step::ActiveModel {
+        order_id: Set(o.id),
+        action: Set(input.action.as_str().into()),
+        from_status: Set(from.as_str().into()),
+        to_status: Set(to.as_str().into()),
+        org_id: Set(Some(actor.org_id)),
+        note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let other = if supplier_side { o.procuring_org_id } else { o.supplier_org_id };
+    let kind: &'static str = match input.action {
+        OrderAction::Confirm => "order_confirm",
+        OrderAction::RequestAdjustment => "order_request_adjustment",
+        OrderAction::Reject => "order_reject",
+        OrderAction::Resubmit => "order_resubmit",
+        OrderAction::Cancel => "order_cancel",
+        OrderAction::Deliver => "order_deliver",
+        OrderAction::Accept => "order_accept",
+        OrderAction::Pay => "order_pay",
+    };
+    notify_order(&txn, now, &o, other, kind).await?;
+    let action: &'static str = match input.action {
+        OrderAction::Confirm => "mall.order.confirm",
+        OrderAction::RequestAdjustment => "mall.order.request_adjustment",
+        OrderAction::Reject => "mall.order.reject",
+        OrderAction::Resubmit => "mall.order.resubmit",
+        OrderAction::Cancel => "mall.order.cancel",
+        OrderAction::Deliver => "mall.order.deliver",
+        OrderAction::Accept => "mall.order.accept",
+        OrderAction::Pay => "mall.order.pay",
+    };
+    let details = json!({"from": from, "to": to, "note": note, "inspector": input.inspector.trim()});
+    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
+    txn.commit().await?;
+    view(state, actor, o.public_id).await
+}
+
+/// One order with its lines and timeline.
+pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderView> {
+    let o = mall_order::Entity::find().filter(mall_order::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    if !can_see(actor, &o) {
+        return Err(AppError::not_found());
+    }
+    let lines = mall_order_line::Entity::find().filter(mall_order_line::Column::OrderId.eq(o.id)).order_by_asc(mall_order_line::Column::Id).all(&state.db).await?;
+    let items: HashMap<i64, Uuid> = mall_item::Entity::find()
+        .filter(mall_item::Column::Id.is_in(lines.iter().filter_map(|l| l.item_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.public_id))
+        .collect();
+    let steps = mall_order_step::Entity::find().filter(mall_order_step::Column::OrderId.eq(o.id)).order_by_asc(mall_order_step::Column::Id).all(&state.db).await?;
+    let orgs = super::org_map(&state.db, [o.procuring_org_id, o.supplier_org_id].into_iter().chain(steps.iter().filter_map(|s| s.org_id))).await?;
+    let actions = actions_for(actor, &o);
+    let mut v = summary(&o, &orgs);
+    v.actions = actions;
+    v.lines = lines
+        .into_iter()
+        .map(|l| OrderLineView {
+            item_id: l.item_id.and_then(|i| items.get(&i).copied()),
+            name: l.name,
+            brand: l.brand,
+            model: l.model,
+            unit: l.unit,
+            quantity: l.quantity,
+            unit_price: Money::from_fen(l.unit_price_fen),
+            agreement_price: Money::from_fen(l.agreement_price_fen),
+            total: Money::from_fen(l.total_fen),
+        })
+        .collect();
+    v.steps = steps
+        .into_iter()
+        .map(|s| StepView {
+            action: s.action,
+            from: s.from_status,
+            to: s.to_status,
+            by: s.org_id.and_then(|o| orgs.get(&o).map(|o| o.name.clone())),
+            note: s.note,
+            at: s.at,
+        })
+        .collect();
+    Ok(v)
+}
+
+fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> OrderView {
+    let savings = Savings { budget: Money::from_fen(o.budget_fen), deal: Money::from_fen(o.amount_fen) };
+    OrderView {
+        id: o.public_id,
+        code: o.code.clone(),
+        kind: OrderKind::parse(&o.kind).unwrap_or(OrderKind::Direct),
+        status: OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Submitted),
+        procuring_unit: orgs.get(&o.procuring_org_id).map(|x| x.name.clone()).unwrap_or_default(),
+        supplier: orgs.get(&o.supplier_org_id).map(|x| x.name.clone()).unwrap_or_default(),
+        category: o.category.clone(),
+        saved: savings.saved(),
+        savings_rate: savings.rate_percent(2),
+        savings,
+        status_note: o.status_note.clone(),
+        acceptance: o.acceptance.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        placed_at: o.placed_at,
+        lines: vec![],
+        steps: vec![],
+        actions: vec![],
+    }
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(default)]
+pub struct OrderFilter {
+    /// Only orders in this status.
+    pub status: Option<String>,
+    /// Page, from 1.
+    pub page: Option<u64>,
+}
+
+/// A page of orders.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct OrderPage {
+    /// Orders in all.
+    pub total: u64,
+    /// Page.
+    pub page: u64,
+    /// Pages.
+    pub pages: u64,
+    /// Orders of this page, newest first (without lines and steps).
+    pub orders: Vec<OrderView>,
+}
+
+/// The actor's orders: a unit's or a supplier's own; all for the centre and supervisors.
+pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult<OrderPage> {
+    let mut cond = Condition::all();
+    if !(is_centre_staff(actor) || is_overseer(actor)) {
+        cond = cond.add(
+            Condition::any()
+                .add(mall_order::Column::ProcuringOrgId.eq(actor.org_id))
+                .add(mall_order::Column::SupplierOrgId.eq(actor.org_id)),
+        );
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        let s = OrderStatus::parse(s).ok_or_else(|| AppError::invalid_field("status", "invalid"))?;
+        cond = cond.add(mall_order::Column::Status.eq(s.as_str()));
+    }
+    let per_page = 30u64;
+    let page = f.page.unwrap_or(1).clamp(1, 10_000);
+    let q = mall_order::Entity::find().filter(cond);
+    let total = q.clone().count(&state.db).await?;
+    let rows = q
+        .order_by_desc(mall_order::Column::PlacedAt)
+        .order_by_desc(mall_order::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let orgs = super::org_map(&state.db, rows.iter().flat_map(|o| [o.procuring_org_id, o.supplier_org_id])).await?;
+    let orders = rows
+        .iter()
+        .map(|o| {
+            let mut v = summary(o, &orgs);
+            v.actions = actions_for(actor, o);
+            v
+        })
+        .collect();
+    Ok(OrderPage { total, page, pages: total.div_ceil(per_page), orders })
+}
