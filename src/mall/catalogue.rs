@@ -40,7 +40,14 @@ impl std::fmt::Debug for Catalogue {
 impl Catalogue {
     /// Opens (or creates) the index in `dir`.
     pub fn open(dir: &std::path::Path) -> Result<Self, SearchError> {
-        Ok(Self { index: CatalogueIndex::open_in_dir(dir)?, sync: tokio::sync::Mutex::new(()) })
+        let index = CatalogueIndex::open_in_dir(dir).map_err(|e| match e {
+            SearchError::Index(m) => SearchError::Index(format!(
+                "{m} (in {}; each server process needs its own storage.index_dir)",
+                dir.display()
+            )),
+            other => other,
+        })?;
+        Ok(Self { index, sync: tokio::sync::Mutex::new(()) })
     }
 
     /// The highest item revision the index holds.

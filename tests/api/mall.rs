@@ -495,3 +495,59 @@ async fn the_demo_reproduces_the_reference_figures_exactly() {
     let audit = supervisor.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit["problems"], json!([]), "{audit}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_server_process_finds_new_items_and_a_deleted_index_is_rebuilt() {
+    use crate::support::{ServerProcess, free_port};
+    let app = spawn_app().await;
+    let centre = Client::login(&app, "centre_staff").await;
+    let a = agreement(&app, &centre, "供应商一有限公司", &["printers"]).await;
+    item(&centre, &a, "黑白激光打印机", "M404dn", 259_900, 289_900).await;
+    let port = free_port();
+    let env = app.process_env(port);
+    let mut other = ServerProcess::start(&env, port, app.dir.path()).await;
+    let http = reqwest::Client::new();
+    let count = |q: &'static str| {
+        let (http, base) = (http.clone(), other.base.clone());
+        async move {
+            let url = format!("{base}/api/v1/mall/items?q={}&all=true", tenderhall::web::page::percent_encode(q));
+            http.get(url).send().await.expect("send").json::<Value>().await.expect("json")["total"].as_u64().unwrap_or(0)
+        }
+    };
+    // Its index is built from the database in the background after the start.
+    let mut built = 0;
+    for _ in 0..100 {
+        built = count("打印机").await;
+        if built == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(built, 1);
+    // An item added through the first process reaches the second within its polling interval.
+    item(&centre, &a, "彩色激光打印机", "M255dw", 329_900, 349_900).await;
+    let mut found = 0;
+    for _ in 0..100 {
+        found = count("打印机").await;
+        if found == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, 2, "the second process caught up");
+    // Deleted while stopped, the index is rebuilt at the next start.
+    other.kill();
+    let dir = env.iter().find(|(k, _)| k == "TENDERHALL_STORAGE__INDEX_DIR").map(|(_, v)| v.clone()).expect("index dir");
+    std::fs::remove_dir_all(&dir).expect("remove index");
+    let other = ServerProcess::start(&env, port, app.dir.path()).await;
+    let url = format!("{}/api/v1/mall/items?q={}&all=true", other.base, tenderhall::web::page::percent_encode("激光打印机"));
+    let mut total = 0;
+    for _ in 0..100 {
+        total = http.get(&url).send().await.expect("send").json::<Value>().await.expect("json")["total"].as_u64().unwrap_or(0);
+        if total == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(total, 2);
+}

@@ -166,14 +166,16 @@ impl TestApp {
         }
     }
 
-    /// The environment that makes a `tenderhall` process use this app's database and files.
+    /// The environment that makes a `tenderhall` process use this app's database and files (and
+    /// a catalogue index of its own).
     pub fn process_env(&self, port: u16) -> Vec<(String, String)> {
         let s = &self.state.settings;
         vec![
             ("TENDERHALL_DATABASE__URL".into(), s.database.url.clone()),
             ("TENDERHALL_STORAGE__BLOB_DIR".into(), s.storage.blob_dir.display().to_string()),
             ("TENDERHALL_STORAGE__KEY_DIR".into(), s.storage.key_dir.display().to_string()),
-            ("TENDERHALL_STORAGE__INDEX_DIR".into(), s.storage.index_dir.display().to_string()),
+            // Each process keeps its own catalogue index (an index has one writer).
+            ("TENDERHALL_STORAGE__INDEX_DIR".into(), self.dir.path().join(format!("index-{port}")).display().to_string()),
             ("TENDERHALL_SERVER__LISTEN".into(), format!("127.0.0.1:{port}")),
             ("RUST_LOG".into(), "warn".into()),
         ]
