@@ -898,3 +898,247 @@ async fn api_bid(app: &TestApp, c: &reqwest::Client, tender: &str, key: &tenderh
         .expect("upload");
     assert_eq!(r.status(), 201);
 }
+
+/// A user of the fixture centre with the agency-staff role: the centre's e-mall staff, who set
+/// up agreements. Returns an API session of that user.
+async fn centre_staff(app: &TestApp) -> reqwest::Client {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tenderhall::{accounts::model::Role, accounts::service as accounts, entities::organisation};
+    let actor = tenderhall::audit::AuditActor { user_id: None, org_id: None, label: "test fixture".into() };
+    let txn = tenderhall::db::begin_write(&app.state.db).await.expect("txn");
+    let centre = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("测试交易中心"))
+        .one(&txn)
+        .await
+        .expect("query")
+        .expect("fixture centre");
+    let hash = accounts::hash_password(PASSWORD).expect("hash");
+    accounts::create_user(&app.state, &txn, &actor, &centre, "centre", "集采中心经办", Role::AgencyStaff, &hash)
+        .await
+        .expect("centre user");
+    txn.commit().await.expect("commit");
+    api_login(app, "centre").await
+}
+
+/// Sets up a printer agreement for `supplier` with one item; returns the agreement's id.
+async fn mall_agreement(
+    app: &TestApp,
+    centre: &reqwest::Client,
+    supplier: &str,
+    (brand, name, model, price, market): (&str, &str, &str, i64, i64),
+) -> String {
+    use tenderhall::clock::Clock;
+    let now = app.clock.now();
+    let body = serde_json::json!({"title": format!("2026年度打印设备协议供货（{supplier}）"), "kind": "goods",
+        "supplier": support::org_id(app, supplier).await, "categories": ["printers", "consumables"],
+        "service_area": "全区", "valid_from": now - chrono::TimeDelta::days(30), "valid_to": now + chrono::TimeDelta::days(335)});
+    let r = centre.post(format!("{}/api/v1/mall/agreements", app.base)).json(&body).send().await.expect("agreement");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let item = serde_json::json!({"category": "printers", "name": name, "brand": brand, "model": model,
+        "spec": "A4 黑白激光，双面打印，网络接口", "unit": "台", "price": price, "market_price": market});
+    let r =
+        centre.post(format!("{}/api/v1/mall/agreements/{id}/items", app.base)).json(&item).send().await.expect("item");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    id
+}
+
+async fn logout(c: &Client) {
+    click(c, "form[action='/logout'] button[type=submit]").await;
+    css(c, ".usermenu a[href='/login']").await;
+}
+
+/// Clicks the button of the order-step form of `action` and waits for the new status.
+async fn order_step(c: &Client, action: &str, status: &str) {
+    click(c, &format!("[data-testid=step-{action}] button[type=submit]")).await;
+    wait_text(c, "[data-testid=order-status]", status).await;
+}
+
+async fn text_of(c: &Client, sel: &str) -> String {
+    css(c, sel).await.text().await.expect("text")
+}
+
+#[tokio::test]
+async fn mall_direct_purchase_and_quotation() {
+    use tenderhall::{mall::model::Savings, money::Money};
+    let app = spawn_app().await;
+
+    // The centre sets up printer agreements with three suppliers, each with an item; the first
+    // also sells toner, which a search for printers does not find.
+    let centre = centre_staff(&app).await;
+    let hp =
+        mall_agreement(&app, &centre, "供应商一有限公司", ("惠普", "激光打印机", "M404dn", 259_900, 289_900)).await;
+    mall_agreement(&app, &centre, "供应商二有限公司", ("佳能", "激光打印机", "LBP252dw", 239_900, 259_900)).await;
+    mall_agreement(&app, &centre, "供应商三有限公司", ("兄弟", "黑白激光打印机", "HL-5595DN", 299_900, 319_900)).await;
+    let toner = serde_json::json!({"category": "consumables", "name": "原装硒鼓", "brand": "惠普", "model": "CF276A",
+        "unit": "个", "price": 69_900, "market_price": 75_000});
+    let r =
+        centre.post(format!("{}/api/v1/mall/agreements/{hp}/items", app.base)).json(&toner).send().await.expect("item");
+    assert_eq!(r.status(), 201);
+
+    let d = driver().await;
+    let (pb, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let buyer = browser(&d, &pb).await;
+    let supplier = browser(&d, &ps).await;
+
+    // The unit searches the catalogue for printers and opens the HP printer.
+    login(&buyer, &app, "buyer_a").await;
+    click(&buyer, "[data-testid=nav-mall]").await;
+    fill(&buyer, "[data-testid=catalogue-form] input[name=q]", "打印机").await;
+    click(&buyer, "[data-testid=catalogue-form] button[type=submit]").await;
+    wait_text(&buyer, "[data-testid=catalogue-total]", "3").await;
+    let found = text_of(&buyer, "[data-testid=catalogue]").await;
+    for want in ["M404dn", "LBP252dw", "HL-5595DN", "2,599.00", "2,899.00", "供应商一有限公司", "小型企业"]
+    {
+        assert!(found.contains(want), "{want} in the results: {found}");
+    }
+    assert!(!found.contains("硒鼓"), "a search for printers finds no toner: {found}");
+    shot(&buyer, "mall-catalogue").await;
+    let mut opened = false;
+    for row in buyer.find_all(Locator::Css("[data-testid=item-row]")).await.expect("rows") {
+        if row.text().await.expect("text").contains("M404dn") {
+            row.find(Locator::Css("[data-testid=item-link]")).await.expect("link").click().await.expect("click");
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the HP printer is listed");
+    wait_text(&buyer, "[data-testid=item-title]", "惠普 激光打印机 M404dn").await;
+    assert!(text_of(&buyer, "[data-testid=item-price]").await.contains("2,599.00"));
+    css(&buyer, "[data-testid=price-chart] svg").await;
+
+    // It buys two at 2,500.00 each within a budget of 5,600.00.
+    fill(&buyer, "[data-testid=buy-form] input[name=quantity]", "2").await;
+    fill(&buyer, "[data-testid=buy-form] input[name=unit_price]", "2,500.00").await;
+    fill(&buyer, "[data-testid=buy-form] input[name=budget]", "5,600.00").await;
+    fill(&buyer, "[data-testid=buy-form] textarea[name=note]", "送至行政楼302室").await;
+    click(&buyer, "[data-testid=buy]").await;
+    wait_text(&buyer, "[data-testid=order-status]", "已提交").await;
+    let direct = Savings { budget: Money::from_fen(560_000), deal: Money::from_fen(500_000) };
+    assert!(text_of(&buyer, "[data-testid=order-deal]").await.contains("5,000.00"));
+    assert!(text_of(&buyer, "[data-testid=order-saved]").await.contains(&direct.saved().yuan_string()));
+    assert_eq!(text_of(&buyer, "[data-testid=order-rate]").await, format!("{}%", direct.rate_percent(2)));
+    let lines = text_of(&buyer, "[data-testid=order-lines]").await;
+    assert!(lines.contains("2 台") && lines.contains("2,500.00") && lines.contains("2,599.00"), "{lines}");
+    shot(&buyer, "mall-order-submitted").await;
+    let direct_order = buyer.current_url().await.expect("url").to_string();
+
+    // The supplier confirms and delivers.
+    login(&supplier, &app, "supplier_1").await;
+    supplier.goto(&format!("{}/mall/orders", app.base)).await.expect("goto");
+    assert!(text_of(&supplier, "[data-testid=orders]").await.contains("待处理"), "the supplier's turn is shown");
+    click(&supplier, "[data-testid=order-link]").await;
+    order_step(&supplier, "confirm", "已确认").await;
+    order_step(&supplier, "deliver", "已发货/履约").await;
+
+    // The unit accepts with an inspector, then pays.
+    buyer.goto(&direct_order).await.expect("goto");
+    wait_text(&buyer, "[data-testid=order-status]", "已发货/履约").await;
+    fill(&buyer, "[data-testid=step-accept] input[name=inspector]", "王验收").await;
+    fill(&buyer, "[data-testid=step-accept] textarea[name=note]", "外观完好，打印测试正常").await;
+    order_step(&buyer, "accept", "已验收").await;
+    let acceptance = text_of(&buyer, "[data-testid=acceptance]").await;
+    assert!(acceptance.contains("王验收") && acceptance.contains("打印测试正常"), "{acceptance}");
+    fill(&buyer, "[data-testid=step-pay] textarea[name=note]", "国库集中支付 PZ-2026-001").await;
+    order_step(&buyer, "pay", "已付款").await;
+    let timeline = text_of(&buyer, "[data-testid=timeline]").await;
+    for want in ["提交订单", "确认订单", "发货/履约完成", "验收", "确认付款", "PZ-2026-001"] {
+        assert!(timeline.contains(want), "{want} in the timeline: {timeline}");
+    }
+    shot(&buyer, "mall-order-paid").await;
+
+    // The unit starts a quotation for ten printers within 30,000.00, open for one hour.
+    click(&buyer, "[data-testid=mall-nav] a[href='/mall/quotations']").await;
+    buyer
+        .execute(
+            "document.querySelector('[data-testid=quotation-form] select[name=category]').value = 'printers'",
+            vec![],
+        )
+        .await
+        .expect("select");
+    fill(&buyer, "[data-testid=quotation-form] input[name=title]", "采购激光打印机10台").await;
+    fill(&buyer, "[data-testid=quotation-form] textarea[name=requirement]", "A4黑白激光，双面，网络接口，原厂质保三年")
+        .await;
+    fill(&buyer, "[data-testid=quotation-form] input[name=quantity]", "10").await;
+    fill(&buyer, "[data-testid=quotation-form] input[name=unit]", "台").await;
+    fill(&buyer, "[data-testid=quotation-form] input[name=budget]", "30,000.00").await;
+    fill(&buyer, "[data-testid=quotation-form] input[name=hours]", "1").await;
+    click(&buyer, "[data-testid=start-quotation]").await;
+    wait_text(&buyer, "[data-testid=quotation-status]", "竞价中").await;
+    assert!(text_of(&buyer, "[data-testid=quotation-countdown]").await.contains("剩余 0 天 1 小时"));
+    shot(&buyer, "mall-quotation-open").await;
+    let quotation = buyer.current_url().await.expect("url").to_string();
+    let quotation_id = quotation.rsplit('/').next().expect("id").to_string();
+
+    // Two suppliers quote in the browser, the third through the API.
+    supplier.goto(&format!("{}/mall/quotations", app.base)).await.expect("goto");
+    click(&supplier, "[data-testid=quotation-link]").await;
+    fill(&supplier, "[data-testid=quote-form] input[name=unit_price]", "2,650.00").await;
+    fill(&supplier, "[data-testid=quote-form] input[name=brand]", "惠普").await;
+    fill(&supplier, "[data-testid=quote-form] input[name=model]", "M405dn").await;
+    click(&supplier, "[data-testid=submit-quote]").await;
+    wait_text(&supplier, "[data-testid=my-quote]", "26,500.00").await;
+    logout(&supplier).await;
+    login(&supplier, &app, "supplier_2").await;
+    supplier.goto(&quotation).await.expect("goto");
+    fill(&supplier, "[data-testid=quote-form] input[name=unit_price]", "2,580.00").await;
+    fill(&supplier, "[data-testid=quote-form] input[name=brand]", "佳能").await;
+    fill(&supplier, "[data-testid=quote-form] input[name=model]", "LBP252dw").await;
+    fill(&supplier, "[data-testid=quote-form] textarea[name=note]", "三个工作日内送货").await;
+    click(&supplier, "[data-testid=submit-quote]").await;
+    wait_text(&supplier, "[data-testid=my-quote]", "25,800.00").await;
+    let third = api_login(&app, "supplier_3").await;
+    let r = third
+        .put(format!("{}/api/v1/mall/quotations/{quotation_id}/quote", app.base))
+        .json(&serde_json::json!({"unit_price": 272_000, "brand": "兄弟", "model": "HL-5595DN"}))
+        .send()
+        .await
+        .expect("quote");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    buyer.goto(&quotation).await.expect("goto");
+    assert_eq!(text_of(&buyer, "[data-testid=quote-count]").await, "3");
+    assert!(buyer.find(Locator::Css("[data-testid=quotes]")).await.is_err(), "quotes stay sealed while open");
+
+    // The window ends: the lowest quote wins and becomes an order.
+    app.clock.advance(chrono::TimeDelta::minutes(61));
+    buyer.goto(&quotation).await.expect("goto");
+    wait_text(&buyer, "[data-testid=quotation-status]", "已成交").await;
+    let winner = text_of(&buyer, "[data-testid=winner]").await;
+    assert!(winner.contains("供应商二有限公司") && winner.contains("25,800.00"), "{winner}");
+    let quotes = text_of(&buyer, "[data-testid=quotes]").await;
+    assert!(quotes.contains("26,500.00") && quotes.contains("27,200.00"), "{quotes}");
+    shot(&buyer, "mall-quotation-awarded").await;
+    click(&buyer, "[data-testid=quotation-order]").await;
+    wait_text(&buyer, "[data-testid=order-status]", "已提交").await;
+    assert!(text_of(&buyer, "[data-testid=order-deal]").await.contains("25,800.00"));
+    let quotation_order = buyer.current_url().await.expect("url").to_string();
+
+    // The winner confirms and delivers; the unit accepts.
+    supplier.goto(&quotation_order).await.expect("goto");
+    order_step(&supplier, "confirm", "已确认").await;
+    order_step(&supplier, "deliver", "已发货/履约").await;
+    buyer.goto(&quotation_order).await.expect("goto");
+    fill(&buyer, "[data-testid=step-accept] input[name=inspector]", "李验收").await;
+    order_step(&buyer, "accept", "已验收").await;
+
+    // The savings report of the period shows both deals.
+    buyer.goto(&format!("{}/mall/reports?from=2026-11-01&to=2026-11-30&group=category", app.base)).await.expect("goto");
+    let total = Savings { budget: Money::from_fen(560_000 + 3_000_000), deal: Money::from_fen(500_000 + 2_580_000) };
+    assert_eq!(text_of(&buyer, "[data-testid=mall-deals]").await, "2");
+    assert_eq!(text_of(&buyer, "[data-testid=mall-budget]").await, "¥35,600.00");
+    assert_eq!(text_of(&buyer, "[data-testid=mall-deal]").await, format!("¥{}", total.deal.yuan_string()));
+    assert_eq!(text_of(&buyer, "[data-testid=mall-deal]").await, "¥30,800.00");
+    assert_eq!(text_of(&buyer, "[data-testid=mall-saved]").await, format!("¥{}", total.saved().yuan_string()));
+    assert_eq!(text_of(&buyer, "[data-testid=mall-rate]").await, format!("{}%", total.rate_percent(2)));
+    assert_eq!(text_of(&buyer, "[data-testid=mall-budget-wan]").await, format!("{} 万元", total.budget.wan_string()));
+    assert_eq!(text_of(&buyer, "[data-testid=mall-saved-wan]").await, format!("{} 万元", total.saved().wan_string()));
+    let rows = text_of(&buyer, "[data-testid=mall-rows]").await;
+    assert!(rows.contains("打印及复印设备") && rows.contains("35,600.00"), "{rows}");
+    css(&buyer, "[data-testid=monthly-chart] svg").await;
+    let csv = css(&buyer, "[data-testid=report-csv]").await.attr("href").await.expect("attr").expect("href");
+    assert_eq!(csv, "/api/v1/mall/reports/savings.csv?from=2026-11-01&to=2026-11-30&group=category");
+    shot(&buyer, "mall-report").await;
+
+    buyer.close().await.ok();
+    supplier.close().await.ok();
+}

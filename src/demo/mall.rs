@@ -118,16 +118,60 @@ fn instant(rng: &mut Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Ut
     from + TimeDelta::days(rng.range(0, days - 1)) + TimeDelta::minutes(rng.range(8 * 60 + 30, 17 * 60 + 30))
 }
 
-const NAME_A: &[&str] = &["华", "鑫", "恒", "瑞", "嘉", "博", "宏", "盛", "永", "天", "正", "诚", "安", "广", "信", "泰", "卓", "鼎", "汇", "金"];
-const NAME_B: &[&str] = &["通", "达", "源", "联", "创", "康", "明", "兴", "远", "宇", "辰", "海", "利", "丰", "升", "晟", "德", "润", "川", "航"];
-const TRADE: &[&str] = &["办公设备", "信息技术", "科技", "商贸", "文化用品", "家具", "电子", "印务", "汽车服务", "电器", "网络工程", "会务服务"];
+const NAME_A: &[&str] = &[
+    "华", "鑫", "恒", "瑞", "嘉", "博", "宏", "盛", "永", "天", "正", "诚", "安", "广", "信", "泰", "卓", "鼎", "汇",
+    "金",
+];
+const NAME_B: &[&str] = &[
+    "通", "达", "源", "联", "创", "康", "明", "兴", "远", "宇", "辰", "海", "利", "丰", "升", "晟", "德", "润", "川",
+    "航",
+];
+const TRADE: &[&str] = &[
+    "办公设备",
+    "信息技术",
+    "科技",
+    "商贸",
+    "文化用品",
+    "家具",
+    "电子",
+    "印务",
+    "汽车服务",
+    "电器",
+    "网络工程",
+    "会务服务",
+];
 const FORM: &[&str] = &["有限公司", "有限责任公司", "经营部", "股份有限公司", "商行"];
 const UNITS: &[&str] = &[
-    "某区财政局", "某区发展和改革委员会", "某区卫生健康委员会", "某区第一中学", "某区第二中学", "某区实验小学", "某区中医医院",
-    "某区妇幼保健院", "某区疾病预防控制中心", "某区公安分局", "某区人民法院", "某区人民检察院", "某区市场监督管理局",
-    "某区交通运输局", "某区水务局", "某区农业农村局", "某区文化和旅游局", "某区图书馆", "某区档案馆", "某区应急管理局",
-    "某区民政局", "某区退役军人事务局", "某区税务局", "某区住房和城乡建设局", "某区生态环境分局", "某区体育中心",
-    "某区职业高级中学", "某区幼儿园", "某区社区卫生服务中心", "某区融媒体中心",
+    "某区财政局",
+    "某区发展和改革委员会",
+    "某区卫生健康委员会",
+    "某区第一中学",
+    "某区第二中学",
+    "某区实验小学",
+    "某区中医医院",
+    "某区妇幼保健院",
+    "某区疾病预防控制中心",
+    "某区公安分局",
+    "某区人民法院",
+    "某区人民检察院",
+    "某区市场监督管理局",
+    "某区交通运输局",
+    "某区水务局",
+    "某区农业农村局",
+    "某区文化和旅游局",
+    "某区图书馆",
+    "某区档案馆",
+    "某区应急管理局",
+    "某区民政局",
+    "某区退役军人事务局",
+    "某区税务局",
+    "某区住房和城乡建设局",
+    "某区生态环境分局",
+    "某区体育中心",
+    "某区职业高级中学",
+    "某区幼儿园",
+    "某区社区卫生服务中心",
+    "某区融媒体中心",
 ];
 const METHODS: &[&str] = &["公开招标", "竞争性磋商", "竞争性谈判", "询价", "单一来源"];
 
@@ -177,7 +221,13 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     // Suppliers: 1,491 admitted before 2022 and 636 in the period, 578 of them SMEs.
     let before = SUPPLIERS_TOTAL - SUPPLIERS_NEW;
     let mut sizes_new: Vec<SizeClass> = (0..SUPPLIERS_NEW)
-        .map(|i| if i < SUPPLIERS_NEW_SME { *rng.pick(&[SizeClass::Medium, SizeClass::Small, SizeClass::Small, SizeClass::Micro]) } else { SizeClass::Large })
+        .map(|i| {
+            if i < SUPPLIERS_NEW_SME {
+                *rng.pick(&[SizeClass::Medium, SizeClass::Small, SizeClass::Small, SizeClass::Micro])
+            } else {
+                SizeClass::Large
+            }
+        })
         .collect();
     // Mix the large ones in rather than leaving them at the end.
     for i in (1..sizes_new.len()).rev() {
@@ -188,7 +238,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let mut codes = Vec::with_capacity(SUPPLIERS_TOTAL);
     for i in 0..SUPPLIERS_TOTAL {
         let (size, approved) = if i < before {
-            let size = *rng.pick(&[SizeClass::Large, SizeClass::Medium, SizeClass::Small, SizeClass::Small, SizeClass::Micro]);
+            let size =
+                *rng.pick(&[SizeClass::Large, SizeClass::Medium, SizeClass::Small, SizeClass::Small, SizeClass::Micro]);
             (size, instant(&mut rng, day(2017, 1, 1), from))
         } else {
             (sizes_new[i - before], instant(&mut rng, from, end))
@@ -252,7 +303,13 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 method: Set((*rng.pick(METHODS)).into()),
                 budget_fen: Set(budgets[i] * 100),
                 award_fen: Set((budgets[i] - savings[i]) * 100),
-                supplier_name: Set(format!("{}{}{}{}", rng.pick(NAME_A), rng.pick(NAME_B), rng.pick(TRADE), rng.pick(FORM))),
+                supplier_name: Set(format!(
+                    "{}{}{}{}",
+                    rng.pick(NAME_A),
+                    rng.pick(NAME_B),
+                    rng.pick(TRADE),
+                    rng.pick(FORM)
+                )),
                 awarded_at: Set(instant(&mut rng, from, end)),
                 tender_id: Set(None),
                 recorded_by: Set(0),
@@ -336,19 +393,44 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let details = json!({"period": [from, end], "suppliers": SUPPLIERS_TOTAL, "procurement_results": PROJECTS,
         "orders": DEALS, "order_budget_fen": DEAL_BUDGET_FEN, "order_amount_fen": DEAL_TOTAL_FEN,
         "project_budget_fen": PROJECT_BUDGET_FEN, "project_award_fen": PROJECT_AWARD_FEN});
-    state.audit.record(&txn, now, &system, AuditEntry::new("mall.import", "data_set", "reference-2022", details)).await?;
+    state
+        .audit
+        .record(&txn, now, &system, AuditEntry::new("mall.import", "data_set", "reference-2022", details))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Catalogue items of the live mall: (category, name, brand, model, spec, unit, price 元, market 元).
-const ITEMS: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
+/// A catalogue item of the live mall: category, name, brand, model, spec, unit, price 元, market 元.
+type DemoItem =
+    (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+
+/// Catalogue items of the live mall.
+const ITEMS: &[DemoItem] = &[
     ("printers", "黑白激光打印机", "惠普", "M404dn", "A4 黑白 38页/分钟 自动双面 有线网络", "台", "2599.00", "2899.00"),
     ("printers", "彩色激光打印机", "惠普", "M255dw", "A4 彩色 21页/分钟 无线 双面", "台", "3299.00", "3499.00"),
-    ("printers", "黑白激光多功能一体机", "佳能", "MF445dw", "打印/复印/扫描/传真 A4 38页/分钟", "台", "3899.00", "4199.00"),
+    (
+        "printers",
+        "黑白激光多功能一体机",
+        "佳能",
+        "MF445dw",
+        "打印/复印/扫描/传真 A4 38页/分钟",
+        "台",
+        "3899.00",
+        "4199.00",
+    ),
     ("printers", "喷墨打印机", "爱普生", "L4268", "墨仓式 A4 彩色 无线 双面", "台", "1499.00", "1599.00"),
     ("printers", "针式打印机", "爱普生", "LQ-630KII", "82列 平推 发票打印", "台", "1899.00", "1999.00"),
-    ("printers", "A3黑白数码复合机", "佳能", "iR 2625", "A3 25页/分钟 复印/打印/扫描 双纸盒", "台", "15800.00", "16800.00"),
+    (
+        "printers",
+        "A3黑白数码复合机",
+        "佳能",
+        "iR 2625",
+        "A3 25页/分钟 复印/打印/扫描 双纸盒",
+        "台",
+        "15800.00",
+        "16800.00",
+    ),
     ("consumables", "黑色硒鼓", "惠普", "CF277A", "适用M404/M428 约2600页", "支", "599.00", "649.00"),
     ("consumables", "原装墨水套装", "爱普生", "T01V", "四色 适用L系列", "套", "219.00", "239.00"),
     ("consumables", "碳粉盒", "佳能", "NPG-59", "适用iR 2625 约10200页", "支", "329.00", "359.00"),
@@ -381,15 +463,25 @@ const ITEMS: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
 /// Agreements of the live mall: (supplier user, title, categories).
 const LIVE_AGREEMENTS: &[(&str, &str, &[&str])] = &[
     ("supplier1", "办公设备协议供货（星辰科技）", &["printers", "consumables", "computers", "network"]),
-    ("supplier2", "办公用品及设备协议供货（远达办公）", &["printers", "consumables", "paper", "office_supplies", "furniture"]),
-    ("supplier4", "信息化设备协议供货（蓝海信息）", &["printers", "computers", "av_equipment", "network", "appliances"]),
+    (
+        "supplier2",
+        "办公用品及设备协议供货（远达办公）",
+        &["printers", "consumables", "paper", "office_supplies", "furniture"],
+    ),
+    (
+        "supplier4",
+        "信息化设备协议供货（蓝海信息）",
+        &["printers", "computers", "av_equipment", "network", "appliances"],
+    ),
 ];
 
 /// Seeds the live mall through the services.
 pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppResult<()> {
     let now = state.clock.now();
     let actor = |name: &'static str| async move {
-        accounts::actor_by_username(&state.db, name).await?.ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
+        accounts::actor_by_username(&state.db, name)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
     };
     let yuan = |s: &str| Money::parse_yuan(s).unwrap_or(Money::ZERO);
     let mut first_items: Vec<(&str, Uuid)> = Vec::new();
@@ -437,7 +529,13 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     // A price raised too far, and one above the market: the centre sees both flagged.
     if let Some((user, id)) = first_items.first() {
         let supplier = actor(user).await?;
-        agreements::set_price(state, &supplier, *id, agreements::PriceInput { price: yuan("2999.00"), market_price: None }).await?;
+        agreements::set_price(
+            state,
+            &supplier,
+            *id,
+            agreements::PriceInput { price: yuan("2999.00"), market_price: None },
+        )
+        .await?;
     }
     // Orders in several states.
     let supplier_of = |u: &str| first_items.iter().filter(|(s, _)| *s == u).map(|(_, id)| *id).collect::<Vec<_>>();
@@ -461,7 +559,11 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
             let o = orders::direct_purchase(
                 state,
                 buyer,
-                DirectPurchase { lines: vec![LineInput { item, quantity: qty, unit_price: Some(unit_price) }], budget, note: "送至区教育局办公室".into() },
+                DirectPurchase {
+                    lines: vec![LineInput { item, quantity: qty, unit_price: Some(unit_price) }],
+                    budget,
+                    note: "送至区教育局办公室".into(),
+                },
             )
             .await?;
             for a in steps[n % steps.len()] {
@@ -492,7 +594,18 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     .await?;
     for (user, price) in [("supplier1", "2480.00"), ("supplier4", "2455.00")] {
         let s = actor(user).await?;
-        quotations::quote(state, &s, q.id, QuoteInput { unit_price: yuan(price), brand: "惠普".into(), model: "M404dn".into(), note: "三年原厂上门保修".into() }).await?;
+        quotations::quote(
+            state,
+            &s,
+            q.id,
+            QuoteInput {
+                unit_price: yuan(price),
+                brand: "惠普".into(),
+                model: "M404dn".into(),
+                note: "三年原厂上门保修".into(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -107,8 +107,12 @@ fn require_centre(actor: &Actor) -> AppResult<()> {
 
 /// The next catalogue revision (callers hold the write lock, so it is unique).
 pub(super) async fn next_revision<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
-    let max: Option<Option<i64>> =
-        mall_item::Entity::find().select_only().column_as(mall_item::Column::Revision.max(), "m").into_tuple().one(db).await?;
+    let max: Option<Option<i64>> = mall_item::Entity::find()
+        .select_only()
+        .column_as(mall_item::Column::Revision.max(), "m")
+        .into_tuple()
+        .one(db)
+        .await?;
     Ok(max.flatten().unwrap_or(0) + 1)
 }
 
@@ -192,14 +196,20 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
             kind: "agreement_created",
             tender_id: None,
             message_zh: format!("框架协议【{}】（{}）已生效，可在电子商城上架商品。", a.title, a.code),
-            message_en: format!("Framework agreement \"{}\" ({}) is set up; its items sell in the e-mall.", a.title, a.code),
+            message_en: format!(
+                "Framework agreement \"{}\" ({}) is set up; its items sell in the e-mall.",
+                a.title, a.code
+            ),
             link: Some(format!("/mall/agreements/{}", a.public_id)),
         },
     )
     .await?;
     let details = json!({"code": a.code, "supplier": supplier.public_id, "categories": cats,
         "valid_from": a.valid_from, "valid_to": a.valid_to, "service_area": a.service_area});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details))
+        .await?;
     txn.commit().await?;
     view(state, Some(actor), a.public_id).await
 }
@@ -246,8 +256,17 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
         Notice {
             kind: "agreement_status",
             tender_id: None,
-            message_zh: format!("框架协议【{}】{}{}", a.title, zh, if suspend { format!("：{reason}") } else { String::new() }),
-            message_en: format!("Framework agreement \"{}\" was {en}{}", a.title, if suspend { format!(": {reason}") } else { String::new() }),
+            message_zh: format!(
+                "框架协议【{}】{}{}",
+                a.title,
+                zh,
+                if suspend { format!("：{reason}") } else { String::new() }
+            ),
+            message_en: format!(
+                "Framework agreement \"{}\" was {en}{}",
+                a.title,
+                if suspend { format!(": {reason}") } else { String::new() }
+            ),
             link: Some(format!("/mall/agreements/{}", a.public_id)),
         },
     )
@@ -263,7 +282,11 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
 }
 
 async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<mall_agreement::Model> {
-    mall_agreement::Entity::find().filter(mall_agreement::Column::PublicId.eq(id)).one(db).await?.ok_or_else(AppError::not_found)
+    mall_agreement::Entity::find()
+        .filter(mall_agreement::Column::PublicId.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// Parses the stored category list.
@@ -277,7 +300,8 @@ async fn to_view<C: ConnectionTrait>(
     a: mall_agreement::Model,
     now: DateTime<Utc>,
 ) -> AppResult<AgreementView> {
-    let supplier = organisation::Entity::find_by_id(a.supplier_org_id).one(db).await?.ok_or_else(AppError::not_found)?;
+    let supplier =
+        organisation::Entity::find_by_id(a.supplier_org_id).one(db).await?.ok_or_else(AppError::not_found)?;
     let items = mall_item::Entity::find().filter(mall_item::Column::AgreementId.eq(a.id)).count(db).await?;
     let source_tender_id = match a.source_tender_id {
         Some(t) => tender::Entity::find_by_id(t).one(db).await?.map(|t| t.public_id),
@@ -376,7 +400,10 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
     record_price(state, &txn, &item, None, now).await?;
     let details = json!({"agreement": a.public_id, "name": item.name, "brand": item.brand, "model": item.model,
         "price_fen": item.price_fen, "market_price_fen": item.market_price_fen});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details))
+        .await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, item.public_id).await
@@ -432,9 +459,16 @@ async fn record_price<C: ConnectionTrait>(
 pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: PriceInput) -> AppResult<ItemView> {
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(item)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let it = mall_item::Entity::find()
+        .filter(mall_item::Column::PublicId.eq(item))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !(is_centre_staff(actor) || actor.org_id == it.supplier_org_id) {
-        return Err(AppError::forbidden_because("not_your_item", "only the centre or the item's supplier may change its price"));
+        return Err(AppError::forbidden_because(
+            "not_your_item",
+            "only the centre or the item's supplier may change its price",
+        ));
     }
     let market = input.market_price.unwrap_or(Money::from_fen(it.market_price_fen));
     let mut fields = Vec::new();
@@ -456,14 +490,21 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
     .await?;
     let flagged = record_price(state, &txn, &it, Some(old), now).await?;
     let details = json!({"old_fen": old, "new_fen": it.price_fen, "market_fen": it.market_price_fen, "flags": flagged});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details))
+        .await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, it.public_id).await
 }
 
 /// Items as shown, in the order of `items`, with their agreements and suppliers.
-pub async fn item_views(db: &DatabaseConnection, items: Vec<mall_item::Model>, now: DateTime<Utc>) -> AppResult<Vec<ItemView>> {
+pub async fn item_views(
+    db: &DatabaseConnection,
+    items: Vec<mall_item::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ItemView>> {
     let agreement_ids: Vec<i64> = items.iter().map(|i| i.agreement_id).collect();
     let agreements: HashMap<i64, mall_agreement::Model> = mall_agreement::Entity::find()
         .filter(mall_agreement::Column::Id.is_in(agreement_ids))
@@ -501,7 +542,11 @@ pub async fn item_views(db: &DatabaseConnection, items: Vec<mall_item::Model>, n
 
 /// One item.
 pub async fn item_view(state: &AppState, id: Uuid) -> AppResult<ItemView> {
-    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let it = mall_item::Entity::find()
+        .filter(mall_item::Column::PublicId.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     item_views(&state.db, vec![it], state.clock.now()).await?.pop().ok_or_else(AppError::not_found)
 }
 
@@ -519,7 +564,11 @@ pub async fn items_of(state: &AppState, agreement: Uuid) -> AppResult<Vec<ItemVi
 
 /// An item's price history, oldest first.
 pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoint>> {
-    let it = mall_item::Entity::find().filter(mall_item::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let it = mall_item::Entity::find()
+        .filter(mall_item::Column::PublicId.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     Ok(mall_price_change::Entity::find()
         .filter(mall_price_change::Column::ItemId.eq(it.id))
         .order_by_asc(mall_price_change::Column::ChangedAt)
@@ -528,7 +577,11 @@ pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoi
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|p| PricePoint { at: p.changed_at, price: Money::from_fen(p.new_price_fen), market_price: Money::from_fen(p.market_price_fen) })
+        .map(|p| PricePoint {
+            at: p.changed_at,
+            price: Money::from_fen(p.new_price_fen),
+            market_price: Money::from_fen(p.market_price_fen),
+        })
         .collect())
 }
 
@@ -576,7 +629,11 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
     let note = crate::error::required_text("note", note, 2000)?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let f = mall_price_flag::Entity::find().filter(mall_price_flag::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let f = mall_price_flag::Entity::find()
+        .filter(mall_price_flag::Column::PublicId.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if f.resolved_at.is_some() {
         return Err(AppError::conflict("already_resolved", "this flag is already resolved"));
     }
@@ -589,7 +646,15 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
     }
     .update(&txn)
     .await?;
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note}))).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note})),
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -86,7 +86,12 @@ async fn item(State(state): State<AppState>, Path(id): Path<Uuid>) -> AppResult<
 /// market reference or raised by more than the configured share.
 #[utoipa::path(put, path = "/api/v1/mall/items/{id}/price", tag = "mall", request_body = PriceInput,
     responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn set_price(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<PriceInput>) -> AppResult<Json<ItemView>> {
+async fn set_price(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<PriceInput>,
+) -> AppResult<Json<ItemView>> {
     Ok(Json(agreements::set_price(&state, &actor, id, input).await?))
 }
 
@@ -99,7 +104,11 @@ async fn list_agreements(State(state): State<AppState>, actor: Actor) -> AppResu
 /// Sets up a framework agreement (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements", tag = "mall", request_body = AgreementInput,
     responses((status = 201, body = AgreementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_agreement(State(state): State<AppState>, actor: Actor, Json(input): Json<AgreementInput>) -> AppResult<(StatusCode, Json<AgreementView>)> {
+async fn create_agreement(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(input): Json<AgreementInput>,
+) -> AppResult<(StatusCode, Json<AgreementView>)> {
     Ok((StatusCode::CREATED, Json(agreements::create(&state, &actor, input).await?)))
 }
 
@@ -114,7 +123,11 @@ pub struct AgreementDetail {
 
 /// One agreement and its items (no login needed).
 #[utoipa::path(get, path = "/api/v1/mall/agreements/{id}", tag = "mall", responses((status = 200, body = AgreementDetail), (status = 404, body = ErrorBody)))]
-async fn agreement(State(state): State<AppState>, actor: crate::web::auth::MaybeActor, Path(id): Path<Uuid>) -> AppResult<Json<AgreementDetail>> {
+async fn agreement(
+    State(state): State<AppState>,
+    actor: crate::web::auth::MaybeActor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<AgreementDetail>> {
     let agreement = agreements::view(&state, actor.0.as_ref(), id).await?;
     let items = agreements::items_of(&state, id).await?;
     Ok(Json(AgreementDetail { agreement, items }))
@@ -123,7 +136,12 @@ async fn agreement(State(state): State<AppState>, actor: crate::web::auth::Maybe
 /// Adds a catalogue item to an agreement (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/items", tag = "mall", request_body = ItemInput,
     responses((status = 201, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn add_item(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ItemInput>) -> AppResult<(StatusCode, Json<ItemView>)> {
+async fn add_item(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ItemInput>,
+) -> AppResult<(StatusCode, Json<ItemView>)> {
     Ok((StatusCode::CREATED, Json(agreements::add_item(&state, &actor, id, input).await?)))
 }
 
@@ -138,7 +156,12 @@ pub struct ReasonInput {
 /// Suspends an agreement: it sells nothing until resumed (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/suspend", tag = "mall", request_body = ReasonInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn suspend(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ReasonInput>) -> AppResult<StatusCode> {
+async fn suspend(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ReasonInput>,
+) -> AppResult<StatusCode> {
     agreements::set_suspended(&state, &actor, id, true, &input.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -153,14 +176,22 @@ async fn resume(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid
 
 /// The caller's orders.
 #[utoipa::path(get, path = "/api/v1/mall/orders", tag = "mall", params(OrderFilter), responses((status = 200, body = OrderPage)))]
-async fn list_orders(State(state): State<AppState>, actor: Actor, Query(f): Query<OrderFilter>) -> AppResult<Json<OrderPage>> {
+async fn list_orders(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(f): Query<OrderFilter>,
+) -> AppResult<Json<OrderPage>> {
     Ok(Json(orders::list(&state, &actor, &f).await?))
 }
 
 /// Places a direct purchase (procuring unit staff).
 #[utoipa::path(post, path = "/api/v1/mall/orders", tag = "mall", request_body = DirectPurchase,
     responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn direct_purchase(State(state): State<AppState>, actor: Actor, Json(input): Json<DirectPurchase>) -> AppResult<(StatusCode, Json<OrderView>)> {
+async fn direct_purchase(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(input): Json<DirectPurchase>,
+) -> AppResult<(StatusCode, Json<OrderView>)> {
     Ok((StatusCode::CREATED, Json(orders::direct_purchase(&state, &actor, input).await?)))
 }
 
@@ -173,7 +204,12 @@ async fn order(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>
 /// Takes a step on an order.
 #[utoipa::path(post, path = "/api/v1/mall/orders/{id}/steps", tag = "mall", request_body = StepInput,
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn order_step(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<StepInput>) -> AppResult<Json<OrderView>> {
+async fn order_step(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<StepInput>,
+) -> AppResult<Json<OrderView>> {
     Ok(Json(orders::step(&state, &actor, id, input).await?))
 }
 
@@ -186,27 +222,45 @@ async fn list_quotations(State(state): State<AppState>, actor: Actor) -> AppResu
 /// Starts a competitive quotation (procuring unit staff).
 #[utoipa::path(post, path = "/api/v1/mall/quotations", tag = "mall", request_body = QuotationInput,
     responses((status = 201, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_quotation(State(state): State<AppState>, actor: Actor, Json(input): Json<QuotationInput>) -> AppResult<(StatusCode, Json<QuotationView>)> {
+async fn create_quotation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(input): Json<QuotationInput>,
+) -> AppResult<(StatusCode, Json<QuotationView>)> {
     Ok((StatusCode::CREATED, Json(quotations::create(&state, &actor, input).await?)))
 }
 
 /// One quotation (quotes are shown after it closes).
 #[utoipa::path(get, path = "/api/v1/mall/quotations/{id}", tag = "mall", responses((status = 200, body = QuotationView), (status = 404, body = ErrorBody)))]
-async fn quotation(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<QuotationView>> {
+async fn quotation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<QuotationView>> {
     Ok(Json(quotations::view(&state, &actor, id).await?))
 }
 
 /// Quotes, or replaces the caller's quote (suppliers with an agreement in the category).
 #[utoipa::path(put, path = "/api/v1/mall/quotations/{id}/quote", tag = "mall", request_body = QuoteInput,
     responses((status = 200, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn submit_quote(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<QuoteInput>) -> AppResult<Json<QuotationView>> {
+async fn submit_quote(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<QuoteInput>,
+) -> AppResult<Json<QuotationView>> {
     Ok(Json(quotations::quote(&state, &actor, id, input).await?))
 }
 
 /// Cancels an open quotation (its unit).
 #[utoipa::path(post, path = "/api/v1/mall/quotations/{id}/cancel", tag = "mall", request_body = ReasonInput,
     responses((status = 200, body = QuotationView), (status = 409, body = ErrorBody)))]
-async fn cancel_quotation(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<ReasonInput>) -> AppResult<Json<QuotationView>> {
+async fn cancel_quotation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ReasonInput>,
+) -> AppResult<Json<QuotationView>> {
     Ok(Json(quotations::cancel(&state, &actor, id, &input.reason).await?))
 }
 
@@ -220,7 +274,11 @@ pub struct FlagFilter {
 
 /// Price flags (the centre and supervisors).
 #[utoipa::path(get, path = "/api/v1/mall/price-flags", tag = "mall", params(FlagFilter), responses((status = 200, body = Vec<FlagView>), (status = 403, body = ErrorBody)))]
-async fn price_flags(State(state): State<AppState>, actor: Actor, Query(f): Query<FlagFilter>) -> AppResult<Json<Vec<FlagView>>> {
+async fn price_flags(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(f): Query<FlagFilter>,
+) -> AppResult<Json<Vec<FlagView>>> {
     Ok(Json(agreements::flags(&state, &actor, !f.all).await?))
 }
 
@@ -235,7 +293,12 @@ pub struct NoteInput {
 /// Resolves a price flag (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/price-flags/{id}/resolve", tag = "mall", request_body = NoteInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn resolve_flag(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>, Json(input): Json<NoteInput>) -> AppResult<StatusCode> {
+async fn resolve_flag(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<NoteInput>,
+) -> AppResult<StatusCode> {
     agreements::resolve_flag(&state, &actor, id, &input.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -279,7 +342,11 @@ async fn report_xlsx(State(state): State<AppState>, actor: Actor, Query(q): Quer
 /// Records a centralized procurement result (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/procurement/results", tag = "mall", request_body = ResultInput,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn record_result(State(state): State<AppState>, actor: Actor, Json(input): Json<ResultInput>) -> AppResult<(StatusCode, Json<Created>)> {
+async fn record_result(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(input): Json<ResultInput>,
+) -> AppResult<(StatusCode, Json<Created>)> {
     let id = reports::record_result(&state, &actor, input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }

@@ -90,8 +90,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
             .await?;
         let last = items.len() < BATCH as usize;
         after_id = items.last().map(|i| i.id).unwrap_or(after_id);
-        let missing: Vec<i64> =
-            items.iter().map(|i| i.agreement_id).filter(|a| !agreements.contains_key(a)).collect();
+        let missing: Vec<i64> = items.iter().map(|i| i.agreement_id).filter(|a| !agreements.contains_key(a)).collect();
         if !missing.is_empty() {
             for a in mall_agreement::Entity::find().filter(mall_agreement::Column::Id.is_in(missing)).all(db).await? {
                 agreements.insert(a.id, a);
@@ -150,7 +149,9 @@ pub fn spawn_sync(db: DatabaseConnection, catalogue: Arc<Catalogue>) -> tokio::t
     tokio::spawn(async move {
         loop {
             match sync(&db, &catalogue).await {
-                Ok(n) if n > 0 => tracing::info!(indexed = n, revision = catalogue.revision(), "catalogue index up to date"),
+                Ok(n) if n > 0 => {
+                    tracing::info!(indexed = n, revision = catalogue.revision(), "catalogue index up to date")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!("catalogue index: {}", e.message),
             }
@@ -249,7 +250,10 @@ pub async fn search(state: &AppState, q: &CatalogueQuery) -> AppResult<Catalogue
         limit: PAGE_SIZE,
     };
     let c = state.catalogue.clone();
-    let hits = tokio::task::spawn_blocking(move || c.index.search(&sq)).await.map_err(AppError::internal)?.map_err(index_err)?;
+    let hits = tokio::task::spawn_blocking(move || c.index.search(&sq))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(index_err)?;
     let rows = mall_item::Entity::find().filter(mall_item::Column::Id.is_in(hits.ids.clone())).all(&state.db).await?;
     let mut by_id: HashMap<i64, mall_item::Model> = rows.into_iter().map(|r| (r.id, r)).collect();
     let ordered: Vec<mall_item::Model> = hits.ids.iter().filter_map(|id| by_id.remove(id)).collect();

@@ -23,24 +23,68 @@ pub fn monthly_bars(rows: &[SavingsRow], budget_label: &str, deal_label: &str) -
     let slot = (w - left - 10.0) / rows.len().max(1) as f64;
     let bar = (slot * 0.35).min(28.0);
     let mut s = String::new();
-    let _ = write!(s, r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#, esc(budget_label));
+    let _ = write!(
+        s,
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
+        esc(budget_label)
+    );
     for i in 0..=4 {
         let y = top + plot_h * (1.0 - i as f64 / 4.0);
         let v = (max * i as f64 / 4.0) as i64;
-        let _ = write!(s, r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e3e6ea"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#666">{}</text>"##, w - 10.0, left - 4.0, y + 3.0, esc(&wan_label(v)));
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e3e6ea"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#666">{}</text>"##,
+            w - 10.0,
+            left - 4.0,
+            y + 3.0,
+            esc(&wan_label(v))
+        );
     }
     for (i, r) in rows.iter().enumerate() {
         let x = left + slot * i as f64 + slot / 2.0;
         let bh = plot_h * r.savings.budget.fen().max(0) as f64 / max;
         let dh = plot_h * r.savings.deal.fen().max(0) as f64 / max;
-        let _ = write!(s, r##"<rect class="bar-budget" x="{:.1}" y="{:.1}" width="{bar:.1}" height="{bh:.1}" fill="#9db7d5"><title>{} {} {}</title></rect>"##, x - bar, top + plot_h - bh, esc(&r.label), esc(budget_label), r.savings.budget);
-        let _ = write!(s, r##"<rect class="bar-deal" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{dh:.1}" fill="#2f6fb0"><title>{} {} {}</title></rect>"##, top + plot_h - dh, esc(&r.label), esc(deal_label), r.savings.deal);
+        let _ = write!(
+            s,
+            r##"<rect class="bar-budget" x="{:.1}" y="{:.1}" width="{bar:.1}" height="{bh:.1}" fill="#9db7d5"><title>{} {} {}</title></rect>"##,
+            x - bar,
+            top + plot_h - bh,
+            esc(&r.label),
+            esc(budget_label),
+            r.savings.budget
+        );
+        let _ = write!(
+            s,
+            r##"<rect class="bar-deal" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{dh:.1}" fill="#2f6fb0"><title>{} {} {}</title></rect>"##,
+            top + plot_h - dh,
+            esc(&r.label),
+            esc(deal_label),
+            r.savings.deal
+        );
         if r.count > 0 {
-            let _ = write!(s, r##"<text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#b5462f">{}%</text>"##, top + plot_h - bh - 4.0, esc(&r.rate));
+            let _ = write!(
+                s,
+                r##"<text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#b5462f">{}%</text>"##,
+                top + plot_h - bh - 4.0,
+                esc(&r.rate)
+            );
         }
-        let _ = write!(s, r##"<text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#333">{}</text>"##, h - bottom + 14.0, esc(&r.label));
+        let _ = write!(
+            s,
+            r##"<text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#333">{}</text>"##,
+            h - bottom + 14.0,
+            esc(&r.label)
+        );
     }
-    let _ = write!(s, r##"<rect x="{left}" y="6" width="10" height="10" fill="#9db7d5"/><text x="{}" y="15" font-size="11">{}</text><rect x="{}" y="6" width="10" height="10" fill="#2f6fb0"/><text x="{}" y="15" font-size="11">{}</text>"##, left + 14.0, esc(budget_label), left + 110.0, left + 124.0, esc(deal_label));
+    let _ = write!(
+        s,
+        r##"<rect x="{left}" y="6" width="10" height="10" fill="#9db7d5"/><text x="{}" y="15" font-size="11">{}</text><rect x="{}" y="6" width="10" height="10" fill="#2f6fb0"/><text x="{}" y="15" font-size="11">{}</text>"##,
+        left + 14.0,
+        esc(budget_label),
+        left + 110.0,
+        left + 124.0,
+        esc(deal_label)
+    );
     s.push_str("</svg>");
     s
 }
@@ -57,7 +101,20 @@ pub fn savings_bars(rows: &[SavingsRow], max_rows: usize) -> String {
         let y = 5.0 + row_h * i as f64;
         let bw = (w - left - 150.0) * r.saved.fen().max(0) as f64 / max;
         let label: String = r.label.chars().take(16).collect();
-        let _ = write!(s, r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text><rect x="{left}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="#3d8b5a"><title>{}</title></rect><text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{} ({}%)</text>"##, left - 6.0, y + 15.0, esc(&label), y + 3.0, row_h - 8.0, esc(&r.label), left + bw + 4.0, y + 15.0, esc(&wan_label(r.saved.fen())), esc(&r.rate));
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text><rect x="{left}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="#3d8b5a"><title>{}</title></rect><text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{} ({}%)</text>"##,
+            left - 6.0,
+            y + 15.0,
+            esc(&label),
+            y + 3.0,
+            row_h - 8.0,
+            esc(&r.label),
+            left + bw + 4.0,
+            y + 15.0,
+            esc(&wan_label(r.saved.fen())),
+            esc(&r.rate)
+        );
     }
     s.push_str("</svg>");
     s
@@ -85,11 +142,22 @@ pub fn price_line(points: &[PricePoint]) -> String {
     };
     let mut s = String::new();
     let _ = write!(s, r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" xmlns="http://www.w3.org/2000/svg">"#);
-    let _ = write!(s, r##"<path d="{}" fill="none" stroke="#999" stroke-dasharray="4 3"/>"##, path(&|p| p.market_price.fen()));
+    let _ = write!(
+        s,
+        r##"<path d="{}" fill="none" stroke="#999" stroke-dasharray="4 3"/>"##,
+        path(&|p| p.market_price.fen())
+    );
     let _ = write!(s, r##"<path d="{}" fill="none" stroke="#2f6fb0" stroke-width="2"/>"##, path(&|p| p.price.fen()));
     for (i, p) in points.iter().enumerate() {
         let (x, y) = xy(i, p.price.fen());
-        let _ = write!(s, r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#2f6fb0"><title>{} ¥{}</title></circle><text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle">¥{}</text>"##, p.at.format("%Y-%m-%d"), p.price, y - 6.0, p.price);
+        let _ = write!(
+            s,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#2f6fb0"><title>{} ¥{}</title></circle><text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle">¥{}</text>"##,
+            p.at.format("%Y-%m-%d"),
+            p.price,
+            y - 6.0,
+            p.price
+        );
     }
     s.push_str("</svg>");
     s
@@ -109,7 +177,7 @@ mod tests {
             saved: Money::from_fen(100_000),
             rate: "10.00".into(),
         };
-        let svg = monthly_bars(&[row.clone()], "预算", "成交");
+        let svg = monthly_bars(std::slice::from_ref(&row), "预算", "成交");
         assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
         assert!(svg.contains("10.00%"));
         assert!(savings_bars(&[row], 10).contains("0.1万"));

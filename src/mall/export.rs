@@ -49,7 +49,8 @@ pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
         }
         w.write_record(fields(&report.mall_total, "合计 total")).map_err(err)?;
         w.write_record([""]).map_err(err)?;
-        w.write_record(["集中采购 centralized procurement", &format!("{} — {}", report.from, report.to)]).map_err(err)?;
+        w.write_record(["集中采购 centralized procurement", &format!("{} — {}", report.from, report.to)])
+            .map_err(err)?;
         w.write_record(header(report.group.as_str())).map_err(err)?;
         for r in &report.central_rows {
             w.write_record(fields(r, &r.label)).map_err(err)?;
@@ -57,15 +58,23 @@ pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
         w.write_record(fields(&report.central_total, "合计 total")).map_err(err)?;
         if let Some(s) = &report.suppliers {
             w.write_record([""]).map_err(err)?;
-            w.write_record(["供应商 suppliers", "新增 new", "其中中小微 SME", "占比% share", "总数 total"]).map_err(err)?;
-            w.write_record(["", &s.new.to_string(), &s.new_sme.to_string(), &s.new_sme_percent, &s.total.to_string()]).map_err(err)?;
+            w.write_record(["供应商 suppliers", "新增 new", "其中中小微 SME", "占比% share", "总数 total"])
+                .map_err(err)?;
+            w.write_record(["", &s.new.to_string(), &s.new_sme.to_string(), &s.new_sme_percent, &s.total.to_string()])
+                .map_err(err)?;
         }
-        w.flush().map_err(|e| AppError::internal(e))?;
+        w.flush().map_err(AppError::internal)?;
     }
     Ok(out)
 }
 
-fn sheet(ws: &mut Worksheet, title: &str, group_label: &str, rows: &[SavingsRow], total: &SavingsRow) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn sheet(
+    ws: &mut Worksheet,
+    title: &str,
+    group_label: &str,
+    rows: &[SavingsRow],
+    total: &SavingsRow,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
     ws.write_string_with_format(0, 0, title, &bold)?;
@@ -98,13 +107,32 @@ pub fn xlsx(report: &Report) -> AppResult<Vec<u8>> {
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = Workbook::new();
         let period = format!("{} — {}", report.from, report.to);
-        sheet(wb.add_worksheet().set_name("电子商城")?, &format!("电子商城节支 e-mall savings {period}"), report.group.as_str(), &report.mall_rows, &report.mall_total)?;
-        sheet(wb.add_worksheet().set_name("按月")?, &format!("电子商城按月 e-mall by month {period}"), "month", &report.mall_months, &report.mall_total)?;
-        sheet(wb.add_worksheet().set_name("集中采购")?, &format!("集中采购节支 centralized procurement {period}"), report.group.as_str(), &report.central_rows, &report.central_total)?;
+        sheet(
+            wb.add_worksheet().set_name("电子商城")?,
+            &format!("电子商城节支 e-mall savings {period}"),
+            report.group.as_str(),
+            &report.mall_rows,
+            &report.mall_total,
+        )?;
+        sheet(
+            wb.add_worksheet().set_name("按月")?,
+            &format!("电子商城按月 e-mall by month {period}"),
+            "month",
+            &report.mall_months,
+            &report.mall_total,
+        )?;
+        sheet(
+            wb.add_worksheet().set_name("集中采购")?,
+            &format!("集中采购节支 centralized procurement {period}"),
+            report.group.as_str(),
+            &report.central_rows,
+            &report.central_total,
+        )?;
         if let Some(s) = &report.suppliers {
             let ws = wb.add_worksheet().set_name("供应商")?;
             let bold = Format::new().set_bold();
-            for (c, h) in ["新增供应商 new", "其中中小微 SME", "占比% share", "供应商总数 total"].iter().enumerate() {
+            for (c, h) in ["新增供应商 new", "其中中小微 SME", "占比% share", "供应商总数 total"].iter().enumerate()
+            {
                 ws.write_string_with_format(0, c as u16, *h, &bold)?;
             }
             ws.write_number(1, 0, s.new as f64)?;

@@ -1,9 +1,1047 @@
-//! E-mall pages.
+//! E-mall pages: the catalogue, items and direct purchases, orders, quotations, agreements, the
+//! savings report and price monitoring.
+//!
+//! Handlers read the form or query, call the services and redirect (POST-redirect-GET) or
+//! render. What a page shows beyond the service's view (translated labels, which forms appear)
+//! is worked out here, so the templates only place it.
 
-use crate::app::AppState;
-use axum::Router;
+use super::{
+    agreements::{self, AgreementInput, ItemInput, PriceInput},
+    catalogue::{self, CataloguePage, CatalogueQuery},
+    chart,
+    model::*,
+    orders::{self, DirectPurchase, LineInput, OrderFilter, OrderPage, StepInput},
+    policy::{is_buyer, is_centre_staff, is_overseer, is_supplier},
+    quotations::{self, QuotationInput, QuoteInput},
+    reports::{self, Group, Report, ReportQuery, ResultInput, SavingsRow},
+    search::Sort,
+};
+use crate::{
+    accounts::model::Actor,
+    app::AppState,
+    error::{AppError, AppResult, FieldError},
+    money::Money,
+    web::{
+        cst,
+        extract::{Form, Path, Query},
+        local_input,
+        page::{PageCtx, percent_encode, render},
+        parse_local_time,
+    },
+};
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
 
 /// Page routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/mall", get(catalogue_page))
+        .route("/mall/items/{id}", get(item_page))
+        .route("/mall/items/{id}/price", post(set_price))
+        .route("/mall/orders", get(orders_page).post(direct_purchase))
+        .route("/mall/orders/{id}", get(order_page))
+        .route("/mall/orders/{id}/steps", post(order_step))
+        .route("/mall/quotations", get(quotations_page).post(create_quotation))
+        .route("/mall/quotations/{id}", get(quotation_page))
+        .route("/mall/quotations/{id}/quote", post(submit_quote))
+        .route("/mall/quotations/{id}/cancel", post(cancel_quotation))
+        .route("/mall/agreements", get(agreements_page).post(create_agreement))
+        .route("/mall/agreements/{id}", get(agreement_page))
+        .route("/mall/agreements/{id}/items", post(add_item))
+        .route("/mall/agreements/{id}/suspend", post(suspend_agreement))
+        .route("/mall/agreements/{id}/resume", post(resume_agreement))
+        .route("/mall/reports", get(reports_page))
+        .route("/mall/reports/results", post(record_result))
+        .route("/mall/price-flags", get(flags_page))
+        .route("/mall/price-flags/{id}/resolve", post(resolve_flag))
+}
+
+fn to(path: String) -> Response {
+    Redirect::to(&path).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+/// The e-mall's own navigation: which sections the viewer sees, and which one is open.
+pub struct MallNav {
+    current: &'static str,
+    orders: bool,
+    quotations: bool,
+    agreements: bool,
+    reports: bool,
+    flags: bool,
+}
+
+fn nav(ctx: &PageCtx, current: &'static str) -> MallNav {
+    let user = ctx.user.as_ref();
+    let party = user.is_some_and(|a| is_buyer(a) || is_supplier(a) || is_centre_staff(a) || is_overseer(a));
+    MallNav {
+        current,
+        orders: party,
+        quotations: party,
+        agreements: user.is_some(),
+        reports: party,
+        flags: user.is_some_and(|a| is_centre_staff(a) || is_overseer(a)),
+    }
+}
+
+/// A value and its label, for select boxes and checkboxes.
+pub struct Choice {
+    value: String,
+    label: String,
+}
+
+fn lang(ctx: &PageCtx) -> &'static str {
+    if ctx.t.is_en() { "en" } else { "zh" }
+}
+
+fn category_choices(ctx: &PageCtx, only: Option<&[String]>) -> Vec<Choice> {
+    CATEGORIES
+        .iter()
+        .filter(|c| only.is_none_or(|o| o.iter().any(|x| x == c.code)))
+        .map(|c| Choice { value: c.code.into(), label: category_name(c.code, lang(ctx)) })
+        .collect()
+}
+
+fn enum_choices(ctx: &PageCtx, prefix: &str, values: impl Iterator<Item = &'static str>) -> Vec<Choice> {
+    values.map(|v| Choice { value: v.into(), label: ctx.t.of(prefix, v) }).collect()
+}
+
+/// An amount as a form value: "2599.00", no separators.
+fn plain_yuan(m: Money) -> String {
+    format!(
+        "{}{}.{:02}",
+        if m.fen() < 0 { "-" } else { "" },
+        m.fen().unsigned_abs() / 100,
+        m.fen().unsigned_abs() % 100
+    )
+}
+
+/// The China-time day of an instant.
+fn day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&cst()).date_naive()
+}
+
+/// Reads form fields, collecting every field error before refusing.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn money(&mut self, name: &'static str, v: &str) -> Money {
+        if v.trim().is_empty() {
+            self.0.push(FieldError::new(name, "required"));
+            return Money::ZERO;
+        }
+        Money::parse_yuan(v).unwrap_or_else(|_| {
+            self.0.push(FieldError::new(name, "invalid_amount"));
+            Money::ZERO
+        })
+    }
+
+    fn opt_money(&mut self, name: &'static str, v: &str) -> Option<Money> {
+        if v.trim().is_empty() { None } else { Some(self.money(name, v)) }
+    }
+
+    fn int(&mut self, name: &'static str, v: &str) -> i64 {
+        v.trim().parse().unwrap_or_else(|_| {
+            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+            0
+        })
+    }
+
+    fn uuid(&mut self, name: &'static str, v: &str) -> Uuid {
+        Uuid::parse_str(v.trim()).unwrap_or_else(|_| {
+            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+            Uuid::nil()
+        })
+    }
+
+    fn date(&mut self, name: &'static str, v: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
+            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+            NaiveDate::default()
+        })
+    }
+
+    fn time(&mut self, name: &'static str, v: &str) -> DateTime<Utc> {
+        parse_local_time(v).unwrap_or_else(|| {
+            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+            DateTime::<Utc>::default()
+        })
+    }
+
+    fn done(self) -> AppResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::validation(self.0)) }
+    }
+}
+
+/// A catalogue item with its translated labels.
+pub struct ItemRow {
+    item: ItemView,
+    category: String,
+    size: String,
+}
+
+fn item_row(ctx: &PageCtx, item: ItemView) -> ItemRow {
+    ItemRow {
+        category: category_name(&item.category, lang(ctx)),
+        size: item.supplier_size.as_deref().map(|s| ctx.t.of("size", s)).unwrap_or_default(),
+        item,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue and items
+
+fn sort_str(s: Sort) -> &'static str {
+    match s {
+        Sort::Relevance => "relevance",
+        Sort::PriceAsc => "price_asc",
+        Sort::PriceDesc => "price_desc",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mall/catalogue.html")]
+struct CatalogueT {
+    ctx: PageCtx,
+    nav: MallNav,
+    q: CatalogueQuery,
+    result: CataloguePage,
+    rows: Vec<ItemRow>,
+    categories: Vec<Choice>,
+    sizes: Vec<Choice>,
+    sorts: Vec<Choice>,
+    sort: &'static str,
+    all: bool,
+}
+
+impl CatalogueT {
+    fn qv<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+
+    fn page_link(&self, page: u64) -> String {
+        let mut parts = vec![format!("page={page}"), format!("sort={}", self.sort)];
+        for (k, v) in [
+            ("q", &self.q.q),
+            ("category", &self.q.category),
+            ("brand", &self.q.brand),
+            ("size", &self.q.size),
+            ("min_price", &self.q.min_price),
+            ("max_price", &self.q.max_price),
+        ] {
+            if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
+                parts.push(format!("{k}={}", percent_encode(v)));
+            }
+        }
+        if let Some(s) = self.q.supplier {
+            parts.push(format!("supplier={s}"));
+        }
+        if self.all {
+            parts.push("all=true".into());
+        }
+        format!("/mall?{}", parts.join("&"))
+    }
+}
+
+async fn catalogue_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<CatalogueQuery>,
+) -> AppResult<Response> {
+    let result = catalogue::search(&state, &q).await?;
+    let rows = result.items.iter().cloned().map(|i| item_row(&ctx, i)).collect();
+    let mut sizes = enum_choices(&ctx, "size", ["large", "medium", "small", "micro"].into_iter());
+    sizes.push(Choice { value: "sme".into(), label: ctx.t.get("mall.sme").into() });
+    let page = CatalogueT {
+        nav: nav(&ctx, "catalogue"),
+        categories: category_choices(&ctx, None),
+        sizes,
+        sorts: enum_choices(&ctx, "sort", [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc].into_iter().map(sort_str)),
+        sort: sort_str(q.sort.unwrap_or_default()),
+        all: q.all.unwrap_or(false),
+        rows,
+        result,
+        q,
+        ctx,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "mall/item.html")]
+struct ItemT {
+    ctx: PageCtx,
+    nav: MallNav,
+    row: ItemRow,
+    history: Vec<PricePoint>,
+    chart: String,
+    can_buy: bool,
+    can_set_price: bool,
+    default_price: String,
+    default_market: String,
+}
+
+async fn item_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let item = agreements::item_view(&state, id).await?;
+    let history = agreements::price_history(&state, id).await?;
+    let user = ctx.user.as_ref();
+    let page = ItemT {
+        nav: nav(&ctx, "catalogue"),
+        chart: chart::price_line(&history),
+        can_buy: item.sellable && user.is_some_and(is_buyer),
+        can_set_price: user.is_some_and(|a| is_centre_staff(a) || a.org_public_id == item.supplier_id),
+        default_price: plain_yuan(item.price),
+        default_market: plain_yuan(item.market_price),
+        row: item_row(&ctx, item),
+        history,
+        ctx,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+struct PriceForm {
+    price: String,
+    #[serde(default)]
+    market_price: String,
+}
+
+async fn set_price(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<PriceForm>,
+) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let price = fields.money("price", &f.price);
+    let market_price = fields.opt_money("market_price", &f.market_price);
+    fields.done()?;
+    agreements::set_price(&state, &actor, id, PriceInput { price, market_price }).await?;
+    Ok(to(format!("/mall/items/{id}")))
+}
+
+#[derive(Deserialize)]
+struct BuyForm {
+    item: Uuid,
+    quantity: String,
+    #[serde(default)]
+    unit_price: String,
+    budget: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn direct_purchase(State(state): State<AppState>, actor: Actor, Form(f): Form<BuyForm>) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let quantity = fields.int("quantity", &f.quantity);
+    let unit_price = fields.opt_money("unit_price", &f.unit_price);
+    let budget = fields.money("budget", &f.budget);
+    fields.done()?;
+    let input = DirectPurchase { lines: vec![LineInput { item: f.item, quantity, unit_price }], budget, note: f.note };
+    let order = orders::direct_purchase(&state, &actor, input).await?;
+    Ok(to(format!("/mall/orders/{}", order.id)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+/// An order with its translated labels.
+pub struct OrderRow {
+    o: OrderView,
+    kind: String,
+    status: String,
+    category: String,
+}
+
+fn order_row(ctx: &PageCtx, o: OrderView) -> OrderRow {
+    OrderRow {
+        kind: ctx.t.of("orderkind", o.kind.as_str()),
+        status: ctx.t.of("orderstatus", o.status.as_str()),
+        category: category_name(&o.category, lang(ctx)),
+        o,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mall/orders.html")]
+struct OrdersT {
+    ctx: PageCtx,
+    nav: MallNav,
+    page: OrderPage,
+    rows: Vec<OrderRow>,
+    status: String,
+    statuses: Vec<Choice>,
+}
+
+impl OrdersT {
+    fn page_link(&self, page: u64) -> String {
+        if self.status.is_empty() {
+            format!("/mall/orders?page={page}")
+        } else {
+            format!("/mall/orders?status={}&page={page}", percent_encode(&self.status))
+        }
+    }
+}
+
+async fn orders_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Actor,
+    Query(f): Query<OrderFilter>,
+) -> AppResult<Response> {
+    let page = orders::list(&state, &actor, &f).await?;
+    let rows = page.orders.iter().cloned().map(|o| order_row(&ctx, o)).collect();
+    let t = OrdersT {
+        nav: nav(&ctx, "orders"),
+        statuses: enum_choices(&ctx, "orderstatus", OrderStatus::ALL.iter().map(|s| s.as_str())),
+        status: f.status.unwrap_or_default(),
+        rows,
+        page,
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+/// A step of the order's timeline, labelled.
+pub struct StepRow {
+    at: DateTime<Utc>,
+    action: String,
+    status: String,
+    by: String,
+    note: String,
+}
+
+/// One form for one action the viewer may take.
+pub struct ActionForm {
+    action: &'static str,
+    label: String,
+    /// Label of the note field.
+    note_label: String,
+    note_required: bool,
+    inspector: bool,
+    danger: bool,
+}
+
+/// The acceptance record (验收记录).
+pub struct Acceptance {
+    inspector: String,
+    note: String,
+    at: Option<DateTime<Utc>>,
+}
+
+#[derive(Template)]
+#[template(path = "mall/order.html")]
+struct OrderT {
+    ctx: PageCtx,
+    nav: MallNav,
+    row: OrderRow,
+    steps: Vec<StepRow>,
+    forms: Vec<ActionForm>,
+    acceptance: Option<Acceptance>,
+}
+
+fn action_form(ctx: &PageCtx, a: OrderAction) -> ActionForm {
+    ActionForm {
+        action: a.as_str(),
+        label: ctx.t.of("orderaction", a.as_str()),
+        note_required: a.needs_note(),
+        inspector: a == OrderAction::Accept,
+        danger: matches!(a, OrderAction::Reject | OrderAction::Cancel),
+        note_label: ctx.t.of("ordernote", a.as_str()),
+    }
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let o = orders::view(&state, &actor, id).await?;
+    let steps = o
+        .steps
+        .iter()
+        .map(|s| StepRow {
+            at: s.at,
+            action: ctx.t.of("orderaction", &s.action),
+            status: ctx.t.of("orderstatus", &s.to),
+            by: s.by.clone().unwrap_or_default(),
+            note: s.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let forms = o.actions.iter().map(|a| action_form(&ctx, *a)).collect();
+    let acceptance = o.acceptance.as_ref().map(|v| Acceptance {
+        inspector: v["inspector"].as_str().unwrap_or_default().to_string(),
+        note: v["note"].as_str().unwrap_or_default().to_string(),
+        at: v["accepted_at"].as_str().and_then(|s| s.parse().ok()),
+    });
+    let t = OrderT { nav: nav(&ctx, "orders"), row: order_row(&ctx, o), steps, forms, acceptance, ctx };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    inspector: String,
+}
+
+async fn order_step(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<StepForm>,
+) -> AppResult<Response> {
+    let action = OrderAction::parse(&f.action).ok_or_else(|| AppError::invalid_field("action", "invalid"))?;
+    orders::step(&state, &actor, id, StepInput { action, note: f.note, inspector: f.inspector }).await?;
+    Ok(to(format!("/mall/orders/{id}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quotations
+
+/// A quotation with its translated labels.
+pub struct QuotationRow {
+    q: QuotationView,
+    status: String,
+    category: String,
+}
+
+fn quotation_row(ctx: &PageCtx, q: QuotationView) -> QuotationRow {
+    QuotationRow {
+        status: ctx.t.of("quotationstatus", q.status.as_str()),
+        category: category_name(&q.category, lang(ctx)),
+        q,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mall/quotations.html")]
+struct QuotationsT {
+    ctx: PageCtx,
+    nav: MallNav,
+    rows: Vec<QuotationRow>,
+    can_create: bool,
+    categories: Vec<Choice>,
+    min_hours: i64,
+    max_hours: i64,
+}
+
+async fn quotations_page(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+    let list = quotations::list(&state, &actor).await?;
+    let m = &state.settings.mall;
+    let t = QuotationsT {
+        nav: nav(&ctx, "quotations"),
+        rows: list.into_iter().map(|q| quotation_row(&ctx, q)).collect(),
+        can_create: is_buyer(&actor),
+        categories: category_choices(&ctx, None),
+        min_hours: m.min_quotation_hours,
+        max_hours: m.max_quotation_hours,
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct QuotationForm {
+    category: String,
+    title: String,
+    #[serde(default)]
+    requirement: String,
+    quantity: String,
+    unit: String,
+    budget: String,
+    hours: String,
+}
+
+async fn create_quotation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Form(f): Form<QuotationForm>,
+) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let quantity = fields.int("quantity", &f.quantity);
+    let budget = fields.money("budget", &f.budget);
+    let hours = fields.int("hours", &f.hours);
+    fields.done()?;
+    let input = QuotationInput {
+        category: f.category,
+        title: f.title,
+        requirement: f.requirement,
+        quantity,
+        unit: f.unit,
+        budget,
+        hours,
+    };
+    let q = quotations::create(&state, &actor, input).await?;
+    Ok(to(format!("/mall/quotations/{}", q.id)))
+}
+
+#[derive(Template)]
+#[template(path = "mall/quotation.html")]
+struct QuotationT {
+    ctx: PageCtx,
+    nav: MallNav,
+    row: QuotationRow,
+    remaining: String,
+    open: bool,
+    fail_text: String,
+}
+
+/// "剩余 0 天 1 小时 0 分" until `deadline`, or that it has passed.
+fn remaining_text(ctx: &PageCtx, deadline: DateTime<Utc>) -> String {
+    let left = deadline - ctx.now;
+    if left <= TimeDelta::zero() {
+        return ctx.t.get("mall.window_closed").to_string();
+    }
+    let mins = left.num_minutes();
+    format!(
+        "{} {} {} {} {} {} {}",
+        ctx.t.get("mall.left"),
+        mins / 1440,
+        ctx.t.get("mall.days"),
+        mins % 1440 / 60,
+        ctx.t.get("mall.hours_short"),
+        mins % 60,
+        ctx.t.get("mall.minutes")
+    )
+}
+
+async fn quotation_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let q = quotations::view(&state, &actor, id).await?;
+    let open = q.status == QuotationStatus::Open;
+    let fail_text = match (&q.status, &q.fail_reason) {
+        (QuotationStatus::Failed, Some(r)) if r.starts_with("too_few_quotes") => {
+            format!("{} {} ({})", ctx.t.get("mall.too_few_quotes"), q.min_quotes, r)
+        }
+        (_, Some(r)) => r.clone(),
+        (_, None) => String::new(),
+    };
+    let t = QuotationT {
+        nav: nav(&ctx, "quotations"),
+        remaining: remaining_text(&ctx, q.closes_at),
+        open,
+        fail_text,
+        row: quotation_row(&ctx, q),
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct QuoteForm {
+    unit_price: String,
+    brand: String,
+    model: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn submit_quote(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<QuoteForm>,
+) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let unit_price = fields.money("unit_price", &f.unit_price);
+    fields.done()?;
+    quotations::quote(&state, &actor, id, QuoteInput { unit_price, brand: f.brand, model: f.model, note: f.note })
+        .await?;
+    Ok(to(format!("/mall/quotations/{id}")))
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel_quotation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ReasonForm>,
+) -> AppResult<Response> {
+    quotations::cancel(&state, &actor, id, &f.reason).await?;
+    Ok(to(format!("/mall/quotations/{id}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreements
+
+/// An agreement with its translated labels and its validity as days.
+pub struct AgreementRow {
+    a: AgreementView,
+    kind: String,
+    status: String,
+    categories: String,
+    /// Active (not suspended).
+    active: bool,
+    /// First day in force.
+    from: NaiveDate,
+    /// Last day in force.
+    until: NaiveDate,
+}
+
+fn agreement_row(ctx: &PageCtx, a: AgreementView) -> AgreementRow {
+    let sep = if ctx.t.is_en() { ", " } else { "、" };
+    AgreementRow {
+        kind: ctx.t.of("agreementkind", a.kind.as_str()),
+        status: ctx.t.of("agreementstatus", a.status.as_str()),
+        categories: a.categories.iter().map(|c| category_name(c, lang(ctx))).collect::<Vec<_>>().join(sep),
+        active: a.status == AgreementStatus::Active,
+        from: day(a.valid_from),
+        until: day(a.valid_to - TimeDelta::seconds(1)),
+        a,
+    }
+}
+
+/// A category for the agreement form, with its kind.
+pub struct CategoryBox {
+    code: &'static str,
+    label: String,
+    service: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mall/agreements.html")]
+struct AgreementsT {
+    ctx: PageCtx,
+    nav: MallNav,
+    rows: Vec<AgreementRow>,
+    can_create: bool,
+    suppliers: Vec<(Uuid, String)>,
+    kinds: Vec<Choice>,
+    categories: Vec<CategoryBox>,
+    default_from: NaiveDate,
+    default_until: NaiveDate,
+}
+
+async fn agreements_page(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+    let list = agreements::list(&state, &actor).await?;
+    let can_create = is_centre_staff(&actor);
+    let suppliers = if can_create { agreements::supplier_choices(&state.db).await? } else { vec![] };
+    let today = day(ctx.now);
+    let t = AgreementsT {
+        nav: nav(&ctx, "agreements"),
+        rows: list.into_iter().map(|a| agreement_row(&ctx, a)).collect(),
+        can_create,
+        suppliers,
+        kinds: enum_choices(&ctx, "agreementkind", AgreementKind::ALL.iter().map(|k| k.as_str())),
+        categories: CATEGORIES
+            .iter()
+            .map(|c| CategoryBox { code: c.code, label: category_name(c.code, lang(&ctx)), service: c.service })
+            .collect(),
+        default_from: today,
+        default_until: today.checked_add_months(chrono::Months::new(12)).and_then(|d| d.pred_opt()).unwrap_or(today),
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+async fn create_agreement(
+    State(state): State<AppState>,
+    actor: Actor,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let mut fields = Fields::default();
+    let kind = AgreementKind::parse(field("kind"));
+    if kind.is_none() {
+        fields.0.push(FieldError::new("kind", "invalid"));
+    }
+    let supplier = fields.uuid("supplier", field("supplier"));
+    let from = fields.date("valid_from", field("valid_from"));
+    let until = fields.date("valid_to", field("valid_to"));
+    fields.done()?;
+    let input = AgreementInput {
+        title: field("title").into(),
+        kind: kind.unwrap_or(AgreementKind::Goods),
+        supplier,
+        categories: pairs.iter().filter(|(k, _)| k == "categories").map(|(_, v)| v.clone()).collect(),
+        service_area: field("service_area").into(),
+        valid_from: reports::day_start(from),
+        // The form names the last day in force; the agreement holds the instant it ends.
+        valid_to: reports::day_start(until.succ_opt().unwrap_or(until)),
+        source_tender: None,
+    };
+    let a = agreements::create(&state, &actor, input).await?;
+    Ok(to(format!("/mall/agreements/{}", a.id)))
+}
+
+#[derive(Template)]
+#[template(path = "mall/agreement.html")]
+struct AgreementT {
+    ctx: PageCtx,
+    nav: MallNav,
+    row: AgreementRow,
+    items: Vec<ItemRow>,
+    is_centre: bool,
+    categories: Vec<Choice>,
+}
+
+async fn agreement_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let a = agreements::view(&state, ctx.user.as_ref(), id).await?;
+    let items = agreements::items_of(&state, id).await?;
+    let t = AgreementT {
+        nav: nav(&ctx, "agreements"),
+        is_centre: ctx.user.as_ref().is_some_and(is_centre_staff),
+        categories: category_choices(&ctx, Some(&a.categories)),
+        items: items.into_iter().map(|i| item_row(&ctx, i)).collect(),
+        row: agreement_row(&ctx, a),
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct ItemForm {
+    category: String,
+    name: String,
+    brand: String,
+    model: String,
+    #[serde(default)]
+    spec: String,
+    unit: String,
+    price: String,
+    market_price: String,
+}
+
+async fn add_item(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ItemForm>,
+) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let price = fields.money("price", &f.price);
+    let market_price = fields.money("market_price", &f.market_price);
+    fields.done()?;
+    let input = ItemInput {
+        category: f.category,
+        name: f.name,
+        brand: f.brand,
+        model: f.model,
+        spec: f.spec,
+        unit: f.unit,
+        price,
+        market_price,
+    };
+    agreements::add_item(&state, &actor, id, input).await?;
+    Ok(to(format!("/mall/agreements/{id}#items")))
+}
+
+async fn suspend_agreement(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ReasonForm>,
+) -> AppResult<Response> {
+    agreements::set_suspended(&state, &actor, id, true, &f.reason).await?;
+    Ok(to(format!("/mall/agreements/{id}")))
+}
+
+async fn resume_agreement(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
+    agreements::set_suspended(&state, &actor, id, false, "").await?;
+    Ok(to(format!("/mall/agreements/{id}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+#[derive(Template)]
+#[template(path = "mall/reports.html")]
+struct ReportsT {
+    ctx: PageCtx,
+    nav: MallNav,
+    r: Report,
+    group: &'static str,
+    groups: Vec<Choice>,
+    group_label: String,
+    mall_rows: Vec<SavingsRow>,
+    central_rows: Vec<SavingsRow>,
+    monthly_chart: String,
+    top_chart: String,
+    csv_link: String,
+    xlsx_link: String,
+    scope: String,
+    can_record: bool,
+    units: Vec<(Uuid, String)>,
+    categories: Vec<Choice>,
+    default_awarded: String,
+}
+
+/// Category rows come labelled in Chinese; an English page shows the English names.
+fn relabel(ctx: &PageCtx, group: Group, rows: &[SavingsRow]) -> Vec<SavingsRow> {
+    rows.iter()
+        .cloned()
+        .map(|mut r| {
+            if group == Group::Category
+                && ctx.t.is_en()
+                && let Some(c) = CATEGORIES.iter().find(|c| c.zh == r.label)
+            {
+                r.label = c.en.to_string();
+            }
+            r
+        })
+        .collect()
+}
+
+impl ReportsT {
+    /// A rate with its per-cent sign; an empty total has no rate ("—").
+    fn pct(&self, rate: &str) -> String {
+        if rate.starts_with('—') { rate.to_string() } else { format!("{rate}%") }
+    }
+}
+
+async fn reports_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Actor,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
+    let r = reports::report(&state, &actor, &q).await?;
+    let group = r.group.as_str();
+    let mall_rows = relabel(&ctx, r.group, &r.mall_rows);
+    let central_rows = relabel(&ctx, r.group, &r.central_rows);
+    let mut by_savings = mall_rows.clone();
+    by_savings.sort_by(|a, b| b.saved.cmp(&a.saved).then(a.label.cmp(&b.label)));
+    let params = format!("from={}&to={}&group={group}", r.from, r.to);
+    let can_record = is_centre_staff(&actor);
+    let units = if can_record { crate::tenders::service::procuring_units(&state.db).await? } else { vec![] };
+    let t = ReportsT {
+        nav: nav(&ctx, "reports"),
+        groups: enum_choices(&ctx, "reportgroup", Group::ALL.iter().map(|g| g.as_str())),
+        group_label: ctx.t.of("reportgroup", group),
+        monthly_chart: chart::monthly_bars(&r.mall_months, ctx.t.get("mall.budget"), ctx.t.get("mall.deal")),
+        top_chart: if by_savings.is_empty() { String::new() } else { chart::savings_bars(&by_savings, 10) },
+        csv_link: format!("/api/v1/mall/reports/savings.csv?{params}"),
+        xlsx_link: format!("/api/v1/mall/reports/savings.xlsx?{params}"),
+        scope: if r.scope == "all" { ctx.t.get("mall.scope_all").to_string() } else { r.scope.clone() },
+        can_record,
+        units,
+        categories: category_choices(&ctx, None),
+        default_awarded: local_input(&ctx.now),
+        mall_rows,
+        central_rows,
+        group,
+        r,
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct ResultForm {
+    code: String,
+    title: String,
+    procuring_org: String,
+    category: String,
+    method: String,
+    budget: String,
+    award: String,
+    supplier_name: String,
+    awarded_at: String,
+}
+
+async fn record_result(State(state): State<AppState>, actor: Actor, Form(f): Form<ResultForm>) -> AppResult<Response> {
+    let mut fields = Fields::default();
+    let procuring_org = fields.uuid("procuring_org", &f.procuring_org);
+    let budget = fields.money("budget", &f.budget);
+    let award = fields.money("award", &f.award);
+    let awarded_at = fields.time("awarded_at", &f.awarded_at);
+    fields.done()?;
+    let input = ResultInput {
+        code: f.code,
+        title: f.title,
+        procuring_org,
+        category: f.category,
+        method: f.method,
+        budget,
+        award,
+        supplier_name: f.supplier_name,
+        awarded_at,
+    };
+    reports::record_result(&state, &actor, input).await?;
+    // Back to the report of the year the project was awarded in, up to today.
+    let from = day(awarded_at).format("%Y-01-01");
+    Ok(to(format!("/mall/reports?from={from}&to={}", day(state.clock.now()))))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Price monitoring
+
+/// A price flag with its translated kind.
+pub struct FlagRow {
+    f: FlagView,
+    kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "mall/flags.html")]
+struct FlagsT {
+    ctx: PageCtx,
+    nav: MallNav,
+    rows: Vec<FlagRow>,
+    all: bool,
+    can_resolve: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FlagQuery {
+    all: Option<bool>,
+}
+
+async fn flags_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    actor: Actor,
+    Query(q): Query<FlagQuery>,
+) -> AppResult<Response> {
+    let all = q.all.unwrap_or(false);
+    let flags = agreements::flags(&state, &actor, !all).await?;
+    let t = FlagsT {
+        nav: nav(&ctx, "flags"),
+        rows: flags.into_iter().map(|f| FlagRow { kind: ctx.t.of("flagkind", f.kind.as_str()), f }).collect(),
+        all,
+        can_resolve: is_centre_staff(&actor),
+        ctx,
+    };
+    Ok(render(&t))
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn resolve_flag(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Form(f): Form<NoteForm>,
+) -> AppResult<Response> {
+    agreements::resolve_flag(&state, &actor, id, &f.note).await?;
+    Ok(to("/mall/price-flags".into()))
 }

@@ -178,10 +178,7 @@ impl OrderAction {
 
     /// Whether the action needs a note (a reason, an adjustment request, a payment reference).
     pub fn needs_note(self) -> bool {
-        matches!(
-            self,
-            OrderAction::RequestAdjustment | OrderAction::Reject | OrderAction::Cancel | OrderAction::Pay
-        )
+        matches!(self, OrderAction::RequestAdjustment | OrderAction::Reject | OrderAction::Cancel | OrderAction::Pay)
     }
 }
 
@@ -248,7 +245,11 @@ pub fn percent(part: i128, whole: i128, decimals: u32) -> String {
     let int = q / scale;
     let frac = q % scale;
     let sign = if neg && q != 0 { "-" } else { "" };
-    if decimals == 0 { format!("{sign}{int}") } else { format!("{sign}{int}.{frac:0width$}", width = decimals as usize) }
+    if decimals == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac:0width$}", width = decimals as usize)
+    }
 }
 
 /// A catalogue item as shown.

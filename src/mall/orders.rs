@@ -95,7 +95,8 @@ pub(super) fn check_ceiling(state: &AppState, budget: Money) -> AppResult<()> {
 /// The next order code of the day: DD + date (China time) + number.
 pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<String> {
     let local = now.with_timezone(&crate::web::cst());
-    let day_start = local.date_naive().and_hms_opt(0, 0, 0).and_then(|d| d.and_local_timezone(crate::web::cst()).single());
+    let day_start =
+        local.date_naive().and_hms_opt(0, 0, 0).and_then(|d| d.and_local_timezone(crate::web::cst()).single());
     let day_start = day_start.map(|d| d.with_timezone(&Utc)).unwrap_or(now);
     let n = mall_order::Entity::find()
         .filter(mall_order::Column::PlacedAt.gte(day_start))
@@ -161,13 +162,22 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             }
             Some(a) => a.clone(),
             None => {
-                let a = mall_agreement::Entity::find_by_id(item.agreement_id).one(&txn).await?.ok_or_else(AppError::not_found)?;
+                let a = mall_agreement::Entity::find_by_id(item.agreement_id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
                 agreement = Some(a.clone());
                 a
             }
         };
         if !item.active || !sells(&a, now) {
-            let code = if a.status != AgreementStatus::Active.as_str() { "agreement_suspended" } else if now >= a.valid_to || !item.active { "agreement_expired" } else { "agreement_not_in_force" };
+            let code = if a.status != AgreementStatus::Active.as_str() {
+                "agreement_suspended"
+            } else if now >= a.valid_to || !item.active {
+                "agreement_expired"
+            } else {
+                "agreement_not_in_force"
+            };
             return Err(AppError::rule(code, format!("agreement {} does not sell \"{}\" now", a.code, item.name)));
         }
         let unit_price = l.unit_price.unwrap_or(Money::from_fen(item.price_fen));
@@ -177,7 +187,12 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
         if unit_price.fen() > item.price_fen {
             return Err(AppError::rule(
                 "above_agreement_price",
-                format!("{} yuan is above the agreement price of {} yuan for \"{}\"", unit_price, Money::from_fen(item.price_fen), item.name),
+                format!(
+                    "{} yuan is above the agreement price of {} yuan for \"{}\"",
+                    unit_price,
+                    Money::from_fen(item.price_fen),
+                    item.name
+                ),
             ));
         }
         let line_total = unit_price
@@ -191,7 +206,11 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
     if total > input.budget.fen() {
         return Err(AppError::rule(
             "over_budget",
-            format!("the order's total of {} yuan is above its budget of {} yuan", Money::from_fen(total), input.budget),
+            format!(
+                "the order's total of {} yuan is above its budget of {} yuan",
+                Money::from_fen(total),
+                input.budget
+            ),
         ));
     }
     let category = lines.first().map(|l| l.0.category.clone()).unwrap_or_default();
@@ -226,7 +245,10 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
     notify_order(&txn, now, &order, order.supplier_org_id, "order_submitted").await?;
     let details = json!({"code": order.code, "agreement": a.public_id, "budget_fen": order.budget_fen,
         "amount_fen": order.amount_fen, "lines": lines.iter().map(|(i, q, p, t)| json!({"item": i.public_id, "quantity": q, "unit_price_fen": p, "total_fen": t})).collect::<Vec<_>>()});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.order.submit", "order", order.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.order.submit", "order", order.public_id, details))
+        .await?;
     txn.commit().await?;
     view(state, actor, order.public_id).await
 }
@@ -389,7 +411,11 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     }
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let o = mall_order::Entity::find().filter(mall_order::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let o = mall_order::Entity::find()
+        .filter(mall_order::Column::PublicId.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let Some(supplier_side) = side(actor, &o) else {
         return Err(if can_see(actor, &o) {
             AppError::forbidden_because("not_a_party", "only the unit and the supplier act on an order")
@@ -398,7 +424,10 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
         });
     };
     if input.action.by_supplier().is_some_and(|s| s != supplier_side) {
-        return Err(AppError::forbidden_because("not_your_step", format!("the other party takes the step {}", input.action)));
+        return Err(AppError::forbidden_because(
+            "not_your_step",
+            format!("the other party takes the step {}", input.action),
+        ));
     }
     let from = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("unknown order status"))?;
     let to = input.action.target();
@@ -466,11 +495,19 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
 
 /// One order with its lines and timeline.
 pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderView> {
-    let o = mall_order::Entity::find().filter(mall_order::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let o = mall_order::Entity::find()
+        .filter(mall_order::Column::PublicId.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !can_see(actor, &o) {
         return Err(AppError::not_found());
     }
-    let lines = mall_order_line::Entity::find().filter(mall_order_line::Column::OrderId.eq(o.id)).order_by_asc(mall_order_line::Column::Id).all(&state.db).await?;
+    let lines = mall_order_line::Entity::find()
+        .filter(mall_order_line::Column::OrderId.eq(o.id))
+        .order_by_asc(mall_order_line::Column::Id)
+        .all(&state.db)
+        .await?;
     let items: HashMap<i64, Uuid> = mall_item::Entity::find()
         .filter(mall_item::Column::Id.is_in(lines.iter().filter_map(|l| l.item_id)))
         .all(&state.db)
@@ -478,8 +515,16 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
         .into_iter()
         .map(|i| (i.id, i.public_id))
         .collect();
-    let steps = mall_order_step::Entity::find().filter(mall_order_step::Column::OrderId.eq(o.id)).order_by_asc(mall_order_step::Column::Id).all(&state.db).await?;
-    let orgs = super::org_map(&state.db, [o.procuring_org_id, o.supplier_org_id].into_iter().chain(steps.iter().filter_map(|s| s.org_id))).await?;
+    let steps = mall_order_step::Entity::find()
+        .filter(mall_order_step::Column::OrderId.eq(o.id))
+        .order_by_asc(mall_order_step::Column::Id)
+        .all(&state.db)
+        .await?;
+    let orgs = super::org_map(
+        &state.db,
+        [o.procuring_org_id, o.supplier_org_id].into_iter().chain(steps.iter().filter_map(|s| s.org_id)),
+    )
+    .await?;
     let actions = actions_for(actor, &o);
     let mut v = summary(&o, &orgs);
     v.actions = actions;

@@ -26,8 +26,8 @@ use crate::{
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -86,7 +86,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     if category(&input.category).is_none() {
         fields.push(FieldError::new("category", "unknown"));
     }
-    for (name, v, max) in [("title", &input.title, 200), ("requirement", &input.requirement, 5000), ("unit", &input.unit, 20)] {
+    for (name, v, max) in
+        [("title", &input.title, 200), ("requirement", &input.requirement, 5000), ("unit", &input.unit, 20)]
+    {
         let n = v.trim().chars().count();
         if n == 0 {
             fields.push(FieldError::new(name, "required"));
@@ -130,7 +132,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     .insert(&txn)
     .await?;
     // Invite every supplier with an agreement in force in the category.
-    let invited: Vec<i64> = eligible_agreements(&txn, &q.category, now).await?.into_iter().map(|a| a.supplier_org_id).collect();
+    let invited: Vec<i64> =
+        eligible_agreements(&txn, &q.category, now).await?.into_iter().map(|a| a.supplier_org_id).collect();
     notify::service::notify(
         &txn,
         now,
@@ -139,20 +142,32 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
             kind: "quotation_invitation",
             tender_id: None,
             message_zh: format!("竞价邀请：{}（{}），截止 {}", q.title, q.code, crate::web::fmt_time(&q.closes_at)),
-            message_en: format!("Invitation to quote: {} ({}), closes {}", q.title, q.code, crate::web::fmt_time(&q.closes_at)),
+            message_en: format!(
+                "Invitation to quote: {} ({}), closes {}",
+                q.title,
+                q.code,
+                crate::web::fmt_time(&q.closes_at)
+            ),
             link: Some(format!("/mall/quotations/{}", q.public_id)),
         },
     )
     .await?;
     let details = json!({"code": q.code, "category": q.category, "quantity": q.quantity, "budget_fen": q.budget_fen,
         "closes_at": q.closes_at, "invited": invited.len()});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details))
+        .await?;
     txn.commit().await?;
     view(state, actor, q.public_id).await
 }
 
 /// Agreements in force at `now` covering the category.
-async fn eligible_agreements<C: ConnectionTrait>(db: &C, cat: &str, now: DateTime<Utc>) -> AppResult<Vec<mall_agreement::Model>> {
+async fn eligible_agreements<C: ConnectionTrait>(
+    db: &C,
+    cat: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<mall_agreement::Model>> {
     Ok(mall_agreement::Entity::find()
         .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
         .filter(mall_agreement::Column::ValidFrom.lte(now))
@@ -165,7 +180,12 @@ async fn eligible_agreements<C: ConnectionTrait>(db: &C, cat: &str, now: DateTim
 }
 
 /// The supplier's agreement in force for the category, if any.
-async fn agreement_of<C: ConnectionTrait>(db: &C, org: i64, cat: &str, now: DateTime<Utc>) -> AppResult<Option<mall_agreement::Model>> {
+async fn agreement_of<C: ConnectionTrait>(
+    db: &C,
+    org: i64,
+    cat: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<mall_agreement::Model>> {
     Ok(mall_agreement::Entity::find()
         .filter(mall_agreement::Column::SupplierOrgId.eq(org))
         .all(db)
@@ -200,7 +220,11 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
     close_due(state).await?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let q = mall_quotation::Entity::find().filter(mall_quotation::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let q = mall_quotation::Entity::find()
+        .filter(mall_quotation::Column::PublicId.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if q.status != QuotationStatus::Open.as_str() || now >= q.closes_at {
         return Err(AppError::rule("quotation_closed", "this quotation no longer takes quotes"));
     }
@@ -218,7 +242,11 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
     if total > q.budget_fen {
         return Err(AppError::rule(
             "quote_over_budget",
-            format!("a total of {} yuan is above the budget of {} yuan", Money::from_fen(total), Money::from_fen(q.budget_fen)),
+            format!(
+                "a total of {} yuan is above the budget of {} yuan",
+                Money::from_fen(total),
+                Money::from_fen(q.budget_fen)
+            ),
         ));
     }
     let existing = mall_quote::Entity::find()
@@ -256,7 +284,11 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     close_due(state).await?;
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let q = mall_quotation::Entity::find().filter(mall_quotation::Column::PublicId.eq(id)).one(&txn).await?.ok_or_else(AppError::not_found)?;
+    let q = mall_quotation::Entity::find()
+        .filter(mall_quotation::Column::PublicId.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if q.procuring_org_id != actor.org_id || !is_buyer(actor) {
         return Err(AppError::not_found());
     }
@@ -271,16 +303,35 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     }
     .update(&txn)
     .await?;
-    let quoted: Vec<i64> = mall_quote::Entity::find().filter(mall_quote::Column::QuotationId.eq(q.id)).all(&txn).await?.into_iter().map(|x| x.supplier_org_id).collect();
-    notify::service::notify(&txn, now, &quoted, Notice {
-        kind: "quotation_cancelled",
-        tender_id: None,
-        message_zh: format!("竞价【{}】（{}）已撤销：{}", q.title, q.code, reason),
-        message_en: format!("Quotation \"{}\" ({}) was cancelled: {}", q.title, q.code, reason),
-        link: Some(format!("/mall/quotations/{}", q.public_id)),
-    })
+    let quoted: Vec<i64> = mall_quote::Entity::find()
+        .filter(mall_quote::Column::QuotationId.eq(q.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|x| x.supplier_org_id)
+        .collect();
+    notify::service::notify(
+        &txn,
+        now,
+        &quoted,
+        Notice {
+            kind: "quotation_cancelled",
+            tender_id: None,
+            message_zh: format!("竞价【{}】（{}）已撤销：{}", q.title, q.code, reason),
+            message_en: format!("Quotation \"{}\" ({}) was cancelled: {}", q.title, q.code, reason),
+            link: Some(format!("/mall/quotations/{}", q.public_id)),
+        },
+    )
     .await?;
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason}))).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})),
+        )
+        .await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
@@ -327,7 +378,8 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
         }
     }
     let system = AuditActor { user_id: None, org_id: None, label: "platform (quotation window ended)".into() };
-    let parties: Vec<i64> = std::iter::once(q.procuring_org_id).chain(quotes.iter().map(|x| x.supplier_org_id)).collect();
+    let parties: Vec<i64> =
+        std::iter::once(q.procuring_org_id).chain(quotes.iter().map(|x| x.supplier_org_id)).collect();
     if (compliant.len() as i64) < q.min_quotes as i64 {
         let reason = format!(
             "too_few_quotes: {} compliant quote(s) of {} received, at least {} needed",
@@ -335,18 +387,48 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
             quotes.len(),
             q.min_quotes
         );
-        mall_quotation::ActiveModel { id: Set(q.id), status: Set(QuotationStatus::Failed.as_str().into()), fail_reason: Set(Some(reason.clone())), ..Default::default() }
-            .update(&txn)
-            .await?;
-        notify::service::notify(&txn, now, &parties, Notice {
-            kind: "quotation_failed",
-            tender_id: None,
-            message_zh: format!("竞价【{}】（{}）失败：有效报价 {} 家，少于 {} 家", q.title, q.code, compliant.len(), q.min_quotes),
-            message_en: format!("Quotation \"{}\" ({}) failed: {} compliant quote(s), fewer than {}", q.title, q.code, compliant.len(), q.min_quotes),
-            link: Some(format!("/mall/quotations/{}", q.public_id)),
-        })
+        mall_quotation::ActiveModel {
+            id: Set(q.id),
+            status: Set(QuotationStatus::Failed.as_str().into()),
+            fail_reason: Set(Some(reason.clone())),
+            ..Default::default()
+        }
+        .update(&txn)
         .await?;
-        state.audit.record(&txn, now, &system, AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason}))).await?;
+        notify::service::notify(
+            &txn,
+            now,
+            &parties,
+            Notice {
+                kind: "quotation_failed",
+                tender_id: None,
+                message_zh: format!(
+                    "竞价【{}】（{}）失败：有效报价 {} 家，少于 {} 家",
+                    q.title,
+                    q.code,
+                    compliant.len(),
+                    q.min_quotes
+                ),
+                message_en: format!(
+                    "Quotation \"{}\" ({}) failed: {} compliant quote(s), fewer than {}",
+                    q.title,
+                    q.code,
+                    compliant.len(),
+                    q.min_quotes
+                ),
+                link: Some(format!("/mall/quotations/{}", q.public_id)),
+            },
+        )
+        .await?;
+        state
+            .audit
+            .record(
+                &txn,
+                now,
+                &system,
+                AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
+            )
+            .await?;
         txn.commit().await?;
         return Ok(true);
     }
@@ -379,20 +461,45 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
         }),
     )
     .await?;
-    mall_quotation::ActiveModel { id: Set(q.id), status: Set(QuotationStatus::Awarded.as_str().into()), order_id: Set(Some(order.id)), ..Default::default() }
-        .update(&txn)
-        .await?;
-    notify::service::notify(&txn, now, &parties, Notice {
-        kind: "quotation_awarded",
-        tender_id: None,
-        message_zh: format!("竞价【{}】（{}）已成交，成交金额 {} 元，订单 {}", q.title, q.code, Money::from_fen(win.total_fen), order.code),
-        message_en: format!("Quotation \"{}\" ({}) awarded at {} yuan, order {}", q.title, q.code, Money::from_fen(win.total_fen), order.code),
-        link: Some(format!("/mall/quotations/{}", q.public_id)),
-    })
+    mall_quotation::ActiveModel {
+        id: Set(q.id),
+        status: Set(QuotationStatus::Awarded.as_str().into()),
+        order_id: Set(Some(order.id)),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    notify::service::notify(
+        &txn,
+        now,
+        &parties,
+        Notice {
+            kind: "quotation_awarded",
+            tender_id: None,
+            message_zh: format!(
+                "竞价【{}】（{}）已成交，成交金额 {} 元，订单 {}",
+                q.title,
+                q.code,
+                Money::from_fen(win.total_fen),
+                order.code
+            ),
+            message_en: format!(
+                "Quotation \"{}\" ({}) awarded at {} yuan, order {}",
+                q.title,
+                q.code,
+                Money::from_fen(win.total_fen),
+                order.code
+            ),
+            link: Some(format!("/mall/quotations/{}", q.public_id)),
+        },
+    )
     .await?;
     let details = json!({"winner_quote": win.public_id, "total_fen": win.total_fen, "compliant": compliant.len(),
         "received": quotes.len(), "order": order.public_id});
-    state.audit.record(&txn, now, &system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details)).await?;
+    state
+        .audit
+        .record(&txn, now, &system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details))
+        .await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -410,15 +517,28 @@ pub fn spawn_closer(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: bool) -> bool {
-    actor.org_id == q.procuring_org_id || is_centre_staff(actor) || is_overseer(actor) || (is_supplier(actor) && (eligible || quoted))
+    actor.org_id == q.procuring_org_id
+        || is_centre_staff(actor)
+        || is_overseer(actor)
+        || (is_supplier(actor) && (eligible || quoted))
 }
 
 /// One quotation, as the actor may see it.
 pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<QuotationView> {
     close_due(state).await?;
     let now = state.clock.now();
-    let q = mall_quotation::Entity::find().filter(mall_quotation::Column::PublicId.eq(id)).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    let quotes = mall_quote::Entity::find().filter(mall_quote::Column::QuotationId.eq(q.id)).order_by_asc(mall_quote::Column::TotalFen).order_by_asc(mall_quote::Column::SubmittedAt).order_by_asc(mall_quote::Column::Id).all(&state.db).await?;
+    let q = mall_quotation::Entity::find()
+        .filter(mall_quotation::Column::PublicId.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let quotes = mall_quote::Entity::find()
+        .filter(mall_quote::Column::QuotationId.eq(q.id))
+        .order_by_asc(mall_quote::Column::TotalFen)
+        .order_by_asc(mall_quote::Column::SubmittedAt)
+        .order_by_asc(mall_quote::Column::Id)
+        .all(&state.db)
+        .await?;
     let mine = quotes.iter().find(|x| x.supplier_org_id == actor.org_id).cloned();
     let eligible = is_supplier(actor) && agreement_of(&state.db, actor.org_id, &q.category, now).await?.is_some();
     if !can_see(actor, &q, eligible, mine.is_some()) {
@@ -428,7 +548,9 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Quotat
         Some(o) => mall_order::Entity::find_by_id(o).one(&state.db).await?,
         None => None,
     };
-    let orgs = super::org_map(&state.db, std::iter::once(q.procuring_org_id).chain(quotes.iter().map(|x| x.supplier_org_id))).await?;
+    let orgs =
+        super::org_map(&state.db, std::iter::once(q.procuring_org_id).chain(quotes.iter().map(|x| x.supplier_org_id)))
+            .await?;
     let winner = order.as_ref().map(|o| o.supplier_org_id);
     let to_view = |x: &mall_quote::Model| QuoteView {
         id: x.public_id,
@@ -442,7 +564,8 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Quotat
         winner: winner == Some(x.supplier_org_id),
     };
     let open = q.status == QuotationStatus::Open.as_str() && now < q.closes_at;
-    let sees_all = !open && (actor.org_id == q.procuring_org_id || is_centre_staff(actor) || is_overseer(actor) || mine.is_some());
+    let sees_all =
+        !open && (actor.org_id == q.procuring_org_id || is_centre_staff(actor) || is_overseer(actor) || mine.is_some());
     Ok(QuotationView {
         id: q.public_id,
         code: q.code.clone(),
@@ -477,15 +600,29 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
         q = q.filter(mall_quotation::Column::ProcuringOrgId.eq(actor.org_id));
     } else if is_supplier(actor) {
         let mut cats: Vec<String> = Vec::new();
-        for a in mall_agreement::Entity::find().filter(mall_agreement::Column::SupplierOrgId.eq(actor.org_id)).all(&state.db).await? {
+        for a in mall_agreement::Entity::find()
+            .filter(mall_agreement::Column::SupplierOrgId.eq(actor.org_id))
+            .all(&state.db)
+            .await?
+        {
             if sells(&a, now) {
                 cats.extend(categories_of(&a));
             }
         }
-        let quoted: Vec<i64> = mall_quote::Entity::find().filter(mall_quote::Column::SupplierOrgId.eq(actor.org_id)).select_only().column(mall_quote::Column::QuotationId).into_tuple().all(&state.db).await?;
+        let quoted: Vec<i64> = mall_quote::Entity::find()
+            .filter(mall_quote::Column::SupplierOrgId.eq(actor.org_id))
+            .select_only()
+            .column(mall_quote::Column::QuotationId)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
         q = q.filter(
             sea_orm::Condition::any()
-                .add(sea_orm::Condition::all().add(mall_quotation::Column::Category.is_in(cats)).add(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str())))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(mall_quotation::Column::Category.is_in(cats))
+                        .add(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str())),
+                )
                 .add(mall_quotation::Column::Id.is_in(quoted)),
         );
     } else if !(is_centre_staff(actor) || is_overseer(actor)) {

@@ -21,8 +21,7 @@ use crate::{
 };
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -133,7 +132,9 @@ pub struct Report {
 fn parse_day(name: &'static str, v: &Option<String>) -> AppResult<Option<NaiveDate>> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| AppError::invalid_field(name, "invalid")),
+        Some(s) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| AppError::invalid_field(name, "invalid"))
+        }
     }
 }
 
@@ -146,7 +147,8 @@ pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
 /// The period asked for, as days and as instants `[start, end)`.
 pub fn period(q: &ReportQuery, now: DateTime<Utc>) -> AppResult<(NaiveDate, NaiveDate)> {
     let today = now.with_timezone(&crate::web::cst()).date_naive();
-    let from = parse_day("from", &q.from)?.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
+    let from =
+        parse_day("from", &q.from)?.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
     let to = parse_day("to", &q.to)?.unwrap_or(today);
     if to < from {
         return Err(AppError::invalid_field("to", "before_start"));
@@ -198,54 +200,74 @@ fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool,
     c
 }
 
-/// Count, budget and deal sums. PostgreSQL's `SUM(bigint)` is `numeric`, hence the casts.
-type Sums = (i64, Option<i64>, Option<i64>);
-
-async fn mall_grouped(
+/// One read of the period's deals, grouped by the breakdown's key and by month at once:
+/// `(key, month index, count, budget, deal)`. The month is a `CASE` over the month boundaries
+/// (bound values, so China-time months come out right on either database). PostgreSQL sums
+/// `bigint` as `numeric`, hence the casts.
+async fn mall_pass(
     db: &DatabaseConnection,
     cond: Condition,
     group: Group,
-) -> AppResult<Vec<(String, i64, i64, i64)>> {
-    let base = || {
-        mall_order::Entity::find()
-            .select_only()
-            .filter(cond.clone())
-            .column_as(Expr::cust("COUNT(*)"), "n")
-            .column_as(Expr::cust("CAST(SUM(budget_fen) AS BIGINT)"), "b")
-            .column_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "d")
+    month_ends: &[DateTime<Utc>],
+) -> AppResult<Vec<(String, usize, i64, i64, i64)>> {
+    let mut case = sea_orm::sea_query::CaseStatement::new();
+    for (i, end) in month_ends.iter().enumerate() {
+        case = case.case(mall_order::Column::PlacedAt.lt(*end), Expr::val(i as i32));
+    }
+    let month = Expr::Case(Box::new(case.finally(Expr::val(0i32))));
+    // Grouping by `org + 0` rather than by the column keeps SQLite from walking the (org,
+    // placed_at) index to avoid a sort, which reads every row from the table; this way the
+    // period is read from the covering report index.
+    let key = match group {
+        Group::Unit | Group::Month => "procuring_org_id + 0",
+        Group::Supplier => "supplier_org_id + 0",
+        Group::Category => "category",
     };
-    Ok(match group {
-        Group::Category => base()
-            .column(mall_order::Column::Category)
-            .group_by(mall_order::Column::Category)
-            .into_tuple::<(i64, Option<i64>, Option<i64>, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(n, b, d, k)| (k, n, b.unwrap_or(0), d.unwrap_or(0)))
-            .collect(),
-        Group::Unit | Group::Supplier | Group::Month => {
-            let col = if group == Group::Supplier { mall_order::Column::SupplierOrgId } else { mall_order::Column::ProcuringOrgId };
-            let rows = base().column(col).group_by(col).into_tuple::<(i64, Option<i64>, Option<i64>, i64)>().all(db).await?;
-            let names = super::org_map(db, rows.iter().map(|r| r.3)).await?;
-            rows.into_iter()
-                .map(|(n, b, d, k)| (names.get(&k).map(|o| o.name.clone()).unwrap_or_default(), n, b.unwrap_or(0), d.unwrap_or(0)))
-                .collect()
-        }
-    })
-}
-
-async fn mall_sum(db: &DatabaseConnection, cond: Condition) -> AppResult<Sums> {
-    Ok(mall_order::Entity::find()
+    let q = mall_order::Entity::find()
         .select_only()
         .filter(cond)
+        .column_as(month, "m")
         .column_as(Expr::cust("COUNT(*)"), "n")
         .column_as(Expr::cust("CAST(SUM(budget_fen) AS BIGINT)"), "b")
-        .column_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "d")
-        .into_tuple::<Sums>()
-        .one(db)
-        .await?
-        .unwrap_or((0, None, None)))
+        .column_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "d");
+    if group == Group::Category {
+        let rows = q
+            .column_as(Expr::cust(key), "k")
+            .group_by(Expr::cust("1"))
+            .group_by(Expr::cust("5"))
+            .into_tuple::<(i32, i64, Option<i64>, Option<i64>, String)>()
+            .all(db)
+            .await?;
+        return Ok(rows
+            .into_iter()
+            .map(|(m, n, b, d, k)| (k, m.max(0) as usize, n, b.unwrap_or(0), d.unwrap_or(0)))
+            .collect());
+    }
+    let q = if group == Group::Month {
+        q.column_as(Expr::cust("CAST(0 AS BIGINT)"), "k")
+    } else {
+        q.column_as(Expr::cust(key), "k")
+    };
+    let rows = q
+        .group_by(Expr::cust("1"))
+        .group_by(Expr::cust("5"))
+        .into_tuple::<(i32, i64, Option<i64>, Option<i64>, i64)>()
+        .all(db)
+        .await?;
+    let names =
+        if group == Group::Month { Default::default() } else { super::org_map(db, rows.iter().map(|r| r.4)).await? };
+    Ok(rows
+        .into_iter()
+        .map(|(m, n, b, d, k)| {
+            (
+                names.get(&k).map(|o| o.name.clone()).unwrap_or_default(),
+                m.max(0) as usize,
+                n,
+                b.unwrap_or(0),
+                d.unwrap_or(0),
+            )
+        })
+        .collect())
 }
 
 async fn central(
@@ -291,13 +313,19 @@ async fn central(
 }
 
 /// Supplier statistics: admitted in the period, of which SMEs, and admitted by its end.
-pub async fn supplier_stats(db: &DatabaseConnection, start: DateTime<Utc>, end: DateTime<Utc>) -> AppResult<SupplierStats> {
+pub async fn supplier_stats(
+    db: &DatabaseConnection,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> AppResult<SupplierStats> {
     let suppliers = || {
         organisation::Entity::find()
             .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
             .filter(organisation::Column::ApprovedAt.is_not_null())
     };
-    let in_period = || suppliers().filter(organisation::Column::ApprovedAt.gte(start)).filter(organisation::Column::ApprovedAt.lt(end));
+    let in_period = || {
+        suppliers().filter(organisation::Column::ApprovedAt.gte(start)).filter(organisation::Column::ApprovedAt.lt(end))
+    };
     let new = in_period().count(db).await?;
     let sme = [SizeClass::Medium, SizeClass::Small, SizeClass::Micro].map(|s| s.as_str());
     let new_sme = in_period().filter(organisation::Column::SizeClass.is_in(sme)).count(db).await?;
@@ -314,31 +342,32 @@ pub async fn report(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     let (start, end) = (day_start(from), day_start(to.succ_opt().unwrap_or(to)));
     let db = &state.db;
     let month_ranges = months(from, to);
-    // The breakdown and the monthly series each read the period once; they run side by side.
-    let grouped = async {
-        if group == Group::Month {
-            Ok(vec![])
-        } else {
-            mall_grouped(db, deal_condition(start, end, scope), group).await
+    let ends: Vec<DateTime<Utc>> = month_ranges.iter().map(|m| m.2).collect();
+    let rows = mall_pass(db, deal_condition(start, end, scope), group, &ends).await?;
+    let mut per_month = vec![(0i64, 0i64, 0i64); month_ranges.len()];
+    let mut per_key: std::collections::HashMap<String, (i64, i64, i64)> = Default::default();
+    for (k, m, n, b, d) in rows {
+        if let Some(e) = per_month.get_mut(m) {
+            *e = (e.0 + n, e.1 + b, e.2 + d);
         }
-    };
-    let monthly = async {
-        let mut out = Vec::new();
-        for (label, s, e) in &month_ranges {
-            let (n, b, d) = mall_sum(db, deal_condition(*s, *e, scope)).await?;
-            out.push(SavingsRow::new(label.clone(), n, b.unwrap_or(0), d.unwrap_or(0)));
-        }
-        AppResult::Ok(out)
-    };
-    let (grouped, mall_months) = tokio::try_join!(grouped, monthly)?;
-    let (n, b, d) = mall_months.iter().fold((0, 0, 0), |acc, r| (acc.0 + r.count, acc.1 + r.savings.budget.fen(), acc.2 + r.savings.deal.fen()));
+        let e = per_key.entry(k).or_default();
+        *e = (e.0 + n, e.1 + b, e.2 + d);
+    }
+    let mall_months: Vec<SavingsRow> = month_ranges
+        .iter()
+        .zip(per_month)
+        .map(|((label, _, _), (n, b, d))| SavingsRow::new(label.clone(), n, b, d))
+        .collect();
+    let (n, b, d) = mall_months
+        .iter()
+        .fold((0, 0, 0), |acc, r| (acc.0 + r.count, acc.1 + r.savings.budget.fen(), acc.2 + r.savings.deal.fen()));
     let mall_total = SavingsRow::new(String::new(), n, b, d);
     let mut mall_rows: Vec<SavingsRow> = if group == Group::Month {
         mall_months.clone()
     } else {
-        grouped
+        per_key
             .into_iter()
-            .map(|(k, n, b, d)| {
+            .map(|(k, (n, b, d))| {
                 let label = if group == Group::Category { category_name(&k, "zh") } else { k };
                 SavingsRow::new(label, n, b, d)
             })
@@ -404,7 +433,12 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         return Err(AppError::forbidden_because("centre_only", "only the centre records procurement results"));
     }
     let mut fields = Vec::new();
-    for (name, v, max) in [("code", &input.code, 60), ("title", &input.title, 200), ("method", &input.method, 60), ("supplier_name", &input.supplier_name, 200)] {
+    for (name, v, max) in [
+        ("code", &input.code, 60),
+        ("title", &input.title, 200),
+        ("method", &input.method, 60),
+        ("supplier_name", &input.supplier_name, 200),
+    ] {
         let n = v.trim().chars().count();
         if n == 0 {
             fields.push(crate::error::FieldError::new(name, "required"));
@@ -435,8 +469,14 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         .await?
         .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str())
         .ok_or_else(|| AppError::invalid_field("procuring_org", "unknown"))?;
-    if procurement_result::Entity::find().filter(procurement_result::Column::Code.eq(input.code.trim())).count(&txn).await? > 0 {
-        return Err(AppError::conflict("code_taken", "a result with this project code is already recorded").with_field("code", "taken"));
+    if procurement_result::Entity::find()
+        .filter(procurement_result::Column::Code.eq(input.code.trim()))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(AppError::conflict("code_taken", "a result with this project code is already recorded")
+            .with_field("code", "taken"));
     }
     let r = procurement_result::ActiveModel {
         public_id: Set(uuid::Uuid::new_v4()),
@@ -457,7 +497,15 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
     .insert(&txn)
     .await?;
     let details = serde_json::json!({"code": r.code, "budget_fen": r.budget_fen, "award_fen": r.award_fen, "awarded_at": r.awarded_at});
-    state.audit.record(&txn, now, &actor.audit(), crate::audit::AuditEntry::new("procurement.result.record", "procurement_result", r.public_id, details)).await?;
+    state
+        .audit
+        .record(
+            &txn,
+            now,
+            &actor.audit(),
+            crate::audit::AuditEntry::new("procurement.result.record", "procurement_result", r.public_id, details),
+        )
+        .await?;
     txn.commit().await?;
     Ok(r.public_id)
 }

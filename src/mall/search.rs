@@ -33,9 +33,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher, SegmentReader,
@@ -77,7 +75,8 @@ pub struct ItemDoc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
-    /// Best match first (BM25); with no text, index order.
+    /// Best match first (BM25); with no text, index order (roughly the order items were
+    /// added or last replaced).
     #[default]
     Relevance,
     /// Cheapest first.
@@ -176,8 +175,9 @@ const F_SUPPLIER: &str = "supplier_id";
 const F_SIZE: &str = "supplier_size";
 const F_PRICE: &str = "price";
 const F_VALID_FROM: &str = "valid_from";
-/// End of sellability: `valid_to` for sellable items, `i64::MIN` for the others, so that
-/// "sellable at t" is two range conditions.
+/// End of sellability: `valid_to` for sellable items, `valid_from` for the others (an empty
+/// window), so that "sellable at t" is two range conditions. (Not `i64::MIN`: values far from the
+/// others would widen the column's bit packing and slow every read.)
 const F_SELL_TO: &str = "sell_to";
 
 // ---------------------------------------------------------------------------------------------
@@ -370,9 +370,7 @@ fn query_pieces(text: &str) -> Result<Vec<Piece>, SearchError> {
     for (i, run) in runs.into_iter().enumerate() {
         let piece = match run {
             Run::Cjk(chars) if chars.len() == 1 => Piece::Unigram(chars[0].c.to_string()),
-            Run::Cjk(chars) => {
-                Piece::Bigrams(chars.windows(2).map(|p| [p[0].c, p[1].c].iter().collect()).collect())
-            }
+            Run::Cjk(chars) => Piece::Bigrams(chars.windows(2).map(|p| [p[0].c, p[1].c].iter().collect()).collect()),
             Run::Alnum { text, .. } => Piece::Ascii { text, prefix: Some(i) == last_ascii },
         };
         if !pieces.contains(&piece) {
@@ -444,17 +442,26 @@ fn wipe_dir(dir: &Path) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// Opens the index in `dir` if there is one with this schema.
-fn open_existing(dir: &Path, schema: &Schema) -> Result<Option<Index>, SearchError> {
+/// What a directory holds.
+enum OnDisk {
+    /// No index.
+    Nothing,
+    /// An index with this version's schema.
+    Current(Index),
+    /// An index this version cannot use (other schema, other format, damaged).
+    Other,
+}
+
+fn on_disk(dir: &Path, schema: &Schema) -> Result<OnDisk, SearchError> {
     let directory = MmapDirectory::open(dir).map_err(index_err)?;
     if !Index::exists(&directory).map_err(index_err)? {
-        return Ok(None);
+        return Ok(OnDisk::Nothing);
     }
     match Index::open(directory) {
-        Ok(index) if index.schema() == *schema => Ok(Some(index)),
-        Ok(_) => Ok(None),
+        Ok(index) if index.schema() == *schema => Ok(OnDisk::Current(index)),
+        Ok(_) => Ok(OnDisk::Other),
         Err(TantivyError::IncompatibleIndex(_) | TantivyError::DataCorruption(_) | TantivyError::SchemaError(_)) => {
-            Ok(None)
+            Ok(OnDisk::Other)
         }
         Err(e) => Err(e.into()),
     }
@@ -477,19 +484,51 @@ struct Filtered<C> {
     ranges: Vec<RangeFilter>,
 }
 
-/// [`Filtered`] for one segment.
+/// Documents buffered by [`FilteredSegment::collect`] before their values are read at once.
+const FILTER_BLOCK: usize = 64;
+
+/// [`Filtered`] for one segment. Column values are read a block of documents at a time.
 struct FilteredSegment<S> {
     inner: S,
     columns: Vec<(Column<i64>, i64, i64)>,
-    /// Documents of the current block that passed so far.
-    passed: Vec<DocId>,
-    /// Column values of `passed`.
+    /// Documents passed one by one (scored collection), not yet filtered.
+    pending: Vec<(DocId, Score)>,
+    /// Scratch: documents of a block, their values in one column, and whether they pass.
+    docs: Vec<DocId>,
     values: Vec<Option<i64>>,
+    keep: Vec<bool>,
 }
 
-impl<S> FilteredSegment<S> {
-    fn accepts(&self, doc: DocId) -> bool {
-        self.columns.iter().all(|(column, min, max)| column.first(doc).is_some_and(|v| *min <= v && v <= *max))
+impl<S: SegmentCollector> FilteredSegment<S> {
+    /// Sets `keep[i]` to whether `docs[i]` is within every range.
+    fn mark(&mut self) {
+        self.keep.clear();
+        self.keep.resize(self.docs.len(), true);
+        for (column, min, max) in &self.columns {
+            self.values.clear();
+            self.values.resize(self.docs.len(), None);
+            column.first_vals(&self.docs, &mut self.values);
+            for (keep, value) in self.keep.iter_mut().zip(&self.values) {
+                *keep = *keep && value.is_some_and(|v| *min <= v && v <= *max);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.docs.clear();
+        self.docs.extend(pending.iter().map(|(doc, _)| *doc));
+        self.mark();
+        for (&(doc, score), &keep) in pending.iter().zip(&self.keep) {
+            if keep {
+                self.inner.collect(doc, score);
+            }
+        }
+        self.pending = pending;
+        self.pending.clear();
     }
 }
 
@@ -504,17 +543,21 @@ impl<C: Collector> Collector for Filtered<C> {
             .map(|r| Ok((reader.fast_fields().i64(r.field)?, r.min, r.max)))
             .collect::<tantivy::Result<_>>()?;
         let inner = self.inner.for_segment(segment, reader)?;
-        Ok(FilteredSegment { inner, columns, passed: Vec::new(), values: Vec::new() })
+        Ok(FilteredSegment {
+            inner,
+            columns,
+            pending: Vec::new(),
+            docs: Vec::new(),
+            values: Vec::new(),
+            keep: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
         self.inner.requires_scoring()
     }
 
-    fn merge_fruits(
-        &self,
-        segments: Vec<<C::Child as SegmentCollector>::Fruit>,
-    ) -> tantivy::Result<Self::Fruit> {
+    fn merge_fruits(&self, segments: Vec<<C::Child as SegmentCollector>::Fruit>) -> tantivy::Result<Self::Fruit> {
         self.inner.merge_fruits(segments)
     }
 }
@@ -523,27 +566,87 @@ impl<S: SegmentCollector> SegmentCollector for FilteredSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if self.accepts(doc) {
+        if self.columns.is_empty() {
             self.inner.collect(doc, score);
+            return;
+        }
+        self.pending.push((doc, score));
+        if self.pending.len() >= FILTER_BLOCK {
+            self.flush();
         }
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        // Column by column, reading the values of the whole block at once.
-        self.passed.clear();
-        self.passed.extend_from_slice(docs);
+        if self.columns.is_empty() {
+            self.inner.collect_block(docs);
+            return;
+        }
+        self.flush();
+        // Column by column, keeping the documents that pass so far.
+        self.docs.clear();
+        self.docs.extend_from_slice(docs);
         for (column, min, max) in &self.columns {
             self.values.clear();
-            self.values.resize(self.passed.len(), None);
-            column.first_vals(&self.passed, &mut self.values);
+            self.values.resize(self.docs.len(), None);
+            column.first_vals(&self.docs, &mut self.values);
             let mut values = self.values.iter();
-            self.passed.retain(|_| values.next().copied().flatten().is_some_and(|v| *min <= v && v <= *max));
+            self.docs.retain(|_| values.next().copied().flatten().is_some_and(|v| *min <= v && v <= *max));
         }
-        self.inner.collect_block(&self.passed);
+        self.inner.collect_block(&self.docs);
+    }
+
+    fn harvest(mut self) -> Self::Fruit {
+        self.flush();
+        self.inner.harvest()
+    }
+}
+
+/// The first `.0` matching documents in index order (segment, then document).
+struct FirstDocs(usize);
+
+/// [`FirstDocs`] for one segment.
+struct FirstDocsSegment {
+    segment: u32,
+    wanted: usize,
+    docs: Vec<DocAddress>,
+}
+
+impl Collector for FirstDocs {
+    type Fruit = Vec<DocAddress>;
+    type Child = FirstDocsSegment;
+
+    fn for_segment(&self, segment: u32, _reader: &SegmentReader) -> tantivy::Result<FirstDocsSegment> {
+        Ok(FirstDocsSegment { segment, wanted: self.0, docs: Vec::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<Vec<DocAddress>>) -> tantivy::Result<Vec<DocAddress>> {
+        let mut docs: Vec<DocAddress> = segments.into_iter().flatten().collect();
+        docs.sort_unstable();
+        docs.truncate(self.0);
+        Ok(docs)
+    }
+}
+
+impl SegmentCollector for FirstDocsSegment {
+    type Fruit = Vec<DocAddress>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.docs.len() < self.wanted {
+            self.docs.push(DocAddress::new(self.segment, doc));
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let room = self.wanted.saturating_sub(self.docs.len()).min(docs.len());
+        self.docs.extend(docs[..room].iter().map(|&doc| DocAddress::new(self.segment, doc)));
     }
 
     fn harvest(self) -> Self::Fruit {
-        self.inner.harvest()
+        self.docs
     }
 }
 
@@ -645,9 +748,10 @@ impl CatalogueIndex {
     pub fn open_in_dir(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(index_err)?;
         let (schema, fields) = build_schema();
-        let index = match open_existing(dir, &schema)? {
-            Some(index) => index,
-            None => {
+        let index = match on_disk(dir, &schema)? {
+            OnDisk::Current(index) => index,
+            OnDisk::Nothing => Index::builder().schema(schema).create_in_dir(dir)?,
+            OnDisk::Other => {
                 wipe_dir(dir)?;
                 Index::builder().schema(schema).create_in_dir(dir)?
             }
@@ -680,25 +784,17 @@ impl CatalogueIndex {
     pub fn apply(&self, docs: Vec<ItemDoc>, revision: i64) -> Result<(), SearchError> {
         let mut writer = self.lock_writer()?;
         let result = self.apply_locked(&mut writer, docs, revision);
-        if result.is_err() {
-            writer.rollback()?;
-        }
-        result
+        undo_on_error(&mut writer, result)
     }
 
     /// Removes items by id and commits with `revision`. Unknown ids are ignored.
     pub fn remove(&self, ids: &[i64], revision: i64) -> Result<(), SearchError> {
         let mut writer = self.lock_writer()?;
-        let result = (|| {
-            for &id in ids {
-                writer.delete_term(Term::from_field_i64(self.fields.id, id));
-            }
-            self.commit(&mut writer, revision)
-        })();
-        if result.is_err() {
-            writer.rollback()?;
+        for &id in ids {
+            writer.delete_term(Term::from_field_i64(self.fields.id, id));
         }
-        result
+        let result = self.commit(&mut writer, revision);
+        undo_on_error(&mut writer, result)
     }
 
     /// Searches: the total number of matches and the ids of the requested page.
@@ -712,6 +808,12 @@ impl CatalogueIndex {
         }
         let top = TopDocs::with_limit(limit).and_offset(q.offset);
         let (total, addresses): (usize, Vec<DocAddress>) = match q.sort {
+            // Without text every item scores the same: index order, unscored, cheapest.
+            Sort::Relevance if q.text.trim().is_empty() => {
+                let first = FirstDocs(q.offset + limit);
+                let (total, docs) = searcher.search(&plan.query, &plan.collector((Count, first)))?;
+                (total, docs.into_iter().skip(q.offset).collect())
+            }
             Sort::Relevance => {
                 let (total, docs) = searcher.search(&plan.query, &plan.collector((Count, top)))?;
                 (total, docs.into_iter().map(|(_, a)| a).collect())
@@ -799,7 +901,7 @@ impl CatalogueIndex {
         doc.add_text(f.supplier_size, item.supplier_size.trim());
         doc.add_i64(f.price, item.price_fen);
         doc.add_i64(f.valid_from, item.valid_from);
-        doc.add_i64(f.sell_to, if item.sellable { item.valid_to } else { i64::MIN });
+        doc.add_i64(f.sell_to, if item.sellable { item.valid_to } else { item.valid_from });
         doc
     }
 
@@ -880,6 +982,17 @@ impl CatalogueIndex {
     }
 }
 
+/// Discards the uncommitted work of a failed write, keeping the write's error.
+fn undo_on_error(writer: &mut IndexWriter, result: Result<(), SearchError>) -> Result<(), SearchError> {
+    match result {
+        Err(e) => match writer.rollback() {
+            Ok(_) => Err(e),
+            Err(r) => Err(SearchError::Index(format!("{e}; rollback failed: {r}"))),
+        },
+        ok => ok,
+    }
+}
+
 fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -949,7 +1062,10 @@ mod tests {
     #[test]
     fn unigram_and_edge_tokens() {
         assert_eq!(texts(TokenKind::Unigram, "办公椅 M404dn 纸"), ["办", "公", "椅", "纸"]);
-        assert_eq!(texts(TokenKind::Edge, "办公椅 M404dn 纸 A4"), ["m", "m4", "m40", "m404", "m404d", "m404dn", "a", "a4"]);
+        assert_eq!(
+            texts(TokenKind::Edge, "办公椅 M404dn 纸 A4"),
+            ["m", "m4", "m40", "m404", "m404d", "m404dn", "a", "a4"]
+        );
         let long = "x".repeat(30);
         let edges = texts(TokenKind::Edge, &long);
         assert_eq!(edges.len(), EDGE_MAX);
@@ -984,7 +1100,17 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn item(id: i64, name: &str, brand: &str, model: &str, spec: &str, category: &str, supplier: i64, size: &str, price: i64) -> ItemDoc {
+    fn item(
+        id: i64,
+        name: &str,
+        brand: &str,
+        model: &str,
+        spec: &str,
+        category: &str,
+        supplier: i64,
+        size: &str,
+        price: i64,
+    ) -> ItemDoc {
         ItemDoc {
             id,
             name: name.into(),
@@ -1103,6 +1229,43 @@ mod tests {
     }
 
     #[test]
+    fn pages_cover_every_match_once() {
+        // Several segments, and deleted documents, exercise both collection paths.
+        let ix = CatalogueIndex::in_memory().expect("index");
+        for (i, chunk) in fixture().chunks(5).enumerate() {
+            ix.apply(chunk.to_vec(), i as i64).expect("apply");
+        }
+        ix.remove(&[2], 9).expect("remove");
+        for sort in [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc] {
+            for t in ["", "打印", "a4"] {
+                let whole = ix.search(&SearchQuery { sort, ..text(t) }).expect("search");
+                let mut paged = Vec::new();
+                for offset in (0..whole.total + 3).step_by(3) {
+                    let page = ix.search(&SearchQuery { sort, offset, limit: 3, ..text(t) }).expect("search");
+                    assert_eq!(page.total, whole.total);
+                    paged.extend(page.ids);
+                }
+                assert_eq!(paged, whole.ids, "{sort:?} {t:?}");
+            }
+        }
+        assert_eq!(ix.search(&text("")).expect("search").total, 13);
+    }
+
+    #[test]
+    fn extreme_filter_values() {
+        let ix = index();
+        let all = |q: SearchQuery| ix.search(&q).expect("search").total;
+        assert_eq!(all(SearchQuery { sellable_at: Some(i64::MAX), ..text("") }), 0);
+        assert_eq!(all(SearchQuery { sellable_at: Some(i64::MIN), ..text("") }), 0);
+        assert_eq!(all(SearchQuery { sellable_at: Some(0), ..text("") }), 14);
+        assert_eq!(all(SearchQuery { min_price_fen: Some(i64::MIN), max_price_fen: Some(i64::MAX), ..text("") }), 14);
+        assert_eq!(all(SearchQuery { supplier_id: Some(-1), ..text("") }), 0);
+        assert_eq!(all(SearchQuery { supplier_sizes: vec![String::new()], ..text("") }), 2);
+        let brands = ix.brands(&SearchQuery { max_price_fen: Some(2_500), sellable_at: Some(5), ..text("") }, 9);
+        assert_eq!(brands.expect("brands"), vec![("得力".to_string(), 2), ("晨光".to_string(), 1)]);
+    }
+
+    #[test]
     fn filters() {
         let ix = index();
         let q = |f: fn(&mut SearchQuery)| {
@@ -1173,8 +1336,8 @@ mod tests {
         assert_eq!(sorted(Sort::PriceDesc, "")[..3], [11, 12, 1]);
         let page = ix.search(&SearchQuery { sort: Sort::PriceAsc, offset: 1, limit: 2, ..text("") }).expect("search");
         assert_eq!((page.total, page.ids), (14, vec![8, 7]));
-        // A shorter document with the word ranks first.
-        assert_eq!(sorted(Sort::Relevance, "订书机").len(), 2);
+        // Same words, shorter text: higher BM25 score.
+        assert_eq!(sorted(Sort::Relevance, "打印机"), [2, 1]);
         let sort: Sort = serde_json_like("price_desc");
         assert_eq!(sort, Sort::PriceDesc);
     }
@@ -1262,6 +1425,21 @@ mod tests {
         assert_eq!(ix.search(&text("")).expect("search").total, 0);
         ix.apply(fixture(), 1).expect("apply");
         assert_eq!(find(&ix, "打印机"), [1, 2]);
+    }
+
+    #[test]
+    fn a_new_directory_keeps_its_files_and_a_damaged_index_is_rebuilt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("README"), "kept").expect("write");
+        drop(CatalogueIndex::open_in_dir(dir.path()).expect("open"));
+        assert!(dir.path().join("README").exists());
+
+        let damaged = tempfile::tempdir().expect("tempdir");
+        std::fs::write(damaged.path().join("meta.json"), "{not json").expect("write");
+        let ix = CatalogueIndex::open_in_dir(damaged.path()).expect("open");
+        assert_eq!(ix.revision(), 0);
+        ix.apply(fixture(), 1).expect("apply");
+        assert_eq!(find(&ix, "办公椅"), [4]);
     }
 
     #[test]

@@ -39,12 +39,20 @@ async fn item(centre: &Client, agreement: &str, name: &str, model: &str, price: 
 
 async fn buy(client: &Client, item: &str, qty: i64, unit_price: Option<i64>, budget: i64) -> reqwest::Response {
     client
-        .post("/api/v1/mall/orders", &json!({"lines": [{"item": item, "quantity": qty, "unit_price": unit_price}], "budget": budget}))
+        .post(
+            "/api/v1/mall/orders",
+            &json!({"lines": [{"item": item, "quantity": qty, "unit_price": unit_price}], "budget": budget}),
+        )
         .await
 }
 
 async fn step(client: &Client, order: &str, action: &str, note: &str) -> reqwest::Response {
-    client.post(&format!("/api/v1/mall/orders/{order}/steps"), &json!({"action": action, "note": note, "inspector": "王验收"})).await
+    client
+        .post(
+            &format!("/api/v1/mall/orders/{order}/steps"),
+            &json!({"action": action, "note": note, "inspector": "王验收"}),
+        )
+        .await
 }
 
 async fn search(client: &Client, q: &str) -> Value {
@@ -65,7 +73,12 @@ async fn agreements_are_set_up_by_the_centre_only_and_found_by_chinese_search() 
     bad["valid_to"] = json!(now(&app) - TimeDelta::days(1));
     bad["categories"] = json!(["printers", "vehicle_repair", "nonsense"]);
     let err = expect_error(centre.post("/api/v1/mall/agreements", &bad).await, 422, "validation_failed").await;
-    let fields: Vec<String> = err["error"]["fields"].as_array().expect("fields").iter().map(|f| format!("{}:{}", f["field"].as_str().unwrap_or(""), f["code"].as_str().unwrap_or(""))).collect();
+    let fields: Vec<String> = err["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| format!("{}:{}", f["field"].as_str().unwrap_or(""), f["code"].as_str().unwrap_or("")))
+        .collect();
     assert!(fields.contains(&"valid_to:before_start".into()), "{fields:?}");
     assert!(fields.contains(&"categories:wrong_kind".into()), "{fields:?}");
     assert!(fields.contains(&"categories:unknown".into()), "{fields:?}");
@@ -73,19 +86,28 @@ async fn agreements_are_set_up_by_the_centre_only_and_found_by_chinese_search() 
     let a = agreement(&app, &centre, "供应商一有限公司", &["printers", "furniture"]).await;
     let printer = item(&centre, &a, "黑白激光打印机", "M404dn", 259_900, 289_900).await;
     let r = centre
-        .post(&format!("/api/v1/mall/agreements/{a}/items"), &json!({"category": "paper", "name": "复印纸", "brand": "得力",
-            "model": "A4", "unit": "箱", "price": 16_500, "market_price": 17_800}))
+        .post(
+            &format!("/api/v1/mall/agreements/{a}/items"),
+            &json!({"category": "paper", "name": "复印纸", "brand": "得力",
+            "model": "A4", "unit": "箱", "price": 16_500, "market_price": 17_800}),
+        )
         .await;
     expect_error(r, 422, "validation_failed").await;
     let chair = centre
-        .post(&format!("/api/v1/mall/agreements/{a}/items"), &json!({"category": "furniture", "name": "人体工学办公椅", "brand": "震旦",
-            "model": "CHA-2101", "unit": "把", "price": 89_900, "market_price": 108_000}))
+        .post(
+            &format!("/api/v1/mall/agreements/{a}/items"),
+            &json!({"category": "furniture", "name": "人体工学办公椅", "brand": "震旦",
+            "model": "CHA-2101", "unit": "把", "price": 89_900, "market_price": 108_000}),
+        )
         .await;
     assert_eq!(chair.status(), 201);
     let chair: Value = chair.json().await.expect("json");
     centre
-        .post(&format!("/api/v1/mall/agreements/{a}/items"), &json!({"category": "furniture", "name": "办公桌", "brand": "震旦",
-            "model": "DSK-1400", "unit": "张", "price": 129_000, "market_price": 145_000}))
+        .post(
+            &format!("/api/v1/mall/agreements/{a}/items"),
+            &json!({"category": "furniture", "name": "办公桌", "brand": "震旦",
+            "model": "DSK-1400", "unit": "张", "price": 129_000, "market_price": 145_000}),
+        )
         .await;
 
     // Anyone may search, without logging in.
@@ -106,10 +128,20 @@ async fn agreements_are_set_up_by_the_centre_only_and_found_by_chinese_search() 
     let r = anon.get("/api/v1/mall/items?category=nope").await;
     expect_error(r, 422, "validation_failed").await;
     let long = "打".repeat(500);
-    expect_error(anon.get(&format!("/api/v1/mall/items?q={}", tenderhall::web::page::percent_encode(&long))).await, 422, "validation_failed").await;
+    expect_error(
+        anon.get(&format!("/api/v1/mall/items?q={}", tenderhall::web::page::percent_encode(&long))).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 
     // Suspended: nothing sells, nothing is found; resumed: back again.
-    expect_error(centre.post(&format!("/api/v1/mall/agreements/{a}/suspend"), &json!({"reason": ""})).await, 422, "validation_failed").await;
+    expect_error(
+        centre.post(&format!("/api/v1/mall/agreements/{a}/suspend"), &json!({"reason": ""})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     let r = centre.post(&format!("/api/v1/mall/agreements/{a}/suspend"), &json!({"reason": "质量投诉核查中"})).await;
     assert_eq!(r.status(), 204);
     assert_eq!(search(&anon, "打印机").await["total"], 0);
@@ -118,7 +150,12 @@ async fn agreements_are_set_up_by_the_centre_only_and_found_by_chinese_search() 
     assert_eq!(detail["agreement"]["status_reason"], Value::Null, "the reason is not public");
     let detail = supplier.get_json(&format!("/api/v1/mall/agreements/{a}")).await;
     assert_eq!(detail["agreement"]["status_reason"], "质量投诉核查中");
-    expect_error(centre.post(&format!("/api/v1/mall/agreements/{a}/suspend"), &json!({"reason": "再次"})).await, 409, "wrong_state").await;
+    expect_error(
+        centre.post(&format!("/api/v1/mall/agreements/{a}/suspend"), &json!({"reason": "再次"})).await,
+        409,
+        "wrong_state",
+    )
+    .await;
     assert_eq!(centre.post_empty(&format!("/api/v1/mall/agreements/{a}/resume")).await.status(), 204);
     assert_eq!(search(&anon, "打印机").await["total"], 1);
 
@@ -148,10 +185,18 @@ async fn direct_purchase_refusals_and_the_whole_order_life() {
     expect_error(buy(&buyer, &printer, 10, None, 100_000_001).await, 422, "over_small_purchase_ceiling").await;
     expect_error(buy(&buyer, &printer, 2, None, 500_000).await, 422, "over_budget").await;
     expect_error(buy(&buyer, &printer, 0, None, 500_000).await, 422, "validation_failed").await;
-    expect_error(buy(&buyer, &uuid::Uuid::new_v4().to_string(), 1, None, 500_000).await, 422, "validation_failed").await;
-    let r = buyer.req(reqwest::Method::POST, "/api/v1/mall/orders").header("content-type", "application/json").body("{\"lines\": [").send().await.expect("send");
+    expect_error(buy(&buyer, &uuid::Uuid::new_v4().to_string(), 1, None, 500_000).await, 422, "validation_failed")
+        .await;
+    let r = buyer
+        .req(reqwest::Method::POST, "/api/v1/mall/orders")
+        .header("content-type", "application/json")
+        .body("{\"lines\": [")
+        .send()
+        .await
+        .expect("send");
     expect_error(r, 400, "json_malformed").await;
-    let r = buyer.post("/api/v1/mall/orders", &json!({"lines": [{"item": printer, "quantity": 1}], "budget": 12.5})).await;
+    let r =
+        buyer.post("/api/v1/mall/orders", &json!({"lines": [{"item": printer, "quantity": 1}], "budget": 12.5})).await;
     expect_error(r, 422, "json_invalid").await;
 
     // 2 × 2,500.00 within a budget of 5,600.00: saves 600.00, 10.71 %.
@@ -180,7 +225,8 @@ async fn direct_purchase_refusals_and_the_whole_order_life() {
     expect_error(step(&buyer, &id, "confirm", "").await, 403, "not_your_step").await;
     expect_error(step(&supplier, &id, "deliver", "").await, 409, "wrong_state").await;
     expect_error(step(&supplier, &id, "request_adjustment", "").await, 422, "validation_failed").await;
-    let v: Value = step(&supplier, &id, "request_adjustment", "该型号缺货，建议改为 M405dn").await.json().await.expect("json");
+    let v: Value =
+        step(&supplier, &id, "request_adjustment", "该型号缺货，建议改为 M405dn").await.json().await.expect("json");
     assert_eq!(v["status"], "adjustment_requested");
     let v: Value = step(&buyer, &id, "resubmit", "同意延后一周送货").await.json().await.expect("json");
     assert_eq!(v["status"], "submitted");
@@ -188,7 +234,9 @@ async fn direct_purchase_refusals_and_the_whole_order_life() {
     expect_error(step(&buyer, &id, "accept", "").await, 409, "wrong_state").await;
     assert_eq!(step(&supplier, &id, "deliver", "已送达").await.status(), 200);
     expect_error(step(&buyer, &id, "cancel", "不要了").await, 409, "wrong_state").await;
-    let r = buyer.post(&format!("/api/v1/mall/orders/{id}/steps"), &json!({"action": "accept", "note": "", "inspector": ""})).await;
+    let r = buyer
+        .post(&format!("/api/v1/mall/orders/{id}/steps"), &json!({"action": "accept", "note": "", "inspector": ""}))
+        .await;
     expect_error(r, 422, "validation_failed").await;
     let v: Value = step(&buyer, &id, "accept", "外观完好，运行正常").await.json().await.expect("json");
     assert_eq!(v["status"], "accepted");
@@ -197,7 +245,8 @@ async fn direct_purchase_refusals_and_the_whole_order_life() {
     let v: Value = step(&buyer, &id, "pay", "国库集中支付凭证 0001").await.json().await.expect("json");
     assert_eq!(v["status"], "paid");
     assert_eq!(v["actions"], json!([]));
-    let actions: Vec<&str> = v["steps"].as_array().expect("steps").iter().map(|s| s["action"].as_str().unwrap_or("")).collect();
+    let actions: Vec<&str> =
+        v["steps"].as_array().expect("steps").iter().map(|s| s["action"].as_str().unwrap_or("")).collect();
     assert_eq!(actions, ["submit", "request_adjustment", "resubmit", "confirm", "deliver", "accept", "pay"]);
 
     // Each step told the other side.
@@ -221,11 +270,8 @@ async fn direct_purchase_refusals_and_the_whole_order_life() {
 
 #[tokio::test]
 async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest() {
-    let app = spawn_app_with(Options {
-        settings: Some(Box::new(|s| s.mall.min_quotes = 2)),
-        ..Default::default()
-    })
-    .await;
+    let app =
+        spawn_app_with(Options { settings: Some(Box::new(|s| s.mall.min_quotes = 2)), ..Default::default() }).await;
     let centre = Client::login(&app, "centre_staff").await;
     agreement(&app, &centre, "供应商一有限公司", &["printers"]).await;
     agreement(&app, &centre, "供应商二有限公司", &["printers"]).await;
@@ -268,7 +314,11 @@ async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest
 
     // After the window: the lowest compliant quote wins and becomes an order.
     app.clock.set(now(&app) + TimeDelta::hours(2));
-    let (buyer, s1, s2) = (Client::login(&app, "buyer_a").await, Client::login(&app, "supplier_1").await, Client::login(&app, "supplier_2").await);
+    let (buyer, s1, s2) = (
+        Client::login(&app, "buyer_a").await,
+        Client::login(&app, "supplier_1").await,
+        Client::login(&app, "supplier_2").await,
+    );
     expect_error(s1.put(&path, &quote(100_000)).await, 422, "quotation_closed").await;
     let v = buyer.get_json(&format!("/api/v1/mall/quotations/{id}")).await;
     assert_eq!(v["status"], "awarded", "{v}");
@@ -300,11 +350,31 @@ async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest
     let q3: Value = r.json().await.expect("json");
     let id3 = q3["id"].as_str().expect("id");
     let other = Client::login(&app, "buyer_b").await;
-    expect_error(other.post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": "x"})).await, 404, "not_found").await;
-    expect_error(buyer.post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": ""})).await, 422, "validation_failed").await;
-    let v: Value = buyer.post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": "需求取消"})).await.json().await.expect("json");
+    expect_error(
+        other.post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": "x"})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        buyer.post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": ""})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let v: Value = buyer
+        .post(&format!("/api/v1/mall/quotations/{id3}/cancel"), &json!({"reason": "需求取消"}))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(v["status"], "cancelled");
-    expect_error(buyer.post(&format!("/api/v1/mall/quotations/{id2}/cancel"), &json!({"reason": "x"})).await, 409, "wrong_state").await;
+    expect_error(
+        buyer.post(&format!("/api/v1/mall/quotations/{id2}/cancel"), &json!({"reason": "x"})).await,
+        409,
+        "wrong_state",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -323,7 +393,12 @@ async fn prices_are_monitored_and_flags_resolved_by_the_centre() {
     assert_eq!(s1.put(&path, &json!({"price": 220_000})).await.status(), 200);
     assert_eq!(s1.put(&path, &json!({"price": 242_011})).await.status(), 200);
     let flags = centre.get_json("/api/v1/mall/price-flags").await;
-    let kinds: Vec<(String, String)> = flags.as_array().expect("list").iter().map(|f| (f["kind"].as_str().unwrap_or("").into(), f["item_id"].as_str().unwrap_or("").into())).collect();
+    let kinds: Vec<(String, String)> = flags
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap_or("").into(), f["item_id"].as_str().unwrap_or("").into()))
+        .collect();
     assert_eq!(kinds.len(), 2, "{flags}");
     assert!(kinds.contains(&("above_market".into(), above.clone())));
     assert!(kinds.contains(&("raised".into(), printer.clone())));
@@ -331,7 +406,8 @@ async fn prices_are_monitored_and_flags_resolved_by_the_centre() {
     assert_eq!(raised["reference"], 220_000);
     assert_eq!(raised["excess_percent"], "10.01");
     let history = Client::anonymous(&app).await.get_json(&format!("/api/v1/mall/items/{printer}")).await;
-    let prices: Vec<i64> = history["history"].as_array().expect("h").iter().map(|p| p["price"].as_i64().unwrap_or(0)).collect();
+    let prices: Vec<i64> =
+        history["history"].as_array().expect("h").iter().map(|p| p["price"].as_i64().unwrap_or(0)).collect();
     assert_eq!(prices, [200_000, 220_000, 242_011]);
 
     let buyer = Client::login(&app, "buyer_a").await;
@@ -339,10 +415,31 @@ async fn prices_are_monitored_and_flags_resolved_by_the_centre() {
     let supervisor = Client::login(&app, "supervisor").await;
     assert_eq!(supervisor.get_json("/api/v1/mall/price-flags").await.as_array().map(Vec::len), Some(2));
     let fid = raised["id"].as_str().expect("id");
-    expect_error(supervisor.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "x"})).await, 403, "centre_only").await;
-    expect_error(centre.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": ""})).await, 422, "validation_failed").await;
-    assert_eq!(centre.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "原材料涨价，已核实"})).await.status(), 204);
-    expect_error(centre.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "again"})).await, 409, "already_resolved").await;
+    expect_error(
+        supervisor.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "x"})).await,
+        403,
+        "centre_only",
+    )
+    .await;
+    expect_error(
+        centre.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": ""})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        centre
+            .post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "原材料涨价，已核实"}))
+            .await
+            .status(),
+        204
+    );
+    expect_error(
+        centre.post(&format!("/api/v1/mall/price-flags/{fid}/resolve"), &json!({"note": "again"})).await,
+        409,
+        "already_resolved",
+    )
+    .await;
     assert_eq!(centre.get_json("/api/v1/mall/price-flags").await.as_array().map(Vec::len), Some(1));
     assert_eq!(centre.get_json("/api/v1/mall/price-flags?all=true").await.as_array().map(Vec::len), Some(2));
 }
@@ -396,7 +493,12 @@ async fn money_is_exact_through_orders_reports_and_exports() {
     let expert = Client::login(&app, "expert").await;
     expect_error(expert.get(&format!("/api/v1/mall/reports/savings?{q}")).await, 403, "forbidden").await;
     expect_error(buyer.get("/api/v1/mall/reports/savings?from=2026-13-01").await, 422, "validation_failed").await;
-    expect_error(buyer.get("/api/v1/mall/reports/savings?from=2026-05-01&to=2026-04-01").await, 422, "validation_failed").await;
+    expect_error(
+        buyer.get("/api/v1/mall/reports/savings?from=2026-05-01&to=2026-04-01").await,
+        422,
+        "validation_failed",
+    )
+    .await;
 
     let csv = buyer.get(&format!("/api/v1/mall/reports/savings.csv?{q}")).await;
     assert_eq!(csv.status(), 200);
@@ -448,13 +550,16 @@ fn decimals(s: &str) -> u32 {
 async fn the_demo_reproduces_the_reference_figures_exactly() {
     let app = spawn_app_with(Options { empty: true, ..Default::default() }).await;
     assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reference-figures.toml")).expect("fixture");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reference-figures.toml"))
+        .expect("fixture");
     let fx: toml::Value = toml::from_str(&text).expect("toml");
     let (c, m) = (&fx["centralized_procurement"], &fx["emall"]);
     let s = |v: &toml::Value| v.as_str().expect("string").to_string();
 
     let mut supervisor = Client::anonymous(&app).await;
-    let r = supervisor.post("/api/v1/session", &json!({"username": "supervisor", "password": tenderhall::demo::PASSWORD})).await;
+    let r = supervisor
+        .post("/api/v1/session", &json!({"username": "supervisor", "password": tenderhall::demo::PASSWORD}))
+        .await;
     assert_eq!(r.status(), 200);
     supervisor.csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").into();
     let report = supervisor.get_json("/api/v1/mall/reports/savings?from=2022-01-01&to=2022-10-31&group=month").await;
@@ -511,7 +616,9 @@ async fn another_server_process_finds_new_items_and_a_deleted_index_is_rebuilt()
         let (http, base) = (http.clone(), other.base.clone());
         async move {
             let url = format!("{base}/api/v1/mall/items?q={}&all=true", tenderhall::web::page::percent_encode(q));
-            http.get(url).send().await.expect("send").json::<Value>().await.expect("json")["total"].as_u64().unwrap_or(0)
+            http.get(url).send().await.expect("send").json::<Value>().await.expect("json")["total"]
+                .as_u64()
+                .unwrap_or(0)
         }
     };
     // Its index is built from the database in the background after the start.
@@ -537,13 +644,17 @@ async fn another_server_process_finds_new_items_and_a_deleted_index_is_rebuilt()
     assert_eq!(found, 2, "the second process caught up");
     // Deleted while stopped, the index is rebuilt at the next start.
     other.kill();
-    let dir = env.iter().find(|(k, _)| k == "TENDERHALL_STORAGE__INDEX_DIR").map(|(_, v)| v.clone()).expect("index dir");
+    let dir =
+        env.iter().find(|(k, _)| k == "TENDERHALL_STORAGE__INDEX_DIR").map(|(_, v)| v.clone()).expect("index dir");
     std::fs::remove_dir_all(&dir).expect("remove index");
     let other = ServerProcess::start(&env, port, app.dir.path()).await;
-    let url = format!("{}/api/v1/mall/items?q={}&all=true", other.base, tenderhall::web::page::percent_encode("激光打印机"));
+    let url =
+        format!("{}/api/v1/mall/items?q={}&all=true", other.base, tenderhall::web::page::percent_encode("激光打印机"));
     let mut total = 0;
     for _ in 0..100 {
-        total = http.get(&url).send().await.expect("send").json::<Value>().await.expect("json")["total"].as_u64().unwrap_or(0);
+        total = http.get(&url).send().await.expect("send").json::<Value>().await.expect("json")["total"]
+            .as_u64()
+            .unwrap_or(0);
         if total == 2 {
             break;
         }

@@ -175,7 +175,10 @@ impl TestApp {
             ("TENDERHALL_STORAGE__BLOB_DIR".into(), s.storage.blob_dir.display().to_string()),
             ("TENDERHALL_STORAGE__KEY_DIR".into(), s.storage.key_dir.display().to_string()),
             // Each process keeps its own catalogue index (an index has one writer).
-            ("TENDERHALL_STORAGE__INDEX_DIR".into(), self.dir.path().join(format!("index-{port}")).display().to_string()),
+            (
+                "TENDERHALL_STORAGE__INDEX_DIR".into(),
+                self.dir.path().join(format!("index-{port}")).display().to_string(),
+            ),
             ("TENDERHALL_SERVER__LISTEN".into(), format!("127.0.0.1:{port}")),
             ("RUST_LOG".into(), "warn".into()),
         ]
@@ -231,7 +234,12 @@ pub fn free_port() -> u16 {
 
 /// Fixture organisations and their users.
 pub const FIXTURE: &[FixtureOrg] = &[
-    ("测试交易中心", OrgKind::Centre, None, &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor), ("centre_staff", Role::AgencyStaff)]),
+    (
+        "测试交易中心",
+        OrgKind::Centre,
+        None,
+        &[("admin", Role::PlatformAdmin), ("supervisor", Role::Supervisor), ("centre_staff", Role::AgencyStaff)],
+    ),
     ("甲采购单位", OrgKind::ProcuringUnit, None, &[("buyer_a", Role::ProcuringStaff)]),
     ("乙采购单位", OrgKind::ProcuringUnit, None, &[("buyer_b", Role::ProcuringStaff)]),
     ("X招标代理", OrgKind::Agency, None, &[("agency_x", Role::AgencyStaff)]),
