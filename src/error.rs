@@ -156,6 +156,17 @@ where
     }
 }
 
+/// Checks a text's trimmed length, adding `required` (fewer than `min` characters) or `too_long`
+/// (more than `max`) to `fields`, so that a form's problems are reported together.
+pub fn check_text(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
+    let n = v.trim().chars().count();
+    if n < min {
+        fields.push(FieldError::new(name, "required"));
+    } else if n > max {
+        fields.push(FieldError::new(name, "too_long"));
+    }
+}
+
 /// A required, trimmed text of at most `max_chars` characters, or a field error.
 pub fn required_text<'a>(field: &'static str, value: &'a str, max_chars: usize) -> AppResult<&'a str> {
     let v = value.trim();

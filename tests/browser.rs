@@ -90,6 +90,29 @@ async fn shot(c: &Client, name: &str) {
     }
 }
 
+/// Opens `url` and makes sure it stays open: a navigation still under way (the redirect after
+/// logging in) can otherwise replace the page just opened.
+async fn open_page(c: &Client, url: &str) {
+    for _ in 0..5 {
+        c.goto(url).await.expect("goto");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if c.current_url().await.is_ok_and(|u| u.as_str() == url) {
+            return;
+        }
+    }
+    panic!("{url} did not stay open");
+}
+
+/// The published tender's state badge. The draft page has a badge too, so waiting for any badge
+/// after pressing publish could find the old page's.
+async fn published_badge(c: &Client) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=tender-state].published"))
+        .await
+        .expect("the tender shows as published")
+}
+
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(10))
@@ -172,7 +195,7 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     let docs = css(&agency, "[data-testid=documents] li").await.text().await.expect("text");
     assert!(docs.contains("招标文件.pdf") && docs.contains("4 页"), "{docs}");
     click(&agency, "[data-testid=publish]").await;
-    assert_eq!(css(&agency, "[data-testid=tender-state]").await.text().await.expect("text"), "招标中");
+    assert_eq!(published_badge(&agency).await.text().await.expect("text"), "招标中");
     shot(&agency, "tender-published").await;
 
     // A supplier finds it by searching, obtains the documents and asks.
@@ -458,7 +481,9 @@ async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempD
         .expect("file");
     click(&agency, "[data-testid=upload]").await;
     click(&agency, "[data-testid=publish]").await;
-    css(&agency, "[data-testid=tender-state]").await;
+    // The draft page has a state badge too: wait for the published one, so that the publishing
+    // request has finished before the window closes.
+    published_badge(&agency).await;
     agency.close().await.ok();
     tender_url
 }
@@ -552,7 +577,7 @@ async fn an_upload_cut_off_by_closing_the_page_resumes_where_it_stopped() {
 
     let s = browser(&d, &ps).await;
     login(&s, &app, "supplier_1").await;
-    s.goto(&tender_url).await.expect("goto");
+    open_page(&s, &tender_url).await;
     click(&s, "[data-testid=obtain]").await;
     make_bid_key(&s, "resume pass 2026").await;
     let fetch = r#"const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.text()).then(done, e => done('error ' + e));"#;

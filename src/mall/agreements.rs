@@ -17,7 +17,7 @@ use crate::{
     audit::AuditEntry,
     db::begin_write,
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
-    error::{AppError, AppResult, FieldError},
+    error::{AppError, AppResult, FieldError, check_text},
     money::Money,
     notify::{self, Notice},
 };
@@ -88,15 +88,6 @@ pub struct PriceInput {
     pub market_price: Option<Money>,
 }
 
-fn text(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
-    let n = v.trim().chars().count();
-    if n < min {
-        fields.push(FieldError::new(name, "required"));
-    } else if n > max {
-        fields.push(FieldError::new(name, "too_long"));
-    }
-}
-
 fn require_centre(actor: &Actor) -> AppResult<()> {
     if is_centre_staff(actor) {
         Ok(())
@@ -120,8 +111,8 @@ pub(super) async fn next_revision<C: ConnectionTrait>(db: &C) -> AppResult<i64> 
 pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> AppResult<AgreementView> {
     require_centre(actor)?;
     let mut fields = Vec::new();
-    text(&mut fields, "title", &input.title, 1, 200);
-    text(&mut fields, "service_area", &input.service_area, 1, 200);
+    check_text(&mut fields, "title", &input.title, 1, 200);
+    check_text(&mut fields, "service_area", &input.service_area, 1, 200);
     if input.categories.is_empty() || input.categories.len() > CATEGORIES.len() {
         fields.push(FieldError::new("categories", "required"));
     }
@@ -361,11 +352,11 @@ fn check_prices(fields: &mut Vec<FieldError>, price: Money, market: Money) {
 pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: ItemInput) -> AppResult<ItemView> {
     require_centre(actor)?;
     let mut fields = Vec::new();
-    text(&mut fields, "name", &input.name, 1, 200);
-    text(&mut fields, "brand", &input.brand, 1, 100);
-    text(&mut fields, "model", &input.model, 1, 100);
-    text(&mut fields, "spec", &input.spec, 0, 2000);
-    text(&mut fields, "unit", &input.unit, 1, 20);
+    check_text(&mut fields, "name", &input.name, 1, 200);
+    check_text(&mut fields, "brand", &input.brand, 1, 100);
+    check_text(&mut fields, "model", &input.model, 1, 100);
+    check_text(&mut fields, "spec", &input.spec, 0, 2000);
+    check_text(&mut fields, "unit", &input.unit, 1, 20);
     check_prices(&mut fields, input.price, input.market_price);
     if !fields.is_empty() {
         return Err(AppError::validation(fields));

@@ -89,12 +89,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     for (name, v, max) in
         [("title", &input.title, 200), ("requirement", &input.requirement, 5000), ("unit", &input.unit, 20)]
     {
-        let n = v.trim().chars().count();
-        if n == 0 {
-            fields.push(FieldError::new(name, "required"));
-        } else if n > max {
-            fields.push(FieldError::new(name, "too_long"));
-        }
+        crate::error::check_text(&mut fields, name, v, 1, max);
     }
     if !(1..=1_000_000).contains(&input.quantity) {
         fields.push(FieldError::new("quantity", "out_of_range"));
@@ -204,12 +199,7 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         fields.push(FieldError::new("unit_price", "not_positive"));
     }
     for (name, v, max) in [("brand", &input.brand, 100), ("model", &input.model, 100)] {
-        let n = v.trim().chars().count();
-        if n == 0 {
-            fields.push(FieldError::new(name, "required"));
-        } else if n > max {
-            fields.push(FieldError::new(name, "too_long"));
-        }
+        crate::error::check_text(&mut fields, name, v, 1, max);
     }
     if input.note.chars().count() > 2000 {
         fields.push(FieldError::new("note", "too_long"));

@@ -439,12 +439,7 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         ("method", &input.method, 60),
         ("supplier_name", &input.supplier_name, 200),
     ] {
-        let n = v.trim().chars().count();
-        if n == 0 {
-            fields.push(crate::error::FieldError::new(name, "required"));
-        } else if n > max {
-            fields.push(crate::error::FieldError::new(name, "too_long"));
-        }
+        crate::error::check_text(&mut fields, name, v, 1, max);
     }
     if category(&input.category).is_none() {
         fields.push(crate::error::FieldError::new("category", "unknown"));

@@ -14,7 +14,7 @@ use crate::{
     audit::AuditEntry,
     db::begin_write,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
-    error::{AppError, AppResult, FieldError, required_text},
+    error::{AppError, AppResult, FieldError, check_text, required_text},
     money::Money,
     notify::{self, Notice},
 };
@@ -70,20 +70,11 @@ pub struct TenderInput {
     pub lots: Vec<LotInput>,
 }
 
-fn text_field(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
-    let n = v.trim().chars().count();
-    if n < min {
-        fields.push(FieldError::new(name, "required"));
-    } else if n > max {
-        fields.push(FieldError::new(name, "too_long"));
-    }
-}
-
 /// Checks a tender's fields and fills the defaults; returns the bid form and question cut-off.
 fn validate(state: &AppState, input: &mut TenderInput, now: DateTime<Utc>) -> AppResult<()> {
     let mut fields = Vec::new();
-    text_field(&mut fields, "title", &input.title, 1, 200);
-    text_field(&mut fields, "description", &input.description, 0, 20_000);
+    check_text(&mut fields, "title", &input.title, 1, 200);
+    check_text(&mut fields, "description", &input.description, 0, 20_000);
     if input.bid_deadline <= now {
         fields.push(FieldError::new("bid_deadline", "in_past"));
     }
@@ -106,7 +97,7 @@ fn validate(state: &AppState, input: &mut TenderInput, now: DateTime<Utc>) -> Ap
         fields.push(FieldError::new("lots", "too_many"));
     }
     for l in &input.lots {
-        text_field(&mut fields, "lot_name", &l.name, 1, 200);
+        check_text(&mut fields, "lot_name", &l.name, 1, 200);
         if l.budget.fen() <= 0 {
             fields.push(FieldError::new("budget", "not_positive"));
         }
