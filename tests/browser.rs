@@ -133,8 +133,11 @@ async fn click(c: &Client, sel: &str) {
     for _ in 0..50 {
         match css(c, sel).await.click().await {
             Ok(()) => return,
+            // Chromium reports a replaced node either as stale or, while the new document is
+            // being built, as an "unknown error" saying the node left the document.
             Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    || e.message.contains("does not belong to the document") =>
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -145,7 +148,7 @@ async fn click(c: &Client, sel: &str) {
 }
 
 async fn page_text(c: &Client) -> String {
-    c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+    text_of(c, "body").await
 }
 
 async fn login(c: &Client, app: &TestApp, user: &str) {
@@ -154,6 +157,15 @@ async fn login(c: &Client, app: &TestApp, user: &str) {
     fill(c, "input[name=password]", PASSWORD).await;
     click(c, "form[action='/login'] button[type=submit]").await;
     css(c, ".usermenu .who").await;
+    // Let the redirect after logging in finish, so that it cannot replace the next page opened.
+    for _ in 0..50 {
+        let ready = c.execute("return document.readyState", vec![]).await.ok();
+        let url = c.current_url().await.map(|u| u.path().to_string()).unwrap_or_default();
+        if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") && url != "/login" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -179,7 +191,7 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     fill(&agency, "input[name=lot_ceiling_1]", "1200000").await;
     shot(&agency, "tender-form").await;
     click(&agency, "[data-testid=save-draft]").await;
-    let state = css(&agency, "[data-testid=tender-state]").await.text().await.expect("text");
+    let state = text_of(&agency, "[data-testid=tender-state]").await;
     assert_eq!(state, "草稿");
     let tender_url = agency.current_url().await.expect("url").to_string();
 
@@ -192,7 +204,7 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
         .await
         .expect("choose file");
     click(&agency, "[data-testid=upload]").await;
-    let docs = css(&agency, "[data-testid=documents] li").await.text().await.expect("text");
+    let docs = text_of(&agency, "[data-testid=documents] li").await;
     assert!(docs.contains("招标文件.pdf") && docs.contains("4 页"), "{docs}");
     click(&agency, "[data-testid=publish]").await;
     assert_eq!(published_badge(&agency).await.text().await.expect("text"), "招标中");
@@ -205,10 +217,7 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     click(&supplier, "[data-testid=search-form] button[type=submit]").await;
     shot(&supplier, "search").await;
     click(&supplier, "[data-testid=tender-list] tbody a").await;
-    assert_eq!(
-        css(&supplier, "[data-testid=tender-title]").await.text().await.expect("text"),
-        "浏览器测试：实验室设备采购"
-    );
+    assert_eq!(text_of(&supplier, "[data-testid=tender-title]").await, "浏览器测试：实验室设备采购");
     assert!(supplier.find(Locator::Css("[data-testid=download]")).await.is_err(), "no download before obtaining");
     click(&supplier, "[data-testid=obtain]").await;
     css(&supplier, "[data-testid=obtained]").await;
@@ -216,12 +225,12 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     assert!(href.contains("/documents/"));
     fill(&supplier, "[data-testid=question-body]", "显微镜是否要求配备数码成像模块？").await;
     click(&supplier, "[data-testid=ask]").await;
-    let q = css(&supplier, "[data-testid=question]").await.text().await.expect("text");
+    let q = text_of(&supplier, "[data-testid=question]").await;
     assert!(q.contains("数码成像模块") && q.contains("待答复"), "{q}");
 
     // The agency sees the question (without the asker) and answers it.
     agency.goto(&tender_url).await.expect("goto");
-    let q = css(&agency, "[data-testid=question]").await.text().await.expect("text");
+    let q = text_of(&agency, "[data-testid=question]").await;
     assert!(q.contains("数码成像模块") && !q.contains("供应商一有限公司"), "asker hidden: {q}");
     fill(&agency, "[data-testid=answer-body]", "需要，成像模块分辨率不低于500万像素。").await;
     click(&agency, "[data-testid=answer]").await;
@@ -229,10 +238,10 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
 
     // The supplier sees the clarification and a notification.
     supplier.goto(&format!("{}/workspace", app.base)).await.expect("goto");
-    let badge = css(&supplier, "[data-testid=unread]").await.text().await.expect("text");
+    let badge = text_of(&supplier, "[data-testid=unread]").await;
     assert_eq!(badge, "1");
     supplier.goto(&tender_url).await.expect("goto");
-    let c = css(&supplier, "[data-testid=clarification]").await.text().await.expect("text");
+    let c = text_of(&supplier, "[data-testid=clarification]").await;
     assert!(c.contains("500万像素") && c.contains("数码成像模块"), "{c}");
     shot(&supplier, "tender-supplier-view").await;
     supplier.goto(&format!("{}/notifications", app.base)).await.expect("goto");
@@ -297,7 +306,7 @@ async fn supplier_registers_and_the_administrator_approves() {
     fill(&newcomer, "input[name=username]", "browser_new").await;
     fill(&newcomer, "input[name=password]", "abc12345").await;
     click(&newcomer, "form[action='/login'] button[type=submit]").await;
-    let e = css(&newcomer, "[data-testid=login-error]").await.text().await.expect("text");
+    let e = text_of(&newcomer, "[data-testid=login-error]").await;
     assert!(e.contains("审核"), "{e}");
 
     let admin = browser(&d, &p2).await;
@@ -311,7 +320,7 @@ async fn supplier_registers_and_the_administrator_approves() {
 
     fill(&newcomer, "input[name=password]", "abc12345").await;
     click(&newcomer, "form[action='/login'] button[type=submit]").await;
-    let who = css(&newcomer, ".usermenu .who").await.text().await.expect("text");
+    let who = text_of(&newcomer, ".usermenu .who").await;
     assert!(who.contains("新用户"), "{who}");
     newcomer.close().await.ok();
     admin.close().await.ok();
@@ -329,7 +338,7 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
     c.goto(&format!("{}/audit", app.base)).await.expect("goto");
     assert!(page_text(&c).await.contains("Audit trail"));
     click(&c, "[data-testid=verify]").await;
-    let ok = css(&c, "[data-testid=verify-ok]").await.text().await.expect("text");
+    let ok = text_of(&c, "[data-testid=verify-ok]").await;
     assert!(ok.contains("intact"), "{ok}");
     shot(&c, "audit-verify").await;
     // Tamper with a record by hand: the page says so.
@@ -340,7 +349,7 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
         .await
         .expect("tamper");
     c.goto(&format!("{}/audit/verify", app.base)).await.expect("goto");
-    let failed = css(&c, "[data-testid=verify-failed]").await.text().await.expect("text");
+    let failed = text_of(&c, "[data-testid=verify-failed]").await;
     assert!(failed.contains("#2"), "{failed}");
     c.close().await.ok();
 }
@@ -507,7 +516,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     css(&s, "[data-testid=bid-panel]").await;
     make_bid_key(&s, "bid key pass 2026").await;
     click(&s, "[data-testid=seal-submit]").await;
-    let status = css(&s, "[data-testid=bid-status]").await.text().await.expect("text");
+    let status = text_of(&s, "[data-testid=bid-status]").await;
     assert!(status.contains("请填写"), "required fields are asked for: {status}");
     fill(&s, "[data-testid=field-total_price]", "468000.00").await;
     fill(&s, "[data-testid=field-delivery_days]", "30").await;
@@ -521,7 +530,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
         .for_element(Locator::Css("[data-testid=receipt-download]"))
         .await
         .expect("receipt shown");
-    let status = css(&s, "[data-testid=bid-status]").await.text().await.expect("text");
+    let status = text_of(&s, "[data-testid=bid-status]").await;
     assert!(status.contains("投标成功"), "{status}");
     shot(&s, "bid-submitted").await;
 
@@ -628,7 +637,7 @@ async fn an_upload_cut_off_by_closing_the_page_resumes_where_it_stopped() {
     fill(&s, "[data-role=passphrase]", "resume pass 2026").await;
     css(&s, "[data-testid=keyfile]").await.send_keys(&key_path.display().to_string()).await.expect("key file");
     for _ in 0..200 {
-        if css(&s, "[data-testid=key-status]").await.text().await.expect("text").contains("已就绪") {
+        if text_of(&s, "[data-testid=key-status]").await.contains("已就绪") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -979,8 +988,21 @@ async fn order_step(c: &Client, action: &str, status: &str) {
     wait_text(c, "[data-testid=order-status]", status).await;
 }
 
+/// The text of `sel`, looked up again if the page replaced it meanwhile.
 async fn text_of(c: &Client, sel: &str) -> String {
-    css(c, sel).await.text().await.expect("text")
+    for _ in 0..50 {
+        match css(c, sel).await.text().await {
+            Ok(t) => return t,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    || e.message.contains("does not belong to the document") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("text of {sel}: {e}"),
+        }
+    }
+    panic!("text of {sel}: the element kept going stale");
 }
 
 #[tokio::test]
@@ -1090,7 +1112,9 @@ async fn mall_direct_purchase_and_quotation() {
     fill(&buyer, "[data-testid=quotation-form] input[name=hours]", "1").await;
     click(&buyer, "[data-testid=start-quotation]").await;
     wait_text(&buyer, "[data-testid=quotation-status]", "竞价中").await;
-    assert!(text_of(&buyer, "[data-testid=quotation-countdown]").await.contains("剩余 0 天 1 小时"));
+    // Rendered as one hour left; the page's countdown then ticks by the server's clock offset.
+    let countdown = text_of(&buyer, "[data-testid=quotation-countdown]").await;
+    assert!(countdown.contains("剩余 0 天 1 小时") || countdown.contains("剩余 0 天 0 小时 59"), "{countdown}");
     shot(&buyer, "mall-quotation-open").await;
     let quotation = buyer.current_url().await.expect("url").to_string();
     let quotation_id = quotation.rsplit('/').next().expect("id").to_string();
