@@ -242,12 +242,12 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
         }),
     )
     .await?;
-    notify_order(&txn, now, &order, order.supplier_org_id, "order_submitted").await?;
+    notify_order(&txn, now, &order, order.supplier_org_id, None).await?;
     let details = json!({"code": order.code, "agreement": a.public_id, "budget_fen": order.budget_fen,
         "amount_fen": order.amount_fen, "lines": lines.iter().map(|(i, q, p, t)| json!({"item": i.public_id, "quantity": q, "unit_price_fen": p, "total_fen": t})).collect::<Vec<_>>()});
     state
         .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.order.submit", "order", order.public_id, details))
+        .record(&txn, now, &actor.audit(), AuditEntry::new(step_names(None).1, "order", order.public_id, details))
         .await?;
     txn.commit().await?;
     view(state, actor, order.public_id).await
@@ -340,25 +340,38 @@ pub(super) async fn insert_order(
     Ok(order)
 }
 
+/// How a step is named: its notice kind, its audit action, and the notice's heading in Chinese
+/// and English. `None` is the order's submission.
+fn step_names(action: Option<OrderAction>) -> (&'static str, &'static str, &'static str, &'static str) {
+    match action {
+        None => ("order_submitted", "mall.order.submit", "收到新订单", "New order"),
+        Some(OrderAction::Confirm) => ("order_confirm", "mall.order.confirm", "订单已确认", "Order confirmed"),
+        Some(OrderAction::RequestAdjustment) => (
+            "order_request_adjustment",
+            "mall.order.request_adjustment",
+            "供应商请求调整订单",
+            "The supplier asks to adjust the order",
+        ),
+        Some(OrderAction::Reject) => ("order_reject", "mall.order.reject", "订单被拒绝", "Order rejected"),
+        Some(OrderAction::Resubmit) => {
+            ("order_resubmit", "mall.order.resubmit", "订单已重新提交", "Order submitted again")
+        }
+        Some(OrderAction::Cancel) => ("order_cancel", "mall.order.cancel", "订单已取消", "Order cancelled"),
+        Some(OrderAction::Deliver) => ("order_deliver", "mall.order.deliver", "订单已发货/履约", "Order delivered"),
+        Some(OrderAction::Accept) => ("order_accept", "mall.order.accept", "订单已验收", "Order accepted"),
+        Some(OrderAction::Pay) => ("order_pay", "mall.order.pay", "订单已付款", "Order paid"),
+    }
+}
+
+/// Tells organisation `to` about a step on the order (`None`: its submission).
 async fn notify_order<C: ConnectionTrait>(
     txn: &C,
     now: DateTime<Utc>,
     order: &mall_order::Model,
     to: i64,
-    kind: &'static str,
+    action: Option<OrderAction>,
 ) -> AppResult<()> {
-    let (zh, en) = match kind {
-        "order_submitted" => ("收到新订单", "New order"),
-        "order_confirm" => ("订单已确认", "Order confirmed"),
-        "order_request_adjustment" => ("供应商请求调整订单", "The supplier asks to adjust the order"),
-        "order_reject" => ("订单被拒绝", "Order rejected"),
-        "order_resubmit" => ("订单已重新提交", "Order submitted again"),
-        "order_cancel" => ("订单已取消", "Order cancelled"),
-        "order_deliver" => ("订单已发货/履约", "Order delivered"),
-        "order_accept" => ("订单已验收", "Order accepted"),
-        "order_pay" => ("订单已付款", "Order paid"),
-        _ => ("订单有更新", "Order updated"),
-    };
+    let (kind, _, zh, en) = step_names(action);
     notify::service::notify(
         txn,
         now,
@@ -466,27 +479,8 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     .insert(&txn)
     .await?;
     let other = if supplier_side { o.procuring_org_id } else { o.supplier_org_id };
-    let kind: &'static str = match input.action {
-        OrderAction::Confirm => "order_confirm",
-        OrderAction::RequestAdjustment => "order_request_adjustment",
-        OrderAction::Reject => "order_reject",
-        OrderAction::Resubmit => "order_resubmit",
-        OrderAction::Cancel => "order_cancel",
-        OrderAction::Deliver => "order_deliver",
-        OrderAction::Accept => "order_accept",
-        OrderAction::Pay => "order_pay",
-    };
-    notify_order(&txn, now, &o, other, kind).await?;
-    let action: &'static str = match input.action {
-        OrderAction::Confirm => "mall.order.confirm",
-        OrderAction::RequestAdjustment => "mall.order.request_adjustment",
-        OrderAction::Reject => "mall.order.reject",
-        OrderAction::Resubmit => "mall.order.resubmit",
-        OrderAction::Cancel => "mall.order.cancel",
-        OrderAction::Deliver => "mall.order.deliver",
-        OrderAction::Accept => "mall.order.accept",
-        OrderAction::Pay => "mall.order.pay",
-    };
+    notify_order(&txn, now, &o, other, Some(input.action)).await?;
+    let (_, action, _, _) = step_names(Some(input.action));
     let details = json!({"from": from, "to": to, "note": note, "inspector": input.inspector.trim()});
     state.audit.record(&txn, now, &actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
     txn.commit().await?;

@@ -513,15 +513,20 @@ fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: boo
         || (is_supplier(actor) && (eligible || quoted))
 }
 
-/// One quotation, as the actor may see it.
+/// One quotation, as the actor may see it (closed first if its window has ended).
 pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<QuotationView> {
     close_due(state).await?;
-    let now = state.clock.now();
     let q = mall_quotation::Entity::find()
         .filter(mall_quotation::Column::PublicId.eq(id))
         .one(&state.db)
         .await?
         .ok_or_else(AppError::not_found)?;
+    describe(state, actor, q).await
+}
+
+/// A quotation row as the actor may see it; the caller has closed due quotations.
+async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> AppResult<QuotationView> {
+    let now = state.clock.now();
     let quotes = mall_quote::Entity::find()
         .filter(mall_quote::Column::QuotationId.eq(q.id))
         .order_by_asc(mall_quote::Column::TotalFen)
@@ -620,7 +625,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
     }
     let mut out = Vec::new();
     for row in q.all(&state.db).await? {
-        out.push(view(state, actor, row.public_id).await?);
+        out.push(describe(state, actor, row).await?);
     }
     Ok(out)
 }
