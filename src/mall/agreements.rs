@@ -98,13 +98,7 @@ fn require_centre(actor: &Actor) -> AppResult<()> {
 
 /// The next catalogue revision (callers hold the write lock, so it is unique).
 pub(super) async fn next_revision<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
-    let max: Option<Option<i64>> = mall_item::Entity::find()
-        .select_only()
-        .column_as(mall_item::Column::Revision.max(), "m")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(max.flatten().unwrap_or(0) + 1)
+    Ok(catalogue::max_revision(db).await? + 1)
 }
 
 /// Sets up an agreement.

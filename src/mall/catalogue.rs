@@ -65,17 +65,25 @@ fn index_err(e: SearchError) -> AppError {
 
 const BATCH: u64 = 10_000;
 
-/// Brings the index up to the database's newest revision; returns how many items it indexed.
-pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppResult<usize> {
-    let _one_at_a_time = catalogue.sync.lock().await;
-    let from = catalogue.index.revision();
-    let target: Option<Option<i64>> = mall_item::Entity::find()
+/// The highest item revision in the database (0 without items).
+pub(super) async fn max_revision<C: sea_orm::ConnectionTrait>(db: &C) -> AppResult<i64> {
+    let max: Option<Option<i64>> = mall_item::Entity::find()
         .select_only()
         .column_as(mall_item::Column::Revision.max(), "m")
         .into_tuple()
         .one(db)
         .await?;
-    let Some(target) = target.flatten().filter(|t| *t > from) else { return Ok(0) };
+    Ok(max.flatten().unwrap_or(0))
+}
+
+/// Brings the index up to the database's newest revision; returns how many items it indexed.
+pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppResult<usize> {
+    let _one_at_a_time = catalogue.sync.lock().await;
+    let from = catalogue.index.revision();
+    let target = max_revision(db).await?;
+    if target <= from {
+        return Ok(0);
+    }
     let mut after_id = 0i64;
     let mut done = 0usize;
     let mut agreements: HashMap<i64, mall_agreement::Model> = HashMap::new();
