@@ -8,7 +8,11 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     db,
+    jobs::{Registry, Runner},
     keys::PlatformKey,
+    live::LiveHub,
+    opening::Openings,
+    uow::Writer,
     notify, tenders,
     web::{self, i18n::I18n},
 };
@@ -45,8 +49,12 @@ pub struct AppState {
     pub i18n: Arc<I18n>,
     /// The vault key (seals what the database alone must not reveal).
     pub vault: Arc<crate::keys::VaultKey>,
-    /// Delivers opening-hall events to connected participants.
-    pub halls: crate::opening::bus::HallBus,
+    /// Starts units of work (one per change) and carries live events to this process's rooms.
+    pub writer: Writer,
+    /// The opening halls.
+    pub openings: Openings,
+    /// The job runner of this process.
+    pub jobs: Runner,
     /// The e-mall catalogue's search index.
     pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
 }
@@ -88,20 +96,46 @@ impl AppState {
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
-        let settings_key_dir = settings.storage.key_dir.clone();
-        let settings_index_dir = settings.storage.index_dir.clone();
+        let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
+        let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        let catalogue = Arc::new(crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?);
+        let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
+        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
+        let registry = Registry::default()
+            .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
+            .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
+            .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
+            .add_recurring(
+                crate::audit::CHECKPOINT_JOB,
+                chrono::TimeDelta::minutes(settings.jobs.checkpoint_minutes.max(1)),
+                crate::audit::Checkpoint,
+            );
+        let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
         Ok(Self {
             db,
-            audit: AuditLog::new(key.clone(), settings.audit.checkpoint_every),
+            audit,
             settings: Arc::new(settings),
             clock,
             key,
             blobs,
             i18n: Arc::new(I18n::load()?),
-            vault: Arc::new(crate::keys::VaultKey::load_or_create(&settings_key_dir)?),
-            halls: crate::opening::bus::HallBus::default(),
-            catalogue: Arc::new(crate::mall::catalogue::Catalogue::open(&settings_index_dir)?),
+            vault,
+            writer,
+            openings,
+            jobs,
+            catalogue,
         })
+    }
+
+    /// What a live room's websocket needs.
+    pub fn live_wiring(&self) -> crate::live::ws::Wiring {
+        crate::live::ws::Wiring { db: self.db.clone(), clock: self.clock.clone(), hub: self.writer.hub().clone() }
+    }
+
+    /// The live room kinds, for the relay.
+    pub fn room_kinds() -> Vec<&'static str> {
+        use crate::live::RoomKind;
+        vec![Openings::KIND]
     }
 }
 
@@ -137,7 +171,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
 )]
 struct ApiDoc;
 
@@ -151,6 +185,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(notify::api_routes())
         .merge(audit::api_routes())
         .merge(crate::mall::api_routes())
+        .merge(crate::jobs::handlers::api_routes())
         .split_for_parts();
     (router.layer(DefaultBodyLimit::max(upload_limit)), doc)
 }
@@ -176,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::opening::handlers::router())
         .merge(audit::router())
         .merge(crate::mall::router())
+        .merge(crate::jobs::handlers::router())
         .fallback(|| async { crate::error::AppError::not_found() });
     Router::new()
         .merge(api)

@@ -8,7 +8,7 @@ use crate::{
     db, keys,
 };
 use clap::{Parser, Subcommand};
-use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 /// Tenderhall: public-resource trading and e-procurement.
 #[derive(Debug, Parser)]
@@ -614,16 +614,6 @@ fn print_demo_banner(state: &AppState, created: bool) {
 async fn serve(state: AppState) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(state.settings.server.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, tls = state.settings.tls_enabled(), settings = ?state.settings.redacted(), "listening");
-    let ticker = state.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            if let Err(e) = ticker.audit.checkpoint_now(&ticker.db, ticker.clock.now()).await {
-                tracing::warn!("audit checkpoint failed: {e}");
-            }
-        }
-    });
     crate::server::serve(state, listener, shutdown_signal()).await?;
     Ok(())
 }

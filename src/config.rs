@@ -39,6 +39,44 @@ pub struct Settings {
     pub opening: OpeningSettings,
     /// The e-mall.
     pub mall: MallSettings,
+    /// The job runner.
+    pub jobs: JobSettings,
+}
+
+/// The job runner: timed work (openings at the deadline, windows closing, quotations closing,
+/// audit checkpoints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Whether this process runs jobs in the background. Several processes may share a
+    /// database and all run jobs: each job runs once.
+    pub run: bool,
+    /// How often to look for due jobs, in milliseconds.
+    pub poll_ms: u64,
+    /// Jobs claimed at a time.
+    pub batch: u64,
+    /// How long a runner holds a claimed job before another may take it, in seconds.
+    pub lease_seconds: i64,
+    /// Attempts before a job is kept as failed.
+    pub max_attempts: i32,
+    /// Wait before the first retry, in seconds; doubled at each further attempt.
+    pub backoff_seconds: i64,
+    /// Minutes between signed audit checkpoints.
+    pub checkpoint_minutes: i64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            run: true,
+            poll_ms: 1000,
+            batch: 20,
+            lease_seconds: 300,
+            max_attempts: 5,
+            backoff_seconds: 5,
+            checkpoint_minutes: 10,
+        }
+    }
 }
 
 /// The e-mall: purchase thresholds, quotations and price monitoring.
@@ -246,7 +284,7 @@ impl Default for AuditSettings {
 }
 
 const SECTIONS: &[&str] =
-    &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening"];
+    &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "mall", "jobs"];
 
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.

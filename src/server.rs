@@ -91,16 +91,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let settings = state.settings.clone();
-    // Opening-hall events written by other server processes on the same database.
-    let relay = crate::opening::relay::spawn(state.clone());
-    // The catalogue index and quotation windows.
-    let mall = crate::mall::spawn_background(state.clone());
-    let stop_mall = move || mall.iter().for_each(|h| h.abort());
+    let background = spawn_background(&state);
+    let stop = move || background.iter().for_each(|h| h.abort());
     let app = app::router(state);
     let result = if settings.tls_enabled() {
         let (Some(cert), Some(key)) = (&settings.tls.cert, &settings.tls.key) else {
-            relay.abort();
-            stop_mall();
+            stop();
             return Err(std::io::Error::other("TLS needs both tls.cert and tls.key"));
         };
         match tls_config(cert, key, settings.tls.client_ca.as_deref()) {
@@ -112,9 +108,21 @@ pub async fn serve(
             .with_graceful_shutdown(shutdown)
             .await
     };
-    relay.abort();
-    stop_mall();
+    stop();
     result
+}
+
+/// The background work of a serving process: the relay of live events written by other
+/// processes, the job runner (unless `jobs.run` is off), and the catalogue index's catch-up.
+fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![
+        crate::live::relay::spawn(state.db.clone(), state.writer.hub().clone(), AppState::room_kinds()),
+        crate::mall::spawn_background(state),
+    ];
+    if state.settings.jobs.run {
+        tasks.push(state.jobs.clone().spawn());
+    }
+    tasks
 }
 
 async fn serve_tls(

@@ -739,6 +739,8 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
         .parse()
         .expect("time");
     app.clock.set(deadline + chrono::TimeDelta::minutes(1));
+    // The hall opens at the deadline by its job.
+    app.tick().await;
 
     let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().expect("dir")).collect();
     let host = browser(&d, &profiles[0]).await;
@@ -1150,6 +1152,8 @@ async fn mall_direct_purchase_and_quotation() {
 
     // The window ends: the lowest quote wins and becomes an order.
     app.clock.advance(chrono::TimeDelta::minutes(61));
+    // The quotation closes at the end of its window by its job.
+    app.tick().await;
     buyer.goto(&quotation).await.expect("goto");
     wait_text(&buyer, "[data-testid=quotation-status]", "已成交").await;
     let winner = text_of(&buyer, "[data-testid=winner]").await;

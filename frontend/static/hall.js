@@ -227,7 +227,11 @@ async function confirmRecord() {
 }
 
 if (hall) {
-  for (const b of hall.querySelectorAll("[data-op]")) b.addEventListener("click", () => send({ op: b.dataset.op }));
+  // Moving on names the phase it moves on from, so a click that crosses a window closing by
+  // itself is refused rather than skipping the next phase.
+  for (const b of hall.querySelectorAll("[data-op]")) {
+    b.addEventListener("click", () => send(b.dataset.op === "advance" ? { op: "advance", from: phase } : { op: b.dataset.op }));
+  }
   const on = (action, f) => hall.querySelector(`[data-action=${action}]`)?.addEventListener("click", () => f().catch((e) => status(e.message)));
   on("release", release);
   on("confirm", confirmRecord);

@@ -11,6 +11,7 @@ mod m20261121_000001_initial;
 mod m20261122_000001_bids;
 mod m20261122_000002_openings;
 mod m20261122_000003_mall;
+mod m20261201_000001_backbone;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_bids::Migration),
             Box::new(m20261122_000002_openings::Migration),
             Box::new(m20261122_000003_mall::Migration),
+            Box::new(m20261201_000001_backbone::Migration),
         ]
     }
 }

@@ -17,3 +17,17 @@ pub mod service;
 pub use handlers::{api_routes, router};
 pub use model::{AuditActor, AuditEntry, VerifyReport};
 pub use service::{AuditLog, verify};
+
+/// The recurring job that signs a checkpoint of the chain's head every
+/// `jobs.checkpoint_minutes` (if records were added since the last one).
+pub const CHECKPOINT_JOB: &str = "audit.checkpoint";
+
+/// Signs a checkpoint: the [`CHECKPOINT_JOB`]'s work.
+pub struct Checkpoint;
+
+#[async_trait::async_trait]
+impl crate::jobs::JobHandler for Checkpoint {
+    async fn run(&self, uow: &mut crate::uow::UnitOfWork, _args: &serde_json::Value) -> crate::error::AppResult<()> {
+        uow.checkpoint().await.map(|_| ())
+    }
+}

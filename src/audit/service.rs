@@ -123,26 +123,24 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Signs a checkpoint at the current head if records were added since the last one.
-    /// Returns the sequence number checkpointed, if any.
-    pub async fn checkpoint_now(&self, db: &DatabaseConnection, at: DateTime<Utc>) -> AppResult<Option<i64>> {
-        let txn = crate::db::begin_write(db).await?;
-        let head = audit_head::Entity::find_by_id(1).one(&txn).await?;
+    /// Signs a checkpoint at the current head if records were added since the last one, in the
+    /// caller's transaction (opened with [`crate::db::begin_write`]). Returns the sequence
+    /// number checkpointed, if any.
+    pub async fn checkpoint_in<C: ConnectionTrait>(&self, txn: &C, at: DateTime<Utc>) -> AppResult<Option<i64>> {
+        let head = audit_head::Entity::find_by_id(1).one(txn).await?;
         let last = audit_checkpoint::Entity::find()
             .order_by_desc(audit_checkpoint::Column::Seq)
-            .one(&txn)
+            .one(txn)
             .await?
             .map(|c| c.seq)
             .unwrap_or(0);
-        let result = match head {
+        match head {
             Some(h) if h.seq > last => {
-                self.write_checkpoint(&txn, h.seq, &h.hash, at).await?;
-                Some(h.seq)
+                self.write_checkpoint(txn, h.seq, &h.hash, at).await?;
+                Ok(Some(h.seq))
             }
-            _ => None,
-        };
-        txn.commit().await?;
-        Ok(result)
+            _ => Ok(None),
+        }
     }
 }
 

@@ -315,6 +315,8 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     let centre = actor("centre").await?;
     mall::seed_live(state, &centre, &buyer).await?;
 
-    state.audit.checkpoint_now(&state.db, state.clock.now()).await?;
+    let mut uow = state.writer.begin().await?;
+    uow.checkpoint().await?;
+    uow.commit().await?;
     Ok(true)
 }

@@ -15,14 +15,14 @@ use crate::{
     envelope::payload,
     error::{AppError, AppResult},
     money::Money,
-    opening::{model::Command, service as hall},
+    opening::model::{Command, Phase},
     tenders::{
         model::{BidFormField, EvaluationMethod, ProcurementMethod},
         service::{self as tenders, LotInput, TenderInput},
     },
 };
 use bytes::Bytes;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use std::{path::Path, sync::Arc, time::Duration};
 use uuid::Uuid;
 
@@ -41,7 +41,6 @@ pub const MINUTES_TO_DEADLINE: i64 = 3;
 pub struct Show {
     /// The tender.
     pub tender: Uuid,
-    deadline: DateTime<Utc>,
     keys: Vec<(Actor, KeyFile)>,
     /// The newcomer's key file (passphrase: the demo password).
     pub key_file: std::path::PathBuf,
@@ -142,7 +141,7 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
             keys.push((a, key));
         }
     }
-    Ok(Show { tender, deadline, keys, key_file, pace: Duration::from_secs(1) })
+    Ok(Show { tender, keys, key_file, pace: Duration::from_secs(1) })
 }
 
 /// Plays the host and the simulated bidders until the opening ends. Each step waits a little,
@@ -159,71 +158,79 @@ pub fn spawn(state: AppState, show: Show) -> tokio::task::JoinHandle<()> {
 async fn run(state: &AppState, show: &Show) -> AppResult<()> {
     let host = actor(state, "agency").await?;
     let pause = |n: u32| tokio::time::sleep(show.pace * n);
-    while state.clock.now() < show.deadline {
-        tokio::time::sleep(show.pace.min(Duration::from_millis(500))).await;
+    // The hall opens at the deadline by its job.
+    loop {
+        match state.openings.enter(&host, show.tender).await {
+            Ok(_) => break,
+            Err(e) if e.code == "hall_not_open" => tokio::time::sleep(show.pace.min(Duration::from_millis(500))).await,
+            Err(e) => return Err(e),
+        }
     }
-    hall::enter(state, &host, show.tender).await?;
     for (a, _) in &show.keys {
         pause(5).await;
-        let _ = hall::execute(state, a, show.tender, Command::SignIn).await;
+        let _ = state.openings.execute(a, show.tender, Command::SignIn).await;
     }
     pause(30).await;
-    let _ = hall::execute(state, &host, show.tender, Command::StartDecryption).await;
+    let _ = state.openings.execute(&host, show.tender, Command::StartDecryption).await;
     for (a, key) in &show.keys {
         pause(10).await;
-        let (h, _, _) = hall::hall_state(state, a, show.tender).await?;
+        let (h, _, _) = state.openings.hall_state(a, show.tender).await?;
         for b in h.my_bids.iter().filter(|b| b["outcome"] == "pending") {
             let Some(bid) = b["bid"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else { continue };
             let head = bids::envelope_head(state, a, bid).await?;
             let cek = key.content_key(&head).map_err(AppError::internal)?;
-            let _ = hall::execute(state, a, show.tender, Command::ReleaseKey { bid, key: hex::encode(cek.0) }).await;
+            let _ = state.openings.execute(a, show.tender, Command::ReleaseKey { bid, key: hex::encode(cek.0) }).await;
         }
     }
     // The host moves on once the window has closed or every bid is decided.
-    if !advance_when_allowed(state, &host, show).await {
+    if !advance_when_allowed(state, &host, show, Phase::Decryption).await {
         return Ok(());
     }
     // Objections: one from a simulated bidder, answered.
     pause(10).await;
     if let Some((a, _)) = show.keys.first() {
         let text = "请核实第三名投标人的交货期是否满足招标文件要求。".to_string();
-        let _ = hall::execute(state, a, show.tender, Command::Object { text }).await;
+        let _ = state.openings.execute(a, show.tender, Command::Object { text }).await;
         pause(10).await;
     }
     answer_objections(state, &host, show.tender).await?;
-    if !advance_when_allowed(state, &host, show).await {
+    if !advance_when_allowed(state, &host, show, Phase::Objections).await {
         return Ok(());
     }
     // Confirmations by the simulated bidders, then the close.
-    let (h, _, _) = hall::hall_state(state, &host, show.tender).await?;
+    let (h, _, _) = state.openings.hall_state(&host, show.tender).await?;
     let digest = hex::decode(h.record_sha256.unwrap_or_default()).map_err(AppError::internal)?;
     let digest: [u8; 32] = digest.try_into().map_err(|_| AppError::internal("record digest"))?;
     for (a, key) in &show.keys {
         pause(5).await;
         let signature = key.sign_digest(&digest).map_err(AppError::internal)?;
-        let _ = hall::execute(state, a, show.tender, Command::Confirm { signature }).await;
+        let _ = state.openings.execute(a, show.tender, Command::Confirm { signature }).await;
     }
     pause(60).await;
-    let _ = hall::execute(state, &host, show.tender, Command::Advance).await;
+    let _ = state.openings.execute(&host, show.tender, Command::Advance { from: Some(Phase::Confirmation) }).await;
     Ok(())
 }
 
-/// The host moves on as soon as the open window allows; false if the opening went elsewhere
-/// (someone else moved it on, or it failed).
-async fn advance_when_allowed(state: &AppState, host: &Actor, show: &Show) -> bool {
+/// The host moves on from `phase` as soon as the open window allows (or sees that the window's
+/// end moved it on); false if the opening went elsewhere (it failed, or someone else closed it).
+async fn advance_when_allowed(state: &AppState, host: &Actor, show: &Show, phase: Phase) -> bool {
     loop {
         tokio::time::sleep(show.pace * 3).await;
-        match hall::execute(state, host, show.tender, Command::Advance).await {
+        let Ok((h, _, _)) = state.openings.hall_state(host, show.tender).await else { return false };
+        if h.phase != phase.as_str() {
+            return matches!(Phase::parse(&h.phase), Some(Phase::Objections | Phase::Confirmation));
+        }
+        match state.openings.execute(host, show.tender, Command::Advance { from: Some(phase) }).await {
             Ok(()) => return true,
-            Err(e) if e.code == "window_open" => continue,
+            // The window is open, or closed by itself since the phase was read.
+            Err(e) if e.code == "window_open" || e.code == "out_of_turn" => continue,
             Err(_) => return false,
         }
     }
 }
 
 async fn answer_objections(state: &AppState, host: &Actor, tender: Uuid) -> AppResult<()> {
-    let (o, viewer) = hall::enter(state, host, tender).await?;
-    let events = hall::events_after(&state.db, o.id, viewer, 0).await?;
+    let events = state.openings.events(host, tender, 0).await?;
     for e in events.iter().filter(|e| e.kind == "objection") {
         let answered = events.iter().any(|a| a.kind == "answer" && a.data["objection"] == e.data["id"]);
         if answered {
@@ -231,7 +238,7 @@ async fn answer_objections(state: &AppState, host: &Actor, tender: Uuid) -> AppR
         }
         if let Some(id) = e.data["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) {
             let text = "经核实，该投标人开标一览表载明的交货期为30天，满足招标文件要求。".to_string();
-            let _ = hall::execute(state, host, tender, Command::Answer { objection: id, text }).await;
+            let _ = state.openings.execute(host, tender, Command::Answer { objection: id, text }).await;
         }
     }
     Ok(())

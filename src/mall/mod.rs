@@ -46,8 +46,8 @@ pub(crate) async fn org_map<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Starts the e-mall's background work: keeping the search index in step and closing
-/// quotations whose window has ended.
-pub fn spawn_background(state: crate::app::AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![catalogue::spawn_sync(state.db.clone(), state.catalogue.clone()), quotations::spawn_closer(state)]
+/// Starts the e-mall's background work: keeping this process's search index in step with the
+/// database. (Quotations close by their jobs.)
+pub fn spawn_background(state: &crate::app::AppState) -> tokio::task::JoinHandle<()> {
+    catalogue::spawn_sync(state.db.clone(), state.catalogue.clone())
 }

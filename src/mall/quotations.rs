@@ -5,8 +5,9 @@
 //! inside the window). Quotes stay hidden from everyone but their supplier until the window
 //! ends. Then the lowest compliant quote (within budget, from a supplier whose agreement is
 //! still in force; the earliest wins a tie) becomes an order automatically; with fewer than
-//! `min_quotes` compliant quotes the quotation fails with the reason. Closing happens in the
-//! background and, so that nobody ever sees a stale state, also when anyone reads a quotation.
+//! `min_quotes` compliant quotes the quotation fails with the reason. Closing is a job
+//! ([`CLOSE_JOB`]) due at the window's end, scheduled when the quotation is started; reading a
+//! quotation changes nothing.
 
 use super::{
     agreements::categories_of,
@@ -18,11 +19,12 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     audit::{AuditActor, AuditEntry},
-    db::begin_write,
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
     money::Money,
-    notify::{self, Notice},
+    jobs::{JobHandler, NewJob},
+    notify::Notice,
+    uow::UnitOfWork,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
@@ -31,7 +33,6 @@ use sea_orm::{
 };
 use serde::Deserialize;
 use serde_json::json;
-use std::time::Duration;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -105,7 +106,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     }
     check_ceiling(state, input.budget)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let q = mall_quotation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         code: Set(next_code(&txn, now).await?),
@@ -129,9 +130,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     // Invite every supplier with an agreement in force in the category.
     let invited: Vec<i64> =
         eligible_agreements(&txn, &q.category, now).await?.into_iter().map(|a| a.supplier_org_id).collect();
-    notify::service::notify(
-        &txn,
-        now,
+    txn.schedule(close_job(&q)).await?;
+    txn.notify(
         &invited,
         Notice {
             kind: "quotation_invitation",
@@ -149,10 +149,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     .await?;
     let details = json!({"code": q.code, "category": q.category, "quantity": q.quantity, "budget_fen": q.budget_fen,
         "closes_at": q.closes_at, "invited": invited.len()});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, q.public_id).await
 }
@@ -207,9 +204,8 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
-    close_due(state).await?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let q = mall_quotation::Entity::find()
         .filter(mall_quotation::Column::PublicId.eq(id))
         .one(&txn)
@@ -263,7 +259,7 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
     let action = if existing.is_some() { "mall.quote.replace" } else { "mall.quote.submit" };
     // The price is in the audit chain (sealed from listings only by time: quotes are short).
     let details = json!({"quotation": q.public_id, "unit_price_fen": saved.unit_price_fen, "total_fen": total});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new(action, "quote", saved.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(action, "quote", saved.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
@@ -271,9 +267,8 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
 /// The unit cancels its open quotation with a reason.
 pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<QuotationView> {
     let reason = crate::error::required_text("reason", reason, 2000)?;
-    close_due(state).await?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let q = mall_quotation::Entity::find()
         .filter(mall_quotation::Column::PublicId.eq(id))
         .one(&txn)
@@ -282,7 +277,8 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     if q.procuring_org_id != actor.org_id || !is_buyer(actor) {
         return Err(AppError::not_found());
     }
-    if q.status != QuotationStatus::Open.as_str() {
+    // A window that has ended is being closed by its job: too late to cancel.
+    if q.status != QuotationStatus::Open.as_str() || now >= q.closes_at {
         return Err(AppError::conflict("wrong_state", "only an open quotation can be cancelled"));
     }
     mall_quotation::ActiveModel {
@@ -300,9 +296,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
         .into_iter()
         .map(|x| x.supplier_org_id)
         .collect();
-    notify::service::notify(
-        &txn,
-        now,
+    txn.notify(
         &quoted,
         Notice {
             kind: "quotation_cancelled",
@@ -313,55 +307,47 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
         },
     )
     .await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
-            AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})),
-        )
+    txn.record(&actor.audit(), AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})))
         .await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
 
-/// Closes every open quotation whose window has ended; returns how many.
-pub async fn close_due(state: &AppState) -> AppResult<usize> {
-    let now = state.clock.now();
-    let due = mall_quotation::Entity::find()
-        .filter(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str()))
-        .filter(mall_quotation::Column::ClosesAt.lte(now))
-        .select_only()
-        .column(mall_quotation::Column::Id)
-        .into_tuple::<i64>()
-        .all(&state.db)
-        .await?;
-    let mut closed = 0;
-    for id in due {
-        if close_one(state, id, now).await? {
-            closed += 1;
-        }
-    }
-    Ok(closed)
+/// The job that closes a quotation when its window ends; its arguments are
+/// `{"quotation_id": <internal id>}`.
+pub const CLOSE_JOB: &str = "mall.quotation.close";
+
+fn close_job(q: &mall_quotation::Model) -> NewJob {
+    NewJob::new(CLOSE_JOB, format!("{CLOSE_JOB}:{}", q.id), q.closes_at, json!({"quotation_id": q.id}))
 }
 
-async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
-    let txn = begin_write(&state.db).await?;
-    let Some(q) = mall_quotation::Entity::find_by_id(id).one(&txn).await? else { return Ok(false) };
+/// Closes a quotation when its window ends: awarded to the lowest compliant quote, or failed.
+pub struct CloseQuotation;
+
+#[async_trait::async_trait]
+impl JobHandler for CloseQuotation {
+    async fn run(&self, uow: &mut UnitOfWork, args: &serde_json::Value) -> AppResult<()> {
+        let id = args["quotation_id"].as_i64().ok_or_else(|| AppError::internal("close job without quotation_id"))?;
+        close_one(uow, id).await
+    }
+}
+
+async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
+    let now = uow.now();
+    let Some(q) = mall_quotation::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
     if q.status != QuotationStatus::Open.as_str() || q.closes_at > now {
-        return Ok(false); // closed meanwhile by another request or process
+        return Ok(()); // cancelled, or not due
     }
     let quotes = mall_quote::Entity::find()
         .filter(mall_quote::Column::QuotationId.eq(q.id))
         .order_by_asc(mall_quote::Column::TotalFen)
         .order_by_asc(mall_quote::Column::SubmittedAt)
         .order_by_asc(mall_quote::Column::Id)
-        .all(&txn)
+        .all(&*uow)
         .await?;
     let mut compliant = Vec::new();
     for x in &quotes {
-        let a = mall_agreement::Entity::find_by_id(x.agreement_id).one(&txn).await?;
+        let a = mall_agreement::Entity::find_by_id(x.agreement_id).one(&*uow).await?;
         // The agreement must still be in force when the quotation closes.
         if x.total_fen <= q.budget_fen && a.as_ref().is_some_and(|a| sells(a, q.closes_at - TimeDelta::seconds(1))) {
             compliant.push(x.clone());
@@ -383,11 +369,9 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
             fail_reason: Set(Some(reason.clone())),
             ..Default::default()
         }
-        .update(&txn)
+        .update(&*uow)
         .await?;
-        notify::service::notify(
-            &txn,
-            now,
+        uow.notify(
             &parties,
             Notice {
                 kind: "quotation_failed",
@@ -410,21 +394,16 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
             },
         )
         .await?;
-        state
-            .audit
-            .record(
-                &txn,
-                now,
+        uow.record(
                 &system,
                 AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
             )
             .await?;
-        txn.commit().await?;
-        return Ok(true);
+        return Ok(());
     }
     let win = &compliant[0];
     let order = insert_order(
-        &txn,
+        uow.txn(),
         now,
         NewOrder {
             kind: OrderKind::Quotation,
@@ -457,11 +436,9 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
         order_id: Set(Some(order.id)),
         ..Default::default()
     }
-    .update(&txn)
+    .update(&*uow)
     .await?;
-    notify::service::notify(
-        &txn,
-        now,
+    uow.notify(
         &parties,
         Notice {
             kind: "quotation_awarded",
@@ -486,24 +463,8 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
     .await?;
     let details = json!({"winner_quote": win.public_id, "total_fen": win.total_fen, "compliant": compliant.len(),
         "received": quotes.len(), "order": order.public_id});
-    state
-        .audit
-        .record(&txn, now, &system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details))
-        .await?;
-    txn.commit().await?;
-    Ok(true)
-}
-
-/// Closes due quotations every few seconds.
-pub fn spawn_closer(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = close_due(&state).await {
-                tracing::warn!("closing quotations: {}", e.message);
-            }
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        }
-    })
+    uow.record(&system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details)).await?;
+    Ok(())
 }
 
 fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: bool) -> bool {
@@ -513,9 +474,8 @@ fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: boo
         || (is_supplier(actor) && (eligible || quoted))
 }
 
-/// One quotation, as the actor may see it (closed first if its window has ended).
+/// One quotation, as the actor may see it.
 pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<QuotationView> {
-    close_due(state).await?;
     let q = mall_quotation::Entity::find()
         .filter(mall_quotation::Column::PublicId.eq(id))
         .one(&state.db)
@@ -588,7 +548,6 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
 /// Quotations the actor deals with: a unit's own, the open ones of a supplier's categories
 /// plus those it quoted in, all for the centre and supervisors; newest first.
 pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationView>> {
-    close_due(state).await?;
     let now = state.clock.now();
     let mut q = mall_quotation::Entity::find().order_by_desc(mall_quotation::Column::Id).limit(200);
     if is_buyer(actor) {

@@ -1,10 +1,7 @@
 //! Opening-hall endpoints of the JSON API: the hall's state, its events after a number, and
 //! commands. The websocket (`ws`) carries the same, live.
 
-use super::{
-    model::{Command, HallEvent, HallState},
-    service,
-};
+use super::model::{Command, HallEventView, HallState};
 use crate::{
     accounts::model::Actor,
     app::AppState,
@@ -24,7 +21,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(events))
         .routes(routes!(command))
         .routes(routes!(record))
-        .route("/api/v1/tenders/{id}/opening/ws", axum::routing::get(super::ws::connect))
+        .route("/api/v1/tenders/{id}/opening/ws", axum::routing::get(ws))
 }
 
 /// The opening hall as the caller sees it. Before the deadline: 422 `hall_not_open`; to anyone
@@ -32,7 +29,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening", tag = "opening", params(("id" = Uuid, Path)),
     responses((status = 200, body = HallState), (status = 404, body = ErrorBody), (status = 422, description = "hall_not_open", body = ErrorBody)))]
 async fn hall(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<HallState>> {
-    Ok(Json(service::hall_state(&state, &actor, id).await?.0))
+    Ok(Json(state.openings.hall_state(&actor, id).await?.0))
 }
 
 /// Which events to return.
@@ -45,15 +42,25 @@ pub struct After {
 
 /// The hall's events after a number, those the caller may see, in order.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/events", tag = "opening", params(("id" = Uuid, Path), After),
-    responses((status = 200, body = Vec<HallEvent>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<HallEventView>), (status = 404, body = ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Query(q): Query<After>,
-) -> AppResult<Json<Vec<HallEvent>>> {
-    let (o, viewer) = service::enter(&state, &actor, id).await?;
-    Ok(Json(service::events_after(&state.db, o.id, viewer, q.after).await?))
+) -> AppResult<Json<Vec<HallEventView>>> {
+    Ok(Json(state.openings.events(&actor, id, q.after).await?))
+}
+
+/// `GET /api/v1/tenders/{id}/opening/ws?after=N`: the hall as a live room (`crate::live::ws`).
+async fn ws(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Query(after): Query<After>,
+    ws: axum::extract::WebSocketUpgrade,
+) -> AppResult<axum::response::Response> {
+    crate::live::ws::upgrade(state.openings.clone(), state.live_wiring(), actor, id, after.after, ws).await
 }
 
 /// A command to the hall: `{"op": "sign_in"}`, `{"op": "start_decryption"}`,
@@ -71,7 +78,7 @@ async fn command(
     Path(id): Path<Uuid>,
     Json(cmd): Json<Command>,
 ) -> AppResult<StatusCode> {
-    service::execute(&state, &actor, id, cmd).await?;
+    state.openings.execute(&actor, id, cmd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -84,7 +91,7 @@ async fn record(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl axum::response::IntoResponse> {
-    let pdf = service::record_pdf(&state, &actor, id).await?;
+    let pdf = state.openings.record_pdf(&actor, id).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),

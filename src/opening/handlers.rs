@@ -2,7 +2,6 @@
 //! hall's websocket and draws the phase, the countdown, the events and the controls of the
 //! viewer's role.
 
-use super::service;
 use crate::{
     accounts::model::Actor,
     app::AppState,
@@ -31,6 +30,6 @@ struct HallPage {
 }
 
 async fn hall(State(state): State<AppState>, ctx: PageCtx, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (h, _, _) = service::hall_state(&state, &actor, id).await?;
+    let (h, _, _) = state.openings.hall_state(&actor, id).await?;
     Ok(render(&HallPage { ctx, tender: h.tender, title: h.title, role: h.role }))
 }

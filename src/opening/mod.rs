@@ -10,15 +10,17 @@
 //! fails (流标). Then the objection window, the bidders' signed confirmations of the record, and
 //! the close.
 //!
-//! Every change writes numbered events (`hall_events`) in its own transaction; they are
-//! published to connected participants only after the commit (`bus`), and a participant that
-//! reconnects resumes from its last number. Participants connect over a websocket (`ws`) or use
-//! the JSON API (`api`); both call the same `service`.
+//! The hall is the first kind of [`crate::live`] room ([`service::Openings`] implements
+//! [`crate::live::RoomKind`]): every change is a unit of work that writes the hall's typed,
+//! numbered events ([`model::HallEvent`]), published to connected participants after the
+//! commit; a participant that reconnects resumes from its last number. The hall opens at the
+//! deadline and its windows close by themselves as jobs ([`service::OPEN_JOB`],
+//! [`service::WINDOW_JOB`]), never because someone looked. Participants connect over the
+//! room's websocket or use the JSON API (`api`); both call the same `service`.
 
 pub mod api;
-pub mod bus;
 pub mod handlers;
 pub mod model;
-pub mod relay;
 pub mod service;
-pub mod ws;
+
+pub use service::Openings;

@@ -1,8 +1,9 @@
 //! Opening-hall types: phases, who is watching, events as sent, and the commands a participant
 //! may send.
 
-use crate::accounts::model::string_enum;
+use crate::{accounts::model::string_enum, live::Audience};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -53,19 +54,15 @@ pub enum Viewer {
     },
 }
 
-impl Viewer {
-    /// Whether this viewer may see an event for `audience`.
-    pub fn sees(&self, audience: &str) -> bool {
+impl crate::live::Viewer for Viewer {
+    fn sees(&self, audience: &Audience) -> bool {
         match self {
             Viewer::Host | Viewer::Supervisor => true,
-            Viewer::Bidder { org_id } => {
-                audience == "all" || audience.strip_prefix("org:").and_then(|o| o.parse::<i64>().ok()) == Some(*org_id)
-            }
+            Viewer::Bidder { org_id } => matches!(audience, Audience::All) || *audience == Audience::Org(*org_id),
         }
     }
 
-    /// The role name sent to clients.
-    pub fn as_str(&self) -> &'static str {
+    fn role(&self) -> &'static str {
         match self {
             Viewer::Host => "host",
             Viewer::Supervisor => "supervisor",
@@ -74,26 +71,184 @@ impl Viewer {
     }
 }
 
-/// One hall event as participants receive it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
-pub struct HallEvent {
-    /// Its number in this opening: 1, 2, 3… without gaps.
-    pub seq: i64,
-    /// What happened (`opened`, `signed_in`, `decryption_started`, `key_accepted`,
-    /// `key_refused`, `bid_invalid`, `reading`, `objection`, `answer`, `confirmation_started`,
-    /// `confirmed`, `note`, `closed`, `failed`).
-    pub kind: String,
-    /// When, by the platform's clock.
-    pub at: DateTime<Utc>,
-    /// The details.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-    /// Who may see it: `all`, `staff` or `org:<n>` (internal).
-    #[serde(skip)]
-    pub audience: String,
-    /// The opening (internal id).
-    #[serde(skip)]
-    pub opening_id: i64,
+/// One hall event as participants receive it (`kind` is one of [`HallEvent`]'s names).
+pub type HallEventView = crate::live::Event;
+
+/// A bidder and lot, as listed in events.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BidderLot {
+    /// The bidder's name.
+    pub bidder: Option<String>,
+    /// The lot (`1. name`).
+    pub lot: Option<String>,
+}
+
+/// A bid read out at the reading.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReadBid {
+    /// The bidder's name.
+    pub bidder: Option<String>,
+    /// The lot.
+    pub lot: Option<String>,
+    /// The bid form, by item key.
+    pub form: BTreeMap<String, String>,
+    /// The files of the bid.
+    pub files: Vec<ReadFile>,
+}
+
+/// A file of a bid, as read out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReadFile {
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+/// A bid not opened, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotOpened {
+    /// The bidder's name.
+    pub bidder: Option<String>,
+    /// The lot.
+    pub lot: Option<String>,
+    /// `decrypt_failed` or `invalid`.
+    pub outcome: BidOutcome,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A lot's result at the reading.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LotResult {
+    /// The lot.
+    pub lot: String,
+    /// Its valid bids.
+    pub valid: i32,
+    /// Whether it failed (流标): fewer valid bids than the least number.
+    pub failed: bool,
+}
+
+/// What happens in an opening hall: the hall's live events, stored as
+/// `{"kind": <name>, "data": <fields>}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum HallEvent {
+    /// The hall opened at the deadline with these bids.
+    Opened {
+        /// The tender.
+        tender: Uuid,
+        /// Its title.
+        title: String,
+        /// Its code.
+        code: String,
+        /// Its bid deadline.
+        deadline: DateTime<Utc>,
+        /// The bids that count.
+        bids: Vec<BidderLot>,
+    },
+    /// A bidder signed in.
+    SignedIn {
+        /// Its name.
+        bidder: String,
+    },
+    /// The host opened the decryption window.
+    DecryptionStarted {
+        /// When it closes.
+        window_ends_at: DateTime<Utc>,
+        /// Its length.
+        minutes: i32,
+    },
+    /// A released key opened a bid.
+    KeyAccepted {
+        /// The bidder.
+        bidder: String,
+        /// The lot.
+        lot: Option<String>,
+    },
+    /// A released key did not open the bid (only its bidder sees this; it may try again).
+    KeyRefused {
+        /// The bidder.
+        bidder: String,
+        /// The lot.
+        lot: Option<String>,
+        /// Why.
+        reason: String,
+    },
+    /// The envelope does not open: the bid is invalid.
+    BidInvalid {
+        /// The bidder.
+        bidder: String,
+        /// The lot.
+        lot: Option<String>,
+        /// Why.
+        reason: String,
+    },
+    /// The bid forms are read out to everyone at once (唱标).
+    Reading {
+        /// The valid bids.
+        bids: Vec<ReadBid>,
+        /// The bids not opened.
+        not_opened: Vec<NotOpened>,
+        /// Each lot's result.
+        lots: Vec<LotResult>,
+        /// The least number of valid bids.
+        min_valid_bids: i32,
+    },
+    /// 流标: too few valid bids.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// The objection window opened.
+    ObjectionsStarted {
+        /// When it closes.
+        window_ends_at: DateTime<Utc>,
+    },
+    /// A bidder objected.
+    Objection {
+        /// The objection.
+        id: Uuid,
+        /// The bidder.
+        bidder: String,
+        /// The text.
+        text: String,
+    },
+    /// The host answered an objection.
+    Answer {
+        /// The objection.
+        objection: Uuid,
+        /// The answer.
+        text: String,
+    },
+    /// The bidders may confirm the record.
+    ConfirmationStarted {
+        /// The record's SHA-256.
+        record_sha256: String,
+    },
+    /// A bidder confirmed (signed) the record.
+    Confirmed {
+        /// The bidder.
+        bidder: String,
+    },
+    /// A note for the record.
+    Note {
+        /// Who wrote it.
+        by: String,
+        /// As what (`host`, `supervisor`).
+        role: String,
+        /// The note.
+        text: String,
+    },
+    /// The opening closed.
+    Closed {
+        /// The record's SHA-256.
+        record_sha256: Option<String>,
+        /// Bidders with a valid bid that did not confirm.
+        unconfirmed: Vec<String>,
+    },
 }
 
 /// The state of a hall for one viewer.
@@ -135,8 +290,13 @@ pub enum Command {
         /// The content key, hex.
         key: String,
     },
-    /// The host moves to the next phase.
-    Advance,
+    /// The host moves to the next phase. With `from`, only if the hall is still in that phase
+    /// (a window that closed by itself meanwhile is not skipped past): otherwise `out_of_turn`.
+    Advance {
+        /// The phase the host moves on from.
+        #[serde(default)]
+        from: Option<Phase>,
+    },
     /// A bidder objects, in the objection window.
     Object {
         /// The objection.

@@ -9,14 +9,14 @@ use super::{
     policy::{self, is_manager, state_of},
 };
 use crate::{
+    jobs::NewJob,
     accounts::model::{Actor, OrgKind, Role, Status},
     app::AppState,
     audit::AuditEntry,
-    db::begin_write,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, required_text},
     money::Money,
-    notify::{self, Notice},
+    notify::Notice,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
@@ -187,7 +187,7 @@ fn bid_form_json(f: &[BidFormField]) -> AppResult<String> {
 pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInput) -> AppResult<Uuid> {
     let now = state.clock.now();
     validate(state, &mut input, now)?;
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let (procuring, agency) = parties(&txn, actor, &input).await?;
     let code = next_code(&txn, now).await?;
     let t = tender::ActiveModel {
@@ -219,9 +219,7 @@ pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInpu
         "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
         "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
     });
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(t.public_id)
@@ -262,7 +260,7 @@ fn require_state(t: &tender::Model, allowed: &[TenderState]) -> AppResult<Tender
 pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: TenderInput) -> AppResult<()> {
     let now = state.clock.now();
     validate(state, &mut input, now)?;
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
     let procuring = if actor.role == Role::AgencyStaff && input.procuring_org.is_some() {
@@ -289,9 +287,7 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
     lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
     insert_lots(&txn, t.id, &input.lots).await?;
     let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(())
@@ -317,7 +313,7 @@ pub async fn upload_document(
     let info = crate::pdf::check(data.clone(), &state.settings.pdf).await?;
     let sha = state.blobs.put(data).await.map_err(AppError::internal)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
     let doc = tender_document::ActiveModel {
@@ -335,9 +331,7 @@ pub async fn upload_document(
     .await?;
     let details =
         json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(doc.public_id)
@@ -345,7 +339,7 @@ pub async fn upload_document(
 
 /// Removes a document from a draft.
 pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<()> {
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
     let doc = tender_document::Entity::find()
@@ -356,12 +350,7 @@ pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: 
         .ok_or_else(AppError::not_found)?;
     tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
     let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
-    state
-        .audit
-        .record(
-            &txn,
-            state.clock.now(),
-            &actor.audit(),
+    txn.record(&actor.audit(),
             AuditEntry::new("tender.document_remove", "tender", t.public_id, details),
         )
         .await?;
@@ -380,10 +369,19 @@ pub fn sanitize_file_name(name: &str) -> String {
         .to_string()
 }
 
+/// The job due at a published tender's bid deadline (the opening hall opens then); its
+/// arguments are `{"tender_id": <internal id>}`. The opening module handles it.
+pub const DEADLINE_JOB: &str = "tender.deadline";
+
+/// The deadline job of a tender, due at `deadline`; scheduling it again moves it.
+pub fn deadline_job(tender_id: i64, deadline: DateTime<Utc>) -> NewJob {
+    NewJob::new(DEADLINE_JOB, format!("{DEADLINE_JOB}:{tender_id}"), deadline, json!({"tender_id": tender_id}))
+}
+
 /// Publishes a draft.
 pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
     if lot::Entity::find().filter(lot::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
@@ -411,10 +409,9 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     }
     .update(&txn)
     .await?;
+    txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(())
@@ -446,7 +443,7 @@ pub async fn move_state<C: ConnectionTrait>(
 pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
     let reason = required_text("reason", reason, 2000)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     let from = state_of(&t);
     if !from.can_become(TenderState::Cancelled) {
@@ -462,10 +459,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     .update(&txn)
     .await?;
     let orgs = obtainers(&txn, t.id).await?;
-    notify::service::notify(
-        &txn,
-        now,
-        &orgs,
+    txn.notify(&orgs,
         Notice {
             kind: "tender_cancelled",
             tender_id: Some(t.id),
@@ -476,9 +470,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     )
     .await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(())
@@ -509,7 +501,7 @@ pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
         return Err(AppError::forbidden());
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_visible(&txn, Some(actor), id).await?;
     require_state(&t, &[TenderState::Published])?;
     if now >= t.bid_deadline {
@@ -528,12 +520,7 @@ pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
     }
     .insert(&txn)
     .await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
+    txn.record(&actor.audit(),
             AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
         )
         .await?;
@@ -565,7 +552,7 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
     }
     let body = required_text("body", body, 4000)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_visible(&txn, Some(actor), id).await?;
     require_state(&t, &[TenderState::Published])?;
     if !has_obtained(&txn, t.id, actor.org_id).await? {
@@ -587,10 +574,7 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
     .await?;
     let mut managers = vec![t.procuring_org_id];
     managers.extend(t.agency_org_id);
-    notify::service::notify(
-        &txn,
-        now,
-        &managers,
+    txn.notify(&managers,
         Notice {
             kind: "question_received",
             tender_id: Some(t.id),
@@ -600,12 +584,7 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
         },
     )
     .await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
+    txn.record(&actor.audit(),
             AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
         )
         .await?;
@@ -637,7 +616,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
     let body = required_text("body", &input.body, 20_000)?;
     let substantive = input.substantive || input.kind == ClarificationKind::Amendment;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Published])?;
     if now >= t.bid_deadline {
@@ -702,6 +681,8 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         }
         .update(&txn)
         .await?;
+        // The hall opens at the new deadline.
+        txn.schedule(deadline_job(t.id, d)).await?;
     }
     let orgs = obtainers(&txn, t.id).await?;
     let (zh_kind, en_kind) = match input.kind {
@@ -714,10 +695,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
     let deadline_en = new_deadline
         .map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d)))
         .unwrap_or_default();
-    notify::service::notify(
-        &txn,
-        now,
-        &orgs,
+    txn.notify(&orgs,
         Notice {
             kind: "clarification_issued",
             tender_id: Some(t.id),
@@ -731,9 +709,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
     });
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details))
+    txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details))
         .await?;
     txn.commit().await?;
     Ok(c.public_id)

@@ -314,6 +314,7 @@ async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest
 
     // After the window: the lowest compliant quote wins and becomes an order.
     app.clock.set(now(&app) + TimeDelta::hours(2));
+    app.tick().await;
     let (buyer, s1, s2) = (
         Client::login(&app, "buyer_a").await,
         Client::login(&app, "supplier_1").await,
@@ -340,6 +341,7 @@ async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest
     let id2 = q2["id"].as_str().expect("id");
     assert_eq!(s1.put(&format!("/api/v1/mall/quotations/{id2}/quote"), &quote(250_000)).await.status(), 200);
     app.clock.set(now(&app) + TimeDelta::hours(3));
+    app.tick().await;
     let buyer = Client::login(&app, "buyer_a").await;
     let v = buyer.get_json(&format!("/api/v1/mall/quotations/{id2}")).await;
     assert_eq!(v["status"], "failed");

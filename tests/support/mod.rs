@@ -121,6 +121,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     settings.storage.key_dir = dir.path().join("keys");
     settings.storage.index_dir = dir.path().join("index");
     settings.audit.checkpoint_every = 10;
+    // Jobs run when a test says so ([`TestApp::tick`]), right after it moved the clock: a
+    // background runner would race the test's next request. Tests of the runner turn it on.
+    settings.jobs.run = false;
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
     if let Some((cert, key, ca)) = opts.tls {
         settings.tls.cert = Some(cert);
@@ -158,6 +161,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Runs every job that is due by the app's clock (as the runner would at once), and returns
+    /// how many ran.
+    pub async fn tick(&self) -> usize {
+        self.state.jobs.run_due().await.expect("running due jobs")
+    }
+
     /// Stops the in-process server but keeps its database and files, so that a server process
     /// can take over (see [`ServerProcess`]).
     pub fn stop_server(&mut self) {

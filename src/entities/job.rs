@@ -1,20 +1,27 @@
-//! The `hall_events` table.
+//! The `jobs` table.
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `hall_events`.
+/// A row of `jobs`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "hall_events")]
+#[sea_orm(table_name = "jobs")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub opening_id: i64,
-    pub seq: i64,
     pub kind: String,
-    pub audience: String,
     #[sea_orm(column_type = "Text")]
-    pub payload: String,
+    pub args: String,
+    pub due_at: DateTimeUtc,
+    pub status: String,
+    pub attempts: i32,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    #[sea_orm(unique)]
+    pub idempotency_key: String,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
 }
 
 /// Relations are followed by explicit queries in the services.

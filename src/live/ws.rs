@@ -1,0 +1,160 @@
+//! A room's websocket: one per participant, authenticated from the session before the upgrade.
+//! The server sends `hello` (the room's state for this viewer), then every event the
+//! participant may see after the number it asked for (`?after=N`), live, without gap or
+//! duplicate, and a `clock` frame every few seconds; the participant sends commands as JSON text
+//! frames and gets `ok` or an `error` frame with a stable code. Malformed, oversized (over
+//! 16 KiB) or binary frames are answered with an error frame and change nothing; a frame over
+//! 64 KiB closes the connection. Sockets use 8 KiB buffers: a room may hold thousands.
+
+use super::{Event, LiveHub, RoomKey, RoomKind, Viewer, store};
+use crate::{accounts::model::Actor, clock::SharedClock, error::AppResult};
+use axum::{
+    extract::ws::{Message, WebSocket, WebSocketUpgrade},
+    response::Response,
+};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+/// Largest command a participant may send; a longer frame is answered with `frame_too_large`.
+pub const MAX_FRAME: usize = 16 * 1024;
+
+/// Largest frame read at all: beyond it the connection is closed without reading further.
+pub const MAX_READ: usize = 64 * 1024;
+
+/// What a room's websocket needs besides its room kind.
+#[derive(Debug, Clone)]
+pub struct Wiring {
+    /// The database (catching up).
+    pub db: DatabaseConnection,
+    /// The clock (clock frames).
+    pub clock: SharedClock,
+    /// The hub (live events).
+    pub hub: LiveHub,
+}
+
+/// Upgrades to a room's websocket for `actor`, in the room of object `id`, resuming after event
+/// `after`. Who may enter is decided before the upgrade: a refusal is a normal HTTP error.
+pub async fn upgrade<R: RoomKind>(
+    kind: R,
+    wiring: Wiring,
+    actor: Actor,
+    id: Uuid,
+    after: i64,
+    ws: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let entry = kind.enter(&actor, id).await?;
+    let hello = json!({"type": "hello", "state": entry.hello});
+    let ws =
+        ws.max_message_size(MAX_READ).max_frame_size(MAX_READ).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
+    Ok(ws.on_upgrade(move |socket| async move {
+        let session =
+            Session { kind, wiring, actor, id, room: entry.room, viewer: entry.viewer, last: after.max(0) };
+        if let Err(e) = session.run(socket, hello).await {
+            tracing::debug!(error = %e, "room connection ended");
+        }
+    }))
+}
+
+struct Session<R: RoomKind> {
+    kind: R,
+    wiring: Wiring,
+    actor: Actor,
+    id: Uuid,
+    room: RoomKey,
+    viewer: R::Viewer,
+    /// The highest event number handled (sent, or not for this viewer).
+    last: i64,
+}
+
+fn frame(v: serde_json::Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+fn event_frame(e: &Event, now: chrono::DateTime<chrono::Utc>) -> Message {
+    frame(json!({"type": "event", "event": e, "server_time": now}))
+}
+
+/// An error frame with a stable code.
+pub fn error_frame(code: &str, message: impl std::fmt::Display) -> serde_json::Value {
+    json!({"type": "error", "code": code, "message": message.to_string()})
+}
+
+impl<R: RoomKind> Session<R> {
+    async fn run(mut self, mut socket: WebSocket, hello: serde_json::Value) -> Result<(), axum::Error> {
+        // Subscribe before reading the backlog, so nothing published in between is missed.
+        let mut rx = self.wiring.hub.subscribe();
+        socket.send(frame(hello)).await?;
+        self.catch_up(&mut socket).await?;
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Ok(e) if e.room == self.room => {
+                        if e.event.seq <= self.last {
+                            continue;
+                        }
+                        if e.event.seq > self.last + 1 {
+                            self.catch_up(&mut socket).await?;
+                            continue;
+                        }
+                        if self.viewer.sees(&e.audience) {
+                            socket.send(event_frame(&e.event, self.wiring.clock.now())).await?;
+                        }
+                        self.last = e.event.seq;
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => self.catch_up(&mut socket).await?,
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                msg = socket.recv() => match msg {
+                    Some(Ok(Message::Text(text))) if text.len() > MAX_FRAME => {
+                        socket.send(frame(error_frame("frame_too_large",
+                            format!("a command is at most {MAX_FRAME} bytes")))).await?;
+                    }
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = self.command(text.as_str()).await;
+                        socket.send(frame(reply)).await?;
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        socket.send(frame(error_frame("invalid_frame", "only JSON text frames are accepted"))).await?;
+                    }
+                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e),
+                },
+                _ = tick.tick() => {
+                    socket.send(frame(json!({"type": "clock", "server_time": self.wiring.clock.now()}))).await?;
+                }
+            }
+        }
+    }
+
+    /// Sends what the database holds after `last`.
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), axum::Error> {
+        let db = &self.wiring.db;
+        // The newest number is read first: an event stored after it comes in the list below or
+        // later from the hub, never skipped.
+        let newest = store::newest_seq(db, self.room).await.map_err(axum::Error::new)?;
+        let events = store::events_after(db, self.room, &self.viewer, self.last).await.map_err(axum::Error::new)?;
+        for e in &events {
+            socket.send(event_frame(e, self.wiring.clock.now())).await?;
+        }
+        // Events this viewer may not see still count as handled.
+        self.last = self.last.max(events.last().map(|e| e.seq).unwrap_or(0)).max(newest);
+        Ok(())
+    }
+
+    async fn command(&self, text: &str) -> serde_json::Value {
+        let cmd: R::Command = match serde_json::from_str(text) {
+            Ok(c) => c,
+            Err(e) => return error_frame("invalid_frame", format!("not a command of this room: {e}")),
+        };
+        match self.kind.execute(&self.actor, self.id, cmd).await {
+            Ok(()) => json!({"type": "ok"}),
+            Err(e) => json!({"type": "error", "code": e.code, "message": e.message, "fields": e.fields}),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! One unit of work: every change to the data goes through it.
+//!
+//! [`Writer::begin`] opens the write transaction (taking the audit chain's head lock, see
+//! [`crate::db::begin_write`]) and reads the clock once. The change then makes its rows through
+//! [`UnitOfWork::txn`] and hands the unit of work what it produces besides them: audit records
+//! ([`UnitOfWork::record`]), notices ([`UnitOfWork::notify`]), live events
+//! ([`UnitOfWork::emit`]) and jobs ([`UnitOfWork::schedule`]). [`UnitOfWork::commit`] commits
+//! all of it at once and only then publishes the events to the process's live hub and wakes the
+//! job runner. Dropped without a commit, nothing happened: the transaction rolls back and
+//! nothing is published.
+
+use crate::{
+    audit::{AuditActor, AuditEntry, AuditLog},
+    clock::SharedClock,
+    db::begin_write,
+    error::{AppError, AppResult},
+    jobs::NewJob,
+    live::{Audience, Event, LiveHub, RoomKey, StoredEvent, store},
+    notify::service::Notice,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+};
+use std::{collections::HashMap, sync::Arc};
+
+/// Starts units of work; one per application, cloned into the services that change data.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    db: DatabaseConnection,
+    clock: SharedClock,
+    audit: AuditLog,
+    hub: LiveHub,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Writer {
+    /// A writer on `db`, timing changes by `clock`, recording them in `audit`, publishing live
+    /// events on `hub`.
+    pub fn new(db: DatabaseConnection, clock: SharedClock, audit: AuditLog, hub: LiveHub) -> Self {
+        Self { db, clock, audit, hub, wake: Arc::default() }
+    }
+
+    /// Opens a unit of work, reading the clock for its time.
+    pub async fn begin(&self) -> AppResult<UnitOfWork> {
+        self.begin_at(self.clock.now()).await
+    }
+
+    /// Opens a unit of work whose time is `now`: for a change that checked its input against
+    /// the time it read (once) before taking the write lock.
+    pub async fn begin_at(&self, now: DateTime<Utc>) -> AppResult<UnitOfWork> {
+        let txn = begin_write(&self.db).await?;
+        Ok(UnitOfWork {
+            txn,
+            now,
+            audit: self.audit.clone(),
+            hub: self.hub.clone(),
+            wake: self.wake.clone(),
+            events: Vec::new(),
+            next_seq: HashMap::new(),
+            scheduled: false,
+        })
+    }
+
+    /// The database, for reads.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The live hub (subscribing to events).
+    pub fn hub(&self) -> &LiveHub {
+        &self.hub
+    }
+
+    /// The audit log (checkpoints, verification).
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Woken after a commit that scheduled a job.
+    pub fn job_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
+    }
+}
+
+/// One change in progress: its transaction, its time, and what it produces besides its rows.
+#[derive(Debug)]
+pub struct UnitOfWork {
+    txn: DatabaseTransaction,
+    now: DateTime<Utc>,
+    audit: AuditLog,
+    hub: LiveHub,
+    wake: Arc<tokio::sync::Notify>,
+    events: Vec<StoredEvent>,
+    next_seq: HashMap<RoomKey, i64>,
+    scheduled: bool,
+}
+
+impl UnitOfWork {
+    /// The transaction, for the change's own reads and writes.
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// The time of this change, read once when it began.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Appends an audit record; returns its sequence number.
+    pub async fn record(&mut self, actor: &AuditActor, entry: AuditEntry) -> AppResult<i64> {
+        self.audit.record(&self.txn, self.now, actor, entry).await
+    }
+
+    /// Signs a checkpoint of the audit chain at its head, if records were added since the last
+    /// one; returns the sequence number signed.
+    pub async fn checkpoint(&mut self) -> AppResult<Option<i64>> {
+        self.audit.checkpoint_in(&self.txn, self.now).await
+    }
+
+    /// Sends `notice` to each organisation in `orgs`.
+    pub async fn notify(&mut self, orgs: &[i64], notice: Notice) -> AppResult<()> {
+        crate::notify::service::notify(&self.txn, self.now, orgs, notice).await
+    }
+
+    /// Adds an event to a room, numbered after the room's last one; stored now, published after
+    /// the commit. Returns its number.
+    pub async fn emit<E: serde::Serialize>(&mut self, room: RoomKey, audience: Audience, event: &E) -> AppResult<i64> {
+        let (kind, data) = store::encode(event)?;
+        let seq = match self.next_seq.get(&room) {
+            Some(n) => *n,
+            None => store::newest_seq(&self.txn, room).await? + 1,
+        };
+        self.next_seq.insert(room, seq + 1);
+        let stored = StoredEvent { room, audience, event: Event { seq, kind, at: self.now, data } };
+        store::write(&self.txn, std::slice::from_ref(&stored)).await?;
+        self.events.push(stored);
+        Ok(seq)
+    }
+
+    /// The events added so far (number and name), for the change's audit record.
+    pub fn emitted(&self) -> Vec<(i64, String)> {
+        self.events.iter().map(|e| (e.event.seq, e.event.kind.clone())).collect()
+    }
+
+    /// Schedules a job; a job with the same idempotency key that has not run yet is moved to
+    /// the new due time and arguments instead.
+    pub async fn schedule(&mut self, job: NewJob) -> AppResult<()> {
+        crate::jobs::store::schedule(&self.txn, self.now, &job).await?;
+        self.scheduled = true;
+        Ok(())
+    }
+
+    /// Gives the change up: nothing of it is kept or published.
+    pub async fn rollback(self) -> AppResult<()> {
+        self.txn.rollback().await.map_err(AppError::from)
+    }
+
+    /// Commits everything, then publishes the events and wakes the job runner.
+    pub async fn commit(self) -> AppResult<()> {
+        if !self.events.is_empty() {
+            crate::live::relay::notify(&self.txn).await?;
+        }
+        self.txn.commit().await.map_err(AppError::from)?;
+        for e in self.events {
+            self.hub.publish(e);
+        }
+        if self.scheduled {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// A unit of work reads and writes as its transaction does, so the change's own queries take
+/// `&uow` wherever they take a connection.
+#[async_trait::async_trait]
+impl ConnectionTrait for UnitOfWork {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+}
