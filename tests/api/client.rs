@@ -32,8 +32,12 @@ impl Client {
 
     /// A session logged in as a fixture user.
     pub async fn login(app: &TestApp, username: &str) -> Client {
+        Self::with_password(app, username, PASSWORD).await
+    }
+
+    pub async fn with_password(app: &TestApp, username: &str, password: &str) -> Client {
         let mut c = Self::anonymous(app).await;
-        let r = c.post("/api/v1/session", &serde_json::json!({"username": username, "password": PASSWORD})).await;
+        let r = c.post("/api/v1/session", &serde_json::json!({"username": username, "password": password})).await;
         assert_eq!(r.status(), StatusCode::OK, "login {username}");
         let v: Value = r.json().await.expect("json");
         c.csrf = v["csrf_token"].as_str().expect("csrf").to_string();

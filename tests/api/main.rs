@@ -8,6 +8,7 @@ mod client;
 
 mod accounts;
 mod audit;
+mod backbone;
 mod bids;
 mod csrf;
 mod mall;

@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use tenderhall::envelope::{self, ContentKey, payload};
 
-struct Sealed {
-    bid: String,
-    cek: ContentKey,
+pub struct Sealed {
+    pub bid: String,
+    pub cek: ContentKey,
 }
 
-async fn submit(b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
+pub async fn submit(b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.expect("ticket");
@@ -43,16 +43,16 @@ async fn submit(b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
     Sealed { bid: id.bid.to_string(), cek: sealed.cek }
 }
 
-async fn cmd(c: &Client, tender: &str, body: Value) -> reqwest::Response {
+pub async fn cmd(c: &Client, tender: &str, body: Value) -> reqwest::Response {
     c.post(&format!("/api/v1/tenders/{tender}/opening/commands"), &body).await
 }
 
-async fn ok(c: &Client, tender: &str, body: Value) {
+pub async fn ok(c: &Client, tender: &str, body: Value) {
     let r = cmd(c, tender, body.clone()).await;
     assert_eq!(r.status(), 204, "{body}: {}", r.text().await.unwrap_or_default());
 }
 
-async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
+pub async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
     c.get_json(&format!("/api/v1/tenders/{tender}/opening/events?after={after}"))
         .await
         .as_array()
@@ -61,7 +61,7 @@ async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
 }
 
 /// A tender with three suppliers' bids on its first lot; the clock is past the deadline.
-async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
+pub async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
     let app = spawn_app_with(Options {
         settings: Some(Box::new(move |s| s.tenders.min_valid_bids = min_valid)),
         ..Default::default()
@@ -92,7 +92,7 @@ async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>
     (app, tender, agency, fresh)
 }
 
-fn release(s: &Sealed) -> Value {
+pub fn release(s: &Sealed) -> Value {
     json!({"op": "release_key", "bid": s.bid, "key": hex::encode(s.cek.0)})
 }
 
