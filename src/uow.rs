@@ -41,16 +41,22 @@ impl Writer {
         Self { db, clock, audit, hub, wake: Arc::default() }
     }
 
-    /// Opens a unit of work, reading the clock for its time.
+    /// Opens a unit of work, reading the clock for its time once the write lock is held (so a
+    /// change that waited for the lock past a deadline is timed after it).
     pub async fn begin(&self) -> AppResult<UnitOfWork> {
-        self.begin_at(self.clock.now()).await
+        let txn = begin_write(&self.db).await?;
+        Ok(self.unit(txn, self.clock.now()))
     }
 
     /// Opens a unit of work whose time is `now`: for a change that checked its input against
     /// the time it read (once) before taking the write lock.
     pub async fn begin_at(&self, now: DateTime<Utc>) -> AppResult<UnitOfWork> {
         let txn = begin_write(&self.db).await?;
-        Ok(UnitOfWork {
+        Ok(self.unit(txn, now))
+    }
+
+    fn unit(&self, txn: DatabaseTransaction, now: DateTime<Utc>) -> UnitOfWork {
+        UnitOfWork {
             txn,
             now,
             audit: self.audit.clone(),
@@ -59,7 +65,7 @@ impl Writer {
             events: Vec::new(),
             next_seq: HashMap::new(),
             scheduled: false,
-        })
+        }
     }
 
     /// The database, for reads.

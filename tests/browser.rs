@@ -941,7 +941,7 @@ async fn centre_staff(app: &TestApp) -> reqwest::Client {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use tenderhall::{accounts::model::Role, accounts::service as accounts, entities::organisation};
     let actor = tenderhall::audit::AuditActor { user_id: None, org_id: None, label: "test fixture".into() };
-    let txn = tenderhall::db::begin_write(&app.state.db).await.expect("txn");
+    let mut txn = app.state.writer.begin().await.expect("txn");
     let centre = organisation::Entity::find()
         .filter(organisation::Column::Name.eq("测试交易中心"))
         .one(&txn)
@@ -949,7 +949,7 @@ async fn centre_staff(app: &TestApp) -> reqwest::Client {
         .expect("query")
         .expect("fixture centre");
     let hash = accounts::hash_password(PASSWORD).expect("hash");
-    accounts::create_user(&app.state, &txn, &actor, &centre, "centre", "集采中心经办", Role::AgencyStaff, &hash)
+    accounts::create_user(&app.state, &mut txn, &actor, &centre, "centre", "集采中心经办", Role::AgencyStaff, &hash)
         .await
         .expect("centre user");
     txn.commit().await.expect("commit");

@@ -4,9 +4,9 @@ use super::model::{Actor, OrgKind, Role, SizeClass, Status};
 use crate::{
     app::AppState,
     audit::{AuditActor, AuditEntry},
-    db::begin_write,
     entities::{login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError},
+    uow::UnitOfWork,
 };
 use argon2::{
     Argon2,
@@ -145,7 +145,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
             false
         }
     };
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let Some(u) = found.filter(|_| ok) else {
         login_failure::ActiveModel {
             username: Set(username.chars().take(100).collect()),
@@ -155,20 +155,16 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
         }
         .insert(&txn)
         .await?;
-        state
-            .audit
-            .record(
-                &txn,
-                now,
-                &AuditActor::system(),
-                AuditEntry::new(
-                    "session.login_failed",
-                    "user",
-                    username.chars().take(100).collect::<String>(),
-                    json!({"remote_addr": remote_addr}),
-                ),
-            )
-            .await?;
+        txn.record(
+            &AuditActor::system(),
+            AuditEntry::new(
+                "session.login_failed",
+                "user",
+                username.chars().take(100).collect::<String>(),
+                json!({"remote_addr": remote_addr}),
+            ),
+        )
+        .await?;
         txn.commit().await?;
         return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
     };
@@ -180,7 +176,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
         txn.rollback().await?;
         return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
     };
-    let token = start_session(state, &txn, &actor, "password", remote_addr).await?;
+    let token = start_session(state, &mut txn, &actor, "password", remote_addr).await?;
     txn.commit().await?;
     Ok(LoggedIn { token, actor })
 }
@@ -190,9 +186,9 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
 
-async fn start_session<C: ConnectionTrait>(
+async fn start_session(
     state: &AppState,
-    txn: &C,
+    txn: &mut UnitOfWork,
     actor: &Actor,
     method: &str,
     remote_addr: &str,
@@ -207,22 +203,18 @@ async fn start_session<C: ConnectionTrait>(
         expires_at: Set(now + TimeDelta::hours(state.settings.security.session_hours)),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(&*txn)
     .await?;
-    state
-        .audit
-        .record(
-            txn,
-            now,
-            &actor.audit(),
-            AuditEntry::new(
-                "session.login",
-                "user",
-                actor.user_public_id,
-                json!({"method": method, "remote_addr": remote_addr}),
-            ),
-        )
-        .await?;
+    txn.record(
+        &actor.audit(),
+        AuditEntry::new(
+            "session.login",
+            "user",
+            actor.user_public_id,
+            json!({"method": method, "remote_addr": remote_addr}),
+        ),
+    )
+    .await?;
     Ok(token)
 }
 
@@ -237,29 +229,22 @@ pub async fn login_with_certificate(
         user::Entity::find().filter(user::Column::Username.eq(username)).one(&state.db).await?.ok_or_else(|| {
             AppError::forbidden_because("certificate_unknown_user", "the certificate names no user of this platform")
         })?;
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     let Some(actor) = active_actor(&txn, u.id).await? else {
         txn.rollback().await?;
         return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
     };
-    let token = start_session(state, &txn, &actor, &format!("client_certificate:{fingerprint}"), remote_addr).await?;
+    let token =
+        start_session(state, &mut txn, &actor, &format!("client_certificate:{fingerprint}"), remote_addr).await?;
     txn.commit().await?;
     Ok(LoggedIn { token, actor })
 }
 
 /// Ends a session.
 pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<()> {
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
-    state
-        .audit
-        .record(
-            &txn,
-            state.clock.now(),
-            &actor.audit(),
-            AuditEntry::new("session.logout", "user", actor.user_public_id, json!({})),
-        )
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -273,7 +258,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
     check_new_password("new_password", new)?;
     let hash = hash_password(new)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     user::ActiveModel {
         id: Set(u.id),
         password_hash: Set(hash),
@@ -283,14 +268,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
     .update(&txn)
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
-            AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})),
-        )
+    txn.record(&actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
         .await?;
     txn.commit().await?;
     Ok(())
@@ -364,7 +342,7 @@ pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<U
     }
     let hash = hash_password(&r.password)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let org = organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(r.org_name.trim().to_string()),
@@ -392,9 +370,7 @@ pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<U
     .insert(&txn)
     .await?;
     let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
-    state
-        .audit
-        .record(&txn, now, &actor, AuditEntry::new("organisation.register", "organisation", org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+    txn.record(&actor, AuditEntry::new("organisation.register", "organisation", org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
         .await?;
     txn.commit().await?;
     Ok(org.public_id)
@@ -442,7 +418,7 @@ pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>)
 
 /// Approves or rejects a pending organisation and its users.
 pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, approve: bool) -> AppResult<()> {
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     let org = organisation::Entity::find()
         .filter(organisation::Column::PublicId.eq(org_id))
         .one(&txn)
@@ -467,23 +443,16 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
         .exec(&txn)
         .await?;
     let action = if approve { "organisation.approve" } else { "organisation.reject" };
-    state
-        .audit
-        .record(
-            &txn,
-            state.clock.now(),
-            &admin.audit(),
-            AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name})),
-        )
+    txn.record(&admin.audit(), AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name})))
         .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Creates an active organisation directly (operators and demo data).
-pub async fn create_organisation<C: ConnectionTrait>(
+pub async fn create_organisation(
     state: &AppState,
-    txn: &C,
+    txn: &mut UnitOfWork,
     actor: &AuditActor,
     name: &str,
     kind: OrgKind,
@@ -502,25 +471,21 @@ pub async fn create_organisation<C: ConnectionTrait>(
         approved_at: Set(Some(state.clock.now())),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(&*txn)
     .await?;
-    state
-        .audit
-        .record(
-            txn,
-            state.clock.now(),
-            actor,
-            AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind})),
-        )
-        .await?;
+    txn.record(
+        actor,
+        AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind})),
+    )
+    .await?;
     Ok(org)
 }
 
 /// Creates an active user directly (operators and demo data).
 #[allow(clippy::too_many_arguments)]
-pub async fn create_user<C: ConnectionTrait>(
+pub async fn create_user(
     state: &AppState,
-    txn: &C,
+    txn: &mut UnitOfWork,
     actor: &AuditActor,
     org: &organisation::Model,
     username: &str,
@@ -543,16 +508,9 @@ pub async fn create_user<C: ConnectionTrait>(
         created_at: Set(state.clock.now()),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(&*txn)
     .await?;
-    state
-        .audit
-        .record(
-            txn,
-            state.clock.now(),
-            actor,
-            AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role})),
-        )
+    txn.record(actor, AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role})))
         .await?;
     Ok(u)
 }
@@ -567,7 +525,7 @@ pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Ap
 
 /// Enables or disables a user; disabling ends their sessions at once.
 pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     let u = user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(&txn)
@@ -578,15 +536,7 @@ pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &st
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     }
     let action = if status == Status::Active { "user.enable" } else { "user.disable" };
-    state
-        .audit
-        .record(
-            &txn,
-            state.clock.now(),
-            actor,
-            AuditEntry::new(action, "user", u.public_id, json!({"username": username})),
-        )
-        .await?;
+    txn.record(actor, AuditEntry::new(action, "user", u.public_id, json!({"username": username}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -611,7 +561,7 @@ pub async fn add_staff(
         return Err(AppError::conflict("username_taken", "this user name is taken"));
     }
     let hash = hash_password(password)?;
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(org_name)).one(&txn).await? {
         Some(o) if o.kind == kind.as_str() => o,
         Some(_) => {
@@ -620,9 +570,9 @@ pub async fn add_staff(
                 "an organisation of that name exists with another kind",
             ));
         }
-        None => create_organisation(state, &txn, actor, org_name, kind, size, None).await?,
+        None => create_organisation(state, &mut txn, actor, org_name, kind, size, None).await?,
     };
-    let u = create_user(state, &txn, actor, &org, username, display_name, role, &hash).await?;
+    let u = create_user(state, &mut txn, actor, &org, username, display_name, role, &hash).await?;
     txn.commit().await?;
     Ok(u.public_id)
 }

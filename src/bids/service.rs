@@ -6,7 +6,6 @@ use crate::{
     app::AppState,
     audit::AuditEntry,
     blob::{ByteStream, PartialState, StoredBlob},
-    db::begin_write,
     entities::{bid, bidder_key, document_obtained, lot, organisation, tender},
     envelope::{self, Header, MAGIC},
     error::{AppError, AppResult},
@@ -50,11 +49,11 @@ pub async fn register_key(state: &AppState, actor: &Actor, public_key_b64: &str)
         return Err(AppError::invalid_field("public_key", "invalid"));
     }
     let key_id = crate::keys::key_id(&raw);
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     if bidder_key::Entity::find().filter(bidder_key::Column::KeyId.eq(&key_id)).count(&txn).await? > 0 {
         return Err(AppError::conflict("key_exists", "this key is already registered"));
     }
-    let now = state.clock.now();
+    let now = txn.now();
     bidder_key::ActiveModel {
         key_id: Set(key_id.clone()),
         org_id: Set(actor.org_id),
@@ -67,15 +66,11 @@ pub async fn register_key(state: &AppState, actor: &Actor, public_key_b64: &str)
     }
     .insert(&txn)
     .await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
-            AuditEntry::new("bidder_key.register", "organisation", actor.org_public_id, json!({"key_id": key_id})),
-        )
-        .await?;
+    txn.record(
+        &actor.audit(),
+        AuditEntry::new("bidder_key.register", "organisation", actor.org_public_id, json!({"key_id": key_id})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(key_id)
 }
@@ -126,7 +121,7 @@ async fn open_tender<C: ConnectionTrait>(db: &C, tender_id: Uuid, now: DateTime<
 pub async fn reserve(state: &AppState, actor: &Actor, tender_id: Uuid, lot_id: Uuid) -> AppResult<BidTicket> {
     require_supplier(actor)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let t = open_tender(&txn, tender_id, now).await?;
     let l = lot::Entity::find()
         .filter(lot::Column::PublicId.eq(lot_id))
@@ -154,10 +149,7 @@ pub async fn reserve(state: &AppState, actor: &Actor, tender_id: Uuid, lot_id: U
     }
     .insert(&txn)
     .await?;
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("bid.reserve", "bid", b.public_id, json!({})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("bid.reserve", "bid", b.public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(BidTicket {
         bid: b.public_id,
@@ -340,8 +332,8 @@ async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBl
 
     // Durably stored; now the deadline by the platform's clock decides, in the same transaction
     // that records the bid, so a receipt exists exactly when the bid counts.
-    let txn = begin_write(&state.db).await?;
-    let now = state.clock.now();
+    let mut txn = state.writer.begin().await?;
+    let now = txn.now();
     if now >= t.bid_deadline {
         drop(txn);
         return refuse(AppError::rule(
@@ -363,11 +355,8 @@ async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBl
         .exec(&txn)
         .await?
         .rows_affected;
-    let seq = state
-        .audit
+    let seq = txn
         .record(
-            &txn,
-            now,
             &actor.audit(),
             AuditEntry::new(
                 "bid.submit",
@@ -411,7 +400,7 @@ async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBl
 /// Withdraws the bidder's reserved or submitted bid before the deadline.
 pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let b = own_bid(&txn, actor, bid_id).await?;
     let t = tender::Entity::find_by_id(b.tender_id).one(&txn).await?.ok_or_else(AppError::not_found)?;
     open_tender(&txn, t.public_id, now).await?;
@@ -421,10 +410,7 @@ pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResul
     bid::ActiveModel { id: Set(b.id), status: Set(status::WITHDRAWN.into()), ..Default::default() }
         .update(&txn)
         .await?;
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({}))).await?;
     txn.commit().await?;
     // An upload in progress for the withdrawn bid is of no further use.
     if let Err(e) = state.blobs.drop_partial(&bid_id.to_string()).await {

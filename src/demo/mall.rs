@@ -15,7 +15,6 @@ use crate::{
     },
     app::AppState,
     audit::{AuditActor, AuditEntry},
-    db::begin_write,
     entities::{mall_order, mall_order_line, organisation, procurement_result},
     error::{AppError, AppResult},
     mall::{
@@ -182,7 +181,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let now = state.clock.now();
     let from = day(FROM.0, FROM.1, FROM.2);
     let end = day(TO.0, TO.1, TO.2) + TimeDelta::days(1);
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
 
     // Procuring units: the demo's own and thirty more.
     let mut units: Vec<i64> = organisation::Entity::find()
@@ -393,10 +392,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let details = json!({"period": [from, end], "suppliers": SUPPLIERS_TOTAL, "procurement_results": PROJECTS,
         "orders": DEALS, "order_budget_fen": DEAL_BUDGET_FEN, "order_amount_fen": DEAL_TOTAL_FEN,
         "project_budget_fen": PROJECT_BUDGET_FEN, "project_award_fen": PROJECT_AWARD_FEN});
-    state
-        .audit
-        .record(&txn, now, &system, AuditEntry::new("mall.import", "data_set", "reference-2022", details))
-        .await?;
+    txn.record(&system, AuditEntry::new("mall.import", "data_set", "reference-2022", details)).await?;
     txn.commit().await?;
     Ok(())
 }

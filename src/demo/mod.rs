@@ -12,7 +12,6 @@ use crate::{
     },
     app::AppState,
     audit::AuditActor,
-    db::begin_write,
     entities::organisation,
     error::{AppError, AppResult},
     money::Money,
@@ -131,11 +130,11 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     }
     let system = AuditActor { user_id: None, org_id: None, label: "demo data".into() };
     let hash = accounts::hash_password(PASSWORD)?;
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin().await?;
     for o in ORGS {
-        let org = accounts::create_organisation(state, &txn, &system, o.name, o.kind, o.size, o.code).await?;
+        let org = accounts::create_organisation(state, &mut txn, &system, o.name, o.kind, o.size, o.code).await?;
         for (username, display, role) in o.users {
-            accounts::create_user(state, &txn, &system, &org, username, display, *role, &hash).await?;
+            accounts::create_user(state, &mut txn, &system, &org, username, display, *role, &hash).await?;
         }
     }
     txn.commit().await?;

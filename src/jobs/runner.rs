@@ -25,13 +25,7 @@ impl Runner {
     /// A runner of the registered kinds, writing through `writer`.
     pub fn new(writer: Writer, registry: Registry, settings: JobSettings) -> Self {
         let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self {
-            writer,
-            registry: Arc::new(registry),
-            settings,
-            worker: worker.into(),
-            recurring_ready: Arc::default(),
-        }
+        Self { writer, registry: Arc::new(registry), settings, worker: worker.into(), recurring_ready: Arc::default() }
     }
 
     /// Starts running jobs in the background: whenever one is due, checking every
@@ -59,8 +53,7 @@ impl Runner {
         loop {
             let now = self.writer.clock().now();
             let lease = now + TimeDelta::seconds(self.settings.lease_seconds.max(1));
-            let claimed =
-                store::claim(self.writer.db(), &self.worker, now, lease, self.settings.batch.max(1)).await?;
+            let claimed = store::claim(self.writer.db(), &self.worker, now, lease, self.settings.batch.max(1)).await?;
             if claimed.is_empty() {
                 return Ok(ran);
             }
@@ -97,8 +90,12 @@ impl Runner {
                 now + TimeDelta::seconds(self.settings.backoff_seconds.max(1).saturating_mul(1 << exp))
             });
             match retry_at {
-                Some(t) => tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_at = %t, error = %message, "job failed; will retry"),
-                None => tracing::error!(job = job.id, kind = %job.kind, attempts = job.attempts, error = %message, "job failed for good"),
+                Some(t) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_at = %t, error = %message, "job failed; will retry")
+                }
+                None => {
+                    tracing::error!(job = job.id, kind = %job.kind, attempts = job.attempts, error = %message, "job failed for good")
+                }
             }
             if let Err(e) = store::fail(self.writer.db(), job.id, &self.worker, &message, retry_at, now).await {
                 tracing::error!(job = job.id, error = %e.message, "job failure could not be recorded");
@@ -108,8 +105,7 @@ impl Runner {
 
     /// One attempt: the handler's work and the job's completion in one unit of work.
     async fn attempt(&self, job: &job::Model) -> Result<(), String> {
-        let handler =
-            self.registry.handler(&job.kind).ok_or_else(|| format!("unknown job kind {:?}", job.kind))?;
+        let handler = self.registry.handler(&job.kind).ok_or_else(|| format!("unknown job kind {:?}", job.kind))?;
         let args: serde_json::Value =
             serde_json::from_str(&job.args).map_err(|e| format!("arguments do not read: {e}"))?;
         let text = |e: crate::error::AppError| format!("{}: {}", e.code, e.message);

@@ -179,17 +179,23 @@ mod tests {
         schedule(&db, t0, &job).await.expect("schedule");
         // Moved later: not due at +1 h any more.
         schedule(&db, t0, &NewJob { due_at: t0 + TimeDelta::hours(2), ..job.clone() }).await.expect("again");
-        assert!(claim(&db, "a", t0 + TimeDelta::hours(1), t0 + TimeDelta::hours(9), 10).await.expect("claim").is_empty());
+        assert!(
+            claim(&db, "a", t0 + TimeDelta::hours(1), t0 + TimeDelta::hours(9), 10).await.expect("claim").is_empty()
+        );
         let got = claim(&db, "a", t0 + TimeDelta::hours(2), t0 + TimeDelta::hours(3), 10).await.expect("claim");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].attempts, 1);
         // Another runner finds nothing while the lease holds, and cannot finish it.
-        assert!(claim(&db, "b", t0 + TimeDelta::hours(2), t0 + TimeDelta::hours(3), 10).await.expect("claim").is_empty());
+        assert!(
+            claim(&db, "b", t0 + TimeDelta::hours(2), t0 + TimeDelta::hours(3), 10).await.expect("claim").is_empty()
+        );
         assert!(!finish(&db, got[0].id, "b", t0).await.expect("finish"));
         // Scheduling a running job leaves it alone.
         schedule(&db, t0, &NewJob { due_at: t0 + TimeDelta::hours(5), ..job.clone() }).await.expect("again");
         assert!(finish(&db, got[0].id, "a", t0 + TimeDelta::hours(2)).await.expect("finish"));
-        assert!(claim(&db, "b", t0 + TimeDelta::hours(9), t0 + TimeDelta::hours(10), 10).await.expect("claim").is_empty());
+        assert!(
+            claim(&db, "b", t0 + TimeDelta::hours(9), t0 + TimeDelta::hours(10), 10).await.expect("claim").is_empty()
+        );
     }
 
     #[tokio::test]

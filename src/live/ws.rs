@@ -50,8 +50,7 @@ pub async fn upgrade<R: RoomKind>(
     let ws =
         ws.max_message_size(MAX_READ).max_frame_size(MAX_READ).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
     Ok(ws.on_upgrade(move |socket| async move {
-        let session =
-            Session { kind, wiring, actor, id, room: entry.room, viewer: entry.viewer, last: after.max(0) };
+        let session = Session { kind, wiring, actor, id, room: entry.room, viewer: entry.viewer, last: after.max(0) };
         if let Err(e) = session.run(socket, hello).await {
             tracing::debug!(error = %e, "room connection ended");
         }

@@ -15,11 +15,10 @@ use crate::{
     accounts::model::{Actor, OrgKind, Status},
     app::AppState,
     audit::AuditEntry,
-    db::begin_write,
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
     money::Money,
-    notify::{self, Notice},
+    notify::Notice,
 };
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
@@ -126,7 +125,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
         return Err(AppError::validation(fields));
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let supplier = organisation::Entity::find()
         .filter(organisation::Column::PublicId.eq(input.supplier))
         .one(&txn)
@@ -173,9 +172,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
     }
     .insert(&txn)
     .await?;
-    notify::service::notify(
-        &txn,
-        now,
+    txn.notify(
         &[supplier.id],
         Notice {
             kind: "agreement_created",
@@ -191,10 +188,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
     .await?;
     let details = json!({"code": a.code, "supplier": supplier.public_id, "categories": cats,
         "valid_from": a.valid_from, "valid_to": a.valid_to, "service_area": a.service_area});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details)).await?;
     txn.commit().await?;
     view(state, Some(actor), a.public_id).await
 }
@@ -207,7 +201,7 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
         return Err(AppError::invalid_field("reason", "required"));
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let a = load(&txn, id).await?;
     let (from, to) = if suspend {
         (AgreementStatus::Active, AgreementStatus::Suspended)
@@ -234,9 +228,7 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
         .exec(&txn)
         .await?;
     let (zh, en) = if suspend { ("已暂停", "suspended") } else { ("已恢复", "resumed") };
-    notify::service::notify(
-        &txn,
-        now,
+    txn.notify(
         &[a.supplier_org_id],
         Notice {
             kind: "agreement_status",
@@ -257,10 +249,7 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
     )
     .await?;
     let action = if suspend { "mall.agreement.suspend" } else { "mall.agreement.resume" };
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new(action, "agreement", a.public_id, json!({"reason": reason})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new(action, "agreement", a.public_id, json!({"reason": reason}))).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     Ok(())
@@ -356,7 +345,7 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
         return Err(AppError::validation(fields));
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let a = load(&txn, agreement).await?;
     if !categories_of(&a).contains(&input.category) {
         return Err(AppError::invalid_field("category", "not_in_agreement"));
@@ -385,10 +374,7 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
     record_price(state, &txn, &item, None, now).await?;
     let details = json!({"agreement": a.public_id, "name": item.name, "brand": item.brand, "model": item.model,
         "price_fen": item.price_fen, "market_price_fen": item.market_price_fen});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details)).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, item.public_id).await
@@ -443,7 +429,7 @@ async fn record_price<C: ConnectionTrait>(
 /// agreement's supplier.
 pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: PriceInput) -> AppResult<ItemView> {
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let it = mall_item::Entity::find()
         .filter(mall_item::Column::PublicId.eq(item))
         .one(&txn)
@@ -475,10 +461,7 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
     .await?;
     let flagged = record_price(state, &txn, &it, Some(old), now).await?;
     let details = json!({"old_fen": old, "new_fen": it.price_fen, "market_fen": it.market_price_fen, "flags": flagged});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details)).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, it.public_id).await
@@ -613,7 +596,7 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
     require_centre(actor)?;
     let note = crate::error::required_text("note", note, 2000)?;
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let f = mall_price_flag::Entity::find()
         .filter(mall_price_flag::Column::PublicId.eq(id))
         .one(&txn)
@@ -631,14 +614,7 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
     }
     .update(&txn)
     .await?;
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
-            AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note})),
-        )
+    txn.record(&actor.audit(), AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note})))
         .await?;
     txn.commit().await?;
     Ok(())

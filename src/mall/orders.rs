@@ -14,16 +14,16 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     audit::AuditEntry,
-    db::begin_write,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
     money::Money,
-    notify::{self, Notice},
+    notify::Notice,
+    uow::UnitOfWork,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -146,7 +146,7 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
         ));
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let mut agreement: Option<mall_agreement::Model> = None;
     let mut lines = Vec::new();
     let mut total: i64 = 0;
@@ -242,13 +242,10 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
         }),
     )
     .await?;
-    notify_order(&txn, now, &order, order.supplier_org_id, None).await?;
+    notify_order(&mut txn, &order, order.supplier_org_id, None).await?;
     let details = json!({"code": order.code, "agreement": a.public_id, "budget_fen": order.budget_fen,
         "amount_fen": order.amount_fen, "lines": lines.iter().map(|(i, q, p, t)| json!({"item": i.public_id, "quantity": q, "unit_price_fen": p, "total_fen": t})).collect::<Vec<_>>()});
-    state
-        .audit
-        .record(&txn, now, &actor.audit(), AuditEntry::new(step_names(None).1, "order", order.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new(step_names(None).1, "order", order.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, order.public_id).await
 }
@@ -281,8 +278,8 @@ pub(super) struct NewLine {
 }
 
 /// Inserts a submitted order with its lines and first step.
-pub(super) async fn insert_order(
-    txn: &DatabaseTransaction,
+pub(super) async fn insert_order<C: ConnectionTrait>(
+    txn: &C,
     now: DateTime<Utc>,
     o: NewOrder,
     lines: impl Iterator<Item = NewLine>,
@@ -364,17 +361,14 @@ fn step_names(action: Option<OrderAction>) -> (&'static str, &'static str, &'sta
 }
 
 /// Tells organisation `to` about a step on the order (`None`: its submission).
-async fn notify_order<C: ConnectionTrait>(
-    txn: &C,
-    now: DateTime<Utc>,
+async fn notify_order(
+    uow: &mut UnitOfWork,
     order: &mall_order::Model,
     to: i64,
     action: Option<OrderAction>,
 ) -> AppResult<()> {
     let (kind, _, zh, en) = step_names(action);
-    notify::service::notify(
-        txn,
-        now,
+    uow.notify(
         &[to],
         Notice {
             kind,
@@ -423,7 +417,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
         return Err(AppError::invalid_field("note", "too_long"));
     }
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let o = mall_order::Entity::find()
         .filter(mall_order::Column::PublicId.eq(id))
         .one(&txn)
@@ -479,10 +473,10 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     .insert(&txn)
     .await?;
     let other = if supplier_side { o.procuring_org_id } else { o.supplier_org_id };
-    notify_order(&txn, now, &o, other, Some(input.action)).await?;
+    notify_order(&mut txn, &o, other, Some(input.action)).await?;
     let (_, action, _, _) = step_names(Some(input.action));
     let details = json!({"from": from, "to": to, "note": note, "inspector": input.inspector.trim()});
-    state.audit.record(&txn, now, &actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, o.public_id).await
 }

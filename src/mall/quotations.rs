@@ -21,8 +21,8 @@ use crate::{
     audit::{AuditActor, AuditEntry},
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
-    money::Money,
     jobs::{JobHandler, NewJob},
+    money::Money,
     notify::Notice,
     uow::UnitOfWork,
 };
@@ -307,8 +307,11 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
         },
     )
     .await?;
-    txn.record(&actor.audit(), AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})))
-        .await?;
+    txn.record(
+        &actor.audit(),
+        AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})),
+    )
+    .await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
@@ -395,10 +398,10 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
         )
         .await?;
         uow.record(
-                &system,
-                AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
-            )
-            .await?;
+            &system,
+            AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
+        )
+        .await?;
         return Ok(());
     }
     let win = &compliant[0];

@@ -457,7 +457,7 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         return Err(AppError::validation(fields));
     }
     let now = state.clock.now();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let mut txn = state.writer.begin_at(now).await?;
     let unit = organisation::Entity::find()
         .filter(organisation::Column::PublicId.eq(input.procuring_org))
         .one(&txn)
@@ -492,15 +492,11 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
     .insert(&txn)
     .await?;
     let details = serde_json::json!({"code": r.code, "budget_fen": r.budget_fen, "award_fen": r.award_fen, "awarded_at": r.awarded_at});
-    state
-        .audit
-        .record(
-            &txn,
-            now,
-            &actor.audit(),
-            crate::audit::AuditEntry::new("procurement.result.record", "procurement_result", r.public_id, details),
-        )
-        .await?;
+    txn.record(
+        &actor.audit(),
+        crate::audit::AuditEntry::new("procurement.result.record", "procurement_result", r.public_id, details),
+    )
+    .await?;
     txn.commit().await?;
     Ok(r.public_id)
 }

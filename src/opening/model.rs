@@ -3,8 +3,8 @@
 
 use crate::{accounts::model::string_enum, live::Audience};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 

@@ -526,10 +526,13 @@ impl Openings {
                         LotResult { lot: name.clone(), valid: n, failed: n < o.min_valid_bids }
                     })
                     .collect();
-                let all_failed =
-                    lots.keys().all(|id| valid_per_lot.get(id).copied().unwrap_or(0) < o.min_valid_bids);
-                let reading =
-                    HallEvent::Reading { bids: read, not_opened: failed, lots: lot_results, min_valid_bids: o.min_valid_bids };
+                let all_failed = lots.keys().all(|id| valid_per_lot.get(id).copied().unwrap_or(0) < o.min_valid_bids);
+                let reading = HallEvent::Reading {
+                    bids: read,
+                    not_opened: failed,
+                    lots: lot_results,
+                    min_valid_bids: o.min_valid_bids,
+                };
                 emit(uow, o, Audience::All, reading).await?;
                 if all_failed {
                     set_phase(uow, o, Phase::Failed, None, None).await?;
@@ -875,7 +878,9 @@ fn render_record(
         ("状态 Status", status),
     ]);
     let reading = events.iter().find_map(|(_, e)| match e {
-        HallEvent::Reading { bids, not_opened, lots, min_valid_bids } => Some((bids, not_opened, lots, *min_valid_bids)),
+        HallEvent::Reading { bids, not_opened, lots, min_valid_bids } => {
+            Some((bids, not_opened, lots, *min_valid_bids))
+        }
         _ => None,
     });
     if let Some((bids, not_opened, lots, min)) = reading {

@@ -9,12 +9,12 @@ use super::{
     policy::{self, is_manager, state_of},
 };
 use crate::{
-    jobs::NewJob,
     accounts::model::{Actor, OrgKind, Role, Status},
     app::AppState,
     audit::AuditEntry,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, required_text},
+    jobs::NewJob,
     money::Money,
     notify::Notice,
 };
@@ -219,8 +219,7 @@ pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInpu
         "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
         "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(t.public_id)
 }
@@ -287,8 +286,7 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
     lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
     insert_lots(&txn, t.id, &input.lots).await?;
     let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -331,8 +329,7 @@ pub async fn upload_document(
     .await?;
     let details =
         json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
-    txn.record(&actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(doc.public_id)
 }
@@ -350,10 +347,7 @@ pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: 
         .ok_or_else(AppError::not_found)?;
     tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
     let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
-    txn.record(&actor.audit(),
-            AuditEntry::new("tender.document_remove", "tender", t.public_id, details),
-        )
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.document_remove", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -411,8 +405,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     .await?;
     txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
-    txn.record(&actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -459,7 +452,8 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     .update(&txn)
     .await?;
     let orgs = obtainers(&txn, t.id).await?;
-    txn.notify(&orgs,
+    txn.notify(
+        &orgs,
         Notice {
             kind: "tender_cancelled",
             tender_id: Some(t.id),
@@ -470,8 +464,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     )
     .await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -520,10 +513,11 @@ pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
     }
     .insert(&txn)
     .await?;
-    txn.record(&actor.audit(),
-            AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
-        )
-        .await?;
+    txn.record(
+        &actor.audit(),
+        AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -574,7 +568,8 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
     .await?;
     let mut managers = vec![t.procuring_org_id];
     managers.extend(t.agency_org_id);
-    txn.notify(&managers,
+    txn.notify(
+        &managers,
         Notice {
             kind: "question_received",
             tender_id: Some(t.id),
@@ -584,10 +579,11 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
         },
     )
     .await?;
-    txn.record(&actor.audit(),
-            AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
-        )
-        .await?;
+    txn.record(
+        &actor.audit(),
+        AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(q.public_id)
 }
@@ -695,7 +691,8 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
     let deadline_en = new_deadline
         .map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d)))
         .unwrap_or_default();
-    txn.notify(&orgs,
+    txn.notify(
+        &orgs,
         Notice {
             kind: "clarification_issued",
             tender_id: Some(t.id),
@@ -709,8 +706,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(c.public_id)
 }

@@ -237,9 +237,8 @@ async fn a_failing_job_is_retried_with_backoff_then_shown_to_staff() {
 #[tokio::test]
 async fn the_audit_checkpoint_is_a_recurring_job() {
     let app = spawn_app().await;
-    let checkpoints = || async {
-        tenderhall::entities::audit_checkpoint::Entity::find().all(&app.state.db).await.expect("db").len()
-    };
+    let checkpoints =
+        || async { tenderhall::entities::audit_checkpoint::Entity::find().all(&app.state.db).await.expect("db").len() };
     // A record since the last checkpoint; the first checkpoint job is due at the next ten minutes.
     let mut uow = app.state.writer.begin().await.expect("begin");
     uow.record(&tenderhall::audit::AuditActor::system(), AuditEntry::new("test.record", "probe", 1, json!({})))
@@ -264,17 +263,21 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<JsonValue>)> {
     let db = &app.state.db;
     let backend = db.get_database_backend();
     let tables_sql = match backend {
-        sea_orm::DbBackend::Postgres => "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+        sea_orm::DbBackend::Postgres => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        }
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
     };
-    let tables = JsonValue::find_by_statement(Statement::from_string(backend, tables_sql)).all(db).await.expect("tables");
+    let tables =
+        JsonValue::find_by_statement(Statement::from_string(backend, tables_sql)).all(db).await.expect("tables");
     let mut out = Vec::new();
     for t in tables {
         let name = t["name"].as_str().expect("name").to_string();
-        let rows = JsonValue::find_by_statement(Statement::from_string(backend, format!("SELECT * FROM {name} ORDER BY 1")))
-            .all(db)
-            .await
-            .expect("rows");
+        let rows =
+            JsonValue::find_by_statement(Statement::from_string(backend, format!("SELECT * FROM {name} ORDER BY 1")))
+                .all(db)
+                .await
+                .expect("rows");
         out.push((name, rows));
     }
     out
@@ -303,12 +306,38 @@ async fn no_get_changes_anything_for_any_role() {
         .collect();
     paths.extend(
         [
-            "/", "/login", "/register", "/account", "/workspace", "/notifications", "/tenders", "/tenders/new",
-            "/tenders/{id}", "/tenders/{id}/edit", "/tenders/{id}/opening", "/tenders/{id}/documents/{doc}",
-            "/audit", "/audit/verify", "/admin/organisations", "/admin/jobs", "/mall", "/mall/agreements",
-            "/mall/agreements/{id}", "/mall/items/{id}", "/mall/orders", "/mall/orders/{id}", "/mall/price-flags",
-            "/mall/quotations", "/mall/quotations/{id}", "/mall/reports", "/lang/en", "/lang/zh",
-            "/.well-known/tenderhall/platform-key", "/healthz", "/readyz", "/static/app.css",
+            "/",
+            "/login",
+            "/register",
+            "/account",
+            "/workspace",
+            "/notifications",
+            "/tenders",
+            "/tenders/new",
+            "/tenders/{id}",
+            "/tenders/{id}/edit",
+            "/tenders/{id}/opening",
+            "/tenders/{id}/documents/{doc}",
+            "/audit",
+            "/audit/verify",
+            "/admin/organisations",
+            "/admin/jobs",
+            "/mall",
+            "/mall/agreements",
+            "/mall/agreements/{id}",
+            "/mall/items/{id}",
+            "/mall/orders",
+            "/mall/orders/{id}",
+            "/mall/price-flags",
+            "/mall/quotations",
+            "/mall/quotations/{id}",
+            "/mall/reports",
+            "/lang/en",
+            "/lang/zh",
+            "/.well-known/tenderhall/platform-key",
+            "/healthz",
+            "/readyz",
+            "/static/app.css",
         ]
         .map(String::from),
     );
@@ -359,11 +388,8 @@ impl ObjectIds {
         ] {
             let sql = format!("SELECT public_id FROM {table} ORDER BY id DESC LIMIT 2");
             let rows = JsonValue::find_by_statement(Statement::from_string(backend, sql)).all(db).await;
-            let mut ids: Vec<String> = rows
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|r| r["public_id"].as_str().map(str::to_string))
-                .collect();
+            let mut ids: Vec<String> =
+                rows.unwrap_or_default().iter().filter_map(|r| r["public_id"].as_str().map(str::to_string)).collect();
             if segment == "tenders" {
                 ids.push(show.to_string());
             }

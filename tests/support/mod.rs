@@ -19,7 +19,6 @@ use tenderhall::{
     audit::AuditActor,
     clock::ManualClock,
     config::Settings,
-    db::begin_write,
 };
 
 /// The password of every fixture user.
@@ -261,11 +260,11 @@ pub const FIXTURE: &[FixtureOrg] = &[
 
 async fn seed(state: &AppState) {
     let actor = AuditActor { user_id: None, org_id: None, label: "test fixture".into() };
-    let txn = begin_write(&state.db).await.expect("txn");
+    let mut txn = state.writer.begin().await.expect("txn");
     for (name, kind, size, users) in FIXTURE {
-        let org = accounts::create_organisation(state, &txn, &actor, name, *kind, *size, None).await.expect("org");
+        let org = accounts::create_organisation(state, &mut txn, &actor, name, *kind, *size, None).await.expect("org");
         for (u, role) in *users {
-            accounts::create_user(state, &txn, &actor, &org, u, u, *role, password_hash()).await.expect("user");
+            accounts::create_user(state, &mut txn, &actor, &org, u, u, *role, password_hash()).await.expect("user");
         }
     }
     txn.commit().await.expect("commit");
