@@ -392,7 +392,7 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
         model::{OrgKind, Role, SizeClass, Status},
         service,
     };
-    let state = AppState::build(settings, clock).await?;
+    let state = AppState::build_for_command(settings, clock).await?;
     let actor = audit::AuditActor { user_id: None, org_id: None, label: "command line".into() };
     match command {
         AccountsCommand::Add { org, kind, size, username, display_name, role } => {

@@ -50,6 +50,12 @@ impl Catalogue {
         Ok(Self { index, sync: tokio::sync::Mutex::new(()) })
     }
 
+    /// An empty index in memory, for commands that serve nothing and never search: it takes no
+    /// lock on a server's index directory, so they run beside a running server.
+    pub fn detached() -> Result<Self, SearchError> {
+        Ok(Self { index: CatalogueIndex::in_memory()?, sync: tokio::sync::Mutex::new(()) })
+    }
+
     /// The highest item revision the index holds.
     pub fn revision(&self) -> i64 {
         self.index.revision()
