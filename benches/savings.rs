@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tenderhall::{
-    accounts::model::{Actor, OrgKind, Role},
+    accounts::model::{Actor, OrgKind, Role, SizeClass, Status},
     app::AppState,
     clock::ManualClock,
     config::Settings,
@@ -63,11 +63,11 @@ async fn main() {
     let org = |i: usize, kind: OrgKind| organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(format!("{}{i:05}", if kind == OrgKind::Supplier { "供应商" } else { "采购单位" })),
-        kind: Set(kind.as_str().into()),
-        size_class: Set(Some("small".into())),
+        kind: Set(kind),
+        size_class: Set(Some(SizeClass::Small)),
         credit_code: Set(None),
         contact_phone: Set(None),
-        status: Set("active".into()),
+        status: Set(Status::Active),
         created_at: Set(now),
         approved_at: Set(Some(now - TimeDelta::days(i as i64 % 700))),
         ..Default::default()
@@ -83,7 +83,7 @@ async fn main() {
             .await
             .expect("orgs")
             .into_iter()
-            .filter(|o| o.kind == kind.as_str())
+            .filter(|o| o.kind == kind)
             .map(|o| o.id)
             .collect();
         ids.push(found);

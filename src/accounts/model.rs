@@ -7,7 +7,7 @@ pub(crate) use crate::column::string_enum;
 
 string_enum! {
     /// What a user does on the platform.
-    Role {
+    Role stored in crate::entities::user::Entity {
         /// 平台管理员: accounts, approvals, configuration. Cannot read sealed bids.
         PlatformAdmin = "platform_admin",
         /// 采购人: staff of a procuring unit.
@@ -25,7 +25,7 @@ string_enum! {
 
 string_enum! {
     /// What kind of organisation.
-    OrgKind {
+    OrgKind stored in crate::entities::organisation::Entity {
         /// 采购人/招标人.
         ProcuringUnit = "procuring_unit",
         /// 采购代理机构.
@@ -41,7 +41,7 @@ string_enum! {
 
 string_enum! {
     /// Enterprise size class (企业规模), used by procurement policy.
-    SizeClass {
+    SizeClass stored in crate::entities::organisation::Entity {
         /// 大型.
         Large = "large",
         /// 中型.
@@ -55,7 +55,7 @@ string_enum! {
 
 string_enum! {
     /// Whether an organisation or user may act.
-    Status {
+    Status stored in crate::entities::organisation::Entity, crate::entities::user::Entity {
         /// Waiting for the centre's approval.
         Pending = "pending",
         /// Active.

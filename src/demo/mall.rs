@@ -186,7 +186,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
 
     // Procuring units: the demo's own and thirty more.
     let mut units: Vec<i64> = organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit))
         .all(&txn)
         .await?
         .into_iter()
@@ -198,11 +198,11 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         .map(|(i, n)| organisation::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             name: Set((*n).into()),
-            kind: Set(OrgKind::ProcuringUnit.as_str().into()),
+            kind: Set(OrgKind::ProcuringUnit),
             size_class: Set(None),
             credit_code: Set(Some(format!("11110000MB{:07}X", 100 + i))),
             contact_phone: Set(None),
-            status: Set(Status::Active.as_str().into()),
+            status: Set(Status::Active),
             created_at: Set(day(2018, 3, 1)),
             approved_at: Set(Some(day(2018, 3, 1))),
             ..Default::default()
@@ -259,11 +259,11 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         rows.push(organisation::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             name: Set(name),
-            kind: Set(OrgKind::Supplier.as_str().into()),
-            size_class: Set(Some(size.as_str().into())),
+            kind: Set(OrgKind::Supplier),
+            size_class: Set(Some(size)),
             credit_code: Set(Some(code)),
             contact_phone: Set(None),
-            status: Set(Status::Active.as_str().into()),
+            status: Set(Status::Active),
             created_at: Set(approved - TimeDelta::days(rng.range(1, 20))),
             approved_at: Set(Some(approved)),
             ..Default::default()

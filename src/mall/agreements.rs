@@ -131,9 +131,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
         .filter(organisation::Column::PublicId.eq(input.supplier))
         .one(&txn)
         .await?
-        .filter(|o| o.kind == OrgKind::Supplier.as_str())
+        .filter(|o| o.kind == OrgKind::Supplier)
         .ok_or_else(|| AppError::invalid_field("supplier", "unknown"))?;
-    if supplier.status != Status::Active.as_str() {
+    if supplier.status != Status::Active {
         return Err(AppError::rule("supplier_not_admitted", "the supplier's registration is not approved"));
     }
     let source_tender_id = match input.source_tender {
@@ -519,7 +519,7 @@ pub async fn item_views(
                 market_price: Money::from_fen(i.market_price_fen),
                 supplier_id: o.public_id,
                 supplier_name: o.name.clone(),
-                supplier_size: o.size_class.clone(),
+                supplier_size: o.size_class.map(|s| s.as_str().into()),
             })
         })
         .collect())
@@ -647,8 +647,8 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
 /// Active supplier organisations as (public id, name), for the centre's agreement form.
 pub async fn supplier_choices(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
-        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::Supplier))
+        .filter(organisation::Column::Status.eq(Status::Active))
         .order_by_asc(organisation::Column::Name)
         .limit(2000)
         .all(db)

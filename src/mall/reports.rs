@@ -320,14 +320,14 @@ pub async fn supplier_stats(
 ) -> AppResult<SupplierStats> {
     let suppliers = || {
         organisation::Entity::find()
-            .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
+            .filter(organisation::Column::Kind.eq(OrgKind::Supplier))
             .filter(organisation::Column::ApprovedAt.is_not_null())
     };
     let in_period = || {
         suppliers().filter(organisation::Column::ApprovedAt.gte(start)).filter(organisation::Column::ApprovedAt.lt(end))
     };
     let new = in_period().count(db).await?;
-    let sme = [SizeClass::Medium, SizeClass::Small, SizeClass::Micro].map(|s| s.as_str());
+    let sme = [SizeClass::Medium, SizeClass::Small, SizeClass::Micro];
     let new_sme = in_period().filter(organisation::Column::SizeClass.is_in(sme)).count(db).await?;
     let total = suppliers().filter(organisation::Column::ApprovedAt.lt(end)).count(db).await?;
     Ok(SupplierStats { new, new_sme, new_sme_percent: percent(new_sme as i128, new as i128, 2), total })
@@ -462,7 +462,7 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         .filter(organisation::Column::PublicId.eq(input.procuring_org))
         .one(&txn)
         .await?
-        .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str())
+        .filter(|o| o.kind == OrgKind::ProcuringUnit)
         .ok_or_else(|| AppError::invalid_field("procuring_org", "unknown"))?;
     if procurement_result::Entity::find()
         .filter(procurement_result::Column::Code.eq(input.code.trim()))

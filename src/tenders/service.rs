@@ -146,7 +146,7 @@ async fn parties<C: ConnectionTrait>(db: &C, actor: &Actor, input: &TenderInput)
             let id = input.procuring_org.ok_or_else(|| AppError::invalid_field("procuring_org", "required"))?;
             let org = org_by_public(db, id)
                 .await?
-                .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str() && o.status == Status::Active.as_str())
+                .filter(|o| o.kind == OrgKind::ProcuringUnit && o.status == Status::Active)
                 .ok_or_else(|| AppError::invalid_field("procuring_org", "not_a_procuring_unit"))?;
             Ok((org.id, Some(actor.org_id)))
         }
@@ -1006,8 +1006,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
 /// Active procuring units, for an agency drafting a tender.
 pub async fn procuring_units(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit.as_str()))
-        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit))
+        .filter(organisation::Column::Status.eq(Status::Active))
         .order_by_asc(organisation::Column::Name)
         .all(db)
         .await?
