@@ -198,10 +198,10 @@ pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInpu
         procuring_org_id: Set(procuring),
         agency_org_id: Set(agency),
         created_by: Set(actor.user_id),
-        procurement_method: Set(input.procurement_method.as_str().into()),
-        evaluation_method: Set(input.evaluation_method.as_str().into()),
-        opening_mode: Set(OpeningMode::Remote.as_str().into()),
-        state: Set(TenderState::Draft.as_str().into()),
+        procurement_method: Set(input.procurement_method),
+        evaluation_method: Set(input.evaluation_method),
+        opening_mode: Set(OpeningMode::Remote),
+        state: Set(TenderState::Draft),
         bid_deadline: Set(input.bid_deadline),
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
@@ -275,8 +275,8 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
         title: Set(input.title.trim().to_string()),
         description: Set(input.description.trim().to_string()),
         procuring_org_id: Set(procuring),
-        procurement_method: Set(input.procurement_method.as_str().into()),
-        evaluation_method: Set(input.evaluation_method.as_str().into()),
+        procurement_method: Set(input.procurement_method),
+        evaluation_method: Set(input.evaluation_method),
         bid_deadline: Set(input.bid_deadline),
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
@@ -404,7 +404,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     }
     tender::ActiveModel {
         id: Set(t.id),
-        state: Set(TenderState::Published.as_str().into()),
+        state: Set(TenderState::Published),
         published_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
@@ -436,7 +436,7 @@ pub async fn move_state<C: ConnectionTrait>(
     if !from.can_become(to) {
         return Err(AppError::conflict("wrong_state", format!("a {from} tender cannot become {to}")));
     }
-    tender::ActiveModel { id: Set(t.id), state: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() }
+    tender::ActiveModel { id: Set(t.id), state: Set(to), updated_at: Set(now), ..Default::default() }
         .update(db)
         .await?;
     Ok(())
@@ -454,7 +454,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     }
     tender::ActiveModel {
         id: Set(t.id),
-        state: Set(TenderState::Cancelled.as_str().into()),
+        state: Set(TenderState::Cancelled),
         cancel_reason: Set(Some(reason.to_string())),
         updated_at: Set(now),
         ..Default::default()
@@ -680,7 +680,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         public_id: Set(Uuid::new_v4()),
         tender_id: Set(t.id),
         question_id: Set(question_id),
-        kind: Set(input.kind.as_str().into()),
+        kind: Set(input.kind),
         substantive: Set(substantive),
         body: Set(body.to_string()),
         old_deadline: Set(new_deadline.map(|_| t.bid_deadline)),
@@ -780,7 +780,7 @@ pub const PAGE_SIZE: u64 = 20;
 
 /// Searches the public (non-draft) tenders.
 pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResult<SearchPage> {
-    let mut cond = Condition::all().add(tender::Column::State.ne(TenderState::Draft.as_str()));
+    let mut cond = Condition::all().add(tender::Column::State.ne(TenderState::Draft));
     if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if words.chars().count() > 100 {
             return Err(AppError::invalid_field("q", "too_long"));
@@ -792,13 +792,13 @@ pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResul
     }
     if let Some(m) = q.method.as_deref().filter(|s| !s.is_empty()) {
         let m = ProcurementMethod::parse(m).ok_or_else(|| AppError::invalid_field("method", "invalid"))?;
-        cond = cond.add(tender::Column::ProcurementMethod.eq(m.as_str()));
+        cond = cond.add(tender::Column::ProcurementMethod.eq(m));
     }
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
         let s = TenderState::parse(s)
             .filter(|s| s.is_public())
             .ok_or_else(|| AppError::invalid_field("state", "invalid"))?;
-        cond = cond.add(tender::Column::State.eq(s.as_str()));
+        cond = cond.add(tender::Column::State.eq(s));
     }
     if let Some(d) = q.deadline_from.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(
@@ -880,9 +880,8 @@ fn summary(t: &tender::Model, names: &HashMap<i64, String>, budget: i64) -> Tend
         code: t.code.clone(),
         title: t.title.clone(),
         state: state_of(t),
-        procurement_method: ProcurementMethod::parse(&t.procurement_method).unwrap_or(ProcurementMethod::OpenTender),
-        evaluation_method: EvaluationMethod::parse(&t.evaluation_method)
-            .unwrap_or(EvaluationMethod::ComprehensiveScoring),
+        procurement_method: t.procurement_method,
+        evaluation_method: t.evaluation_method,
         bid_deadline: t.bid_deadline,
         procuring_org: names.get(&t.procuring_org_id).cloned().unwrap_or_default(),
         agency_org: t.agency_org_id.and_then(|id| names.get(&id).cloned()),
@@ -987,7 +986,7 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
             .into_iter()
             .map(|c| ClarificationView {
                 id: c.public_id,
-                kind: ClarificationKind::parse(&c.kind).unwrap_or(ClarificationKind::Clarification),
+                kind: c.kind,
                 substantive: c.substantive,
                 question: c.question_id.and_then(|q| q_text.get(&q).cloned()),
                 body: c.body,
