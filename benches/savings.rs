@@ -20,7 +20,7 @@ use tenderhall::{
     config::Settings,
     entities::{mall_order, organisation},
     mall::{
-        model::CATEGORIES,
+        model::{CATEGORIES, OrderKind, OrderStatus},
         reports::{self, Group, ReportQuery},
     },
 };
@@ -103,12 +103,19 @@ async fn main() {
         let budget = 100_000 + (rnd() % 5_000_000) as i64;
         let amount = budget - (rnd() % (budget as u64 / 6)) as i64;
         let placed = start + TimeDelta::seconds((rnd() % (365 * 86_400)) as i64);
-        let status =
-            ["paid", "paid", "accepted", "delivered", "confirmed", "submitted", "cancelled"][(rnd() % 7) as usize];
+        let status = [
+            OrderStatus::Paid,
+            OrderStatus::Paid,
+            OrderStatus::Accepted,
+            OrderStatus::Delivered,
+            OrderStatus::Confirmed,
+            OrderStatus::Submitted,
+            OrderStatus::Cancelled,
+        ][(rnd() % 7) as usize];
         batch.push(mall_order::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             code: Set(format!("B{i:08}")),
-            kind: Set("recorded".into()),
+            kind: Set(OrderKind::Recorded),
             procuring_org_id: Set(units[(rnd() % units.len() as u64) as usize]),
             supplier_org_id: Set(suppliers[(rnd() % suppliers.len() as u64) as usize]),
             agreement_id: Set(None),
@@ -116,7 +123,7 @@ async fn main() {
             category: Set(CATEGORIES[(rnd() % CATEGORIES.len() as u64) as usize].code.into()),
             budget_fen: Set(budget),
             amount_fen: Set(amount),
-            status: Set(status.into()),
+            status: Set(status),
             status_note: Set(None),
             acceptance: Set(None),
             created_by: Set(None),

@@ -337,7 +337,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         orders.push(mall_order::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             code: Set(code),
-            kind: Set(OrderKind::Recorded.as_str().into()),
+            kind: Set(OrderKind::Recorded),
             procuring_org_id: Set(*rng.pick(&units)),
             supplier_org_id: Set(*rng.pick(&sellers)),
             agreement_id: Set(None),
@@ -345,7 +345,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
             category: Set(cat.code.into()),
             budget_fen: Set(budget),
             amount_fen: Set(amount),
-            status: Set(OrderStatus::Paid.as_str().into()),
+            status: Set(OrderStatus::Paid),
             status_note: Set(None),
             acceptance: Set(None),
             created_by: Set(None),
@@ -359,7 +359,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         mall_order::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     let ids: Vec<(String, i64)> = mall_order::Entity::find()
-        .filter(mall_order::Column::Kind.eq(OrderKind::Recorded.as_str()))
+        .filter(mall_order::Column::Kind.eq(OrderKind::Recorded))
         .all(&txn)
         .await?
         .into_iter()

@@ -1,5 +1,6 @@
 //! The `mall_orders` table.
 
+use crate::mall::model::{OrderKind, OrderStatus};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_orders`.
@@ -10,7 +11,7 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub code: String,
-    pub kind: String,
+    pub kind: OrderKind,
     pub procuring_org_id: i64,
     pub supplier_org_id: i64,
     pub agreement_id: Option<i64>,
@@ -18,7 +19,7 @@ pub struct Model {
     pub category: String,
     pub budget_fen: i64,
     pub amount_fen: i64,
-    pub status: String,
+    pub status: OrderStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub status_note: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

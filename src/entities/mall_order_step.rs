@@ -1,5 +1,6 @@
 //! The `mall_order_steps` table.
 
+use crate::mall::model::OrderStatus;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_order_steps`.
@@ -11,7 +12,7 @@ pub struct Model {
     pub order_id: i64,
     pub action: String,
     pub from_status: String,
-    pub to_status: String,
+    pub to_status: OrderStatus,
     pub org_id: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,

@@ -1,5 +1,6 @@
 //! The `mall_price_flags` table.
 
+use crate::mall::model::FlagKind;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_price_flags`.
@@ -10,7 +11,7 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub item_id: i64,
-    pub kind: String,
+    pub kind: FlagKind,
     pub price_fen: i64,
     pub reference_fen: i64,
     pub created_at: DateTimeUtc,

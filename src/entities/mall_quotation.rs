@@ -1,5 +1,6 @@
 //! The `mall_quotations` table.
 
+use crate::mall::model::QuotationStatus;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_quotations`.
@@ -22,7 +23,7 @@ pub struct Model {
     pub min_quotes: i32,
     pub opens_at: DateTimeUtc,
     pub closes_at: DateTimeUtc,
-    pub status: String,
+    pub status: QuotationStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub fail_reason: Option<String>,
     pub order_id: Option<i64>,

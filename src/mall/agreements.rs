@@ -157,14 +157,14 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
         public_id: Set(Uuid::new_v4()),
         code: Set(format!("XY{year}-{n:05}")),
         title: Set(input.title.trim().into()),
-        kind: Set(input.kind.as_str().into()),
+        kind: Set(input.kind),
         supplier_org_id: Set(supplier.id),
         centre_org_id: Set(actor.org_id),
         categories: Set(serde_json::to_string(&cats).map_err(AppError::internal)?),
         service_area: Set(input.service_area.trim().into()),
         valid_from: Set(input.valid_from),
         valid_to: Set(input.valid_to),
-        status: Set(AgreementStatus::Active.as_str().into()),
+        status: Set(AgreementStatus::Active),
         status_reason: Set(None),
         source_tender_id: Set(source_tender_id),
         created_at: Set(now),
@@ -214,12 +214,12 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
     } else {
         (AgreementStatus::Suspended, AgreementStatus::Active)
     };
-    if a.status != from.as_str() {
+    if a.status != from {
         return Err(AppError::conflict("wrong_state", format!("the agreement is not {from}")));
     }
     mall_agreement::ActiveModel {
         id: Set(a.id),
-        status: Set(to.as_str().into()),
+        status: Set(to),
         status_reason: Set(suspend.then(|| reason.to_string())),
         updated_at: Set(now),
         ..Default::default()
@@ -299,13 +299,13 @@ async fn to_view<C: ConnectionTrait>(
         categories: categories_of(&a),
         code: a.code,
         title: a.title,
-        kind: AgreementKind::parse(&a.kind).unwrap_or(AgreementKind::Goods),
+        kind: a.kind,
         supplier_id: supplier.public_id,
         supplier_name: supplier.name,
         service_area: a.service_area,
         valid_from: a.valid_from,
         valid_to: a.valid_to,
-        status: AgreementStatus::parse(&a.status).unwrap_or(AgreementStatus::Suspended),
+        status: a.status,
         status_reason: if insider { a.status_reason } else { None },
         source_tender_id,
         items,
@@ -427,7 +427,7 @@ async fn record_price<C: ConnectionTrait>(
         mall_price_flag::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             item_id: Set(item.id),
-            kind: Set(kind.as_str().into()),
+            kind: Set(*kind),
             price_fen: Set(item.price_fen),
             reference_fen: Set(*reference),
             created_at: Set(now),
@@ -594,7 +594,7 @@ pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResul
             let it = items.get(&f.item_id)?;
             Some(FlagView {
                 id: f.public_id,
-                kind: FlagKind::parse(&f.kind)?,
+                kind: f.kind,
                 item_id: it.public_id,
                 item_name: format!("{} {} {}", it.brand, it.name, it.model),
                 supplier: orgs.get(&it.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),

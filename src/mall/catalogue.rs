@@ -10,7 +10,7 @@
 
 use super::{
     agreements::item_views,
-    model::{ItemView, category},
+    model::{AgreementStatus, ItemView, category},
     search::{CatalogueIndex, ItemDoc, SearchError, SearchQuery, Sort},
 };
 use crate::{
@@ -123,7 +123,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
                     price_fen: i.price_fen,
                     valid_from: a.valid_from.timestamp(),
                     valid_to: a.valid_to.timestamp(),
-                    sellable: i.active && a.status == "active",
+                    sellable: i.active && a.status == AgreementStatus::Active,
                 })
             })
             .collect();

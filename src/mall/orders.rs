@@ -100,7 +100,7 @@ pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) ->
     let day_start = day_start.map(|d| d.with_timezone(&Utc)).unwrap_or(now);
     let n = mall_order::Entity::find()
         .filter(mall_order::Column::PlacedAt.gte(day_start))
-        .filter(mall_order::Column::Kind.ne(OrderKind::Recorded.as_str()))
+        .filter(mall_order::Column::Kind.ne(OrderKind::Recorded))
         .count(db)
         .await?
         + 1;
@@ -171,7 +171,7 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             }
         };
         if !item.active || !sells(&a, now) {
-            let code = if a.status != AgreementStatus::Active.as_str() {
+            let code = if a.status != AgreementStatus::Active {
                 "agreement_suspended"
             } else if now >= a.valid_to || !item.active {
                 "agreement_expired"
@@ -290,7 +290,7 @@ pub(super) async fn insert_order(
     let order = mall_order::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         code: Set(next_code(txn, now).await?),
-        kind: Set(o.kind.as_str().into()),
+        kind: Set(o.kind),
         procuring_org_id: Set(o.procuring_org_id),
         supplier_org_id: Set(o.supplier_org_id),
         agreement_id: Set(o.agreement_id),
@@ -298,7 +298,7 @@ pub(super) async fn insert_order(
         category: Set(o.category),
         budget_fen: Set(o.budget),
         amount_fen: Set(o.amount),
-        status: Set(OrderStatus::Submitted.as_str().into()),
+        status: Set(OrderStatus::Submitted),
         status_note: Set(o.note.clone()),
         acceptance: Set(None),
         created_by: Set(o.created_by),
@@ -329,7 +329,7 @@ pub(super) async fn insert_order(
         order_id: Set(order.id),
         action: Set("submit".into()),
         from_status: Set(String::new()),
-        to_status: Set(OrderStatus::Submitted.as_str().into()),
+        to_status: Set(OrderStatus::Submitted),
         org_id: Set(Some(o.procuring_org_id)),
         note: Set(o.note),
         at: Set(now),
@@ -404,8 +404,8 @@ fn can_see(actor: &Actor, o: &mall_order::Model) -> bool {
 /// What the actor may do to the order now.
 fn actions_for(actor: &Actor, o: &mall_order::Model) -> Vec<OrderAction> {
     let Some(supplier_side) = side(actor, o) else { return vec![] };
-    let Some(status) = OrderStatus::parse(&o.status) else { return vec![] };
-    if o.kind == OrderKind::Recorded.as_str() {
+    let status = o.status;
+    if o.kind == OrderKind::Recorded {
         return vec![];
     }
     OrderAction::ALL
@@ -442,7 +442,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
             format!("the other party takes the step {}", input.action),
         ));
     }
-    let from = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("unknown order status"))?;
+    let from = o.status;
     let to = input.action.target();
     if !actions_for(actor, &o).contains(&input.action) {
         return Err(AppError::conflict("wrong_state", format!("an order that is {from} cannot be {to}")));
@@ -458,7 +458,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     };
     let o = mall_order::ActiveModel {
         id: Set(o.id),
-        status: Set(to.as_str().into()),
+        status: Set(to),
         status_note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
         acceptance: Set(acceptance),
         updated_at: Set(now),
@@ -470,7 +470,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
         order_id: Set(o.id),
         action: Set(input.action.as_str().into()),
         from_status: Set(from.as_str().into()),
-        to_status: Set(to.as_str().into()),
+        to_status: Set(to),
         org_id: Set(Some(actor.org_id)),
         note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
         at: Set(now),
@@ -541,7 +541,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
         .map(|s| StepView {
             action: s.action,
             from: s.from_status,
-            to: s.to_status,
+            to: s.to_status.as_str().into(),
             by: s.org_id.and_then(|o| orgs.get(&o).map(|o| o.name.clone())),
             note: s.note,
             at: s.at,
@@ -555,8 +555,8 @@ fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisat
     OrderView {
         id: o.public_id,
         code: o.code.clone(),
-        kind: OrderKind::parse(&o.kind).unwrap_or(OrderKind::Direct),
-        status: OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Submitted),
+        kind: o.kind,
+        status: o.status,
         procuring_unit: orgs.get(&o.procuring_org_id).map(|x| x.name.clone()).unwrap_or_default(),
         supplier: orgs.get(&o.supplier_org_id).map(|x| x.name.clone()).unwrap_or_default(),
         category: o.category.clone(),
@@ -607,7 +607,7 @@ pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         let s = OrderStatus::parse(s).ok_or_else(|| AppError::invalid_field("status", "invalid"))?;
-        cond = cond.add(mall_order::Column::Status.eq(s.as_str()));
+        cond = cond.add(mall_order::Column::Status.eq(s));
     }
     let per_page = 30u64;
     let page = f.page.unwrap_or(1).clamp(1, 10_000);

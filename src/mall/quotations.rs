@@ -120,7 +120,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
         min_quotes: Set(m.min_quotes),
         opens_at: Set(now),
         closes_at: Set(now + TimeDelta::hours(input.hours)),
-        status: Set(QuotationStatus::Open.as_str().into()),
+        status: Set(QuotationStatus::Open),
         created_at: Set(now),
         ..Default::default()
     }
@@ -164,7 +164,7 @@ async fn eligible_agreements<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<mall_agreement::Model>> {
     Ok(mall_agreement::Entity::find()
-        .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
+        .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active))
         .filter(mall_agreement::Column::ValidFrom.lte(now))
         .filter(mall_agreement::Column::ValidTo.gt(now))
         .all(db)
@@ -215,7 +215,7 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         .one(&txn)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if q.status != QuotationStatus::Open.as_str() || now >= q.closes_at {
+    if q.status != QuotationStatus::Open || now >= q.closes_at {
         return Err(AppError::rule("quotation_closed", "this quotation no longer takes quotes"));
     }
     let Some(agreement) = agreement_of(&txn, actor.org_id, &q.category, now).await? else {
@@ -282,12 +282,12 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     if q.procuring_org_id != actor.org_id || !is_buyer(actor) {
         return Err(AppError::not_found());
     }
-    if q.status != QuotationStatus::Open.as_str() {
+    if q.status != QuotationStatus::Open {
         return Err(AppError::conflict("wrong_state", "only an open quotation can be cancelled"));
     }
     mall_quotation::ActiveModel {
         id: Set(q.id),
-        status: Set(QuotationStatus::Cancelled.as_str().into()),
+        status: Set(QuotationStatus::Cancelled),
         fail_reason: Set(Some(reason.to_string())),
         ..Default::default()
     }
@@ -330,7 +330,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
 pub async fn close_due(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let due = mall_quotation::Entity::find()
-        .filter(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str()))
+        .filter(mall_quotation::Column::Status.eq(QuotationStatus::Open))
         .filter(mall_quotation::Column::ClosesAt.lte(now))
         .select_only()
         .column(mall_quotation::Column::Id)
@@ -349,7 +349,7 @@ pub async fn close_due(state: &AppState) -> AppResult<usize> {
 async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
     let txn = begin_write(&state.db).await?;
     let Some(q) = mall_quotation::Entity::find_by_id(id).one(&txn).await? else { return Ok(false) };
-    if q.status != QuotationStatus::Open.as_str() || q.closes_at > now {
+    if q.status != QuotationStatus::Open || q.closes_at > now {
         return Ok(false); // closed meanwhile by another request or process
     }
     let quotes = mall_quote::Entity::find()
@@ -379,7 +379,7 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
         );
         mall_quotation::ActiveModel {
             id: Set(q.id),
-            status: Set(QuotationStatus::Failed.as_str().into()),
+            status: Set(QuotationStatus::Failed),
             fail_reason: Set(Some(reason.clone())),
             ..Default::default()
         }
@@ -453,7 +453,7 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
     .await?;
     mall_quotation::ActiveModel {
         id: Set(q.id),
-        status: Set(QuotationStatus::Awarded.as_str().into()),
+        status: Set(QuotationStatus::Awarded),
         order_id: Set(Some(order.id)),
         ..Default::default()
     }
@@ -558,7 +558,7 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
         submitted_at: x.submitted_at,
         winner: winner == Some(x.supplier_org_id),
     };
-    let open = q.status == QuotationStatus::Open.as_str() && now < q.closes_at;
+    let open = q.status == QuotationStatus::Open && now < q.closes_at;
     let sees_all =
         !open && (actor.org_id == q.procuring_org_id || is_centre_staff(actor) || is_overseer(actor) || mine.is_some());
     Ok(QuotationView {
@@ -574,7 +574,7 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
         min_quotes: q.min_quotes,
         opens_at: q.opens_at,
         closes_at: q.closes_at,
-        status: QuotationStatus::parse(&q.status).unwrap_or(QuotationStatus::Open),
+        status: q.status,
         fail_reason: q.fail_reason.clone(),
         order_id: order.map(|o| o.public_id),
         quote_count: quotes.len() as u64,
@@ -616,7 +616,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
                 .add(
                     sea_orm::Condition::all()
                         .add(mall_quotation::Column::Category.is_in(cats))
-                        .add(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str())),
+                        .add(mall_quotation::Column::Status.eq(QuotationStatus::Open)),
                 )
                 .add(mall_quotation::Column::Id.is_in(quoted)),
         );

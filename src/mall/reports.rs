@@ -191,7 +191,7 @@ fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool,
     let mut c = Condition::all()
         .add(mall_order::Column::PlacedAt.gte(start))
         .add(mall_order::Column::PlacedAt.lt(end))
-        .add(mall_order::Column::Status.is_in(DEAL_STATUSES.iter().map(|s| s.as_str())));
+        .add(mall_order::Column::Status.is_in(DEAL_STATUSES.iter().copied()));
     match scope {
         Some((true, org)) => c = c.add(mall_order::Column::SupplierOrgId.eq(org)),
         Some((false, org)) => c = c.add(mall_order::Column::ProcuringOrgId.eq(org)),
