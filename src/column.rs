@@ -13,6 +13,7 @@
 //! like any other database error). There is no default for an unknown value: a row that does not
 //! read is not shown as something it is not.
 //!
+//! [`EmptyOr`] is such an enum in a column that holds the empty text when there is no value.
 //! `Money` (src/money.rs) is the other typed column: integer fen stored as `BIGINT`.
 
 use sea_orm::{ColIdx, DbErr, EntityTrait, IdenStatic, Iterable, QueryResult, TryGetError, TryGetable};
@@ -51,9 +52,92 @@ pub trait StoredText: Copy + Sized + 'static {
 /// Reads a stored enum from column `idx` of a row; an unknown text is a [`DbErr::Type`] that
 /// names the table, the row and the text ([`unknown_value`]).
 pub fn decode<T: StoredText, I: ColIdx>(res: &QueryResult, idx: I) -> Result<T, TryGetError> {
+    decode_with(res, idx, T::from_stored, T::tables)
+}
+
+/// Reads the text of column `idx` and turns it into a value with `parse`; a text that `parse`
+/// refuses is the error of [`decode`].
+fn decode_with<V, I: ColIdx>(
+    res: &QueryResult,
+    idx: I,
+    parse: impl Fn(&str) -> Option<V>,
+    tables: fn() -> Vec<TableShape>,
+) -> Result<V, TryGetError> {
     let text = String::try_get_by(res, idx)?;
-    T::from_stored(&text)
-        .ok_or_else(|| TryGetError::DbErr(DbErr::Type(unknown_value(res, &column_name(res, idx), &T::tables(), &text))))
+    parse(&text)
+        .ok_or_else(|| TryGetError::DbErr(DbErr::Type(unknown_value(res, &column_name(res, idx), &tables(), &text))))
+}
+
+/// A stored enum, or nothing, stored as the empty text: for a `NOT NULL` text column whose row
+/// may have no value (the status an order came from at its submission). Any other text that is
+/// not a value of `T` is the error of [`decode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EmptyOr<T>(pub Option<T>);
+
+impl<T> Default for EmptyOr<T> {
+    fn default() -> Self {
+        EmptyOr(None)
+    }
+}
+
+impl<T: StoredText> EmptyOr<T> {
+    /// The stored text: the value's, or the empty text.
+    pub fn stored(self) -> &'static str {
+        match self.0 {
+            Some(v) => v.stored(),
+            None => "",
+        }
+    }
+
+    /// The value of a stored text: `Some(EmptyOr(None))` for the empty text.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        if text.is_empty() { Some(EmptyOr(None)) } else { T::from_stored(text).map(|v| EmptyOr(Some(v))) }
+    }
+}
+
+impl<T: StoredText> From<EmptyOr<T>> for sea_orm::Value {
+    fn from(v: EmptyOr<T>) -> Self {
+        sea_orm::Value::from(v.stored())
+    }
+}
+
+impl<T: StoredText> TryGetable for EmptyOr<T> {
+    fn try_get_by<I: ColIdx>(res: &QueryResult, idx: I) -> Result<Self, TryGetError> {
+        decode_with(res, idx, Self::from_stored, T::tables)
+    }
+}
+
+impl<T: StoredText> sea_orm::sea_query::ValueType for EmptyOr<T> {
+    fn try_from(v: sea_orm::Value) -> Result<Self, sea_orm::sea_query::ValueTypeErr> {
+        let text = <String as sea_orm::sea_query::ValueType>::try_from(v)?;
+        Self::from_stored(&text).ok_or(sea_orm::sea_query::ValueTypeErr)
+    }
+
+    fn type_name() -> String {
+        format!("EmptyOr<{}>", std::any::type_name::<T>())
+    }
+
+    fn array_type() -> sea_orm::sea_query::ArrayType {
+        sea_orm::sea_query::ArrayType::String
+    }
+
+    fn column_type() -> sea_orm::sea_query::ColumnType {
+        sea_orm::sea_query::ColumnType::String(sea_orm::sea_query::StringLen::None)
+    }
+}
+
+impl<T: StoredText> sea_orm::sea_query::Nullable for EmptyOr<T> {
+    fn null() -> sea_orm::Value {
+        sea_orm::Value::String(None)
+    }
+}
+
+impl<T: StoredText> sea_orm::sea_query::postgres_array::NotU8 for EmptyOr<T> {}
+
+impl<T: StoredText> sea_orm::IntoActiveValue<EmptyOr<T>> for EmptyOr<T> {
+    fn into_active_value(self) -> sea_orm::ActiveValue<EmptyOr<T>> {
+        sea_orm::ActiveValue::Set(self)
+    }
 }
 
 /// The name of the column `idx` points at.
@@ -247,7 +331,7 @@ mod tests {
     /// A test table with typed columns.
     mod swatch {
         use super::Shade;
-        use crate::money::Money;
+        use crate::{column::EmptyOr, money::Money};
         use sea_orm::entity::prelude::*;
 
         #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -257,6 +341,7 @@ mod tests {
             pub id: i64,
             pub shade: Shade,
             pub tint: Option<Shade>,
+            pub prior: EmptyOr<Shade>,
             pub price_fen: Money,
             pub discount_fen: Option<Money>,
         }
@@ -273,7 +358,7 @@ mod tests {
         let db = Database::connect(&url).await.expect("connect");
         db.execute_unprepared(
             "CREATE TABLE swatches (id INTEGER PRIMARY KEY AUTOINCREMENT, shade VARCHAR NOT NULL, tint VARCHAR NULL, \
-             price_fen BIGINT NOT NULL, discount_fen BIGINT NULL)",
+             prior VARCHAR NOT NULL, price_fen BIGINT NOT NULL, discount_fen BIGINT NULL)",
         )
         .await
         .expect("create table");
@@ -284,6 +369,7 @@ mod tests {
         swatch::ActiveModel {
             shade: Set(shade),
             tint: Set(tint),
+            prior: Set(EmptyOr(tint)),
             price_fen: Set(Money::from_fen(123_456)),
             discount_fen: Set(None),
             ..Default::default()
@@ -293,11 +379,11 @@ mod tests {
         .expect("insert")
     }
 
-    async fn raw_row(db: &DatabaseConnection, id: i64) -> (String, Option<String>, i64) {
+    async fn raw_row(db: &DatabaseConnection, id: i64) -> (String, Option<String>, String, i64) {
         let row = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
-                format!("SELECT shade, tint, price_fen FROM swatches WHERE id = {id}"),
+                format!("SELECT shade, tint, prior, price_fen FROM swatches WHERE id = {id}"),
             ))
             .await
             .expect("query")
@@ -305,6 +391,7 @@ mod tests {
         (
             row.try_get("", "shade").expect("shade"),
             row.try_get("", "tint").expect("tint"),
+            row.try_get("", "prior").expect("prior"),
             row.try_get("", "price_fen").expect("price"),
         )
     }
@@ -333,8 +420,26 @@ mod tests {
         assert_eq!(<Shade as ValueType>::column_type(), ColumnType::String(StringLen::None));
         assert_eq!(
             Shade::tables(),
-            vec![TableShape { name: "swatches", columns: vec!["id", "shade", "tint", "price_fen", "discount_fen"] }]
+            vec![TableShape {
+                name: "swatches",
+                columns: vec!["id", "shade", "tint", "prior", "price_fen", "discount_fen"]
+            }]
         );
+    }
+
+    #[test]
+    fn empty_or_values_round_trip() {
+        let none: EmptyOr<Shade> = EmptyOr(None);
+        assert_eq!(sea_orm::Value::from(none), sea_orm::Value::String(Some(String::new())));
+        assert_eq!(sea_orm::Value::from(EmptyOr(Some(Shade::DeepSea))), sea_orm::Value::from("deep_sea"));
+        assert_eq!(<EmptyOr<Shade> as ValueType>::try_from(sea_orm::Value::from("")).ok(), Some(none));
+        assert_eq!(
+            <EmptyOr<Shade> as ValueType>::try_from(sea_orm::Value::from("dark")).ok(),
+            Some(EmptyOr(Some(Shade::Dark)))
+        );
+        assert!(<EmptyOr<Shade> as ValueType>::try_from(sea_orm::Value::from("pale")).is_err());
+        assert_eq!(EmptyOr::<Shade>::default(), none);
+        assert_eq!((none.stored(), EmptyOr(Some(Shade::Light)).stored()), ("", "light"));
     }
 
     #[tokio::test]
@@ -346,10 +451,12 @@ mod tests {
         assert_eq!(a.shade, Shade::DeepSea);
         assert_eq!(a.tint, Some(Shade::Light));
         assert_eq!(b.tint, None);
+        assert_eq!((a.prior, b.prior), (EmptyOr(Some(Shade::Light)), EmptyOr(None)));
         assert_eq!(a.price_fen, Money::from_fen(123_456));
         assert_eq!(a.discount_fen, None);
         // Stored as the stable text and as integer fen: the same as when the columns were String and i64.
-        assert_eq!(raw_row(&db, a.id).await, ("deep_sea".into(), Some("light".into()), 123_456));
+        assert_eq!(raw_row(&db, a.id).await, ("deep_sea".into(), Some("light".into()), "light".into(), 123_456));
+        assert_eq!(raw_row(&db, b.id).await, ("dark".into(), None, String::new(), 123_456));
         // Filters take the typed value.
         let dark = swatch::Entity::find().filter(swatch::Column::Shade.eq(Shade::Dark)).all(&db).await.expect("filter");
         assert_eq!(dark, vec![b.clone()]);
@@ -388,6 +495,15 @@ mod tests {
         assert_eq!(err.to_string(), format!("Type Error: {expected}"));
         // The same for a list, a nullable column, and a partial select that has no id.
         assert!(swatch::Entity::find().all(&db).await.is_err());
+        // The empty text is no value; any other unknown text is an error.
+        db.execute_unprepared(&format!("UPDATE swatches SET shade = 'dark', prior = 'pale' WHERE id = {}", a.id))
+            .await
+            .expect("update");
+        let err = swatch::Entity::find_by_id(a.id).one(&db).await.expect_err("unknown prior");
+        assert_eq!(type_error(&err), format!(r#"swatches.prior of row {}: unknown value "pale""#, a.id));
+        db.execute_unprepared(&format!("UPDATE swatches SET prior = '' WHERE id = {}", a.id)).await.expect("update");
+        let read = swatch::Entity::find_by_id(a.id).one(&db).await.expect("read").expect("row");
+        assert_eq!(read.prior, EmptyOr(None));
         db.execute_unprepared(&format!("UPDATE swatches SET shade = 'dark', tint = 'Dark' WHERE id = {}", a.id))
             .await
             .expect("update");

@@ -183,6 +183,45 @@ impl OrderAction {
 }
 
 string_enum! {
+    /// What was done at a step of an order: its submission, or one of the [`OrderAction`]s.
+    StepAction stored in crate::entities::mall_order_step::Entity {
+        /// The procuring unit placed the order.
+        Submit = "submit",
+        /// [`OrderAction::Confirm`].
+        Confirm = "confirm",
+        /// [`OrderAction::RequestAdjustment`].
+        RequestAdjustment = "request_adjustment",
+        /// [`OrderAction::Reject`].
+        Reject = "reject",
+        /// [`OrderAction::Resubmit`].
+        Resubmit = "resubmit",
+        /// [`OrderAction::Cancel`].
+        Cancel = "cancel",
+        /// [`OrderAction::Deliver`].
+        Deliver = "deliver",
+        /// [`OrderAction::Accept`].
+        Accept = "accept",
+        /// [`OrderAction::Pay`].
+        Pay = "pay",
+    }
+}
+
+impl From<OrderAction> for StepAction {
+    fn from(a: OrderAction) -> Self {
+        match a {
+            OrderAction::Confirm => StepAction::Confirm,
+            OrderAction::RequestAdjustment => StepAction::RequestAdjustment,
+            OrderAction::Reject => StepAction::Reject,
+            OrderAction::Resubmit => StepAction::Resubmit,
+            OrderAction::Cancel => StepAction::Cancel,
+            OrderAction::Deliver => StepAction::Deliver,
+            OrderAction::Accept => StepAction::Accept,
+            OrderAction::Pay => StepAction::Pay,
+        }
+    }
+}
+
+string_enum! {
     /// Where a competitive quotation is.
     QuotationStatus stored in crate::entities::mall_quotation::Entity {
         /// 竞价中: suppliers may quote until it closes.
@@ -539,6 +578,16 @@ mod tests {
         // A deal above budget is negative savings.
         assert_eq!(s(10_000, 10_050).saved().fen(), -50);
         assert_eq!(s(10_000, 10_050).rate_percent(2), "-0.50");
+    }
+
+    #[test]
+    fn a_step_is_stored_with_its_action_text() {
+        for a in OrderAction::ALL {
+            assert_eq!(StepAction::from(*a).as_str(), a.as_str());
+        }
+        // Every step but the submission is an order action.
+        assert_eq!(StepAction::ALL.len(), OrderAction::ALL.len() + 1);
+        assert_eq!(StepAction::Submit.as_str(), "submit");
     }
 
     #[test]

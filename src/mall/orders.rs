@@ -14,6 +14,7 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     audit::AuditEntry,
+    column::EmptyOr,
     db::begin_write,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
@@ -327,8 +328,8 @@ pub(super) async fn insert_order(
     }
     mall_order_step::ActiveModel {
         order_id: Set(order.id),
-        action: Set("submit".into()),
-        from_status: Set(String::new()),
+        action: Set(StepAction::Submit),
+        from_status: Set(EmptyOr(None)),
         to_status: Set(OrderStatus::Submitted),
         org_id: Set(Some(o.procuring_org_id)),
         note: Set(o.note),
@@ -468,8 +469,8 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     .await?;
     mall_order_step::ActiveModel {
         order_id: Set(o.id),
-        action: Set(input.action.as_str().into()),
-        from_status: Set(from.as_str().into()),
+        action: Set(input.action.into()),
+        from_status: Set(EmptyOr(Some(from))),
         to_status: Set(to),
         org_id: Set(Some(actor.org_id)),
         note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
@@ -539,8 +540,8 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     v.steps = steps
         .into_iter()
         .map(|s| StepView {
-            action: s.action,
-            from: s.from_status,
+            action: s.action.as_str().into(),
+            from: s.from_status.stored().into(),
             to: s.to_status.as_str().into(),
             by: s.org_id.and_then(|o| orgs.get(&o).map(|o| o.name.clone())),
             note: s.note,
