@@ -23,6 +23,7 @@ use tenderhall::{
         model::{CATEGORIES, OrderKind, OrderStatus},
         reports::{self, Group, ReportQuery},
     },
+    money::Money,
 };
 use uuid::Uuid;
 
@@ -121,8 +122,8 @@ async fn main() {
             agreement_id: Set(None),
             quotation_id: Set(None),
             category: Set(CATEGORIES[(rnd() % CATEGORIES.len() as u64) as usize].code.into()),
-            budget_fen: Set(budget),
-            amount_fen: Set(amount),
+            budget_fen: Set(Money::from_fen(budget)),
+            amount_fen: Set(Money::from_fen(amount)),
             status: Set(status),
             status_note: Set(None),
             acceptance: Set(None),

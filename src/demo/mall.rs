@@ -301,8 +301,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 procuring_org_id: Set(*rng.pick(&units)),
                 category: Set(cat.code.into()),
                 method: Set((*rng.pick(METHODS)).into()),
-                budget_fen: Set(budgets[i] * 100),
-                award_fen: Set((budgets[i] - savings[i]) * 100),
+                budget_fen: Set(Money::from_fen(budgets[i] * 100)),
+                award_fen: Set(Money::from_fen((budgets[i] - savings[i]) * 100)),
                 supplier_name: Set(format!(
                     "{}{}{}{}",
                     rng.pick(NAME_A),
@@ -343,8 +343,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
             agreement_id: Set(None),
             quotation_id: Set(None),
             category: Set(cat.code.into()),
-            budget_fen: Set(budget),
-            amount_fen: Set(amount),
+            budget_fen: Set(Money::from_fen(budget)),
+            amount_fen: Set(Money::from_fen(amount)),
             status: Set(OrderStatus::Paid),
             status_note: Set(None),
             acceptance: Set(None),
@@ -379,9 +379,9 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 model: Set(String::new()),
                 unit: Set("批".into()),
                 quantity: Set(1),
-                unit_price_fen: Set(*amount),
-                agreement_price_fen: Set(*amount),
-                total_fen: Set(*amount),
+                unit_price_fen: Set(Money::from_fen(*amount)),
+                agreement_price_fen: Set(Money::from_fen(*amount)),
+                total_fen: Set(Money::from_fen(*amount)),
                 ..Default::default()
             })
         })

@@ -1,6 +1,9 @@
 //! The `mall_orders` table.
 
-use crate::mall::model::{OrderKind, OrderStatus};
+use crate::{
+    mall::model::{OrderKind, OrderStatus},
+    money::Money,
+};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_orders`.
@@ -17,8 +20,8 @@ pub struct Model {
     pub agreement_id: Option<i64>,
     pub quotation_id: Option<i64>,
     pub category: String,
-    pub budget_fen: i64,
-    pub amount_fen: i64,
+    pub budget_fen: Money,
+    pub amount_fen: Money,
     pub status: OrderStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub status_note: Option<String>,

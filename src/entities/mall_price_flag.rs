@@ -1,6 +1,6 @@
 //! The `mall_price_flags` table.
 
-use crate::mall::model::FlagKind;
+use crate::{mall::model::FlagKind, money::Money};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_price_flags`.
@@ -12,8 +12,8 @@ pub struct Model {
     pub public_id: Uuid,
     pub item_id: i64,
     pub kind: FlagKind,
-    pub price_fen: i64,
-    pub reference_fen: i64,
+    pub price_fen: Money,
+    pub reference_fen: Money,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<i64>,

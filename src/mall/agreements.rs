@@ -372,8 +372,8 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
         model: Set(input.model.trim().into()),
         spec: Set(input.spec.trim().into()),
         unit: Set(input.unit.trim().into()),
-        price_fen: Set(input.price.fen()),
-        market_price_fen: Set(input.market_price.fen()),
+        price_fen: Set(input.price),
+        market_price_fen: Set(input.market_price),
         active: Set(true),
         revision: Set(revision),
         created_at: Set(now),
@@ -400,7 +400,7 @@ async fn record_price<C: ConnectionTrait>(
     state: &AppState,
     txn: &C,
     item: &mall_item::Model,
-    old: Option<i64>,
+    old: Option<Money>,
     now: DateTime<Utc>,
 ) -> AppResult<u32> {
     mall_price_change::ActiveModel {
@@ -419,7 +419,8 @@ async fn record_price<C: ConnectionTrait>(
     }
     if let Some(old) = old {
         let pct = state.settings.mall.price_raise_flag_percent as i128;
-        if (item.price_fen as i128 - old as i128) * 100 > pct * old as i128 {
+        let (new, old_fen) = (item.price_fen.fen() as i128, old.fen() as i128);
+        if (new - old_fen) * 100 > pct * old_fen {
             flags.push((FlagKind::Raised, old));
         }
     }
@@ -455,7 +456,7 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
             "only the centre or the item's supplier may change its price",
         ));
     }
-    let market = input.market_price.unwrap_or(Money::from_fen(it.market_price_fen));
+    let market = input.market_price.unwrap_or(it.market_price_fen);
     let mut fields = Vec::new();
     check_prices(&mut fields, input.price, market);
     if !fields.is_empty() {
@@ -465,8 +466,8 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
     let revision = next_revision(&txn).await?;
     let it = mall_item::ActiveModel {
         id: Set(it.id),
-        price_fen: Set(input.price.fen()),
-        market_price_fen: Set(market.fen()),
+        price_fen: Set(input.price),
+        market_price_fen: Set(market),
         revision: Set(revision),
         updated_at: Set(now),
         ..Default::default()
@@ -515,8 +516,8 @@ pub async fn item_views(
                 model: i.model,
                 spec: i.spec,
                 unit: i.unit,
-                price: Money::from_fen(i.price_fen),
-                market_price: Money::from_fen(i.market_price_fen),
+                price: i.price_fen,
+                market_price: i.market_price_fen,
                 supplier_id: o.public_id,
                 supplier_name: o.name.clone(),
                 supplier_size: o.size_class.map(|s| s.as_str().into()),
@@ -562,11 +563,7 @@ pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoi
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|p| PricePoint {
-            at: p.changed_at,
-            price: Money::from_fen(p.new_price_fen),
-            market_price: Money::from_fen(p.market_price_fen),
-        })
+        .map(|p| PricePoint { at: p.changed_at, price: p.new_price_fen, market_price: p.market_price_fen })
         .collect())
 }
 
@@ -598,9 +595,13 @@ pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResul
                 item_id: it.public_id,
                 item_name: format!("{} {} {}", it.brand, it.name, it.model),
                 supplier: orgs.get(&it.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),
-                price: Money::from_fen(f.price_fen),
-                reference: Money::from_fen(f.reference_fen),
-                excess_percent: percent((f.price_fen - f.reference_fen) as i128, f.reference_fen as i128, 2),
+                price: f.price_fen,
+                reference: f.reference_fen,
+                excess_percent: percent(
+                    f.price_fen.fen() as i128 - f.reference_fen.fen() as i128,
+                    f.reference_fen.fen() as i128,
+                    2,
+                ),
                 created_at: f.created_at,
                 resolution: f.resolution,
             })

@@ -120,7 +120,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
                     supplier_id: o.id,
                     supplier_name: o.name.clone(),
                     supplier_size: o.size_class.map(|s| s.as_str().into()).unwrap_or_default(),
-                    price_fen: i.price_fen,
+                    price_fen: i.price_fen.fen(),
                     valid_from: a.valid_from.timestamp(),
                     valid_to: a.valid_to.timestamp(),
                     sellable: i.active && a.status == AgreementStatus::Active,

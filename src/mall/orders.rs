@@ -181,18 +181,16 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             };
             return Err(AppError::rule(code, format!("agreement {} does not sell \"{}\" now", a.code, item.name)));
         }
-        let unit_price = l.unit_price.unwrap_or(Money::from_fen(item.price_fen));
+        let unit_price = l.unit_price.unwrap_or(item.price_fen);
         if unit_price.fen() <= 0 {
             return Err(AppError::invalid_field("unit_price", "not_positive"));
         }
-        if unit_price.fen() > item.price_fen {
+        if unit_price > item.price_fen {
             return Err(AppError::rule(
                 "above_agreement_price",
                 format!(
                     "{} yuan is above the agreement price of {} yuan for \"{}\"",
-                    unit_price,
-                    Money::from_fen(item.price_fen),
-                    item.name
+                    unit_price, item.price_fen, item.name
                 ),
             ));
         }
@@ -201,7 +199,7 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             .checked_mul(l.quantity)
             .ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
         total = total.checked_add(line_total).ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
-        lines.push((item, l.quantity, unit_price.fen(), line_total));
+        lines.push((item, l.quantity, unit_price, Money::from_fen(line_total)));
     }
     let Some(a) = agreement else { return Err(AppError::invalid_field("lines", "required")) };
     if total > input.budget.fen() {
@@ -225,8 +223,8 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             agreement_id: Some(a.id),
             quotation_id: None,
             category,
-            budget: input.budget.fen(),
-            amount: total,
+            budget: input.budget,
+            amount: Money::from_fen(total),
             note: Some(input.note.trim().to_string()).filter(|s| !s.is_empty()),
             created_by: Some(actor.user_id),
         },
@@ -262,8 +260,8 @@ pub(super) struct NewOrder {
     pub agreement_id: Option<i64>,
     pub quotation_id: Option<i64>,
     pub category: String,
-    pub budget: i64,
-    pub amount: i64,
+    pub budget: Money,
+    pub amount: Money,
     pub note: Option<String>,
     pub created_by: Option<i64>,
 }
@@ -276,9 +274,9 @@ pub(super) struct NewLine {
     pub model: String,
     pub unit: String,
     pub quantity: i64,
-    pub unit_price: i64,
-    pub agreement_price: i64,
-    pub total: i64,
+    pub unit_price: Money,
+    pub agreement_price: Money,
+    pub total: Money,
 }
 
 /// Inserts a submitted order with its lines and first step.
@@ -380,8 +378,8 @@ async fn notify_order<C: ConnectionTrait>(
         Notice {
             kind,
             tender_id: None,
-            message_zh: format!("{zh}：{}（{} 元）", order.code, Money::from_fen(order.amount_fen)),
-            message_en: format!("{en}: {} ({} yuan)", order.code, Money::from_fen(order.amount_fen)),
+            message_zh: format!("{zh}：{}（{} 元）", order.code, order.amount_fen),
+            message_en: format!("{en}: {} ({} yuan)", order.code, order.amount_fen),
             link: Some(format!("/mall/orders/{}", order.public_id)),
         },
     )
@@ -532,9 +530,9 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
             model: l.model,
             unit: l.unit,
             quantity: l.quantity,
-            unit_price: Money::from_fen(l.unit_price_fen),
-            agreement_price: Money::from_fen(l.agreement_price_fen),
-            total: Money::from_fen(l.total_fen),
+            unit_price: l.unit_price_fen,
+            agreement_price: l.agreement_price_fen,
+            total: l.total_fen,
         })
         .collect();
     v.steps = steps
@@ -552,7 +550,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
 }
 
 fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> OrderView {
-    let savings = Savings { budget: Money::from_fen(o.budget_fen), deal: Money::from_fen(o.amount_fen) };
+    let savings = Savings { budget: o.budget_fen, deal: o.amount_fen };
     OrderView {
         id: o.public_id,
         code: o.code.clone(),

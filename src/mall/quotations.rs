@@ -116,7 +116,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
         requirement: Set(input.requirement.trim().into()),
         quantity: Set(input.quantity),
         unit: Set(input.unit.trim().into()),
-        budget_fen: Set(input.budget.fen()),
+        budget_fen: Set(input.budget),
         min_quotes: Set(m.min_quotes),
         opens_at: Set(now),
         closes_at: Set(now + TimeDelta::hours(input.hours)),
@@ -229,14 +229,10 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         .fen()
         .checked_mul(q.quantity)
         .ok_or_else(|| AppError::invalid_field("unit_price", "out_of_range"))?;
-    if total > q.budget_fen {
+    if total > q.budget_fen.fen() {
         return Err(AppError::rule(
             "quote_over_budget",
-            format!(
-                "a total of {} yuan is above the budget of {} yuan",
-                Money::from_fen(total),
-                Money::from_fen(q.budget_fen)
-            ),
+            format!("a total of {} yuan is above the budget of {} yuan", Money::from_fen(total), q.budget_fen),
         ));
     }
     let existing = mall_quote::Entity::find()
@@ -248,8 +244,8 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         quotation_id: Set(q.id),
         supplier_org_id: Set(actor.org_id),
         agreement_id: Set(agreement.id),
-        unit_price_fen: Set(input.unit_price.fen()),
-        total_fen: Set(total),
+        unit_price_fen: Set(input.unit_price),
+        total_fen: Set(Money::from_fen(total)),
         brand: Set(input.brand.trim().into()),
         model: Set(input.model.trim().into()),
         note: Set(input.note.trim().into()),
@@ -468,17 +464,11 @@ async fn close_one(state: &AppState, id: i64, now: DateTime<Utc>) -> AppResult<b
             tender_id: None,
             message_zh: format!(
                 "竞价【{}】（{}）已成交，成交金额 {} 元，订单 {}",
-                q.title,
-                q.code,
-                Money::from_fen(win.total_fen),
-                order.code
+                q.title, q.code, win.total_fen, order.code
             ),
             message_en: format!(
                 "Quotation \"{}\" ({}) awarded at {} yuan, order {}",
-                q.title,
-                q.code,
-                Money::from_fen(win.total_fen),
-                order.code
+                q.title, q.code, win.total_fen, order.code
             ),
             link: Some(format!("/mall/quotations/{}", q.public_id)),
         },
@@ -550,8 +540,8 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
     let to_view = |x: &mall_quote::Model| QuoteView {
         id: x.public_id,
         supplier: orgs.get(&x.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),
-        unit_price: Money::from_fen(x.unit_price_fen),
-        total: Money::from_fen(x.total_fen),
+        unit_price: x.unit_price_fen,
+        total: x.total_fen,
         brand: x.brand.clone(),
         model: x.model.clone(),
         note: x.note.clone(),
@@ -570,7 +560,7 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
         requirement: q.requirement.clone(),
         quantity: q.quantity,
         unit: q.unit.clone(),
-        budget: Money::from_fen(q.budget_fen),
+        budget: q.budget_fen,
         min_quotes: q.min_quotes,
         opens_at: q.opens_at,
         closes_at: q.closes_at,

@@ -292,8 +292,8 @@ async fn central(
     let (mut n, mut b, mut d) = (0i64, 0i64, 0i64);
     for r in &rows {
         n += 1;
-        b += r.budget_fen;
-        d += r.award_fen;
+        b += r.budget_fen.fen();
+        d += r.award_fen.fen();
         let key = match group {
             Group::Unit => names.get(&r.procuring_org_id).map(|o| o.name.clone()).unwrap_or_default(),
             Group::Category => r.category.clone(),
@@ -302,8 +302,8 @@ async fn central(
         };
         let e = groups.entry(key).or_default();
         e.0 += 1;
-        e.1 += r.budget_fen;
-        e.2 += r.award_fen;
+        e.1 += r.budget_fen.fen();
+        e.2 += r.award_fen.fen();
     }
     let mut rows: Vec<SavingsRow> = groups.into_iter().map(|(k, (n, b, d))| SavingsRow::new(k, n, b, d)).collect();
     if group != Group::Month {
@@ -480,8 +480,8 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         procuring_org_id: Set(unit.id),
         category: Set(input.category.clone()),
         method: Set(input.method.trim().into()),
-        budget_fen: Set(input.budget.fen()),
-        award_fen: Set(input.award.fen()),
+        budget_fen: Set(input.budget),
+        award_fen: Set(input.award),
         supplier_name: Set(input.supplier_name.trim().into()),
         awarded_at: Set(input.awarded_at),
         tender_id: Set(None),

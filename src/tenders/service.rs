@@ -168,8 +168,8 @@ async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: i64, lots: &[LotInpu
             tender_id: Set(tender_id),
             lot_no: Set(i as i32 + 1),
             name: Set(l.name.trim().to_string()),
-            budget_fen: Set(l.budget.fen()),
-            ceiling_fen: Set(l.ceiling.map(Money::fen)),
+            budget_fen: Set(l.budget),
+            ceiling_fen: Set(l.ceiling),
             ..Default::default()
         }
         .insert(db)
@@ -866,7 +866,7 @@ async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppR
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
     let mut budgets: HashMap<i64, i64> = HashMap::new();
     for l in lot::Entity::find().filter(lot::Column::TenderId.is_in(ids)).all(db).await? {
-        *budgets.entry(l.tender_id).or_default() += l.budget_fen;
+        *budgets.entry(l.tender_id).or_default() += l.budget_fen.fen();
     }
     let mut org_ids: Vec<i64> = rows.iter().map(|t| t.procuring_org_id).collect();
     org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
@@ -953,12 +953,12 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
         serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
     let mut names = HashMap::new();
     names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
-    let budget = lots.iter().map(|l| l.budget_fen).sum();
+    let budget = lots.iter().map(|l| l.budget_fen.fen()).sum();
     Ok(TenderDetail {
         summary: summary(&t, &names, budget),
         description: t.description.clone(),
         question_cutoff: t.question_cutoff,
-        opening_mode: OpeningMode::Remote,
+        opening_mode: t.opening_mode,
         min_valid_bids: t.min_valid_bids,
         bid_form,
         lots: lots
@@ -967,8 +967,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
                 id: l.public_id,
                 lot_no: l.lot_no,
                 name: l.name,
-                budget: Money::from_fen(l.budget_fen),
-                ceiling: l.ceiling_fen.map(Money::from_fen),
+                budget: l.budget_fen,
+                ceiling: l.ceiling_fen,
             })
             .collect(),
         documents: docs
