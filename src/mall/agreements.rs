@@ -274,9 +274,10 @@ async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<mall_agreement:
         .ok_or_else(AppError::not_found)
 }
 
-/// Parses the stored category list.
-pub(super) fn categories_of(a: &mall_agreement::Model) -> Vec<String> {
-    serde_json::from_str(&a.categories).unwrap_or_default()
+/// Parses the stored category list; a list that does not read is an error naming the row.
+pub(super) fn categories_of(a: &mall_agreement::Model) -> AppResult<Vec<String>> {
+    serde_json::from_str(&a.categories)
+        .map_err(|e| AppError::internal(format!("mall_agreements.categories of row {}: {e}", a.id)))
 }
 
 async fn to_view<C: ConnectionTrait>(
@@ -296,7 +297,7 @@ async fn to_view<C: ConnectionTrait>(
     Ok(AgreementView {
         id: a.public_id,
         in_force: sells(&a, now),
-        categories: categories_of(&a),
+        categories: categories_of(&a)?,
         code: a.code,
         title: a.title,
         kind: a.kind,
@@ -358,7 +359,7 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
     let a = load(&txn, agreement).await?;
-    if !categories_of(&a).contains(&input.category) {
+    if !categories_of(&a)?.contains(&input.category) {
         return Err(AppError::invalid_field("category", "not_in_agreement"));
     }
     let revision = next_revision(&txn).await?;

@@ -519,7 +519,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     )
     .await?;
     let actions = actions_for(actor, &o);
-    let mut v = summary(&o, &orgs);
+    let mut v = summary(&o, &orgs)?;
     v.actions = actions;
     v.lines = lines
         .into_iter()
@@ -549,9 +549,9 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     Ok(v)
 }
 
-fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> OrderView {
+fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> AppResult<OrderView> {
     let savings = Savings { budget: o.budget_fen, deal: o.amount_fen };
-    OrderView {
+    Ok(OrderView {
         id: o.public_id,
         code: o.code.clone(),
         kind: o.kind,
@@ -563,12 +563,17 @@ fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisat
         savings_rate: savings.rate_percent(2),
         savings,
         status_note: o.status_note.clone(),
-        acceptance: o.acceptance.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        acceptance: o
+            .acceptance
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| AppError::internal(format!("mall_orders.acceptance of row {}: {e}", o.id)))?,
         placed_at: o.placed_at,
         lines: vec![],
         steps: vec![],
         actions: vec![],
-    }
+    })
 }
 
 /// Filters of the order list.
@@ -623,10 +628,10 @@ pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult
     let orders = rows
         .iter()
         .map(|o| {
-            let mut v = summary(o, &orgs);
+            let mut v = summary(o, &orgs)?;
             v.actions = actions_for(actor, o);
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(OrderPage { total, page, pages: total.div_ceil(per_page), orders })
 }

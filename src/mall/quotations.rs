@@ -163,15 +163,19 @@ async fn eligible_agreements<C: ConnectionTrait>(
     cat: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<mall_agreement::Model>> {
-    Ok(mall_agreement::Entity::find()
+    let mut found = Vec::new();
+    for a in mall_agreement::Entity::find()
         .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active))
         .filter(mall_agreement::Column::ValidFrom.lte(now))
         .filter(mall_agreement::Column::ValidTo.gt(now))
         .all(db)
         .await?
-        .into_iter()
-        .filter(|a| categories_of(a).iter().any(|c| c == cat))
-        .collect())
+    {
+        if categories_of(&a)?.iter().any(|c| c == cat) {
+            found.push(a);
+        }
+    }
+    Ok(found)
 }
 
 /// The supplier's agreement in force for the category, if any.
@@ -181,12 +185,12 @@ async fn agreement_of<C: ConnectionTrait>(
     cat: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<mall_agreement::Model>> {
-    Ok(mall_agreement::Entity::find()
-        .filter(mall_agreement::Column::SupplierOrgId.eq(org))
-        .all(db)
-        .await?
-        .into_iter()
-        .find(|a| sells(a, now) && categories_of(a).iter().any(|c| c == cat)))
+    for a in mall_agreement::Entity::find().filter(mall_agreement::Column::SupplierOrgId.eq(org)).all(db).await? {
+        if sells(&a, now) && categories_of(&a)?.iter().any(|c| c == cat) {
+            return Ok(Some(a));
+        }
+    }
+    Ok(None)
 }
 
 /// Quotes (or replaces the supplier's quote) while the window is open.
@@ -591,7 +595,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
             .await?
         {
             if sells(&a, now) {
-                cats.extend(categories_of(&a));
+                cats.extend(categories_of(&a)?);
             }
         }
         let quoted: Vec<i64> = mall_quote::Entity::find()

@@ -949,8 +949,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
     } else {
         None
     };
-    let bid_form: Vec<BidFormField> =
-        serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
+    let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form)
+        .map_err(|e| AppError::internal(format!("tenders.bid_form of row {}: {e}", t.id)))?;
     let mut names = HashMap::new();
     names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
     let budget = lots.iter().map(|l| l.budget_fen.fen()).sum();
