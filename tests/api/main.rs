@@ -9,6 +9,7 @@ mod client;
 mod accounts;
 mod audit;
 mod bids;
+mod columns;
 mod csrf;
 mod mall;
 mod opening;
