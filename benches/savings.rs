@@ -14,15 +14,16 @@ use std::{
     time::{Duration, Instant},
 };
 use tenderhall::{
-    accounts::model::{Actor, OrgKind, Role},
+    accounts::model::{Actor, OrgKind, Role, SizeClass, Status},
     app::AppState,
     clock::ManualClock,
     config::Settings,
     entities::{mall_order, organisation},
     mall::{
-        model::CATEGORIES,
+        model::{CATEGORIES, OrderKind, OrderStatus},
         reports::{self, Group, ReportQuery},
     },
+    money::Money,
 };
 use uuid::Uuid;
 
@@ -63,11 +64,11 @@ async fn main() {
     let org = |i: usize, kind: OrgKind| organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(format!("{}{i:05}", if kind == OrgKind::Supplier { "供应商" } else { "采购单位" })),
-        kind: Set(kind.as_str().into()),
-        size_class: Set(Some("small".into())),
+        kind: Set(kind),
+        size_class: Set(Some(SizeClass::Small)),
         credit_code: Set(None),
         contact_phone: Set(None),
-        status: Set("active".into()),
+        status: Set(Status::Active),
         created_at: Set(now),
         approved_at: Set(Some(now - TimeDelta::days(i as i64 % 700))),
         ..Default::default()
@@ -83,7 +84,7 @@ async fn main() {
             .await
             .expect("orgs")
             .into_iter()
-            .filter(|o| o.kind == kind.as_str())
+            .filter(|o| o.kind == kind)
             .map(|o| o.id)
             .collect();
         ids.push(found);
@@ -103,20 +104,27 @@ async fn main() {
         let budget = 100_000 + (rnd() % 5_000_000) as i64;
         let amount = budget - (rnd() % (budget as u64 / 6)) as i64;
         let placed = start + TimeDelta::seconds((rnd() % (365 * 86_400)) as i64);
-        let status =
-            ["paid", "paid", "accepted", "delivered", "confirmed", "submitted", "cancelled"][(rnd() % 7) as usize];
+        let status = [
+            OrderStatus::Paid,
+            OrderStatus::Paid,
+            OrderStatus::Accepted,
+            OrderStatus::Delivered,
+            OrderStatus::Confirmed,
+            OrderStatus::Submitted,
+            OrderStatus::Cancelled,
+        ][(rnd() % 7) as usize];
         batch.push(mall_order::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             code: Set(format!("B{i:08}")),
-            kind: Set("recorded".into()),
+            kind: Set(OrderKind::Recorded),
             procuring_org_id: Set(units[(rnd() % units.len() as u64) as usize]),
             supplier_org_id: Set(suppliers[(rnd() % suppliers.len() as u64) as usize]),
             agreement_id: Set(None),
             quotation_id: Set(None),
             category: Set(CATEGORIES[(rnd() % CATEGORIES.len() as u64) as usize].code.into()),
-            budget_fen: Set(budget),
-            amount_fen: Set(amount),
-            status: Set(status.into()),
+            budget_fen: Set(Money::from_fen(budget)),
+            amount_fen: Set(Money::from_fen(amount)),
+            status: Set(status),
             status_note: Set(None),
             acceptance: Set(None),
             created_by: Set(None),

@@ -13,7 +13,8 @@
 //!   [`accounts`], [`tenders`], [`bids`], [`notify`], [`audit`].
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
 //!   files), [`pdf`] (checking untrusted PDFs, writing PDFs with embedded Chinese fonts), [`keys`] (the platform's signing key),
-//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
+//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`column`] (enums and money as
+//!   typed columns), [`certs`] (development PKI).
 //! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
 //!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key, and an HTTP
 //!   client that submits with resumable uploads).
@@ -29,6 +30,7 @@ pub mod blob;
 pub mod certs;
 pub mod cli;
 pub mod clock;
+pub mod column;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -3,6 +3,9 @@
 //! Amounts are held as integer fen (分, 1/100 元) in an `i64`, never as a float. Parsing accepts
 //! 元 with up to two decimals ("1234.5", "1,234.50"); formatting produces 元 with two decimals or
 //! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them).
+//!
+//! `Money` is also a SeaORM column type, stored as `BIGINT` fen (the `*_fen` columns), and
+//! serializes as the integer number of fen.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -112,6 +115,50 @@ impl fmt::Display for Money {
     }
 }
 
+impl From<Money> for sea_orm::Value {
+    fn from(m: Money) -> Self {
+        sea_orm::Value::BigInt(Some(m.0))
+    }
+}
+
+impl sea_orm::TryGetable for Money {
+    fn try_get_by<I: sea_orm::ColIdx>(res: &sea_orm::QueryResult, idx: I) -> Result<Self, sea_orm::TryGetError> {
+        <i64 as sea_orm::TryGetable>::try_get_by(res, idx).map(Money)
+    }
+}
+
+impl sea_orm::sea_query::ValueType for Money {
+    fn try_from(v: sea_orm::Value) -> Result<Self, sea_orm::sea_query::ValueTypeErr> {
+        <i64 as sea_orm::sea_query::ValueType>::try_from(v).map(Money)
+    }
+
+    fn type_name() -> String {
+        "Money".to_owned()
+    }
+
+    fn array_type() -> sea_orm::sea_query::ArrayType {
+        sea_orm::sea_query::ArrayType::BigInt
+    }
+
+    fn column_type() -> sea_orm::sea_query::ColumnType {
+        sea_orm::sea_query::ColumnType::BigInteger
+    }
+}
+
+impl sea_orm::sea_query::Nullable for Money {
+    fn null() -> sea_orm::Value {
+        sea_orm::Value::BigInt(None)
+    }
+}
+
+impl sea_orm::sea_query::postgres_array::NotU8 for Money {}
+
+impl sea_orm::IntoActiveValue<Money> for Money {
+    fn into_active_value(self) -> sea_orm::ActiveValue<Money> {
+        sea_orm::ActiveValue::Set(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +189,18 @@ mod tests {
         assert_eq!(m.yuan_string(), "147,018,019.00");
         assert_eq!(Money::from_fen(5).yuan_string(), "0.05");
         assert_eq!(Money::from_fen(-12_345).yuan_string(), "-123.45");
+    }
+
+    #[test]
+    fn is_a_bigint_column_of_fen() {
+        use sea_orm::sea_query::{ColumnType, Nullable, ValueType};
+        let m = Money::from_fen(-12_345);
+        assert_eq!(sea_orm::Value::from(m), sea_orm::Value::BigInt(Some(-12_345)));
+        assert_eq!(<Money as ValueType>::try_from(sea_orm::Value::BigInt(Some(7))).ok(), Some(Money::from_fen(7)));
+        assert!(<Money as ValueType>::try_from(sea_orm::Value::from("7")).is_err());
+        assert_eq!(<Money as Nullable>::null(), sea_orm::Value::BigInt(None));
+        assert_eq!(<Money as ValueType>::column_type(), ColumnType::BigInteger);
+        // JSON stays the integer number of fen.
+        assert_eq!(serde_json::to_string(&m).ok().as_deref(), Some("-12345"));
     }
 }

@@ -3,40 +3,11 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored, snake_case form.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-
-            /// Reads the stored form.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use string_enum;
+pub(crate) use crate::column::string_enum;
 
 string_enum! {
     /// What a user does on the platform.
-    Role {
+    Role stored in crate::entities::user::Entity {
         /// 平台管理员: accounts, approvals, configuration. Cannot read sealed bids.
         PlatformAdmin = "platform_admin",
         /// 采购人: staff of a procuring unit.
@@ -54,7 +25,7 @@ string_enum! {
 
 string_enum! {
     /// What kind of organisation.
-    OrgKind {
+    OrgKind stored in crate::entities::organisation::Entity {
         /// 采购人/招标人.
         ProcuringUnit = "procuring_unit",
         /// 采购代理机构.
@@ -70,7 +41,7 @@ string_enum! {
 
 string_enum! {
     /// Enterprise size class (企业规模), used by procurement policy.
-    SizeClass {
+    SizeClass stored in crate::entities::organisation::Entity {
         /// 大型.
         Large = "large",
         /// 中型.
@@ -84,7 +55,7 @@ string_enum! {
 
 string_enum! {
     /// Whether an organisation or user may act.
-    Status {
+    Status stored in crate::entities::organisation::Entity, crate::entities::user::Entity {
         /// Waiting for the centre's approval.
         Pending = "pending",
         /// Active.

@@ -65,30 +65,30 @@ pub fn check_new_password(field: &'static str, pw: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn actor_of(u: user::Model, o: organisation::Model) -> Option<Actor> {
-    Some(Actor {
+fn actor_of(u: user::Model, o: organisation::Model) -> Actor {
+    Actor {
         user_id: u.id,
         user_public_id: u.public_id,
         username: u.username,
         display_name: u.display_name,
-        role: Role::parse(&u.role)?,
+        role: u.role,
         org_id: o.id,
         org_public_id: o.public_id,
         org_name: o.name,
-        org_kind: OrgKind::parse(&o.kind)?,
-    })
+        org_kind: o.kind,
+    }
 }
 
 async fn active_actor<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<Option<Actor>> {
     let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
-    if u.status != Status::Active.as_str() {
+    if u.status != Status::Active {
         return Ok(None);
     }
     let Some(o) = organisation::Entity::find_by_id(u.org_id).one(db).await? else { return Ok(None) };
-    if o.status != Status::Active.as_str() {
+    if o.status != Status::Active {
         return Ok(None);
     }
-    Ok(actor_of(u, o))
+    Ok(Some(actor_of(u, o)))
 }
 
 /// The user of a live session.
@@ -168,7 +168,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, remote_addr
         txn.commit().await?;
         return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
     };
-    if u.status == Status::Pending.as_str() {
+    if u.status == Status::Pending {
         txn.rollback().await?;
         return Err(AppError::forbidden_because("account_pending", "the centre has not approved this account yet"));
     }
@@ -346,11 +346,11 @@ pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<U
     let org = organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(r.org_name.trim().to_string()),
-        kind: Set(OrgKind::Supplier.as_str().into()),
-        size_class: Set(Some(r.size_class.as_str().into())),
+        kind: Set(OrgKind::Supplier),
+        size_class: Set(Some(r.size_class)),
         credit_code: Set(Some(r.credit_code.trim().to_string())),
         contact_phone: Set(Some(r.contact_phone.trim().to_string()).filter(|s| !s.is_empty())),
-        status: Set(Status::Pending.as_str().into()),
+        status: Set(Status::Pending),
         created_at: Set(now),
         ..Default::default()
     }
@@ -361,9 +361,9 @@ pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<U
         org_id: Set(org.id),
         username: Set(r.username.trim().to_string()),
         display_name: Set(r.display_name.trim().to_string()),
-        role: Set(Role::Supplier.as_str().into()),
+        role: Set(Role::Supplier),
         password_hash: Set(hash),
-        status: Set(Status::Pending.as_str().into()),
+        status: Set(Status::Pending),
         created_at: Set(now),
         ..Default::default()
     }
@@ -399,7 +399,7 @@ pub struct OrgSummary {
 pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>) -> AppResult<Vec<OrgSummary>> {
     let mut q = organisation::Entity::find().order_by_desc(organisation::Column::CreatedAt);
     if let Some(s) = status {
-        q = q.filter(organisation::Column::Status.eq(s.as_str()));
+        q = q.filter(organisation::Column::Status.eq(s));
     }
     Ok(q.all(db)
         .await?
@@ -407,10 +407,10 @@ pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>)
         .map(|o| OrgSummary {
             id: o.public_id,
             name: o.name,
-            kind: o.kind,
-            size_class: o.size_class,
+            kind: o.kind.as_str().into(),
+            size_class: o.size_class.map(|s| s.as_str().into()),
             credit_code: o.credit_code,
-            status: o.status,
+            status: o.status.as_str().into(),
             created_at: o.created_at,
         })
         .collect())
@@ -424,13 +424,13 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
         .one(&txn)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if org.status != Status::Pending.as_str() {
+    if org.status != Status::Pending {
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
     let status = if approve { Status::Active } else { Status::Rejected };
     organisation::ActiveModel {
         id: Set(org.id),
-        status: Set(status.as_str().into()),
+        status: Set(status),
         approved_at: Set(approve.then(|| state.clock.now())),
         ..Default::default()
     }
@@ -439,7 +439,7 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
     user::Entity::update_many()
         .col_expr(user::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
         .filter(user::Column::OrgId.eq(org.id))
-        .filter(user::Column::Status.eq(Status::Pending.as_str()))
+        .filter(user::Column::Status.eq(Status::Pending))
         .exec(&txn)
         .await?;
     let action = if approve { "organisation.approve" } else { "organisation.reject" };
@@ -462,11 +462,11 @@ pub async fn create_organisation(
     let org = organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(name.into()),
-        kind: Set(kind.as_str().into()),
-        size_class: Set(size.map(|s| s.as_str().to_string())),
+        kind: Set(kind),
+        size_class: Set(size),
         credit_code: Set(credit_code.map(str::to_string)),
         contact_phone: Set(None),
-        status: Set(Status::Active.as_str().into()),
+        status: Set(Status::Active),
         created_at: Set(state.clock.now()),
         approved_at: Set(Some(state.clock.now())),
         ..Default::default()
@@ -493,8 +493,7 @@ pub async fn create_user(
     role: Role,
     password_hash: &str,
 ) -> AppResult<user::Model> {
-    let kind = OrgKind::parse(&org.kind).ok_or_else(|| AppError::internal("bad org kind"))?;
-    if !Role::allowed_for(kind).contains(&role) {
+    if !Role::allowed_for(org.kind).contains(&role) {
         return Err(AppError::invalid_field("role", "not_allowed_for_organisation"));
     }
     let u = user::ActiveModel {
@@ -502,9 +501,9 @@ pub async fn create_user(
         org_id: Set(org.id),
         username: Set(username.into()),
         display_name: Set(display_name.into()),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         password_hash: Set(password_hash.into()),
-        status: Set(Status::Active.as_str().into()),
+        status: Set(Status::Active),
         created_at: Set(state.clock.now()),
         ..Default::default()
     }
@@ -531,7 +530,7 @@ pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &st
         .one(&txn)
         .await?
         .ok_or_else(AppError::not_found)?;
-    user::ActiveModel { id: Set(u.id), status: Set(status.as_str().into()), ..Default::default() }.update(&txn).await?;
+    user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     }
@@ -563,7 +562,7 @@ pub async fn add_staff(
     let hash = hash_password(password)?;
     let mut txn = state.writer.begin().await?;
     let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(org_name)).one(&txn).await? {
-        Some(o) if o.kind == kind.as_str() => o,
+        Some(o) if o.kind == kind => o,
         Some(_) => {
             return Err(AppError::conflict(
                 "org_kind_mismatch",

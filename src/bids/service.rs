@@ -6,6 +6,7 @@ use crate::{
     app::AppState,
     audit::AuditEntry,
     blob::{ByteStream, PartialState, StoredBlob},
+    column::string_enum,
     entities::{bid, bidder_key, document_obtained, lot, organisation, tender},
     envelope::{self, Header, MAGIC},
     error::{AppError, AppResult},
@@ -17,21 +18,37 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Bid statuses.
+string_enum! {
+    /// Where a bid is.
+    BidStatus stored in crate::entities::bid::Entity {
+        /// Reserved: an id was handed out, no envelope yet.
+        Reserved = "reserved",
+        /// Submitted and receipted; the latest one of a bidder and lot counts.
+        Submitted = "submitted",
+        /// Replaced by a later submission; kept for audit, never opened.
+        Replaced = "replaced",
+        /// Withdrawn by the bidder before the deadline.
+        Withdrawn = "withdrawn",
+    }
+}
+
+/// The bid statuses as constants.
 pub mod status {
+    use super::BidStatus;
+
     /// Reserved: an id was handed out, no envelope yet.
-    pub const RESERVED: &str = "reserved";
+    pub const RESERVED: BidStatus = BidStatus::Reserved;
     /// Submitted and receipted; the latest one of a bidder and lot counts.
-    pub const SUBMITTED: &str = "submitted";
+    pub const SUBMITTED: BidStatus = BidStatus::Submitted;
     /// Replaced by a later submission; kept for audit, never opened.
-    pub const REPLACED: &str = "replaced";
+    pub const REPLACED: BidStatus = BidStatus::Replaced;
     /// Withdrawn by the bidder before the deadline.
-    pub const WITHDRAWN: &str = "withdrawn";
+    pub const WITHDRAWN: BidStatus = BidStatus::Withdrawn;
 }
 
 fn require_supplier(actor: &Actor) -> AppResult<()> {
@@ -143,7 +160,7 @@ pub async fn reserve(state: &AppState, actor: &Actor, tender_id: Uuid, lot_id: U
         lot_id: Set(l.id),
         org_id: Set(actor.org_id),
         user_id: Set(actor.user_id),
-        status: Set(status::RESERVED.into()),
+        status: Set(status::RESERVED),
         created_at: Set(now),
         ..Default::default()
     }
@@ -382,7 +399,7 @@ async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBl
     .sign(&state.key);
     bid::ActiveModel {
         id: Set(b.id),
-        status: Set(status::SUBMITTED.into()),
+        status: Set(status::SUBMITTED),
         envelope_sha256: Set(Some(stored.sha256.clone())),
         size_bytes: Set(Some(stored.size as i64)),
         bidder_key_id: Set(Some(key.key_id.clone())),
@@ -407,9 +424,7 @@ pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResul
     if b.status != status::SUBMITTED && b.status != status::RESERVED {
         return Err(AppError::conflict("bid_not_active", "only a reserved or submitted bid can be withdrawn"));
     }
-    bid::ActiveModel { id: Set(b.id), status: Set(status::WITHDRAWN.into()), ..Default::default() }
-        .update(&txn)
-        .await?;
+    bid::ActiveModel { id: Set(b.id), status: Set(status::WITHDRAWN), ..Default::default() }.update(&txn).await?;
     txn.record(&actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({}))).await?;
     txn.commit().await?;
     // An upload in progress for the withdrawn bid is of no further use.
@@ -466,7 +481,7 @@ pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppRe
         .map(|b| BidView {
             id: b.public_id,
             lot: lots.get(&b.lot_id).copied().unwrap_or_default(),
-            status: b.status,
+            status: b.status.as_str().into(),
             envelope_sha256: b.envelope_sha256,
             size: b.size_bytes,
             received_at: b.received_at,

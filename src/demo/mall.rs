@@ -185,7 +185,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
 
     // Procuring units: the demo's own and thirty more.
     let mut units: Vec<i64> = organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit))
         .all(&txn)
         .await?
         .into_iter()
@@ -197,11 +197,11 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         .map(|(i, n)| organisation::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             name: Set((*n).into()),
-            kind: Set(OrgKind::ProcuringUnit.as_str().into()),
+            kind: Set(OrgKind::ProcuringUnit),
             size_class: Set(None),
             credit_code: Set(Some(format!("11110000MB{:07}X", 100 + i))),
             contact_phone: Set(None),
-            status: Set(Status::Active.as_str().into()),
+            status: Set(Status::Active),
             created_at: Set(day(2018, 3, 1)),
             approved_at: Set(Some(day(2018, 3, 1))),
             ..Default::default()
@@ -258,11 +258,11 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         rows.push(organisation::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             name: Set(name),
-            kind: Set(OrgKind::Supplier.as_str().into()),
-            size_class: Set(Some(size.as_str().into())),
+            kind: Set(OrgKind::Supplier),
+            size_class: Set(Some(size)),
             credit_code: Set(Some(code)),
             contact_phone: Set(None),
-            status: Set(Status::Active.as_str().into()),
+            status: Set(Status::Active),
             created_at: Set(approved - TimeDelta::days(rng.range(1, 20))),
             approved_at: Set(Some(approved)),
             ..Default::default()
@@ -300,8 +300,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 procuring_org_id: Set(*rng.pick(&units)),
                 category: Set(cat.code.into()),
                 method: Set((*rng.pick(METHODS)).into()),
-                budget_fen: Set(budgets[i] * 100),
-                award_fen: Set((budgets[i] - savings[i]) * 100),
+                budget_fen: Set(Money::from_fen(budgets[i] * 100)),
+                award_fen: Set(Money::from_fen((budgets[i] - savings[i]) * 100)),
                 supplier_name: Set(format!(
                     "{}{}{}{}",
                     rng.pick(NAME_A),
@@ -336,15 +336,15 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         orders.push(mall_order::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             code: Set(code),
-            kind: Set(OrderKind::Recorded.as_str().into()),
+            kind: Set(OrderKind::Recorded),
             procuring_org_id: Set(*rng.pick(&units)),
             supplier_org_id: Set(*rng.pick(&sellers)),
             agreement_id: Set(None),
             quotation_id: Set(None),
             category: Set(cat.code.into()),
-            budget_fen: Set(budget),
-            amount_fen: Set(amount),
-            status: Set(OrderStatus::Paid.as_str().into()),
+            budget_fen: Set(Money::from_fen(budget)),
+            amount_fen: Set(Money::from_fen(amount)),
+            status: Set(OrderStatus::Paid),
             status_note: Set(None),
             acceptance: Set(None),
             created_by: Set(None),
@@ -358,7 +358,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         mall_order::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     let ids: Vec<(String, i64)> = mall_order::Entity::find()
-        .filter(mall_order::Column::Kind.eq(OrderKind::Recorded.as_str()))
+        .filter(mall_order::Column::Kind.eq(OrderKind::Recorded))
         .all(&txn)
         .await?
         .into_iter()
@@ -378,9 +378,9 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 model: Set(String::new()),
                 unit: Set("批".into()),
                 quantity: Set(1),
-                unit_price_fen: Set(*amount),
-                agreement_price_fen: Set(*amount),
-                total_fen: Set(*amount),
+                unit_price_fen: Set(Money::from_fen(*amount)),
+                agreement_price_fen: Set(Money::from_fen(*amount)),
+                total_fen: Set(Money::from_fen(*amount)),
                 ..Default::default()
             })
         })

@@ -217,8 +217,8 @@ async fn advance_when_allowed(state: &AppState, host: &Actor, show: &Show, phase
     loop {
         tokio::time::sleep(show.pace * 3).await;
         let Ok((h, _, _)) = state.openings.hall_state(host, show.tender).await else { return false };
-        if h.phase != phase.as_str() {
-            return matches!(Phase::parse(&h.phase), Some(Phase::Objections | Phase::Confirmation));
+        if h.phase != phase {
+            return matches!(h.phase, Phase::Objections | Phase::Confirmation);
         }
         match state.openings.execute(host, show.tender, Command::Advance { from: Some(phase) }).await {
             Ok(()) => return true,

@@ -1,5 +1,6 @@
 //! The `bids` table.
 
+use crate::bids::service::BidStatus;
 use sea_orm::entity::prelude::*;
 
 /// A row of `bids`.
@@ -13,7 +14,7 @@ pub struct Model {
     pub lot_id: i64,
     pub org_id: i64,
     pub user_id: i64,
-    pub status: String,
+    pub status: BidStatus,
     pub envelope_sha256: Option<String>,
     pub size_bytes: Option<i64>,
     pub bidder_key_id: Option<String>,

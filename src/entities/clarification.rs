@@ -1,5 +1,6 @@
 //! The `clarifications` table.
 
+use crate::tenders::model::ClarificationKind;
 use sea_orm::entity::prelude::*;
 
 /// A row of `clarifications`.
@@ -11,7 +12,7 @@ pub struct Model {
     pub public_id: Uuid,
     pub tender_id: i64,
     pub question_id: Option<i64>,
-    pub kind: String,
+    pub kind: ClarificationKind,
     pub substantive: bool,
     #[sea_orm(column_type = "Text")]
     pub body: String,

@@ -12,7 +12,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub args: String,
     pub due_at: DateTimeUtc,
-    pub status: String,
+    pub status: crate::jobs::JobStatus,
     pub attempts: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,

@@ -1,5 +1,6 @@
 //! The `lots` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `lots`.
@@ -12,8 +13,8 @@ pub struct Model {
     pub tender_id: i64,
     pub lot_no: i32,
     pub name: String,
-    pub budget_fen: i64,
-    pub ceiling_fen: Option<i64>,
+    pub budget_fen: Money,
+    pub ceiling_fen: Option<Money>,
 }
 
 /// Relations are followed by explicit queries in the services.

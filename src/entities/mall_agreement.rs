@@ -1,5 +1,6 @@
 //! The `mall_agreements` table.
 
+use crate::mall::model::{AgreementKind, AgreementStatus};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_agreements`.
@@ -11,7 +12,7 @@ pub struct Model {
     pub public_id: Uuid,
     pub code: String,
     pub title: String,
-    pub kind: String,
+    pub kind: AgreementKind,
     pub supplier_org_id: i64,
     pub centre_org_id: i64,
     #[sea_orm(column_type = "Text")]
@@ -19,7 +20,7 @@ pub struct Model {
     pub service_area: String,
     pub valid_from: DateTimeUtc,
     pub valid_to: DateTimeUtc,
-    pub status: String,
+    pub status: AgreementStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub status_reason: Option<String>,
     pub source_tender_id: Option<i64>,

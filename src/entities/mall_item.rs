@@ -1,5 +1,6 @@
 //! The `mall_items` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_items`.
@@ -18,8 +19,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub spec: String,
     pub unit: String,
-    pub price_fen: i64,
-    pub market_price_fen: i64,
+    pub price_fen: Money,
+    pub market_price_fen: Money,
     pub active: bool,
     pub revision: i64,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,9 @@
 //! The `mall_orders` table.
 
+use crate::{
+    mall::model::{OrderKind, OrderStatus},
+    money::Money,
+};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_orders`.
@@ -10,15 +14,15 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub code: String,
-    pub kind: String,
+    pub kind: OrderKind,
     pub procuring_org_id: i64,
     pub supplier_org_id: i64,
     pub agreement_id: Option<i64>,
     pub quotation_id: Option<i64>,
     pub category: String,
-    pub budget_fen: i64,
-    pub amount_fen: i64,
-    pub status: String,
+    pub budget_fen: Money,
+    pub amount_fen: Money,
+    pub status: OrderStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub status_note: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,5 +1,6 @@
 //! The `mall_order_lines` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_order_lines`.
@@ -15,9 +16,9 @@ pub struct Model {
     pub model: String,
     pub unit: String,
     pub quantity: i64,
-    pub unit_price_fen: i64,
-    pub agreement_price_fen: i64,
-    pub total_fen: i64,
+    pub unit_price_fen: Money,
+    pub agreement_price_fen: Money,
+    pub total_fen: Money,
 }
 
 /// Relations are followed by explicit queries in the services.

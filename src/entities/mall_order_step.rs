@@ -1,5 +1,9 @@
 //! The `mall_order_steps` table.
 
+use crate::{
+    column::EmptyOr,
+    mall::model::{OrderStatus, StepAction},
+};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_order_steps`.
@@ -9,9 +13,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub order_id: i64,
-    pub action: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub action: StepAction,
+    pub from_status: EmptyOr<OrderStatus>,
+    pub to_status: OrderStatus,
     pub org_id: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,

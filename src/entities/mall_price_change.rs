@@ -1,5 +1,6 @@
 //! The `mall_price_changes` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_price_changes`.
@@ -9,9 +10,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub item_id: i64,
-    pub old_price_fen: Option<i64>,
-    pub new_price_fen: i64,
-    pub market_price_fen: i64,
+    pub old_price_fen: Option<Money>,
+    pub new_price_fen: Money,
+    pub market_price_fen: Money,
     pub changed_at: DateTimeUtc,
 }
 

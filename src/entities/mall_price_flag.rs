@@ -1,5 +1,6 @@
 //! The `mall_price_flags` table.
 
+use crate::{mall::model::FlagKind, money::Money};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_price_flags`.
@@ -10,9 +11,9 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub item_id: i64,
-    pub kind: String,
-    pub price_fen: i64,
-    pub reference_fen: i64,
+    pub kind: FlagKind,
+    pub price_fen: Money,
+    pub reference_fen: Money,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<i64>,

@@ -1,5 +1,6 @@
 //! The `mall_quotations` table.
 
+use crate::{mall::model::QuotationStatus, money::Money};
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_quotations`.
@@ -18,11 +19,11 @@ pub struct Model {
     pub requirement: String,
     pub quantity: i64,
     pub unit: String,
-    pub budget_fen: i64,
+    pub budget_fen: Money,
     pub min_quotes: i32,
     pub opens_at: DateTimeUtc,
     pub closes_at: DateTimeUtc,
-    pub status: String,
+    pub status: QuotationStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub fail_reason: Option<String>,
     pub order_id: Option<i64>,

@@ -1,5 +1,6 @@
 //! The `mall_quotes` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `mall_quotes`.
@@ -12,8 +13,8 @@ pub struct Model {
     pub quotation_id: i64,
     pub supplier_org_id: i64,
     pub agreement_id: i64,
-    pub unit_price_fen: i64,
-    pub total_fen: i64,
+    pub unit_price_fen: Money,
+    pub total_fen: Money,
     pub brand: String,
     pub model: String,
     #[sea_orm(column_type = "Text")]

@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub tender_id: i64,
-    pub phase: String,
+    pub phase: crate::opening::model::Phase,
     pub decrypt_minutes: i32,
     pub objection_minutes: i32,
     pub min_valid_bids: i32,

@@ -14,7 +14,7 @@ pub struct Model {
     pub lot_id: i64,
     pub signed_in_at: Option<DateTimeUtc>,
     pub released_at: Option<DateTimeUtc>,
-    pub outcome: String,
+    pub outcome: crate::opening::model::BidOutcome,
     pub reason: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub sealed_key: Option<String>,

@@ -1,5 +1,6 @@
 //! The `organisations` table.
 
+use crate::accounts::model::{OrgKind, SizeClass, Status};
 use sea_orm::entity::prelude::*;
 
 /// A row of `organisations`.
@@ -10,11 +11,11 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub name: String,
-    pub kind: String,
-    pub size_class: Option<String>,
+    pub kind: OrgKind,
+    pub size_class: Option<SizeClass>,
     pub credit_code: Option<String>,
     pub contact_phone: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub approved_at: Option<DateTimeUtc>,
 }

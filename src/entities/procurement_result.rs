@@ -1,5 +1,6 @@
 //! The `procurement_results` table.
 
+use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
 /// A row of `procurement_results`.
@@ -14,8 +15,8 @@ pub struct Model {
     pub procuring_org_id: i64,
     pub category: String,
     pub method: String,
-    pub budget_fen: i64,
-    pub award_fen: i64,
+    pub budget_fen: Money,
+    pub award_fen: Money,
     pub supplier_name: String,
     pub awarded_at: DateTimeUtc,
     pub tender_id: Option<i64>,

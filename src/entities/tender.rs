@@ -1,5 +1,6 @@
 //! The `tenders` table.
 
+use crate::tenders::model::{EvaluationMethod, OpeningMode, ProcurementMethod, TenderState};
 use sea_orm::entity::prelude::*;
 
 /// A row of `tenders`.
@@ -16,10 +17,10 @@ pub struct Model {
     pub procuring_org_id: i64,
     pub agency_org_id: Option<i64>,
     pub created_by: i64,
-    pub procurement_method: String,
-    pub evaluation_method: String,
-    pub opening_mode: String,
-    pub state: String,
+    pub procurement_method: ProcurementMethod,
+    pub evaluation_method: EvaluationMethod,
+    pub opening_mode: OpeningMode,
+    pub state: TenderState,
     pub bid_deadline: DateTimeUtc,
     pub question_cutoff: DateTimeUtc,
     #[sea_orm(column_type = "Text")]

@@ -1,5 +1,6 @@
 //! The `users` table.
 
+use crate::accounts::model::{Role, Status};
 use sea_orm::entity::prelude::*;
 
 /// A row of `users`.
@@ -12,9 +13,9 @@ pub struct Model {
     pub org_id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
-    pub status: String,
+    pub status: Status,
     pub email: Option<String>,
     pub created_at: DateTimeUtc,
     pub password_changed_at: Option<DateTimeUtc>,

@@ -58,7 +58,7 @@ async fn views(state: &AppState, status: JobStatus) -> AppResult<Vec<JobView>> {
         .await?
         .into_iter()
         .map(|j| JobView {
-            status: JobStatus::parse(&j.status).unwrap_or(status),
+            status: j.status,
             kind: j.kind,
             key: j.idempotency_key,
             due_at: j.due_at,

@@ -28,9 +28,9 @@ use std::{collections::HashMap, sync::Arc};
 
 pub use runner::Runner;
 
-crate::accounts::model::string_enum! {
+crate::column::string_enum! {
     /// Where a job stands.
-    JobStatus {
+    JobStatus stored in crate::entities::job::Entity {
         /// Waiting for its due time (or for a retry).
         Pending = "pending",
         /// Claimed by a runner, which holds it until `claimed_until`.

@@ -116,7 +116,7 @@ pub async fn fail<C: ConnectionTrait>(
 pub async fn has_open<C: ConnectionTrait>(db: &C, kind: &str) -> AppResult<bool> {
     Ok(job::Entity::find()
         .filter(job::Column::Kind.eq(kind))
-        .filter(job::Column::Status.is_in([JobStatus::Pending.as_str(), JobStatus::Running.as_str()]))
+        .filter(job::Column::Status.is_in([JobStatus::Pending, JobStatus::Running]))
         .count(db)
         .await?
         > 0)
@@ -129,10 +129,10 @@ pub async fn due_count<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppRes
             sea_orm::Condition::any()
                 .add(
                     sea_orm::Condition::all()
-                        .add(job::Column::Status.eq(JobStatus::Pending.as_str()))
+                        .add(job::Column::Status.eq(JobStatus::Pending))
                         .add(job::Column::DueAt.lte(now)),
                 )
-                .add(job::Column::Status.eq(JobStatus::Running.as_str())),
+                .add(job::Column::Status.eq(JobStatus::Running)),
         )
         .count(db)
         .await?)
@@ -141,7 +141,7 @@ pub async fn due_count<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppRes
 /// The jobs in one status, newest due first.
 pub async fn list<C: ConnectionTrait>(db: &C, status: JobStatus, limit: u64) -> AppResult<Vec<job::Model>> {
     Ok(job::Entity::find()
-        .filter(job::Column::Status.eq(status.as_str()))
+        .filter(job::Column::Status.eq(status))
         .order_by_desc(job::Column::DueAt)
         .order_by_desc(job::Column::Id)
         .limit(limit)
@@ -153,7 +153,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, status: JobStatus, limit: u64) -> 
 pub async fn counts<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(JobStatus, u64)>> {
     let mut out = Vec::new();
     for s in JobStatus::ALL {
-        out.push((*s, job::Entity::find().filter(job::Column::Status.eq(s.as_str())).count(db).await?));
+        out.push((*s, job::Entity::find().filter(job::Column::Status.eq(*s)).count(db).await?));
     }
     Ok(out)
 }

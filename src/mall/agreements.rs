@@ -130,9 +130,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
         .filter(organisation::Column::PublicId.eq(input.supplier))
         .one(&txn)
         .await?
-        .filter(|o| o.kind == OrgKind::Supplier.as_str())
+        .filter(|o| o.kind == OrgKind::Supplier)
         .ok_or_else(|| AppError::invalid_field("supplier", "unknown"))?;
-    if supplier.status != Status::Active.as_str() {
+    if supplier.status != Status::Active {
         return Err(AppError::rule("supplier_not_admitted", "the supplier's registration is not approved"));
     }
     let source_tender_id = match input.source_tender {
@@ -156,14 +156,14 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
         public_id: Set(Uuid::new_v4()),
         code: Set(format!("XY{year}-{n:05}")),
         title: Set(input.title.trim().into()),
-        kind: Set(input.kind.as_str().into()),
+        kind: Set(input.kind),
         supplier_org_id: Set(supplier.id),
         centre_org_id: Set(actor.org_id),
         categories: Set(serde_json::to_string(&cats).map_err(AppError::internal)?),
         service_area: Set(input.service_area.trim().into()),
         valid_from: Set(input.valid_from),
         valid_to: Set(input.valid_to),
-        status: Set(AgreementStatus::Active.as_str().into()),
+        status: Set(AgreementStatus::Active),
         status_reason: Set(None),
         source_tender_id: Set(source_tender_id),
         created_at: Set(now),
@@ -208,12 +208,12 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
     } else {
         (AgreementStatus::Suspended, AgreementStatus::Active)
     };
-    if a.status != from.as_str() {
+    if a.status != from {
         return Err(AppError::conflict("wrong_state", format!("the agreement is not {from}")));
     }
     mall_agreement::ActiveModel {
         id: Set(a.id),
-        status: Set(to.as_str().into()),
+        status: Set(to),
         status_reason: Set(suspend.then(|| reason.to_string())),
         updated_at: Set(now),
         ..Default::default()
@@ -263,9 +263,10 @@ async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<mall_agreement:
         .ok_or_else(AppError::not_found)
 }
 
-/// Parses the stored category list.
-pub(super) fn categories_of(a: &mall_agreement::Model) -> Vec<String> {
-    serde_json::from_str(&a.categories).unwrap_or_default()
+/// Parses the stored category list; a list that does not read is an error naming the row.
+pub(super) fn categories_of(a: &mall_agreement::Model) -> AppResult<Vec<String>> {
+    serde_json::from_str(&a.categories)
+        .map_err(|e| AppError::internal(format!("mall_agreements.categories of row {}: {e}", a.id)))
 }
 
 async fn to_view<C: ConnectionTrait>(
@@ -285,16 +286,16 @@ async fn to_view<C: ConnectionTrait>(
     Ok(AgreementView {
         id: a.public_id,
         in_force: sells(&a, now),
-        categories: categories_of(&a),
+        categories: categories_of(&a)?,
         code: a.code,
         title: a.title,
-        kind: AgreementKind::parse(&a.kind).unwrap_or(AgreementKind::Goods),
+        kind: a.kind,
         supplier_id: supplier.public_id,
         supplier_name: supplier.name,
         service_area: a.service_area,
         valid_from: a.valid_from,
         valid_to: a.valid_to,
-        status: AgreementStatus::parse(&a.status).unwrap_or(AgreementStatus::Suspended),
+        status: a.status,
         status_reason: if insider { a.status_reason } else { None },
         source_tender_id,
         items,
@@ -347,7 +348,7 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
     let a = load(&txn, agreement).await?;
-    if !categories_of(&a).contains(&input.category) {
+    if !categories_of(&a)?.contains(&input.category) {
         return Err(AppError::invalid_field("category", "not_in_agreement"));
     }
     let revision = next_revision(&txn).await?;
@@ -361,8 +362,8 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
         model: Set(input.model.trim().into()),
         spec: Set(input.spec.trim().into()),
         unit: Set(input.unit.trim().into()),
-        price_fen: Set(input.price.fen()),
-        market_price_fen: Set(input.market_price.fen()),
+        price_fen: Set(input.price),
+        market_price_fen: Set(input.market_price),
         active: Set(true),
         revision: Set(revision),
         created_at: Set(now),
@@ -386,7 +387,7 @@ async fn record_price<C: ConnectionTrait>(
     state: &AppState,
     txn: &C,
     item: &mall_item::Model,
-    old: Option<i64>,
+    old: Option<Money>,
     now: DateTime<Utc>,
 ) -> AppResult<u32> {
     mall_price_change::ActiveModel {
@@ -405,7 +406,8 @@ async fn record_price<C: ConnectionTrait>(
     }
     if let Some(old) = old {
         let pct = state.settings.mall.price_raise_flag_percent as i128;
-        if (item.price_fen as i128 - old as i128) * 100 > pct * old as i128 {
+        let (new, old_fen) = (item.price_fen.fen() as i128, old.fen() as i128);
+        if (new - old_fen) * 100 > pct * old_fen {
             flags.push((FlagKind::Raised, old));
         }
     }
@@ -413,7 +415,7 @@ async fn record_price<C: ConnectionTrait>(
         mall_price_flag::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             item_id: Set(item.id),
-            kind: Set(kind.as_str().into()),
+            kind: Set(*kind),
             price_fen: Set(item.price_fen),
             reference_fen: Set(*reference),
             created_at: Set(now),
@@ -441,7 +443,7 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
             "only the centre or the item's supplier may change its price",
         ));
     }
-    let market = input.market_price.unwrap_or(Money::from_fen(it.market_price_fen));
+    let market = input.market_price.unwrap_or(it.market_price_fen);
     let mut fields = Vec::new();
     check_prices(&mut fields, input.price, market);
     if !fields.is_empty() {
@@ -451,8 +453,8 @@ pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: Price
     let revision = next_revision(&txn).await?;
     let it = mall_item::ActiveModel {
         id: Set(it.id),
-        price_fen: Set(input.price.fen()),
-        market_price_fen: Set(market.fen()),
+        price_fen: Set(input.price),
+        market_price_fen: Set(market),
         revision: Set(revision),
         updated_at: Set(now),
         ..Default::default()
@@ -498,11 +500,11 @@ pub async fn item_views(
                 model: i.model,
                 spec: i.spec,
                 unit: i.unit,
-                price: Money::from_fen(i.price_fen),
-                market_price: Money::from_fen(i.market_price_fen),
+                price: i.price_fen,
+                market_price: i.market_price_fen,
                 supplier_id: o.public_id,
                 supplier_name: o.name.clone(),
-                supplier_size: o.size_class.clone(),
+                supplier_size: o.size_class.map(|s| s.as_str().into()),
             })
         })
         .collect())
@@ -545,11 +547,7 @@ pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoi
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|p| PricePoint {
-            at: p.changed_at,
-            price: Money::from_fen(p.new_price_fen),
-            market_price: Money::from_fen(p.market_price_fen),
-        })
+        .map(|p| PricePoint { at: p.changed_at, price: p.new_price_fen, market_price: p.market_price_fen })
         .collect())
 }
 
@@ -577,13 +575,17 @@ pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResul
             let it = items.get(&f.item_id)?;
             Some(FlagView {
                 id: f.public_id,
-                kind: FlagKind::parse(&f.kind)?,
+                kind: f.kind,
                 item_id: it.public_id,
                 item_name: format!("{} {} {}", it.brand, it.name, it.model),
                 supplier: orgs.get(&it.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),
-                price: Money::from_fen(f.price_fen),
-                reference: Money::from_fen(f.reference_fen),
-                excess_percent: percent((f.price_fen - f.reference_fen) as i128, f.reference_fen as i128, 2),
+                price: f.price_fen,
+                reference: f.reference_fen,
+                excess_percent: percent(
+                    f.price_fen.fen() as i128 - f.reference_fen.fen() as i128,
+                    f.reference_fen.fen() as i128,
+                    2,
+                ),
                 created_at: f.created_at,
                 resolution: f.resolution,
             })
@@ -623,8 +625,8 @@ pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str)
 /// Active supplier organisations as (public id, name), for the centre's agreement form.
 pub async fn supplier_choices(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
-        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::Supplier))
+        .filter(organisation::Column::Status.eq(Status::Active))
         .order_by_asc(organisation::Column::Name)
         .limit(2000)
         .all(db)

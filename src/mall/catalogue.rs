@@ -10,7 +10,7 @@
 
 use super::{
     agreements::item_views,
-    model::{ItemView, category},
+    model::{AgreementStatus, ItemView, category},
     search::{CatalogueIndex, ItemDoc, SearchError, SearchQuery, Sort},
 };
 use crate::{
@@ -125,11 +125,11 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
                     category: i.category,
                     supplier_id: o.id,
                     supplier_name: o.name.clone(),
-                    supplier_size: o.size_class.clone().unwrap_or_default(),
-                    price_fen: i.price_fen,
+                    supplier_size: o.size_class.map(|s| s.as_str().into()).unwrap_or_default(),
+                    price_fen: i.price_fen.fen(),
                     valid_from: a.valid_from.timestamp(),
                     valid_to: a.valid_to.timestamp(),
-                    sellable: i.active && a.status == "active",
+                    sellable: i.active && a.status == AgreementStatus::Active,
                 })
             })
             .collect();

@@ -52,7 +52,7 @@ pub fn category_name(code: &str, lang: &str) -> String {
 
 string_enum! {
     /// 协议供货 (goods) or 定点服务 (services).
-    AgreementKind {
+    AgreementKind stored in crate::entities::mall_agreement::Entity {
         /// 协议供货.
         Goods = "goods",
         /// 定点服务.
@@ -62,7 +62,7 @@ string_enum! {
 
 string_enum! {
     /// Whether an agreement sells.
-    AgreementStatus {
+    AgreementStatus stored in crate::entities::mall_agreement::Entity {
         /// In force (it sells between its validity dates).
         Active = "active",
         /// Suspended by the centre, with a reason; sells nothing until resumed.
@@ -72,7 +72,7 @@ string_enum! {
 
 string_enum! {
     /// How an order came about.
-    OrderKind {
+    OrderKind stored in crate::entities::mall_order::Entity {
         /// 直购: bought from the catalogue at or below the agreement price.
         Direct = "direct",
         /// 竞价: the winning quote of a competitive quotation.
@@ -84,7 +84,7 @@ string_enum! {
 
 string_enum! {
     /// Where an order is.
-    OrderStatus {
+    OrderStatus stored in crate::entities::mall_order::Entity, crate::entities::mall_order_step::Entity {
         /// 已提交: waiting for the supplier.
         Submitted = "submitted",
         /// 待调整: the supplier asked the unit to change something.
@@ -183,8 +183,47 @@ impl OrderAction {
 }
 
 string_enum! {
+    /// What was done at a step of an order: its submission, or one of the [`OrderAction`]s.
+    StepAction stored in crate::entities::mall_order_step::Entity {
+        /// The procuring unit placed the order.
+        Submit = "submit",
+        /// [`OrderAction::Confirm`].
+        Confirm = "confirm",
+        /// [`OrderAction::RequestAdjustment`].
+        RequestAdjustment = "request_adjustment",
+        /// [`OrderAction::Reject`].
+        Reject = "reject",
+        /// [`OrderAction::Resubmit`].
+        Resubmit = "resubmit",
+        /// [`OrderAction::Cancel`].
+        Cancel = "cancel",
+        /// [`OrderAction::Deliver`].
+        Deliver = "deliver",
+        /// [`OrderAction::Accept`].
+        Accept = "accept",
+        /// [`OrderAction::Pay`].
+        Pay = "pay",
+    }
+}
+
+impl From<OrderAction> for StepAction {
+    fn from(a: OrderAction) -> Self {
+        match a {
+            OrderAction::Confirm => StepAction::Confirm,
+            OrderAction::RequestAdjustment => StepAction::RequestAdjustment,
+            OrderAction::Reject => StepAction::Reject,
+            OrderAction::Resubmit => StepAction::Resubmit,
+            OrderAction::Cancel => StepAction::Cancel,
+            OrderAction::Deliver => StepAction::Deliver,
+            OrderAction::Accept => StepAction::Accept,
+            OrderAction::Pay => StepAction::Pay,
+        }
+    }
+}
+
+string_enum! {
     /// Where a competitive quotation is.
-    QuotationStatus {
+    QuotationStatus stored in crate::entities::mall_quotation::Entity {
         /// 竞价中: suppliers may quote until it closes.
         Open = "open",
         /// 已成交: the lowest compliant quote won and became an order.
@@ -198,7 +237,7 @@ string_enum! {
 
 string_enum! {
     /// Why a price was flagged.
-    FlagKind {
+    FlagKind stored in crate::entities::mall_price_flag::Entity {
         /// The agreement price is above the market reference price.
         AboveMarket = "above_market",
         /// The agreement price was raised by more than the configured share.
@@ -539,6 +578,16 @@ mod tests {
         // A deal above budget is negative savings.
         assert_eq!(s(10_000, 10_050).saved().fen(), -50);
         assert_eq!(s(10_000, 10_050).rate_percent(2), "-0.50");
+    }
+
+    #[test]
+    fn a_step_is_stored_with_its_action_text() {
+        for a in OrderAction::ALL {
+            assert_eq!(StepAction::from(*a).as_str(), a.as_str());
+        }
+        // Every step but the submission is an order action.
+        assert_eq!(StepAction::ALL.len(), OrderAction::ALL.len() + 1);
+        assert_eq!(StepAction::Submit.as_str(), "submit");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::{
     accounts::model::Actor,
     app::AppState,
     audit::AuditEntry,
+    column::EmptyOr,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
     money::Money,
@@ -100,7 +101,7 @@ pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) ->
     let day_start = day_start.map(|d| d.with_timezone(&Utc)).unwrap_or(now);
     let n = mall_order::Entity::find()
         .filter(mall_order::Column::PlacedAt.gte(day_start))
-        .filter(mall_order::Column::Kind.ne(OrderKind::Recorded.as_str()))
+        .filter(mall_order::Column::Kind.ne(OrderKind::Recorded))
         .count(db)
         .await?
         + 1;
@@ -171,7 +172,7 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             }
         };
         if !item.active || !sells(&a, now) {
-            let code = if a.status != AgreementStatus::Active.as_str() {
+            let code = if a.status != AgreementStatus::Active {
                 "agreement_suspended"
             } else if now >= a.valid_to || !item.active {
                 "agreement_expired"
@@ -180,18 +181,16 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             };
             return Err(AppError::rule(code, format!("agreement {} does not sell \"{}\" now", a.code, item.name)));
         }
-        let unit_price = l.unit_price.unwrap_or(Money::from_fen(item.price_fen));
+        let unit_price = l.unit_price.unwrap_or(item.price_fen);
         if unit_price.fen() <= 0 {
             return Err(AppError::invalid_field("unit_price", "not_positive"));
         }
-        if unit_price.fen() > item.price_fen {
+        if unit_price > item.price_fen {
             return Err(AppError::rule(
                 "above_agreement_price",
                 format!(
                     "{} yuan is above the agreement price of {} yuan for \"{}\"",
-                    unit_price,
-                    Money::from_fen(item.price_fen),
-                    item.name
+                    unit_price, item.price_fen, item.name
                 ),
             ));
         }
@@ -200,7 +199,7 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             .checked_mul(l.quantity)
             .ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
         total = total.checked_add(line_total).ok_or_else(|| AppError::invalid_field("quantity", "out_of_range"))?;
-        lines.push((item, l.quantity, unit_price.fen(), line_total));
+        lines.push((item, l.quantity, unit_price, Money::from_fen(line_total)));
     }
     let Some(a) = agreement else { return Err(AppError::invalid_field("lines", "required")) };
     if total > input.budget.fen() {
@@ -224,8 +223,8 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
             agreement_id: Some(a.id),
             quotation_id: None,
             category,
-            budget: input.budget.fen(),
-            amount: total,
+            budget: input.budget,
+            amount: Money::from_fen(total),
             note: Some(input.note.trim().to_string()).filter(|s| !s.is_empty()),
             created_by: Some(actor.user_id),
         },
@@ -258,8 +257,8 @@ pub(super) struct NewOrder {
     pub agreement_id: Option<i64>,
     pub quotation_id: Option<i64>,
     pub category: String,
-    pub budget: i64,
-    pub amount: i64,
+    pub budget: Money,
+    pub amount: Money,
     pub note: Option<String>,
     pub created_by: Option<i64>,
 }
@@ -272,9 +271,9 @@ pub(super) struct NewLine {
     pub model: String,
     pub unit: String,
     pub quantity: i64,
-    pub unit_price: i64,
-    pub agreement_price: i64,
-    pub total: i64,
+    pub unit_price: Money,
+    pub agreement_price: Money,
+    pub total: Money,
 }
 
 /// Inserts a submitted order with its lines and first step.
@@ -287,7 +286,7 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
     let order = mall_order::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         code: Set(next_code(txn, now).await?),
-        kind: Set(o.kind.as_str().into()),
+        kind: Set(o.kind),
         procuring_org_id: Set(o.procuring_org_id),
         supplier_org_id: Set(o.supplier_org_id),
         agreement_id: Set(o.agreement_id),
@@ -295,7 +294,7 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
         category: Set(o.category),
         budget_fen: Set(o.budget),
         amount_fen: Set(o.amount),
-        status: Set(OrderStatus::Submitted.as_str().into()),
+        status: Set(OrderStatus::Submitted),
         status_note: Set(o.note.clone()),
         acceptance: Set(None),
         created_by: Set(o.created_by),
@@ -324,9 +323,9 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
     }
     mall_order_step::ActiveModel {
         order_id: Set(order.id),
-        action: Set("submit".into()),
-        from_status: Set(String::new()),
-        to_status: Set(OrderStatus::Submitted.as_str().into()),
+        action: Set(StepAction::Submit),
+        from_status: Set(EmptyOr(None)),
+        to_status: Set(OrderStatus::Submitted),
         org_id: Set(Some(o.procuring_org_id)),
         note: Set(o.note),
         at: Set(now),
@@ -373,8 +372,8 @@ async fn notify_order(
         Notice {
             kind,
             tender_id: None,
-            message_zh: format!("{zh}：{}（{} 元）", order.code, Money::from_fen(order.amount_fen)),
-            message_en: format!("{en}: {} ({} yuan)", order.code, Money::from_fen(order.amount_fen)),
+            message_zh: format!("{zh}：{}（{} 元）", order.code, order.amount_fen),
+            message_en: format!("{en}: {} ({} yuan)", order.code, order.amount_fen),
             link: Some(format!("/mall/orders/{}", order.public_id)),
         },
     )
@@ -398,8 +397,8 @@ fn can_see(actor: &Actor, o: &mall_order::Model) -> bool {
 /// What the actor may do to the order now.
 fn actions_for(actor: &Actor, o: &mall_order::Model) -> Vec<OrderAction> {
     let Some(supplier_side) = side(actor, o) else { return vec![] };
-    let Some(status) = OrderStatus::parse(&o.status) else { return vec![] };
-    if o.kind == OrderKind::Recorded.as_str() {
+    let status = o.status;
+    if o.kind == OrderKind::Recorded {
         return vec![];
     }
     OrderAction::ALL
@@ -436,7 +435,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
             format!("the other party takes the step {}", input.action),
         ));
     }
-    let from = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("unknown order status"))?;
+    let from = o.status;
     let to = input.action.target();
     if !actions_for(actor, &o).contains(&input.action) {
         return Err(AppError::conflict("wrong_state", format!("an order that is {from} cannot be {to}")));
@@ -452,7 +451,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     };
     let o = mall_order::ActiveModel {
         id: Set(o.id),
-        status: Set(to.as_str().into()),
+        status: Set(to),
         status_note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
         acceptance: Set(acceptance),
         updated_at: Set(now),
@@ -462,9 +461,9 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     .await?;
     mall_order_step::ActiveModel {
         order_id: Set(o.id),
-        action: Set(input.action.as_str().into()),
-        from_status: Set(from.as_str().into()),
-        to_status: Set(to.as_str().into()),
+        action: Set(input.action.into()),
+        from_status: Set(EmptyOr(Some(from))),
+        to_status: Set(to),
         org_id: Set(Some(actor.org_id)),
         note: Set(Some(note.clone()).filter(|s| !s.is_empty())),
         at: Set(now),
@@ -514,7 +513,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     )
     .await?;
     let actions = actions_for(actor, &o);
-    let mut v = summary(&o, &orgs);
+    let mut v = summary(&o, &orgs)?;
     v.actions = actions;
     v.lines = lines
         .into_iter()
@@ -525,17 +524,17 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
             model: l.model,
             unit: l.unit,
             quantity: l.quantity,
-            unit_price: Money::from_fen(l.unit_price_fen),
-            agreement_price: Money::from_fen(l.agreement_price_fen),
-            total: Money::from_fen(l.total_fen),
+            unit_price: l.unit_price_fen,
+            agreement_price: l.agreement_price_fen,
+            total: l.total_fen,
         })
         .collect();
     v.steps = steps
         .into_iter()
         .map(|s| StepView {
-            action: s.action,
-            from: s.from_status,
-            to: s.to_status,
+            action: s.action.as_str().into(),
+            from: s.from_status.stored().into(),
+            to: s.to_status.as_str().into(),
             by: s.org_id.and_then(|o| orgs.get(&o).map(|o| o.name.clone())),
             note: s.note,
             at: s.at,
@@ -544,13 +543,13 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     Ok(v)
 }
 
-fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> OrderView {
-    let savings = Savings { budget: Money::from_fen(o.budget_fen), deal: Money::from_fen(o.amount_fen) };
-    OrderView {
+fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> AppResult<OrderView> {
+    let savings = Savings { budget: o.budget_fen, deal: o.amount_fen };
+    Ok(OrderView {
         id: o.public_id,
         code: o.code.clone(),
-        kind: OrderKind::parse(&o.kind).unwrap_or(OrderKind::Direct),
-        status: OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Submitted),
+        kind: o.kind,
+        status: o.status,
         procuring_unit: orgs.get(&o.procuring_org_id).map(|x| x.name.clone()).unwrap_or_default(),
         supplier: orgs.get(&o.supplier_org_id).map(|x| x.name.clone()).unwrap_or_default(),
         category: o.category.clone(),
@@ -558,12 +557,17 @@ fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisat
         savings_rate: savings.rate_percent(2),
         savings,
         status_note: o.status_note.clone(),
-        acceptance: o.acceptance.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        acceptance: o
+            .acceptance
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| AppError::internal(format!("mall_orders.acceptance of row {}: {e}", o.id)))?,
         placed_at: o.placed_at,
         lines: vec![],
         steps: vec![],
         actions: vec![],
-    }
+    })
 }
 
 /// Filters of the order list.
@@ -601,7 +605,7 @@ pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         let s = OrderStatus::parse(s).ok_or_else(|| AppError::invalid_field("status", "invalid"))?;
-        cond = cond.add(mall_order::Column::Status.eq(s.as_str()));
+        cond = cond.add(mall_order::Column::Status.eq(s));
     }
     let per_page = 30u64;
     let page = f.page.unwrap_or(1).clamp(1, 10_000);
@@ -618,10 +622,10 @@ pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult
     let orders = rows
         .iter()
         .map(|o| {
-            let mut v = summary(o, &orgs);
+            let mut v = summary(o, &orgs)?;
             v.actions = actions_for(actor, o);
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(OrderPage { total, page, pages: total.div_ceil(per_page), orders })
 }

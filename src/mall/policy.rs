@@ -3,6 +3,7 @@
 use crate::{
     accounts::model::{Actor, OrgKind, Role},
     entities::mall_agreement,
+    mall::model::AgreementStatus,
 };
 use chrono::{DateTime, Utc};
 
@@ -28,5 +29,5 @@ pub fn is_supplier(actor: &Actor) -> bool {
 
 /// Whether the agreement sells at `now`: active (not suspended) and within its validity.
 pub fn sells(a: &mall_agreement::Model, now: DateTime<Utc>) -> bool {
-    a.status == "active" && a.valid_from <= now && now < a.valid_to
+    a.status == AgreementStatus::Active && a.valid_from <= now && now < a.valid_to
 }

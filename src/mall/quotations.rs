@@ -117,11 +117,11 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
         requirement: Set(input.requirement.trim().into()),
         quantity: Set(input.quantity),
         unit: Set(input.unit.trim().into()),
-        budget_fen: Set(input.budget.fen()),
+        budget_fen: Set(input.budget),
         min_quotes: Set(m.min_quotes),
         opens_at: Set(now),
         closes_at: Set(now + TimeDelta::hours(input.hours)),
-        status: Set(QuotationStatus::Open.as_str().into()),
+        status: Set(QuotationStatus::Open),
         created_at: Set(now),
         ..Default::default()
     }
@@ -160,15 +160,19 @@ async fn eligible_agreements<C: ConnectionTrait>(
     cat: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<mall_agreement::Model>> {
-    Ok(mall_agreement::Entity::find()
-        .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
+    let mut found = Vec::new();
+    for a in mall_agreement::Entity::find()
+        .filter(mall_agreement::Column::Status.eq(AgreementStatus::Active))
         .filter(mall_agreement::Column::ValidFrom.lte(now))
         .filter(mall_agreement::Column::ValidTo.gt(now))
         .all(db)
         .await?
-        .into_iter()
-        .filter(|a| categories_of(a).iter().any(|c| c == cat))
-        .collect())
+    {
+        if categories_of(&a)?.iter().any(|c| c == cat) {
+            found.push(a);
+        }
+    }
+    Ok(found)
 }
 
 /// The supplier's agreement in force for the category, if any.
@@ -178,12 +182,12 @@ async fn agreement_of<C: ConnectionTrait>(
     cat: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<mall_agreement::Model>> {
-    Ok(mall_agreement::Entity::find()
-        .filter(mall_agreement::Column::SupplierOrgId.eq(org))
-        .all(db)
-        .await?
-        .into_iter()
-        .find(|a| sells(a, now) && categories_of(a).iter().any(|c| c == cat)))
+    for a in mall_agreement::Entity::find().filter(mall_agreement::Column::SupplierOrgId.eq(org)).all(db).await? {
+        if sells(&a, now) && categories_of(&a)?.iter().any(|c| c == cat) {
+            return Ok(Some(a));
+        }
+    }
+    Ok(None)
 }
 
 /// Quotes (or replaces the supplier's quote) while the window is open.
@@ -211,7 +215,7 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         .one(&txn)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if q.status != QuotationStatus::Open.as_str() || now >= q.closes_at {
+    if q.status != QuotationStatus::Open || now >= q.closes_at {
         return Err(AppError::rule("quotation_closed", "this quotation no longer takes quotes"));
     }
     let Some(agreement) = agreement_of(&txn, actor.org_id, &q.category, now).await? else {
@@ -225,14 +229,10 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         .fen()
         .checked_mul(q.quantity)
         .ok_or_else(|| AppError::invalid_field("unit_price", "out_of_range"))?;
-    if total > q.budget_fen {
+    if total > q.budget_fen.fen() {
         return Err(AppError::rule(
             "quote_over_budget",
-            format!(
-                "a total of {} yuan is above the budget of {} yuan",
-                Money::from_fen(total),
-                Money::from_fen(q.budget_fen)
-            ),
+            format!("a total of {} yuan is above the budget of {} yuan", Money::from_fen(total), q.budget_fen),
         ));
     }
     let existing = mall_quote::Entity::find()
@@ -244,8 +244,8 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
         quotation_id: Set(q.id),
         supplier_org_id: Set(actor.org_id),
         agreement_id: Set(agreement.id),
-        unit_price_fen: Set(input.unit_price.fen()),
-        total_fen: Set(total),
+        unit_price_fen: Set(input.unit_price),
+        total_fen: Set(Money::from_fen(total)),
         brand: Set(input.brand.trim().into()),
         model: Set(input.model.trim().into()),
         note: Set(input.note.trim().into()),
@@ -278,12 +278,12 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
         return Err(AppError::not_found());
     }
     // A window that has ended is being closed by its job: too late to cancel.
-    if q.status != QuotationStatus::Open.as_str() || now >= q.closes_at {
+    if q.status != QuotationStatus::Open || now >= q.closes_at {
         return Err(AppError::conflict("wrong_state", "only an open quotation can be cancelled"));
     }
     mall_quotation::ActiveModel {
         id: Set(q.id),
-        status: Set(QuotationStatus::Cancelled.as_str().into()),
+        status: Set(QuotationStatus::Cancelled),
         fail_reason: Set(Some(reason.to_string())),
         ..Default::default()
     }
@@ -338,7 +338,7 @@ impl JobHandler for CloseQuotation {
 async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
     let now = uow.now();
     let Some(q) = mall_quotation::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
-    if q.status != QuotationStatus::Open.as_str() || q.closes_at > now {
+    if q.status != QuotationStatus::Open || q.closes_at > now {
         return Ok(()); // cancelled, or not due
     }
     let quotes = mall_quote::Entity::find()
@@ -368,7 +368,7 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
         );
         mall_quotation::ActiveModel {
             id: Set(q.id),
-            status: Set(QuotationStatus::Failed.as_str().into()),
+            status: Set(QuotationStatus::Failed),
             fail_reason: Set(Some(reason.clone())),
             ..Default::default()
         }
@@ -435,7 +435,7 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
     .await?;
     mall_quotation::ActiveModel {
         id: Set(q.id),
-        status: Set(QuotationStatus::Awarded.as_str().into()),
+        status: Set(QuotationStatus::Awarded),
         order_id: Set(Some(order.id)),
         ..Default::default()
     }
@@ -448,17 +448,11 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
             tender_id: None,
             message_zh: format!(
                 "竞价【{}】（{}）已成交，成交金额 {} 元，订单 {}",
-                q.title,
-                q.code,
-                Money::from_fen(win.total_fen),
-                order.code
+                q.title, q.code, win.total_fen, order.code
             ),
             message_en: format!(
                 "Quotation \"{}\" ({}) awarded at {} yuan, order {}",
-                q.title,
-                q.code,
-                Money::from_fen(win.total_fen),
-                order.code
+                q.title, q.code, win.total_fen, order.code
             ),
             link: Some(format!("/mall/quotations/{}", q.public_id)),
         },
@@ -513,15 +507,15 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
     let to_view = |x: &mall_quote::Model| QuoteView {
         id: x.public_id,
         supplier: orgs.get(&x.supplier_org_id).map(|o| o.name.clone()).unwrap_or_default(),
-        unit_price: Money::from_fen(x.unit_price_fen),
-        total: Money::from_fen(x.total_fen),
+        unit_price: x.unit_price_fen,
+        total: x.total_fen,
         brand: x.brand.clone(),
         model: x.model.clone(),
         note: x.note.clone(),
         submitted_at: x.submitted_at,
         winner: winner == Some(x.supplier_org_id),
     };
-    let open = q.status == QuotationStatus::Open.as_str() && now < q.closes_at;
+    let open = q.status == QuotationStatus::Open && now < q.closes_at;
     let sees_all =
         !open && (actor.org_id == q.procuring_org_id || is_centre_staff(actor) || is_overseer(actor) || mine.is_some());
     Ok(QuotationView {
@@ -533,11 +527,11 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
         requirement: q.requirement.clone(),
         quantity: q.quantity,
         unit: q.unit.clone(),
-        budget: Money::from_fen(q.budget_fen),
+        budget: q.budget_fen,
         min_quotes: q.min_quotes,
         opens_at: q.opens_at,
         closes_at: q.closes_at,
-        status: QuotationStatus::parse(&q.status).unwrap_or(QuotationStatus::Open),
+        status: q.status,
         fail_reason: q.fail_reason.clone(),
         order_id: order.map(|o| o.public_id),
         quote_count: quotes.len() as u64,
@@ -563,7 +557,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
             .await?
         {
             if sells(&a, now) {
-                cats.extend(categories_of(&a));
+                cats.extend(categories_of(&a)?);
             }
         }
         let quoted: Vec<i64> = mall_quote::Entity::find()
@@ -578,7 +572,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
                 .add(
                     sea_orm::Condition::all()
                         .add(mall_quotation::Column::Category.is_in(cats))
-                        .add(mall_quotation::Column::Status.eq(QuotationStatus::Open.as_str())),
+                        .add(mall_quotation::Column::Status.eq(QuotationStatus::Open)),
                 )
                 .add(mall_quotation::Column::Id.is_in(quoted)),
         );

@@ -191,7 +191,7 @@ fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool,
     let mut c = Condition::all()
         .add(mall_order::Column::PlacedAt.gte(start))
         .add(mall_order::Column::PlacedAt.lt(end))
-        .add(mall_order::Column::Status.is_in(DEAL_STATUSES.iter().map(|s| s.as_str())));
+        .add(mall_order::Column::Status.is_in(DEAL_STATUSES.iter().copied()));
     match scope {
         Some((true, org)) => c = c.add(mall_order::Column::SupplierOrgId.eq(org)),
         Some((false, org)) => c = c.add(mall_order::Column::ProcuringOrgId.eq(org)),
@@ -292,8 +292,8 @@ async fn central(
     let (mut n, mut b, mut d) = (0i64, 0i64, 0i64);
     for r in &rows {
         n += 1;
-        b += r.budget_fen;
-        d += r.award_fen;
+        b += r.budget_fen.fen();
+        d += r.award_fen.fen();
         let key = match group {
             Group::Unit => names.get(&r.procuring_org_id).map(|o| o.name.clone()).unwrap_or_default(),
             Group::Category => r.category.clone(),
@@ -302,8 +302,8 @@ async fn central(
         };
         let e = groups.entry(key).or_default();
         e.0 += 1;
-        e.1 += r.budget_fen;
-        e.2 += r.award_fen;
+        e.1 += r.budget_fen.fen();
+        e.2 += r.award_fen.fen();
     }
     let mut rows: Vec<SavingsRow> = groups.into_iter().map(|(k, (n, b, d))| SavingsRow::new(k, n, b, d)).collect();
     if group != Group::Month {
@@ -320,14 +320,14 @@ pub async fn supplier_stats(
 ) -> AppResult<SupplierStats> {
     let suppliers = || {
         organisation::Entity::find()
-            .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
+            .filter(organisation::Column::Kind.eq(OrgKind::Supplier))
             .filter(organisation::Column::ApprovedAt.is_not_null())
     };
     let in_period = || {
         suppliers().filter(organisation::Column::ApprovedAt.gte(start)).filter(organisation::Column::ApprovedAt.lt(end))
     };
     let new = in_period().count(db).await?;
-    let sme = [SizeClass::Medium, SizeClass::Small, SizeClass::Micro].map(|s| s.as_str());
+    let sme = [SizeClass::Medium, SizeClass::Small, SizeClass::Micro];
     let new_sme = in_period().filter(organisation::Column::SizeClass.is_in(sme)).count(db).await?;
     let total = suppliers().filter(organisation::Column::ApprovedAt.lt(end)).count(db).await?;
     Ok(SupplierStats { new, new_sme, new_sme_percent: percent(new_sme as i128, new as i128, 2), total })
@@ -462,7 +462,7 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         .filter(organisation::Column::PublicId.eq(input.procuring_org))
         .one(&txn)
         .await?
-        .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str())
+        .filter(|o| o.kind == OrgKind::ProcuringUnit)
         .ok_or_else(|| AppError::invalid_field("procuring_org", "unknown"))?;
     if procurement_result::Entity::find()
         .filter(procurement_result::Column::Code.eq(input.code.trim()))
@@ -480,8 +480,8 @@ pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) 
         procuring_org_id: Set(unit.id),
         category: Set(input.category.clone()),
         method: Set(input.method.trim().into()),
-        budget_fen: Set(input.budget.fen()),
-        award_fen: Set(input.award.fen()),
+        budget_fen: Set(input.budget),
+        award_fen: Set(input.award),
         supplier_name: Set(input.supplier_name.trim().into()),
         awarded_at: Set(input.awarded_at),
         tender_id: Set(None),

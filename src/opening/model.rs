@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 string_enum! {
     /// Where an opening is.
-    Phase {
+    Phase stored in crate::entities::opening::Entity {
         /// 签到: the deadline has passed; bidders sign in, the host has not started.
         SignIn = "sign_in",
         /// 解密: bidders release their content keys until the window closes.
@@ -28,7 +28,7 @@ string_enum! {
 
 string_enum! {
     /// What became of one bid at the opening.
-    BidOutcome {
+    BidOutcome stored in crate::entities::opening_bid::Entity {
         /// Waiting for its key.
         Pending = "pending",
         /// Opened and checked: its bid form is read out.
@@ -259,7 +259,7 @@ pub struct HallState {
     /// Its title.
     pub title: String,
     /// The phase.
-    pub phase: String,
+    pub phase: Phase,
     /// When the current window closes (decryption, objections), if one is open.
     pub window_ends_at: Option<DateTime<Utc>>,
     /// The platform's clock now (clients correct their countdowns by it).

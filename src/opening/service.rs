@@ -158,7 +158,7 @@ impl Openings {
             HallState {
                 tender: t.public_id,
                 title: t.title,
-                phase: o.phase.clone(),
+                phase: o.phase,
                 window_ends_at: o.window_ends_at,
                 server_time: self.writer.clock().now(),
                 role: viewer.role().into(),
@@ -186,7 +186,7 @@ impl Openings {
         }
         let o = opening::ActiveModel {
             tender_id: Set(t.id),
-            phase: Set(Phase::SignIn.as_str().into()),
+            phase: Set(Phase::SignIn),
             decrypt_minutes: Set(self.settings.decrypt_minutes),
             objection_minutes: Set(self.settings.objection_minutes),
             min_valid_bids: Set(t.min_valid_bids),
@@ -216,7 +216,7 @@ impl Openings {
                 bid_id: Set(b.id),
                 org_id: Set(b.org_id),
                 lot_id: Set(b.lot_id),
-                outcome: Set(BidOutcome::Pending.as_str().into()),
+                outcome: Set(BidOutcome::Pending),
                 ..Default::default()
             }
             .insert(uow.txn())
@@ -241,7 +241,7 @@ impl Openings {
     /// Nothing happens if the opening has left the phase the job was for.
     pub async fn close_window(&self, uow: &mut UnitOfWork, opening_id: i64, phase: Phase) -> AppResult<()> {
         let Some(o) = opening::Entity::find_by_id(opening_id).one(uow.txn()).await? else { return Ok(()) };
-        if phase_of(&o)? != phase || o.window_ends_at.is_none_or(|end| uow.now() < end) {
+        if o.phase != phase || o.window_ends_at.is_none_or(|end| uow.now() < end) {
             return Ok(());
         }
         let t = tender::Entity::find_by_id(o.tender_id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
@@ -263,7 +263,7 @@ impl Openings {
         let o = opening::Entity::find_by_id(o.id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
         let t = tender::Entity::find_by_id(o.tender_id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
         let now = uow.now();
-        let phase = phase_of(&o)?;
+        let phase = o.phase;
         let action = match cmd {
             Command::SignIn => {
                 let org = bidder_only(viewer)?;
@@ -305,7 +305,7 @@ impl Openings {
                     return Err(AppError::rule("window_closed", "the decryption window has closed"));
                 }
                 let (b, ob) = my_bid(uow.txn(), o.id, org, bid).await?;
-                if ob.outcome != BidOutcome::Pending.as_str() {
+                if ob.outcome != BidOutcome::Pending {
                     return Err(AppError::conflict("already_decided", "this bid has already been opened"));
                 }
                 let lot = lot_names(uow.txn(), t.id).await?.get(&ob.lot_id).cloned();
@@ -318,7 +318,7 @@ impl Openings {
                             id: Set(ob.id),
                             released_at: Set(Some(now)),
                             signed_in_at: Set(Some(ob.signed_in_at.unwrap_or(now))),
-                            outcome: Set(BidOutcome::Valid.as_str().into()),
+                            outcome: Set(BidOutcome::Valid),
                             sealed_key: Set(Some(self.vault.seal(&format!("{ctx} key"), &key.0))),
                             sealed_form: Set(Some(self.vault.seal(&format!("{ctx} form"), &form))),
                             ..Default::default()
@@ -335,7 +335,7 @@ impl Openings {
                         opening_bid::ActiveModel {
                             id: Set(ob.id),
                             released_at: Set(Some(now)),
-                            outcome: Set(BidOutcome::Invalid.as_str().into()),
+                            outcome: Set(BidOutcome::Invalid),
                             reason: Set(Some(reason.clone())),
                             ..Default::default()
                         }
@@ -464,11 +464,11 @@ impl Openings {
     async fn advance(&self, uow: &mut UnitOfWork, o: &opening::Model, t: &tender::Model) -> AppResult<&'static str> {
         let now = uow.now();
         let bids = opening_bid::Entity::find().filter(opening_bid::Column::OpeningId.eq(o.id)).all(uow.txn()).await?;
-        match phase_of(o)? {
+        match o.phase {
             Phase::SignIn => Err(out_of_turn("moving on before the decryption")),
             Phase::Decryption => {
                 let window_open = o.window_ends_at.is_some_and(|end| now < end);
-                let waiting = bids.iter().filter(|b| b.outcome == BidOutcome::Pending.as_str()).count();
+                let waiting = bids.iter().filter(|b| b.outcome == BidOutcome::Pending).count();
                 if window_open && waiting > 0 {
                     return Err(AppError::rule(
                         "window_open",
@@ -482,7 +482,7 @@ impl Openings {
                 let mut valid_per_lot: HashMap<i64, i32> = HashMap::new();
                 for b in &bids {
                     let (bidder, lot) = (names.get(&b.org_id).cloned(), lots.get(&b.lot_id).cloned());
-                    match outcome_of(b)? {
+                    match b.outcome {
                         BidOutcome::Valid => {
                             let bid = bid::Entity::find_by_id(b.bid_id)
                                 .one(uow.txn())
@@ -503,7 +503,7 @@ impl Openings {
                             let reason = "no valid key released in the decryption window".to_string();
                             opening_bid::ActiveModel {
                                 id: Set(b.id),
-                                outcome: Set(BidOutcome::DecryptFailed.as_str().into()),
+                                outcome: Set(BidOutcome::DecryptFailed),
                                 reason: Set(Some(reason.clone())),
                                 ..Default::default()
                             }
@@ -571,7 +571,7 @@ impl Openings {
                 let unconfirmed = org_names(
                     uow.txn(),
                     bids.iter()
-                        .filter(|b| b.outcome == BidOutcome::Valid.as_str() && b.confirmed_at.is_none())
+                        .filter(|b| b.outcome == BidOutcome::Valid && b.confirmed_at.is_none())
                         .map(|b| b.org_id),
                 )
                 .await?;
@@ -598,7 +598,7 @@ impl Openings {
         let db = self.db();
         let org = bidder_only(viewer)?;
         // Refusals that need no decryption come first (and are checked again in the transaction).
-        if phase_of(o)? != Phase::Decryption {
+        if o.phase != Phase::Decryption {
             return Err(out_of_turn("releasing a key"));
         }
         if o.window_ends_at.is_some_and(|end| self.writer.clock().now() >= end) {
@@ -609,7 +609,7 @@ impl Openings {
             .and_then(|k| k.try_into().ok())
             .ok_or_else(|| AppError::invalid_field("key", "invalid"))?;
         let (b, ob) = my_bid(db, o.id, org, bid_id).await?;
-        if ob.outcome != BidOutcome::Pending.as_str() {
+        if ob.outcome != BidOutcome::Pending {
             return Err(AppError::conflict("already_decided", "this bid has already been opened"));
         }
         let t = tender::Entity::find_by_id(b.tender_id).one(db).await?.ok_or_else(AppError::not_found)?;
@@ -659,7 +659,7 @@ impl Openings {
     pub async fn record_pdf(&self, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<u8>> {
         let db = self.db();
         let (o, _) = self.enter(actor, tender_id).await?;
-        if matches!(phase_of(&o)?, Phase::SignIn | Phase::Decryption) {
+        if matches!(o.phase, Phase::SignIn | Phase::Decryption) {
             return Err(out_of_turn("the record before the reading"));
         }
         let t = tender::Entity::find_by_id(o.tender_id).one(db).await?.ok_or_else(AppError::not_found)?;
@@ -668,7 +668,7 @@ impl Openings {
             Some(d) => d.clone(),
             None => record_digest(db, o.id).await?,
         };
-        let phase = phase_of(&o)?;
+        let phase = o.phase;
         tokio::task::spawn_blocking(move || render_record(&t, phase, &events, &digest))
             .await
             .map_err(AppError::internal)?
@@ -738,19 +738,6 @@ async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: i64) -> AppResult<Hash
         .into_iter()
         .map(|l| (l.id, format!("{}. {}", l.lot_no, l.name)))
         .collect())
-}
-
-/// The opening's phase; a stored value that is none is an error naming the row.
-fn phase_of(o: &opening::Model) -> AppResult<Phase> {
-    Phase::parse(&o.phase)
-        .ok_or_else(|| AppError::internal(format!("openings.phase of row {}: unknown value {:?}", o.id, o.phase)))
-}
-
-/// A bid's outcome; a stored value that is none is an error naming the row.
-fn outcome_of(b: &opening_bid::Model) -> AppResult<BidOutcome> {
-    BidOutcome::parse(&b.outcome).ok_or_else(|| {
-        AppError::internal(format!("opening_bids.outcome of row {}: unknown value {:?}", b.id, b.outcome))
-    })
 }
 
 fn out_of_turn(what: &str) -> AppError {
@@ -825,7 +812,7 @@ async fn set_phase(
 ) -> AppResult<()> {
     opening::ActiveModel {
         id: Set(o.id),
-        phase: Set(phase.as_str().into()),
+        phase: Set(phase),
         phase_started_at: Set(uow.now()),
         window_ends_at: Set(window_ends_at),
         host_user_id: Set(host.or(o.host_user_id)),

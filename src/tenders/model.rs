@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 string_enum! {
     /// Where a tender is in its life.
-    TenderState {
+    TenderState stored in crate::entities::tender::Entity {
         /// 草稿: being prepared, visible only to its managers and supervisors.
         Draft = "draft",
         /// 已发布: open for bidding until the deadline.
@@ -56,7 +56,7 @@ impl TenderState {
 
 string_enum! {
     /// 采购方式.
-    ProcurementMethod {
+    ProcurementMethod stored in crate::entities::tender::Entity {
         /// 公开招标.
         OpenTender = "open_tender",
         /// 邀请招标.
@@ -74,7 +74,7 @@ string_enum! {
 
 string_enum! {
     /// 评标方法.
-    EvaluationMethod {
+    EvaluationMethod stored in crate::entities::tender::Entity {
         /// 综合评分法.
         ComprehensiveScoring = "comprehensive_scoring",
         /// 最低评标价法.
@@ -84,7 +84,7 @@ string_enum! {
 
 string_enum! {
     /// 开标方式.
-    OpeningMode {
+    OpeningMode stored in crate::entities::tender::Entity {
         /// 不见面开标 (remote).
         Remote = "remote",
     }
@@ -92,7 +92,7 @@ string_enum! {
 
 string_enum! {
     /// What a published notice to bidders is.
-    ClarificationKind {
+    ClarificationKind stored in crate::entities::clarification::Entity {
         /// 答疑: an answer to a supplier's question.
         Answer = "answer",
         /// 澄清: a clarification of the documents.

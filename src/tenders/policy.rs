@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 /// The tender's state, read from its row.
 pub fn state_of(t: &tender::Model) -> TenderState {
-    TenderState::parse(&t.state).unwrap_or(TenderState::Draft)
+    t.state
 }
 
 /// Whether the actor runs this tender: staff of its procuring unit or of its agency.

@@ -146,7 +146,7 @@ async fn parties<C: ConnectionTrait>(db: &C, actor: &Actor, input: &TenderInput)
             let id = input.procuring_org.ok_or_else(|| AppError::invalid_field("procuring_org", "required"))?;
             let org = org_by_public(db, id)
                 .await?
-                .filter(|o| o.kind == OrgKind::ProcuringUnit.as_str() && o.status == Status::Active.as_str())
+                .filter(|o| o.kind == OrgKind::ProcuringUnit && o.status == Status::Active)
                 .ok_or_else(|| AppError::invalid_field("procuring_org", "not_a_procuring_unit"))?;
             Ok((org.id, Some(actor.org_id)))
         }
@@ -168,8 +168,8 @@ async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: i64, lots: &[LotInpu
             tender_id: Set(tender_id),
             lot_no: Set(i as i32 + 1),
             name: Set(l.name.trim().to_string()),
-            budget_fen: Set(l.budget.fen()),
-            ceiling_fen: Set(l.ceiling.map(Money::fen)),
+            budget_fen: Set(l.budget),
+            ceiling_fen: Set(l.ceiling),
             ..Default::default()
         }
         .insert(db)
@@ -198,10 +198,10 @@ pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInpu
         procuring_org_id: Set(procuring),
         agency_org_id: Set(agency),
         created_by: Set(actor.user_id),
-        procurement_method: Set(input.procurement_method.as_str().into()),
-        evaluation_method: Set(input.evaluation_method.as_str().into()),
-        opening_mode: Set(OpeningMode::Remote.as_str().into()),
-        state: Set(TenderState::Draft.as_str().into()),
+        procurement_method: Set(input.procurement_method),
+        evaluation_method: Set(input.evaluation_method),
+        opening_mode: Set(OpeningMode::Remote),
+        state: Set(TenderState::Draft),
         bid_deadline: Set(input.bid_deadline),
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
@@ -272,8 +272,8 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
         title: Set(input.title.trim().to_string()),
         description: Set(input.description.trim().to_string()),
         procuring_org_id: Set(procuring),
-        procurement_method: Set(input.procurement_method.as_str().into()),
-        evaluation_method: Set(input.evaluation_method.as_str().into()),
+        procurement_method: Set(input.procurement_method),
+        evaluation_method: Set(input.evaluation_method),
         bid_deadline: Set(input.bid_deadline),
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
@@ -396,7 +396,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     }
     tender::ActiveModel {
         id: Set(t.id),
-        state: Set(TenderState::Published.as_str().into()),
+        state: Set(TenderState::Published),
         published_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
@@ -426,7 +426,7 @@ pub async fn move_state<C: ConnectionTrait>(
     if !from.can_become(to) {
         return Err(AppError::conflict("wrong_state", format!("a {from} tender cannot become {to}")));
     }
-    tender::ActiveModel { id: Set(t.id), state: Set(to.as_str().into()), updated_at: Set(now), ..Default::default() }
+    tender::ActiveModel { id: Set(t.id), state: Set(to), updated_at: Set(now), ..Default::default() }
         .update(db)
         .await?;
     Ok(())
@@ -444,7 +444,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     }
     tender::ActiveModel {
         id: Set(t.id),
-        state: Set(TenderState::Cancelled.as_str().into()),
+        state: Set(TenderState::Cancelled),
         cancel_reason: Set(Some(reason.to_string())),
         updated_at: Set(now),
         ..Default::default()
@@ -655,7 +655,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         public_id: Set(Uuid::new_v4()),
         tender_id: Set(t.id),
         question_id: Set(question_id),
-        kind: Set(input.kind.as_str().into()),
+        kind: Set(input.kind),
         substantive: Set(substantive),
         body: Set(body.to_string()),
         old_deadline: Set(new_deadline.map(|_| t.bid_deadline)),
@@ -752,7 +752,7 @@ pub const PAGE_SIZE: u64 = 20;
 
 /// Searches the public (non-draft) tenders.
 pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResult<SearchPage> {
-    let mut cond = Condition::all().add(tender::Column::State.ne(TenderState::Draft.as_str()));
+    let mut cond = Condition::all().add(tender::Column::State.ne(TenderState::Draft));
     if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if words.chars().count() > 100 {
             return Err(AppError::invalid_field("q", "too_long"));
@@ -764,13 +764,13 @@ pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResul
     }
     if let Some(m) = q.method.as_deref().filter(|s| !s.is_empty()) {
         let m = ProcurementMethod::parse(m).ok_or_else(|| AppError::invalid_field("method", "invalid"))?;
-        cond = cond.add(tender::Column::ProcurementMethod.eq(m.as_str()));
+        cond = cond.add(tender::Column::ProcurementMethod.eq(m));
     }
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
         let s = TenderState::parse(s)
             .filter(|s| s.is_public())
             .ok_or_else(|| AppError::invalid_field("state", "invalid"))?;
-        cond = cond.add(tender::Column::State.eq(s.as_str()));
+        cond = cond.add(tender::Column::State.eq(s));
     }
     if let Some(d) = q.deadline_from.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(
@@ -838,7 +838,7 @@ async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppR
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
     let mut budgets: HashMap<i64, i64> = HashMap::new();
     for l in lot::Entity::find().filter(lot::Column::TenderId.is_in(ids)).all(db).await? {
-        *budgets.entry(l.tender_id).or_default() += l.budget_fen;
+        *budgets.entry(l.tender_id).or_default() += l.budget_fen.fen();
     }
     let mut org_ids: Vec<i64> = rows.iter().map(|t| t.procuring_org_id).collect();
     org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
@@ -852,9 +852,8 @@ fn summary(t: &tender::Model, names: &HashMap<i64, String>, budget: i64) -> Tend
         code: t.code.clone(),
         title: t.title.clone(),
         state: state_of(t),
-        procurement_method: ProcurementMethod::parse(&t.procurement_method).unwrap_or(ProcurementMethod::OpenTender),
-        evaluation_method: EvaluationMethod::parse(&t.evaluation_method)
-            .unwrap_or(EvaluationMethod::ComprehensiveScoring),
+        procurement_method: t.procurement_method,
+        evaluation_method: t.evaluation_method,
         bid_deadline: t.bid_deadline,
         procuring_org: names.get(&t.procuring_org_id).cloned().unwrap_or_default(),
         agency_org: t.agency_org_id.and_then(|id| names.get(&id).cloned()),
@@ -922,16 +921,16 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
     } else {
         None
     };
-    let bid_form: Vec<BidFormField> =
-        serde_json::from_str(&t.bid_form).unwrap_or_else(|_| vec![BidFormField::total_price()]);
+    let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form)
+        .map_err(|e| AppError::internal(format!("tenders.bid_form of row {}: {e}", t.id)))?;
     let mut names = HashMap::new();
     names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
-    let budget = lots.iter().map(|l| l.budget_fen).sum();
+    let budget = lots.iter().map(|l| l.budget_fen.fen()).sum();
     Ok(TenderDetail {
         summary: summary(&t, &names, budget),
         description: t.description.clone(),
         question_cutoff: t.question_cutoff,
-        opening_mode: OpeningMode::Remote,
+        opening_mode: t.opening_mode,
         min_valid_bids: t.min_valid_bids,
         bid_form,
         lots: lots
@@ -940,8 +939,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
                 id: l.public_id,
                 lot_no: l.lot_no,
                 name: l.name,
-                budget: Money::from_fen(l.budget_fen),
-                ceiling: l.ceiling_fen.map(Money::from_fen),
+                budget: l.budget_fen,
+                ceiling: l.ceiling_fen,
             })
             .collect(),
         documents: docs
@@ -959,7 +958,7 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
             .into_iter()
             .map(|c| ClarificationView {
                 id: c.public_id,
-                kind: ClarificationKind::parse(&c.kind).unwrap_or(ClarificationKind::Clarification),
+                kind: c.kind,
                 substantive: c.substantive,
                 question: c.question_id.and_then(|q| q_text.get(&q).cloned()),
                 body: c.body,
@@ -978,8 +977,8 @@ pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppRes
 /// Active procuring units, for an agency drafting a tender.
 pub async fn procuring_units(db: &DatabaseConnection) -> AppResult<Vec<(Uuid, String)>> {
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit.as_str()))
-        .filter(organisation::Column::Status.eq(Status::Active.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit))
+        .filter(organisation::Column::Status.eq(Status::Active))
         .order_by_asc(organisation::Column::Name)
         .all(db)
         .await?

@@ -68,7 +68,7 @@ async fn nobody_looks_and_the_deadline_opens_the_hall_on_time() {
     })
     .await;
     assert!(opened, "the hall opened at the deadline by itself");
-    assert_eq!(find_tender().await.expect("db").expect("tender").state, "closed_for_bidding");
+    assert_eq!(find_tender().await.expect("db").expect("tender").state.as_str(), "closed_for_bidding");
     let records = audit_record::Entity::find()
         .filter(audit_record::Column::Action.eq("opening.open"))
         .filter(audit_record::Column::ObjectId.eq(id.clone()))

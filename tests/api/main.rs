@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod backbone;
 mod bids;
+mod columns;
 mod csrf;
 mod mall;
 mod opening;

@@ -203,12 +203,26 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `tenderhall serve` with `env` listening on `port`, and waits until it is ready.
     pub async fn start(env: &[(String, String)], port: u16, dir: &std::path::Path) -> Self {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
-            .arg("serve")
-            .envs(env.iter().cloned())
-            .current_dir(dir)
-            .spawn()
-            .expect("start tenderhall serve");
+        Self::spawn(env, port, dir, None).await
+    }
+
+    /// [`ServerProcess::start`] with the process's log (its standard error) written to `log`.
+    pub async fn start_logging_to(
+        env: &[(String, String)],
+        port: u16,
+        dir: &std::path::Path,
+        log: &std::path::Path,
+    ) -> Self {
+        Self::spawn(env, port, dir, Some(log)).await
+    }
+
+    async fn spawn(env: &[(String, String)], port: u16, dir: &std::path::Path, log: Option<&std::path::Path>) -> Self {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"));
+        command.arg("serve").envs(env.iter().cloned()).current_dir(dir);
+        if let Some(log) = log {
+            command.stderr(std::fs::File::create(log).expect("log file"));
+        }
+        let child = command.spawn().expect("start tenderhall serve");
         // From here on, dropping the value kills and reaps the process.
         let server = Self { child, base: format!("http://127.0.0.1:{port}") };
         for _ in 0..400 {
