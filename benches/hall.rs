@@ -204,14 +204,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (host, csrf) = p.client("agency").await;
-    let state: Value = host
-        .get(format!("{}/api/v1/tenders/{tender}/opening", p.base))
-        .send()
-        .await
-        .expect("hall")
-        .json()
-        .await
-        .expect("json");
+    let state: Value = p.wait_for_hall(&host, &tender).await;
     assert_eq!(state["phase"], "sign_in", "{state}");
     let mut cookies = Vec::new();
     for _ in 0..50 {

@@ -130,6 +130,9 @@ async fn main() {
     tokio::time::sleep(wait).await;
     let (host, csrf) = p.client("agency").await;
     for t in &tenders {
+        p.wait_for_hall(&host, &t.to_string()).await;
+    }
+    for t in &tenders {
         let r = host
             .post(format!("{}/api/v1/tenders/{t}/opening/commands", p.base))
             .header("x-csrf-token", &csrf)

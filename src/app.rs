@@ -94,27 +94,28 @@ impl AppState {
     /// Connects to the database, applies migrations, loads (or creates) the keys, and opens this
     /// process's catalogue index: the state of a serving process.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
-        let catalogue = Arc::new(crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?);
-        Self::build_with(settings, clock, catalogue).await
+        Self::build_with(settings, clock, false).await
     }
 
     /// The state of a command that serves nothing (`tenderhall accounts …`): the same, but with
     /// a detached catalogue, so that it runs beside a server holding the index.
     pub async fn build_for_command(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
-        Self::build_with(settings, clock, Arc::new(crate::mall::catalogue::Catalogue::detached()?)).await
+        Self::build_with(settings, clock, true).await
     }
 
-    async fn build_with(
-        settings: Settings,
-        clock: SharedClock,
-        catalogue: Arc<crate::mall::catalogue::Catalogue>,
-    ) -> Result<Self, StartError> {
+    async fn build_with(settings: Settings, clock: SharedClock, detached: bool) -> Result<Self, StartError> {
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
         let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        // After the key check: a server refused for its key leaves the index alone.
+        let catalogue = Arc::new(if detached {
+            crate::mall::catalogue::Catalogue::detached()?
+        } else {
+            crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?
+        });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
         let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
         let registry = Registry::default()

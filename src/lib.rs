@@ -10,11 +10,16 @@
 //! - [`web`]: sessions and role extractors, CSRF, languages, page rendering, error pages.
 //! - [`error`]: the one error type with stable codes.
 //! - Domain modules, each owning its tables, rules, pages and API:
-//!   [`accounts`], [`tenders`], [`bids`], [`notify`], [`audit`].
-//! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`blob`] (stored
-//!   files), [`pdf`] (checking untrusted PDFs, writing PDFs with embedded Chinese fonts), [`keys`] (the platform's signing key),
-//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`column`] (enums and money as
-//!   typed columns), [`certs`] (development PKI).
+//!   [`accounts`], [`tenders`], [`bids`], [`opening`] (the remote opening hall), [`mall`] (the
+//!   e-mall and its savings reports), [`notify`], [`audit`].
+//! - The backbone for live work: [`uow`] (one unit of work per change: transaction, audit
+//!   records, notices, live events, jobs, one commit), [`live`] (live rooms with numbered events,
+//!   relayed between processes, served over websockets), [`jobs`] (durable jobs with a due time
+//!   and one runner per process).
+//! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`column`] (enum
+//!   columns stored as text), [`blob`] (stored files), [`pdf`] (checking untrusted PDFs, writing
+//!   PDFs with embedded Chinese fonts), [`keys`] (the platform's signing and vault keys),
+//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
 //! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
 //!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key, and an HTTP
 //!   client that submits with resumable uploads).

@@ -149,6 +149,21 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Waits until the tender's opening hall has opened (its deadline job has run) and returns
+    /// the hall's state as `client` sees it.
+    pub async fn wait_for_hall(&self, client: &reqwest::Client, tender: &str) -> Value {
+        for _ in 0..600 {
+            let r = client.get(format!("{}/api/v1/tenders/{tender}/opening", self.base)).send().await.expect("hall");
+            if r.status().is_success() {
+                return r.json().await.expect("json");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the hall of {tender} did not open within a minute of its deadline");
+    }
+}
+
 fn add_account(envs: &[(String, String)], dir: &std::path::Path, org: &str, kind: &str, user: &str, role: &str) {
     let out = Command::new(bin())
         .args(["accounts", "add", "--org", org, "--kind", kind, "--username", user, "--display-name", user])

@@ -261,3 +261,28 @@ async fn operators_add_and_disable_staff_from_the_command_line() {
         200
     );
 }
+
+#[tokio::test]
+async fn accounts_are_added_beside_a_running_server_that_holds_the_catalogue_index() {
+    // The server (in this process) holds its catalogue index open for writing; the command uses
+    // the same directories, as on a machine with one configuration.
+    let app = spawn_app().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+        .args(["accounts", "add", "--org", "丁采购单位", "--kind", "procuring_unit", "--username", "buyer_d"])
+        .args(["--display-name", "丁", "--role", "procuring_staff"])
+        .env("TENDERHALL_DATABASE__URL", &app.state.settings.database.url)
+        .env("TENDERHALL_STORAGE__KEY_DIR", &app.state.settings.storage.key_dir)
+        .env("TENDERHALL_STORAGE__BLOB_DIR", &app.state.settings.storage.blob_dir)
+        .env("TENDERHALL_STORAGE__INDEX_DIR", &app.state.settings.storage.index_dir)
+        .env("TENDERHALL_NEW_PASSWORD", "strong123")
+        .env("RUST_LOG", "error")
+        .current_dir(app.dir.path())
+        .output()
+        .expect("run tenderhall");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let anon = Client::anonymous(&app).await;
+    let r = anon.post("/api/v1/session", &json!({"username": "buyer_d", "password": "strong123"})).await;
+    assert_eq!(r.status(), 200);
+    // The server's own index still works.
+    assert_eq!(anon.get("/api/v1/mall/items?q=%E6%89%93%E5%8D%B0%E6%9C%BA").await.status(), 200);
+}
