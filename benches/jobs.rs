@@ -58,8 +58,7 @@ async fn child(mode: &str, url: &str, key_dir: &Path, out: &Path) {
         let settings = JobSettings { run: false, ..JobSettings::default() };
         let runner = Runner::new(writer, Registry::default().add(KIND, Noop(ran.clone())), settings);
         runner.run_due().await.expect("run");
-        let v = ran.lock().expect("lock").clone();
-        v
+        ran.lock().expect("lock").clone()
     } else {
         let b = db.get_database_backend();
         let lock = if b == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
@@ -126,7 +125,8 @@ async fn main() {
     }
     let n: usize = std::env::var("TENDERHALL_JOBS_COUNT").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
-    let (url, drop_db) = match std::env::var("TENDERHALL_BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+    let (url, drop_db) = match std::env::var("TENDERHALL_BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+    {
         Some(admin_url) => {
             let name = format!("th_bench_jobs_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
@@ -173,14 +173,20 @@ async fn main() {
     let (bare_s, bare) = race("bare", &url, dir.path());
     let bare: Vec<Vec<i64>> = bare.into_iter().map(|l| l.into_iter().map(|id| id - first).collect()).collect();
     let (missed, twice) = exactly_once(&bare, n);
-    println!("  bare UPDATE … RETURNING loop: {bare_s:.2} s ({:.0} jobs/s), missed {missed}, twice {twice}", n as f64 / bare_s);
+    println!(
+        "  bare UPDATE … RETURNING loop: {bare_s:.2} s ({:.0} jobs/s), missed {missed}, twice {twice}",
+        n as f64 / bare_s
+    );
 
     fill(KIND).await;
     let (runner_s, ran) = race("runner", &url, dir.path());
     let (missed, twice) = exactly_once(&ran, n);
     let per: Vec<usize> = ran.iter().map(Vec::len).collect();
     let left: i64 = db
-        .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS c FROM jobs WHERE status <> 'done' OR attempts <> 1"))
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS c FROM jobs WHERE status <> 'done' OR attempts <> 1",
+        ))
         .await
         .expect("count")
         .and_then(|r| r.try_get::<i64>("", "c").ok())
