@@ -83,11 +83,6 @@ impl Writer {
         &self.hub
     }
 
-    /// The audit log (checkpoints, verification).
-    pub fn audit(&self) -> &AuditLog {
-        &self.audit
-    }
-
     /// Woken after a commit that scheduled a job.
     pub fn job_signal(&self) -> Arc<tokio::sync::Notify> {
         self.wake.clone()

@@ -53,6 +53,26 @@ pub async fn claim<C: ConnectionTrait>(
     limit: u64,
 ) -> AppResult<Vec<job::Model>> {
     let b = db.get_database_backend();
+    // Looking is a read; only when something is due does the runner take a write lock.
+    let due = job::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(job::Column::Status.eq(JobStatus::Pending))
+                        .add(job::Column::DueAt.lte(now)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(job::Column::Status.eq(JobStatus::Running))
+                        .add(job::Column::ClaimedUntil.lt(now)),
+                ),
+        )
+        .count(db)
+        .await?;
+    if due == 0 {
+        return Ok(Vec::new());
+    }
     let lock = if b == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let text = sql(
         b,
@@ -120,22 +140,6 @@ pub async fn has_open<C: ConnectionTrait>(db: &C, kind: &str) -> AppResult<bool>
         .count(db)
         .await?
         > 0)
-}
-
-/// Jobs due at `now` that no runner holds (or whose lease ran out).
-pub async fn due_count<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<u64> {
-    Ok(job::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(
-                    sea_orm::Condition::all()
-                        .add(job::Column::Status.eq(JobStatus::Pending))
-                        .add(job::Column::DueAt.lte(now)),
-                )
-                .add(job::Column::Status.eq(JobStatus::Running)),
-        )
-        .count(db)
-        .await?)
 }
 
 /// The jobs in one status, newest due first.

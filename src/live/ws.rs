@@ -136,8 +136,9 @@ impl<R: RoomKind> Session<R> {
         let db = &self.wiring.db;
         // The newest number is read first: an event stored after it comes in the list below or
         // later from the hub, never skipped.
-        let newest = store::newest_seq(db, self.room).await.map_err(axum::Error::new)?;
-        let events = store::events_after(db, self.room, &self.viewer, self.last).await.map_err(axum::Error::new)?;
+        let newest = Box::pin(store::newest_seq(db, self.room)).await.map_err(axum::Error::new)?;
+        let events =
+            Box::pin(store::events_after(db, self.room, &self.viewer, self.last)).await.map_err(axum::Error::new)?;
         for e in &events {
             socket.send(event_frame(e, self.wiring.clock.now())).await?;
         }
@@ -151,7 +152,9 @@ impl<R: RoomKind> Session<R> {
             Ok(c) => c,
             Err(e) => return error_frame("invalid_frame", format!("not a command of this room: {e}")),
         };
-        match self.kind.execute(&self.actor, self.id, cmd).await {
+        // Boxed: a command's future (a whole unit of work) is large, and a room holds thousands of
+        // idle connections whose tasks would otherwise each reserve room for one.
+        match Box::pin(self.kind.execute(&self.actor, self.id, cmd)).await {
             Ok(()) => json!({"type": "ok"}),
             Err(e) => json!({"type": "error", "code": e.code, "message": e.message, "fields": e.fields}),
         }

@@ -415,3 +415,30 @@ impl ObjectIds {
         out.into_iter().map(|p| if p.is_empty() { "/".into() } else { p }).collect()
     }
 }
+
+#[tokio::test]
+async fn an_older_database_is_upgraded_with_its_hall_events_and_its_due_work() {
+    use sea_orm::PaginatorTrait;
+    use tenderhall_migrations::{Migrator, MigratorTrait};
+    let (app, tender, host, _) = hall(2).await;
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    let before = events(&host, &tender, 0).await;
+    let waiting = crate::tenders::published_tender(&app, &host).await;
+    let db = &app.state.db;
+    // Back to the schema before the backbone (hall events in `hall_events`, no jobs), and up again.
+    Migrator::down(db, Some(1)).await.expect("down");
+    Migrator::up(db, None).await.expect("up");
+    assert_eq!(events(&host, &tender, 0).await, before, "the hall's events, numbered as before");
+    let jobs = tenderhall::entities::job::Entity::find().all(db).await.expect("jobs");
+    let keys: Vec<&str> = jobs.iter().map(|j| j.idempotency_key.as_str()).collect();
+    let t = tender::Entity::find().filter(tender::Column::PublicId.eq(waiting.parse::<uuid::Uuid>().expect("id")));
+    let t = t.one(db).await.expect("db").expect("tender");
+    assert!(keys.contains(&format!("tender.deadline:{}", t.id).as_str()), "{keys:?}");
+    let o = opening::Entity::find().one(db).await.expect("db").expect("opening");
+    assert!(keys.contains(&format!("opening.window:{}:decryption", o.id).as_str()), "{keys:?}");
+    assert_eq!(tenderhall::entities::room_event::Entity::find().count(db).await.expect("count"), before.len() as u64);
+    // The restored deadline job opens the waiting tender's hall when its time comes.
+    app.clock.set(t.bid_deadline + TimeDelta::seconds(1));
+    app.tick().await;
+    assert!(opening::Entity::find().filter(opening::Column::TenderId.eq(t.id)).one(db).await.expect("db").is_some());
+}
