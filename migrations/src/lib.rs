@@ -12,6 +12,7 @@ mod m20261122_000001_bids;
 mod m20261122_000002_openings;
 mod m20261122_000003_mall;
 mod m20261201_000001_backbone;
+mod m20261202_000001_notice_args;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_openings::Migration),
             Box::new(m20261122_000003_mall::Migration),
             Box::new(m20261201_000001_backbone::Migration),
+            Box::new(m20261202_000001_notice_args::Migration),
         ]
     }
 }

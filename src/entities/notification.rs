@@ -1,5 +1,6 @@
 //! The `notifications` table.
 
+use crate::notify::NoticeKind;
 use sea_orm::entity::prelude::*;
 
 /// A row of `notifications`.
@@ -10,12 +11,11 @@ pub struct Model {
     pub id: i64,
     pub public_id: Uuid,
     pub org_id: i64,
-    pub kind: String,
+    pub kind: NoticeKind,
+    /// The arguments as a JSON object (`notify::model::Args`).
+    #[sea_orm(column_type = "Text")]
+    pub args: String,
     pub tender_id: Option<i64>,
-    #[sea_orm(column_type = "Text")]
-    pub message_zh: String,
-    #[sea_orm(column_type = "Text")]
-    pub message_en: String,
     pub link: Option<String>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,

@@ -18,7 +18,7 @@ use crate::{
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
     money::Money,
-    notify::Notice,
+    notify::{Notice, NoticeKind},
 };
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
@@ -172,20 +172,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
     }
     .insert(&txn)
     .await?;
-    txn.notify(
-        &[supplier.id],
-        Notice {
-            kind: "agreement_created",
-            tender_id: None,
-            message_zh: format!("框架协议【{}】（{}）已生效，可在电子商城上架商品。", a.title, a.code),
-            message_en: format!(
-                "Framework agreement \"{}\" ({}) is set up; its items sell in the e-mall.",
-                a.title, a.code
-            ),
-            link: Some(format!("/mall/agreements/{}", a.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&[supplier.id], created_notice(&a)).await?;
     let details = json!({"code": a.code, "supplier": supplier.public_id, "categories": cats,
         "valid_from": a.valid_from, "valid_to": a.valid_to, "service_area": a.service_area});
     txn.record(&actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details)).await?;
@@ -227,32 +214,30 @@ pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: b
         .filter(mall_item::Column::AgreementId.eq(a.id))
         .exec(&txn)
         .await?;
-    let (zh, en) = if suspend { ("已暂停", "suspended") } else { ("已恢复", "resumed") };
-    txn.notify(
-        &[a.supplier_org_id],
-        Notice {
-            kind: "agreement_status",
-            tender_id: None,
-            message_zh: format!(
-                "框架协议【{}】{}{}",
-                a.title,
-                zh,
-                if suspend { format!("：{reason}") } else { String::new() }
-            ),
-            message_en: format!(
-                "Framework agreement \"{}\" was {en}{}",
-                a.title,
-                if suspend { format!(": {reason}") } else { String::new() }
-            ),
-            link: Some(format!("/mall/agreements/{}", a.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&[a.supplier_org_id], status_notice(&a, suspend, reason)).await?;
     let action = if suspend { "mall.agreement.suspend" } else { "mall.agreement.resume" };
     txn.record(&actor.audit(), AuditEntry::new(action, "agreement", a.public_id, json!({"reason": reason}))).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     Ok(())
+}
+
+/// The notice to the supplier that agreement `a` is set up.
+pub(crate) fn created_notice(a: &mall_agreement::Model) -> Notice {
+    Notice::new(NoticeKind::AgreementCreated)
+        .arg("title", &a.title)
+        .arg("code", &a.code)
+        .link(format!("/mall/agreements/{}", a.public_id))
+}
+
+/// The notice to the supplier that agreement `a` was suspended for `reason`, or resumed.
+pub(crate) fn status_notice(a: &mall_agreement::Model, suspend: bool, reason: &str) -> Notice {
+    let notice = if suspend {
+        Notice::new(NoticeKind::AgreementSuspended).arg("reason", reason)
+    } else {
+        Notice::new(NoticeKind::AgreementResumed)
+    };
+    notice.arg("title", &a.title).link(format!("/mall/agreements/{}", a.public_id))
 }
 
 async fn load<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<mall_agreement::Model> {

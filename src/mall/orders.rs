@@ -18,7 +18,7 @@ use crate::{
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
     money::Money,
-    notify::Notice,
+    notify::{Notice, NoticeKind},
     uow::UnitOfWork,
 };
 use chrono::{DateTime, Utc};
@@ -336,27 +336,27 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
     Ok(order)
 }
 
-/// How a step is named: its notice kind, its audit action, and the notice's heading in Chinese
-/// and English. `None` is the order's submission.
-fn step_names(action: Option<OrderAction>) -> (&'static str, &'static str, &'static str, &'static str) {
+/// How a step is named: its notice kind and its audit action. `None` is the order's submission.
+fn step_names(action: Option<OrderAction>) -> (NoticeKind, &'static str) {
     match action {
-        None => ("order_submitted", "mall.order.submit", "收到新订单", "New order"),
-        Some(OrderAction::Confirm) => ("order_confirm", "mall.order.confirm", "订单已确认", "Order confirmed"),
-        Some(OrderAction::RequestAdjustment) => (
-            "order_request_adjustment",
-            "mall.order.request_adjustment",
-            "供应商请求调整订单",
-            "The supplier asks to adjust the order",
-        ),
-        Some(OrderAction::Reject) => ("order_reject", "mall.order.reject", "订单被拒绝", "Order rejected"),
-        Some(OrderAction::Resubmit) => {
-            ("order_resubmit", "mall.order.resubmit", "订单已重新提交", "Order submitted again")
-        }
-        Some(OrderAction::Cancel) => ("order_cancel", "mall.order.cancel", "订单已取消", "Order cancelled"),
-        Some(OrderAction::Deliver) => ("order_deliver", "mall.order.deliver", "订单已发货/履约", "Order delivered"),
-        Some(OrderAction::Accept) => ("order_accept", "mall.order.accept", "订单已验收", "Order accepted"),
-        Some(OrderAction::Pay) => ("order_pay", "mall.order.pay", "订单已付款", "Order paid"),
+        None => (NoticeKind::OrderSubmitted, "mall.order.submit"),
+        Some(OrderAction::Confirm) => (NoticeKind::OrderConfirm, "mall.order.confirm"),
+        Some(OrderAction::RequestAdjustment) => (NoticeKind::OrderRequestAdjustment, "mall.order.request_adjustment"),
+        Some(OrderAction::Reject) => (NoticeKind::OrderReject, "mall.order.reject"),
+        Some(OrderAction::Resubmit) => (NoticeKind::OrderResubmit, "mall.order.resubmit"),
+        Some(OrderAction::Cancel) => (NoticeKind::OrderCancel, "mall.order.cancel"),
+        Some(OrderAction::Deliver) => (NoticeKind::OrderDeliver, "mall.order.deliver"),
+        Some(OrderAction::Accept) => (NoticeKind::OrderAccept, "mall.order.accept"),
+        Some(OrderAction::Pay) => (NoticeKind::OrderPay, "mall.order.pay"),
     }
+}
+
+/// The notice of a step on `order` (`None`: its submission) to the other side.
+pub(crate) fn order_notice(order: &mall_order::Model, action: Option<OrderAction>) -> Notice {
+    Notice::new(step_names(action).0)
+        .arg("code", &order.code)
+        .arg_money("amount", order.amount_fen)
+        .link(format!("/mall/orders/{}", order.public_id))
 }
 
 /// Tells organisation `to` about a step on the order (`None`: its submission).
@@ -366,18 +366,7 @@ async fn notify_order(
     to: i64,
     action: Option<OrderAction>,
 ) -> AppResult<()> {
-    let (kind, _, zh, en) = step_names(action);
-    uow.notify(
-        &[to],
-        Notice {
-            kind,
-            tender_id: None,
-            message_zh: format!("{zh}：{}（{} 元）", order.code, order.amount_fen),
-            message_en: format!("{en}: {} ({} yuan)", order.code, order.amount_fen),
-            link: Some(format!("/mall/orders/{}", order.public_id)),
-        },
-    )
-    .await
+    uow.notify(&[to], order_notice(order, action)).await
 }
 
 fn side(actor: &Actor, o: &mall_order::Model) -> Option<bool> {
@@ -473,7 +462,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
     .await?;
     let other = if supplier_side { o.procuring_org_id } else { o.supplier_org_id };
     notify_order(&mut txn, &o, other, Some(input.action)).await?;
-    let (_, action, _, _) = step_names(Some(input.action));
+    let (_, action) = step_names(Some(input.action));
     let details = json!({"from": from, "to": to, "note": note, "inspector": input.inspector.trim()});
     txn.record(&actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
     txn.commit().await?;

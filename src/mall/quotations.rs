@@ -23,7 +23,7 @@ use crate::{
     error::{AppError, AppResult, FieldError},
     jobs::{JobHandler, NewJob},
     money::Money,
-    notify::Notice,
+    notify::{Notice, NoticeKind},
     uow::UnitOfWork,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -131,22 +131,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     let invited: Vec<i64> =
         eligible_agreements(&txn, &q.category, now).await?.into_iter().map(|a| a.supplier_org_id).collect();
     txn.schedule(close_job(&q)).await?;
-    txn.notify(
-        &invited,
-        Notice {
-            kind: "quotation_invitation",
-            tender_id: None,
-            message_zh: format!("竞价邀请：{}（{}），截止 {}", q.title, q.code, crate::web::fmt_time(&q.closes_at)),
-            message_en: format!(
-                "Invitation to quote: {} ({}), closes {}",
-                q.title,
-                q.code,
-                crate::web::fmt_time(&q.closes_at)
-            ),
-            link: Some(format!("/mall/quotations/{}", q.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&invited, invitation_notice(&q)).await?;
     let details = json!({"code": q.code, "category": q.category, "quantity": q.quantity, "budget_fen": q.budget_fen,
         "closes_at": q.closes_at, "invited": invited.len()});
     txn.record(&actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details)).await?;
@@ -296,17 +281,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
         .into_iter()
         .map(|x| x.supplier_org_id)
         .collect();
-    txn.notify(
-        &quoted,
-        Notice {
-            kind: "quotation_cancelled",
-            tender_id: None,
-            message_zh: format!("竞价【{}】（{}）已撤销：{}", q.title, q.code, reason),
-            message_en: format!("Quotation \"{}\" ({}) was cancelled: {}", q.title, q.code, reason),
-            link: Some(format!("/mall/quotations/{}", q.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&quoted, cancelled_notice(&q, reason)).await?;
     txn.record(
         &actor.audit(),
         AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})),
@@ -374,29 +349,7 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
         }
         .update(&*uow)
         .await?;
-        uow.notify(
-            &parties,
-            Notice {
-                kind: "quotation_failed",
-                tender_id: None,
-                message_zh: format!(
-                    "竞价【{}】（{}）失败：有效报价 {} 家，少于 {} 家",
-                    q.title,
-                    q.code,
-                    compliant.len(),
-                    q.min_quotes
-                ),
-                message_en: format!(
-                    "Quotation \"{}\" ({}) failed: {} compliant quote(s), fewer than {}",
-                    q.title,
-                    q.code,
-                    compliant.len(),
-                    q.min_quotes
-                ),
-                link: Some(format!("/mall/quotations/{}", q.public_id)),
-            },
-        )
-        .await?;
+        uow.notify(&parties, failed_notice(&q, compliant.len())).await?;
         uow.record(
             &system,
             AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
@@ -441,27 +394,49 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
     }
     .update(&*uow)
     .await?;
-    uow.notify(
-        &parties,
-        Notice {
-            kind: "quotation_awarded",
-            tender_id: None,
-            message_zh: format!(
-                "竞价【{}】（{}）已成交，成交金额 {} 元，订单 {}",
-                q.title, q.code, win.total_fen, order.code
-            ),
-            message_en: format!(
-                "Quotation \"{}\" ({}) awarded at {} yuan, order {}",
-                q.title, q.code, win.total_fen, order.code
-            ),
-            link: Some(format!("/mall/quotations/{}", q.public_id)),
-        },
-    )
-    .await?;
+    uow.notify(&parties, awarded_notice(&q, win.total_fen, &order.code)).await?;
     let details = json!({"winner_quote": win.public_id, "total_fen": win.total_fen, "compliant": compliant.len(),
         "received": quotes.len(), "order": order.public_id});
     uow.record(&system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details)).await?;
     Ok(())
+}
+
+/// The notice inviting the suppliers with an agreement in the category to quote on `q`.
+pub(crate) fn invitation_notice(q: &mall_quotation::Model) -> Notice {
+    Notice::new(NoticeKind::QuotationInvitation)
+        .arg("title", &q.title)
+        .arg("code", &q.code)
+        .arg_time("closes", q.closes_at)
+        .link(format!("/mall/quotations/{}", q.public_id))
+}
+
+/// The notice to the suppliers that quoted that `q` was cancelled for `reason`.
+pub(crate) fn cancelled_notice(q: &mall_quotation::Model, reason: &str) -> Notice {
+    Notice::new(NoticeKind::QuotationCancelled)
+        .arg("title", &q.title)
+        .arg("code", &q.code)
+        .arg("reason", reason)
+        .link(format!("/mall/quotations/{}", q.public_id))
+}
+
+/// The notice to the parties that `q` failed with only `compliant` compliant quotes.
+pub(crate) fn failed_notice(q: &mall_quotation::Model, compliant: usize) -> Notice {
+    Notice::new(NoticeKind::QuotationFailed)
+        .arg("title", &q.title)
+        .arg("code", &q.code)
+        .arg("compliant", compliant.to_string())
+        .arg("min", q.min_quotes.to_string())
+        .link(format!("/mall/quotations/{}", q.public_id))
+}
+
+/// The notice to the parties that `q` was awarded at `amount`, making order `order`.
+pub(crate) fn awarded_notice(q: &mall_quotation::Model, amount: Money, order: &str) -> Notice {
+    Notice::new(NoticeKind::QuotationAwarded)
+        .arg("title", &q.title)
+        .arg("code", &q.code)
+        .arg_money("amount", amount)
+        .arg("order", order)
+        .link(format!("/mall/quotations/{}", q.public_id))
 }
 
 fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: bool) -> bool {

@@ -7,7 +7,7 @@ use crate::{
     error::{AppResult, ErrorBody},
     web::{
         extract::Json,
-        page::{PageCtx, render},
+        page::{PageCtx, ReaderLang, render},
     },
 };
 use askama::Template;
@@ -38,7 +38,7 @@ struct InboxPage {
 }
 
 async fn inbox(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
-    let items = service::list(&state.db, actor.org_id).await?;
+    let items = service::list(&state.db, &state.i18n, ctx.t.lang, actor.org_id).await?;
     Ok(render(&InboxPage { ctx, items }))
 }
 
@@ -47,11 +47,18 @@ async fn read_all(State(state): State<AppState>, actor: Actor) -> AppResult<Resp
     Ok(Redirect::to("/notifications").into_response())
 }
 
-/// The notices of the caller's organisation, newest first.
+/// The notices of the caller's organisation, newest first, each as its kind and arguments and
+/// rendered in the reader's language: `?lang=zh|en`, else the `lang` cookie, else
+/// `Accept-Language`, else Chinese.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    params(("lang" = Option<String>, Query, description = "zh or en")),
     responses((status = 200, body = Vec<NoticeView>), (status = 401, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<NoticeView>>> {
-    Ok(Json(service::list(&state.db, actor.org_id).await?))
+async fn list(
+    State(state): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    actor: Actor,
+) -> AppResult<Json<Vec<NoticeView>>> {
+    Ok(Json(service::list(&state.db, &state.i18n, lang, actor.org_id).await?))
 }
 
 /// Marks every notice of the caller's organisation read.

@@ -1,6 +1,15 @@
 //! Storing and reading notices.
 
-use crate::{entities::notification, error::AppResult};
+pub use super::model::Notice;
+use super::{
+    model::{Args, NoticeKind},
+    render::render,
+};
+use crate::{
+    entities::notification,
+    error::{AppError, AppResult},
+    web::i18n::{I18n, Lang},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -9,32 +18,17 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-/// A notice to send.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    /// Kind (`clarification_issued`, `tender_cancelled`, `question_received`, ...).
-    pub kind: &'static str,
-    /// The tender concerned.
-    pub tender_id: Option<i64>,
-    /// Text in Chinese.
-    pub message_zh: String,
-    /// Text in English.
-    pub message_en: String,
-    /// Where to look.
-    pub link: Option<String>,
-}
-
 /// Stores `notice` for each organisation in `orgs`, in the caller's transaction.
 pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[i64], notice: Notice) -> AppResult<()> {
+    let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
     let mut seen = std::collections::HashSet::new();
     for org in orgs.iter().filter(|o| seen.insert(**o)) {
         notification::ActiveModel {
             public_id: Set(Uuid::new_v4()),
             org_id: Set(*org),
-            kind: Set(notice.kind.into()),
+            kind: Set(notice.kind),
+            args: Set(args.clone()),
             tender_id: Set(notice.tender_id),
-            message_zh: Set(notice.message_zh.clone()),
-            message_en: Set(notice.message_en.clone()),
             link: Set(notice.link.clone()),
             created_at: Set(now),
             read_at: Set(None),
@@ -55,16 +49,24 @@ pub async fn unread_count(db: &DatabaseConnection, org_id: i64) -> AppResult<u64
         .await?)
 }
 
-/// A notice as listed.
+/// A notice as listed, rendered in the reader's language.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {
     /// Public id.
     pub id: Uuid,
-    /// Kind.
-    pub kind: String,
-    /// Text in Chinese.
+    /// What it says: its template is `notice.<kind>` in the message catalogues.
+    pub kind: NoticeKind,
+    /// The template's arguments by name, each `{"type": ..., "value": ...}`, for clients that
+    /// render notices themselves.
+    #[schema(value_type = std::collections::BTreeMap<String, super::model::Arg>)]
+    pub args: Args,
+    /// The text in the reader's language.
+    pub text: String,
+    /// The reader's language (`zh-CN` or `en`).
+    pub lang: &'static str,
+    /// The text in Chinese.
     pub message_zh: String,
-    /// Text in English.
+    /// The text in English.
     pub message_en: String,
     /// Where to look.
     pub link: Option<String>,
@@ -74,25 +76,47 @@ pub struct NoticeView {
     pub read: bool,
 }
 
-/// The latest notices of an organisation.
-pub async fn list(db: &DatabaseConnection, org_id: i64) -> AppResult<Vec<NoticeView>> {
-    Ok(notification::Entity::find()
+/// The latest notices of an organisation, rendered in `lang`.
+pub async fn list(db: &DatabaseConnection, i18n: &I18n, lang: Lang, org_id: i64) -> AppResult<Vec<NoticeView>> {
+    notification::Entity::find()
         .filter(notification::Column::OrgId.eq(org_id))
         .order_by_desc(notification::Column::Id)
         .limit(200)
         .all(db)
         .await?
         .into_iter()
-        .map(|n| NoticeView {
-            id: n.public_id,
-            kind: n.kind,
-            message_zh: n.message_zh,
-            message_en: n.message_en,
-            link: n.link,
-            created_at: n.created_at,
-            read: n.read_at.is_some(),
-        })
-        .collect())
+        .map(|n| view(i18n, lang, n))
+        .collect()
+}
+
+/// A stored notice rendered; arguments that do not read are an error naming the row.
+fn view(i18n: &I18n, lang: Lang, n: notification::Model) -> AppResult<NoticeView> {
+    let args: Args = serde_json::from_str(&n.args)
+        .map_err(|e| AppError::internal(format!("notifications.args of row {}: {e}", n.id)))?;
+    let text_in = |l: Lang| {
+        let r = render(i18n, l, n.kind, &args);
+        if !r.problems.is_empty() {
+            tracing::warn!(row = n.id, kind = %n.kind, problems = ?r.problems, "notice does not fit its template");
+        }
+        r.text
+    };
+    let (message_zh, message_en) = (text_in(Lang::Zh), text_in(Lang::En));
+    let text = match lang {
+        Lang::Zh => message_zh.clone(),
+        Lang::En => message_en.clone(),
+    };
+    Ok(NoticeView {
+        id: n.public_id,
+        kind: n.kind,
+        args,
+        text,
+        lang: lang.code(),
+        message_zh,
+        message_en,
+        link: n.link,
+        created_at: n.created_at,
+        read: n.read_at.is_some(),
+    })
 }
 
 /// Marks all notices of an organisation read. Reading is not audited: it changes nothing of

@@ -16,7 +16,7 @@ use crate::{
     error::{AppError, AppResult, FieldError, check_text, required_text},
     jobs::NewJob,
     money::Money,
-    notify::Notice,
+    notify::{Notice, NoticeKind},
 };
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
@@ -452,17 +452,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     .update(&txn)
     .await?;
     let orgs = obtainers(&txn, t.id).await?;
-    txn.notify(
-        &orgs,
-        Notice {
-            kind: "tender_cancelled",
-            tender_id: Some(t.id),
-            message_zh: format!("项目【{}】（{}）已终止：{}", t.title, t.code, reason),
-            message_en: format!("Tender \"{}\" ({}) was cancelled: {}", t.title, t.code, reason),
-            link: Some(format!("/tenders/{}", t.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&orgs, cancelled_notice(&t, reason)).await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
     txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
     txn.commit().await?;
@@ -568,17 +558,7 @@ pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppRe
     .await?;
     let mut managers = vec![t.procuring_org_id];
     managers.extend(t.agency_org_id);
-    txn.notify(
-        &managers,
-        Notice {
-            kind: "question_received",
-            tender_id: Some(t.id),
-            message_zh: format!("项目【{}】收到新的提问", t.title),
-            message_en: format!("New question on \"{}\"", t.title),
-            link: Some(format!("/tenders/{}#questions", t.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&managers, question_notice(&t)).await?;
     txn.record(
         &actor.audit(),
         AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
@@ -681,27 +661,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         txn.schedule(deadline_job(t.id, d)).await?;
     }
     let orgs = obtainers(&txn, t.id).await?;
-    let (zh_kind, en_kind) = match input.kind {
-        ClarificationKind::Answer => ("答疑", "an answer"),
-        ClarificationKind::Clarification => ("澄清", "a clarification"),
-        ClarificationKind::Amendment => ("补遗（修改）", "an amendment"),
-    };
-    let deadline_zh =
-        new_deadline.map(|d| format!("，投标截止时间顺延至 {}", crate::web::fmt_time(&d))).unwrap_or_default();
-    let deadline_en = new_deadline
-        .map(|d| format!("; the bid deadline moves to {} (UTC+8)", crate::web::fmt_time(&d)))
-        .unwrap_or_default();
-    txn.notify(
-        &orgs,
-        Notice {
-            kind: "clarification_issued",
-            tender_id: Some(t.id),
-            message_zh: format!("项目【{}】发布了{}{}", t.title, zh_kind, deadline_zh),
-            message_en: format!("\"{}\" has {}{}", t.title, en_kind, deadline_en),
-            link: Some(format!("/tenders/{}#clarifications", t.public_id)),
-        },
-    )
-    .await?;
+    txn.notify(&orgs, clarification_notice(&t, input.kind, new_deadline)).await?;
     let details = json!({
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
@@ -709,6 +669,50 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
     txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
     txn.commit().await?;
     Ok(c.public_id)
+}
+
+/// The notice to those who obtained the documents that tender `t` was cancelled for `reason`.
+pub(crate) fn cancelled_notice(t: &tender::Model, reason: &str) -> Notice {
+    Notice::new(NoticeKind::TenderCancelled)
+        .arg("title", &t.title)
+        .arg("code", &t.code)
+        .arg("reason", reason)
+        .about_tender(t.id)
+        .link(format!("/tenders/{}", t.public_id))
+}
+
+/// The notice to the managers of tender `t` that a supplier asked a question.
+pub(crate) fn question_notice(t: &tender::Model) -> Notice {
+    Notice::new(NoticeKind::QuestionReceived)
+        .arg("title", &t.title)
+        .about_tender(t.id)
+        .link(format!("/tenders/{}#questions", t.public_id))
+}
+
+/// The notice to those who obtained the documents of tender `t` (as it was before the
+/// clarification) that a clarification of `kind` was published, moving the bid deadline to
+/// `new_deadline` if there is one.
+pub(crate) fn clarification_notice(
+    t: &tender::Model,
+    kind: ClarificationKind,
+    new_deadline: Option<DateTime<Utc>>,
+) -> Notice {
+    let what = match kind {
+        ClarificationKind::Answer => "clarification.kind.answer",
+        ClarificationKind::Clarification => "clarification.kind.clarification",
+        ClarificationKind::Amendment => "clarification.kind.amendment",
+    };
+    let (change, deadline) = match new_deadline {
+        Some(d) => ("notice.deadline.moved", d),
+        None => ("notice.deadline.kept", t.bid_deadline),
+    };
+    Notice::new(NoticeKind::ClarificationIssued)
+        .arg("title", &t.title)
+        .arg_key("what", what)
+        .arg_key("change", change)
+        .arg_time("deadline", deadline)
+        .about_tender(t.id)
+        .link(format!("/tenders/{}#clarifications", t.public_id))
 }
 
 /// Filters of the public tender search.

@@ -36,6 +36,29 @@ impl Lang {
     }
 }
 
+/// The language an `Accept-Language` header prefers most among the supported ones (by quality,
+/// then order; `zh-*` is Chinese, `en-*` English).
+pub fn from_accept_language(header: &str) -> Option<Lang> {
+    let mut best: Option<(Lang, f32)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let lang = match tag.split('-').next() {
+            Some("zh") => Lang::Zh,
+            Some("en") => Lang::En,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((lang, q));
+        }
+    }
+    best.map(|(l, _)| l)
+}
+
 /// All texts, both languages.
 #[derive(Debug)]
 pub struct I18n {
@@ -78,11 +101,24 @@ impl I18n {
 
     /// The text of `key` in `lang`; the key itself if missing (so a gap shows, not a crash).
     pub fn text<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
-        let map = match lang {
+        self.lookup(lang, key).unwrap_or(key)
+    }
+
+    /// The text of `key` in `lang`, if there is one.
+    pub fn lookup(&self, lang: Lang, key: &str) -> Option<&str> {
+        self.map(lang).get(key).map(String::as_str)
+    }
+
+    /// Every key of `lang`'s texts.
+    pub fn keys(&self, lang: Lang) -> impl Iterator<Item = &str> {
+        self.map(lang).keys().map(String::as_str)
+    }
+
+    fn map(&self, lang: Lang) -> &HashMap<String, String> {
+        match lang {
             Lang::Zh => &self.zh,
             Lang::En => &self.en,
-        };
-        map.get(key).map(String::as_str).unwrap_or(key)
+        }
     }
 
     /// Whether `key` exists.
@@ -163,6 +199,16 @@ mod tests {
                 out.push(p);
             }
         }
+    }
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        assert_eq!(from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(from_accept_language("fr-FR, zh-CN;q=0.8, en;q=0.5"), Some(Lang::Zh));
+        assert_eq!(from_accept_language("zh;q=0.4, en-GB;q=0.7"), Some(Lang::En));
+        assert_eq!(from_accept_language("zh-Hans-CN"), Some(Lang::Zh));
+        assert_eq!(from_accept_language("en;q=0, de"), None);
+        assert_eq!(from_accept_language(""), None);
     }
 
     #[test]

@@ -59,6 +59,31 @@ pub fn lang_of(parts: &Parts) -> Lang {
     CookieJar::from_headers(&parts.headers).get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default()
 }
 
+/// The language of a JSON API answer that holds texts: the `lang` query parameter, else the
+/// `lang` cookie (the page's language), else the `Accept-Language` header, else Chinese.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReaderLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let asked = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v));
+        let cookie = CookieJar::from_headers(&parts.headers).get(LANG_COOKIE).and_then(|c| Lang::parse(c.value()));
+        let accepted = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(super::i18n::from_accept_language);
+        Ok(ReaderLang(asked.or(cookie).or(accepted).unwrap_or_default()))
+    }
+}
+
 /// The context of a page.
 #[derive(Debug, Clone)]
 pub struct PageCtx {

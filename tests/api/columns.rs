@@ -7,7 +7,7 @@ use crate::support::{ServerProcess, TestApp, free_port, spawn_app};
 use crate::tenders::published_tender;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
-use tenderhall::entities::{tender, user};
+use tenderhall::entities::{notification, organisation, tender, user};
 
 /// The internal row id of the tender with public id `id`.
 async fn tender_row(app: &TestApp, id: &str) -> i64 {
@@ -92,6 +92,62 @@ async fn an_unknown_user_status_names_the_users_table() {
     // The status enum is stored in organisations and users; the row says which.
     let err = user::Entity::find_by_id(u.id).one(&app.state.db).await.expect_err("unknown status");
     assert_eq!(err.to_string(), format!(r#"Type Error: users.status of row {}: unknown value "gone""#, u.id));
+}
+
+#[tokio::test]
+async fn an_unknown_stored_notice_kind_or_unreadable_arguments_are_a_coded_500() {
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let id = published_tender(&app, &agency).await;
+    let supplier = Client::login(&app, "supplier_1").await;
+    assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    let r = agency.post(&format!("/api/v1/tenders/{id}/cancel"), &serde_json::json!({"reason": "需求变更"})).await;
+    assert_eq!(r.status(), 204);
+    let org = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("供应商一有限公司"))
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("organisation");
+    let stored = notification::Entity::find()
+        .filter(notification::Column::OrgId.eq(org.id))
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("notice");
+    let row = stored.id;
+    assert_eq!(supplier.get_json("/api/v1/notifications").await[0]["kind"], "tender_cancelled");
+    let set = |sql: String| {
+        let db = app.state.db.clone();
+        async move { db.execute_unprepared(&sql).await.expect("update") }
+    };
+
+    set(format!("UPDATE notifications SET kind = 'tender_canceled' WHERE id = {row}")).await;
+    // The inbox is not shown without the notice or with some other text: the API and the page
+    // answer the internal error with a reference, and the stored value does not leak.
+    let body = expect_error(supplier.get("/api/v1/notifications").await, 500, "internal").await;
+    reference(&body);
+    assert!(!body.to_string().contains("tender_canceled"), "{body}");
+    assert_eq!(supplier.get("/notifications").await.status(), 500);
+    // Other pages, which only count the unread notices, still work.
+    assert_eq!(supplier.get("/workspace").await.status(), 200);
+    let err = notification::Entity::find_by_id(row).one(&app.state.db).await.expect_err("unknown kind");
+    assert_eq!(
+        err.to_string(),
+        format!(r#"Type Error: notifications.kind of row {row}: unknown value "tender_canceled""#)
+    );
+
+    // Arguments that are not a JSON object of typed values are the same error.
+    set(format!("UPDATE notifications SET kind = 'tender_cancelled', args = '{{\"title\": 1}}' WHERE id = {row}"))
+        .await;
+    let body = expect_error(supplier.get("/api/v1/notifications").await, 500, "internal").await;
+    reference(&body);
+
+    // Put right, the notice reads again.
+    set(format!("UPDATE notifications SET args = '{}' WHERE id = {row}", stored.args.replace('\'', "''"))).await;
+    let n = &supplier.get_json("/api/v1/notifications").await[0];
+    assert_eq!(n["kind"], "tender_cancelled");
+    assert!(n["text"].as_str().is_some_and(|t| t.contains("需求变更")), "{n}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,6 +13,7 @@ mod bids;
 mod columns;
 mod csrf;
 mod mall;
+mod notices;
 mod opening;
 mod platform;
 mod resumable;

@@ -12,7 +12,7 @@ fn now(app: &TestApp) -> DateTime<Utc> {
 }
 
 /// An agreement for a fixture supplier in `categories`, valid 30 days back to 60 ahead.
-async fn agreement(app: &TestApp, centre: &Client, supplier: &str, categories: &[&str]) -> String {
+pub async fn agreement(app: &TestApp, centre: &Client, supplier: &str, categories: &[&str]) -> String {
     let r = centre
         .post(
             "/api/v1/mall/agreements",
@@ -25,7 +25,8 @@ async fn agreement(app: &TestApp, centre: &Client, supplier: &str, categories: &
     r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
 }
 
-async fn item(centre: &Client, agreement: &str, name: &str, model: &str, price: i64, market: i64) -> String {
+/// A printer on `agreement` at `price` fen, `market` fen in the market.
+pub async fn item(centre: &Client, agreement: &str, name: &str, model: &str, price: i64, market: i64) -> String {
     let r = centre
         .post(
             &format!("/api/v1/mall/agreements/{agreement}/items"),
@@ -37,7 +38,8 @@ async fn item(centre: &Client, agreement: &str, name: &str, model: &str, price: 
     r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
 }
 
-async fn buy(client: &Client, item: &str, qty: i64, unit_price: Option<i64>, budget: i64) -> reqwest::Response {
+/// A direct order of `qty` of `item` within `budget` fen.
+pub async fn buy(client: &Client, item: &str, qty: i64, unit_price: Option<i64>, budget: i64) -> reqwest::Response {
     client
         .post(
             "/api/v1/mall/orders",
