@@ -254,7 +254,7 @@ async fn main() {
         ms(t99)
     );
     println!(
-        "  ratio: p50 {:.2}, p99 {:.2} (goal: p99 <= 1.5)",
+        "  ratio: p50 {:.2}, p99 {:.2} (goal: p99 <= 1.15)",
         t50.as_secs_f64() / b50.as_secs_f64(),
         t99.as_secs_f64() / b99.as_secs_f64()
     );
