@@ -34,6 +34,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.drop_table(Table::drop().table("hall_events").to_owned()).await?;
+        // A room's last number is read from its events; the opening's own copy would go stale.
+        m.alter_table(Table::alter().table("openings").drop_column("last_seq").to_owned()).await?;
 
         // Work that must happen at a time: claimed by one runner, retried with backoff, recorded
         // when it fails for good. `idempotency_key` names the work, so scheduling it twice is
@@ -99,6 +101,14 @@ impl MigrationTrait for Migration {
             .execute_unprepared(
                 "INSERT INTO hall_events (opening_id, seq, kind, audience, payload, created_at) \
                  SELECT room_id, seq, kind, audience, payload, created_at FROM room_events WHERE room_kind = 'opening'",
+            )
+            .await?;
+        m.alter_table(Table::alter().table("openings").add_column(big_integer("last_seq").default(0)).to_owned())
+            .await?;
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE openings SET last_seq = COALESCE((SELECT MAX(r.seq) FROM room_events r \
+                 WHERE r.room_kind = 'opening' AND r.room_id = openings.id), 0)",
             )
             .await?;
         m.drop_table(Table::drop().table("room_events").to_owned()).await?;

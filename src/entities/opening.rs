@@ -16,7 +16,6 @@ pub struct Model {
     pub phase_started_at: DateTimeUtc,
     pub window_ends_at: Option<DateTimeUtc>,
     pub host_user_id: Option<i64>,
-    pub last_seq: i64,
     pub outcome: Option<String>,
     pub record_sha256: Option<String>,
     pub created_at: DateTimeUtc,

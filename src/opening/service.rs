@@ -193,7 +193,6 @@ impl Openings {
             phase_started_at: Set(now),
             window_ends_at: Set(None),
             host_user_id: Set(None),
-            last_seq: Set(0),
             outcome: Set(None),
             record_sha256: Set(None),
             created_at: Set(now),

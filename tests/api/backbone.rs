@@ -7,7 +7,7 @@ use crate::client::{Client, expect_error};
 use crate::opening::{cmd, events, hall, ok, release, submit};
 use crate::support::{Options, TestApp, spawn_app, spawn_app_with};
 use chrono::TimeDelta;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JsonValue, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JsonValue, QueryFilter, Statement};
 use serde_json::{Value, json};
 use std::{
     sync::{Arc, Mutex},
@@ -426,7 +426,15 @@ async fn an_older_database_is_upgraded_with_its_hall_events_and_its_due_work() {
     let waiting = crate::tenders::published_tender(&app, &host).await;
     let db = &app.state.db;
     // Back to the schema before the backbone (hall events in `hall_events`, no jobs), and up again.
-    Migrator::down(db, Some(1)).await.expect("down");
+    Migrator::down(db, Some(2)).await.expect("down");
+    // The older schema numbers the hall's next event from the opening's own last number.
+    let backend = db.get_database_backend();
+    let row = JsonValue::find_by_statement(Statement::from_string(backend, "SELECT last_seq FROM openings"))
+        .one(db)
+        .await
+        .expect("read")
+        .expect("the opening");
+    assert_eq!(row["last_seq"].as_i64(), Some(before.len() as i64));
     Migrator::up(db, None).await.expect("up");
     assert_eq!(events(&host, &tender, 0).await, before, "the hall's events, numbered as before");
     let jobs = tenderhall::entities::job::Entity::find().all(db).await.expect("jobs");
