@@ -7,7 +7,7 @@ use crate::client::{Client, expect_error};
 use crate::opening::{cmd, events, hall, ok, release, submit};
 use crate::support::{Options, TestApp, spawn_app, spawn_app_with};
 use chrono::TimeDelta;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JsonValue, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JsonValue, QueryFilter, Statement};
 use serde_json::{Value, json};
 use std::{
     sync::{Arc, Mutex},
