@@ -79,7 +79,7 @@ async fn main() {
         for c in rows.chunks(500) {
             organisation::Entity::insert_many(c.to_vec()).exec(db).await.expect("orgs");
         }
-        let found: Vec<i64> = organisation::Entity::find()
+        let found: Vec<tenderhall::ids::OrgId> = organisation::Entity::find()
             .all(db)
             .await
             .expect("orgs")
@@ -148,12 +148,12 @@ async fn main() {
     println!("backend: {:?}; loaded {ORDERS} orders in {:.1} s", db.get_database_backend(), t.elapsed().as_secs_f64());
 
     let actor = Actor {
-        user_id: 0,
+        user_id: tenderhall::ids::UserId(0),
         user_public_id: Uuid::nil(),
         username: "bench".into(),
         display_name: "bench".into(),
         role: Role::Supervisor,
-        org_id: 0,
+        org_id: tenderhall::ids::OrgId(0),
         org_public_id: Uuid::nil(),
         org_name: "centre".into(),
         org_kind: OrgKind::Centre,

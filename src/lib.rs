@@ -19,7 +19,8 @@
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`column`] (enum
 //!   columns stored as text), [`blob`] (stored files), [`pdf`] (checking untrusted PDFs, writing
 //!   PDFs with embedded Chinese fonts), [`keys`] (the platform's signing and vault keys),
-//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`certs`] (development PKI).
+//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`ids`] (typed ids of the main
+//!   tables), [`certs`] (development PKI).
 //! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
 //!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key, and an HTTP
 //!   client that submits with resumable uploads).
@@ -42,6 +43,7 @@ pub mod demo;
 pub mod entities;
 pub mod envelope;
 pub mod error;
+pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod live;

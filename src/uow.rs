@@ -125,7 +125,7 @@ impl UnitOfWork {
     }
 
     /// Sends `notice` to each organisation in `orgs`.
-    pub async fn notify(&mut self, orgs: &[i64], notice: Notice) -> AppResult<()> {
+    pub async fn notify(&mut self, orgs: &[crate::ids::OrgId], notice: Notice) -> AppResult<()> {
         crate::notify::service::notify(&self.txn, self.now, orgs, notice).await
     }
 

@@ -1,5 +1,6 @@
 //! Roles, organisation kinds, size classes and the acting user.
 
+use crate::ids::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -85,7 +86,7 @@ impl Role {
 pub struct Actor {
     /// Internal id of the user.
     #[serde(skip)]
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Public id of the user.
     pub user_public_id: Uuid,
     /// Login name.
@@ -96,7 +97,7 @@ pub struct Actor {
     pub role: Role,
     /// Internal id of the organisation.
     #[serde(skip)]
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// Public id of the organisation.
     pub org_public_id: Uuid,
     /// Organisation name.

@@ -6,6 +6,7 @@ use crate::{
     audit::{AuditActor, AuditEntry},
     entities::{login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError},
+    ids::UserId,
     uow::UnitOfWork,
 };
 use argon2::{
@@ -79,7 +80,7 @@ fn actor_of(u: user::Model, o: organisation::Model) -> Actor {
     }
 }
 
-async fn active_actor<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<Option<Actor>> {
+async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<Option<Actor>> {
     let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
     if u.status != Status::Active {
         return Ok(None);

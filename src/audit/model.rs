@@ -6,9 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditActor {
     /// The user, if a person acted.
-    pub user_id: Option<i64>,
+    pub user_id: Option<crate::ids::UserId>,
     /// The user's organisation.
-    pub org_id: Option<i64>,
+    pub org_id: Option<crate::ids::OrgId>,
     /// A readable label ("agency1 (某某招标代理)", "system").
     pub label: String,
 }

@@ -10,6 +10,7 @@ use crate::{
     entities::{bid, bidder_key, document_obtained, lot, organisation, tender},
     envelope::{self, Header, MAGIC},
     error::{AppError, AppResult},
+    ids::LotId,
     tenders::{model::TenderState, policy::state_of},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
@@ -464,7 +465,7 @@ pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppRe
     else {
         return Err(AppError::not_found());
     };
-    let lots: std::collections::HashMap<i64, Uuid> = lot::Entity::find()
+    let lots: std::collections::HashMap<LotId, Uuid> = lot::Entity::find()
         .filter(lot::Column::TenderId.eq(t.id))
         .all(&state.db)
         .await?

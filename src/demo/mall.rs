@@ -17,6 +17,7 @@ use crate::{
     audit::{AuditActor, AuditEntry},
     entities::{mall_order, mall_order_line, organisation, procurement_result},
     error::{AppError, AppResult},
+    ids::{OrderId, OrgId, UserId},
     mall::{
         agreements::{self, AgreementInput, ItemInput},
         model::{AgreementKind, CATEGORIES, OrderAction, OrderKind, OrderStatus},
@@ -184,7 +185,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let mut txn = state.writer.begin_at(now).await?;
 
     // Procuring units: the demo's own and thirty more.
-    let mut units: Vec<i64> = organisation::Entity::find()
+    let mut units: Vec<OrgId> = organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(OrgKind::ProcuringUnit))
         .all(&txn)
         .await?
@@ -271,7 +272,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     for chunk in rows.chunks(500) {
         organisation::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
-    let mut suppliers: Vec<i64> = Vec::new();
+    let mut suppliers: Vec<OrgId> = Vec::new();
     for chunk in codes.chunks(500) {
         suppliers.extend(
             organisation::Entity::find()
@@ -283,7 +284,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         );
     }
     // About 300 of them sold in the e-mall that year.
-    let sellers: Vec<i64> = suppliers.iter().copied().step_by(7).collect();
+    let sellers: Vec<OrgId> = suppliers.iter().copied().step_by(7).collect();
 
     // Centralized procurement: 57 projects, budgets and awards to the 元.
     let budget_w: Vec<i64> = (0..PROJECTS).map(|_| rng.range(300, 9_000)).collect();
@@ -311,7 +312,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
                 )),
                 awarded_at: Set(instant(&mut rng, from, end)),
                 tender_id: Set(None),
-                recorded_by: Set(0),
+                recorded_by: Set(UserId(0)),
                 created_at: Set(now),
                 ..Default::default()
             }
@@ -357,14 +358,14 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     for chunk in orders.chunks(500) {
         mall_order::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
-    let ids: Vec<(String, i64)> = mall_order::Entity::find()
+    let ids: Vec<(String, OrderId)> = mall_order::Entity::find()
         .filter(mall_order::Column::Kind.eq(OrderKind::Recorded))
         .all(&txn)
         .await?
         .into_iter()
         .map(|o| (o.code, o.id))
         .collect();
-    let by_code: std::collections::HashMap<String, i64> = ids.into_iter().collect();
+    let by_code: std::collections::HashMap<String, OrderId> = ids.into_iter().collect();
     let line_rows: Vec<mall_order_line::ActiveModel> = lines
         .iter()
         .enumerate()

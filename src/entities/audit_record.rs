@@ -1,5 +1,6 @@
 //! The `audit_records` table.
 
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `audit_records`.
@@ -9,8 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
     pub at: DateTimeUtc,
-    pub actor_user_id: Option<i64>,
-    pub actor_org_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
+    pub actor_org_id: Option<OrgId>,
     pub actor_label: String,
     pub action: String,
     pub object_type: String,

@@ -1,6 +1,7 @@
 //! The `bids` table.
 
 use crate::bids::service::BidStatus;
+use crate::ids::{BidId, LotId, OrgId, TenderId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `bids`.
@@ -8,12 +9,12 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "bids")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: BidId,
     pub public_id: Uuid,
-    pub tender_id: i64,
-    pub lot_id: i64,
-    pub org_id: i64,
-    pub user_id: i64,
+    pub tender_id: TenderId,
+    pub lot_id: LotId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
     pub status: BidStatus,
     pub envelope_sha256: Option<String>,
     pub size_bytes: Option<i64>,

@@ -1,5 +1,6 @@
 //! The `bidder_keys` table.
 
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `bidder_keys`.
@@ -9,8 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub key_id: String,
-    pub org_id: i64,
-    pub user_id: i64,
+    pub org_id: OrgId,
+    pub user_id: UserId,
     pub algorithm: String,
     pub public_key: String,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 //! The `clarifications` table.
 
+use crate::ids::{TenderId, UserId};
 use crate::tenders::model::ClarificationKind;
 use sea_orm::entity::prelude::*;
 
@@ -10,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub tender_id: i64,
+    pub tender_id: TenderId,
     pub question_id: Option<i64>,
     pub kind: ClarificationKind,
     pub substantive: bool,
@@ -18,7 +19,7 @@ pub struct Model {
     pub body: String,
     pub old_deadline: Option<DateTimeUtc>,
     pub new_deadline: Option<DateTimeUtc>,
-    pub published_by: i64,
+    pub published_by: UserId,
     pub published_at: DateTimeUtc,
 }
 

@@ -1,5 +1,6 @@
 //! The `document_obtained` table.
 
+use crate::ids::{OrgId, TenderId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `document_obtained`.
@@ -8,9 +9,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub tender_id: i64,
-    pub org_id: i64,
-    pub user_id: i64,
+    pub tender_id: TenderId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
     pub obtained_at: DateTimeUtc,
 }
 

@@ -1,5 +1,6 @@
 //! The `lots` table.
 
+use crate::ids::{LotId, TenderId};
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -8,9 +9,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "lots")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: LotId,
     pub public_id: Uuid,
-    pub tender_id: i64,
+    pub tender_id: TenderId,
     pub lot_no: i32,
     pub name: String,
     pub budget_fen: Money,

@@ -1,5 +1,6 @@
 //! The `mall_agreements` table.
 
+use crate::ids::{AgreementId, OrgId, TenderId};
 use crate::mall::model::{AgreementKind, AgreementStatus};
 use sea_orm::entity::prelude::*;
 
@@ -8,13 +9,13 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mall_agreements")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: AgreementId,
     pub public_id: Uuid,
     pub code: String,
     pub title: String,
     pub kind: AgreementKind,
-    pub supplier_org_id: i64,
-    pub centre_org_id: i64,
+    pub supplier_org_id: OrgId,
+    pub centre_org_id: OrgId,
     #[sea_orm(column_type = "Text")]
     pub categories: String,
     pub service_area: String,
@@ -23,7 +24,7 @@ pub struct Model {
     pub status: AgreementStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub status_reason: Option<String>,
-    pub source_tender_id: Option<i64>,
+    pub source_tender_id: Option<TenderId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

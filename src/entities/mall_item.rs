@@ -1,5 +1,6 @@
 //! The `mall_items` table.
 
+use crate::ids::{AgreementId, ItemId, OrgId};
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -8,10 +9,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mall_items")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: ItemId,
     pub public_id: Uuid,
-    pub agreement_id: i64,
-    pub supplier_org_id: i64,
+    pub agreement_id: AgreementId,
+    pub supplier_org_id: OrgId,
     pub category: String,
     pub name: String,
     pub brand: String,

@@ -1,5 +1,6 @@
 //! The `mall_orders` table.
 
+use crate::ids::{AgreementId, OrderId, OrgId, QuotationId, UserId};
 use crate::{
     mall::model::{OrderKind, OrderStatus},
     money::Money,
@@ -11,14 +12,14 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mall_orders")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: OrderId,
     pub public_id: Uuid,
     pub code: String,
     pub kind: OrderKind,
-    pub procuring_org_id: i64,
-    pub supplier_org_id: i64,
-    pub agreement_id: Option<i64>,
-    pub quotation_id: Option<i64>,
+    pub procuring_org_id: OrgId,
+    pub supplier_org_id: OrgId,
+    pub agreement_id: Option<AgreementId>,
+    pub quotation_id: Option<QuotationId>,
     pub category: String,
     pub budget_fen: Money,
     pub amount_fen: Money,
@@ -27,7 +28,7 @@ pub struct Model {
     pub status_note: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub acceptance: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub placed_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,5 +1,6 @@
 //! The `mall_order_lines` table.
 
+use crate::ids::{ItemId, OrderId};
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -9,8 +10,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub order_id: i64,
-    pub item_id: Option<i64>,
+    pub order_id: OrderId,
+    pub item_id: Option<ItemId>,
     pub name: String,
     pub brand: String,
     pub model: String,

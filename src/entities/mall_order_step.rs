@@ -1,5 +1,6 @@
 //! The `mall_order_steps` table.
 
+use crate::ids::{OrderId, OrgId};
 use crate::{
     column::EmptyOr,
     mall::model::{OrderStatus, StepAction},
@@ -12,11 +13,11 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub action: StepAction,
     pub from_status: EmptyOr<OrderStatus>,
     pub to_status: OrderStatus,
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     pub at: DateTimeUtc,

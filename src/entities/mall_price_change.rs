@@ -1,5 +1,6 @@
 //! The `mall_price_changes` table.
 
+use crate::ids::ItemId;
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -9,7 +10,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub item_id: i64,
+    pub item_id: ItemId,
     pub old_price_fen: Option<Money>,
     pub new_price_fen: Money,
     pub market_price_fen: Money,

@@ -1,5 +1,6 @@
 //! The `mall_price_flags` table.
 
+use crate::ids::{ItemId, UserId};
 use crate::{mall::model::FlagKind, money::Money};
 use sea_orm::entity::prelude::*;
 
@@ -10,13 +11,13 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub item_id: i64,
+    pub item_id: ItemId,
     pub kind: FlagKind,
     pub price_fen: Money,
     pub reference_fen: Money,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
-    pub resolved_by: Option<i64>,
+    pub resolved_by: Option<UserId>,
     #[sea_orm(column_type = "Text", nullable)]
     pub resolution: Option<String>,
 }

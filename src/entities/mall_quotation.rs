@@ -1,5 +1,6 @@
 //! The `mall_quotations` table.
 
+use crate::ids::{OrderId, OrgId, QuotationId, UserId};
 use crate::{mall::model::QuotationStatus, money::Money};
 use sea_orm::entity::prelude::*;
 
@@ -8,11 +9,11 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mall_quotations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: QuotationId,
     pub public_id: Uuid,
     pub code: String,
-    pub procuring_org_id: i64,
-    pub created_by: i64,
+    pub procuring_org_id: OrgId,
+    pub created_by: UserId,
     pub category: String,
     pub title: String,
     #[sea_orm(column_type = "Text")]
@@ -26,7 +27,7 @@ pub struct Model {
     pub status: QuotationStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub fail_reason: Option<String>,
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderId>,
     pub created_at: DateTimeUtc,
 }
 

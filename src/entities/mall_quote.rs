@@ -1,5 +1,6 @@
 //! The `mall_quotes` table.
 
+use crate::ids::{AgreementId, OrgId, QuotationId};
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -10,9 +11,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub quotation_id: i64,
-    pub supplier_org_id: i64,
-    pub agreement_id: i64,
+    pub quotation_id: QuotationId,
+    pub supplier_org_id: OrgId,
+    pub agreement_id: AgreementId,
     pub unit_price_fen: Money,
     pub total_fen: Money,
     pub brand: String,

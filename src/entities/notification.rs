@@ -1,5 +1,6 @@
 //! The `notifications` table.
 
+use crate::ids::{OrgId, TenderId};
 use crate::notify::NoticeKind;
 use sea_orm::entity::prelude::*;
 
@@ -10,12 +11,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: NoticeKind,
     /// The arguments as a JSON object (`notify::model::Args`).
     #[sea_orm(column_type = "Text")]
     pub args: String,
-    pub tender_id: Option<i64>,
+    pub tender_id: Option<TenderId>,
     pub link: Option<String>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,

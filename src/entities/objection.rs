@@ -1,5 +1,6 @@
 //! The `objections` table.
 
+use crate::ids::{OpeningId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `objections`.
@@ -9,16 +10,16 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub opening_id: i64,
-    pub org_id: i64,
-    pub user_id: i64,
+    pub opening_id: OpeningId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
     #[sea_orm(column_type = "Text")]
     pub text: String,
     pub raised_at: DateTimeUtc,
     #[sea_orm(column_type = "Text", nullable)]
     pub answer: Option<String>,
     pub answered_at: Option<DateTimeUtc>,
-    pub answered_by: Option<i64>,
+    pub answered_by: Option<UserId>,
 }
 
 /// Relations are followed by explicit queries in the services.

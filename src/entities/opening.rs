@@ -1,5 +1,6 @@
 //! The `openings` table.
 
+use crate::ids::{OpeningId, TenderId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `openings`.
@@ -7,15 +8,15 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "openings")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub tender_id: i64,
+    pub id: OpeningId,
+    pub tender_id: TenderId,
     pub phase: crate::opening::model::Phase,
     pub decrypt_minutes: i32,
     pub objection_minutes: i32,
     pub min_valid_bids: i32,
     pub phase_started_at: DateTimeUtc,
     pub window_ends_at: Option<DateTimeUtc>,
-    pub host_user_id: Option<i64>,
+    pub host_user_id: Option<UserId>,
     pub outcome: Option<String>,
     pub record_sha256: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 //! The `opening_bids` table.
 
+use crate::ids::{BidId, LotId, OpeningId, OrgId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `opening_bids`.
@@ -8,10 +9,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub opening_id: i64,
-    pub bid_id: i64,
-    pub org_id: i64,
-    pub lot_id: i64,
+    pub opening_id: OpeningId,
+    pub bid_id: BidId,
+    pub org_id: OrgId,
+    pub lot_id: LotId,
     pub signed_in_at: Option<DateTimeUtc>,
     pub released_at: Option<DateTimeUtc>,
     pub outcome: crate::opening::model::BidOutcome,

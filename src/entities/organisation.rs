@@ -1,6 +1,7 @@
 //! The `organisations` table.
 
 use crate::accounts::model::{OrgKind, SizeClass, Status};
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 /// A row of `organisations`.
@@ -8,7 +9,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "organisations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: OrgId,
     pub public_id: Uuid,
     pub name: String,
     pub kind: OrgKind,

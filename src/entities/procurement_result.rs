@@ -1,5 +1,6 @@
 //! The `procurement_results` table.
 
+use crate::ids::{OrgId, TenderId, UserId};
 use crate::money::Money;
 use sea_orm::entity::prelude::*;
 
@@ -12,15 +13,15 @@ pub struct Model {
     pub public_id: Uuid,
     pub code: String,
     pub title: String,
-    pub procuring_org_id: i64,
+    pub procuring_org_id: OrgId,
     pub category: String,
     pub method: String,
     pub budget_fen: Money,
     pub award_fen: Money,
     pub supplier_name: String,
     pub awarded_at: DateTimeUtc,
-    pub tender_id: Option<i64>,
-    pub recorded_by: i64,
+    pub tender_id: Option<TenderId>,
+    pub recorded_by: UserId,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,5 +1,6 @@
 //! The `questions` table.
 
+use crate::ids::{OrgId, TenderId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `questions`.
@@ -9,9 +10,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub tender_id: i64,
-    pub org_id: i64,
-    pub user_id: i64,
+    pub tender_id: TenderId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub asked_at: DateTimeUtc,

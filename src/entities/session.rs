@@ -1,5 +1,6 @@
 //! The `sessions` table.
 
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// A row of `sessions`.
@@ -9,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub token_hash: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub auth_method: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 //! The `tenders` table.
 
+use crate::ids::{OrgId, TenderId, UserId};
 use crate::tenders::model::{EvaluationMethod, OpeningMode, ProcurementMethod, TenderState};
 use sea_orm::entity::prelude::*;
 
@@ -8,15 +9,15 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "tenders")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: TenderId,
     pub public_id: Uuid,
     pub code: String,
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub description: String,
-    pub procuring_org_id: i64,
-    pub agency_org_id: Option<i64>,
-    pub created_by: i64,
+    pub procuring_org_id: OrgId,
+    pub agency_org_id: Option<OrgId>,
+    pub created_by: UserId,
     pub procurement_method: ProcurementMethod,
     pub evaluation_method: EvaluationMethod,
     pub opening_mode: OpeningMode,

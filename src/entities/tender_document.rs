@@ -1,5 +1,6 @@
 //! The `tender_documents` table.
 
+use crate::ids::{TenderId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `tender_documents`.
@@ -9,12 +10,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub public_id: Uuid,
-    pub tender_id: i64,
+    pub tender_id: TenderId,
     pub file_name: String,
     pub sha256: String,
     pub size_bytes: i64,
     pub pages: i32,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub uploaded_at: DateTimeUtc,
 }
 

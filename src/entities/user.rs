@@ -1,6 +1,7 @@
 //! The `users` table.
 
 use crate::accounts::model::{Role, Status};
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A row of `users`.
@@ -8,9 +9,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: UserId,
     pub public_id: Uuid,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub username: String,
     pub display_name: String,
     pub role: Role,

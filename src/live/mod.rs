@@ -47,9 +47,9 @@ pub enum Audience {
     /// The room's staff (hosts and overseers).
     Staff,
     /// One organisation (internal id).
-    Org(i64),
+    Org(crate::ids::OrgId),
     /// One user (internal id).
-    User(i64),
+    User(crate::ids::UserId),
     /// Everyone of one role.
     Role(crate::accounts::model::Role),
 }
@@ -80,8 +80,8 @@ impl FromStr for Audience {
             "all" => Audience::All,
             "staff" => Audience::Staff,
             _ => match s.split_once(':') {
-                Some(("org", n)) => Audience::Org(n.parse().map_err(|_| bad())?),
-                Some(("user", n)) => Audience::User(n.parse().map_err(|_| bad())?),
+                Some(("org", n)) => Audience::Org(crate::ids::OrgId(n.parse().map_err(|_| bad())?)),
+                Some(("user", n)) => Audience::User(crate::ids::UserId(n.parse().map_err(|_| bad())?)),
                 Some(("role", r)) => Audience::Role(crate::accounts::model::Role::parse(r).ok_or_else(bad)?),
                 _ => return Err(bad()),
             },
@@ -143,6 +143,8 @@ pub trait RoomKind: Clone + Send + Sync + 'static {
     type Viewer: Viewer;
     /// What a participant may send.
     type Command: DeserializeOwned + Send;
+    /// The typed id of the object a room of this kind is about (an opening, a session…).
+    type Id: Into<i64>;
 
     /// Who `actor` is in the room of the object `id` (a tender, a session…), or why not.
     fn enter(&self, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<Entry<Self::Viewer>>> + Send;
@@ -151,8 +153,8 @@ pub trait RoomKind: Clone + Send + Sync + 'static {
     fn execute(&self, actor: &Actor, id: Uuid, cmd: Self::Command) -> impl Future<Output = AppResult<()>> + Send;
 
     /// The room key of a room of this kind.
-    fn key(id: i64) -> RoomKey {
-        RoomKey { kind: Self::KIND, id }
+    fn key(id: Self::Id) -> RoomKey {
+        RoomKey { kind: Self::KIND, id: id.into() }
     }
 }
 
@@ -163,8 +165,13 @@ mod tests {
 
     #[test]
     fn audiences_round_trip_and_unknown_ones_fail() {
-        for a in [Audience::All, Audience::Staff, Audience::Org(7), Audience::User(9), Audience::Role(Role::Supervisor)]
-        {
+        for a in [
+            Audience::All,
+            Audience::Staff,
+            Audience::Org(crate::ids::OrgId(7)),
+            Audience::User(crate::ids::UserId(9)),
+            Audience::Role(Role::Supervisor),
+        ] {
             assert_eq!(a.to_string().parse::<Audience>().ok(), Some(a));
         }
         for bad in ["", "everyone", "org:", "org:x", "user:1.5", "role:king"] {

@@ -17,6 +17,7 @@ use crate::{
     audit::AuditEntry,
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
+    ids::{AgreementId, ItemId},
     money::Money,
     notify::{Notice, NoticeKind},
 };
@@ -460,8 +461,8 @@ pub async fn item_views(
     items: Vec<mall_item::Model>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ItemView>> {
-    let agreement_ids: Vec<i64> = items.iter().map(|i| i.agreement_id).collect();
-    let agreements: HashMap<i64, mall_agreement::Model> = mall_agreement::Entity::find()
+    let agreement_ids: Vec<AgreementId> = items.iter().map(|i| i.agreement_id).collect();
+    let agreements: HashMap<AgreementId, mall_agreement::Model> = mall_agreement::Entity::find()
         .filter(mall_agreement::Column::Id.is_in(agreement_ids))
         .all(db)
         .await?
@@ -546,7 +547,7 @@ pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResul
         q = q.filter(mall_price_flag::Column::ResolvedAt.is_null());
     }
     let flags = q.all(&state.db).await?;
-    let items: HashMap<i64, mall_item::Model> = mall_item::Entity::find()
+    let items: HashMap<ItemId, mall_item::Model> = mall_item::Entity::find()
         .filter(mall_item::Column::Id.is_in(flags.iter().map(|f| f.item_id)))
         .all(&state.db)
         .await?

@@ -17,6 +17,7 @@ use crate::{
     app::AppState,
     entities::{mall_agreement, mall_item},
     error::{AppError, AppResult},
+    ids::{AgreementId, ItemId},
     money::Money,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -90,9 +91,9 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
     if target <= from {
         return Ok(0);
     }
-    let mut after_id = 0i64;
+    let mut after_id = ItemId(0);
     let mut done = 0usize;
-    let mut agreements: HashMap<i64, mall_agreement::Model> = HashMap::new();
+    let mut agreements: HashMap<AgreementId, mall_agreement::Model> = HashMap::new();
     loop {
         let items = mall_item::Entity::find()
             .filter(mall_item::Column::Revision.gt(from))
@@ -104,7 +105,8 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
             .await?;
         let last = items.len() < BATCH as usize;
         after_id = items.last().map(|i| i.id).unwrap_or(after_id);
-        let missing: Vec<i64> = items.iter().map(|i| i.agreement_id).filter(|a| !agreements.contains_key(a)).collect();
+        let missing: Vec<AgreementId> =
+            items.iter().map(|i| i.agreement_id).filter(|a| !agreements.contains_key(a)).collect();
         if !missing.is_empty() {
             for a in mall_agreement::Entity::find().filter(mall_agreement::Column::Id.is_in(missing)).all(db).await? {
                 agreements.insert(a.id, a);
@@ -117,13 +119,13 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
                 let a = agreements.get(&i.agreement_id)?;
                 let o = orgs.get(&i.supplier_org_id)?;
                 Some(ItemDoc {
-                    id: i.id,
+                    id: i.id.0,
                     name: i.name,
                     brand: i.brand,
                     model: i.model,
                     spec: i.spec,
                     category: i.category,
-                    supplier_id: o.id,
+                    supplier_id: o.id.0,
                     supplier_name: o.name.clone(),
                     supplier_size: o.size_class.map(|s| s.as_str().into()).unwrap_or_default(),
                     price_fen: i.price_fen.fen(),
@@ -234,7 +236,7 @@ pub async fn search(state: &AppState, q: &CatalogueQuery) -> AppResult<Catalogue
                 .filter(crate::entities::organisation::Column::PublicId.eq(s))
                 .one(&state.db)
                 .await?
-                .map(|o| o.id)
+                .map(|o| o.id.0)
                 .unwrap_or(-1),
         ),
         None => None,
@@ -268,8 +270,11 @@ pub async fn search(state: &AppState, q: &CatalogueQuery) -> AppResult<Catalogue
         .await
         .map_err(AppError::internal)?
         .map_err(index_err)?;
-    let rows = mall_item::Entity::find().filter(mall_item::Column::Id.is_in(hits.ids.clone())).all(&state.db).await?;
-    let mut by_id: HashMap<i64, mall_item::Model> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let rows = mall_item::Entity::find()
+        .filter(mall_item::Column::Id.is_in(hits.ids.iter().map(|&i| ItemId(i))))
+        .all(&state.db)
+        .await?;
+    let mut by_id: HashMap<i64, mall_item::Model> = rows.into_iter().map(|r| (r.id.0, r)).collect();
     let ordered: Vec<mall_item::Model> = hits.ids.iter().filter_map(|id| by_id.remove(id)).collect();
     let items = item_views(&state.db, ordered, state.clock.now()).await?;
     Ok(CataloguePage { total: hits.total, page, pages: hits.total.div_ceil(PAGE_SIZE) as u64, items })

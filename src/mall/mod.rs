@@ -25,16 +25,16 @@ pub mod search;
 pub use api::api_routes;
 pub use handlers::router;
 
-use crate::{entities::organisation, error::AppResult};
+use crate::{entities::organisation, error::AppResult, ids::OrgId};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 /// Organisations by internal id.
 pub(crate) async fn org_map<C: ConnectionTrait>(
     db: &C,
-    ids: impl Iterator<Item = i64>,
-) -> AppResult<HashMap<i64, organisation::Model>> {
-    let mut ids: Vec<i64> = ids.collect();
+    ids: impl Iterator<Item = OrgId>,
+) -> AppResult<HashMap<OrgId, organisation::Model>> {
+    let mut ids: Vec<OrgId> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashMap::new();

@@ -17,6 +17,7 @@ use crate::{
     column::EmptyOr,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
+    ids::{AgreementId, ItemId, OrgId, QuotationId, UserId},
     money::Money,
     notify::{Notice, NoticeKind},
     uow::UnitOfWork,
@@ -252,20 +253,20 @@ pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurch
 /// An order to insert.
 pub(super) struct NewOrder {
     pub kind: OrderKind,
-    pub procuring_org_id: i64,
-    pub supplier_org_id: i64,
-    pub agreement_id: Option<i64>,
-    pub quotation_id: Option<i64>,
+    pub procuring_org_id: OrgId,
+    pub supplier_org_id: OrgId,
+    pub agreement_id: Option<AgreementId>,
+    pub quotation_id: Option<QuotationId>,
     pub category: String,
     pub budget: Money,
     pub amount: Money,
     pub note: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
 /// A line to insert.
 pub(super) struct NewLine {
-    pub item_id: Option<i64>,
+    pub item_id: Option<ItemId>,
     pub name: String,
     pub brand: String,
     pub model: String,
@@ -363,7 +364,7 @@ pub(crate) fn order_notice(order: &mall_order::Model, action: Option<OrderAction
 async fn notify_order(
     uow: &mut UnitOfWork,
     order: &mall_order::Model,
-    to: i64,
+    to: OrgId,
     action: Option<OrderAction>,
 ) -> AppResult<()> {
     uow.notify(&[to], order_notice(order, action)).await
@@ -484,7 +485,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
         .order_by_asc(mall_order_line::Column::Id)
         .all(&state.db)
         .await?;
-    let items: HashMap<i64, Uuid> = mall_item::Entity::find()
+    let items: HashMap<ItemId, Uuid> = mall_item::Entity::find()
         .filter(mall_item::Column::Id.is_in(lines.iter().filter_map(|l| l.item_id)))
         .all(&state.db)
         .await?
@@ -532,7 +533,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderV
     Ok(v)
 }
 
-fn summary(o: &mall_order::Model, orgs: &HashMap<i64, crate::entities::organisation::Model>) -> AppResult<OrderView> {
+fn summary(o: &mall_order::Model, orgs: &HashMap<OrgId, crate::entities::organisation::Model>) -> AppResult<OrderView> {
     let savings = Savings { budget: o.budget_fen, deal: o.amount_fen };
     Ok(OrderView {
         id: o.public_id,

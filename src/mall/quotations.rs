@@ -21,6 +21,7 @@ use crate::{
     audit::{AuditActor, AuditEntry},
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
+    ids::{OrgId, QuotationId},
     jobs::{JobHandler, NewJob},
     money::Money,
     notify::{Notice, NoticeKind},
@@ -128,7 +129,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> A
     .insert(&txn)
     .await?;
     // Invite every supplier with an agreement in force in the category.
-    let invited: Vec<i64> =
+    let invited: Vec<OrgId> =
         eligible_agreements(&txn, &q.category, now).await?.into_iter().map(|a| a.supplier_org_id).collect();
     txn.schedule(close_job(&q)).await?;
     txn.notify(&invited, invitation_notice(&q)).await?;
@@ -163,7 +164,7 @@ async fn eligible_agreements<C: ConnectionTrait>(
 /// The supplier's agreement in force for the category, if any.
 async fn agreement_of<C: ConnectionTrait>(
     db: &C,
-    org: i64,
+    org: OrgId,
     cat: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<mall_agreement::Model>> {
@@ -274,7 +275,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     }
     .update(&txn)
     .await?;
-    let quoted: Vec<i64> = mall_quote::Entity::find()
+    let quoted: Vec<OrgId> = mall_quote::Entity::find()
         .filter(mall_quote::Column::QuotationId.eq(q.id))
         .all(&txn)
         .await?
@@ -306,11 +307,11 @@ pub struct CloseQuotation;
 impl JobHandler for CloseQuotation {
     async fn run(&self, uow: &mut UnitOfWork, args: &serde_json::Value) -> AppResult<()> {
         let id = args["quotation_id"].as_i64().ok_or_else(|| AppError::internal("close job without quotation_id"))?;
-        close_one(uow, id).await
+        close_one(uow, QuotationId(id)).await
     }
 }
 
-async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
+async fn close_one(uow: &mut UnitOfWork, id: QuotationId) -> AppResult<()> {
     let now = uow.now();
     let Some(q) = mall_quotation::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
     if q.status != QuotationStatus::Open || q.closes_at > now {
@@ -332,7 +333,7 @@ async fn close_one(uow: &mut UnitOfWork, id: i64) -> AppResult<()> {
         }
     }
     let system = AuditActor { user_id: None, org_id: None, label: "platform (quotation window ended)".into() };
-    let parties: Vec<i64> =
+    let parties: Vec<OrgId> =
         std::iter::once(q.procuring_org_id).chain(quotes.iter().map(|x| x.supplier_org_id)).collect();
     if (compliant.len() as i64) < q.min_quotes as i64 {
         let reason = format!(
@@ -535,7 +536,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationVie
                 cats.extend(categories_of(&a)?);
             }
         }
-        let quoted: Vec<i64> = mall_quote::Entity::find()
+        let quoted: Vec<OrgId> = mall_quote::Entity::find()
             .filter(mall_quote::Column::SupplierOrgId.eq(actor.org_id))
             .select_only()
             .column(mall_quote::Column::QuotationId)

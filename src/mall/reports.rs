@@ -160,7 +160,7 @@ pub fn period(q: &ReportQuery, now: DateTime<Utc>) -> AppResult<(NaiveDate, Naiv
 }
 
 /// Whose orders the actor's report covers: `None` for everything.
-fn scope_of(actor: &Actor) -> AppResult<Option<(bool, i64)>> {
+fn scope_of(actor: &Actor) -> AppResult<Option<(bool, crate::ids::OrgId)>> {
     if is_centre_staff(actor) || is_overseer(actor) {
         Ok(None)
     } else if is_buyer(actor) {
@@ -187,7 +187,7 @@ fn months(from: NaiveDate, to: NaiveDate) -> Vec<(String, DateTime<Utc>, DateTim
     out
 }
 
-fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool, i64)>) -> Condition {
+fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool, crate::ids::OrgId)>) -> Condition {
     let mut c = Condition::all()
         .add(mall_order::Column::PlacedAt.gte(start))
         .add(mall_order::Column::PlacedAt.lt(end))
@@ -254,13 +254,16 @@ async fn mall_pass(
         .into_tuple::<(i32, i64, Option<i64>, Option<i64>, i64)>()
         .all(db)
         .await?;
-    let names =
-        if group == Group::Month { Default::default() } else { super::org_map(db, rows.iter().map(|r| r.4)).await? };
+    let names = if group == Group::Month {
+        Default::default()
+    } else {
+        super::org_map(db, rows.iter().map(|r| crate::ids::OrgId(r.4))).await?
+    };
     Ok(rows
         .into_iter()
         .map(|(m, n, b, d, k)| {
             (
-                names.get(&k).map(|o| o.name.clone()).unwrap_or_default(),
+                names.get(&crate::ids::OrgId(k)).map(|o| o.name.clone()).unwrap_or_default(),
                 m.max(0) as usize,
                 n,
                 b.unwrap_or(0),
@@ -275,7 +278,7 @@ async fn central(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     group: Group,
-    scope: Option<(bool, i64)>,
+    scope: Option<(bool, crate::ids::OrgId)>,
 ) -> AppResult<(SavingsRow, Vec<SavingsRow>)> {
     // Centralized procurement results are the centre's; a unit sees its own, a supplier none.
     let mut q = procurement_result::Entity::find()

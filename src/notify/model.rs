@@ -100,7 +100,7 @@ pub struct Notice {
     /// The arguments of its template.
     pub args: Args,
     /// The tender concerned.
-    pub tender_id: Option<i64>,
+    pub tender_id: Option<crate::ids::TenderId>,
     /// Where to look.
     pub link: Option<String>,
 }
@@ -136,7 +136,7 @@ impl Notice {
     }
 
     /// Says which tender the notice is about.
-    pub fn about_tender(mut self, tender_id: i64) -> Self {
+    pub fn about_tender(mut self, tender_id: crate::ids::TenderId) -> Self {
         self.tender_id = Some(tender_id);
         self
     }

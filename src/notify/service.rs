@@ -8,6 +8,7 @@ use super::{
 use crate::{
     entities::notification,
     error::{AppError, AppResult},
+    ids::OrgId,
     web::i18n::{I18n, Lang},
 };
 use chrono::{DateTime, Utc};
@@ -19,7 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// Stores `notice` for each organisation in `orgs`, in the caller's transaction.
-pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[i64], notice: Notice) -> AppResult<()> {
+pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[OrgId], notice: Notice) -> AppResult<()> {
     let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
     let mut seen = std::collections::HashSet::new();
     for org in orgs.iter().filter(|o| seen.insert(**o)) {
@@ -41,7 +42,7 @@ pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[i64]
 }
 
 /// Unread notices of an organisation.
-pub async fn unread_count(db: &DatabaseConnection, org_id: i64) -> AppResult<u64> {
+pub async fn unread_count(db: &DatabaseConnection, org_id: OrgId) -> AppResult<u64> {
     Ok(notification::Entity::find()
         .filter(notification::Column::OrgId.eq(org_id))
         .filter(notification::Column::ReadAt.is_null())
@@ -77,7 +78,7 @@ pub struct NoticeView {
 }
 
 /// The latest notices of an organisation, rendered in `lang`.
-pub async fn list(db: &DatabaseConnection, i18n: &I18n, lang: Lang, org_id: i64) -> AppResult<Vec<NoticeView>> {
+pub async fn list(db: &DatabaseConnection, i18n: &I18n, lang: Lang, org_id: OrgId) -> AppResult<Vec<NoticeView>> {
     notification::Entity::find()
         .filter(notification::Column::OrgId.eq(org_id))
         .order_by_desc(notification::Column::Id)
@@ -121,7 +122,7 @@ fn view(i18n: &I18n, lang: Lang, n: notification::Model) -> AppResult<NoticeView
 
 /// Marks all notices of an organisation read. Reading is not audited: it changes nothing of
 /// substance.
-pub async fn mark_all_read(db: &DatabaseConnection, org_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn mark_all_read(db: &DatabaseConnection, org_id: OrgId, now: DateTime<Utc>) -> AppResult<()> {
     notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now))
         .filter(notification::Column::OrgId.eq(org_id))

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{
     entities::{mall_agreement, mall_order, mall_quotation, tender},
+    ids::{AgreementId, OrderId, OrgId, QuotationId, TenderId, UserId},
     mall::model::{AgreementKind, AgreementStatus, OrderAction, OrderKind, OrderStatus, QuotationStatus},
     money::Money,
     tenders::model::{ClarificationKind, EvaluationMethod, OpeningMode, ProcurementMethod, TenderState},
@@ -24,14 +25,14 @@ fn cst(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 fn a_tender() -> tender::Model {
     let at = cst(2026, 11, 2, 10, 0);
     tender::Model {
-        id: 7,
+        id: TenderId(7),
         public_id: Uuid::nil(),
         code: "ZB-2026-0007".into(),
         title: "教学设备采购".into(),
         description: String::new(),
-        procuring_org_id: 1,
-        agency_org_id: Some(2),
-        created_by: 3,
+        procuring_org_id: OrgId(1),
+        agency_org_id: Some(OrgId(2)),
+        created_by: UserId(3),
         procurement_method: ProcurementMethod::OpenTender,
         evaluation_method: EvaluationMethod::LowestPrice,
         opening_mode: OpeningMode::Remote,
@@ -50,11 +51,11 @@ fn a_tender() -> tender::Model {
 fn a_quotation() -> mall_quotation::Model {
     let at = cst(2026, 11, 2, 10, 0);
     mall_quotation::Model {
-        id: 5,
+        id: QuotationId(5),
         public_id: Uuid::nil(),
         code: "JJ-2026-0005".into(),
-        procuring_org_id: 1,
-        created_by: 3,
+        procuring_org_id: OrgId(1),
+        created_by: UserId(3),
         category: "printers".into(),
         title: "激光打印机".into(),
         requirement: String::new(),
@@ -74,13 +75,13 @@ fn a_quotation() -> mall_quotation::Model {
 fn an_agreement() -> mall_agreement::Model {
     let at = cst(2026, 11, 2, 10, 0);
     mall_agreement::Model {
-        id: 4,
+        id: AgreementId(4),
         public_id: Uuid::nil(),
         code: "XY-2026-0004".into(),
         title: "办公设备协议供货".into(),
         kind: AgreementKind::Goods,
-        supplier_org_id: 9,
-        centre_org_id: 8,
+        supplier_org_id: OrgId(9),
+        centre_org_id: OrgId(8),
         categories: "[\"printers\"]".into(),
         service_area: "全市".into(),
         valid_from: at,
@@ -96,13 +97,13 @@ fn an_agreement() -> mall_agreement::Model {
 fn an_order() -> mall_order::Model {
     let at = cst(2026, 11, 2, 10, 0);
     mall_order::Model {
-        id: 6,
+        id: OrderId(6),
         public_id: Uuid::nil(),
         code: "DD-2026-0006".into(),
         kind: OrderKind::Direct,
-        procuring_org_id: 1,
-        supplier_org_id: 9,
-        agreement_id: Some(4),
+        procuring_org_id: OrgId(1),
+        supplier_org_id: OrgId(9),
+        agreement_id: Some(AgreementId(4)),
         quotation_id: None,
         category: "printers".into(),
         budget_fen: Money::from_fen(300_000),
@@ -110,7 +111,7 @@ fn an_order() -> mall_order::Model {
         status: OrderStatus::Submitted,
         status_note: None,
         acceptance: None,
-        created_by: Some(3),
+        created_by: Some(UserId(3)),
         placed_at: at,
         updated_at: at,
     }

@@ -50,7 +50,7 @@ pub enum Viewer {
     /// A supplier organisation with a submitted bid.
     Bidder {
         /// Its organisation (internal id).
-        org_id: i64,
+        org_id: crate::ids::OrgId,
     },
 }
 

@@ -16,6 +16,7 @@ use crate::{
     entities::{bid, bidder_key, lot, objection, opening, opening_bid, organisation, tender},
     envelope::{self, BidIdentity, ContentKey, payload::PayloadCheck},
     error::{AppError, AppResult},
+    ids::{LotId, OpeningId, OrgId, TenderId, UserId},
     jobs::{JobHandler, NewJob},
     keys::VaultKey,
     live::{self, Audience, Entry, RoomKey, RoomKind, Viewer as _},
@@ -64,6 +65,7 @@ impl RoomKind for Openings {
     type Event = HallEvent;
     type Viewer = Viewer;
     type Command = Command;
+    type Id = OpeningId;
 
     async fn enter(&self, actor: &Actor, id: Uuid) -> AppResult<Entry<Viewer>> {
         let (state, o, viewer) = self.hall_state(actor, id).await?;
@@ -76,7 +78,7 @@ impl RoomKind for Openings {
 }
 
 /// The live room of an opening.
-pub fn room(opening_id: i64) -> RoomKey {
+pub fn room(opening_id: OpeningId) -> RoomKey {
     Openings::key(opening_id)
 }
 
@@ -140,7 +142,7 @@ impl Openings {
     }
 
     /// The hall as the actor sees it now, with the opening's internal id and the viewer.
-    pub async fn hall_state(&self, actor: &Actor, tender_id: Uuid) -> AppResult<(HallState, i64, Viewer)> {
+    pub async fn hall_state(&self, actor: &Actor, tender_id: Uuid) -> AppResult<(HallState, OpeningId, Viewer)> {
         let db = self.db();
         let (o, viewer) = self.enter(actor, tender_id).await?;
         let t = tender::Entity::find_by_id(o.tender_id).one(db).await?.ok_or_else(AppError::not_found)?;
@@ -175,7 +177,7 @@ impl Openings {
     /// latest `submitted` one of each bidder and lot): the deadline job's work. Nothing happens
     /// for a tender that is not published any more, whose hall exists, or whose deadline moved
     /// later (its job was moved with it).
-    pub async fn open_at_deadline(&self, uow: &mut UnitOfWork, tender_id: i64) -> AppResult<()> {
+    pub async fn open_at_deadline(&self, uow: &mut UnitOfWork, tender_id: TenderId) -> AppResult<()> {
         let now = uow.now();
         let Some(t) = tender::Entity::find_by_id(tender_id).one(uow.txn()).await? else { return Ok(()) };
         if state_of(&t) != TenderState::Published || now < t.bid_deadline {
@@ -238,7 +240,7 @@ impl Openings {
 
     /// Closes a window that has ended, as the host moving on would: the window job's work.
     /// Nothing happens if the opening has left the phase the job was for.
-    pub async fn close_window(&self, uow: &mut UnitOfWork, opening_id: i64, phase: Phase) -> AppResult<()> {
+    pub async fn close_window(&self, uow: &mut UnitOfWork, opening_id: OpeningId, phase: Phase) -> AppResult<()> {
         let Some(o) = opening::Entity::find_by_id(opening_id).one(uow.txn()).await? else { return Ok(()) };
         if o.phase != phase || o.window_ends_at.is_none_or(|end| uow.now() < end) {
             return Ok(());
@@ -478,7 +480,7 @@ impl Openings {
                 let lots = lot_names(uow.txn(), t.id).await?;
                 let mut read = Vec::new();
                 let mut failed = Vec::new();
-                let mut valid_per_lot: HashMap<i64, i32> = HashMap::new();
+                let mut valid_per_lot: HashMap<LotId, i32> = HashMap::new();
                 for b in &bids {
                     let (bidder, lot) = (names.get(&b.org_id).cloned(), lots.get(&b.lot_id).cloned());
                     match b.outcome {
@@ -692,7 +694,7 @@ pub struct OpenAtDeadline(pub Openings);
 impl JobHandler for OpenAtDeadline {
     async fn run(&self, uow: &mut UnitOfWork, args: &Value) -> AppResult<()> {
         let tender = args["tender_id"].as_i64().ok_or_else(|| AppError::internal("opening job without tender_id"))?;
-        self.0.open_at_deadline(uow, tender).await
+        self.0.open_at_deadline(uow, TenderId(tender)).await
     }
 }
 
@@ -707,7 +709,7 @@ impl JobHandler for CloseWindow {
             .as_str()
             .and_then(Phase::parse)
             .ok_or_else(|| AppError::internal(format!("window job with an unknown phase: {}", args["phase"])))?;
-        self.0.close_window(uow, opening, phase).await
+        self.0.close_window(uow, OpeningId(opening), phase).await
     }
 }
 
@@ -718,8 +720,8 @@ struct SealedForm {
     files: Vec<ReadFile>,
 }
 
-async fn org_names<C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = i64>) -> AppResult<HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.collect();
+async fn org_names<C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = OrgId>) -> AppResult<HashMap<OrgId, String>> {
+    let ids: Vec<OrgId> = ids.collect();
     Ok(organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(ids))
         .all(db)
@@ -729,7 +731,7 @@ async fn org_names<C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = i64>) -
         .collect())
 }
 
-async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: i64) -> AppResult<HashMap<i64, String>> {
+async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<HashMap<LotId, String>> {
     Ok(lot::Entity::find()
         .filter(lot::Column::TenderId.eq(tender_id))
         .all(db)
@@ -747,7 +749,7 @@ fn host_only(viewer: Viewer) -> AppResult<()> {
     if viewer == Viewer::Host { Ok(()) } else { Err(AppError::forbidden()) }
 }
 
-fn bidder_only(viewer: Viewer) -> AppResult<i64> {
+fn bidder_only(viewer: Viewer) -> AppResult<OrgId> {
     match viewer {
         Viewer::Bidder { org_id } => Ok(org_id),
         _ => Err(AppError::forbidden()),
@@ -769,7 +771,7 @@ fn vault_context(b: &bid::Model) -> String {
     format!("tenderhall opening bid {}", b.public_id)
 }
 
-async fn my_bids<C: ConnectionTrait>(db: &C, opening_id: i64, org: i64) -> AppResult<Vec<opening_bid::Model>> {
+async fn my_bids<C: ConnectionTrait>(db: &C, opening_id: OpeningId, org: OrgId) -> AppResult<Vec<opening_bid::Model>> {
     Ok(opening_bid::Entity::find()
         .filter(opening_bid::Column::OpeningId.eq(opening_id))
         .filter(opening_bid::Column::OrgId.eq(org))
@@ -779,8 +781,8 @@ async fn my_bids<C: ConnectionTrait>(db: &C, opening_id: i64, org: i64) -> AppRe
 
 async fn my_bid<C: ConnectionTrait>(
     db: &C,
-    opening_id: i64,
-    org: i64,
+    opening_id: OpeningId,
+    org: OrgId,
     bid_id: Uuid,
 ) -> AppResult<(bid::Model, opening_bid::Model)> {
     let b = bid::Entity::find()
@@ -798,7 +800,7 @@ async fn my_bid<C: ConnectionTrait>(
     Ok((b, ob))
 }
 
-async fn org_name<C: ConnectionTrait>(db: &C, org: i64) -> AppResult<String> {
+async fn org_name<C: ConnectionTrait>(db: &C, org: OrgId) -> AppResult<String> {
     Ok(organisation::Entity::find_by_id(org).one(db).await?.map(|o| o.name).unwrap_or_default())
 }
 
@@ -807,7 +809,7 @@ async fn set_phase(
     o: &opening::Model,
     phase: Phase,
     window_ends_at: Option<DateTime<Utc>>,
-    host: Option<i64>,
+    host: Option<UserId>,
 ) -> AppResult<()> {
     opening::ActiveModel {
         id: Set(o.id),
@@ -824,7 +826,7 @@ async fn set_phase(
 
 /// SHA-256 (hex) of the opening record: every event shown to all so far, in order, as JSON.
 /// Bidders sign it to confirm the record; the record PDF prints it.
-pub async fn record_digest<C: ConnectionTrait>(db: &C, opening_id: i64) -> AppResult<String> {
+pub async fn record_digest<C: ConnectionTrait>(db: &C, opening_id: OpeningId) -> AppResult<String> {
     let events = live::store::typed::<Openings, _>(db, room(opening_id), Audience::All).await?;
     let canonical: Vec<Value> =
         events.iter().map(|(e, _)| json!({"seq": e.seq, "kind": e.kind, "at": e.at, "data": e.data})).collect();

@@ -14,6 +14,7 @@ use crate::{
     audit::AuditEntry,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, required_text},
+    ids::{OrgId, TenderId},
     jobs::NewJob,
     money::Money,
     notify::{Notice, NoticeKind},
@@ -139,7 +140,7 @@ async fn org_by_public<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option
 }
 
 /// Which organisations run a new tender drafted by `actor`.
-async fn parties<C: ConnectionTrait>(db: &C, actor: &Actor, input: &TenderInput) -> AppResult<(i64, Option<i64>)> {
+async fn parties<C: ConnectionTrait>(db: &C, actor: &Actor, input: &TenderInput) -> AppResult<(OrgId, Option<OrgId>)> {
     match actor.role {
         Role::ProcuringStaff => Ok((actor.org_id, None)),
         Role::AgencyStaff => {
@@ -161,7 +162,7 @@ async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<
     Ok(format!("{prefix}{:05}", n + 1))
 }
 
-async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: i64, lots: &[LotInput]) -> AppResult<()> {
+async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: TenderId, lots: &[LotInput]) -> AppResult<()> {
     for (i, l) in lots.iter().enumerate() {
         lot::ActiveModel {
             public_id: Set(Uuid::new_v4()),
@@ -368,7 +369,7 @@ pub fn sanitize_file_name(name: &str) -> String {
 pub const DEADLINE_JOB: &str = "tender.deadline";
 
 /// The deadline job of a tender, due at `deadline`; scheduling it again moves it.
-pub fn deadline_job(tender_id: i64, deadline: DateTime<Utc>) -> NewJob {
+pub fn deadline_job(tender_id: TenderId, deadline: DateTime<Utc>) -> NewJob {
     NewJob::new(DEADLINE_JOB, format!("{DEADLINE_JOB}:{tender_id}"), deadline, json!({"tender_id": tender_id}))
 }
 
@@ -459,7 +460,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> 
     Ok(())
 }
 
-async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: i64) -> AppResult<Vec<i64>> {
+async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<Vec<OrgId>> {
     Ok(document_obtained::Entity::find()
         .filter(document_obtained::Column::TenderId.eq(tender_id))
         .all(db)
@@ -469,7 +470,7 @@ async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: i64) -> AppResult<Vec<
         .collect())
 }
 
-async fn has_obtained<C: ConnectionTrait>(db: &C, tender_id: i64, org_id: i64) -> AppResult<bool> {
+async fn has_obtained<C: ConnectionTrait>(db: &C, tender_id: TenderId, org_id: OrgId) -> AppResult<bool> {
     Ok(document_obtained::Entity::find()
         .filter(document_obtained::Column::TenderId.eq(tender_id))
         .filter(document_obtained::Column::OrgId.eq(org_id))
@@ -813,7 +814,7 @@ pub async fn workspace(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<
             .await?
         }
         Role::Supplier => {
-            let ids: Vec<i64> = document_obtained::Entity::find()
+            let ids: Vec<TenderId> = document_obtained::Entity::find()
                 .filter(document_obtained::Column::OrgId.eq(actor.org_id))
                 .all(db)
                 .await?
@@ -828,7 +829,7 @@ pub async fn workspace(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<
     summaries(db, rows).await
 }
 
-async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
+async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<OrgId>) -> AppResult<HashMap<OrgId, String>> {
     Ok(organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(ids))
         .all(db)
@@ -839,18 +840,18 @@ async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<HashM
 }
 
 async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppResult<Vec<TenderSummary>> {
-    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
-    let mut budgets: HashMap<i64, i64> = HashMap::new();
+    let ids: Vec<TenderId> = rows.iter().map(|t| t.id).collect();
+    let mut budgets: HashMap<TenderId, i64> = HashMap::new();
     for l in lot::Entity::find().filter(lot::Column::TenderId.is_in(ids)).all(db).await? {
         *budgets.entry(l.tender_id).or_default() += l.budget_fen.fen();
     }
-    let mut org_ids: Vec<i64> = rows.iter().map(|t| t.procuring_org_id).collect();
+    let mut org_ids: Vec<OrgId> = rows.iter().map(|t| t.procuring_org_id).collect();
     org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
     let names = org_names(db, org_ids).await?;
     Ok(rows.into_iter().map(|t| summary(&t, &names, budgets.get(&t.id).copied().unwrap_or(0))).collect())
 }
 
-fn summary(t: &tender::Model, names: &HashMap<i64, String>, budget: i64) -> TenderSummary {
+fn summary(t: &tender::Model, names: &HashMap<OrgId, String>, budget: i64) -> TenderSummary {
     TenderSummary {
         id: t.public_id,
         code: t.code.clone(),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tenderhall::entities::{notification, organisation, tender, user};
 
 /// The internal row id of the tender with public id `id`.
-async fn tender_row(app: &TestApp, id: &str) -> i64 {
+async fn tender_row(app: &TestApp, id: &str) -> tenderhall::ids::TenderId {
     let id: uuid::Uuid = id.parse().expect("uuid");
     tender::Entity::find()
         .filter(tender::Column::PublicId.eq(id))
