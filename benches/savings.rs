@@ -175,7 +175,7 @@ async fn main() {
         let mut deals = 0;
         for _ in 0..RUNS {
             let t = Instant::now();
-            let r = reports::report(&state, &actor, &q).await.expect("report");
+            let r = reports::report(&state.mall, &actor, &q).await.expect("report");
             runs.push(t.elapsed());
             deals = r.mall_total.count;
         }

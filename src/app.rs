@@ -1,9 +1,9 @@
 //! The application state and the router that puts the modules together.
 
 use crate::{
-    accounts, audit,
-    audit::AuditLog,
-    bids,
+    accounts::{self, Accounts},
+    audit::{self, AuditLog, Trail},
+    bids::{self, Bids},
     blob::{BlobStore, LocalBlobStore},
     clock::SharedClock,
     config::Settings,
@@ -11,15 +11,16 @@ use crate::{
     jobs::{Registry, Runner},
     keys::PlatformKey,
     live::LiveHub,
+    mall::Mall,
     notify,
     opening::Openings,
-    tenders,
+    tenders::{self, Tenders},
     uow::Writer,
-    web::{self, i18n::I18n},
+    web::{self, Site, i18n::I18n},
 };
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, State},
+    extract::{DefaultBodyLimit, FromRef, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
@@ -31,33 +32,55 @@ use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Everything a request handler may need; cloned into each request (all fields are handles).
-#[derive(Clone, Debug)]
+/// The application, assembled once at start-up: the platform's handles, and the part each domain
+/// module's routes take from it (`FromRef`). A module's routes and services name their own part
+/// ([`Tenders`], [`Bids`], [`Mall`]…) and the web layer's [`Site`]; none of them sees this type.
+#[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     /// The database.
+    #[from_ref(skip)]
     pub db: DatabaseConnection,
     /// Settings.
+    #[from_ref(skip)]
     pub settings: Arc<Settings>,
     /// The clock.
+    #[from_ref(skip)]
     pub clock: SharedClock,
     /// The audit chain writer.
+    #[from_ref(skip)]
     pub audit: AuditLog,
     /// The platform's signing key.
+    #[from_ref(skip)]
     pub key: Arc<PlatformKey>,
     /// Stored files.
+    #[from_ref(skip)]
     pub blobs: Arc<dyn BlobStore>,
-    /// Texts of the pages.
-    pub i18n: Arc<I18n>,
     /// The vault key (seals what the database alone must not reveal).
+    #[from_ref(skip)]
     pub vault: Arc<crate::keys::VaultKey>,
     /// Starts units of work (one per change) and carries live events to this process's rooms.
+    #[from_ref(skip)]
     pub writer: Writer,
+    /// The e-mall catalogue's search index.
+    #[from_ref(skip)]
+    pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
+    /// The job runner of this process.
+    #[from_ref(skip)]
+    pub jobs: Runner,
+    /// The web layer: sessions, page texts, the clock.
+    pub site: Site,
+    /// Accounts, sessions and registration.
+    pub accounts: Accounts,
+    /// Tenders.
+    pub tenders: Tenders,
+    /// Sealed bids.
+    pub bids: Bids,
     /// The opening halls.
     pub openings: Openings,
-    /// The job runner of this process.
-    pub jobs: Runner,
-    /// The e-mall catalogue's search index.
-    pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
+    /// The e-mall.
+    pub mall: Mall,
+    /// The audit pages.
+    pub trail: Trail,
 }
 
 /// Errors while starting up.
@@ -128,6 +151,37 @@ impl AppState {
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
+        let site = Site { db: db.clone(), clock: clock.clone(), i18n: Arc::new(I18n::load()?) };
+        let accounts = Accounts {
+            db: db.clone(),
+            clock: clock.clone(),
+            writer: writer.clone(),
+            security: settings.security.clone(),
+        };
+        let tenders = Tenders {
+            db: db.clone(),
+            clock: clock.clone(),
+            writer: writer.clone(),
+            blobs: blobs.clone(),
+            rules: settings.tenders.clone(),
+            pdf: settings.pdf.clone(),
+        };
+        let bids = Bids {
+            db: db.clone(),
+            clock: clock.clone(),
+            writer: writer.clone(),
+            blobs: blobs.clone(),
+            key: key.clone(),
+            settings: settings.bids.clone(),
+        };
+        let mall = Mall {
+            db: db.clone(),
+            clock: clock.clone(),
+            writer: writer.clone(),
+            catalogue: catalogue.clone(),
+            settings: settings.mall.clone(),
+        };
+        let trail = Trail { db: db.clone(), key: key.clone() };
         Ok(Self {
             db,
             audit,
@@ -135,18 +189,18 @@ impl AppState {
             clock,
             key,
             blobs,
-            i18n: Arc::new(I18n::load()?),
             vault,
             writer,
-            openings,
-            jobs,
             catalogue,
+            jobs,
+            site,
+            accounts,
+            tenders,
+            bids,
+            openings,
+            mall,
+            trail,
         })
-    }
-
-    /// What a live room's websocket needs.
-    pub fn live_wiring(&self) -> crate::live::ws::Wiring {
-        crate::live::ws::Wiring { db: self.db.clone(), clock: self.clock.clone(), hub: self.writer.hub().clone() }
     }
 
     /// The live room kinds, for the relay.
@@ -237,7 +291,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/static/{*file}", get(web::assets::serve))
         .layer(from_fn(web::csrf::protect))
-        .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
+        .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

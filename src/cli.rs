@@ -410,16 +410,26 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let id =
-                service::add_staff(&state, &actor, &org, kind, size, &username, &display_name, role, &password).await?;
+            let id = service::add_staff(
+                &state.accounts,
+                &actor,
+                &org,
+                kind,
+                size,
+                &username,
+                &display_name,
+                role,
+                &password,
+            )
+            .await?;
             println!("added {username} ({role}) to {org}: {id}");
         }
         AccountsCommand::Disable { username } => {
-            service::set_user_status(&state, &actor, &username, Status::Disabled).await?;
+            service::set_user_status(&state.accounts, &actor, &username, Status::Disabled).await?;
             println!("disabled {username}");
         }
         AccountsCommand::Enable { username } => {
-            service::set_user_status(&state, &actor, &username, Status::Active).await?;
+            service::set_user_status(&state.accounts, &actor, &username, Status::Active).await?;
             println!("enabled {username}");
         }
     }

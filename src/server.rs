@@ -117,7 +117,7 @@ pub async fn serve(
 fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![
         crate::live::relay::spawn(state.db.clone(), state.writer.hub().clone(), AppState::room_kinds()),
-        crate::mall::spawn_background(state),
+        crate::mall::spawn_background(&state.mall),
     ];
     if state.settings.jobs.run {
         tasks.push(state.jobs.clone().spawn());

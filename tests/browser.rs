@@ -949,7 +949,7 @@ async fn centre_staff(app: &TestApp) -> reqwest::Client {
         .expect("query")
         .expect("fixture centre");
     let hash = accounts::hash_password(PASSWORD).expect("hash");
-    accounts::create_user(&app.state, &mut txn, &actor, &centre, "centre", "集采中心经办", Role::AgencyStaff, &hash)
+    accounts::create_user(&mut txn, &actor, &centre, "centre", "集采中心经办", Role::AgencyStaff, &hash)
         .await
         .expect("centre user");
     txn.commit().await.expect("commit");

@@ -6,7 +6,7 @@ use super::{
     service::{self, OrgSummary, Registration},
 };
 use crate::{
-    app::AppState,
+    accounts::Accounts,
     error::{AppError, AppResult, ErrorBody},
     web::{
         auth::{Admins, Require, SESSION_COOKIE},
@@ -28,7 +28,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Routes of this module under `/api/v1`.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Accounts: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(csrf_token))
         .routes(routes!(login, logout))
@@ -76,7 +81,7 @@ pub struct LoginResponse {
               (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
               (status = 429, description = "login_throttled", body = ErrorBody)))]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     tls: Option<Extension<crate::web::auth::OverTls>>,
     Json(req): Json<LoginRequest>,
@@ -85,7 +90,7 @@ async fn login(
     let token = csrf::new_token();
     let mut resp = Json(LoginResponse { user: li.actor, csrf_token: token.clone() }).into_response();
     resp.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.settings.security.session_hours));
+        .append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.security.session_hours));
     resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&token, tls.is_some()));
     Ok(resp)
 }
@@ -93,7 +98,7 @@ async fn login(
 /// Logs out.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
 async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     actor: Actor,
     jar: CookieJar,
     tls: Option<Extension<crate::web::auth::OverTls>>,
@@ -126,7 +131,7 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 422, body = ErrorBody)))]
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     actor: Actor,
     Json(req): Json<PasswordChange>,
 ) -> AppResult<Response> {
@@ -147,7 +152,7 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
     responses((status = 201, body = Created), (status = 409, description = "username_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     Json(req): Json<Registration>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let id = service::register_supplier(&state, req).await?;
@@ -165,7 +170,7 @@ pub struct OrgQuery {
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgQuery),
     responses((status = 200, body = Vec<OrgSummary>), (status = 403, body = ErrorBody)))]
 async fn list_organisations(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     _admin: Require<Admins>,
     Query(q): Query<OrgQuery>,
 ) -> AppResult<Json<Vec<OrgSummary>>> {
@@ -181,7 +186,7 @@ async fn list_organisations(
     params(("id" = Uuid, Path), ("decision" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "not_pending", body = ErrorBody)))]
 async fn decide(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     admin: Require<Admins>,
     Path((id, decision)): Path<(Uuid, String)>,
 ) -> AppResult<StatusCode> {

@@ -5,7 +5,7 @@ use super::{
     service::{self, Registration},
 };
 use crate::{
-    app::AppState,
+    accounts::Accounts,
     error::{AppError, AppResult},
     web::{
         auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
@@ -27,7 +27,12 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use uuid::Uuid;
 
-pub(super) fn routes() -> Router<AppState> {
+pub(super) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Accounts: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new()
         .route("/login", get(login_page).post(login_submit))
         .route("/login/certificate", post(login_certificate))
@@ -93,7 +98,7 @@ pub(crate) fn clear_session_cookie() -> HeaderValue {
 }
 
 async fn login_submit(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     ctx: PageCtx,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     tls: Option<axum::Extension<crate::web::auth::OverTls>>,
@@ -112,16 +117,16 @@ async fn login_submit(
     }
 }
 
-fn logged_in_redirect(state: &AppState, token: &str, next: &str, secure: bool) -> Response {
+fn logged_in_redirect(state: &Accounts, token: &str, next: &str, secure: bool) -> Response {
     let mut resp = Redirect::to(next).into_response();
     let h = resp.headers_mut();
-    h.append(header::SET_COOKIE, session_cookie(token, secure, state.settings.security.session_hours));
+    h.append(header::SET_COOKIE, session_cookie(token, secure, state.security.session_hours));
     h.append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), secure));
     resp
 }
 
 async fn login_certificate(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     cert: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
 ) -> AppResult<Response> {
@@ -133,7 +138,7 @@ async fn login_certificate(
 }
 
 async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     MaybeActor(actor): MaybeActor,
     jar: CookieJar,
     tls: Option<axum::Extension<crate::web::auth::OverTls>>,
@@ -172,7 +177,7 @@ struct RegisterForm {
 }
 
 async fn register_submit(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     ctx: PageCtx,
     Form(f): Form<RegisterForm>,
 ) -> AppResult<Response> {
@@ -217,7 +222,7 @@ struct PasswordForm {
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     actor: crate::accounts::model::Actor,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
@@ -235,14 +240,14 @@ struct AdminOrgsPage {
     all: Vec<service::OrgSummary>,
 }
 
-async fn admin_orgs(State(state): State<AppState>, ctx: PageCtx, _admin: Require<Admins>) -> AppResult<Response> {
+async fn admin_orgs(State(state): State<Accounts>, ctx: PageCtx, _admin: Require<Admins>) -> AppResult<Response> {
     let pending = service::list_organisations(&state.db, Some(Status::Pending)).await?;
     let all = service::list_organisations(&state.db, None).await?;
     Ok(render(&AdminOrgsPage { ctx, pending, all }))
 }
 
 async fn admin_decide(
-    State(state): State<AppState>,
+    State(state): State<Accounts>,
     admin: Require<Admins>,
     Path((id, decision)): Path<(Uuid, String)>,
 ) -> AppResult<Response> {

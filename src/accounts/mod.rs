@@ -11,12 +11,29 @@ mod handlers;
 pub mod model;
 pub mod service;
 
-use crate::app::AppState;
 use axum::Router;
 
 /// Page routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Accounts: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     handlers::routes()
 }
 
 pub use api::api_routes;
+
+/// What the accounts services and routes use.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
+    /// The clock.
+    pub clock: crate::clock::SharedClock,
+    /// Starts units of work.
+    pub writer: crate::uow::Writer,
+    /// Sessions and login throttling.
+    pub security: crate::config::SecuritySettings,
+}

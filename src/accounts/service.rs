@@ -2,7 +2,7 @@
 
 use super::model::{Actor, OrgKind, Role, SizeClass, Status};
 use crate::{
-    app::AppState,
+    accounts::Accounts,
     audit::{AuditActor, AuditEntry},
     entities::{login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError},
@@ -119,9 +119,9 @@ pub struct LoggedIn {
 
 /// Logs in with a password, refusing after too many recent failures.
 #[tracing::instrument(skip(state, password), fields(username = %username))]
-pub async fn login(state: &AppState, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
+pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
     let now = state.clock.now();
-    let sec = &state.settings.security;
+    let sec = &state.security;
     let since = now - TimeDelta::minutes(sec.failed_login_window_minutes);
     let username = username.trim();
     let by_name = login_failure::Entity::find()
@@ -188,7 +188,7 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
 
 async fn start_session(
-    state: &AppState,
+    state: &Accounts,
     txn: &mut UnitOfWork,
     actor: &Actor,
     method: &str,
@@ -201,7 +201,7 @@ async fn start_session(
         user_id: Set(actor.user_id),
         auth_method: Set(method.to_string()),
         created_at: Set(now),
-        expires_at: Set(now + TimeDelta::hours(state.settings.security.session_hours)),
+        expires_at: Set(now + TimeDelta::hours(state.security.session_hours)),
         ..Default::default()
     }
     .insert(&*txn)
@@ -221,7 +221,7 @@ async fn start_session(
 
 /// Logs in with a verified TLS client certificate whose common name is a user name.
 pub async fn login_with_certificate(
-    state: &AppState,
+    state: &Accounts,
     username: &str,
     fingerprint: &str,
     remote_addr: &str,
@@ -242,7 +242,7 @@ pub async fn login_with_certificate(
 }
 
 /// Ends a session.
-pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<()> {
+pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
     txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
@@ -251,7 +251,7 @@ pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<(
 }
 
 /// Changes the actor's password, ending their other sessions.
-pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> AppResult<()> {
+pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new: &str) -> AppResult<()> {
     let u = user::Entity::find_by_id(actor.user_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     if !verify_password(current, &u.password_hash) {
         return Err(AppError::invalid_field("current_password", "wrong"));
@@ -319,7 +319,7 @@ fn check_text(fields: &mut Vec<FieldError>, name: &'static str, value: &str, max
 }
 
 /// Registers a supplier and its first user, both pending the centre's approval.
-pub async fn register_supplier(state: &AppState, r: Registration) -> AppResult<Uuid> {
+pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<Uuid> {
     let mut fields = Vec::new();
     check_text(&mut fields, "org_name", &r.org_name, 100);
     check_text(&mut fields, "display_name", &r.display_name, 60);
@@ -418,7 +418,7 @@ pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>)
 }
 
 /// Approves or rejects a pending organisation and its users.
-pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, approve: bool) -> AppResult<()> {
+pub async fn decide_registration(state: &Accounts, admin: &Actor, org_id: Uuid, approve: bool) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     let org = organisation::Entity::find()
         .filter(organisation::Column::PublicId.eq(org_id))
@@ -452,7 +452,6 @@ pub async fn decide_registration(state: &AppState, admin: &Actor, org_id: Uuid, 
 
 /// Creates an active organisation directly (operators and demo data).
 pub async fn create_organisation(
-    state: &AppState,
     txn: &mut UnitOfWork,
     actor: &AuditActor,
     name: &str,
@@ -468,8 +467,8 @@ pub async fn create_organisation(
         credit_code: Set(credit_code.map(str::to_string)),
         contact_phone: Set(None),
         status: Set(Status::Active),
-        created_at: Set(state.clock.now()),
-        approved_at: Set(Some(state.clock.now())),
+        created_at: Set(txn.now()),
+        approved_at: Set(Some(txn.now())),
         ..Default::default()
     }
     .insert(&*txn)
@@ -485,7 +484,6 @@ pub async fn create_organisation(
 /// Creates an active user directly (operators and demo data).
 #[allow(clippy::too_many_arguments)]
 pub async fn create_user(
-    state: &AppState,
     txn: &mut UnitOfWork,
     actor: &AuditActor,
     org: &organisation::Model,
@@ -505,7 +503,7 @@ pub async fn create_user(
         role: Set(role),
         password_hash: Set(password_hash.into()),
         status: Set(Status::Active),
-        created_at: Set(state.clock.now()),
+        created_at: Set(txn.now()),
         ..Default::default()
     }
     .insert(&*txn)
@@ -524,7 +522,7 @@ pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Ap
 }
 
 /// Enables or disables a user; disabling ends their sessions at once.
-pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
+pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     let u = user::Entity::find()
         .filter(user::Column::Username.eq(username))
@@ -545,7 +543,7 @@ pub async fn set_user_status(state: &AppState, actor: &AuditActor, username: &st
 /// `kind`) if there is none of that name. For operators bootstrapping a site.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_staff(
-    state: &AppState,
+    state: &Accounts,
     actor: &AuditActor,
     org_name: &str,
     kind: OrgKind,
@@ -570,9 +568,9 @@ pub async fn add_staff(
                 "an organisation of that name exists with another kind",
             ));
         }
-        None => create_organisation(state, &mut txn, actor, org_name, kind, size, None).await?,
+        None => create_organisation(&mut txn, actor, org_name, kind, size, None).await?,
     };
-    let u = create_user(state, &mut txn, actor, &org, username, display_name, role, &hash).await?;
+    let u = create_user(&mut txn, actor, &org, username, display_name, role, &hash).await?;
     txn.commit().await?;
     Ok(u.public_id)
 }

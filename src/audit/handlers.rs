@@ -2,7 +2,7 @@
 
 use super::{VerifyReport, service};
 use crate::{
-    app::AppState,
+    audit::Trail,
     entities::audit_record,
     error::{AppError, AppResult, ErrorBody},
     web::{
@@ -20,7 +20,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Page routes (and the well-known key).
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Trail: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new()
         .route("/.well-known/tenderhall/platform-key", get(platform_key))
         .route("/audit", get(audit_page))
@@ -28,7 +33,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Trail: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(records)).routes(routes!(verify_api))
 }
 
@@ -45,7 +55,7 @@ pub struct PlatformKeyDoc {
     pub public_key_hex: String,
 }
 
-async fn platform_key(State(state): State<AppState>) -> Json<PlatformKeyDoc> {
+async fn platform_key(State(state): State<Trail>) -> Json<PlatformKeyDoc> {
     let p = state.key.public();
     Json(PlatformKeyDoc {
         algorithm: "Ed25519",
@@ -88,7 +98,7 @@ pub struct RecordQuery {
 /// Audit records of this object type are sealed like the bids they describe.
 const SEALED_OBJECT_TYPE: &str = "bid";
 
-async fn load_records(state: &AppState, q: &RecordQuery) -> AppResult<Vec<RecordView>> {
+async fn load_records(state: &Trail, q: &RecordQuery) -> AppResult<Vec<RecordView>> {
     // Records about bids say who bid on what; before the opening nobody may learn that, so they
     // are kept out of every listing (they stay in the chain and in its verification). The
     // opening hall will show them once the tender has been opened.
@@ -126,7 +136,7 @@ async fn load_records(state: &AppState, q: &RecordQuery) -> AppResult<Vec<Record
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
     responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
 async fn records(
-    State(state): State<AppState>,
+    State(state): State<Trail>,
     _who: Require<Auditors>,
     Query(q): Query<RecordQuery>,
 ) -> AppResult<Json<Vec<RecordView>>> {
@@ -135,7 +145,7 @@ async fn records(
 
 /// Verifies the whole chain against the platform key.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = ErrorBody)))]
-async fn verify_api(State(state): State<AppState>, _who: Require<Auditors>) -> AppResult<Json<VerifyReport>> {
+async fn verify_api(State(state): State<Trail>, _who: Require<Auditors>) -> AppResult<Json<VerifyReport>> {
     Ok(Json(service::verify(&state.db, &state.key.public()).await?))
 }
 
@@ -149,7 +159,7 @@ struct AuditPage {
 }
 
 async fn audit_page(
-    State(state): State<AppState>,
+    State(state): State<Trail>,
     ctx: PageCtx,
     _who: Require<Auditors>,
     Query(q): Query<RecordQuery>,
@@ -158,7 +168,7 @@ async fn audit_page(
     Ok(render(&AuditPage { ctx, records, object: q.object.unwrap_or_default(), report: None }))
 }
 
-async fn verify_page(State(state): State<AppState>, ctx: PageCtx, _who: Require<Auditors>) -> AppResult<Response> {
+async fn verify_page(State(state): State<Trail>, ctx: PageCtx, _who: Require<Auditors>) -> AppResult<Response> {
     let report = service::verify(&state.db, &state.key.public()).await?;
     let records = load_records(&state, &RecordQuery::default()).await?;
     Ok(render(&AuditPage { ctx, records, object: String::new(), report: Some(report) }))

@@ -31,3 +31,12 @@ impl crate::jobs::JobHandler for Checkpoint {
         uow.checkpoint().await.map(|_| ())
     }
 }
+
+/// What the audit pages use: the chain and the key that signs its checkpoints.
+#[derive(Clone, Debug)]
+pub struct Trail {
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
+    /// The platform's key.
+    pub key: std::sync::Arc<crate::keys::PlatformKey>,
+}

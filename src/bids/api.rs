@@ -6,7 +6,7 @@ use super::{
     service::{self, BidTicket, BidView},
 };
 use crate::{
-    app::AppState,
+    bids::Bids,
     error::{AppError, AppResult, ErrorBody},
     web::{
         auth::{Require, Suppliers},
@@ -25,7 +25,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Routes of this module under `/api/v1`.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Bids: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(register_key))
         .routes(routes!(reserve))
@@ -57,7 +62,7 @@ pub struct KeyResponse {
 #[utoipa::path(post, path = "/api/v1/me/bidder-keys", tag = "bids", request_body = KeyRequest,
     responses((status = 201, body = KeyResponse), (status = 409, description = "key_exists", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register_key(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Json(req): Json<KeyRequest>,
 ) -> AppResult<(StatusCode, Json<KeyResponse>)> {
@@ -69,7 +74,7 @@ async fn register_key(
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/lots/{lot}/bids", tag = "bids", params(("id" = Uuid, Path), ("lot" = Uuid, Path)),
     responses((status = 201, body = BidTicket), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
 async fn reserve(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path((id, lot)): Path<(Uuid, Uuid)>,
 ) -> AppResult<(StatusCode, Json<BidTicket>)> {
@@ -84,7 +89,7 @@ async fn reserve(
     responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 413, description = "envelope_too_large", body = ErrorBody),
               (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path(bid): Path<Uuid>,
     headers: HeaderMap,
@@ -126,7 +131,7 @@ fn signing_headers(headers: &HeaderMap) -> AppResult<(String, String)> {
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/upload", tag = "bids", params(("bid" = Uuid, Path)),
     responses((status = 200, body = UploadState), (status = 404, body = ErrorBody)))]
 async fn upload_state(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path(bid): Path<Uuid>,
 ) -> AppResult<Json<UploadState>> {
@@ -141,7 +146,7 @@ async fn upload_state(
     responses((status = 200, body = UploadState), (status = 404, body = ErrorBody), (status = 409, description = "upload_offset_mismatch / bid_not_reserved", body = ErrorBody),
               (status = 413, description = "envelope_too_large", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
 async fn append(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path(bid): Path<Uuid>,
     headers: HeaderMap,
@@ -164,7 +169,7 @@ async fn append(
     responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 409, description = "upload_empty / bid_not_reserved", body = ErrorBody),
               (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
 async fn complete(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path(bid): Path<Uuid>,
     headers: HeaderMap,
@@ -177,7 +182,7 @@ async fn complete(
 #[utoipa::path(post, path = "/api/v1/bids/{bid}/withdraw", tag = "bids", params(("bid" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
 async fn withdraw(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: Require<Suppliers>,
     Path(bid): Path<Uuid>,
 ) -> AppResult<StatusCode> {
@@ -189,7 +194,7 @@ async fn withdraw(
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/my-bids", tag = "bids", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<BidView>), (status = 404, body = ErrorBody)))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Vec<BidView>>> {
@@ -200,7 +205,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt", tag = "bids", params(("bid" = Uuid, Path)),
     responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
 async fn receipt(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
     Path(bid): Path<Uuid>,
 ) -> AppResult<Json<Receipt>> {
@@ -211,7 +216,7 @@ async fn receipt(
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt.pdf", tag = "bids", params(("bid" = Uuid, Path)),
     responses((status = 200, content_type = "application/pdf", description = "the receipt"), (status = 404, body = ErrorBody)))]
 async fn receipt_pdf(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
     Path(bid): Path<Uuid>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -230,7 +235,7 @@ async fn receipt_pdf(
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/envelope/head", tag = "bids", params(("bid" = Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", description = "the envelope's header"), (status = 404, body = ErrorBody)))]
 async fn envelope_head(
-    State(state): State<AppState>,
+    State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
     Path(bid): Path<Uuid>,
 ) -> AppResult<impl axum::response::IntoResponse> {

@@ -12,3 +12,20 @@ pub mod receipt;
 pub mod service;
 
 pub use api::api_routes;
+
+/// What the bid services and routes use.
+#[derive(Clone, Debug)]
+pub struct Bids {
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
+    /// The clock.
+    pub clock: crate::clock::SharedClock,
+    /// Starts units of work.
+    pub writer: crate::uow::Writer,
+    /// Stored envelopes.
+    pub blobs: std::sync::Arc<dyn crate::blob::BlobStore>,
+    /// The platform's key, which signs receipts.
+    pub key: std::sync::Arc<crate::keys::PlatformKey>,
+    /// Envelope limits.
+    pub settings: crate::config::BidSettings,
+}

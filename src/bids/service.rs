@@ -3,8 +3,8 @@
 use super::receipt::{Receipt, ReceiptNames};
 use crate::{
     accounts::model::{Actor, Role},
-    app::AppState,
     audit::AuditEntry,
+    bids::Bids,
     blob::{ByteStream, PartialState, StoredBlob},
     column::string_enum,
     entities::{bid, bidder_key, document_obtained, lot, organisation, tender},
@@ -57,7 +57,7 @@ fn require_supplier(actor: &Actor) -> AppResult<()> {
 }
 
 /// Registers a supplier's ECDSA P-256 public key (65-byte uncompressed point, base64).
-pub async fn register_key(state: &AppState, actor: &Actor, public_key_b64: &str) -> AppResult<String> {
+pub async fn register_key(state: &Bids, actor: &Actor, public_key_b64: &str) -> AppResult<String> {
     require_supplier(actor)?;
     let raw = B64.decode(public_key_b64.trim()).map_err(|_| AppError::invalid_field("public_key", "invalid"))?;
     if raw.len() != 65 || raw[0] != 4 {
@@ -136,7 +136,7 @@ async fn open_tender<C: ConnectionTrait>(db: &C, tender_id: Uuid, now: DateTime<
 }
 
 /// Reserves a bid id for a lot: the bidder puts it in the envelope it seals.
-pub async fn reserve(state: &AppState, actor: &Actor, tender_id: Uuid, lot_id: Uuid) -> AppResult<BidTicket> {
+pub async fn reserve(state: &Bids, actor: &Actor, tender_id: Uuid, lot_id: Uuid) -> AppResult<BidTicket> {
     require_supplier(actor)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -200,7 +200,7 @@ struct Receivable {
 }
 
 async fn receivable(
-    state: &AppState,
+    state: &Bids,
     actor: &Actor,
     bid_id: Uuid,
     key_id: &str,
@@ -221,7 +221,7 @@ async fn receivable(
 }
 
 /// The actor's own bid, still waiting for its envelope, on a tender still open for bids.
-async fn reserved_bid(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<(bid::Model, tender::Model)> {
+async fn reserved_bid(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<(bid::Model, tender::Model)> {
     let b = own_bid(&state.db, actor, bid_id).await?;
     if b.status != status::RESERVED {
         return Err(AppError::conflict(
@@ -254,7 +254,7 @@ fn blob_error(e: crate::blob::BlobError) -> AppError {
 /// Receives an envelope in one request: streams it to storage while hashing, then
 /// [`accept`]s it. Refused after the deadline by the platform's clock, with nothing kept.
 pub async fn receive(
-    state: &AppState,
+    state: &Bids,
     actor: &Actor,
     bid_id: Uuid,
     key_id: &str,
@@ -262,13 +262,13 @@ pub async fn receive(
     body: ByteStream<'_>,
 ) -> AppResult<Receipt> {
     let r = receivable(state, actor, bid_id, key_id, signature_b64).await?;
-    let stored = state.blobs.put_stream(body, state.settings.bids.max_envelope_bytes).await.map_err(blob_error)?;
+    let stored = state.blobs.put_stream(body, state.settings.max_envelope_bytes).await.map_err(blob_error)?;
     accept(state, actor, r, stored).await
 }
 
 /// The state of a resumable envelope upload: where it continues, and the SHA-256 of what is
 /// stored so far.
-pub async fn upload_state(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<PartialState> {
+pub async fn upload_state(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<PartialState> {
     own_bid(&state.db, actor, bid_id).await?;
     state.blobs.partial_state(&bid_id.to_string()).await.map_err(blob_error)
 }
@@ -276,7 +276,7 @@ pub async fn upload_state(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppR
 /// Appends bytes to a resumable envelope upload at `offset` (which must be where it ends).
 /// Whatever arrives is kept, also when the connection breaks, so the bidder resumes from there.
 pub async fn append(
-    state: &AppState,
+    state: &Bids,
     actor: &Actor,
     bid_id: Uuid,
     offset: u64,
@@ -285,7 +285,7 @@ pub async fn append(
     reserved_bid(state, actor, bid_id).await?;
     state
         .blobs
-        .append_partial(&bid_id.to_string(), offset, body, state.settings.bids.max_envelope_bytes)
+        .append_partial(&bid_id.to_string(), offset, body, state.settings.max_envelope_bytes)
         .await
         .map_err(blob_error)
 }
@@ -293,7 +293,7 @@ pub async fn append(
 /// Completes a resumable upload: the stored bytes become the envelope, which is then
 /// [`accept`]ed (or refused) as if it had come in one request.
 pub async fn complete(
-    state: &AppState,
+    state: &Bids,
     actor: &Actor,
     bid_id: Uuid,
     key_id: &str,
@@ -306,7 +306,7 @@ pub async fn complete(
 
 /// Checks a durably stored envelope (its header names this very bid, the bidder's signature
 /// matches its SHA-256) and records it with a signed receipt, or discards it with the reason.
-async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBlob) -> AppResult<Receipt> {
+async fn accept(state: &Bids, actor: &Actor, r: Receivable, stored: StoredBlob) -> AppResult<Receipt> {
     let Receivable { bid: b, tender: t, lot: l, key, signature } = r;
     // A refused envelope is not kept, unless the same bytes were already stored for another
     // record (a replayed envelope), which must stay.
@@ -416,7 +416,7 @@ async fn accept(state: &AppState, actor: &Actor, r: Receivable, stored: StoredBl
 }
 
 /// Withdraws the bidder's reserved or submitted bid before the deadline.
-pub async fn withdraw(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<()> {
+pub async fn withdraw(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
     let b = own_bid(&txn, actor, bid_id).await?;
@@ -453,7 +453,7 @@ pub struct BidView {
 }
 
 /// The actor's bids on a published (or later) tender; anyone but a supplier gets 404.
-pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<BidView>> {
+pub async fn list_own(state: &Bids, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<BidView>> {
     if actor.role != Role::Supplier {
         return Err(AppError::not_found());
     }
@@ -491,14 +491,14 @@ pub async fn list_own(state: &AppState, actor: &Actor, tender_id: Uuid) -> AppRe
 }
 
 /// The receipt of the actor's own bid.
-pub async fn receipt(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Receipt> {
+pub async fn receipt(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<Receipt> {
     let b = own_bid(&state.db, actor, bid_id).await?;
     let text = b.receipt.ok_or_else(AppError::not_found)?;
     serde_json::from_str(&text).map_err(AppError::internal)
 }
 
 /// The receipt of the actor's own bid as a PDF.
-pub async fn receipt_pdf(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
+pub async fn receipt_pdf(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
     let b = own_bid(&state.db, actor, bid_id).await?;
     let text = b.receipt.ok_or_else(AppError::not_found)?;
     let receipt: Receipt = serde_json::from_str(&text).map_err(AppError::internal)?;
@@ -514,7 +514,7 @@ pub async fn receipt_pdf(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppRe
 
 /// The header of the actor's own stored envelope (its first bytes, no ciphertext): the bidder
 /// recovers the content key from it with its bid key at the opening.
-pub async fn envelope_head(state: &AppState, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
+pub async fn envelope_head(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<Vec<u8>> {
     use tokio::io::AsyncReadExt;
     let b = own_bid(&state.db, actor, bid_id).await?;
     let sha = b.envelope_sha256.ok_or_else(AppError::not_found)?;

@@ -485,7 +485,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     for (k, (user, title, cats)) in LIVE_AGREEMENTS.iter().enumerate() {
         let supplier = actor(user).await?;
         let a = agreements::create(
-            state,
+            &state.mall,
             centre,
             AgreementInput {
                 title: (*title).into(),
@@ -503,7 +503,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
             // Each supplier's price differs a little from the others'.
             let price = Money::from_fen(yuan(it.6).fen() - (k as i64 * 2_000) % (yuan(it.6).fen() / 20).max(1));
             let v = agreements::add_item(
-                state,
+                &state.mall,
                 centre,
                 a.id,
                 ItemInput {
@@ -527,7 +527,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     if let Some((user, id)) = first_items.first() {
         let supplier = actor(user).await?;
         agreements::set_price(
-            state,
+            &state.mall,
             &supplier,
             *id,
             agreements::PriceInput { price: yuan("2999.00"), market_price: None },
@@ -546,7 +546,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     for user in ["supplier2", "supplier1", "supplier4"] {
         let supplier = actor(user).await?;
         for item in supplier_of(user) {
-            let it = agreements::item_view(state, item).await?;
+            let it = agreements::item_view(&state.mall, item).await?;
             let qty = 3;
             let unit_price = Money::from_fen(it.price.fen() * 97 / 100);
             let budget = Money::from_fen(((it.price.fen() * qty) / 10_000 + 1) * 10_000);
@@ -554,7 +554,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
                 continue;
             }
             let o = orders::direct_purchase(
-                state,
+                &state.mall,
                 buyer,
                 DirectPurchase {
                     lines: vec![LineInput { item, quantity: qty, unit_price: Some(unit_price) }],
@@ -569,14 +569,14 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
                     OrderAction::Pay => "国库集中支付 2026-0001".to_string(),
                     _ => String::new(),
                 };
-                orders::step(state, by, o.id, StepInput { action: *a, note, inspector: "张采购".into() }).await?;
+                orders::step(&state.mall, by, o.id, StepInput { action: *a, note, inspector: "张采购".into() }).await?;
             }
             n += 1;
         }
     }
     // An open quotation with two quotes so far.
     let q = quotations::create(
-        state,
+        &state.mall,
         buyer,
         QuotationInput {
             category: "printers".into(),
@@ -592,7 +592,7 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
     for (user, price) in [("supplier1", "2480.00"), ("supplier4", "2455.00")] {
         let s = actor(user).await?;
         quotations::quote(
-            state,
+            &state.mall,
             &s,
             q.id,
             QuoteInput {

@@ -132,14 +132,14 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     let hash = accounts::hash_password(PASSWORD)?;
     let mut txn = state.writer.begin().await?;
     for o in ORGS {
-        let org = accounts::create_organisation(state, &mut txn, &system, o.name, o.kind, o.size, o.code).await?;
+        let org = accounts::create_organisation(&mut txn, &system, o.name, o.kind, o.size, o.code).await?;
         for (username, display, role) in o.users {
-            accounts::create_user(state, &mut txn, &system, &org, username, display, *role, &hash).await?;
+            accounts::create_user(&mut txn, &system, &org, username, display, *role, &hash).await?;
         }
     }
     txn.commit().await?;
     accounts::register_supplier(
-        state,
+        &state.accounts,
         Registration {
             org_name: "新锐数码科技工作室".into(),
             credit_code: "92110000MA000010XH".into(),
@@ -180,7 +180,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
 
     // 1. Published by the agency for the education bureau, obtained, asked and answered.
     let t1 = tenders::create_draft(
-        state,
+        &state.tenders,
         &agency,
         TenderInput {
             title: "某区教育局2027年中小学多媒体教学设备采购项目".into(),
@@ -200,19 +200,20 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     )
     .await?;
     tenders::upload_document(
-        state,
+        &state.tenders,
         &agency,
         t1,
         "招标文件-多媒体教学设备.pdf",
         Bytes::from(crate::pdf::sample("Tender documents: multimedia teaching equipment", 12)),
     )
     .await?;
-    tenders::publish(state, &agency, t1).await?;
-    tenders::obtain(state, &supplier1, t1).await?;
-    tenders::obtain(state, &supplier2, t1).await?;
-    let q = tenders::ask(state, &supplier1, t1, "第一包智能平板的屏幕尺寸是否接受86英寸及以上的产品？").await?;
+    tenders::publish(&state.tenders, &agency, t1).await?;
+    tenders::obtain(&state.tenders, &supplier1, t1).await?;
+    tenders::obtain(&state.tenders, &supplier2, t1).await?;
+    let q =
+        tenders::ask(&state.tenders, &supplier1, t1, "第一包智能平板的屏幕尺寸是否接受86英寸及以上的产品？").await?;
     tenders::clarify(
-        state,
+        &state.tenders,
         &agency,
         t1,
         ClarificationInput {
@@ -227,7 +228,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
 
     // 2. Published by the hospital itself.
     let t2 = tenders::create_draft(
-        state,
+        &state.tenders,
         &hospital,
         TenderInput {
             title: "某区人民医院医用耗材集中配送服务项目".into(),
@@ -248,18 +249,18 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     )
     .await?;
     tenders::upload_document(
-        state,
+        &state.tenders,
         &hospital,
         t2,
         "磋商文件-医用耗材配送.pdf",
         Bytes::from(crate::pdf::sample("Consultation documents: medical consumables delivery", 8)),
     )
     .await?;
-    tenders::publish(state, &hospital, t2).await?;
+    tenders::publish(&state.tenders, &hospital, t2).await?;
 
     // 3. A draft the agency is still preparing.
     let t3 = tenders::create_draft(
-        state,
+        &state.tenders,
         &agency,
         TenderInput {
             title: "某区城市管理局环卫作业车辆采购项目".into(),
@@ -282,7 +283,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
 
     // 4. Published by the education bureau itself, then cancelled.
     let t4 = tenders::create_draft(
-        state,
+        &state.tenders,
         &buyer,
         TenderInput {
             title: "某区教育局办公家具采购项目".into(),
@@ -299,15 +300,15 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     )
     .await?;
     tenders::upload_document(
-        state,
+        &state.tenders,
         &buyer,
         t4,
         "询价文件-办公家具.pdf",
         Bytes::from(crate::pdf::sample("Inquiry documents: office furniture", 4)),
     )
     .await?;
-    tenders::publish(state, &buyer, t4).await?;
-    tenders::cancel(state, &buyer, t4, "采购需求发生重大变化，本项目终止，将另行组织采购。").await?;
+    tenders::publish(&state.tenders, &buyer, t4).await?;
+    tenders::cancel(&state.tenders, &buyer, t4, "采购需求发生重大变化，本项目终止，将另行组织采购。").await?;
 
     // The e-mall: the reference year's recorded figures and the live mall.
     mall::seed_reference_year(state).await?;

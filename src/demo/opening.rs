@@ -60,14 +60,16 @@ async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
 pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
     let now = state.clock.now();
     let deadline = now + TimeDelta::minutes(MINUTES_TO_DEADLINE);
-    let past = AppState { clock: Arc::new(ManualClock::new(now - TimeDelta::days(21))), ..state.clone() };
+    let past_clock: crate::clock::SharedClock = Arc::new(ManualClock::new(now - TimeDelta::days(21)));
+    let past_tenders = crate::tenders::Tenders { clock: past_clock.clone(), ..state.tenders.clone() };
+    let past_bids = crate::bids::Bids { clock: past_clock, ..state.bids.clone() };
     let agency = actor(state, "agency").await?;
     let units = tenders::procuring_units(&state.db).await?;
     let unit = units.iter().find(|(_, n)| n == "某区教育局").map(|(id, _)| *id);
     let mut form = BidFormField::standard();
     form.truncate(3);
     let tender = tenders::create_draft(
-        &past,
+        &past_tenders,
         &agency,
         TenderInput {
             title: format!("开标演示：区教育局办公家具采购（{} 开标）", crate::web::fmt_time(&deadline)),
@@ -89,29 +91,29 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
     )
     .await?;
     tenders::upload_document(
-        &past,
+        &past_tenders,
         &agency,
         tender,
         "招标文件.pdf",
         Bytes::from(crate::pdf::sample("Office furniture", 3)),
     )
     .await?;
-    tenders::publish(&past, &agency, tender).await?;
-    let lot = tenders::detail(&past, Some(&agency), tender).await?.lots[0].id;
+    tenders::publish(&past_tenders, &agency, tender).await?;
+    let lot = tenders::detail(&past_tenders, Some(&agency), tender).await?.lots[0].id;
     std::fs::create_dir_all(dir).map_err(AppError::internal)?;
     let mut keys = Vec::new();
     let mut key_file = std::path::PathBuf::new();
     for (user, price) in BIDDERS {
         let a = actor(state, user).await?;
-        tenders::obtain(&past, &a, tender).await?;
+        tenders::obtain(&past_tenders, &a, tender).await?;
         let key = KeyFile::generate().map_err(AppError::internal)?;
         let key_id = bids::register_key(
-            &past,
+            &past_bids,
             &a,
             &base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &key.public_key),
         )
         .await?;
-        let ticket = bids::reserve(&past, &a, tender, lot).await?;
+        let ticket = bids::reserve(&past_bids, &a, tender, lot).await?;
         let mut values = std::collections::BTreeMap::new();
         values.insert("total_price".to_string(), price.to_string());
         values.insert("delivery_days".to_string(), "30".to_string());
@@ -126,7 +128,7 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
         let mut env = Vec::new();
         let (_, signature) = key.seal(&id, p.as_slice(), &mut env).map_err(AppError::internal)?;
         let mut body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(env))]);
-        bids::receive(&past, &a, ticket.bid, &key_id, &signature, &mut body).await?;
+        bids::receive(&past_bids, &a, ticket.bid, &key_id, &signature, &mut body).await?;
         if *user == "supplier1" {
             key_file = dir.join("supplier1-bid-key.json");
             // A previous launch's key file belongs to that launch's show tender: replace it.
@@ -177,7 +179,7 @@ async fn run(state: &AppState, show: &Show) -> AppResult<()> {
         let (h, _, _) = state.openings.hall_state(a, show.tender).await?;
         for b in h.my_bids.iter().filter(|b| b["outcome"] == "pending") {
             let Some(bid) = b["bid"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else { continue };
-            let head = bids::envelope_head(state, a, bid).await?;
+            let head = bids::envelope_head(&state.bids, a, bid).await?;
             let cek = key.content_key(&head).map_err(AppError::internal)?;
             let _ = state.openings.execute(a, show.tender, Command::ReleaseKey { bid, key: hex::encode(cek.0) }).await;
         }

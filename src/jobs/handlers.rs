@@ -2,8 +2,8 @@
 
 use super::{JobStatus, store};
 use crate::{
-    app::AppState,
     error::{AppResult, ErrorBody},
+    web::Site,
     web::{
         auth::{Auditors, Require},
         extract::{Json, Query},
@@ -18,12 +18,20 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Page routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new().route("/admin/jobs", get(page))
 }
 
 /// API routes.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(list))
 }
 
@@ -53,7 +61,7 @@ pub struct JobQuery {
     pub status: Option<JobStatus>,
 }
 
-async fn views(state: &AppState, status: JobStatus) -> AppResult<Vec<JobView>> {
+async fn views(state: &Site, status: JobStatus) -> AppResult<Vec<JobView>> {
     Ok(store::list(&state.db, status, 200)
         .await?
         .into_iter()
@@ -73,7 +81,7 @@ async fn views(state: &AppState, status: JobStatus) -> AppResult<Vec<JobView>> {
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "jobs", params(JobQuery),
     responses((status = 200, body = Vec<JobView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<Site>,
     _who: Require<Auditors>,
     Query(q): Query<JobQuery>,
 ) -> AppResult<Json<Vec<JobView>>> {
@@ -90,7 +98,7 @@ struct JobsPage {
 }
 
 async fn page(
-    State(state): State<AppState>,
+    State(state): State<Site>,
     ctx: PageCtx,
     _who: Require<Auditors>,
     Query(q): Query<JobQuery>,

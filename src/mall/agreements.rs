@@ -13,11 +13,11 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, Status},
-    app::AppState,
     audit::AuditEntry,
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
     ids::{AgreementId, ItemId},
+    mall::Mall,
     money::Money,
     notify::{Notice, NoticeKind},
 };
@@ -102,7 +102,7 @@ pub(super) async fn next_revision<C: ConnectionTrait>(db: &C) -> AppResult<i64> 
 }
 
 /// Sets up an agreement.
-pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> AppResult<AgreementView> {
+pub async fn create(state: &Mall, actor: &Actor, input: AgreementInput) -> AppResult<AgreementView> {
     require_centre(actor)?;
     let mut fields = Vec::new();
     check_text(&mut fields, "title", &input.title, 1, 200);
@@ -182,7 +182,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: AgreementInput) -> A
 }
 
 /// Suspends (with a reason) or resumes an agreement. A suspended agreement sells nothing.
-pub async fn set_suspended(state: &AppState, actor: &Actor, id: Uuid, suspend: bool, reason: &str) -> AppResult<()> {
+pub async fn set_suspended(state: &Mall, actor: &Actor, id: Uuid, suspend: bool, reason: &str) -> AppResult<()> {
     require_centre(actor)?;
     let reason = reason.trim();
     if suspend && reason.is_empty() {
@@ -290,13 +290,13 @@ async fn to_view<C: ConnectionTrait>(
 
 /// One agreement. Agreements are public in the e-mall (who sells what, where, until when);
 /// the reason for a suspension is shown only to the centre, supervisors and the supplier.
-pub async fn view(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppResult<AgreementView> {
+pub async fn view(state: &Mall, actor: Option<&Actor>, id: Uuid) -> AppResult<AgreementView> {
     let a = load(&state.db, id).await?;
     to_view(&state.db, actor, a, state.clock.now()).await
 }
 
 /// Agreements: a supplier sees its own, everyone else all of them; newest first.
-pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<AgreementView>> {
+pub async fn list(state: &Mall, actor: &Actor) -> AppResult<Vec<AgreementView>> {
     let mut q = mall_agreement::Entity::find().order_by_desc(mall_agreement::Column::Id).limit(500);
     if actor.org_kind == OrgKind::Supplier {
         q = q.filter(mall_agreement::Column::SupplierOrgId.eq(actor.org_id));
@@ -319,7 +319,7 @@ fn check_prices(fields: &mut Vec<FieldError>, price: Money, market: Money) {
 }
 
 /// Adds a catalogue item to an agreement.
-pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: ItemInput) -> AppResult<ItemView> {
+pub async fn add_item(state: &Mall, actor: &Actor, agreement: Uuid, input: ItemInput) -> AppResult<ItemView> {
     require_centre(actor)?;
     let mut fields = Vec::new();
     check_text(&mut fields, "name", &input.name, 1, 200);
@@ -370,7 +370,7 @@ pub async fn add_item(state: &AppState, actor: &Actor, agreement: Uuid, input: I
 /// Keeps the price in the history and flags it if it is above the market reference or raised
 /// by more than the configured share.
 async fn record_price<C: ConnectionTrait>(
-    state: &AppState,
+    state: &Mall,
     txn: &C,
     item: &mall_item::Model,
     old: Option<Money>,
@@ -391,7 +391,7 @@ async fn record_price<C: ConnectionTrait>(
         flags.push((FlagKind::AboveMarket, item.market_price_fen));
     }
     if let Some(old) = old {
-        let pct = state.settings.mall.price_raise_flag_percent as i128;
+        let pct = state.settings.price_raise_flag_percent as i128;
         let (new, old_fen) = (item.price_fen.fen() as i128, old.fen() as i128);
         if (new - old_fen) * 100 > pct * old_fen {
             flags.push((FlagKind::Raised, old));
@@ -415,7 +415,7 @@ async fn record_price<C: ConnectionTrait>(
 
 /// Changes an item's agreement price (and optionally its market reference): the centre, or the
 /// agreement's supplier.
-pub async fn set_price(state: &AppState, actor: &Actor, item: Uuid, input: PriceInput) -> AppResult<ItemView> {
+pub async fn set_price(state: &Mall, actor: &Actor, item: Uuid, input: PriceInput) -> AppResult<ItemView> {
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
     let it = mall_item::Entity::find()
@@ -497,7 +497,7 @@ pub async fn item_views(
 }
 
 /// One item.
-pub async fn item_view(state: &AppState, id: Uuid) -> AppResult<ItemView> {
+pub async fn item_view(state: &Mall, id: Uuid) -> AppResult<ItemView> {
     let it = mall_item::Entity::find()
         .filter(mall_item::Column::PublicId.eq(id))
         .one(&state.db)
@@ -507,7 +507,7 @@ pub async fn item_view(state: &AppState, id: Uuid) -> AppResult<ItemView> {
 }
 
 /// The items of an agreement.
-pub async fn items_of(state: &AppState, agreement: Uuid) -> AppResult<Vec<ItemView>> {
+pub async fn items_of(state: &Mall, agreement: Uuid) -> AppResult<Vec<ItemView>> {
     let a = load(&state.db, agreement).await?;
     let items = mall_item::Entity::find()
         .filter(mall_item::Column::AgreementId.eq(a.id))
@@ -519,7 +519,7 @@ pub async fn items_of(state: &AppState, agreement: Uuid) -> AppResult<Vec<ItemVi
 }
 
 /// An item's price history, oldest first.
-pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoint>> {
+pub async fn price_history(state: &Mall, id: Uuid) -> AppResult<Vec<PricePoint>> {
     let it = mall_item::Entity::find()
         .filter(mall_item::Column::PublicId.eq(id))
         .one(&state.db)
@@ -538,7 +538,7 @@ pub async fn price_history(state: &AppState, id: Uuid) -> AppResult<Vec<PricePoi
 }
 
 /// Price flags for the centre and supervisors: open ones, or all.
-pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResult<Vec<FlagView>> {
+pub async fn flags(state: &Mall, actor: &Actor, open_only: bool) -> AppResult<Vec<FlagView>> {
     if !(is_centre_staff(actor) || is_overseer(actor)) {
         return Err(AppError::forbidden_because("centre_only", "price monitoring is for the centre and supervisors"));
     }
@@ -580,7 +580,7 @@ pub async fn flags(state: &AppState, actor: &Actor, open_only: bool) -> AppResul
 }
 
 /// The centre resolves a flag with a note (price corrected, explained, ...).
-pub async fn resolve_flag(state: &AppState, actor: &Actor, id: Uuid, note: &str) -> AppResult<()> {
+pub async fn resolve_flag(state: &Mall, actor: &Actor, id: Uuid, note: &str) -> AppResult<()> {
     require_centre(actor)?;
     let note = crate::error::required_text("note", note, 2000)?;
     let now = state.clock.now();

@@ -11,8 +11,8 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::{AppResult, ErrorBody},
+    mall::Mall,
     web::extract::{Json, Path, Query},
 };
 use axum::{
@@ -26,7 +26,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Routes of this module under `/api/v1`.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Mall: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(item))
@@ -61,7 +66,7 @@ pub struct Created {
 /// Searches the catalogue (no login needed).
 #[utoipa::path(get, path = "/api/v1/mall/items", tag = "mall", params(CatalogueQuery),
     responses((status = 200, body = CataloguePage), (status = 422, body = ErrorBody)))]
-async fn search(State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> AppResult<Json<CataloguePage>> {
+async fn search(State(state): State<Mall>, Query(q): Query<CatalogueQuery>) -> AppResult<Json<CataloguePage>> {
     Ok(Json(catalogue::search(&state, &q).await?))
 }
 
@@ -76,7 +81,7 @@ pub struct ItemDetail {
 
 /// One catalogue item with its price history (no login needed).
 #[utoipa::path(get, path = "/api/v1/mall/items/{id}", tag = "mall", responses((status = 200, body = ItemDetail), (status = 404, body = ErrorBody)))]
-async fn item(State(state): State<AppState>, Path(id): Path<Uuid>) -> AppResult<Json<ItemDetail>> {
+async fn item(State(state): State<Mall>, Path(id): Path<Uuid>) -> AppResult<Json<ItemDetail>> {
     let item = agreements::item_view(&state, id).await?;
     let history = agreements::price_history(&state, id).await?;
     Ok(Json(ItemDetail { item, history }))
@@ -87,7 +92,7 @@ async fn item(State(state): State<AppState>, Path(id): Path<Uuid>) -> AppResult<
 #[utoipa::path(put, path = "/api/v1/mall/items/{id}/price", tag = "mall", request_body = PriceInput,
     responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_price(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<PriceInput>,
@@ -97,7 +102,7 @@ async fn set_price(
 
 /// Framework agreements (a supplier sees its own).
 #[utoipa::path(get, path = "/api/v1/mall/agreements", tag = "mall", responses((status = 200, body = Vec<AgreementView>)))]
-async fn list_agreements(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<AgreementView>>> {
+async fn list_agreements(State(state): State<Mall>, actor: Actor) -> AppResult<Json<Vec<AgreementView>>> {
     Ok(Json(agreements::list(&state, &actor).await?))
 }
 
@@ -105,7 +110,7 @@ async fn list_agreements(State(state): State<AppState>, actor: Actor) -> AppResu
 #[utoipa::path(post, path = "/api/v1/mall/agreements", tag = "mall", request_body = AgreementInput,
     responses((status = 201, body = AgreementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_agreement(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Json(input): Json<AgreementInput>,
 ) -> AppResult<(StatusCode, Json<AgreementView>)> {
@@ -124,7 +129,7 @@ pub struct AgreementDetail {
 /// One agreement and its items (no login needed).
 #[utoipa::path(get, path = "/api/v1/mall/agreements/{id}", tag = "mall", responses((status = 200, body = AgreementDetail), (status = 404, body = ErrorBody)))]
 async fn agreement(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: crate::web::auth::MaybeActor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<AgreementDetail>> {
@@ -137,7 +142,7 @@ async fn agreement(
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/items", tag = "mall", request_body = ItemInput,
     responses((status = 201, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_item(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<ItemInput>,
@@ -157,7 +162,7 @@ pub struct ReasonInput {
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/suspend", tag = "mall", request_body = ReasonInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn suspend(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<ReasonInput>,
@@ -169,7 +174,7 @@ async fn suspend(
 /// Resumes a suspended agreement (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/resume", tag = "mall",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn resume(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+async fn resume(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
     agreements::set_suspended(&state, &actor, id, false, "").await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -177,7 +182,7 @@ async fn resume(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid
 /// The caller's orders.
 #[utoipa::path(get, path = "/api/v1/mall/orders", tag = "mall", params(OrderFilter), responses((status = 200, body = OrderPage)))]
 async fn list_orders(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Query(f): Query<OrderFilter>,
 ) -> AppResult<Json<OrderPage>> {
@@ -188,7 +193,7 @@ async fn list_orders(
 #[utoipa::path(post, path = "/api/v1/mall/orders", tag = "mall", request_body = DirectPurchase,
     responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn direct_purchase(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Json(input): Json<DirectPurchase>,
 ) -> AppResult<(StatusCode, Json<OrderView>)> {
@@ -197,7 +202,7 @@ async fn direct_purchase(
 
 /// One order (its parties, the centre and supervisors).
 #[utoipa::path(get, path = "/api/v1/mall/orders/{id}", tag = "mall", responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
-async fn order(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<OrderView>> {
+async fn order(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<OrderView>> {
     Ok(Json(orders::view(&state, &actor, id).await?))
 }
 
@@ -205,7 +210,7 @@ async fn order(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>
 #[utoipa::path(post, path = "/api/v1/mall/orders/{id}/steps", tag = "mall", request_body = StepInput,
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn order_step(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<StepInput>,
@@ -215,7 +220,7 @@ async fn order_step(
 
 /// The caller's quotations.
 #[utoipa::path(get, path = "/api/v1/mall/quotations", tag = "mall", responses((status = 200, body = Vec<QuotationView>)))]
-async fn list_quotations(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<QuotationView>>> {
+async fn list_quotations(State(state): State<Mall>, actor: Actor) -> AppResult<Json<Vec<QuotationView>>> {
     Ok(Json(quotations::list(&state, &actor).await?))
 }
 
@@ -223,7 +228,7 @@ async fn list_quotations(State(state): State<AppState>, actor: Actor) -> AppResu
 #[utoipa::path(post, path = "/api/v1/mall/quotations", tag = "mall", request_body = QuotationInput,
     responses((status = 201, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_quotation(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Json(input): Json<QuotationInput>,
 ) -> AppResult<(StatusCode, Json<QuotationView>)> {
@@ -232,11 +237,7 @@ async fn create_quotation(
 
 /// One quotation (quotes are shown after it closes).
 #[utoipa::path(get, path = "/api/v1/mall/quotations/{id}", tag = "mall", responses((status = 200, body = QuotationView), (status = 404, body = ErrorBody)))]
-async fn quotation(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<Uuid>,
-) -> AppResult<Json<QuotationView>> {
+async fn quotation(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<QuotationView>> {
     Ok(Json(quotations::view(&state, &actor, id).await?))
 }
 
@@ -244,7 +245,7 @@ async fn quotation(
 #[utoipa::path(put, path = "/api/v1/mall/quotations/{id}/quote", tag = "mall", request_body = QuoteInput,
     responses((status = 200, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit_quote(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<QuoteInput>,
@@ -256,7 +257,7 @@ async fn submit_quote(
 #[utoipa::path(post, path = "/api/v1/mall/quotations/{id}/cancel", tag = "mall", request_body = ReasonInput,
     responses((status = 200, body = QuotationView), (status = 409, body = ErrorBody)))]
 async fn cancel_quotation(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<ReasonInput>,
@@ -275,7 +276,7 @@ pub struct FlagFilter {
 /// Price flags (the centre and supervisors).
 #[utoipa::path(get, path = "/api/v1/mall/price-flags", tag = "mall", params(FlagFilter), responses((status = 200, body = Vec<FlagView>), (status = 403, body = ErrorBody)))]
 async fn price_flags(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Query(f): Query<FlagFilter>,
 ) -> AppResult<Json<Vec<FlagView>>> {
@@ -294,7 +295,7 @@ pub struct NoteInput {
 #[utoipa::path(post, path = "/api/v1/mall/price-flags/{id}/resolve", tag = "mall", request_body = NoteInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resolve_flag(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(input): Json<NoteInput>,
@@ -305,7 +306,7 @@ async fn resolve_flag(
 
 /// The savings report (everything for the centre and supervisors; own orders for others).
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings", tag = "mall", params(ReportQuery), responses((status = 200, body = Report), (status = 422, body = ErrorBody)))]
-async fn report(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Json<Report>> {
+async fn report(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Json<Report>> {
     Ok(Json(reports::report(&state, &actor, &q).await?))
 }
 
@@ -322,7 +323,7 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Respons
 
 /// The savings report as CSV.
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings.csv", tag = "mall", params(ReportQuery), responses((status = 200, content_type = "text/csv")))]
-async fn report_csv(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+async fn report_csv(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
     Ok(download(export::csv(&r)?, "text/csv; charset=utf-8", format!("savings-{}-{}.csv", r.from, r.to)))
 }
@@ -330,7 +331,7 @@ async fn report_csv(State(state): State<AppState>, actor: Actor, Query(q): Query
 /// The savings report as an XLSX workbook.
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings.xlsx", tag = "mall", params(ReportQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn report_xlsx(State(state): State<AppState>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+async fn report_xlsx(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
     Ok(download(
         export::xlsx(&r)?,
@@ -343,7 +344,7 @@ async fn report_xlsx(State(state): State<AppState>, actor: Actor, Query(q): Quer
 #[utoipa::path(post, path = "/api/v1/procurement/results", tag = "mall", request_body = ResultInput,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_result(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Json(input): Json<ResultInput>,
 ) -> AppResult<(StatusCode, Json<Created>)> {

@@ -14,10 +14,10 @@ use super::{
     search::{CatalogueIndex, ItemDoc, SearchError, SearchQuery, Sort},
 };
 use crate::{
-    app::AppState,
     entities::{mall_agreement, mall_item},
     error::{AppError, AppResult},
     ids::{AgreementId, ItemId},
+    mall::Mall,
     money::Money,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -154,7 +154,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
 }
 
 /// Catches up after a change made here; a failure is logged, the background task retries.
-pub async fn refresh(state: &AppState) {
+pub async fn refresh(state: &Mall) {
     if let Err(e) = sync(&state.db, &state.catalogue).await {
         tracing::warn!("catalogue index: {}", e.message);
     }
@@ -228,7 +228,7 @@ fn money_param(name: &'static str, v: &Option<String>) -> AppResult<Option<i64>>
 }
 
 /// Searches the catalogue. Without `all`, only what can be bought now.
-pub async fn search(state: &AppState, q: &CatalogueQuery) -> AppResult<CataloguePage> {
+pub async fn search(state: &Mall, q: &CatalogueQuery) -> AppResult<CataloguePage> {
     let page = q.page.unwrap_or(1).clamp(1, 500);
     let supplier_id = match q.supplier {
         Some(s) => Some(

@@ -18,8 +18,8 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::{AppError, AppResult, FieldError},
+    mall::Mall,
     money::Money,
     web::{
         cst,
@@ -41,7 +41,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 /// Page routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Mall: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new()
         .route("/mall", get(catalogue_page))
         .route("/mall/items/{id}", get(item_page))
@@ -255,7 +260,7 @@ impl CatalogueT {
 }
 
 async fn catalogue_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     Query(q): Query<CatalogueQuery>,
 ) -> AppResult<Response> {
@@ -292,7 +297,7 @@ struct ItemT {
     default_market: String,
 }
 
-async fn item_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn item_page(State(state): State<Mall>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
     let item = agreements::item_view(&state, id).await?;
     let history = agreements::price_history(&state, id).await?;
     let user = ctx.user.as_ref();
@@ -318,7 +323,7 @@ struct PriceForm {
 }
 
 async fn set_price(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<PriceForm>,
@@ -342,7 +347,7 @@ struct BuyForm {
     note: String,
 }
 
-async fn direct_purchase(State(state): State<AppState>, actor: Actor, Form(f): Form<BuyForm>) -> AppResult<Response> {
+async fn direct_purchase(State(state): State<Mall>, actor: Actor, Form(f): Form<BuyForm>) -> AppResult<Response> {
     let mut fields = Fields::default();
     let quantity = fields.int("quantity", &f.quantity);
     let unit_price = fields.opt_money("unit_price", &f.unit_price);
@@ -395,7 +400,7 @@ impl OrdersT {
 }
 
 async fn orders_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     actor: Actor,
     Query(f): Query<OrderFilter>,
@@ -463,7 +468,7 @@ fn action_form(ctx: &PageCtx, a: OrderAction) -> ActionForm {
 }
 
 async fn order_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     actor: Actor,
     Path(id): Path<Uuid>,
@@ -500,7 +505,7 @@ struct StepForm {
 }
 
 async fn order_step(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<StepForm>,
@@ -540,9 +545,9 @@ struct QuotationsT {
     max_hours: i64,
 }
 
-async fn quotations_page(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+async fn quotations_page(State(state): State<Mall>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
     let list = quotations::list(&state, &actor).await?;
-    let m = &state.settings.mall;
+    let m = &state.settings;
     let t = QuotationsT {
         nav: nav(&ctx, "quotations"),
         rows: list.into_iter().map(|q| quotation_row(&ctx, q)).collect(),
@@ -568,7 +573,7 @@ struct QuotationForm {
 }
 
 async fn create_quotation(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Form(f): Form<QuotationForm>,
 ) -> AppResult<Response> {
@@ -621,7 +626,7 @@ fn remaining_text(ctx: &PageCtx, deadline: DateTime<Utc>) -> String {
 }
 
 async fn quotation_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     actor: Actor,
     Path(id): Path<Uuid>,
@@ -656,7 +661,7 @@ struct QuoteForm {
 }
 
 async fn submit_quote(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<QuoteForm>,
@@ -676,7 +681,7 @@ struct ReasonForm {
 }
 
 async fn cancel_quotation(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<ReasonForm>,
@@ -736,7 +741,7 @@ struct AgreementsT {
     default_until: NaiveDate,
 }
 
-async fn agreements_page(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+async fn agreements_page(State(state): State<Mall>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
     let list = agreements::list(&state, &actor).await?;
     let can_create = is_centre_staff(&actor);
     let suppliers = if can_create { agreements::supplier_choices(&state.db).await? } else { vec![] };
@@ -759,7 +764,7 @@ async fn agreements_page(State(state): State<AppState>, ctx: PageCtx, actor: Act
 }
 
 async fn create_agreement(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -799,7 +804,7 @@ struct AgreementT {
     categories: Vec<Choice>,
 }
 
-async fn agreement_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn agreement_page(State(state): State<Mall>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
     let a = agreements::view(&state, ctx.user.as_ref(), id).await?;
     let items = agreements::items_of(&state, id).await?;
     let t = AgreementT {
@@ -827,7 +832,7 @@ struct ItemForm {
 }
 
 async fn add_item(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<ItemForm>,
@@ -851,7 +856,7 @@ async fn add_item(
 }
 
 async fn suspend_agreement(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<ReasonForm>,
@@ -860,7 +865,7 @@ async fn suspend_agreement(
     Ok(to(format!("/mall/agreements/{id}")))
 }
 
-async fn resume_agreement(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn resume_agreement(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
     agreements::set_suspended(&state, &actor, id, false, "").await?;
     Ok(to(format!("/mall/agreements/{id}")))
 }
@@ -914,7 +919,7 @@ impl ReportsT {
 }
 
 async fn reports_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     actor: Actor,
     Query(q): Query<ReportQuery>,
@@ -963,7 +968,7 @@ struct ResultForm {
     awarded_at: String,
 }
 
-async fn record_result(State(state): State<AppState>, actor: Actor, Form(f): Form<ResultForm>) -> AppResult<Response> {
+async fn record_result(State(state): State<Mall>, actor: Actor, Form(f): Form<ResultForm>) -> AppResult<Response> {
     let mut fields = Fields::default();
     let procuring_org = fields.uuid("procuring_org", &f.procuring_org);
     let budget = fields.money("budget", &f.budget);
@@ -1013,7 +1018,7 @@ struct FlagQuery {
 }
 
 async fn flags_page(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     ctx: PageCtx,
     actor: Actor,
     Query(q): Query<FlagQuery>,
@@ -1037,7 +1042,7 @@ struct NoteForm {
 }
 
 async fn resolve_flag(
-    State(state): State<AppState>,
+    State(state): State<Mall>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Form(f): Form<NoteForm>,

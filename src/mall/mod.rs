@@ -48,6 +48,21 @@ pub(crate) async fn org_map<C: ConnectionTrait>(
 
 /// Starts the e-mall's background work: keeping this process's search index in step with the
 /// database. (Quotations close by their jobs.)
-pub fn spawn_background(state: &crate::app::AppState) -> tokio::task::JoinHandle<()> {
-    catalogue::spawn_sync(state.db.clone(), state.catalogue.clone())
+pub fn spawn_background(mall: &Mall) -> tokio::task::JoinHandle<()> {
+    catalogue::spawn_sync(mall.db.clone(), mall.catalogue.clone())
+}
+
+/// What the e-mall services and routes use.
+#[derive(Clone, Debug)]
+pub struct Mall {
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
+    /// The clock.
+    pub clock: crate::clock::SharedClock,
+    /// Starts units of work.
+    pub writer: crate::uow::Writer,
+    /// The catalogue's search index.
+    pub catalogue: std::sync::Arc<catalogue::Catalogue>,
+    /// The e-mall's rules (limits, quotation periods, price monitoring).
+    pub settings: crate::config::MallSettings,
 }

@@ -12,12 +12,12 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     audit::AuditEntry,
     column::EmptyOr,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
     ids::{AgreementId, ItemId, OrgId, QuotationId, UserId},
+    mall::Mall,
     money::Money,
     notify::{Notice, NoticeKind},
     uow::UnitOfWork,
@@ -73,13 +73,13 @@ pub struct StepInput {
 }
 
 /// The purchase thresholds, in fen.
-pub(super) fn limits(state: &AppState) -> (i64, i64) {
-    let m = &state.settings.mall;
+pub(super) fn limits(state: &Mall) -> (i64, i64) {
+    let m = &state.settings;
     (m.direct_purchase_limit_yuan.saturating_mul(100), m.small_purchase_ceiling_yuan.saturating_mul(100))
 }
 
 /// Refuses a purchase above the small-purchase ceiling: it must go to a tender.
-pub(super) fn check_ceiling(state: &AppState, budget: Money) -> AppResult<()> {
+pub(super) fn check_ceiling(state: &Mall, budget: Money) -> AppResult<()> {
     let (_, ceiling) = limits(state);
     if budget.fen() > ceiling {
         return Err(AppError::rule(
@@ -112,7 +112,7 @@ pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) ->
 /// Places a direct purchase: a procuring unit's staff, items of one agreement in force, prices
 /// at or below the agreement price, a budget that covers the total and is within the direct
 /// purchase limit (above it a quotation is needed; above the small-purchase ceiling, a tender).
-pub async fn direct_purchase(state: &AppState, actor: &Actor, input: DirectPurchase) -> AppResult<OrderView> {
+pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase) -> AppResult<OrderView> {
     if !is_buyer(actor) {
         return Err(AppError::forbidden_because("buyers_only", "only a procuring unit's staff may buy"));
     }
@@ -400,7 +400,7 @@ fn actions_for(actor: &Actor, o: &mall_order::Model) -> Vec<OrderAction> {
 }
 
 /// Takes a step on an order.
-pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -> AppResult<OrderView> {
+pub async fn step(state: &Mall, actor: &Actor, id: Uuid, input: StepInput) -> AppResult<OrderView> {
     let note = input.note.trim().to_string();
     if note.chars().count() > 2000 {
         return Err(AppError::invalid_field("note", "too_long"));
@@ -471,7 +471,7 @@ pub async fn step(state: &AppState, actor: &Actor, id: Uuid, input: StepInput) -
 }
 
 /// One order with its lines and timeline.
-pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrderView> {
+pub async fn view(state: &Mall, actor: &Actor, id: Uuid) -> AppResult<OrderView> {
     let o = mall_order::Entity::find()
         .filter(mall_order::Column::PublicId.eq(id))
         .one(&state.db)
@@ -584,7 +584,7 @@ pub struct OrderPage {
 }
 
 /// The actor's orders: a unit's or a supplier's own; all for the centre and supervisors.
-pub async fn list(state: &AppState, actor: &Actor, f: &OrderFilter) -> AppResult<OrderPage> {
+pub async fn list(state: &Mall, actor: &Actor, f: &OrderFilter) -> AppResult<OrderPage> {
     let mut cond = Condition::all();
     if !(is_centre_staff(actor) || is_overseer(actor)) {
         cond = cond.add(

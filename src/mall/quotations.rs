@@ -17,12 +17,12 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     audit::{AuditActor, AuditEntry},
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
     ids::{OrgId, QuotationId},
     jobs::{JobHandler, NewJob},
+    mall::Mall,
     money::Money,
     notify::{Notice, NoticeKind},
     uow::UnitOfWork,
@@ -79,11 +79,11 @@ async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<
 }
 
 /// Starts a quotation.
-pub async fn create(state: &AppState, actor: &Actor, input: QuotationInput) -> AppResult<QuotationView> {
+pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppResult<QuotationView> {
     if !is_buyer(actor) {
         return Err(AppError::forbidden_because("buyers_only", "only a procuring unit's staff may start a quotation"));
     }
-    let m = &state.settings.mall;
+    let m = &state.settings;
     let mut fields = Vec::new();
     if category(&input.category).is_none() {
         fields.push(FieldError::new("category", "unknown"));
@@ -177,7 +177,7 @@ async fn agreement_of<C: ConnectionTrait>(
 }
 
 /// Quotes (or replaces the supplier's quote) while the window is open.
-pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput) -> AppResult<QuotationView> {
+pub async fn quote(state: &Mall, actor: &Actor, id: Uuid, input: QuoteInput) -> AppResult<QuotationView> {
     if !is_supplier(actor) {
         return Err(AppError::forbidden_because("suppliers_only", "only suppliers quote"));
     }
@@ -251,7 +251,7 @@ pub async fn quote(state: &AppState, actor: &Actor, id: Uuid, input: QuoteInput)
 }
 
 /// The unit cancels its open quotation with a reason.
-pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<QuotationView> {
+pub async fn cancel(state: &Mall, actor: &Actor, id: Uuid, reason: &str) -> AppResult<QuotationView> {
     let reason = crate::error::required_text("reason", reason, 2000)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -448,7 +448,7 @@ fn can_see(actor: &Actor, q: &mall_quotation::Model, eligible: bool, quoted: boo
 }
 
 /// One quotation, as the actor may see it.
-pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<QuotationView> {
+pub async fn view(state: &Mall, actor: &Actor, id: Uuid) -> AppResult<QuotationView> {
     let q = mall_quotation::Entity::find()
         .filter(mall_quotation::Column::PublicId.eq(id))
         .one(&state.db)
@@ -458,7 +458,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Quotat
 }
 
 /// A quotation row as the actor may see it; the caller has closed due quotations.
-async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> AppResult<QuotationView> {
+async fn describe(state: &Mall, actor: &Actor, q: mall_quotation::Model) -> AppResult<QuotationView> {
     let now = state.clock.now();
     let quotes = mall_quote::Entity::find()
         .filter(mall_quote::Column::QuotationId.eq(q.id))
@@ -520,7 +520,7 @@ async fn describe(state: &AppState, actor: &Actor, q: mall_quotation::Model) -> 
 
 /// Quotations the actor deals with: a unit's own, the open ones of a supplier's categories
 /// plus those it quoted in, all for the centre and supervisors; newest first.
-pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<QuotationView>> {
+pub async fn list(state: &Mall, actor: &Actor) -> AppResult<Vec<QuotationView>> {
     let now = state.clock.now();
     let mut q = mall_quotation::Entity::find().order_by_desc(mall_quotation::Column::Id).limit(200);
     if is_buyer(actor) {

@@ -14,9 +14,9 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, SizeClass},
-    app::AppState,
     entities::{mall_order, organisation, procurement_result},
     error::{AppError, AppResult},
+    mall::Mall,
     money::Money,
 };
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -338,7 +338,7 @@ pub async fn supplier_stats(
 
 /// The savings report for the actor: everything for the centre and supervisors, the viewer's
 /// own orders for a unit or a supplier.
-pub async fn report(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResult<Report> {
+pub async fn report(state: &Mall, actor: &Actor, q: &ReportQuery) -> AppResult<Report> {
     let scope = scope_of(actor)?;
     let (from, to) = period(q, state.clock.now())?;
     let group = q.group.unwrap_or_default();
@@ -430,7 +430,7 @@ pub struct ResultInput {
 
 /// Records the result of a centralized procurement project (a tender run elsewhere or before
 /// the platform); tenders awarded on the platform are recorded by the award itself.
-pub async fn record_result(state: &AppState, actor: &Actor, input: ResultInput) -> AppResult<uuid::Uuid> {
+pub async fn record_result(state: &Mall, actor: &Actor, input: ResultInput) -> AppResult<uuid::Uuid> {
     use sea_orm::{ActiveModelTrait, Set};
     if !is_centre_staff(actor) {
         return Err(AppError::forbidden_because("centre_only", "only the centre records procurement results"));

@@ -3,8 +3,8 @@
 use super::service::{self, NoticeView};
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::{AppResult, ErrorBody},
+    web::Site,
     web::{
         extract::Json,
         page::{PageCtx, ReaderLang, render},
@@ -21,12 +21,20 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Page routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new().route("/notifications", get(inbox)).route("/notifications/read", post(read_all))
 }
 
 /// API routes.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(list)).routes(routes!(read_all_api))
 }
 
@@ -37,12 +45,12 @@ struct InboxPage {
     items: Vec<NoticeView>,
 }
 
-async fn inbox(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+async fn inbox(State(state): State<Site>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
     let items = service::list(&state.db, &state.i18n, ctx.t.lang, actor.org_id).await?;
     Ok(render(&InboxPage { ctx, items }))
 }
 
-async fn read_all(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
+async fn read_all(State(state): State<Site>, actor: Actor) -> AppResult<Response> {
     service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
     Ok(Redirect::to("/notifications").into_response())
 }
@@ -54,7 +62,7 @@ async fn read_all(State(state): State<AppState>, actor: Actor) -> AppResult<Resp
     params(("lang" = Option<String>, Query, description = "zh or en")),
     responses((status = 200, body = Vec<NoticeView>), (status = 401, body = ErrorBody)))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<Site>,
     ReaderLang(lang): ReaderLang,
     actor: Actor,
 ) -> AppResult<Json<Vec<NoticeView>>> {
@@ -63,7 +71,7 @@ async fn list(
 
 /// Marks every notice of the caller's organisation read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", responses((status = 204)))]
-async fn read_all_api(State(state): State<AppState>, actor: Actor) -> AppResult<StatusCode> {
+async fn read_all_api(State(state): State<Site>, actor: Actor) -> AppResult<StatusCode> {
     service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,8 +4,8 @@
 use super::model::{Command, HallEventView, HallState};
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::{AppResult, ErrorBody},
+    opening::Openings,
     web::extract::{Json, Path, Query},
 };
 use axum::{extract::State, http::StatusCode};
@@ -15,7 +15,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Routes of this module under `/api/v1`.
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Openings: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(hall))
         .routes(routes!(events))
@@ -28,8 +33,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 /// without a part in the tender: 404.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening", tag = "opening", params(("id" = Uuid, Path)),
     responses((status = 200, body = HallState), (status = 404, body = ErrorBody), (status = 422, description = "hall_not_open", body = ErrorBody)))]
-async fn hall(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<HallState>> {
-    Ok(Json(state.openings.hall_state(&actor, id).await?.0))
+async fn hall(State(state): State<Openings>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<HallState>> {
+    Ok(Json(state.hall_state(&actor, id).await?.0))
 }
 
 /// Which events to return.
@@ -44,23 +49,23 @@ pub struct After {
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/events", tag = "opening", params(("id" = Uuid, Path), After),
     responses((status = 200, body = Vec<HallEventView>), (status = 404, body = ErrorBody)))]
 async fn events(
-    State(state): State<AppState>,
+    State(state): State<Openings>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Query(q): Query<After>,
 ) -> AppResult<Json<Vec<HallEventView>>> {
-    Ok(Json(state.openings.events(&actor, id, q.after).await?))
+    Ok(Json(state.events(&actor, id, q.after).await?))
 }
 
 /// `GET /api/v1/tenders/{id}/opening/ws?after=N`: the hall as a live room (`crate::live::ws`).
 async fn ws(
-    State(state): State<AppState>,
+    State(state): State<Openings>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Query(after): Query<After>,
     ws: axum::extract::WebSocketUpgrade,
 ) -> AppResult<axum::response::Response> {
-    crate::live::ws::upgrade(state.openings.clone(), state.live_wiring(), actor, id, after.after, ws).await
+    crate::live::ws::upgrade(state.clone(), state.wiring(), actor, id, after.after, ws).await
 }
 
 /// A command to the hall: `{"op": "sign_in"}`, `{"op": "start_decryption"}`,
@@ -73,12 +78,12 @@ async fn ws(
               (status = 409, description = "out_of_turn / already_decided / already_answered", body = ErrorBody),
               (status = 422, description = "window_open / window_closed / signature_invalid / validation_failed", body = ErrorBody)))]
 async fn command(
-    State(state): State<AppState>,
+    State(state): State<Openings>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(cmd): Json<Command>,
 ) -> AppResult<StatusCode> {
-    state.openings.execute(&actor, id, cmd).await?;
+    state.execute(&actor, id, cmd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,11 +92,11 @@ async fn command(
     responses((status = 200, content_type = "application/pdf", description = "the record"), (status = 404, body = ErrorBody),
               (status = 409, description = "out_of_turn: before the reading", body = ErrorBody)))]
 async fn record(
-    State(state): State<AppState>,
+    State(state): State<Openings>,
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl axum::response::IntoResponse> {
-    let pdf = state.openings.record_pdf(&actor, id).await?;
+    let pdf = state.record_pdf(&actor, id).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),

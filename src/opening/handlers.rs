@@ -4,8 +4,8 @@
 
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::AppResult,
+    opening::Openings,
     web::{
         extract::Path,
         page::{PageCtx, render},
@@ -16,7 +16,12 @@ use axum::{Router, extract::State, response::Response, routing::get};
 use uuid::Uuid;
 
 /// Page routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Openings: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new().route("/tenders/{id}/opening", get(hall))
 }
 
@@ -29,7 +34,7 @@ struct HallPage {
     role: String,
 }
 
-async fn hall(State(state): State<AppState>, ctx: PageCtx, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (h, _, _) = state.openings.hall_state(&actor, id).await?;
+async fn hall(State(state): State<Openings>, ctx: PageCtx, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let (h, _, _) = state.hall_state(&actor, id).await?;
     Ok(render(&HallPage { ctx, tender: h.tender, title: h.title, role: h.role }))
 }

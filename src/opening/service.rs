@@ -100,6 +100,15 @@ impl Openings {
         self.writer.db()
     }
 
+    /// What the halls' websockets need.
+    pub fn wiring(&self) -> crate::live::ws::Wiring {
+        crate::live::ws::Wiring {
+            db: self.writer.db().clone(),
+            clock: self.writer.clock().clone(),
+            hub: self.writer.hub().clone(),
+        }
+    }
+
     /// The tender behind an id, if the actor may know it.
     async fn load_tender(&self, tender_id: Uuid) -> AppResult<tender::Model> {
         tender::Entity::find()

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    app::AppState,
     error::{AppResult, ErrorBody},
+    tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
         extract::{Json, Path, Query},
@@ -25,7 +25,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Routes of this module under `/api/v1` (uploads get their own body limit in `app`).
-pub fn api_routes() -> OpenApiRouter<AppState> {
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Tenders: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(search, create))
         .routes(routes!(workspace))
@@ -50,7 +55,7 @@ pub struct Created {
 /// Searches published tenders (no login needed).
 #[utoipa::path(get, path = "/api/v1/tenders", tag = "tenders", params(SearchQuery),
     responses((status = 200, body = SearchPage), (status = 422, body = ErrorBody)))]
-async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> AppResult<Json<SearchPage>> {
+async fn search(State(state): State<Tenders>, Query(q): Query<SearchQuery>) -> AppResult<Json<SearchPage>> {
     Ok(Json(service::search_public(&state.db, &q).await?))
 }
 
@@ -58,7 +63,7 @@ async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> 
 #[utoipa::path(post, path = "/api/v1/tenders", tag = "tenders", request_body = TenderInput,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Json(input): Json<TenderInput>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
@@ -68,7 +73,7 @@ async fn create(
 
 /// The tenders on the caller's desk.
 #[utoipa::path(get, path = "/api/v1/workspace/tenders", tag = "tenders", responses((status = 200, body = Vec<TenderSummary>)))]
-async fn workspace(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<TenderSummary>>> {
+async fn workspace(State(state): State<Tenders>, actor: Actor) -> AppResult<Json<Vec<TenderSummary>>> {
     Ok(Json(service::workspace(&state.db, &actor).await?))
 }
 
@@ -83,7 +88,7 @@ pub struct Unit {
 
 /// Active procuring units.
 #[utoipa::path(get, path = "/api/v1/procuring-units", tag = "tenders", responses((status = 200, body = Vec<Unit>)))]
-async fn procuring_units(State(state): State<AppState>, _actor: Require<TenderManagers>) -> AppResult<Json<Vec<Unit>>> {
+async fn procuring_units(State(state): State<Tenders>, _actor: Require<TenderManagers>) -> AppResult<Json<Vec<Unit>>> {
     Ok(Json(service::procuring_units(&state.db).await?.into_iter().map(|(id, name)| Unit { id, name }).collect()))
 }
 
@@ -91,7 +96,7 @@ async fn procuring_units(State(state): State<AppState>, _actor: Require<TenderMa
 #[utoipa::path(get, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 200, body = TenderDetail), (status = 404, body = ErrorBody)))]
 async fn detail(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     MaybeActor(actor): MaybeActor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<TenderDetail>> {
@@ -102,7 +107,7 @@ async fn detail(
 #[utoipa::path(put, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)), request_body = TenderInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "wrong_state", body = ErrorBody)))]
 async fn update(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Json(input): Json<TenderInput>,
@@ -117,7 +122,7 @@ async fn update(
     responses((status = 201, body = Created), (status = 413, description = "pdf_too_large", body = ErrorBody),
               (status = 422, description = "pdf_invalid / pdf_encrypted / pdf_too_many_pages", body = ErrorBody)))]
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     multipart: Multipart,
@@ -131,7 +136,7 @@ async fn upload(
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
     responses((status = 200, content_type = "application/pdf"), (status = 403, description = "obtain_first", body = ErrorBody)))]
 async fn download(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Actor,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
@@ -143,7 +148,7 @@ async fn download(
 #[utoipa::path(delete, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
     responses((status = 204), (status = 409, body = ErrorBody)))]
 async fn remove_document(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
@@ -155,7 +160,7 @@ async fn remove_document(
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/publish", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 422, description = "deadline_too_soon / no_documents / no_lots", body = ErrorBody)))]
 async fn publish(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
 ) -> AppResult<StatusCode> {
@@ -174,7 +179,7 @@ pub struct CancelRequest {
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/cancel", tag = "tenders", params(("id" = Uuid, Path)), request_body = CancelRequest,
     responses((status = 204), (status = 409, description = "wrong_state", body = ErrorBody)))]
 async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Json(req): Json<CancelRequest>,
@@ -187,7 +192,7 @@ async fn cancel(
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/obtain", tag = "tenders", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
 async fn obtain(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<Suppliers>,
     Path(id): Path<Uuid>,
 ) -> AppResult<StatusCode> {
@@ -206,7 +211,7 @@ pub struct QuestionRequest {
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/questions", tag = "tenders", params(("id" = Uuid, Path)), request_body = QuestionRequest,
     responses((status = 201, body = Created), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "questions_closed", body = ErrorBody)))]
 async fn ask(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<Suppliers>,
     Path(id): Path<Uuid>,
     Json(req): Json<QuestionRequest>,
@@ -219,7 +224,7 @@ async fn ask(
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/clarifications", tag = "tenders", params(("id" = Uuid, Path)), request_body = ClarificationInput,
     responses((status = 201, body = Created), (status = 422, description = "amendment_too_late", body = ErrorBody)))]
 async fn clarify(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Json(input): Json<ClarificationInput>,

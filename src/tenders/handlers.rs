@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, Role},
-    app::AppState,
     error::{AppError, AppResult},
+    tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
         extract::{Form, Path, Query},
@@ -32,7 +32,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 /// Page routes of this module.
-pub fn router(upload_limit: usize) -> Router<AppState> {
+pub fn router<S>(upload_limit: usize) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    super::Tenders: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
     Router::new()
         .route("/", get(home))
         .route("/tenders", get(search).post(create))
@@ -72,7 +77,7 @@ struct HomePage {
     latest: SearchPage,
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Response> {
+async fn home(State(state): State<Tenders>, ctx: PageCtx) -> AppResult<Response> {
     let latest =
         service::search_public(&state.db, &SearchQuery { state: Some("published".into()), ..Default::default() })
             .await?;
@@ -110,7 +115,7 @@ impl SearchPageT {
     }
 }
 
-async fn search(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<SearchQuery>) -> AppResult<Response> {
+async fn search(State(state): State<Tenders>, ctx: PageCtx, Query(q): Query<SearchQuery>) -> AppResult<Response> {
     let result = service::search_public(&state.db, &q).await?;
     Ok(render(&SearchPageT { ctx, q, result, choices: choices() }))
 }
@@ -122,7 +127,7 @@ struct WorkspacePage {
     items: Vec<TenderSummary>,
 }
 
-async fn workspace(State(state): State<AppState>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+async fn workspace(State(state): State<Tenders>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
     let items = service::workspace(&state.db, &actor).await?;
     Ok(render(&WorkspacePage { ctx, items }))
 }
@@ -158,8 +163,8 @@ impl TenderFormPage {
     }
 }
 
-async fn new_form(State(state): State<AppState>, ctx: PageCtx, actor: Require<TenderManagers>) -> AppResult<Response> {
-    let deadline = state.clock.now() + chrono::TimeDelta::days(state.settings.tenders.min_bidding_days + 1);
+async fn new_form(State(state): State<Tenders>, ctx: PageCtx, actor: Require<TenderManagers>) -> AppResult<Response> {
+    let deadline = state.clock.now() + chrono::TimeDelta::days(state.rules.min_bidding_days + 1);
     let v = FormValues {
         title: String::new(),
         description: String::new(),
@@ -167,7 +172,7 @@ async fn new_form(State(state): State<AppState>, ctx: PageCtx, actor: Require<Te
         evaluation: "comprehensive_scoring".into(),
         bid_deadline: local_input(&deadline).split('T').next().map(|d| format!("{d}T09:30")).unwrap_or_default(),
         question_cutoff: String::new(),
-        min_valid_bids: state.settings.tenders.min_valid_bids.to_string(),
+        min_valid_bids: state.rules.min_valid_bids.to_string(),
         lots: (0..LOT_ROWS).map(|_| Default::default()).collect(),
         items: vec!["delivery_days".into()],
     };
@@ -184,7 +189,7 @@ async fn new_form(State(state): State<AppState>, ctx: PageCtx, actor: Require<Te
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -194,7 +199,7 @@ async fn create(
 }
 
 async fn edit_form(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     ctx: PageCtx,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
@@ -237,7 +242,7 @@ fn plain_yuan(m: crate::money::Money) -> String {
 }
 
 async fn edit(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -262,21 +267,20 @@ impl ShowPage {
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     ctx: PageCtx,
     MaybeActor(actor): MaybeActor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let d = service::detail(&state, actor.as_ref(), id).await?;
     let now = state.clock.now();
-    let min_deadline_after_amendment = local_input(
-        &(now + chrono::TimeDelta::days(state.settings.tenders.amendment_min_days) + chrono::TimeDelta::hours(1)),
-    );
+    let min_deadline_after_amendment =
+        local_input(&(now + chrono::TimeDelta::days(state.rules.amendment_min_days) + chrono::TimeDelta::hours(1)));
     Ok(render(&ShowPage { ctx, d, min_deadline_after_amendment }))
 }
 
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     multipart: Multipart,
@@ -314,7 +318,7 @@ pub async fn read_file_field(mut multipart: Multipart) -> AppResult<(String, Byt
 }
 
 async fn remove_document(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
@@ -335,7 +339,7 @@ pub fn pdf_response(name: &str, data: Bytes) -> Response {
 }
 
 async fn download(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Actor,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
@@ -344,7 +348,7 @@ async fn download(
 }
 
 async fn publish(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
@@ -358,7 +362,7 @@ struct ReasonForm {
 }
 
 async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Form(f): Form<ReasonForm>,
@@ -367,7 +371,7 @@ async fn cancel(
     Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
 }
 
-async fn obtain(State(state): State<AppState>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn obtain(State(state): State<Tenders>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<Response> {
     service::obtain(&state, &actor, id).await?;
     Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
 }
@@ -378,7 +382,7 @@ struct QuestionForm {
 }
 
 async fn ask(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<Suppliers>,
     Path(id): Path<Uuid>,
     Form(f): Form<QuestionForm>,
@@ -400,7 +404,7 @@ struct ClarificationForm {
 }
 
 async fn clarify(
-    State(state): State<AppState>,
+    State(state): State<Tenders>,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
     Form(f): Form<ClarificationForm>,

@@ -16,3 +16,20 @@ pub mod service;
 
 pub use api::api_routes;
 pub use handlers::router;
+
+/// What the tender services and routes use.
+#[derive(Clone, Debug)]
+pub struct Tenders {
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
+    /// The clock.
+    pub clock: crate::clock::SharedClock,
+    /// Starts units of work.
+    pub writer: crate::uow::Writer,
+    /// Stored tender documents.
+    pub blobs: std::sync::Arc<dyn crate::blob::BlobStore>,
+    /// The tender rules (periods, minimum bids).
+    pub rules: crate::config::TenderSettings,
+    /// Limits of uploaded PDFs.
+    pub pdf: crate::config::PdfSettings,
+}

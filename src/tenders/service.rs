@@ -10,7 +10,6 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, Role, Status},
-    app::AppState,
     audit::AuditEntry,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, required_text},
@@ -18,6 +17,7 @@ use crate::{
     jobs::NewJob,
     money::Money,
     notify::{Notice, NoticeKind},
+    tenders::Tenders,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
@@ -72,21 +72,20 @@ pub struct TenderInput {
 }
 
 /// Checks a tender's fields and fills the defaults; returns the bid form and question cut-off.
-fn validate(state: &AppState, input: &mut TenderInput, now: DateTime<Utc>) -> AppResult<()> {
+fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> AppResult<()> {
     let mut fields = Vec::new();
     check_text(&mut fields, "title", &input.title, 1, 200);
     check_text(&mut fields, "description", &input.description, 0, 20_000);
     if input.bid_deadline <= now {
         fields.push(FieldError::new("bid_deadline", "in_past"));
     }
-    let cutoff = input
-        .question_cutoff
-        .unwrap_or_else(|| input.bid_deadline - TimeDelta::days(state.settings.tenders.question_cutoff_days));
+    let cutoff =
+        input.question_cutoff.unwrap_or_else(|| input.bid_deadline - TimeDelta::days(state.rules.question_cutoff_days));
     if cutoff >= input.bid_deadline {
         fields.push(FieldError::new("question_cutoff", "after_deadline"));
     }
     input.question_cutoff = Some(cutoff);
-    let min_bids = input.min_valid_bids.unwrap_or(state.settings.tenders.min_valid_bids);
+    let min_bids = input.min_valid_bids.unwrap_or(state.rules.min_valid_bids);
     if !(1..=50).contains(&min_bids) {
         fields.push(FieldError::new("min_valid_bids", "out_of_range"));
     }
@@ -185,7 +184,7 @@ fn bid_form_json(f: &[BidFormField]) -> AppResult<String> {
 
 /// Creates a draft tender.
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
-pub async fn create_draft(state: &AppState, actor: &Actor, mut input: TenderInput) -> AppResult<Uuid> {
+pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput) -> AppResult<Uuid> {
     let now = state.clock.now();
     validate(state, &mut input, now)?;
     let mut txn = state.writer.begin_at(now).await?;
@@ -257,7 +256,7 @@ fn require_state(t: &tender::Model, allowed: &[TenderState]) -> AppResult<Tender
 }
 
 /// Replaces a draft's fields and lots.
-pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: TenderInput) -> AppResult<()> {
+pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: TenderInput) -> AppResult<()> {
     let now = state.clock.now();
     validate(state, &mut input, now)?;
     let mut txn = state.writer.begin_at(now).await?;
@@ -294,7 +293,7 @@ pub async fn update_draft(state: &AppState, actor: &Actor, id: Uuid, mut input: 
 
 /// Checks and stores a tender document (PDF) of a draft.
 pub async fn upload_document(
-    state: &AppState,
+    state: &Tenders,
     actor: &Actor,
     id: Uuid,
     file_name: &str,
@@ -309,7 +308,7 @@ pub async fn upload_document(
         require_state(&t, &[TenderState::Draft])?;
     }
     let size = data.len() as i64;
-    let info = crate::pdf::check(data.clone(), &state.settings.pdf).await?;
+    let info = crate::pdf::check(data.clone(), &state.pdf).await?;
     let sha = state.blobs.put(data).await.map_err(AppError::internal)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -336,7 +335,7 @@ pub async fn upload_document(
 }
 
 /// Removes a document from a draft.
-pub async fn remove_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<()> {
+pub async fn remove_document(state: &Tenders, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
@@ -374,7 +373,7 @@ pub fn deadline_job(tender_id: TenderId, deadline: DateTime<Utc>) -> NewJob {
 }
 
 /// Publishes a draft.
-pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
@@ -385,7 +384,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()>
     if tender_document::Entity::find().filter(tender_document::Column::TenderId.eq(t.id)).count(&txn).await? == 0 {
         return Err(AppError::rule("no_documents", "upload the tender documents (PDF) before publishing"));
     }
-    let min_days = state.settings.tenders.min_bidding_days;
+    let min_days = state.rules.min_bidding_days;
     if t.bid_deadline < now + TimeDelta::days(min_days) {
         return Err(AppError::rule(
             "deadline_too_soon",
@@ -434,7 +433,7 @@ pub async fn move_state<C: ConnectionTrait>(
 }
 
 /// Cancels a tender with a reason; those who obtained the documents are told.
-pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
+pub async fn cancel(state: &Tenders, actor: &Actor, id: Uuid, reason: &str) -> AppResult<()> {
     let reason = required_text("reason", reason, 2000)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -480,7 +479,7 @@ async fn has_obtained<C: ConnectionTrait>(db: &C, tender_id: TenderId, org_id: O
 }
 
 /// A supplier obtains the tender documents (获取招标文件); recorded once per organisation.
-pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+pub async fn obtain(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
     if actor.role != Role::Supplier {
         return Err(AppError::forbidden());
     }
@@ -514,7 +513,7 @@ pub async fn obtain(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
 }
 
 /// Reads a document, if the actor may.
-pub async fn read_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<(String, Bytes)> {
+pub async fn read_document(state: &Tenders, actor: &Actor, id: Uuid, doc_id: Uuid) -> AppResult<(String, Bytes)> {
     let t = load_visible(&state.db, Some(actor), id).await?;
     let obtained = has_obtained(&state.db, t.id, actor.org_id).await?;
     if !policy::permissions(Some(actor), &t, obtained, state.clock.now()).download {
@@ -531,7 +530,7 @@ pub async fn read_document(state: &AppState, actor: &Actor, id: Uuid, doc_id: Uu
 }
 
 /// A supplier who obtained the documents asks a question before the cut-off.
-pub async fn ask(state: &AppState, actor: &Actor, id: Uuid, body: &str) -> AppResult<Uuid> {
+pub async fn ask(state: &Tenders, actor: &Actor, id: Uuid, body: &str) -> AppResult<Uuid> {
     if actor.role != Role::Supplier {
         return Err(AppError::forbidden());
     }
@@ -589,7 +588,7 @@ pub struct ClarificationInput {
 ///
 /// A substantive one less than `tenders.amendment_min_days` before the deadline is refused
 /// unless it moves the deadline to at least that many days away.
-pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: ClarificationInput) -> AppResult<Uuid> {
+pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: ClarificationInput) -> AppResult<Uuid> {
     let body = required_text("body", &input.body, 20_000)?;
     let substantive = input.substantive || input.kind == ClarificationKind::Amendment;
     let now = state.clock.now();
@@ -612,7 +611,7 @@ pub async fn clarify(state: &AppState, actor: &Actor, id: Uuid, input: Clarifica
         ),
         (_, None) => None,
     };
-    let min_days = state.settings.tenders.amendment_min_days;
+    let min_days = state.rules.amendment_min_days;
     let earliest = now + TimeDelta::days(min_days);
     let mut new_deadline = None;
     if let Some(d) = input.new_deadline {
@@ -868,7 +867,7 @@ fn summary(t: &tender::Model, names: &HashMap<OrgId, String>, budget: i64) -> Te
 }
 
 /// Everything the actor may see of a tender.
-pub async fn detail(state: &AppState, actor: Option<&Actor>, id: Uuid) -> AppResult<TenderDetail> {
+pub async fn detail(state: &Tenders, actor: Option<&Actor>, id: Uuid) -> AppResult<TenderDetail> {
     let db = &state.db;
     let t = load_visible(db, actor, id).await?;
     let obtained = match actor {

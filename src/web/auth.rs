@@ -10,10 +10,13 @@ use crate::{
         self,
         model::{Actor, Role},
     },
-    app::AppState,
     error::AppError,
+    web::Site,
 };
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
 use axum_extra::extract::CookieJar;
 use std::marker::PhantomData;
 
@@ -33,24 +36,27 @@ pub struct ClientCertIdentity {
 #[derive(Debug, Clone, Copy)]
 pub struct OverTls;
 
-async fn actor_from_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Actor>, AppError> {
+async fn actor_from_parts(parts: &mut Parts, site: &Site) -> Result<Option<Actor>, AppError> {
     if let Some(a) = parts.extensions.get::<Option<Actor>>() {
         return Ok(a.clone());
     }
     let jar = CookieJar::from_headers(&parts.headers);
     let actor = match jar.get(SESSION_COOKIE) {
-        Some(c) => accounts::service::actor_for_session(&state.db, state.clock.now(), c.value()).await?,
+        Some(c) => accounts::service::actor_for_session(&site.db, site.clock.now(), c.value()).await?,
         None => None,
     };
     parts.extensions.insert(actor.clone());
     Ok(actor)
 }
 
-impl FromRequestParts<AppState> for Actor {
+impl<S: Send + Sync> FromRequestParts<S> for Actor
+where
+    Site: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        actor_from_parts(parts, state).await?.ok_or_else(AppError::unauthorized)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        actor_from_parts(parts, &Site::from_ref(state)).await?.ok_or_else(AppError::unauthorized)
     }
 }
 
@@ -58,11 +64,14 @@ impl FromRequestParts<AppState> for Actor {
 #[derive(Debug, Clone)]
 pub struct MaybeActor(pub Option<Actor>);
 
-impl FromRequestParts<AppState> for MaybeActor {
+impl<S: Send + Sync> FromRequestParts<S> for MaybeActor
+where
+    Site: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(MaybeActor(actor_from_parts(parts, state).await?))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeActor(actor_from_parts(parts, &Site::from_ref(state)).await?))
     }
 }
 
@@ -83,10 +92,13 @@ impl<R: RoleSet> std::ops::Deref for Require<R> {
     }
 }
 
-impl<R: RoleSet> FromRequestParts<AppState> for Require<R> {
+impl<R: RoleSet, S: Send + Sync> FromRequestParts<S> for Require<R>
+where
+    Site: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let actor = Actor::from_request_parts(parts, state).await?;
         if actor.has_role(R::ROLES) { Ok(Require(actor, PhantomData)) } else { Err(AppError::forbidden()) }
     }

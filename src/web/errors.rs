@@ -5,7 +5,7 @@
 //! translated message for its code.
 
 use super::page::{T, lang_of};
-use crate::{app::AppState, error::AppError};
+use crate::{error::AppError, web::Site};
 use askama::Template;
 use axum::{
     extract::{Request, State},
@@ -25,7 +25,7 @@ struct ErrorPage {
 }
 
 /// The middleware.
-pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn html_errors(State(state): State<Site>, req: Request, next: Next) -> Response {
     if req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }

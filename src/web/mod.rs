@@ -10,6 +10,9 @@ pub mod errors;
 pub mod extract;
 pub mod i18n;
 pub mod page;
+pub mod site;
+
+pub use site::Site;
 
 use chrono::{DateTime, FixedOffset, Utc};
 

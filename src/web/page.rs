@@ -5,7 +5,7 @@ use super::{
     csrf::CsrfToken,
     i18n::{I18n, Lang},
 };
-use crate::{accounts::model::Actor, app::AppState, error::AppError};
+use crate::{accounts::model::Actor, error::AppError, web::Site};
 use axum::{
     extract::FromRequestParts,
     http::request::Parts,
@@ -154,11 +154,15 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-impl FromRequestParts<AppState> for PageCtx {
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx
+where
+    Site: axum::extract::FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let MaybeActor(user) = MaybeActor::from_request_parts(parts, state).await?;
+        let state = <Site as axum::extract::FromRef<S>>::from_ref(state);
         let unread = match &user {
             Some(u) => crate::notify::service::unread_count(&state.db, u.org_id).await?,
             None => 0,

@@ -276,9 +276,9 @@ async fn seed(state: &AppState) {
     let actor = AuditActor { user_id: None, org_id: None, label: "test fixture".into() };
     let mut txn = state.writer.begin().await.expect("txn");
     for (name, kind, size, users) in FIXTURE {
-        let org = accounts::create_organisation(state, &mut txn, &actor, name, *kind, *size, None).await.expect("org");
+        let org = accounts::create_organisation(&mut txn, &actor, name, *kind, *size, None).await.expect("org");
         for (u, role) in *users {
-            accounts::create_user(state, &mut txn, &actor, &org, u, u, *role, password_hash()).await.expect("user");
+            accounts::create_user(&mut txn, &actor, &org, u, u, *role, password_hash()).await.expect("user");
         }
     }
     txn.commit().await.expect("commit");

@@ -1,0 +1,22 @@
+//! What the web layer itself needs from the platform: the database (sessions and the unread
+//! count of the top bar), the clock and the texts of the pages.
+
+use super::i18n::I18n;
+use crate::clock::SharedClock;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The web layer's share of the application state.
+///
+/// The extractors ([`crate::web::auth`], [`crate::web::page::PageCtx`]) take it from any router
+/// state `S` with `Site: FromRef<S>`, so a domain module's routes name the services they use and
+/// this, never the whole application state.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// The clock.
+    pub clock: SharedClock,
+    /// Texts of the pages.
+    pub i18n: Arc<I18n>,
+}
