@@ -227,7 +227,7 @@ function showReceipt(receipt) {
   box.replaceChildren();
   const dl = document.createElement("dl");
   dl.className = "facts";
-  const received = new Date(receipt.received_at).toLocaleString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
+  const received = new Date(receipt.received_at).toLocaleString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai", hourCycle: "h23" });
   for (const [k, v] of [["msgRBid", receipt.bid], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size], ["msgRReceived", received], ["msgRSeq", `#${receipt.audit_seq}`]]) {
     const dt = document.createElement("dt");
     dt.textContent = msg(k);

@@ -109,7 +109,7 @@ function addEvent(e) {
   li.dataset.seq = e.seq;
   const time = document.createElement("span");
   time.className = "muted small";
-  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
+  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai", hourCycle: "h23" });
   li.append(time, " ", describe(e));
   if (role === "host" && e.kind === "objection") {
     const input = document.createElement("input");

@@ -562,10 +562,17 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     .await;
     assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
     // Every launch of the demo prepares a show; the one of a later launch is the one played.
-    tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("first launch");
-    let mut show =
-        tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("second launch");
+    let dir = app.dir.path().join("opening");
+    let first = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("first launch");
+    // The first launch was stopped before its show began: the second plays it on.
+    let mut earlier = tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("earlier shows");
+    assert_eq!(earlier.iter().map(|s| s.tender).collect::<Vec<_>>(), vec![first.tender]);
+    let mut show = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("second launch");
     show.pace = std::time::Duration::from_millis(5);
+    let mut resumed = earlier.remove(0);
+    resumed.pace = std::time::Duration::from_millis(5);
+    let resumed_tender = resumed.tender;
+    let resumed_task = tenderhall::demo::opening::spawn(app.state.clone(), resumed);
     let tender = show.tender;
     let key_file = std::fs::read_to_string(&show.key_file).expect("the newcomer's key file");
     assert!(tenderhall::bidder::KeyFile::from_json(&key_file, Some(tenderhall::demo::PASSWORD)).is_ok());
@@ -605,4 +612,18 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     }
     assert!(done, "the show reached the end of the opening");
     task.await.expect("the show ends by itself");
+    // The earlier launch's show is not left waiting in the hall: it reached an end too, and a
+    // third launch has nothing left to play on.
+    for _ in 0..2000 {
+        if resumed_task.is_finished() {
+            break;
+        }
+        app.clock.advance(TimeDelta::minutes(1));
+        app.tick().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    resumed_task.await.expect("the earlier show ends by itself");
+    let (h, _, _) = app.state.openings.hall_state(&host, resumed_tender).await.expect("earlier hall");
+    assert!(matches!(h.phase.as_str(), "closed" | "failed"), "earlier show ended in {}", h.phase.as_str());
+    assert!(tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("shows").is_empty());
 }

@@ -97,3 +97,47 @@ async fn every_page_renders_for_every_role() {
     }
     assert_eq!(supplier.get(&format!("/tenders/{draft}")).await.status(), 404, "another organisation's draft");
 }
+
+/// `tenderhall demo` listens where the settings say (`TENDERHALL_SERVER__LISTEN`), prints its
+/// accounts without burying them under library logs, and names the centre's account.
+#[tokio::test]
+async fn the_demo_command_listens_where_the_settings_say_and_prints_its_accounts_readably() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("dir");
+    let port = crate::support::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+        .args(["demo", "--data"])
+        .arg(dir.path().join("demo"))
+        .env("TENDERHALL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the demo exited with {status}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Let the catalogue's first indexing run, whose library logs used to flood the terminal.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("stdout");
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+    assert!(up, "the demo answered on the configured port; stderr:\n{err}");
+    assert!(out.contains(&format!("127.0.0.1:{port}")), "{out}");
+    assert!(out.contains("centre") && out.contains("交易中心"), "the centre's account is listed: {out}");
+    assert!(!err.contains("tantivy"), "no search-index library logs at the default level:\n{err}");
+    assert!(err.lines().count() < 40, "{} log lines:\n{err}", err.lines().count());
+}
