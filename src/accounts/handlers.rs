@@ -12,6 +12,7 @@ use crate::{
         csrf,
         extract::{Form, Path, Query},
         page::{LANG_COOKIE, PageCtx, render},
+        redirect,
     },
 };
 use askama::Template;
@@ -60,12 +61,9 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths may be redirected to after login.
+/// Where a login continues: only a local path, else the workspace.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/workspace".to_string(),
-    }
+    redirect::local_target(next, "/workspace")
 }
 
 async fn login_page(
@@ -270,11 +268,7 @@ async fn switch_lang(Path(lang): Path<String>, Query(q): Query<BackQuery>) -> Re
         Some(crate::web::i18n::Lang::En) => "en",
         _ => "zh",
     };
-    let back = match q.back.as_deref() {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
-        _ => "/".to_string(),
-    };
-    let mut resp = Redirect::to(&back).into_response();
+    let mut resp = redirect::to_local(q.back.as_deref(), "/");
     if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax")) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -1,5 +1,6 @@
 //! The web layer shared by all domain modules: who is asking (sessions, client certificates),
-//! CSRF protection, languages, page context and rendering, HTML error pages, static assets.
+//! CSRF protection, languages, page context and rendering, HTML error pages, static assets,
+//! redirects to targets named by the request.
 //!
 //! It holds no business rules; domain modules own their routes and call into their services.
 
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod extract;
 pub mod i18n;
 pub mod page;
+pub mod redirect;
 pub mod site;
 
 pub use site::Site;

@@ -16,6 +16,7 @@ mod mall;
 mod notices;
 mod opening;
 mod platform;
+mod redirects;
 mod resumable;
 mod tenders;
 mod tls;

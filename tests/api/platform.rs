@@ -141,3 +141,24 @@ async fn the_demo_command_listens_where_the_settings_say_and_prints_its_accounts
     assert!(!err.contains("tantivy"), "no search-index library logs at the default level:\n{err}");
     assert!(err.lines().count() < 40, "{} log lines:\n{err}", err.lines().count());
 }
+
+#[tokio::test]
+async fn the_home_page_describes_what_is_built_in_both_languages() {
+    let app = spawn_app().await;
+    let c = Client::anonymous(&app).await;
+    let zh = c.get("/").await.text().await.expect("text");
+    for built in ["加密投标", "不见面开标", "电子商城", "审计链"] {
+        assert!(zh.contains(built), "{built} on the home page");
+    }
+    for later in ["即将", "陆续上线", "敬请期待"] {
+        assert!(!zh.contains(later), "the home page says {later}");
+    }
+    c.get("/lang/en?back=/").await;
+    let en = c.get("/").await.text().await.expect("text");
+    for built in ["Sealed bids", "Remote opening", "e-mall", "audit chain"] {
+        assert!(en.contains(built), "{built} on the home page");
+    }
+    for later in ["coming", "soon"] {
+        assert!(!en.to_lowercase().contains(later), "the home page says {later}");
+    }
+}
