@@ -146,6 +146,11 @@ impl AppState {
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
             .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
             .add_recurring(
+                crate::bids::ABANDONED_UPLOADS_JOB,
+                chrono::TimeDelta::hours(1),
+                crate::bids::DropAbandonedUploads(blobs.clone()),
+            )
+            .add_recurring(
                 crate::audit::CHECKPOINT_JOB,
                 chrono::TimeDelta::minutes(settings.jobs.checkpoint_minutes.max(1)),
                 crate::audit::Checkpoint,
@@ -311,10 +316,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!("readiness: database unreachable: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
+        // Searches would miss items until the catalogue index has caught up once.
+        Ok(()) if !state.catalogue.is_ready() => (StatusCode::SERVICE_UNAVAILABLE, "catalogue index being built"),
+        Ok(()) => (StatusCode::OK, "ready"),
     }
 }

@@ -162,3 +162,23 @@ async fn the_home_page_describes_what_is_built_in_both_languages() {
         assert!(!en.to_lowercase().contains(later), "the home page says {later}");
     }
 }
+
+/// `/readyz` answers ready only once the catalogue index has caught up with the database, so a
+/// load balancer does not send searches to a process whose index is still being built.
+#[tokio::test]
+async fn readiness_waits_for_the_catalogue_index() {
+    use tower::ServiceExt;
+    let app = spawn_app().await;
+    // A second process on the same database, not yet caught up (its background work not run).
+    let mut settings = (*app.state.settings).clone();
+    let other = tempfile::tempdir().expect("dir");
+    settings.storage.index_dir = other.path().join("index");
+    let state = tenderhall::app::AppState::build(settings, app.clock.clone()).await.expect("state");
+    let ready = |state: tenderhall::app::AppState| async move {
+        let req = axum::http::Request::get("/readyz").body(axum::body::Body::empty()).expect("request");
+        tenderhall::app::router(state).oneshot(req).await.expect("answer").status()
+    };
+    assert_eq!(ready(state.clone()).await, 503);
+    tenderhall::mall::catalogue::sync(&state.db, &state.catalogue).await.expect("sync");
+    assert_eq!(ready(state).await, 200);
+}
