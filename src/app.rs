@@ -21,7 +21,7 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
-    middleware::{from_fn, from_fn_with_state},
+    middleware::from_fn_with_state,
     response::IntoResponse,
     routing::get,
 };
@@ -58,6 +58,14 @@ pub struct AppState {
     pub jobs: Runner,
     /// The e-mall catalogue's search index.
     pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
+    /// The key of CSRF tokens (`web::csrf`).
+    pub csrf_key: Arc<crate::keys::CsrfKey>,
+    /// The names and attributes of the cookies.
+    pub cookies: web::auth::Cookies,
+    /// The origin of `server.public_url`, if set (`web::origin`).
+    pub public_origin: Option<String>,
+    /// How fast participants may send commands to live rooms (per process).
+    pub commands: crate::live::limit::CommandLimits,
 }
 
 /// Errors while starting up.
@@ -88,6 +96,9 @@ pub enum StartError {
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
+    /// A setting is not usable.
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 impl AppState {
@@ -104,12 +115,14 @@ impl AppState {
     }
 
     async fn build_with(settings: Settings, clock: SharedClock, detached: bool) -> Result<Self, StartError> {
+        let public_origin = settings.public_origin().map_err(StartError::Settings)?;
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
         let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        let csrf_key = Arc::new(crate::keys::CsrfKey::load_or_create(&settings.storage.key_dir)?);
         // After the key check: a server refused for its key leaves the index alone.
         let catalogue = Arc::new(if detached {
             crate::mall::catalogue::Catalogue::detached()?
@@ -128,6 +141,8 @@ impl AppState {
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
+        let cookies = web::auth::Cookies::for_settings(&settings);
+        let commands = crate::live::limit::CommandLimits::new(&settings.live);
         Ok(Self {
             db,
             audit,
@@ -141,12 +156,22 @@ impl AppState {
             openings,
             jobs,
             catalogue,
+            csrf_key,
+            cookies,
+            public_origin,
+            commands,
         })
     }
 
     /// What a live room's websocket needs.
     pub fn live_wiring(&self) -> crate::live::ws::Wiring {
-        crate::live::ws::Wiring { db: self.db.clone(), clock: self.clock.clone(), hub: self.writer.hub().clone() }
+        crate::live::ws::Wiring {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            hub: self.writer.hub().clone(),
+            limits: self.commands.clone(),
+            session_check: std::time::Duration::from_secs(self.settings.live.session_check_seconds),
+        }
     }
 
     /// The live room kinds, for the relay.
@@ -187,7 +212,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
+    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
     tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
 )]
 struct ApiDoc;
@@ -236,8 +261,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{*file}", get(web::assets::serve))
-        .layer(from_fn(web::csrf::protect))
+        .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn_with_state(state.clone(), web::errors::html_errors))
+        .layer(from_fn_with_state(state.clone(), web::cache::no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -8,7 +8,7 @@ use crate::{
     app::AppState,
     error::{AppError, AppResult},
     web::{
-        auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
+        auth::{Admins, MaybeActor, Require},
         csrf,
         extract::{Form, Path, Query},
         page::{LANG_COOKIE, PageCtx, render},
@@ -79,29 +79,15 @@ struct LoginForm {
     next: Option<String>,
 }
 
-pub(crate) fn session_cookie(token: &str, secure: bool, max_age_hours: i64) -> HeaderValue {
-    let v = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        max_age_hours * 3600,
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("th_session=; Path=/"))
-}
-
-pub(crate) fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("th_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
 async fn login_submit(
     State(state): State<AppState>,
     ctx: PageCtx,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     match service::login(&state, &f.username, &f.password, &addr.ip().to_string()).await {
-        Ok(li) => logged_in_redirect(&state, &li.token, &next, tls.is_some()),
+        Ok(li) => logged_in_redirect(&state, &li.token, &next),
         Err(e) => {
             let status = e.status;
             let error = Some(ctx.t.error(e.code, &e.message));
@@ -112,11 +98,13 @@ async fn login_submit(
     }
 }
 
-fn logged_in_redirect(state: &AppState, token: &str, next: &str, secure: bool) -> Response {
+/// The session cookie, and a new pre-session CSRF value (the pages' tokens are the session's
+/// from now on).
+fn logged_in_redirect(state: &AppState, token: &str, next: &str) -> Response {
     let mut resp = Redirect::to(next).into_response();
     let h = resp.headers_mut();
-    h.append(header::SET_COOKIE, session_cookie(token, secure, state.settings.security.session_hours));
-    h.append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), secure));
+    h.append(header::SET_COOKIE, state.cookies.session_cookie(token, state.settings.security.session_hours));
+    h.append(header::SET_COOKIE, state.cookies.csrf_cookie(&csrf::new_token()));
     resp
 }
 
@@ -129,21 +117,16 @@ async fn login_certificate(
         return Err(AppError::forbidden_because("certificate_required", "no client certificate was presented"));
     };
     let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.ip().to_string()).await?;
-    Ok(logged_in_redirect(&state, &li.token, "/workspace", true))
+    Ok(logged_in_redirect(&state, &li.token, "/workspace"))
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    MaybeActor(actor): MaybeActor,
-    jar: CookieJar,
-    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
-) -> AppResult<Response> {
-    if let (Some(actor), Some(c)) = (actor, jar.get(SESSION_COOKIE)) {
-        service::logout(&state, &actor, c.value()).await?;
+async fn logout(State(state): State<AppState>, MaybeActor(actor): MaybeActor, jar: CookieJar) -> AppResult<Response> {
+    if let (Some(actor), Some(token)) = (actor, state.cookies.session_token(&jar)) {
+        service::logout(&state, &actor, token).await?;
     }
     let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
+    resp.headers_mut().append(header::SET_COOKIE, state.cookies.clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, state.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
@@ -223,7 +206,7 @@ async fn change_password(
 ) -> AppResult<Response> {
     service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, state.cookies.clear_session_cookie());
     Ok(resp)
 }
 

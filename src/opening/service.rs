@@ -73,7 +73,19 @@ impl RoomKind for Openings {
     async fn execute(&self, actor: &Actor, id: Uuid, cmd: Command) -> AppResult<()> {
         Openings::execute(self, actor, id, cmd).await
     }
+
+    /// Objections and notes are texts that go to everyone and into the record: they cost
+    /// [`TEXT_COST`]; every other command 1.
+    fn cost(cmd: &Command) -> u32 {
+        match cmd {
+            Command::Object { .. } | Command::Note { .. } => TEXT_COST,
+            _ => 1,
+        }
+    }
 }
+
+/// What an objection or a note takes from its sender's command allowance (`[live]`).
+pub const TEXT_COST: u32 = 10;
 
 /// The live room of an opening.
 pub fn room(opening_id: i64) -> RoomKey {
