@@ -408,6 +408,26 @@ mod tests {
     }
 
     #[test]
+    fn the_public_address_is_an_origin_and_makes_cookies_secure_when_https() {
+        let mut s = Settings::default();
+        assert_eq!(s.public_origin(), Ok(None));
+        assert!(!s.secure_cookies());
+        s.server.public_url = Some("HTTPS://Tender.Example.gov.cn:443/".into());
+        assert_eq!(s.public_origin().ok().flatten().as_deref(), Some("https://tender.example.gov.cn"));
+        assert!(s.secure_cookies());
+        s.server.public_url = Some("http://10.0.0.5:8080".into());
+        assert!(!s.secure_cookies(), "plain HTTP");
+        for bad in ["tender.example", "https://tender.example/hall", "ftp://tender.example"] {
+            s.server.public_url = Some(bad.into());
+            assert!(s.public_origin().is_err(), "{bad}");
+        }
+        s.server.public_url = None;
+        s.tls.cert = Some("c.pem".into());
+        s.tls.key = Some("k.pem".into());
+        assert!(s.secure_cookies(), "TLS in this server");
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("t.toml", "[tenders]\namendmnt_min_days = 7\n")?;
