@@ -22,7 +22,7 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRef, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
-    middleware::{from_fn, from_fn_with_state},
+    middleware::from_fn_with_state,
     response::IntoResponse,
     routing::get,
 };
@@ -111,6 +111,9 @@ pub enum StartError {
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
+    /// A setting is not usable.
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 impl AppState {
@@ -127,12 +130,14 @@ impl AppState {
     }
 
     async fn build_with(settings: Settings, clock: SharedClock, detached: bool) -> Result<Self, StartError> {
+        let public_origin = settings.public_origin().map_err(StartError::Settings)?;
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
         let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        let csrf_key = Arc::new(crate::keys::CsrfKey::load_or_create(&settings.storage.key_dir)?);
         // After the key check: a server refused for its key leaves the index alone.
         let catalogue = Arc::new(if detached {
             crate::mall::catalogue::Catalogue::detached()?
@@ -140,7 +145,10 @@ impl AppState {
             crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
-        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
+        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone()).with_live(
+            crate::live::limit::CommandLimits::new(&settings.live),
+            std::time::Duration::from_secs(settings.live.session_check_seconds),
+        );
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
@@ -156,7 +164,15 @@ impl AppState {
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
-        let site = Site { db: db.clone(), clock: clock.clone(), i18n: Arc::new(I18n::load()?) };
+        let cookies = web::auth::Cookies::for_settings(&settings);
+        let site = Site {
+            db: db.clone(),
+            clock: clock.clone(),
+            i18n: Arc::new(I18n::load()?),
+            cookies,
+            csrf_key,
+            public_origin,
+        };
         let accounts = Accounts {
             db: db.clone(),
             clock: clock.clone(),
@@ -246,7 +262,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
+    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
     tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
 )]
 struct ApiDoc;
@@ -295,8 +311,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{*file}", get(web::assets::serve))
-        .layer(from_fn(web::csrf::protect))
+        .layer(from_fn_with_state(state.site.clone(), web::csrf::protect))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
+        .layer(from_fn_with_state(state.site.clone(), web::cache::no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

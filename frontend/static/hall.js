@@ -1,7 +1,8 @@
 // The opening hall page: one websocket to the hall (docs/api.md, "The opening hall"), the phase
 // and its countdown by the server's clock, the events as they happen, the reading, and the
 // controls of the viewer's role. A lost connection is resumed from the last event number, so
-// nothing is missed or shown twice.
+// nothing is missed or shown twice; a connection closed because the session ended leads to the
+// login page instead.
 
 import { b64, contentKey, fromHex, readKeyFile, signDigest, toHex } from "/static/envelope.js";
 
@@ -18,6 +19,7 @@ let phase = "";
 let record = null; // the record's SHA-256, hex, once it exists
 let myBids = [];
 let socket = null;
+let sessionEnded = false; // the server closed the connection with login_required
 
 // Which controls make sense in which phase.
 const CONTROLS = {
@@ -184,6 +186,11 @@ function connect() {
       }
     } else if (f.type === "clock") {
       offset = new Date(f.server_time).getTime() - Date.now();
+    } else if (f.type === "error" && f.code === "login_required") {
+      sessionEnded = true;
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    } else if (f.type === "error" && f.code === "rate_limited") {
+      status(text("rate-limited", f.message).replace("{s}", String(f.retry_after ?? "")));
     } else if (f.type === "error") {
       status(f.message);
     } else if (f.type === "ok") {
@@ -193,7 +200,7 @@ function connect() {
   socket.onclose = () => {
     el("conn").textContent = text("disconnected");
     el("conn").dataset.state = "closed";
-    setTimeout(connect, 1500);
+    if (!sessionEnded) setTimeout(connect, 1500);
   };
 }
 

@@ -106,6 +106,11 @@ pub struct Actor {
     pub org_kind: OrgKind,
 }
 
+/// The session a request was made with, by the SHA-256 of its token (the token itself stays in
+/// the cookie): what a connection that outlives its request checks again later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef(pub(crate) String);
+
 impl Actor {
     /// Whether the actor has one of `roles`.
     pub fn has_role(&self, roles: &[Role]) -> bool {

@@ -1,6 +1,6 @@
 //! Account rules: passwords, sessions, login throttling, registration and approval.
 
-use super::model::{Actor, OrgKind, Role, SizeClass, Status};
+use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
     audit::{AuditActor, AuditEntry},
@@ -92,13 +92,24 @@ async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<
     Ok(Some(actor_of(u, o)))
 }
 
+/// The session of a session token, if the token is one at all (it may have ended).
+pub fn session_ref(token: &str) -> Option<SessionRef> {
+    (token.len() <= 128).then(|| SessionRef(hash_token(token)))
+}
+
 /// The user of a live session.
 pub async fn actor_for_session(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<Option<Actor>> {
-    if token.len() > 128 {
-        return Ok(None);
+    match session_ref(token) {
+        Some(s) => session_actor(db, now, &s).await,
+        None => Ok(None),
     }
+}
+
+/// The user of a session, if it has not ended (logged out, expired by `now`, ended by a password
+/// change or a disabled account) and the user and organisation are still active.
+pub async fn session_actor(db: &DatabaseConnection, now: DateTime<Utc>, s: &SessionRef) -> AppResult<Option<Actor>> {
     let Some(s) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .filter(session::Column::TokenHash.eq(s.0.as_str()))
         .filter(session::Column::ExpiresAt.gt(now))
         .one(db)
         .await?
@@ -262,6 +273,7 @@ pub async fn login_with_certificate(
 pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
+    txn.sessions_ended(actor.user_id);
     txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
@@ -286,6 +298,7 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     .update(&txn)
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    txn.sessions_ended(u.id);
     txn.record(&actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
         .await?;
     txn.commit().await?;
@@ -549,6 +562,7 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &st
     user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+        txn.sessions_ended(u.id);
     }
     let action = if status == Status::Active { "user.enable" } else { "user.disable" };
     txn.record(actor, AuditEntry::new(action, "user", u.public_id, json!({"username": username}))).await?;

@@ -168,7 +168,7 @@ pub fn xlsx(report: &Report, i18n: &I18n, lang: Lang) -> AppResult<Vec<u8>> {
             wb.add_worksheet().set_name(words.get("sheet_months"))?,
             &words,
             &format!("{} {period}", words.get("mall_months")),
-            &words.i18n.text(lang, "reportgroup.month").to_string(),
+            words.i18n.text(lang, "reportgroup.month"),
             &report.mall_months,
             &report.mall_total,
         )?;

@@ -50,6 +50,10 @@ pub struct Openings {
     writer: Writer,
     vault: Arc<VaultKey>,
     blobs: Arc<dyn BlobStore>,
+    /// The participants' command allowances (per process).
+    limits: crate::live::limit::CommandLimits,
+    /// How often a hall connection checks its session besides when told.
+    session_check: std::time::Duration,
     settings: OpeningSettings,
 }
 
@@ -75,7 +79,19 @@ impl RoomKind for Openings {
     async fn execute(&self, actor: &Actor, id: Uuid, cmd: Command) -> AppResult<()> {
         Openings::execute(self, actor, id, cmd).await
     }
+
+    /// Objections and notes are texts that go to everyone and into the record: they cost
+    /// [`TEXT_COST`]; every other command 1.
+    fn cost(cmd: &Command) -> u32 {
+        match cmd {
+            Command::Object { .. } | Command::Note { .. } => TEXT_COST,
+            _ => 1,
+        }
+    }
 }
+
+/// What an objection or a note takes from its sender's command allowance (`[live]`).
+pub const TEXT_COST: u32 = 10;
 
 /// The live room of an opening.
 pub fn room(opening_id: OpeningId) -> RoomKey {
@@ -93,7 +109,29 @@ async fn emit(uow: &mut UnitOfWork, o: &opening::Model, audience: Audience, e: H
 impl Openings {
     /// The halls' service.
     pub fn new(writer: Writer, vault: Arc<VaultKey>, blobs: Arc<dyn BlobStore>, settings: OpeningSettings) -> Self {
-        Self { writer, vault, blobs, settings }
+        Self {
+            writer,
+            vault,
+            blobs,
+            settings,
+            limits: crate::live::limit::CommandLimits::new(&crate::config::LiveSettings::default()),
+            session_check: std::time::Duration::from_secs(crate::config::LiveSettings::default().session_check_seconds),
+        }
+    }
+
+    /// The same halls with these command allowances and session checks (`[live]` settings).
+    pub fn with_live(self, limits: crate::live::limit::CommandLimits, session_check: std::time::Duration) -> Self {
+        Self { limits, session_check, ..self }
+    }
+
+    /// The participants' command allowances.
+    pub fn limits(&self) -> &crate::live::limit::CommandLimits {
+        &self.limits
+    }
+
+    /// The platform's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.writer.clock().now()
     }
 
     fn db(&self) -> &sea_orm::DatabaseConnection {
@@ -106,6 +144,8 @@ impl Openings {
             db: self.writer.db().clone(),
             clock: self.writer.clock().clone(),
             hub: self.writer.hub().clone(),
+            limits: self.limits.clone(),
+            session_check: self.session_check,
         }
     }
 

@@ -19,4 +19,10 @@ pub struct Site {
     pub clock: SharedClock,
     /// Texts of the pages.
     pub i18n: Arc<I18n>,
+    /// The names and attributes of the cookies.
+    pub cookies: super::auth::Cookies,
+    /// The key of CSRF tokens (`web::csrf`).
+    pub csrf_key: Arc<crate::keys::CsrfKey>,
+    /// The origin of `server.public_url`, if set (`web::origin`).
+    pub public_origin: Option<String>,
 }

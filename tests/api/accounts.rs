@@ -186,7 +186,7 @@ async fn password_change_ends_sessions() {
     );
 }
 
-fn cli(app: &crate::support::TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
+pub(crate) fn cli(app: &crate::support::TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"));
     cmd.args(args)
         .env("TENDERHALL_DATABASE__URL", &app.state.settings.database.url)
