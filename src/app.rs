@@ -172,6 +172,8 @@ impl AppState {
             cookies,
             csrf_key,
             public_origin,
+            trusted_proxies: web::client::parse_networks(&settings.server.trusted_proxies)
+                .map_err(StartError::Settings)?,
         };
         let accounts = Accounts {
             db: db.clone(),

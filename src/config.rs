@@ -178,6 +178,10 @@ pub struct ServerSettings {
     /// terminated in front of this server. Without it, the origin must name the request's own
     /// host.
     pub public_url: Option<String>,
+    /// Reverse proxies in front of this server (addresses or networks, `10.0.0.0/8`): from
+    /// them, and only them, the client's address is read from `X-Forwarded-For` (for the login
+    /// throttle and the logs). Empty: the connection's peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// TLS termination.
@@ -268,7 +272,12 @@ pub struct AuditSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), json_logs: false, public_url: None }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            json_logs: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 

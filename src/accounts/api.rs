@@ -7,7 +7,7 @@ use super::{
 use crate::{
     accounts::Accounts,
     error::{AppError, AppResult, ErrorBody},
-    web::Site,
+    web::{Site, client::ClientAddr},
     web::{
         auth::{Admins, Require},
         csrf::{self, CsrfToken},
@@ -16,13 +16,12 @@ use crate::{
 };
 use axum::{
     Extension,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -84,10 +83,10 @@ pub struct LoginResponse {
 async fn login(
     State(state): State<Accounts>,
     State(site): State<Site>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
-    let li = service::login(&state, &req.username, &req.password, &addr.ip().to_string()).await?;
+    let li = service::login(&state, &req.username, &req.password, &addr.to_string()).await?;
     let csrf_token = csrf::token(&site.csrf_key, csrf::Binding::Session(&li.token));
     let mut resp = Json(LoginResponse { user: li.actor, csrf_token }).into_response();
     let h = resp.headers_mut();

@@ -7,25 +7,25 @@ use super::{
 use crate::{
     accounts::Accounts,
     error::{AppError, AppResult},
-    web::Site,
+    web::{Site, client::ClientAddr},
     web::{
         auth::{Admins, MaybeActor, Require},
         csrf,
         extract::{Form, Path, Query},
         page::{LANG_COOKIE, PageCtx, render},
+        redirect,
     },
 };
 use askama::Template;
 use axum::{
     Router,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use uuid::Uuid;
 
 pub(super) fn routes<S>() -> Router<S>
@@ -61,12 +61,9 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths may be redirected to after login.
+/// Where a login continues: only a local path, else the workspace.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/workspace".to_string(),
-    }
+    redirect::local_target(next, "/workspace")
 }
 
 async fn login_page(
@@ -89,11 +86,11 @@ async fn login_submit(
     State(state): State<Accounts>,
     State(site): State<Site>,
     ctx: PageCtx,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
-    match service::login(&state, &f.username, &f.password, &addr.ip().to_string()).await {
+    match service::login(&state, &f.username, &f.password, &addr.to_string()).await {
         Ok(li) => logged_in_redirect(&state, &site, &li.token, &next),
         Err(e) => {
             let status = e.status;
@@ -118,13 +115,13 @@ fn logged_in_redirect(state: &Accounts, site: &Site, token: &str, next: &str) ->
 async fn login_certificate(
     State(state): State<Accounts>,
     State(site): State<Site>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     cert: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
 ) -> AppResult<Response> {
     let Some(axum::Extension(id)) = cert else {
         return Err(AppError::forbidden_because("certificate_required", "no client certificate was presented"));
     };
-    let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.ip().to_string()).await?;
+    let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.to_string()).await?;
     Ok(logged_in_redirect(&state, &site, &li.token, "/workspace"))
 }
 
@@ -262,11 +259,7 @@ async fn switch_lang(Path(lang): Path<String>, Query(q): Query<BackQuery>) -> Re
         Some(crate::web::i18n::Lang::En) => "en",
         _ => "zh",
     };
-    let back = match q.back.as_deref() {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
-        _ => "/".to_string(),
-    };
-    let mut resp = Redirect::to(&back).into_response();
+    let mut resp = redirect::to_local(q.back.as_deref(), "/");
     if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax")) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

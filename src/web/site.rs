@@ -25,4 +25,6 @@ pub struct Site {
     pub csrf_key: Arc<crate::keys::CsrfKey>,
     /// The origin of `server.public_url`, if set (`web::origin`).
     pub public_origin: Option<String>,
+    /// The reverse proxies whose forwarded client addresses are believed (`web::client`).
+    pub trusted_proxies: Vec<super::client::Network>,
 }

@@ -369,3 +369,43 @@ async fn the_limit_holds_across_server_processes_sharing_the_database() {
         expect_error(r, 429, "login_throttled").await;
     }
 }
+
+/// Behind a reverse proxy listed in `server.trusted_proxies`, the login throttle counts each
+/// client by the address the proxy forwarded for; from anyone else, a forwarded address is
+/// ignored, so a client cannot pick a fresh address for each guess.
+#[tokio::test]
+async fn the_throttle_reads_forwarded_addresses_only_from_trusted_proxies() {
+    async fn attempt(c: &Client, user: &str, forwarded_for: &str) -> reqwest::Response {
+        c.req(reqwest::Method::POST, "/api/v1/session")
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"username": user, "password": "wrong-password"}))
+            .send()
+            .await
+            .expect("send")
+    }
+    let settings = |trusted: Vec<String>| crate::support::Options {
+        settings: Some(Box::new(move |s: &mut tenderhall::config::Settings| {
+            s.security.max_failed_logins_per_addr = 2;
+            s.security.max_failed_logins = 100;
+            s.server.trusted_proxies = trusted.clone();
+        })),
+        ..Default::default()
+    };
+    // The test server's clients connect from 127.0.0.1: here that is the trusted proxy.
+    let app = crate::support::spawn_app_with(settings(vec!["127.0.0.1".into()])).await;
+    let c = Client::anonymous(&app).await;
+    for user in ["a1", "a2"] {
+        expect_error(attempt(&c, user, "198.51.100.1").await, 401, "login_failed").await;
+    }
+    expect_error(attempt(&c, "a3", "198.51.100.1").await, 429, "login_throttled").await;
+    // Another client behind the same proxy is not throttled for the first one's guesses.
+    expect_error(attempt(&c, "a4", "198.51.100.2").await, 401, "login_failed").await;
+
+    // No trusted proxy: the header is the client's own word, and counts for nothing.
+    let app = crate::support::spawn_app_with(settings(vec![])).await;
+    let c = Client::anonymous(&app).await;
+    for (user, addr) in [("b1", "198.51.100.1"), ("b2", "198.51.100.2")] {
+        expect_error(attempt(&c, user, addr).await, 401, "login_failed").await;
+    }
+    expect_error(attempt(&c, "b3", "198.51.100.3").await, 429, "login_throttled").await;
+}
