@@ -154,6 +154,25 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Reads the secret in `dir/file`, first creating it (32 random bytes, a private file) if it
+/// does not exist; another process starting at the same moment may create it first, and then
+/// its secret is the one read.
+fn secret_32(dir: &Path, file: &str) -> std::io::Result<(std::path::PathBuf, Vec<u8>)> {
+    use ring::rand::SecureRandom;
+    let path = dir.join(file);
+    if !path.exists() {
+        create_private_dir(dir)?;
+        let mut k = [0u8; 32];
+        SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
+        match write_private(&path, &k) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+    }
+    let bytes = fs::read(&path)?;
+    Ok((path, bytes))
+}
+
 /// File name of the vault key in the key directory.
 const VAULT_FILE: &str = "vault.key";
 
@@ -171,15 +190,7 @@ impl std::fmt::Debug for VaultKey {
 impl VaultKey {
     /// Loads the vault key from `dir`, creating it if it does not exist.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        use ring::rand::SecureRandom;
-        let path = dir.join(VAULT_FILE);
-        if !path.exists() {
-            create_private_dir(dir)?;
-            let mut k = [0u8; 32];
-            SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
-            write_private(&path, &k)?;
-        }
-        let bytes = fs::read(&path)?;
+        let (path, bytes) = secret_32(dir, VAULT_FILE)?;
         let key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &bytes)
             .map_err(|_| std::io::Error::other(format!("{}: not a 32-byte key", path.display())))?;
         Ok(Self(ring::aead::LessSafeKey::new(key)))
@@ -234,18 +245,7 @@ impl CsrfKey {
     /// Loads the CSRF key from `dir`, creating it if it does not exist (another process starting
     /// at the same moment may create it first; then its key is used).
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        use ring::rand::SecureRandom;
-        let path = dir.join(CSRF_FILE);
-        if !path.exists() {
-            create_private_dir(dir)?;
-            let mut k = [0u8; 32];
-            SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
-            match write_private(&path, &k) {
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                other => other?,
-            }
-        }
-        let bytes = fs::read(&path)?;
+        let (path, bytes) = secret_32(dir, CSRF_FILE)?;
         if bytes.len() != 32 {
             return Err(std::io::Error::other(format!("{}: not a 32-byte key", path.display())));
         }
