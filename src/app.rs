@@ -140,6 +140,7 @@ impl AppState {
             crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
+        let texts = Arc::new(I18n::load()?);
         let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
@@ -151,7 +152,7 @@ impl AppState {
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
-        let site = Site { db: db.clone(), clock: clock.clone(), i18n: Arc::new(I18n::load()?) };
+        let site = Site { db: db.clone(), clock: clock.clone(), i18n: texts.clone() };
         let accounts = Accounts {
             db: db.clone(),
             clock: clock.clone(),
@@ -173,6 +174,7 @@ impl AppState {
             blobs: blobs.clone(),
             key: key.clone(),
             settings: settings.bids.clone(),
+            texts: texts.clone(),
         };
         let mall = Mall {
             db: db.clone(),

@@ -578,8 +578,15 @@ pub async fn receipt_pdf(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult
     let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let org = organisation::Entity::find_by_id(b.org_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    let names = ReceiptNames { tender_code: t.code, tender_title: t.title, lot_name: l.name, bidder_name: org.name };
-    tokio::task::spawn_blocking(move || receipt.to_pdf(&names))
+    let names = ReceiptNames {
+        tender_code: t.code,
+        tender_title: t.title,
+        lot_no: l.lot_no,
+        lot_name: l.name,
+        bidder_name: org.name,
+    };
+    let texts = state.texts.clone();
+    tokio::task::spawn_blocking(move || receipt.to_pdf(&names, &texts))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)

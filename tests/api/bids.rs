@@ -142,21 +142,42 @@ async fn a_sealed_bid_is_receipted_and_the_receipt_verifies_offline() {
         b.client.get_json(&format!("/api/v1/bids/{bid}/receipt")).await["signature"],
         receipt.signature.as_str()
     );
-    // The printed receipt: readable Chinese, the digest, and the signed JSON that verifies.
+    // The printed receipt reads as a document: the tender, lot and bidder by name, the time to
+    // the second in China Standard Time, the digest, and the signature with its key id in their
+    // own section; no ids, no microseconds, no JSON on the page.
     let r = b.client.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let pdf = r.bytes().await.expect("pdf");
     let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
-    for expected in
-        ["投标文件接收回执", "供应商一有限公司", &receipt.envelope_sha256, &receipt.bid.to_string(), "审计记录"]
-    {
+    let code =
+        b.client.get_json(&format!("/api/v1/tenders/{tender}")).await["code"].as_str().expect("code").to_string();
+    for expected in [
+        "投标文件接收回执",
+        &code,
+        "教学设备采购项目",
+        "1.第一包：智能平板",
+        "供应商一有限公司",
+        "2026-11-0210:00:00(北京时间UTC+8ChinaStandardTime)",
+        &receipt.envelope_sha256,
+        "审计记录",
+        "平台签名Platformsignature签名算法AlgorithmEd25519",
+        &receipt.key_id,
+        &receipt.signature,
+        "receiptverify",
+    ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
-    let json_start = text.find("{\"version\":1").expect("the signed JSON is in the PDF");
-    let printed: Receipt =
-        serde_json::Deserializer::from_str(&text[json_start..]).into_iter().next().expect("json").expect("a receipt");
-    assert!(printed.verify(&public), "the receipt printed in the PDF verifies");
+    for internal in
+        [receipt.bid.to_string(), receipt.tender.to_string(), receipt.lot.to_string(), receipt.bidder.to_string()]
+    {
+        assert!(!text.contains(&internal), "no raw id on the page: {internal} in {text}");
+    }
+    assert!(!text.contains("10:00:00.000000") && !text.contains("\"version\"") && !text.contains("{"), "{text}");
+    // The signed receipt travels inside the PDF as its attachment, and verifies.
+    let attached = Receipt::from_pdf(&pdf).expect("the signed receipt is attached");
+    assert_eq!(attached, receipt);
+    assert!(attached.verify(&public), "the receipt attached to the PDF verifies");
     let other = Client::login(&app, "supplier_2").await;
     expect_error(other.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await, 404, "not_found").await;
 
@@ -421,6 +442,17 @@ async fn the_bidder_tool_seals_and_the_receipt_verifies_from_the_command_line() 
     let (ok, out) = tool(dir, &["receipt", "verify", "forged.json", "--public-key", &hexkey]);
     assert!(!ok && out.contains("INVALID"), "{out}");
     let (ok, out) = tool(dir, &["receipt", "verify", "bid.json", "--public-key", &hexkey]);
+    assert!(!ok && out.contains("not a receipt"), "{out}");
+    // The receipt PDF alone verifies: it carries the signed receipt.
+    let pdf = c.get(&format!("/api/v1/bids/{}/receipt.pdf", s("bid"))).await.bytes().await.expect("pdf");
+    std::fs::write(dir.join("receipt.pdf"), &pdf).expect("write");
+    let (ok, out) = tool(dir, &["receipt", "verify", "receipt.pdf", "--public-key", &hexkey]);
+    assert!(ok && out.contains("VALID") && out.contains(&s("bid")), "{out}");
+    // Another key does not verify it; a PDF without a receipt is not one.
+    let (ok, out) = tool(dir, &["receipt", "verify", "receipt.pdf", "--public-key", &"ab".repeat(32)]);
+    assert!(!ok && out.contains("INVALID"), "{out}");
+    std::fs::write(dir.join("other.pdf"), crate::support::pdf("Not a receipt", 1)).expect("write");
+    let (ok, out) = tool(dir, &["receipt", "verify", "other.pdf", "--public-key", &hexkey]);
     assert!(!ok && out.contains("not a receipt"), "{out}");
 
     // At the opening the bidder releases the content key, and it opens the stored envelope.
