@@ -141,7 +141,8 @@ impl AppState {
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
         let texts = Arc::new(I18n::load()?);
-        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
+        let openings =
+            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone());
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))

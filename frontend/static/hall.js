@@ -75,14 +75,33 @@ function describe(e) {
   return parts.join(" · ");
 }
 
+const lang = document.documentElement.lang;
+const label = (item) => (lang === "en" && item.label_en ? item.label_en : item.label_zh);
+
+/** A bid form value as read out: an amount as ¥ with grouping (and 大写 below), else as given. */
+function valueNode(value, amount) {
+  if (!amount) return document.createTextNode(value ?? "");
+  const box = document.createElement("span");
+  const figure = document.createElement("strong");
+  figure.textContent = `¥${amount.yuan}`;
+  figure.dataset.testid = "amount";
+  const words = document.createElement("span");
+  words.className = "muted small capitals";
+  words.textContent = `${text("capitals")} ${amount.capitals}`;
+  box.append(figure, document.createElement("br"), words);
+  return box;
+}
+
 function renderReading(d) {
   const box = el("reading");
   box.replaceChildren();
+  const items = d.items ?? [];
+  const price = items.find((i) => i.key === "total_price");
   const table = document.createElement("table");
   table.className = "table";
   table.dataset.testid = "reading-table";
   const head = table.createTHead().insertRow();
-  for (const h of [text("bidder"), text("lot"), text("price"), text("other")]) {
+  for (const h of [text("bidder"), text("lot"), price ? label(price) : text("price"), text("other"), text("files")]) {
     const th = document.createElement("th");
     th.textContent = h;
     head.append(th);
@@ -91,14 +110,26 @@ function renderReading(d) {
   for (const b of d.bids ?? []) {
     const row = body.insertRow();
     const form = b.form ?? {};
-    const other = Object.entries(form).filter(([k]) => k !== "total_price").map(([k, v]) => `${k}: ${v}`).join("; ");
-    for (const v of [b.bidder, b.lot, form.total_price ?? "", other]) row.insertCell().textContent = v ?? "";
+    const amounts = b.amounts ?? {};
+    row.insertCell().textContent = b.bidder ?? "";
+    row.insertCell().textContent = b.lot ?? "";
+    row.insertCell().append(valueNode(form.total_price, amounts.total_price));
+    // The other items in the bid form's order, then any the form does not name.
+    const keys = [...items.map((i) => i.key).filter((k) => k in form), ...Object.keys(form).filter((k) => !items.some((i) => i.key === k))];
+    const other = row.insertCell();
+    for (const k of keys.filter((k) => k !== "total_price")) {
+      const item = items.find((i) => i.key === k);
+      const line = document.createElement("div");
+      line.append(`${item ? label(item) : k}: `, valueNode(form[k], amounts[k]));
+      other.append(line);
+    }
+    row.insertCell().textContent = String((b.files ?? []).length);
   }
   for (const b of d.not_opened ?? []) {
     const row = body.insertRow();
     row.className = "muted";
     const why = b.outcome === "decrypt_failed" ? text("decrypt-failed") : `${text("invalid")} ${b.reason ?? ""}`;
-    for (const v of [b.bidder, b.lot, text("not-opened"), why]) row.insertCell().textContent = v ?? "";
+    for (const v of [b.bidder, b.lot, text("not-opened"), why, ""]) row.insertCell().textContent = v ?? "";
   }
   box.append(table);
 }

@@ -90,10 +90,33 @@ pub struct ReadBid {
     pub bidder: Option<String>,
     /// The lot.
     pub lot: Option<String>,
-    /// The bid form, by item key.
+    /// The bid form, by item key, as the bidder filled it in.
     pub form: BTreeMap<String, String>,
     /// The files of the bid.
     pub files: Vec<ReadFile>,
+    /// The money items of the form read as amounts, by item key (readings before these were
+    /// added have none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub amounts: BTreeMap<String, ReadAmount>,
+}
+
+/// An amount of a bid form as read out: the figure with digit grouping and in Chinese capitals.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReadAmount {
+    /// In fen.
+    pub fen: i64,
+    /// In 元 with digit grouping and two decimals ("1,268,000.00"), to be shown after ¥.
+    pub yuan: String,
+    /// In Chinese capitals (大写, "壹佰贰拾陆万捌仟元整").
+    pub capitals: String,
+}
+
+impl ReadAmount {
+    /// A money item's value read as an amount, if it is one ("1268000.00", "1,268,000").
+    pub fn parse(value: &str) -> Option<ReadAmount> {
+        let m = crate::money::Money::parse_yuan(value).ok()?;
+        Some(ReadAmount { fen: m.fen(), yuan: m.yuan_string(), capitals: m.capitals() })
+    }
 }
 
 /// A file of a bid, as read out.
@@ -196,6 +219,10 @@ pub enum HallEvent {
         lots: Vec<LotResult>,
         /// The least number of valid bids.
         min_valid_bids: i32,
+        /// The tender's bid form: each item's key, labels in both languages and kind, in order
+        /// (readings before these were added have none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<crate::tenders::model::BidFormField>,
     },
     /// 流标: too few valid bids.
     Failed {

@@ -5,8 +5,8 @@
 //! when it is published) and each window closes by itself ([`WINDOW_JOB`]).
 
 use super::model::{
-    BidOutcome, BidderLot, Command, HallEvent, HallEventView, HallState, LotResult, NotOpened, Phase, ReadBid,
-    ReadFile, Viewer,
+    BidOutcome, BidderLot, Command, HallEvent, HallEventView, HallState, LotResult, NotOpened, Phase, ReadAmount,
+    ReadBid, ReadFile, Viewer,
 };
 use crate::{
     accounts::model::{Actor, Role},
@@ -21,17 +21,21 @@ use crate::{
     keys::VaultKey,
     live::{self, Audience, Entry, RoomKey, RoomKind, Viewer as _},
     tenders::{
-        model::TenderState,
+        model::{BidFormField, FieldKind, TenderState},
         policy::{is_manager, is_overseer, state_of},
         service::move_state,
     },
     uow::{UnitOfWork, Writer},
+    web::i18n::I18n,
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 use uuid::Uuid;
 
 /// Longest objection, answer or note.
@@ -51,6 +55,7 @@ pub struct Openings {
     vault: Arc<VaultKey>,
     blobs: Arc<dyn BlobStore>,
     settings: OpeningSettings,
+    texts: Arc<I18n>,
 }
 
 impl std::fmt::Debug for Openings {
@@ -92,8 +97,14 @@ async fn emit(uow: &mut UnitOfWork, o: &opening::Model, audience: Audience, e: H
 
 impl Openings {
     /// The halls' service.
-    pub fn new(writer: Writer, vault: Arc<VaultKey>, blobs: Arc<dyn BlobStore>, settings: OpeningSettings) -> Self {
-        Self { writer, vault, blobs, settings }
+    pub fn new(
+        writer: Writer,
+        vault: Arc<VaultKey>,
+        blobs: Arc<dyn BlobStore>,
+        settings: OpeningSettings,
+        texts: Arc<I18n>,
+    ) -> Self {
+        Self { writer, vault, blobs, settings, texts }
     }
 
     fn db(&self) -> &sea_orm::DatabaseConnection {
@@ -487,6 +498,7 @@ impl Openings {
                 }
                 let names = org_names(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
                 let lots = lot_names(uow.txn(), t.id).await?;
+                let items = bid_form(t)?;
                 let mut read = Vec::new();
                 let mut failed = Vec::new();
                 let mut valid_per_lot: HashMap<LotId, i32> = HashMap::new();
@@ -507,7 +519,8 @@ impl Openings {
                                     AppError::internal("a sealed bid form does not open with the vault key")
                                 })?;
                             *valid_per_lot.entry(b.lot_id).or_default() += 1;
-                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files });
+                            let amounts = amounts(&items, &form.form);
+                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files, amounts });
                         }
                         BidOutcome::Pending => {
                             let reason = "no valid key released in the decryption window".to_string();
@@ -542,6 +555,7 @@ impl Openings {
                     not_opened: failed,
                     lots: lot_results,
                     min_valid_bids: o.min_valid_bids,
+                    items,
                 };
                 emit(uow, o, Audience::All, reading).await?;
                 if all_failed {
@@ -679,7 +693,9 @@ impl Openings {
             None => record_digest(db, o.id).await?,
         };
         let phase = o.phase;
-        tokio::task::spawn_blocking(move || render_record(&t, phase, &events, &digest))
+        let form = bid_form(&t)?;
+        let texts = self.texts.clone();
+        tokio::task::spawn_blocking(move || render_record(&t, &form, phase, &events, &digest, &texts))
             .await
             .map_err(AppError::internal)?
             .map_err(AppError::internal)
@@ -748,6 +764,20 @@ async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult
         .into_iter()
         .map(|l| (l.id, format!("{}. {}", l.lot_no, l.name)))
         .collect())
+}
+
+/// The tender's bid form (开标一览表), as published.
+fn bid_form(t: &tender::Model) -> AppResult<Vec<BidFormField>> {
+    serde_json::from_str(&t.bid_form).map_err(|e| AppError::internal(format!("tender {} bid form: {e}", t.public_id)))
+}
+
+/// The money items of a bid form read as amounts: the figure and in capitals (大写).
+fn amounts(items: &[BidFormField], form: &BTreeMap<String, String>) -> BTreeMap<String, ReadAmount> {
+    items
+        .iter()
+        .filter(|i| i.kind == FieldKind::Money)
+        .filter_map(|i| Some((i.key.clone(), ReadAmount::parse(form.get(&i.key)?)?)))
+        .collect()
 }
 
 fn out_of_turn(what: &str) -> AppError {
@@ -847,84 +877,146 @@ fn cst(t: &DateTime<Utc>) -> String {
     t.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// A bid form's value as the record prints it: an amount as ¥ with grouping and, on the next line,
+/// in capitals (大写); anything else as given.
+fn record_value(texts: &I18n, kind: Option<FieldKind>, value: &str) -> String {
+    match (kind, ReadAmount::parse(value)) {
+        (Some(FieldKind::Money), Some(a)) => format!("¥{}\n{} {}", a.yuan, texts.both("record.capitals"), a.capitals),
+        _ => value.to_string(),
+    }
+}
+
+/// The people and things an event names, for its line in the record's timeline.
+fn subject(e: &HallEvent) -> Vec<String> {
+    let lot = |l: &Option<String>| l.clone().into_iter();
+    match e {
+        HallEvent::SignedIn { bidder } | HallEvent::Confirmed { bidder } | HallEvent::Objection { bidder, .. } => {
+            vec![bidder.clone()]
+        }
+        HallEvent::KeyAccepted { bidder, lot: l } => std::iter::once(bidder.clone()).chain(lot(l)).collect(),
+        HallEvent::KeyRefused { bidder, lot: l, .. } | HallEvent::BidInvalid { bidder, lot: l, .. } => {
+            std::iter::once(bidder.clone()).chain(lot(l)).collect()
+        }
+        HallEvent::DecryptionStarted { window_ends_at, .. } | HallEvent::ObjectionsStarted { window_ends_at } => {
+            vec![format!("→ {}", cst(window_ends_at))]
+        }
+        HallEvent::Note { by, .. } => vec![by.clone()],
+        HallEvent::Failed { reason } => vec![reason.clone()],
+        _ => Vec::new(),
+    }
+}
+
 fn render_record(
     t: &tender::Model,
+    form: &[BidFormField],
     phase: Phase,
     events: &[(HallEventView, HallEvent)],
     digest: &str,
+    texts: &I18n,
 ) -> Result<Vec<u8>, crate::pdf::writer::Error> {
+    let tx = |key: &str| texts.both(key);
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let at_of = |f: fn(&HallEvent) -> bool| events.iter().find(|(_, e)| f(e)).map(|(v, _)| cst(&v.at));
-    let mut doc = crate::pdf::writer::Document::new("开标记录表 Opening record");
-    doc.footer(&format!("Tenderhall · {} · 记录摘要 SHA-256 {digest}", t.code));
+    let mut doc = crate::pdf::writer::Document::new(&tx("record.title"));
+    doc.footer(&format!("Tenderhall · {} · {} SHA-256 {digest}", t.code, tx("record.digest_short")));
     let opened = at_of(|e| matches!(e, HallEvent::Opened { .. })).unwrap_or_default();
     let started = at_of(|e| matches!(e, HallEvent::DecryptionStarted { .. })).unwrap_or_default();
     let read_at = at_of(|e| matches!(e, HallEvent::Reading { .. })).unwrap_or_default();
-    let status = match phase {
-        Phase::Failed => "流标 Failed: too few valid bids",
-        Phase::Closed => "开标结束 Closed",
-        _ => "开标进行中 In progress",
-    };
+    let status = tx(match phase {
+        Phase::Failed => "record.status_failed",
+        Phase::Closed => "record.status_closed",
+        _ => "record.status_in_progress",
+    });
     doc.key_values(&[
-        ("项目编号 Code", &t.code),
-        ("项目名称 Title", &t.title),
-        ("投标截止 Bid deadline", &cst(&t.bid_deadline)),
-        ("开标大厅开启 Hall opened", &opened),
-        ("开始解密 Decryption started", &started),
-        ("唱标 Reading", &read_at),
-        ("状态 Status", status),
+        (&tx("record.code"), &t.code),
+        (&tx("record.tender_title"), &t.title),
+        (&tx("record.deadline"), &cst(&t.bid_deadline)),
+        (&tx("record.opened"), &opened),
+        (&tx("record.decryption_started"), &started),
+        (&tx("record.read_at"), &read_at),
+        (&tx("record.status"), &status),
     ]);
     let reading = events.iter().find_map(|(_, e)| match e {
-        HallEvent::Reading { bids, not_opened, lots, min_valid_bids } => {
-            Some((bids, not_opened, lots, *min_valid_bids))
+        HallEvent::Reading { bids, not_opened, lots, min_valid_bids, items } => {
+            Some((bids, not_opened, lots, *min_valid_bids, items))
         }
         _ => None,
     });
-    if let Some((bids, not_opened, lots, min)) = reading {
-        doc.heading("有效投标 Valid bids");
+    if let Some((bids, not_opened, lots, min, items)) = reading {
+        // The items as the reading named them; a reading from before they were named, by the
+        // tender's form.
+        let items: &[BidFormField] = if items.is_empty() { form } else { items };
+        let kind_of = |key: &str| items.iter().find(|i| i.key == key).map(|i| i.kind);
+        doc.heading(&tx("record.valid_bids"));
         let rows: Vec<Vec<String>> = bids
             .iter()
             .map(|b| {
-                let price = b.form.get("total_price").cloned().unwrap_or_default();
-                let others = b
+                let price = b
                     .form
-                    .iter()
-                    .filter(|(k, _)| *k != "total_price")
-                    .map(|(k, v)| format!("{k}: {v}"))
+                    .get(crate::tenders::model::TOTAL_PRICE)
+                    .map(|v| record_value(texts, Some(FieldKind::Money), v))
+                    .unwrap_or_default();
+                let mut keys: Vec<&String> = items.iter().map(|i| &i.key).filter(|k| b.form.contains_key(*k)).collect();
+                keys.extend(b.form.keys().filter(|k| !items.iter().any(|i| &i.key == *k)));
+                let others = keys
+                    .into_iter()
+                    .filter(|k| k.as_str() != crate::tenders::model::TOTAL_PRICE)
+                    .map(|k| {
+                        let label = match items.iter().find(|i| &i.key == k) {
+                            Some(i) if i.label_en.is_empty() || i.label_en == i.label_zh => i.label_zh.clone(),
+                            Some(i) => format!("{} {}", i.label_zh, i.label_en),
+                            None => k.clone(),
+                        };
+                        format!("{label}: {}", record_value(texts, kind_of(k), &b.form[k]))
+                    })
                     .collect::<Vec<_>>()
-                    .join("; ");
+                    .join("\n");
                 vec![opt(&b.bidder), opt(&b.lot), price, others, b.files.len().to_string()]
             })
             .collect();
         doc.table(
-            &["投标人 Bidder", "标段 Lot", "投标总价（元）Total price", "其他 Other items", "文件 Files"],
+            &[
+                &tx("record.bidder"),
+                &tx("record.lot"),
+                &tx("record.total_price"),
+                &tx("record.other_items"),
+                &tx("record.files"),
+            ],
             &rows,
-            &[0.26, 0.18, 0.2, 0.26, 0.1],
+            &[0.22, 0.16, 0.26, 0.28, 0.08],
         );
         let rows: Vec<Vec<String>> = not_opened
             .iter()
             .map(|b| {
                 let outcome = match b.outcome {
-                    BidOutcome::DecryptFailed => "解密失败 Not decrypted".to_string(),
-                    BidOutcome::Invalid => "无效 Invalid".to_string(),
+                    BidOutcome::DecryptFailed => tx("record.decrypt_failed"),
+                    BidOutcome::Invalid => tx("record.invalid"),
                     other => other.as_str().to_string(),
                 };
                 vec![opt(&b.bidder), opt(&b.lot), outcome, opt(&b.reason)]
             })
             .collect();
         if !rows.is_empty() {
-            doc.heading("未能开启的投标 Bids not opened");
-            doc.table(&["投标人 Bidder", "标段 Lot", "结果 Outcome", "原因 Reason"], &rows, &[0.28, 0.2, 0.2, 0.32]);
+            doc.heading(&tx("record.not_opened"));
+            doc.table(
+                &[&tx("record.bidder"), &tx("record.lot"), &tx("record.outcome"), &tx("record.reason")],
+                &rows,
+                &[0.28, 0.2, 0.2, 0.32],
+            );
         }
-        doc.heading("标段结果 Lots");
+        doc.heading(&tx("record.lots"));
         let rows: Vec<Vec<String>> = lots
             .iter()
             .map(|l| {
-                let verdict = if l.failed { "流标 Failed" } else { "进入评标 To evaluation" };
-                vec![l.lot.clone(), l.valid.to_string(), min.to_string(), verdict.to_string()]
+                let verdict = tx(if l.failed { "record.lot_failed" } else { "record.lot_to_evaluation" });
+                vec![l.lot.clone(), l.valid.to_string(), min.to_string(), verdict]
             })
             .collect();
-        doc.table(&["标段 Lot", "有效投标 Valid", "最少 Minimum", "结果 Result"], &rows, &[0.4, 0.15, 0.15, 0.3]);
+        doc.table(
+            &[&tx("record.lot"), &tx("record.valid"), &tx("record.minimum"), &tx("record.result")],
+            &rows,
+            &[0.4, 0.15, 0.15, 0.3],
+        );
     }
     let rows: Vec<Vec<String>> = events
         .iter()
@@ -938,15 +1030,15 @@ fn render_record(
                         }
                         _ => None,
                     })
-                    .unwrap_or_else(|| "未答复 Not answered".into());
+                    .unwrap_or_else(|| tx("record.not_answered"));
                 Some(vec![bidder.clone(), format!("{text}（{}）", cst(&v.at)), answer])
             }
             _ => None,
         })
         .collect();
     if !rows.is_empty() {
-        doc.heading("异议与答复 Objections and answers");
-        doc.table(&["投标人 Bidder", "异议 Objection", "答复 Answer"], &rows, &[0.24, 0.38, 0.38]);
+        doc.heading(&tx("record.objections"));
+        doc.table(&[&tx("record.bidder"), &tx("record.objection"), &tx("record.answer")], &rows, &[0.24, 0.38, 0.38]);
     }
     let notes: Vec<String> = events
         .iter()
@@ -956,7 +1048,7 @@ fn render_record(
         })
         .collect();
     if !notes.is_empty() {
-        doc.heading("监督记录 Notes");
+        doc.heading(&tx("record.notes"));
         for n in &notes {
             doc.paragraph(n);
         }
@@ -969,16 +1061,19 @@ fn render_record(
         })
         .collect();
     if !confirmed.is_empty() {
-        doc.heading("投标人确认 Confirmations (signed)");
-        doc.table(&["投标人 Bidder", "确认时间 Confirmed at"], &confirmed, &[0.6, 0.4]);
+        doc.heading(&tx("record.confirmations"));
+        doc.table(&[&tx("record.bidder"), &tx("record.confirmed_at")], &confirmed, &[0.6, 0.4]);
     }
-    doc.heading("过程记录 Timeline");
-    let rows: Vec<Vec<String>> =
-        events.iter().map(|(v, _)| vec![v.seq.to_string(), cst(&v.at), v.kind.clone()]).collect();
-    doc.table(&["#", "时间 Time (UTC+8)", "事件 Event"], &rows, &[0.1, 0.4, 0.5]);
+    doc.heading(&tx("record.timeline"));
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|(v, e)| {
+            let what = std::iter::once(tx(&format!("hall.ev_{}", v.kind))).chain(subject(e)).collect::<Vec<_>>();
+            vec![v.seq.to_string(), cst(&v.at), what.join(" · ")]
+        })
+        .collect();
+    doc.table(&["#", &tx("record.time"), &tx("record.event")], &rows, &[0.08, 0.27, 0.65]);
     doc.rule();
-    doc.paragraph(&format!(
-        "本记录的 SHA-256 摘要（投标人签名确认的内容）The record's SHA-256, which the bidders signed: {digest}"
-    ));
+    doc.paragraph(&format!("{}: {digest}", tx("record.digest_text")));
     doc.finish()
 }

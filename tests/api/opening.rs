@@ -178,6 +178,21 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
         .filter_map(|b| b["form"]["total_price"].as_str())
         .collect();
     assert_eq!(prices, ["3650000.00", "3712345.67"]);
+    // The reading names the bid form's items in both languages, and reads each amount out with
+    // digit grouping and in Chinese capitals (大写).
+    let items: Vec<(&str, &str)> = reading["data"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap_or(""), i["label_zh"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(items, [("total_price", "投标总价（元）"), ("delivery_days", "交货期（天）")]);
+    assert_eq!(reading["data"]["items"][1]["label_en"], "Delivery (days)");
+    assert_eq!(
+        reading["data"]["bids"][1]["amounts"]["total_price"],
+        json!({"fen": 371_234_567, "yuan": "3,712,345.67", "capitals": "叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分"})
+    );
+    assert!(reading["data"]["bids"][1]["amounts"].get("delivery_days").is_none(), "days are not money");
     assert_eq!(reading["data"]["not_opened"][0]["outcome"], "decrypt_failed");
     assert_eq!(reading["data"]["bids"][0]["files"][0]["name"], "投标文件.pdf");
 
@@ -232,22 +247,31 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
     let audit = supervisor.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
 
-    // The record PDF: readable Chinese, the prices, the failure, the objection, the digest.
+    // The record PDF: readable Chinese and English, the prices as amounts with their capitals,
+    // the items by their labels, the events by what happened, the failure, the objection, the
+    // digest; no keys or event codes.
     let r = s3.0.client.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await;
     assert_eq!(r.status(), 200);
     let pdf = r.bytes().await.expect("pdf");
     let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
     for expected in [
-        "开标记录表",
+        "开标记录表Openingrecord",
         "供应商一有限公司",
-        "3650000.00",
-        "3712345.67",
-        "解密失败",
+        "¥3,650,000.00大写inwords叁佰陆拾伍万元整",
+        "¥3,712,345.67大写inwords叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分",
+        "交货期（天）Delivery(days):30",
+        "解密失败Notdecrypted",
         "我方密钥未能及时解密",
         "监督人员全程在线",
+        "投标人签到Biddersignedin·供应商一有限公司",
+        "解密成功Decrypted·供应商二有限公司",
+        "开标结束Openingclosed",
         &digest,
     ] {
         assert!(text.contains(expected), "{expected} in the record: {text}");
+    }
+    for internal in ["delivery_days", "total_price", "signed_in", "key_accepted", "3650000.00", "decryption_started"] {
+        assert!(!text.contains(internal), "{internal} is not in the record: {text}");
     }
     let again = host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await.bytes().await.expect("pdf");
     assert_eq!(pdf, again, "the record is the same for everyone, every time");
