@@ -302,8 +302,10 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.storage.index_dir = data.join("index");
             settings.server.listen = listen;
             // Short windows, so that the demo's opening can be watched from start to end.
+            settings.opening.sign_in_minutes = 2;
             settings.opening.decrypt_minutes = 3;
             settings.opening.objection_minutes = 1;
+            settings.opening.confirm_minutes = 2;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
             let show = crate::demo::opening::prepare(&state, &data.join("opening")).await?;

@@ -1,7 +1,9 @@
 // The opening hall page: one websocket to the hall (docs/api.md, "The opening hall"), the phase
-// and its countdown by the server's clock, the events as they happen, the reading, and the
-// controls of the viewer's role. A lost connection is resumed from the last event number, so
-// nothing is missed or shown twice.
+// and the countdown to its window's end by the server's clock (sign-in, decryption, objections,
+// confirmation), the events as they happen, a table of every bidder's sign-in, decryption and
+// confirmation drawn from those events, the reading, and the controls of the viewer's role; a
+// control whose action has succeeded shows as done. A lost connection is resumed from the last
+// event number, so nothing is missed or shown twice.
 
 import { b64, contentKey, fromHex, readKeyFile, signDigest, toHex } from "/static/envelope.js";
 
@@ -17,7 +19,10 @@ let windowEnds = null;
 let phase = "";
 let record = null; // the record's SHA-256, hex, once it exists
 let myBids = [];
+let me = null; // a bidder's own organisation, as events name it (`org`)
 let socket = null;
+// The bidders' table: one row per bidder and lot, keyed by organisation (or name) and lot.
+const bidders = new Map();
 
 // Which controls make sense in which phase.
 const CONTROLS = {
@@ -48,7 +53,7 @@ function setPhase(p, ends) {
   windowEnds = ends ? new Date(ends) : null;
   el("phase").textContent = text(`phase-${p}`, p);
   el("phase").dataset.phase = p;
-  el("window-label").textContent = windowEnds ? text("remaining") : "";
+  el("window-label").textContent = windowEnds ? text(`remaining-${p}`, text("remaining")) : "";
   if (["objections", "confirmation", "closed", "failed"].includes(p)) el("record").hidden = false;
 }
 
@@ -61,6 +66,95 @@ function tick() {
   const m = String(Math.floor(left / 60)).padStart(2, "0");
   const s = String(left % 60).padStart(2, "0");
   el("countdown").textContent = `${m}:${s}`;
+}
+
+const who = (org, bidder) => org ?? `name:${bidder}`;
+
+/** The rows of one bidder (all its lots), or of one bidder and lot. */
+function rowsOf(org, bidder, lot) {
+  const key = who(org, bidder);
+  return [...bidders.values()].filter((r) => r.key === key && (lot === undefined || r.lot === (lot ?? null)));
+}
+
+const DECRYPTION = { pending: "st-pending", valid: "st-valid", refused: "st-refused", invalid: "st-invalid", decrypt_failed: "st-decrypt-failed" };
+
+function drawBidders() {
+  const body = el("bidders")?.tBodies[0];
+  if (!body) return;
+  body.replaceChildren();
+  for (const r of bidders.values()) {
+    const tr = body.insertRow();
+    tr.dataset.testid = "hall-bidder";
+    tr.dataset.bidder = r.bidder ?? "";
+    if (me && r.org === me) tr.className = "mine";
+    const cell = (col, value, state) => {
+      const td = tr.insertCell();
+      td.dataset.col = col;
+      if (state !== undefined) td.dataset.state = state;
+      td.textContent = value;
+    };
+    cell("bidder", `${r.bidder ?? ""}${me && r.org === me ? ` ${text("mine")}` : ""}`);
+    cell("lot", r.lot ?? "");
+    cell("signed_in", r.signedIn ? `✓ ${text("st-signed")}` : text("st-not-signed"), String(r.signedIn));
+    cell("decryption", text(DECRYPTION[r.decryption] ?? "st-pending"), r.decryption);
+    cell("confirmed", r.confirmed ? `✓ ${text("st-confirmed")}` : text("st-not-confirmed"), String(r.confirmed));
+  }
+}
+
+/** The bidders' table as an event changes it; whether the event is about the viewer's own bids. */
+function trackBidders(e) {
+  const d = e.data ?? {};
+  const mark = (rows, f) => rows.forEach(f);
+  switch (e.kind) {
+    case "opened":
+      for (const b of d.bids ?? []) {
+        const key = who(b.org, b.bidder);
+        bidders.set(`${key}|${b.lot ?? ""}`, { key, org: b.org ?? null, bidder: b.bidder, lot: b.lot ?? null, signedIn: false, decryption: "pending", confirmed: false });
+      }
+      break;
+    case "signed_in":
+      mark(rowsOf(d.org, d.bidder), (r) => { r.signedIn = true; });
+      break;
+    case "key_accepted":
+      // Releasing a key signs the bidder in.
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "valid"; r.signedIn = true; });
+      break;
+    case "key_refused":
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "refused"; });
+      break;
+    case "bid_invalid":
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "invalid"; r.signedIn = true; });
+      break;
+    case "reading":
+      for (const b of d.not_opened ?? []) mark(rowsOf(b.org, b.bidder, b.lot), (r) => { r.decryption = b.outcome; });
+      break;
+    case "confirmed":
+      mark(rowsOf(d.org, d.bidder), (r) => { r.confirmed = true; });
+      break;
+    default:
+      return false;
+  }
+  drawBidders();
+  return Boolean(me && d.org === me);
+}
+
+/** Shows a control as done: its action succeeded and need not be repeated. */
+function markDone(action) {
+  for (const b of hall.querySelectorAll(`[data-op=${action}], [data-action=${action}]`)) {
+    if (b.dataset.done === "true") continue;
+    b.dataset.done = "true";
+    b.disabled = true;
+    b.classList.add("done");
+    b.textContent = `✓ ${text(`done-${action}`)}`;
+  }
+}
+
+/** The viewer's own controls as its bids in the hall say (after entering or a change). */
+function showMine() {
+  if (role !== "bidder" || myBids.length === 0) return;
+  if (myBids.every((b) => b.signed_in)) markDone("sign_in");
+  if (myBids.every((b) => b.outcome !== "pending")) markDone("release");
+  if (myBids.every((b) => b.confirmed)) markDone("confirm");
 }
 
 function describe(e) {
@@ -94,7 +188,9 @@ function valueNode(value, amount) {
 
 function renderReading(d) {
   const box = el("reading");
-  box.replaceChildren();
+  const heading = document.createElement("h2");
+  heading.textContent = text("reading");
+  box.replaceChildren(heading);
   const items = d.items ?? [];
   const price = items.find((i) => i.key === "total_price");
   const table = document.createElement("table");
@@ -154,7 +250,11 @@ function addEvent(e) {
     li.append(" ", input, button);
   }
   el("events").append(li);
+  const mine = trackBidders(e);
   switch (e.kind) {
+    case "opened":
+      setPhase("sign_in", e.data.window_ends_at);
+      break;
     case "decryption_started":
       setPhase("decryption", e.data.window_ends_at);
       break;
@@ -166,7 +266,7 @@ function addEvent(e) {
       break;
     case "confirmation_started":
       record = e.data.record_sha256;
-      setPhase("confirmation", null);
+      setPhase("confirmation", e.data.window_ends_at);
       break;
     case "closed":
       setPhase("closed", null);
@@ -176,12 +276,16 @@ function addEvent(e) {
       break;
     default:
   }
-  if (["key_accepted", "bid_invalid", "reading"].includes(e.kind)) refreshMine();
+  // Own sign-in, decryption and confirmation: the controls show what is done.
+  if (mine || (role === "bidder" && e.kind === "reading")) refreshMine();
 }
 
 async function refreshMine() {
   const r = await fetch(`/api/v1/tenders/${tender}/opening`);
-  if (r.ok) myBids = (await r.json()).my_bids ?? [];
+  if (r.ok) {
+    myBids = (await r.json()).my_bids ?? [];
+    showMine();
+  }
 }
 
 function status(msg) {
@@ -205,8 +309,11 @@ function connect() {
     if (f.type === "hello") {
       offset = new Date(f.state.server_time).getTime() - Date.now();
       myBids = f.state.my_bids ?? [];
+      me = f.state.org ?? null;
       record = f.state.record_sha256 ?? record;
       setPhase(f.state.phase, f.state.window_ends_at);
+      showMine();
+      drawBidders();
     } else if (f.type === "event") {
       if (f.server_time) offset = new Date(f.server_time).getTime() - Date.now();
       if (f.event.seq > last) {

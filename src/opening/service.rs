@@ -184,6 +184,10 @@ impl Openings {
                 window_ends_at: o.window_ends_at,
                 server_time: self.writer.clock().now(),
                 role: viewer.role().into(),
+                org: match viewer {
+                    Viewer::Bidder { org_id } => Some(org_of(db, org_id).await?.1),
+                    _ => None,
+                },
                 last_seq,
                 my_bids: mine,
                 record_sha256: o.record_sha256.clone(),
@@ -213,7 +217,9 @@ impl Openings {
             objection_minutes: Set(self.settings.objection_minutes),
             min_valid_bids: Set(t.min_valid_bids),
             phase_started_at: Set(now),
-            window_ends_at: Set(None),
+            window_ends_at: Set(window_end(now, self.settings.sign_in_minutes)),
+            sign_in_minutes: Set(self.settings.sign_in_minutes.max(0)),
+            confirm_minutes: Set(self.settings.confirm_minutes.max(0)),
             host_user_id: Set(None),
             outcome: Set(None),
             record_sha256: Set(None),
@@ -222,13 +228,16 @@ impl Openings {
         }
         .insert(uow.txn())
         .await?;
+        if let Some(ends) = o.window_ends_at {
+            uow.schedule(window_job(&o, Phase::SignIn, ends)).await?;
+        }
         let bids = bid::Entity::find()
             .filter(bid::Column::TenderId.eq(t.id))
             .filter(bid::Column::Status.eq(crate::bids::service::status::SUBMITTED))
             .order_by_asc(bid::Column::Id)
             .all(uow.txn())
             .await?;
-        let names = org_names(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
+        let names = orgs(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
         let lots = lot_names(uow.txn(), t.id).await?;
         let mut listed = Vec::new();
         for b in &bids {
@@ -242,7 +251,8 @@ impl Openings {
             }
             .insert(uow.txn())
             .await?;
-            listed.push(BidderLot { bidder: names.get(&b.org_id).cloned(), lot: lots.get(&b.lot_id).cloned() });
+            let (bidder, org) = names.get(&b.org_id).cloned().unzip();
+            listed.push(BidderLot { bidder, lot: lots.get(&b.lot_id).cloned(), org });
         }
         move_state(uow.txn(), &t, TenderState::ClosedForBidding, now).await?;
         let opened = HallEvent::Opened {
@@ -251,6 +261,7 @@ impl Openings {
             code: t.code.clone(),
             deadline: t.bid_deadline,
             bids: listed,
+            window_ends_at: o.window_ends_at,
         };
         emit(uow, &o, Audience::All, opened).await?;
         uow.record(&platform(), AuditEntry::new("opening.open", "tender", t.public_id, json!({"bids": bids.len()})))
@@ -266,7 +277,11 @@ impl Openings {
             return Ok(());
         }
         let t = tender::Entity::find_by_id(o.tender_id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
-        let action = self.advance(uow, &o, &t).await?;
+        let action = match phase {
+            // The sign-in window's end is the decryption's start, if the host has not started it.
+            Phase::SignIn => start_decryption(uow, &o, &t, None).await?,
+            _ => self.advance(uow, &o, &t).await?,
+        };
         let details = json!({"events": uow.emitted(), "window_closed": phase.as_str()});
         uow.record(&platform(), AuditEntry::new(action, "tender", t.public_id, details)).await?;
         Ok(())
@@ -300,8 +315,8 @@ impl Openings {
                         .update(uow.txn())
                         .await?;
                 }
-                let bidder = org_name(uow.txn(), org).await?;
-                emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder }).await?;
+                let (bidder, org) = org_of(uow.txn(), org).await?;
+                emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder, org: Some(org) }).await?;
                 "opening.sign_in"
             }
             Command::StartDecryption => {
@@ -309,13 +324,7 @@ impl Openings {
                 if phase != Phase::SignIn {
                     return Err(out_of_turn("starting the decryption"));
                 }
-                let ends = now + TimeDelta::minutes(i64::from(o.decrypt_minutes));
-                set_phase(&uow, &o, Phase::Decryption, Some(ends), Some(actor.user_id)).await?;
-                move_state(uow.txn(), &t, TenderState::Opening, now).await?;
-                uow.schedule(window_job(&o, Phase::Decryption, ends)).await?;
-                let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
-                emit(&mut uow, &o, Audience::All, started).await?;
-                "opening.start_decryption"
+                start_decryption(&mut uow, &o, &t, Some(actor.user_id)).await?
             }
             Command::ReleaseKey { bid, .. } => {
                 let org = bidder_only(viewer)?;
@@ -330,7 +339,7 @@ impl Openings {
                     return Err(AppError::conflict("already_decided", "this bid has already been opened"));
                 }
                 let lot = lot_names(uow.txn(), t.id).await?.get(&ob.lot_id).cloned();
-                let bidder = org_name(uow.txn(), org).await?;
+                let (bidder, org_public) = org_of(uow.txn(), org).await?;
                 match opened.ok_or_else(|| AppError::internal("no opening result"))? {
                     Opened::Valid { key, form } => {
                         let ctx = vault_context(&b);
@@ -346,11 +355,13 @@ impl Openings {
                         }
                         .update(uow.txn())
                         .await?;
-                        emit(&mut uow, &o, Audience::All, HallEvent::KeyAccepted { bidder, lot }).await?;
+                        let accepted = HallEvent::KeyAccepted { bidder, lot, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::All, accepted).await?;
                     }
                     Opened::WrongKey(reason) => {
                         // The bidder may try again with the right key while the window is open.
-                        emit(&mut uow, &o, Audience::Org(org), HallEvent::KeyRefused { bidder, lot, reason }).await?;
+                        let refused = HallEvent::KeyRefused { bidder, lot, reason, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::Org(org), refused).await?;
                     }
                     Opened::Invalid(reason) => {
                         opening_bid::ActiveModel {
@@ -362,7 +373,8 @@ impl Openings {
                         }
                         .update(uow.txn())
                         .await?;
-                        emit(&mut uow, &o, Audience::All, HallEvent::BidInvalid { bidder, lot, reason }).await?;
+                        let invalid = HallEvent::BidInvalid { bidder, lot, reason, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::All, invalid).await?;
                     }
                 }
                 "opening.release_key"
@@ -392,7 +404,7 @@ impl Openings {
                 }
                 .insert(uow.txn())
                 .await?;
-                let bidder = org_name(uow.txn(), org).await?;
+                let (bidder, _) = org_of(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Objection { id, bidder, text: body }).await?;
                 "opening.object"
             }
@@ -458,8 +470,8 @@ impl Openings {
                     .update(uow.txn())
                     .await?;
                 }
-                let bidder = org_name(uow.txn(), org).await?;
-                emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder }).await?;
+                let (bidder, org) = org_of(uow.txn(), org).await?;
+                emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder, org: Some(org) }).await?;
                 "opening.confirm"
             }
             Command::Note { text: body } => {
@@ -496,14 +508,14 @@ impl Openings {
                         format!("{waiting} bid(s) may still be decrypted until the window closes"),
                     ));
                 }
-                let names = org_names(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
+                let names = orgs(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
                 let lots = lot_names(uow.txn(), t.id).await?;
                 let items = bid_form(t)?;
                 let mut read = Vec::new();
                 let mut failed = Vec::new();
                 let mut valid_per_lot: HashMap<LotId, i32> = HashMap::new();
                 for b in &bids {
-                    let (bidder, lot) = (names.get(&b.org_id).cloned(), lots.get(&b.lot_id).cloned());
+                    let ((bidder, org), lot) = (names.get(&b.org_id).cloned().unzip(), lots.get(&b.lot_id).cloned());
                     match b.outcome {
                         BidOutcome::Valid => {
                             let bid = bid::Entity::find_by_id(b.bid_id)
@@ -520,7 +532,7 @@ impl Openings {
                                 })?;
                             *valid_per_lot.entry(b.lot_id).or_default() += 1;
                             let amounts = amounts(&items, &form.form);
-                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files, amounts });
+                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files, org, amounts });
                         }
                         BidOutcome::Pending => {
                             let reason = "no valid key released in the decryption window".to_string();
@@ -537,9 +549,10 @@ impl Openings {
                                 lot,
                                 outcome: BidOutcome::DecryptFailed,
                                 reason: Some(reason),
+                                org,
                             });
                         }
-                        other => failed.push(NotOpened { bidder, lot, outcome: other, reason: b.reason.clone() }),
+                        other => failed.push(NotOpened { bidder, lot, outcome: other, reason: b.reason.clone(), org }),
                     }
                 }
                 let lot_results: Vec<LotResult> = lots
@@ -579,11 +592,16 @@ impl Openings {
                     return Err(AppError::rule("window_open", "the objection window is still open"));
                 }
                 let record = record_digest(uow.txn(), o.id).await?;
-                set_phase(uow, o, Phase::Confirmation, None, None).await?;
+                let ends = window_end(now, o.confirm_minutes);
+                set_phase(uow, o, Phase::Confirmation, ends, None).await?;
                 opening::ActiveModel { id: Set(o.id), record_sha256: Set(Some(record.clone())), ..Default::default() }
                     .update(uow.txn())
                     .await?;
-                emit(uow, o, Audience::All, HallEvent::ConfirmationStarted { record_sha256: record }).await?;
+                if let Some(ends) = ends {
+                    uow.schedule(window_job(o, Phase::Confirmation, ends)).await?;
+                }
+                let started = HallEvent::ConfirmationStarted { record_sha256: record, window_ends_at: ends };
+                emit(uow, o, Audience::All, started).await?;
                 Ok("opening.confirmation")
             }
             Phase::Confirmation => {
@@ -592,7 +610,7 @@ impl Openings {
                     .update(uow.txn())
                     .await?;
                 move_state(uow.txn(), t, TenderState::Evaluating, now).await?;
-                let unconfirmed = org_names(
+                let unconfirmed = orgs(
                     uow.txn(),
                     bids.iter()
                         .filter(|b| b.outcome == BidOutcome::Valid && b.confirmed_at.is_none())
@@ -601,7 +619,11 @@ impl Openings {
                 .await?;
                 let closed = HallEvent::Closed {
                     record_sha256: o.record_sha256.clone(),
-                    unconfirmed: unconfirmed.into_values().collect(),
+                    unconfirmed: {
+                        let mut names: Vec<String> = unconfirmed.into_values().map(|(name, _)| name).collect();
+                        names.sort();
+                        names
+                    },
                 };
                 emit(uow, o, Audience::All, closed).await?;
                 Ok("opening.close")
@@ -745,17 +767,6 @@ struct SealedForm {
     files: Vec<ReadFile>,
 }
 
-async fn org_names<C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = OrgId>) -> AppResult<HashMap<OrgId, String>> {
-    let ids: Vec<OrgId> = ids.collect();
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
-}
-
 async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<HashMap<LotId, String>> {
     Ok(lot::Entity::find()
         .filter(lot::Column::TenderId.eq(tender_id))
@@ -839,8 +850,46 @@ async fn my_bid<C: ConnectionTrait>(
     Ok((b, ob))
 }
 
-async fn org_name<C: ConnectionTrait>(db: &C, org: OrgId) -> AppResult<String> {
-    Ok(organisation::Entity::find_by_id(org).one(db).await?.map(|o| o.name).unwrap_or_default())
+/// An organisation's name and public id.
+async fn org_of<C: ConnectionTrait>(db: &C, org: OrgId) -> AppResult<(String, Uuid)> {
+    let o = organisation::Entity::find_by_id(org).one(db).await?.ok_or_else(AppError::not_found)?;
+    Ok((o.name, o.public_id))
+}
+
+/// Organisations' names and public ids.
+async fn orgs<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = OrgId>,
+) -> AppResult<HashMap<OrgId, (String, Uuid)>> {
+    let ids: Vec<OrgId> = ids.collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.name, o.public_id)))
+        .collect())
+}
+
+/// When a window of `minutes` opened at `now` ends; none for 0 minutes.
+fn window_end(now: DateTime<Utc>, minutes: i32) -> Option<DateTime<Utc>> {
+    (minutes > 0).then(|| now + TimeDelta::minutes(i64::from(minutes)))
+}
+
+/// Opens the decryption window: by the host, or by the platform when the sign-in window ends.
+async fn start_decryption(
+    uow: &mut UnitOfWork,
+    o: &opening::Model,
+    t: &tender::Model,
+    host: Option<UserId>,
+) -> AppResult<&'static str> {
+    let ends = uow.now() + TimeDelta::minutes(i64::from(o.decrypt_minutes));
+    set_phase(uow, o, Phase::Decryption, Some(ends), host).await?;
+    move_state(uow.txn(), t, TenderState::Opening, uow.now()).await?;
+    uow.schedule(window_job(o, Phase::Decryption, ends)).await?;
+    let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
+    emit(uow, o, Audience::All, started).await?;
+    Ok("opening.start_decryption")
 }
 
 async fn set_phase(
@@ -890,10 +939,12 @@ fn record_value(texts: &I18n, kind: Option<FieldKind>, value: &str) -> String {
 fn subject(e: &HallEvent) -> Vec<String> {
     let lot = |l: &Option<String>| l.clone().into_iter();
     match e {
-        HallEvent::SignedIn { bidder } | HallEvent::Confirmed { bidder } | HallEvent::Objection { bidder, .. } => {
+        HallEvent::SignedIn { bidder, .. }
+        | HallEvent::Confirmed { bidder, .. }
+        | HallEvent::Objection { bidder, .. } => {
             vec![bidder.clone()]
         }
-        HallEvent::KeyAccepted { bidder, lot: l } => std::iter::once(bidder.clone()).chain(lot(l)).collect(),
+        HallEvent::KeyAccepted { bidder, lot: l, .. } => std::iter::once(bidder.clone()).chain(lot(l)).collect(),
         HallEvent::KeyRefused { bidder, lot: l, .. } | HallEvent::BidInvalid { bidder, lot: l, .. } => {
             std::iter::once(bidder.clone()).chain(lot(l)).collect()
         }
@@ -1056,7 +1107,7 @@ fn render_record(
     let confirmed: Vec<Vec<String>> = events
         .iter()
         .filter_map(|(v, e)| match e {
-            HallEvent::Confirmed { bidder } => Some(vec![bidder.clone(), cst(&v.at)]),
+            HallEvent::Confirmed { bidder, .. } => Some(vec![bidder.clone(), cst(&v.at)]),
             _ => None,
         })
         .collect();

@@ -62,8 +62,19 @@ pub async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
 
 /// A tender with three suppliers' bids on its first lot; the clock is past the deadline.
 pub async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
+    hall_with(min_valid, |_| {}).await
+}
+
+/// [`hall`] with other settings too.
+pub async fn hall_with(
+    min_valid: i32,
+    settings: impl FnOnce(&mut tenderhall::config::Settings) + Send + 'static,
+) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
     let app = spawn_app_with(Options {
-        settings: Some(Box::new(move |s| s.tenders.min_valid_bids = min_valid)),
+        settings: Some(Box::new(move |s| {
+            s.tenders.min_valid_bids = min_valid;
+            settings(s);
+        })),
         ..Default::default()
     })
     .await;
@@ -629,4 +640,128 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     }
     assert!(done, "the show reached the end of the opening");
     task.await.expect("the show ends by itself");
+}
+
+async fn hall_state(c: &Client, tender: &str) -> Value {
+    c.get_json(&format!("/api/v1/tenders/{tender}/opening")).await
+}
+
+fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str().unwrap_or_else(|| panic!("a time: {v}")).parse().expect("time")
+}
+
+#[tokio::test]
+async fn the_sign_in_and_confirmation_windows_count_down_and_close_by_themselves() {
+    let (app, tender, host, bidders) = hall(2).await;
+    let (s1, s2, s3) = (&bidders[0].0.client, &bidders[1].0.client, &bidders[2].0.client);
+    // The sign-in window runs from the hall's opening; the state and the opening event carry its
+    // end, and the state the server's time to count down by.
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "sign_in");
+    let ends = time(&h["window_ends_at"]);
+    assert_eq!(ends - time(&h["server_time"]), TimeDelta::minutes(15));
+    let opened = &events(&host, &tender, 0).await[0];
+    assert_eq!(time(&opened["data"]["window_ends_at"]), ends);
+
+    // Events name each bidder's organisation, and a bidder's state its own, so a page can tell
+    // its own rows and actions apart; the host's state names none.
+    let org1 = crate::support::org_id(&app, "供应商一有限公司").await.to_string();
+    assert!(h["org"].is_null());
+    assert_eq!(hall_state(s1, &tender).await["org"], org1.as_str());
+    assert_eq!(opened["data"]["bids"][0]["org"], org1.as_str());
+    ok(s1, &tender, json!({"op": "sign_in"})).await;
+    let signed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!((signed["kind"].as_str(), signed["data"]["org"].as_str()), (Some("signed_in"), Some(org1.as_str())));
+    let mine = &hall_state(s1, &tender).await["my_bids"][0];
+    assert_eq!((&mine["signed_in"], &mine["confirmed"]), (&json!(true), &json!(false)));
+
+    // Nothing happens before the window ends; at its end the decryption starts by itself.
+    app.clock.set(ends - TimeDelta::seconds(1));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "sign_in");
+    app.clock.set(ends);
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "decryption");
+    assert_eq!(time(&h["window_ends_at"]) - ends, TimeDelta::minutes(30));
+    assert_eq!(events(&host, &tender, 0).await.pop().expect("event")["kind"], "decryption_started");
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "opening");
+    // The host's start comes too late now; bidders may still sign in.
+    expect_error(cmd(&host, &tender, json!({"op": "start_decryption"})).await, 409, "out_of_turn").await;
+    ok(s2, &tender, json!({"op": "sign_in"})).await;
+
+    for (b, sealed) in &bidders {
+        ok(&b.client, &tender, release(sealed)).await;
+    }
+    let accepted = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(accepted["kind"], "key_accepted");
+    assert!(accepted["data"]["org"].as_str().is_some(), "{accepted}");
+    ok(&host, &tender, json!({"op": "advance", "from": "decryption"})).await;
+    let reading = events(&host, &tender, 0).await.into_iter().find(|e| e["kind"] == "reading").expect("reading");
+    assert_eq!(reading["data"]["bids"][0]["org"], org1.as_str());
+    // The objection window closes by itself; the confirmation window opens with its end.
+    app.clock.advance(TimeDelta::minutes(10));
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "confirmation");
+    let confirm_ends = time(&h["window_ends_at"]);
+    assert_eq!(confirm_ends - time(&h["server_time"]), TimeDelta::minutes(30));
+    let started = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(started["kind"], "confirmation_started");
+    assert_eq!(time(&started["data"]["window_ends_at"]), confirm_ends);
+    let digest = hex::decode(h["record_sha256"].as_str().expect("digest")).expect("hex");
+    let signature = B64.encode(bidders[0].0.signing.sign(&SystemRandom::new(), &digest).expect("sign").as_ref());
+    ok(s1, &tender, json!({"op": "confirm", "signature": signature})).await;
+    let confirmed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(
+        (confirmed["kind"].as_str(), confirmed["data"]["org"].as_str()),
+        (Some("confirmed"), Some(org1.as_str()))
+    );
+    assert_eq!(hall_state(s1, &tender).await["my_bids"][0]["confirmed"], true);
+
+    // At the confirmation window's end the opening closes by itself, naming who did not confirm.
+    app.clock.set(confirm_ends - TimeDelta::seconds(1));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "confirmation");
+    app.clock.set(confirm_ends);
+    app.tick().await;
+    assert_eq!(hall_state(s3, &tender).await["phase"], "closed");
+    let closed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(closed["data"]["unconfirmed"], json!(["供应商三有限公司", "供应商二有限公司"]));
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "evaluating");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 409, "out_of_turn").await;
+    let sup = Client::login(&app, "supervisor").await;
+    assert_eq!(sup.get_json("/api/v1/audit/verify").await["problems"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn without_sign_in_and_confirmation_windows_the_host_moves_on() {
+    let (app, tender, host, bidders) = hall_with(2, |s| {
+        s.opening.sign_in_minutes = 0;
+        s.opening.confirm_minutes = 0;
+    })
+    .await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "sign_in");
+    assert!(
+        h["window_ends_at"].is_null() && events(&host, &tender, 0).await[0]["data"].get("window_ends_at").is_none()
+    );
+    // However long it waits, the sign-in stays open until the host starts the decryption.
+    app.clock.advance(TimeDelta::hours(3));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "sign_in");
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    for (b, sealed) in &bidders {
+        ok(&b.client, &tender, release(sealed)).await;
+    }
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    app.clock.advance(TimeDelta::minutes(10));
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!((h["phase"].as_str(), &h["window_ends_at"]), (Some("confirmation"), &Value::Null));
+    app.clock.advance(TimeDelta::hours(3));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "confirmation", "no window closes it");
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "closed");
 }
