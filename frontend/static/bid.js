@@ -230,7 +230,8 @@ function showReceipt(receipt) {
   const dl = document.createElement("dl");
   dl.className = "facts";
   const received = chinaTime(receipt.received_at);
-  for (const [k, v] of [["msgRBid", receipt.bid], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size], ["msgRReceived", received], ["msgRSeq", `#${receipt.audit_seq}`]]) {
+  const lot = Array.from(el("lot").options).find((o) => o.value === receipt.lot)?.textContent ?? "";
+  for (const [k, v] of [["msgRLot", lot], ["msgRReceived", received], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size.toLocaleString()], ["msgRSeq", `#${receipt.audit_seq}`]]) {
     const dt = document.createElement("dt");
     dt.textContent = msg(k);
     const dd = document.createElement("dd");
