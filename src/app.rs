@@ -22,7 +22,7 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRef, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
-    middleware::{from_fn, from_fn_with_state},
+    middleware::from_fn_with_state,
     response::IntoResponse,
     routing::get,
 };
@@ -111,6 +111,9 @@ pub enum StartError {
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
+    /// A setting is not usable.
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 impl AppState {
@@ -127,12 +130,14 @@ impl AppState {
     }
 
     async fn build_with(settings: Settings, clock: SharedClock, detached: bool) -> Result<Self, StartError> {
+        let public_origin = settings.public_origin().map_err(StartError::Settings)?;
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
         let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        let csrf_key = Arc::new(crate::keys::CsrfKey::load_or_create(&settings.storage.key_dir)?);
         // After the key check: a server refused for its key leaves the index alone.
         let catalogue = Arc::new(if detached {
             crate::mall::catalogue::Catalogue::detached()?
@@ -142,18 +147,37 @@ impl AppState {
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
         let texts = Arc::new(I18n::load()?);
         let openings =
-            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone());
+            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone())
+                .with_live(
+                    crate::live::limit::CommandLimits::new(&settings.live),
+                    std::time::Duration::from_secs(settings.live.session_check_seconds),
+                );
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
             .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
+            .add_recurring(
+                crate::bids::ABANDONED_UPLOADS_JOB,
+                chrono::TimeDelta::hours(1),
+                crate::bids::DropAbandonedUploads(blobs.clone()),
+            )
             .add_recurring(
                 crate::audit::CHECKPOINT_JOB,
                 chrono::TimeDelta::minutes(settings.jobs.checkpoint_minutes.max(1)),
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
-        let site = Site { db: db.clone(), clock: clock.clone(), i18n: texts.clone() };
+        let cookies = web::auth::Cookies::for_settings(&settings);
+        let site = Site {
+            db: db.clone(),
+            clock: clock.clone(),
+            i18n: texts.clone(),
+            cookies,
+            csrf_key,
+            public_origin,
+            trusted_proxies: web::client::parse_networks(&settings.server.trusted_proxies)
+                .map_err(StartError::Settings)?,
+        };
         let accounts = Accounts {
             db: db.clone(),
             clock: clock.clone(),
@@ -244,7 +268,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
+    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
     tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
 )]
 struct ApiDoc;
@@ -293,8 +317,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{*file}", get(web::assets::serve))
-        .layer(from_fn(web::csrf::protect))
+        .layer(from_fn_with_state(state.site.clone(), web::csrf::protect))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
+        .layer(from_fn_with_state(state.site.clone(), web::cache::no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -314,10 +339,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!("readiness: database unreachable: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
+        // Searches would miss items until the catalogue index has caught up once.
+        Ok(()) if !state.catalogue.is_ready() => (StatusCode::SERVICE_UNAVAILABLE, "catalogue index being built"),
+        Ok(()) => (StatusCode::OK, "ready"),
     }
 }

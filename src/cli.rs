@@ -32,9 +32,10 @@ pub enum Command {
         /// Directory of the demo database, blobs and keys.
         #[arg(long, default_value = "data/demo")]
         data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
+        /// Address to listen on (default: the `server.listen` setting, 127.0.0.1:8080 unless
+        /// configured, e.g. with `TENDERHALL_SERVER__LISTEN`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -280,8 +281,8 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(json: bool) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tantivy=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
@@ -300,7 +301,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.storage.blob_dir = data.join("blobs");
             settings.storage.key_dir = data.join("keys");
             settings.storage.index_dir = data.join("index");
-            settings.server.listen = listen;
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
             // Short windows, so that the demo's opening can be watched from start to end.
             settings.opening.sign_in_minutes = 2;
             settings.opening.decrypt_minutes = 3;
@@ -308,6 +311,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.opening.confirm_minutes = 2;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
+            // Shows of earlier launches stopped before their end are played on, then this
+            // launch's own.
+            let earlier = crate::demo::opening::unfinished(&state, &data.join("opening")).await?;
             let show = crate::demo::opening::prepare(&state, &data.join("opening")).await?;
             print_demo_banner(&state, created);
             println!(
@@ -320,7 +326,11 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             );
             println!("  passphrase {}). The host and three bidders are simulated.", crate::demo::PASSWORD);
             println!();
-            let _show = crate::demo::opening::spawn(state.clone(), show);
+            let _shows: Vec<_> = earlier
+                .into_iter()
+                .chain([show])
+                .map(|show| crate::demo::opening::spawn(state.clone(), show))
+                .collect();
             serve(state).await?;
         }
         Command::Migrate => {

@@ -44,6 +44,9 @@ pub struct AppError {
     pub message: String,
     /// Field details for validation errors.
     pub fields: Vec<FieldError>,
+    /// For a refusal to go faster: seconds after which the same request may succeed (sent as
+    /// `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// Result type of services and handlers.
@@ -51,7 +54,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new() }
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -108,6 +111,15 @@ impl AppError {
     /// 429: slow down.
     pub fn too_many(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+    }
+
+    /// 429 `rate_limited`: too many commands in too short a time; the same may be sent again
+    /// after `retry_after` seconds.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::too_many("rate_limited", format!("too many commands; try again in {retry_after} s"))
+        }
     }
 
     /// The same error with HTTP status 401 (a failed login).
@@ -194,6 +206,9 @@ pub struct ErrorDetail {
     /// Problems with individual fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Seconds to wait before trying again (`rate_limited`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl IntoResponse for AppError {
@@ -203,9 +218,13 @@ impl IntoResponse for AppError {
                 code: self.code.to_string(),
                 message: self.message.clone(),
                 fields: self.fields.clone(),
+                retry_after: self.retry_after,
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
         resp.extensions_mut().insert(self);
         resp
     }

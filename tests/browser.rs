@@ -454,7 +454,8 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     c.close().await.ok();
 }
 
-/// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link.
+/// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link
+/// and for the platform to have registered its signing key (the link appears first).
 async fn make_bid_key(s: &Client, passphrase: &str) {
     fill(s, "[data-role=passphrase]", passphrase).await;
     click(s, "[data-testid=keygen]").await;
@@ -463,6 +464,16 @@ async fn make_bid_key(s: &Client, passphrase: &str) {
         .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
         .await
         .expect("key made");
+    let mut status = String::new();
+    for _ in 0..200 {
+        status = text_of(s, "[data-testid=key-status]").await;
+        // The "saved" part is added once the key is registered; a failure shows its message.
+        if status.contains('—') {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the signing key was not registered: {status:?}");
 }
 
 /// An agency publishes a tender with a delivery-days item in the bid form; returns its page URL.
@@ -510,7 +521,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     // The supplier obtains the documents, makes a bid key, fills the bid form and submits.
     let s = browser(&d, &ps).await;
     login(&s, &app, "supplier_1").await;
-    s.goto(&tender_url).await.expect("goto");
+    open_page(&s, &tender_url).await;
     assert!(s.find(Locator::Css("[data-testid=bid-panel]")).await.is_err(), "no bid panel before obtaining");
     click(&s, "[data-testid=obtain]").await;
     css(&s, "[data-testid=bid-panel]").await;

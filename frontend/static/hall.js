@@ -3,7 +3,8 @@
 // confirmation), the events as they happen, a table of every bidder's sign-in, decryption and
 // confirmation drawn from those events, the reading, and the controls of the viewer's role; a
 // control whose action has succeeded shows as done. A lost connection is resumed from the last
-// event number, so nothing is missed or shown twice.
+// event number, so nothing is missed or shown twice; a connection closed because the session
+// ended leads to the login page instead.
 
 import { b64, contentKey, fromHex, readKeyFile, signDigest, toHex } from "/static/envelope.js";
 
@@ -21,6 +22,7 @@ let record = null; // the record's SHA-256, hex, once it exists
 let myBids = [];
 let me = null; // a bidder's own organisation, as events name it (`org`)
 let socket = null;
+let sessionEnded = false; // the server closed the connection with login_required
 // The bidders' table: one row per bidder and lot, keyed by organisation (or name) and lot.
 const bidders = new Map();
 
@@ -236,7 +238,7 @@ function addEvent(e) {
   li.dataset.seq = e.seq;
   const time = document.createElement("span");
   time.className = "muted small";
-  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
+  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai", hourCycle: "h23" });
   li.append(time, " ", describe(e));
   if (role === "host" && e.kind === "objection") {
     const input = document.createElement("input");
@@ -322,6 +324,11 @@ function connect() {
       }
     } else if (f.type === "clock") {
       offset = new Date(f.server_time).getTime() - Date.now();
+    } else if (f.type === "error" && f.code === "login_required") {
+      sessionEnded = true;
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    } else if (f.type === "error" && f.code === "rate_limited") {
+      status(text("rate-limited", f.message).replace("{s}", String(f.retry_after ?? "")));
     } else if (f.type === "error") {
       status(f.message);
     } else if (f.type === "ok") {
@@ -331,7 +338,7 @@ function connect() {
   socket.onclose = () => {
     el("conn").textContent = text("disconnected");
     el("conn").dataset.state = "closed";
-    setTimeout(connect, 1500);
+    if (!sessionEnded) setTimeout(connect, 1500);
   };
 }
 

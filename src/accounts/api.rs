@@ -1,28 +1,27 @@
 //! Account endpoints of the JSON API.
 
 use super::{
-    handlers::{clear_session_cookie, session_cookie},
     model::{Actor, Status},
     service::{self, OrgSummary, Registration},
 };
 use crate::{
     accounts::Accounts,
     error::{AppError, AppResult, ErrorBody},
+    web::{Site, client::ClientAddr},
     web::{
-        auth::{Admins, Require, SESSION_COOKIE},
+        auth::{Admins, Require},
         csrf::{self, CsrfToken},
         extract::{Json, Path, Query},
     },
 };
 use axum::{
     Extension,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -51,7 +50,8 @@ pub struct CsrfResponse {
     pub csrf_token: String,
 }
 
-/// Returns the caller's CSRF token (and sets the `th_csrf` cookie if it was missing).
+/// Returns the caller's CSRF token: their session's, or before login the visitor's (setting the
+/// `th_csrf` cookie if it was missing).
 #[utoipa::path(get, path = "/api/v1/csrf", tag = "accounts", responses((status = 200, body = CsrfResponse)))]
 async fn csrf_token(Extension(t): Extension<CsrfToken>) -> Json<CsrfResponse> {
     Json(CsrfResponse { csrf_token: t.0 })
@@ -71,7 +71,7 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Who logged in.
     pub user: Actor,
-    /// The new CSRF token (the cookie is renewed too).
+    /// The CSRF token of the new session: send it from now on.
     pub csrf_token: String,
 }
 
@@ -82,33 +82,34 @@ pub struct LoginResponse {
               (status = 429, description = "login_throttled", body = ErrorBody)))]
 async fn login(
     State(state): State<Accounts>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    tls: Option<Extension<crate::web::auth::OverTls>>,
+    State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
-    let li = service::login(&state, &req.username, &req.password, &addr.ip().to_string()).await?;
-    let token = csrf::new_token();
-    let mut resp = Json(LoginResponse { user: li.actor, csrf_token: token.clone() }).into_response();
-    resp.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.security.session_hours));
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&token, tls.is_some()));
+    let li = service::login(&state, &req.username, &req.password, &addr.to_string()).await?;
+    let csrf_token = csrf::token(&site.csrf_key, csrf::Binding::Session(&li.token));
+    let mut resp = Json(LoginResponse { user: li.actor, csrf_token }).into_response();
+    let h = resp.headers_mut();
+    h.append(header::SET_COOKIE, site.cookies.session_cookie(&li.token, state.security.session_hours));
+    h.append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
-/// Logs out.
+/// Logs out: the session ends, and so do the live connections opened with it. Before another
+/// state-changing request, get a new token (`GET /api/v1/csrf`).
 #[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
 async fn logout(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     actor: Actor,
     jar: CookieJar,
-    tls: Option<Extension<crate::web::auth::OverTls>>,
 ) -> AppResult<Response> {
-    if let Some(c) = jar.get(SESSION_COOKIE) {
-        service::logout(&state, &actor, c.value()).await?;
+    if let Some(token) = site.cookies.session_token(&jar) {
+        service::logout(&state, &actor, token).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
@@ -132,12 +133,13 @@ pub struct PasswordChange {
     responses((status = 204), (status = 422, body = ErrorBody)))]
 async fn change_password(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     actor: Actor,
     Json(req): Json<PasswordChange>,
 ) -> AppResult<Response> {
     service::change_password(&state, &actor, &req.current_password, &req.new_password).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)
 }
 

@@ -1,6 +1,6 @@
 //! Account rules: passwords, sessions, login throttling, registration and approval.
 
-use super::model::{Actor, OrgKind, Role, SizeClass, Status};
+use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
     audit::{AuditActor, AuditEntry},
@@ -92,13 +92,24 @@ async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<
     Ok(Some(actor_of(u, o)))
 }
 
+/// The session of a session token, if the token is one at all (it may have ended).
+pub fn session_ref(token: &str) -> Option<SessionRef> {
+    (token.len() <= 128).then(|| SessionRef(hash_token(token)))
+}
+
 /// The user of a live session.
 pub async fn actor_for_session(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<Option<Actor>> {
-    if token.len() > 128 {
-        return Ok(None);
+    match session_ref(token) {
+        Some(s) => session_actor(db, now, &s).await,
+        None => Ok(None),
     }
+}
+
+/// The user of a session, if it has not ended (logged out, expired by `now`, ended by a password
+/// change or a disabled account) and the user and organisation are still active.
+pub async fn session_actor(db: &DatabaseConnection, now: DateTime<Utc>, s: &SessionRef) -> AppResult<Option<Actor>> {
     let Some(s) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .filter(session::Column::TokenHash.eq(s.0.as_str()))
         .filter(session::Column::ExpiresAt.gt(now))
         .one(db)
         .await?
@@ -118,26 +129,16 @@ pub struct LoggedIn {
 }
 
 /// Logs in with a password, refusing after too many recent failures.
+///
+/// The attempt is counted before the password is checked (see [`reserve_attempt`]), so no more
+/// than `security.max_failed_logins` passwords are ever checked for one name within the window
+/// (and `max_failed_logins_per_addr` from one address), however many arrive at once and at
+/// however many server processes.
 #[tracing::instrument(skip(state, password), fields(username = %username))]
 pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
-    let now = state.clock.now();
-    let sec = &state.security;
-    let since = now - TimeDelta::minutes(sec.failed_login_window_minutes);
-    let username = username.trim();
-    let by_name = login_failure::Entity::find()
-        .filter(login_failure::Column::Username.eq(username))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&state.db)
-        .await?;
-    let by_addr = login_failure::Entity::find()
-        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&state.db)
-        .await?;
-    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
-        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
-    }
-    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(&state.db).await?;
+    let username: String = username.trim().chars().take(100).collect();
+    let attempt = reserve_attempt(state, &username, remote_addr).await?;
+    let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
     let ok = match &found {
         Some(u) => verify_password(password, &u.password_hash),
         None => {
@@ -146,40 +147,67 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
             false
         }
     };
-    let mut txn = state.writer.begin_at(now).await?;
+    let mut txn = state.writer.begin().await?;
     let Some(u) = found.filter(|_| ok) else {
-        login_failure::ActiveModel {
-            username: Set(username.chars().take(100).collect()),
-            remote_addr: Set(remote_addr.to_string()),
-            at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        // The reserved attempt stays: it is this failure.
         txn.record(
             &AuditActor::system(),
-            AuditEntry::new(
-                "session.login_failed",
-                "user",
-                username.chars().take(100).collect::<String>(),
-                json!({"remote_addr": remote_addr}),
-            ),
+            AuditEntry::new("session.login_failed", "user", username.clone(), json!({"remote_addr": remote_addr})),
         )
         .await?;
         txn.commit().await?;
         return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
     };
+    // The right password is no failure.
+    login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
     if u.status == Status::Pending {
-        txn.rollback().await?;
+        txn.commit().await?;
         return Err(AppError::forbidden_because("account_pending", "the centre has not approved this account yet"));
     }
     let Some(actor) = active_actor(&txn, u.id).await? else {
-        txn.rollback().await?;
+        txn.commit().await?;
         return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
     };
     let token = start_session(state, &mut txn, &actor, "password", remote_addr).await?;
     txn.commit().await?;
     Ok(LoggedIn { token, actor })
+}
+
+/// Counts a login attempt for `username` from `remote_addr` before its password is checked, or
+/// refuses it (429 `login_throttled`) when the window already holds the most attempts allowed.
+///
+/// The count and the new `login_failures` row are one write transaction, which holds the
+/// database's write lock (the audit head row, see [`crate::db::begin_write`]) on SQLite and on
+/// PostgreSQL alike; so attempts arriving together, at one process or at several sharing the
+/// database, are counted one after the other, and each sees the others' rows. The row stays
+/// when the password is wrong (it is the failure) and is removed when it is right.
+async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) -> AppResult<login_failure::Model> {
+    let sec = &state.security;
+    let uow = state.writer.begin().await?;
+    let since = uow.now() - TimeDelta::minutes(sec.failed_login_window_minutes);
+    let by_name = login_failure::Entity::find()
+        .filter(login_failure::Column::Username.eq(username))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&uow)
+        .await?;
+    let by_addr = login_failure::Entity::find()
+        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&uow)
+        .await?;
+    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
+        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
+    }
+    let row = login_failure::ActiveModel {
+        username: Set(username.to_string()),
+        remote_addr: Set(remote_addr.to_string()),
+        at: Set(uow.now()),
+        ..Default::default()
+    }
+    .insert(&uow)
+    .await?;
+    uow.commit().await?;
+    Ok(row)
 }
 
 /// A valid argon2id hash of nothing anybody knows: checked against when the user name does not
@@ -245,6 +273,7 @@ pub async fn login_with_certificate(
 pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
+    txn.sessions_ended(actor.user_id);
     txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
@@ -269,6 +298,7 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     .update(&txn)
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    txn.sessions_ended(u.id);
     txn.record(&actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
         .await?;
     txn.commit().await?;
@@ -532,6 +562,7 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &st
     user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+        txn.sessions_ended(u.id);
     }
     let action = if status == Status::Active { "user.enable" } else { "user.disable" };
     txn.record(actor, AuditEntry::new(action, "user", u.public_id, json!({"username": username}))).await?;

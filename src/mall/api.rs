@@ -13,7 +13,11 @@ use crate::{
     accounts::model::Actor,
     error::{AppResult, ErrorBody},
     mall::Mall,
-    web::extract::{Json, Path, Query},
+    web::{
+        Site,
+        extract::{Json, Path, Query},
+        page::ReaderLang,
+    },
 };
 use axum::{
     extract::State,
@@ -323,18 +327,34 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Respons
 
 /// The savings report as CSV.
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings.csv", tag = "mall", params(ReportQuery), responses((status = 200, content_type = "text/csv")))]
-async fn report_csv(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+async fn report_csv(
+    State(state): State<Mall>,
+    State(site): State<Site>,
+    ReaderLang(lang): ReaderLang,
+    actor: Actor,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
-    Ok(download(export::csv(&r)?, "text/csv; charset=utf-8", format!("savings-{}-{}.csv", r.from, r.to)))
+    Ok(download(
+        export::csv(&r, &site.i18n, lang)?,
+        "text/csv; charset=utf-8",
+        format!("savings-{}-{}.csv", r.from, r.to),
+    ))
 }
 
 /// The savings report as an XLSX workbook.
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings.xlsx", tag = "mall", params(ReportQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn report_xlsx(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+async fn report_xlsx(
+    State(state): State<Mall>,
+    State(site): State<Site>,
+    ReaderLang(lang): ReaderLang,
+    actor: Actor,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
     Ok(download(
-        export::xlsx(&r)?,
+        export::xlsx(&r, &site.i18n, lang)?,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("savings-{}-{}.xlsx", r.from, r.to),
     ))

@@ -30,6 +30,9 @@ use uuid::Uuid;
 pub struct Catalogue {
     index: CatalogueIndex,
     sync: tokio::sync::Mutex<()>,
+    /// Whether a catch-up has reached the database's newest revision since this process
+    /// started: until then searches would miss items, and the server does not report ready.
+    caught_up: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -48,13 +51,22 @@ impl Catalogue {
             )),
             other => other,
         })?;
-        Ok(Self { index, sync: tokio::sync::Mutex::new(()) })
+        Ok(Self { index, sync: tokio::sync::Mutex::new(()), caught_up: Default::default() })
     }
 
     /// An empty index in memory, for commands that serve nothing and never search: it takes no
     /// lock on a server's index directory, so they run beside a running server.
     pub fn detached() -> Result<Self, SearchError> {
-        Ok(Self { index: CatalogueIndex::in_memory()?, sync: tokio::sync::Mutex::new(()) })
+        Ok(Self {
+            index: CatalogueIndex::in_memory()?,
+            sync: tokio::sync::Mutex::new(()),
+            caught_up: Default::default(),
+        })
+    }
+
+    /// Whether the index has caught up with the database at least once since start-up.
+    pub fn is_ready(&self) -> bool {
+        self.caught_up.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The highest item revision the index holds.
@@ -89,6 +101,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
     let from = catalogue.index.revision();
     let target = max_revision(db).await?;
     if target <= from {
+        catalogue.caught_up.store(true, std::sync::atomic::Ordering::Release);
         return Ok(0);
     }
     let mut after_id = ItemId(0);
@@ -144,6 +157,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
             .map_err(AppError::internal)?
             .map_err(index_err)?;
         if last {
+            catalogue.caught_up.store(true, std::sync::atomic::Ordering::Release);
             break;
         }
         if done % 100_000 < BATCH as usize {

@@ -937,8 +937,17 @@ async fn reports_page(
         nav: nav(&ctx, "reports"),
         groups: enum_choices(&ctx, "reportgroup", Group::ALL.iter().map(|g| g.as_str())),
         group_label: ctx.t.of("reportgroup", group),
-        monthly_chart: chart::monthly_bars(&r.mall_months, ctx.t.get("mall.budget"), ctx.t.get("mall.deal")),
-        top_chart: if by_savings.is_empty() { String::new() } else { chart::savings_bars(&by_savings, 10) },
+        monthly_chart: chart::monthly_bars(
+            &r.mall_months,
+            ctx.t.get("mall.budget"),
+            ctx.t.get("mall.deal"),
+            ctx.t.is_en(),
+        ),
+        top_chart: if by_savings.is_empty() {
+            String::new()
+        } else {
+            chart::savings_bars(&by_savings, 10, ctx.t.is_en())
+        },
         csv_link: format!("/api/v1/mall/reports/savings.csv?{params}"),
         xlsx_link: format!("/api/v1/mall/reports/savings.xlsx?{params}"),
         scope: if r.scope == "all" { ctx.t.get("mall.scope_all").to_string() } else { r.scope.clone() },

@@ -54,6 +54,10 @@ pub struct Openings {
     writer: Writer,
     vault: Arc<VaultKey>,
     blobs: Arc<dyn BlobStore>,
+    /// The participants' command allowances (per process).
+    limits: crate::live::limit::CommandLimits,
+    /// How often a hall connection checks its session besides when told.
+    session_check: std::time::Duration,
     settings: OpeningSettings,
     texts: Arc<I18n>,
 }
@@ -80,7 +84,19 @@ impl RoomKind for Openings {
     async fn execute(&self, actor: &Actor, id: Uuid, cmd: Command) -> AppResult<()> {
         Openings::execute(self, actor, id, cmd).await
     }
+
+    /// Objections and notes are texts that go to everyone and into the record: they cost
+    /// [`TEXT_COST`]; every other command 1.
+    fn cost(cmd: &Command) -> u32 {
+        match cmd {
+            Command::Object { .. } | Command::Note { .. } => TEXT_COST,
+            _ => 1,
+        }
+    }
 }
+
+/// What an objection or a note takes from its sender's command allowance (`[live]`).
+pub const TEXT_COST: u32 = 10;
 
 /// The live room of an opening.
 pub fn room(opening_id: OpeningId) -> RoomKey {
@@ -104,7 +120,30 @@ impl Openings {
         settings: OpeningSettings,
         texts: Arc<I18n>,
     ) -> Self {
-        Self { writer, vault, blobs, settings, texts }
+        Self {
+            writer,
+            vault,
+            blobs,
+            settings,
+            limits: crate::live::limit::CommandLimits::new(&crate::config::LiveSettings::default()),
+            session_check: std::time::Duration::from_secs(crate::config::LiveSettings::default().session_check_seconds),
+            texts,
+        }
+    }
+
+    /// The same halls with these command allowances and session checks (`[live]` settings).
+    pub fn with_live(self, limits: crate::live::limit::CommandLimits, session_check: std::time::Duration) -> Self {
+        Self { limits, session_check, ..self }
+    }
+
+    /// The participants' command allowances.
+    pub fn limits(&self) -> &crate::live::limit::CommandLimits {
+        &self.limits
+    }
+
+    /// The platform's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.writer.clock().now()
     }
 
     fn db(&self) -> &sea_orm::DatabaseConnection {
@@ -117,6 +156,8 @@ impl Openings {
             db: self.writer.db().clone(),
             clock: self.writer.clock().clone(),
             hub: self.writer.hub().clone(),
+            limits: self.limits.clone(),
+            session_check: self.session_check,
         }
     }
 

@@ -62,18 +62,18 @@ pub async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
 
 /// A tender with three suppliers' bids on its first lot; the clock is past the deadline.
 pub async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
-    hall_with(min_valid, |_| {}).await
+    hall_with(min_valid, Box::new(|_| {})).await
 }
 
-/// [`hall`] with other settings too.
+/// [`hall`] on a server whose settings `hook` changes.
 pub async fn hall_with(
     min_valid: i32,
-    settings: impl FnOnce(&mut tenderhall::config::Settings) + Send + 'static,
+    hook: crate::support::SettingsHook,
 ) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
     let app = spawn_app_with(Options {
         settings: Some(Box::new(move |s| {
             s.tenders.min_valid_bids = min_valid;
-            settings(s);
+            hook(s);
         })),
         ..Default::default()
     })
@@ -318,44 +318,94 @@ async fn too_few_valid_bids_fail_the_tender_and_a_corrupted_envelope_is_named() 
     assert!(text.contains("流标") && text.contains("corrupted"), "{text}");
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A websocket to the hall as `user`, resuming after `after`.
-async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
+pub async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
     socket_at(&app.base, user, tender, after).await
 }
 
 /// A websocket to the hall of the server at `base` (`http://host:port`).
 async fn socket_at(base: &str, user: &str, tender: &str, after: i64) -> Socket {
+    let login = Login::new(base, user).await;
+    connect(base, &login.cookies, tender, after, None).await.expect("websocket")
+}
+
+/// A fresh session of one user, as a program holds it: its cookies and its CSRF token.
+pub struct Login {
+    /// The `Cookie` header.
+    pub cookies: String,
+    /// The session's CSRF token (from the login's answer).
+    pub csrf: String,
+}
+
+impl Login {
+    /// Logs `user` in at the server at `base`.
+    pub async fn new(base: &str, user: &str) -> Login {
+        fn keep(jar: &mut BTreeMap<String, String>, r: &reqwest::Response) {
+            for v in r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+                if let Some((name, value)) = v.split(';').next().and_then(|c| c.split_once('=')) {
+                    jar.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        fn header(jar: &BTreeMap<String, String>) -> String {
+            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        }
+        let http = reqwest::Client::new();
+        let mut jar = BTreeMap::new();
+        let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
+        keep(&mut jar, &csrf);
+        let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("cookie", header(&jar))
+            .header("x-csrf-token", token)
+            .json(&json!({"username": user, "password": crate::support::PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200, "login {user}");
+        keep(&mut jar, &r);
+        let csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_string();
+        Login { cookies: header(&jar), csrf }
+    }
+
+    /// The value of one of the session's cookies.
+    pub fn cookie(&self, name: &str) -> String {
+        self.cookies
+            .split("; ")
+            .find_map(|c| c.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .unwrap_or_else(|| panic!("no cookie {name} in {}", self.cookies))
+            .to_string()
+    }
+
+    /// A request with this session's cookies and token.
+    pub fn req(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, url).header("cookie", &self.cookies).header("x-csrf-token", &self.csrf)
+    }
+}
+
+/// A websocket to the hall with the given cookies and, if any, `Origin`.
+pub async fn connect(
+    base: &str,
+    cookies: &str,
+    tender: &str,
+    after: i64,
+    origin: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let http = reqwest::Client::new();
-    let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
-    let mut cookies: Vec<String> = csrf
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect();
-    let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
-    let r = http
-        .post(format!("{base}/api/v1/session"))
-        .header("cookie", cookies.join("; "))
-        .header("x-csrf-token", token)
-        .json(&json!({"username": user, "password": crate::support::PASSWORD}))
-        .send()
-        .await
-        .expect("login");
-    cookies.extend(
-        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
-    );
     let url = format!("{}/api/v1/tenders/{tender}/opening/ws?after={after}", base.replacen("http", "ws", 1));
-    let mut req = url.into_client_request().expect("request");
-    req.headers_mut().insert("cookie", cookies.join("; ").parse().expect("cookie"));
-    tokio_tungstenite::connect_async(req).await.expect("websocket").0
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("cookie", cookies.parse().expect("cookie"));
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().expect("origin"));
+    }
+    Ok(tokio_tungstenite::connect_async(req).await?.0)
 }
 
 /// The next JSON frame that is not a clock tick.
-async fn next(ws: &mut Socket) -> Value {
+pub async fn next(ws: &mut Socket) -> Value {
     loop {
         let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("a frame in time");
         let msg = msg.expect("open").expect("frame");
@@ -369,7 +419,7 @@ async fn next(ws: &mut Socket) -> Value {
 }
 
 /// The next answer to a command (`ok` or `error`), past any events.
-async fn reply(ws: &mut Socket) -> Value {
+pub async fn reply(ws: &mut Socket) -> Value {
     loop {
         let v = next(ws).await;
         if v["type"] != "event" {
@@ -597,10 +647,17 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     .await;
     assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
     // Every launch of the demo prepares a show; the one of a later launch is the one played.
-    tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("first launch");
-    let mut show =
-        tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("second launch");
+    let dir = app.dir.path().join("opening");
+    let first = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("first launch");
+    // The first launch was stopped before its show began: the second plays it on.
+    let mut earlier = tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("earlier shows");
+    assert_eq!(earlier.iter().map(|s| s.tender).collect::<Vec<_>>(), vec![first.tender]);
+    let mut show = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("second launch");
     show.pace = std::time::Duration::from_millis(5);
+    let mut resumed = earlier.remove(0);
+    resumed.pace = std::time::Duration::from_millis(5);
+    let resumed_tender = resumed.tender;
+    let resumed_task = tenderhall::demo::opening::spawn(app.state.clone(), resumed);
     let tender = show.tender;
     let key_file = std::fs::read_to_string(&show.key_file).expect("the newcomer's key file");
     assert!(tenderhall::bidder::KeyFile::from_json(&key_file, Some(tenderhall::demo::PASSWORD)).is_ok());
@@ -640,6 +697,20 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     }
     assert!(done, "the show reached the end of the opening");
     task.await.expect("the show ends by itself");
+    // The earlier launch's show is not left waiting in the hall: it reached an end too, and a
+    // third launch has nothing left to play on.
+    for _ in 0..2000 {
+        if resumed_task.is_finished() {
+            break;
+        }
+        app.clock.advance(TimeDelta::minutes(1));
+        app.tick().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    resumed_task.await.expect("the earlier show ends by itself");
+    let (h, _, _) = app.state.openings.hall_state(&host, resumed_tender).await.expect("earlier hall");
+    assert!(matches!(h.phase.as_str(), "closed" | "failed"), "earlier show ended in {}", h.phase.as_str());
+    assert!(tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("shows").is_empty());
 }
 
 async fn hall_state(c: &Client, tender: &str) -> Value {
@@ -736,10 +807,13 @@ async fn the_sign_in_and_confirmation_windows_count_down_and_close_by_themselves
 
 #[tokio::test]
 async fn without_sign_in_and_confirmation_windows_the_host_moves_on() {
-    let (app, tender, host, bidders) = hall_with(2, |s| {
-        s.opening.sign_in_minutes = 0;
-        s.opening.confirm_minutes = 0;
-    })
+    let (app, tender, host, bidders) = hall_with(
+        2,
+        Box::new(|s| {
+            s.opening.sign_in_minutes = 0;
+            s.opening.confirm_minutes = 0;
+        }),
+    )
     .await;
     let h = hall_state(&host, &tender).await;
     assert_eq!(h["phase"], "sign_in");
