@@ -145,10 +145,13 @@ impl AppState {
             crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
-        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone()).with_live(
-            crate::live::limit::CommandLimits::new(&settings.live),
-            std::time::Duration::from_secs(settings.live.session_check_seconds),
-        );
+        let texts = Arc::new(I18n::load()?);
+        let openings =
+            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone())
+                .with_live(
+                    crate::live::limit::CommandLimits::new(&settings.live),
+                    std::time::Duration::from_secs(settings.live.session_check_seconds),
+                );
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
@@ -168,7 +171,7 @@ impl AppState {
         let site = Site {
             db: db.clone(),
             clock: clock.clone(),
-            i18n: Arc::new(I18n::load()?),
+            i18n: texts.clone(),
             cookies,
             csrf_key,
             public_origin,
@@ -196,6 +199,7 @@ impl AppState {
             blobs: blobs.clone(),
             key: key.clone(),
             settings: settings.bids.clone(),
+            texts: texts.clone(),
         };
         let mall = Mall {
             db: db.clone(),

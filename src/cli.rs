@@ -114,7 +114,8 @@ pub enum AccountsCommand {
 /// Receipt subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
-    /// Check a receipt (JSON) offline against the platform's public key; exit 1 if it is not valid.
+    /// Check a receipt (its JSON, or the receipt PDF, which carries it) offline against the
+    /// platform's public key; exit 1 if it is not valid.
     Verify {
         /// The receipt file.
         file: PathBuf,
@@ -304,8 +305,10 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 settings.server.listen = listen;
             }
             // Short windows, so that the demo's opening can be watched from start to end.
+            settings.opening.sign_in_minutes = 2;
             settings.opening.decrypt_minutes = 3;
             settings.opening.objection_minutes = 1;
+            settings.opening.confirm_minutes = 2;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
             // Shows of earlier launches stopped before their end are played on, then this
@@ -348,9 +351,20 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 Some(h) => keys::PublicKey::from_bytes(hex::decode(h.trim()).map_err(|e| format!("public key: {e}"))?),
                 None => keys::PublicKey::load(&key_dir.unwrap_or_else(|| settings.storage.key_dir.clone()))?,
             };
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let receipt: crate::bids::receipt::Receipt =
-                serde_json::from_str(&text).map_err(|e| format!("{}: not a receipt: {e}", file.display()))?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            // A receipt PDF carries the signed receipt as its attachment.
+            let receipt = if bytes.starts_with(b"%PDF-") {
+                crate::bids::receipt::Receipt::from_pdf(&bytes).ok_or_else(|| {
+                    format!(
+                        "{}: not a receipt: a PDF without an attached {}",
+                        file.display(),
+                        crate::bids::receipt::ATTACHED_JSON
+                    )
+                })?
+            } else {
+                serde_json::from_slice::<crate::bids::receipt::Receipt>(&bytes)
+                    .map_err(|e| format!("{}: not a receipt: {e}", file.display()))?
+            };
             if receipt.verify(&public) {
                 println!(
                     "VALID: bid {} of bidder {} on tender {} lot {}, envelope sha256 {} ({} bytes), received {}, audit record #{}",

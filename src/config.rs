@@ -116,15 +116,21 @@ impl Default for MallSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OpeningSettings {
+    /// Minutes of the sign-in window (签到时间) from the hall's opening; when it ends the
+    /// decryption starts if the host has not started it. 0: no window.
+    pub sign_in_minutes: i32,
     /// Minutes of the decryption window (解密时间).
     pub decrypt_minutes: i32,
     /// Minutes of the objection window after the reading (异议时间).
     pub objection_minutes: i32,
+    /// Minutes of the confirmation window (确认时间); when it ends the opening closes, listing who
+    /// did not confirm. 0: no window.
+    pub confirm_minutes: i32,
 }
 
 impl Default for OpeningSettings {
     fn default() -> Self {
-        Self { decrypt_minutes: 30, objection_minutes: 10 }
+        Self { sign_in_minutes: 15, decrypt_minutes: 30, objection_minutes: 10, confirm_minutes: 30 }
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Amounts are held as integer fen (分, 1/100 元) in an `i64`, never as a float. Parsing accepts
 //! 元 with up to two decimals ("1234.5", "1,234.50"); formatting produces 元 with two decimals or
-//! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them).
+//! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them), and the
+//! amount in Chinese capitals (大写金额, "壹佰贰拾陆万捌仟元整") as bid forms and opening records
+//! print it beside the figures.
 //!
 //! `Money` is also a SeaORM column type, stored as `BIGINT` fen (the `*_fen` columns), and
 //! serializes as the integer number of fen.
@@ -99,6 +101,40 @@ impl Money {
         format!("{}{}.{:02}", if neg { "-" } else { "" }, grouped, abs % 100)
     }
 
+    /// The amount in Chinese capitals (大写金额) as financial documents write it: "壹佰贰拾陆万捌仟元整",
+    /// "壹仟零伍元零柒分", "伍角". 元 amounts end with 整; a zero 角 before 分 is written 零 (when there
+    /// are 元); no 零元 before 角 and 分 alone; 拾 always has its digit (壹拾); negative amounts
+    /// start with 负.
+    pub fn capitals(self) -> String {
+        let abs = self.0.unsigned_abs();
+        let (yuan, jiao, fen) = (abs / 100, abs / 10 % 10, abs % 10);
+        let mut out = String::new();
+        if self.0 < 0 {
+            out.push('负');
+        }
+        if yuan > 0 {
+            out.push_str(&capitals_whole(yuan));
+            out.push('元');
+        }
+        match (jiao, fen) {
+            (0, 0) if yuan == 0 => out.push_str("零元整"),
+            (0, 0) => out.push('整'),
+            _ => {
+                if jiao > 0 {
+                    out.push(DIGITS[jiao as usize]);
+                    out.push('角');
+                } else if yuan > 0 {
+                    out.push('零');
+                }
+                if fen > 0 {
+                    out.push(DIGITS[fen as usize]);
+                    out.push('分');
+                }
+            }
+        }
+        out
+    }
+
     /// 万元 with four decimals, rounded half away from zero ("14701.8019").
     pub fn wan_string(self) -> String {
         // 1 万元 = 1,000,000 fen; four decimals of 万元 = 100 fen = 1 元.
@@ -106,6 +142,55 @@ impl Money {
         let abs = self.0.unsigned_abs();
         let yuan = (abs + 50) / 100;
         format!("{}{}.{:04}", if neg { "-" } else { "" }, yuan / 10_000, yuan % 10_000)
+    }
+}
+
+/// The capital digits of 大写金额, 零 to 玖.
+const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+
+/// A number from 1 to 9999 in capitals: 仟, 佰, 拾 after their digits, one 零 for any run of
+/// zeros between digits, nothing for trailing zeros ("壹仟零伍", "壹拾").
+fn capitals_below_10k(n: u64) -> String {
+    const UNITS: [&str; 4] = ["仟", "佰", "拾", ""];
+    let digits = [n / 1000 % 10, n / 100 % 10, n / 10 % 10, n % 10];
+    let mut out = String::new();
+    let mut zero = false;
+    for (d, unit) in digits.into_iter().zip(UNITS) {
+        if d == 0 {
+            zero = !out.is_empty();
+            continue;
+        }
+        if zero {
+            out.push('零');
+            zero = false;
+        }
+        out.push(DIGITS[d as usize]);
+        out.push_str(unit);
+    }
+    out
+}
+
+/// A whole number above zero in capitals, with 万 and 亿 (亿亿 beyond): a part below a 万 or 亿
+/// whose highest place is empty is joined with one 零 ("壹亿零伍万", "壹拾万零壹").
+fn capitals_whole(n: u64) -> String {
+    const YI: u64 = 100_000_000;
+    const WAN: u64 = 10_000;
+    let join = |mut high: String, unit: &str, low: u64, full: u64| {
+        high.push_str(unit);
+        if low > 0 {
+            if low < full / 10 {
+                high.push('零');
+            }
+            high.push_str(&capitals_whole(low));
+        }
+        high
+    };
+    if n >= YI {
+        join(capitals_whole(n / YI), "亿", n % YI, YI)
+    } else if n >= WAN {
+        join(capitals_below_10k(n / WAN), "万", n % WAN, WAN)
+    } else {
+        capitals_below_10k(n)
     }
 }
 
@@ -189,6 +274,37 @@ mod tests {
         assert_eq!(m.yuan_string(), "147,018,019.00");
         assert_eq!(Money::from_fen(5).yuan_string(), "0.05");
         assert_eq!(Money::from_fen(-12_345).yuan_string(), "-123.45");
+    }
+
+    #[test]
+    fn writes_amounts_in_chinese_capitals() {
+        let caps = |yuan: &str| Money::parse_yuan(yuan).expect("amount").capitals();
+        // Whole amounts end with 整.
+        assert_eq!(caps("1268000"), "壹佰贰拾陆万捌仟元整");
+        assert_eq!(caps("100000000"), "壹亿元整");
+        assert_eq!(caps("10"), "壹拾元整", "拾 keeps its digit");
+        assert_eq!(caps("0"), "零元整");
+        // One 零 for a run of zeros inside, none for trailing zeros.
+        assert_eq!(caps("1005.07"), "壹仟零伍元零柒分");
+        assert_eq!(caps("1050"), "壹仟零伍拾元整");
+        assert_eq!(caps("10000001"), "壹仟万零壹元整");
+        assert_eq!(caps("100050000"), "壹亿零伍万元整");
+        assert_eq!(caps("100001"), "壹拾万零壹元整");
+        assert_eq!(caps("107000.53"), "壹拾万柒仟元伍角叁分");
+        assert_eq!(caps("3712345.67"), "叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分");
+        assert_eq!(caps("1234567890123"), "壹万贰仟叁佰肆拾伍亿陆仟柒佰捌拾玖万零壹佰贰拾叁元整");
+        // 角 and 分 alone: no 零元, no 整.
+        assert_eq!(caps("0.5"), "伍角");
+        assert_eq!(caps("0.07"), "柒分");
+        assert_eq!(caps("0.57"), "伍角柒分");
+        assert_eq!(caps("1.50"), "壹元伍角");
+        assert_eq!(Money::from_fen(-150).capitals(), "负壹元伍角");
+        // The largest amount there is still reads.
+        assert_eq!(
+            Money::from_fen(i64::MAX).capitals(),
+            "玖亿贰仟贰佰叁拾叁万柒仟贰佰零叁亿陆仟捌佰伍拾肆万柒仟柒佰伍拾捌元零柒分"
+        );
+        assert!(Money::from_fen(i64::MIN).capitals().starts_with('负'));
     }
 
     #[test]

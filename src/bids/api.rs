@@ -39,6 +39,7 @@ where
         .routes(routes!(complete))
         .routes(routes!(withdraw))
         .routes(routes!(list))
+        .routes(routes!(list_all))
         .routes(routes!(receipt))
         .routes(routes!(receipt_pdf))
         .routes(routes!(envelope_head))
@@ -190,7 +191,8 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's own bids on a tender.
+/// The caller's own bids on a tender, in the order they were reserved: status, receipt and the
+/// actions open. Anyone but a supplier gets 404.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/my-bids", tag = "bids", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<BidView>), (status = 404, body = ErrorBody)))]
 async fn list(
@@ -199,6 +201,14 @@ async fn list(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Vec<BidView>>> {
     Ok(Json(service::list_own(&state, &actor, id).await?))
+}
+
+/// Every bid of the caller's organisation, on any tender, newest first (at most 200): status,
+/// receipt and the actions open. Suppliers only.
+#[utoipa::path(get, path = "/api/v1/my-bids", tag = "bids",
+    responses((status = 200, body = Vec<BidView>), (status = 403, description = "forbidden: not a supplier", body = ErrorBody)))]
+async fn list_all(State(state): State<Bids>, actor: Require<Suppliers>) -> AppResult<Json<Vec<BidView>>> {
+    Ok(Json(service::list_all_own(&state, &actor).await?))
 }
 
 /// The signed receipt of the caller's own bid.

@@ -28,6 +28,8 @@ pub struct Bids {
     pub key: std::sync::Arc<crate::keys::PlatformKey>,
     /// Envelope limits.
     pub settings: crate::config::BidSettings,
+    /// The texts, for the receipts printed in both languages.
+    pub texts: std::sync::Arc<crate::web::i18n::I18n>,
 }
 
 /// The recurring job that removes uploads that can no longer be completed.

@@ -428,7 +428,7 @@ async fn an_older_database_is_upgraded_with_its_hall_events_and_its_due_work() {
     let waiting = crate::tenders::published_tender(&app, &host).await;
     let db = &app.state.db;
     // Back to the schema before the backbone (hall events in `hall_events`, no jobs), and up again.
-    Migrator::down(db, Some(2)).await.expect("down");
+    Migrator::down(db, Some(3)).await.expect("down");
     // The older schema numbers the hall's next event from the opening's own last number.
     let backend = db.get_database_backend();
     let row = JsonValue::find_by_statement(Statement::from_string(backend, "SELECT last_seq FROM openings"))
