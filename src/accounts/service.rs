@@ -3,7 +3,7 @@
 use super::model::{Actor, OrgKind, Role, SizeClass, Status};
 use crate::{
     accounts::Accounts,
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     entities::{login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError},
     ids::UserId,
@@ -159,8 +159,7 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
         txn.record(
             &AuditActor::system(),
             AuditEntry::new(
-                "session.login_failed",
-                "user",
+                Action::SessionLoginFailed,
                 username.chars().take(100).collect::<String>(),
                 json!({"remote_addr": remote_addr}),
             ),
@@ -209,8 +208,7 @@ async fn start_session(
     txn.record(
         &actor.audit(),
         AuditEntry::new(
-            "session.login",
-            "user",
+            Action::SessionLogin,
             actor.user_public_id,
             json!({"method": method, "remote_addr": remote_addr}),
         ),
@@ -245,7 +243,7 @@ pub async fn login_with_certificate(
 pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
-    txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::SessionLogout, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -269,8 +267,7 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     .update(&txn)
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
-    txn.record(&actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::UserPasswordChanged, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -371,7 +368,7 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     .insert(&txn)
     .await?;
     let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
-    txn.record(&actor, AuditEntry::new("organisation.register", "organisation", org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
         .await?;
     txn.commit().await?;
     Ok(org.public_id)
@@ -443,9 +440,8 @@ pub async fn decide_registration(state: &Accounts, admin: &Actor, org_id: Uuid, 
         .filter(user::Column::Status.eq(Status::Pending))
         .exec(&txn)
         .await?;
-    let action = if approve { "organisation.approve" } else { "organisation.reject" };
-    txn.record(&admin.audit(), AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name})))
-        .await?;
+    let action = if approve { Action::OrganisationApprove } else { Action::OrganisationReject };
+    txn.record(&admin.audit(), AuditEntry::new(action, org.public_id, json!({"name": org.name}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -473,11 +469,8 @@ pub async fn create_organisation(
     }
     .insert(&*txn)
     .await?;
-    txn.record(
-        actor,
-        AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind})),
-    )
-    .await?;
+    txn.record(actor, AuditEntry::new(Action::OrganisationCreate, org.public_id, json!({"name": name, "kind": kind})))
+        .await?;
     Ok(org)
 }
 
@@ -508,7 +501,7 @@ pub async fn create_user(
     }
     .insert(&*txn)
     .await?;
-    txn.record(actor, AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role})))
+    txn.record(actor, AuditEntry::new(Action::UserCreate, u.public_id, json!({"username": username, "role": role})))
         .await?;
     Ok(u)
 }
@@ -533,8 +526,8 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &st
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     }
-    let action = if status == Status::Active { "user.enable" } else { "user.disable" };
-    txn.record(actor, AuditEntry::new(action, "user", u.public_id, json!({"username": username}))).await?;
+    let action = if status == Status::Active { Action::UserEnable } else { Action::UserDisable };
+    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": username}))).await?;
     txn.commit().await?;
     Ok(())
 }

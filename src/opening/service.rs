@@ -10,7 +10,7 @@ use super::model::{
 };
 use crate::{
     accounts::model::{Actor, Role},
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     blob::BlobStore,
     config::OpeningSettings,
     entities::{bid, bidder_key, lot, objection, opening, opening_bid, organisation, tender},
@@ -242,8 +242,7 @@ impl Openings {
             bids: listed,
         };
         emit(uow, &o, Audience::All, opened).await?;
-        uow.record(&platform(), AuditEntry::new("opening.open", "tender", t.public_id, json!({"bids": bids.len()})))
-            .await?;
+        uow.record(&platform(), AuditEntry::new(Action::OpeningOpen, t.public_id, json!({"bids": bids.len()}))).await?;
         Ok(())
     }
 
@@ -257,7 +256,7 @@ impl Openings {
         let t = tender::Entity::find_by_id(o.tender_id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
         let action = self.advance(uow, &o, &t).await?;
         let details = json!({"events": uow.emitted(), "window_closed": phase.as_str()});
-        uow.record(&platform(), AuditEntry::new(action, "tender", t.public_id, details)).await?;
+        uow.record(&platform(), AuditEntry::new(action, t.public_id, details)).await?;
         Ok(())
     }
 
@@ -291,7 +290,7 @@ impl Openings {
                 }
                 let bidder = org_name(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder }).await?;
-                "opening.sign_in"
+                Action::OpeningSignIn
             }
             Command::StartDecryption => {
                 host_only(viewer)?;
@@ -304,7 +303,7 @@ impl Openings {
                 uow.schedule(window_job(&o, Phase::Decryption, ends)).await?;
                 let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
                 emit(&mut uow, &o, Audience::All, started).await?;
-                "opening.start_decryption"
+                Action::OpeningStartDecryption
             }
             Command::ReleaseKey { bid, .. } => {
                 let org = bidder_only(viewer)?;
@@ -354,7 +353,7 @@ impl Openings {
                         emit(&mut uow, &o, Audience::All, HallEvent::BidInvalid { bidder, lot, reason }).await?;
                     }
                 }
-                "opening.release_key"
+                Action::OpeningReleaseKey
             }
             Command::Advance { from } => {
                 host_only(viewer)?;
@@ -383,7 +382,7 @@ impl Openings {
                 .await?;
                 let bidder = org_name(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Objection { id, bidder, text: body }).await?;
-                "opening.object"
+                Action::OpeningObject
             }
             Command::Answer { objection: id, text: body } => {
                 host_only(viewer)?;
@@ -410,7 +409,7 @@ impl Openings {
                 .update(uow.txn())
                 .await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Answer { objection: id, text: body }).await?;
-                "opening.answer"
+                Action::OpeningAnswer
             }
             Command::Confirm { signature } => {
                 let org = bidder_only(viewer)?;
@@ -449,7 +448,7 @@ impl Openings {
                 }
                 let bidder = org_name(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder }).await?;
-                "opening.confirm"
+                Action::OpeningConfirm
             }
             Command::Note { text: body } => {
                 if matches!(viewer, Viewer::Bidder { .. }) {
@@ -461,17 +460,17 @@ impl Openings {
                 let body = text(&body, "text")?;
                 let note = HallEvent::Note { by: actor.display_name.clone(), role: viewer.role().into(), text: body };
                 emit(&mut uow, &o, Audience::All, note).await?;
-                "opening.note"
+                Action::OpeningNote
             }
         };
         let details = json!({"events": uow.emitted()});
-        uow.record(&actor.audit(), AuditEntry::new(action, "tender", t.public_id, details)).await?;
+        uow.record(&actor.audit(), AuditEntry::new(action, t.public_id, details)).await?;
         uow.commit().await
     }
 
     /// Moves on: decryption → reading and objections (or 流标), objections → confirmation,
     /// confirmation → closed. By the host, or by the platform when a window ends.
-    async fn advance(&self, uow: &mut UnitOfWork, o: &opening::Model, t: &tender::Model) -> AppResult<&'static str> {
+    async fn advance(&self, uow: &mut UnitOfWork, o: &opening::Model, t: &tender::Model) -> AppResult<Action> {
         let now = uow.now();
         let bids = opening_bid::Entity::find().filter(opening_bid::Column::OpeningId.eq(o.id)).all(uow.txn()).await?;
         match o.phase {
@@ -558,7 +557,7 @@ impl Openings {
                     uow.schedule(window_job(o, Phase::Objections, ends)).await?;
                     emit(uow, o, Audience::All, HallEvent::ObjectionsStarted { window_ends_at: ends }).await?;
                 }
-                Ok("opening.read")
+                Ok(Action::OpeningRead)
             }
             Phase::Objections => {
                 if o.window_ends_at.is_some_and(|end| now < end) {
@@ -570,7 +569,7 @@ impl Openings {
                     .update(uow.txn())
                     .await?;
                 emit(uow, o, Audience::All, HallEvent::ConfirmationStarted { record_sha256: record }).await?;
-                Ok("opening.confirmation")
+                Ok(Action::OpeningConfirmation)
             }
             Phase::Confirmation => {
                 set_phase(uow, o, Phase::Closed, None, None).await?;
@@ -590,7 +589,7 @@ impl Openings {
                     unconfirmed: unconfirmed.into_values().collect(),
                 };
                 emit(uow, o, Audience::All, closed).await?;
-                Ok("opening.close")
+                Ok(Action::OpeningClose)
             }
             Phase::Closed | Phase::Failed => Err(out_of_turn("moving on")),
         }

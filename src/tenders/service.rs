@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, Role, Status},
-    audit::AuditEntry,
+    audit::{Action, AuditEntry},
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, required_text},
     ids::{OrgId, TenderId},
@@ -219,7 +219,7 @@ pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput
         "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
         "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderCreate, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(t.public_id)
 }
@@ -286,7 +286,7 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
     lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
     insert_lots(&txn, t.id, &input.lots).await?;
     let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderUpdate, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -329,7 +329,7 @@ pub async fn upload_document(
     .await?;
     let details =
         json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
-    txn.record(&actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderDocumentUpload, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(doc.public_id)
 }
@@ -347,7 +347,7 @@ pub async fn remove_document(state: &Tenders, actor: &Actor, id: Uuid, doc_id: U
         .ok_or_else(AppError::not_found)?;
     tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
     let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
-    txn.record(&actor.audit(), AuditEntry::new("tender.document_remove", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderDocumentRemove, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -405,7 +405,7 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     .await?;
     txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
-    txn.record(&actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderPublish, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -454,7 +454,7 @@ pub async fn cancel(state: &Tenders, actor: &Actor, id: Uuid, reason: &str) -> A
     let orgs = obtainers(&txn, t.id).await?;
     txn.notify(&orgs, cancelled_notice(&t, reason)).await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderCancel, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -505,7 +505,7 @@ pub async fn obtain(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
     .await?;
     txn.record(
         &actor.audit(),
-        AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
+        AuditEntry::new(Action::TenderDocumentsObtained, t.public_id, json!({"org": actor.org_public_id})),
     )
     .await?;
     txn.commit().await?;
@@ -561,7 +561,7 @@ pub async fn ask(state: &Tenders, actor: &Actor, id: Uuid, body: &str) -> AppRes
     txn.notify(&managers, question_notice(&t)).await?;
     txn.record(
         &actor.audit(),
-        AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
+        AuditEntry::new(Action::TenderQuestion, t.public_id, json!({"question": q.public_id, "body": body})),
     )
     .await?;
     txn.commit().await?;
@@ -666,7 +666,7 @@ pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: Clarificat
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderClarification, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(c.public_id)
 }
