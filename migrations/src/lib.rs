@@ -14,6 +14,7 @@ mod m20261122_000003_mall;
 mod m20261201_000001_backbone;
 mod m20261202_000001_notice_args;
 mod m20261205_000001_audit_filters;
+mod m20261205_000002_tender_notice;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_backbone::Migration),
             Box::new(m20261202_000001_notice_args::Migration),
             Box::new(m20261205_000001_audit_filters::Migration),
+            Box::new(m20261205_000002_tender_notice::Migration),
         ]
     }
 }
