@@ -44,6 +44,9 @@ pub struct AppError {
     pub message: String,
     /// Field details for validation errors.
     pub fields: Vec<FieldError>,
+    /// A text of the case that the answer passes on as it is, in every language (the reason
+    /// an administrator gave for rejecting a registration), shown after the translated message.
+    pub detail: Option<String>,
 }
 
 /// Result type of services and handlers.
@@ -51,7 +54,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new() }
+        Self { status, code, message: message.into(), fields: Vec::new(), detail: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -113,6 +116,12 @@ impl AppError {
     /// The same error with HTTP status 401 (a failed login).
     pub fn with_status_401(mut self) -> Self {
         self.status = StatusCode::UNAUTHORIZED;
+        self
+    }
+
+    /// The same error with a text of the case (see [`AppError::detail`]).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
         self
     }
 
@@ -242,6 +251,9 @@ pub struct ErrorDetail {
     /// Problems with individual fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// A text of the case, as it was entered (for `account_rejected`, the reason given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl IntoResponse for AppError {
@@ -251,6 +263,7 @@ impl IntoResponse for AppError {
                 code: self.code.to_string(),
                 message: self.message.clone(),
                 fields: self.fields.clone(),
+                detail: self.detail.clone(),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();

@@ -15,6 +15,7 @@ mod m20261201_000001_backbone;
 mod m20261202_000001_notice_args;
 mod m20261205_000001_audit_filters;
 mod m20261205_000002_tender_notice;
+mod m20261205_000003_org_status_reason;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_notice_args::Migration),
             Box::new(m20261205_000001_audit_filters::Migration),
             Box::new(m20261205_000002_tender_notice::Migration),
+            Box::new(m20261205_000003_org_status_reason::Migration),
         ]
     }
 }

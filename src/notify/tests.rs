@@ -150,6 +150,8 @@ fn raised() -> Vec<Notice> {
         mall::orders::order_notice(&o, None),
     ]);
     all.extend(OrderAction::ALL.iter().map(|x| mall::orders::order_notice(&o, Some(*x))));
+    all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", None));
+    all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", Some("营业执照已过期")));
     all.push(legacy());
     all
 }
