@@ -252,6 +252,9 @@ pub struct TenderSettings {
     pub question_cutoff_days: i64,
     /// Default least number of valid bids at the opening.
     pub min_valid_bids: i32,
+    /// Largest bid deposit (投标保证金), in per cent of the tender's budget: the regulations of
+    /// government procurement cap it at 2 %.
+    pub deposit_max_percent: i64,
 }
 
 /// Limits on uploaded PDFs.
@@ -312,7 +315,13 @@ impl Default for SecuritySettings {
 
 impl Default for TenderSettings {
     fn default() -> Self {
-        Self { amendment_min_days: 15, min_bidding_days: 20, question_cutoff_days: 10, min_valid_bids: 3 }
+        Self {
+            amendment_min_days: 15,
+            min_bidding_days: 20,
+            question_cutoff_days: 10,
+            min_valid_bids: 3,
+            deposit_max_percent: 2,
+        }
     }
 }
 

@@ -47,6 +47,9 @@ pub struct AppError {
     /// For a refusal to go faster: seconds after which the same request may succeed (sent as
     /// `Retry-After`).
     pub retry_after: Option<u64>,
+    /// A text of the case that the answer passes on as it is, in every language (the reason
+    /// an administrator gave for rejecting a registration), shown after the translated message.
+    pub detail: Option<String>,
 }
 
 /// Result type of services and handlers.
@@ -54,7 +57,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None }
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None, detail: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -128,6 +131,12 @@ impl AppError {
         self
     }
 
+    /// The same error with a text of the case (see [`AppError::detail`]).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
     /// The same error with a field detail added.
     pub fn with_field(mut self, field: &'static str, code: &'static str) -> Self {
         self.fields.push(FieldError::new(field, code));
@@ -189,6 +198,54 @@ pub fn required_text<'a>(field: &'static str, value: &'a str, max_chars: usize) 
     }
 }
 
+/// Whether `s` is a telephone number of mainland China as a notice prints it: a mobile number
+/// (11 digits, `1[3-9]…`), a landline with its area code (`010-12345678`, `0755 8888 6666`,
+/// `(021)62345678`), optionally with an extension (`-8012`, `转8012`), or a `400`/`800` service
+/// number; `+86` or `86` may come first. Spaces and hyphens between digit groups are allowed.
+pub fn is_phone(s: &str) -> bool {
+    let s = s.trim();
+    let s = s.strip_prefix("+86").or_else(|| s.strip_prefix("86 ")).unwrap_or(s);
+    // The extension, if any, is the digits after 转 or after a hyphen that follows a full number.
+    let (main, ext) = match s.split_once('转') {
+        Some((m, e)) => (m, Some(e)),
+        None => (s, None),
+    };
+    if let Some(e) = ext.map(str::trim)
+        && !((1..=6).contains(&e.len()) && e.chars().all(|c| c.is_ascii_digit()))
+    {
+        return false;
+    }
+    if main.chars().any(|c| !(c.is_ascii_digit() || " -()（）".contains(c))) {
+        return false;
+    }
+    // An area code in brackets counts as a group of its own.
+    let groups: Vec<String> =
+        main.split([' ', '-', '(', ')', '（', '）']).filter(|g| !g.is_empty()).map(str::to_string).collect();
+    let digits: String = groups.concat();
+    let mobile = |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
+    let service = |d: &str| d.len() == 10 && (d.starts_with("400") || d.starts_with("800"));
+    let landline = |area: &str, local: &str| {
+        area.starts_with('0')
+            && (3..=4).contains(&area.len())
+            && (7..=8).contains(&local.len())
+            && !local.starts_with('0')
+    };
+    if ext.is_none() && (mobile(&digits) || service(&digits)) {
+        return true;
+    }
+    match groups.as_slice() {
+        // 01012345678: area code and number written together (3- or 4-digit area codes).
+        [one] if one.starts_with('0') => {
+            (10..=12).contains(&one.len()) && (landline(&one[..3], &one[3..]) || landline(&one[..4], &one[4..]))
+        }
+        [area, local] => landline(area, local),
+        // 0755 8888 6666, or 010-12345678-8012 (the last group an extension).
+        [area, a, b] if ext.is_none() && landline(area, &format!("{a}{b}")) && a.len() + b.len() <= 8 => true,
+        [area, local, e] if ext.is_none() => landline(area, local) && (1..=6).contains(&e.len()),
+        _ => false,
+    }
+}
+
 /// The JSON body of an error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -209,6 +266,9 @@ pub struct ErrorDetail {
     /// Seconds to wait before trying again (`rate_limited`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// A text of the case, as it was entered (for `account_rejected`, the reason given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl IntoResponse for AppError {
@@ -219,6 +279,7 @@ impl IntoResponse for AppError {
                 message: self.message.clone(),
                 fields: self.fields.clone(),
                 retry_after: self.retry_after,
+                detail: self.detail.clone(),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
@@ -227,5 +288,45 @@ impl IntoResponse for AppError {
         }
         resp.extensions_mut().insert(self);
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_of_mainland_china() {
+        for ok in [
+            "13912345678",
+            "139 1234 5678",
+            "+86 139-1234-5678",
+            "010-12345678",
+            "0755-8888666",
+            "0755 8888 6666",
+            "(021)62345678",
+            "（021）62345678",
+            "01062345678",
+            "010-62345678-8012",
+            "010-62345678转8012",
+            "400-810-8888",
+        ] {
+            assert!(is_phone(ok), "{ok} is a phone number");
+        }
+        for bad in [
+            "",
+            "12345",
+            "12912345678",
+            "139123456789",
+            "010-1234",
+            "10-12345678",
+            "010-01234567",
+            "phone: 010-12345678",
+            "010-12345678转",
+            "010-12345678-1234567",
+            "１３９１２３４５６７８",
+        ] {
+            assert!(!is_phone(bad), "{bad} is not a phone number");
+        }
     }
 }

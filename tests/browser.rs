@@ -961,6 +961,8 @@ async fn support_published_tender(app: &TestApp, agency: &reqwest::Client) -> St
     use tenderhall::clock::Clock;
     let body = serde_json::json!({"title": "开标大厅测试", "procuring_org": unit, "procurement_method": "open_tender",
         "evaluation_method": "lowest_price", "bid_deadline": app.clock.now() + chrono::TimeDelta::days(30),
+        "qualification": "具有独立承担民事责任的能力。", "contact_person": "王工", "contact_phone": "010-68001234",
+        "documents_from": app.clock.now(), "documents_until": app.clock.now() + chrono::TimeDelta::days(30),
         "lots": [{"name": "服务器", "budget": 500_000_000}]});
     let t: serde_json::Value = agency
         .post(format!("{}/api/v1/tenders", app.base))

@@ -123,7 +123,9 @@ impl Platform {
             .header("x-csrf-token", &csrf)
             .json(&json!({"title": "bench", "procuring_org": units[0]["id"], "procurement_method": "open_tender",
                 "evaluation_method": "lowest_price", "bid_deadline": deadline,
-                "question_cutoff": cutoff, "lots": lots}))
+                "question_cutoff": cutoff, "lots": lots,
+                "qualification": "bench", "contact_person": "bench", "contact_phone": "010-68001234",
+                "documents_from": chrono::Utc::now() - chrono::TimeDelta::minutes(1), "documents_until": deadline}))
             .send()
             .await
             .expect("create");

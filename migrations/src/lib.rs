@@ -13,6 +13,9 @@ mod m20261122_000002_openings;
 mod m20261122_000003_mall;
 mod m20261201_000001_backbone;
 mod m20261202_000001_notice_args;
+mod m20261205_000001_audit_filters;
+mod m20261205_000002_tender_notice;
+mod m20261205_000003_org_status_reason;
 mod m20261210_000001_opening_windows;
 mod util;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_mall::Migration),
             Box::new(m20261201_000001_backbone::Migration),
             Box::new(m20261202_000001_notice_args::Migration),
+            Box::new(m20261205_000001_audit_filters::Migration),
+            Box::new(m20261205_000002_tender_notice::Migration),
+            Box::new(m20261205_000003_org_status_reason::Migration),
             Box::new(m20261210_000001_opening_windows::Migration),
         ]
     }

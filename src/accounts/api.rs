@@ -1,12 +1,12 @@
 //! Account endpoints of the JSON API.
 
 use super::{
-    model::{Actor, Status},
-    service::{self, OrgSummary, Registration},
+    model::Actor,
+    service::{self, OrgFilter, OrgPage, Registration},
 };
 use crate::{
     accounts::Accounts,
-    error::{AppError, AppResult, ErrorBody},
+    error::{AppResult, ErrorBody},
     web::{Site, client::ClientAddr},
     web::{
         auth::{Admins, Require},
@@ -40,7 +40,8 @@ where
         .routes(routes!(change_password))
         .routes(routes!(register))
         .routes(routes!(list_organisations))
-        .routes(routes!(decide))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
 /// A CSRF token to send back in the `X-CSRF-Token` header.
@@ -161,42 +162,47 @@ async fn register(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// Filter of the organisation list.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct OrgQuery {
-    /// `pending`, `active`, `rejected` or `disabled`.
-    pub status: Option<String>,
-}
-
-/// Organisations (administrators).
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgQuery),
-    responses((status = 200, body = Vec<OrgSummary>), (status = 403, body = ErrorBody)))]
+/// Organisations, those waiting for a decision first, 20 to a page (administrators).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgFilter),
+    responses((status = 200, body = OrgPage), (status = 403, body = ErrorBody),
+              (status = 422, description = "validation_failed: kind, status or q", body = ErrorBody)))]
 async fn list_organisations(
     State(state): State<Accounts>,
     _admin: Require<Admins>,
-    Query(q): Query<OrgQuery>,
-) -> AppResult<Json<Vec<OrgSummary>>> {
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::invalid_field("status", "invalid"))?),
-    };
-    Ok(Json(service::list_organisations(&state.db, status).await?))
+    Query(f): Query<OrgFilter>,
+) -> AppResult<Json<OrgPage>> {
+    Ok(Json(service::list_organisations(&state.db, &f).await?))
 }
 
-/// Approves (`approve`) or rejects (`reject`) a pending registration (administrators).
-#[utoipa::path(post, path = "/api/v1/organisations/{id}/{decision}", tag = "accounts",
-    params(("id" = Uuid, Path), ("decision" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "not_pending", body = ErrorBody)))]
-async fn decide(
+/// Approves a pending registration (administrators); the organisation is notified.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/approve", tag = "accounts", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "not_pending", body = ErrorBody)))]
+async fn approve(State(state): State<Accounts>, admin: Require<Admins>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+    service::approve_registration(&state, &admin, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a registration is rejected.
+#[derive(Deserialize, ToSchema)]
+pub struct RejectRequest {
+    /// The reason (required, at most 2,000 characters): recorded, sent to the applicant and shown
+    /// to its users when they try to log in.
+    pub reason: String,
+}
+
+/// Rejects a pending registration with a reason (administrators); the organisation is notified.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/reject", tag = "accounts", params(("id" = Uuid, Path)),
+    request_body = RejectRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "not_pending", body = ErrorBody),
+              (status = 422, description = "validation_failed: reason required", body = ErrorBody)))]
+async fn reject(
     State(state): State<Accounts>,
     admin: Require<Admins>,
-    Path((id, decision)): Path<(Uuid, String)>,
+    Path(id): Path<Uuid>,
+    Json(req): Json<RejectRequest>,
 ) -> AppResult<StatusCode> {
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(AppError::not_found()),
-    };
-    service::decide_registration(&state, &admin, id, approve).await?;
+    service::reject_registration(&state, &admin, id, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }

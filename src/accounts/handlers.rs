@@ -1,7 +1,7 @@
 //! Account pages.
 
 use super::{
-    model::{SizeClass, Status},
+    model::{OrgKind, SizeClass, Status},
     service::{self, Registration},
 };
 use crate::{
@@ -42,7 +42,8 @@ where
         .route("/account", get(account_page))
         .route("/account/password", post(change_password))
         .route("/admin/organisations", get(admin_orgs))
-        .route("/admin/organisations/{id}/{decision}", post(admin_decide))
+        .route("/admin/organisations/{id}/approve", post(admin_approve))
+        .route("/admin/organisations/{id}/reject", post(admin_reject))
         .route("/lang/{lang}", get(switch_lang))
 }
 
@@ -52,6 +53,8 @@ struct LoginPage {
     ctx: PageCtx,
     next: String,
     error: Option<String>,
+    /// A text of the refusal, as entered (the reason a registration was rejected).
+    detail: Option<String>,
     username: String,
     cert_user: Option<String>,
 }
@@ -72,7 +75,14 @@ async fn login_page(
     req_ext: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
 ) -> Response {
     let cert_user = req_ext.map(|e| e.0.username);
-    render(&LoginPage { ctx, next: safe_next(q.next.as_deref()), error: None, username: String::new(), cert_user })
+    render(&LoginPage {
+        ctx,
+        next: safe_next(q.next.as_deref()),
+        error: None,
+        detail: None,
+        username: String::new(),
+        cert_user,
+    })
 }
 
 #[derive(Deserialize)]
@@ -95,7 +105,8 @@ async fn login_submit(
         Err(e) => {
             let status = e.status;
             let error = Some(ctx.t.error(e.code, &e.message));
-            let mut resp = render(&LoginPage { ctx, next, error, username: f.username, cert_user: None });
+            let mut resp =
+                render(&LoginPage { ctx, next, error, detail: e.detail, username: f.username, cert_user: None });
             *resp.status_mut() = status;
             resp
         }
@@ -225,27 +236,84 @@ async fn change_password(
 #[template(path = "accounts/admin_orgs.html")]
 struct AdminOrgsPage {
     ctx: PageCtx,
-    pending: Vec<service::OrgSummary>,
-    all: Vec<service::OrgSummary>,
+    list: service::OrgPage,
+    /// The filters as entered.
+    q: String,
+    kind: String,
+    status: String,
+    kinds: Vec<&'static str>,
+    statuses: Vec<&'static str>,
+    prev: Option<String>,
+    next: Option<String>,
+    /// The list with only the registrations waiting for a decision.
+    pending_link: String,
 }
 
-async fn admin_orgs(State(state): State<Accounts>, ctx: PageCtx, _admin: Require<Admins>) -> AppResult<Response> {
-    let pending = service::list_organisations(&state.db, Some(Status::Pending)).await?;
-    let all = service::list_organisations(&state.db, None).await?;
-    Ok(render(&AdminOrgsPage { ctx, pending, all }))
+impl AdminOrgsPage {
+    fn is_pending(&self, o: &service::OrgSummary) -> bool {
+        o.status == Status::Pending
+    }
 }
 
-async fn admin_decide(
+/// `/admin/organisations` with the filters of `f` and `page`.
+fn orgs_link(f: &service::OrgFilter, page: u64) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [("q", &f.q), ("kind", &f.kind), ("status", &f.status)] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            parts.push(format!("{k}={}", crate::web::page::percent_encode(v)));
+        }
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() { "/admin/organisations".into() } else { format!("/admin/organisations?{}", parts.join("&")) }
+}
+
+async fn admin_orgs(
+    State(state): State<Accounts>,
+    ctx: PageCtx,
+    _admin: Require<Admins>,
+    Query(f): Query<service::OrgFilter>,
+) -> AppResult<Response> {
+    let list = service::list_organisations(&state.db, &f).await?;
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let page = AdminOrgsPage {
+        prev: (list.page > 1).then(|| orgs_link(&f, list.page - 1)),
+        next: (list.page < list.pages).then(|| orgs_link(&f, list.page + 1)),
+        pending_link: orgs_link(&service::OrgFilter { status: Some("pending".into()), ..Default::default() }, 1),
+        q: text(&f.q),
+        kind: text(&f.kind),
+        status: text(&f.status),
+        kinds: OrgKind::ALL.iter().map(|k| k.as_str()).collect(),
+        statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
+        list,
+        ctx,
+    };
+    Ok(render(&page))
+}
+
+async fn admin_approve(
     State(state): State<Accounts>,
     admin: Require<Admins>,
-    Path((id, decision)): Path<(Uuid, String)>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(AppError::not_found()),
-    };
-    service::decide_registration(&state, &admin, id, approve).await?;
+    service::approve_registration(&state, &admin, id).await?;
+    Ok(Redirect::to("/admin/organisations").into_response())
+}
+
+#[derive(Deserialize)]
+struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn admin_reject(
+    State(state): State<Accounts>,
+    admin: Require<Admins>,
+    Path(id): Path<Uuid>,
+    Form(f): Form<RejectForm>,
+) -> AppResult<Response> {
+    service::reject_registration(&state, &admin, id, &f.reason).await?;
     Ok(Redirect::to("/admin/organisations").into_response())
 }
 

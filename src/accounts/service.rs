@@ -3,10 +3,11 @@
 use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     entities::{login_failure, organisation, session, user},
-    error::{AppError, AppResult, FieldError},
+    error::{AppError, AppResult, FieldError, required_text},
     ids::UserId,
+    notify::{Notice, NoticeKind},
     uow::UnitOfWork,
 };
 use argon2::{
@@ -152,7 +153,11 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
         // The reserved attempt stays: it is this failure.
         txn.record(
             &AuditActor::system(),
-            AuditEntry::new("session.login_failed", "user", username.clone(), json!({"remote_addr": remote_addr})),
+            AuditEntry::new(
+                Action::SessionLoginFailed,
+                username.chars().take(100).collect::<String>(),
+                json!({"remote_addr": remote_addr}),
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -160,13 +165,10 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
     };
     // The right password is no failure.
     login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
-    if u.status == Status::Pending {
-        txn.commit().await?;
-        return Err(AppError::forbidden_because("account_pending", "the centre has not approved this account yet"));
-    }
     let Some(actor) = active_actor(&txn, u.id).await? else {
+        let refused = refusal(&txn, &u).await?;
         txn.commit().await?;
-        return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
+        return Err(refused);
     };
     let token = start_session(state, &mut txn, &actor, "password", remote_addr).await?;
     txn.commit().await?;
@@ -210,6 +212,26 @@ async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) ->
     Ok(row)
 }
 
+/// Why a user who proved who they are (with the password or a certificate) may not log in: the
+/// registration is waiting for the centre (`account_pending`), was rejected (`account_rejected`,
+/// with the reason the administrator gave, since the applicant cannot log in to read the notice
+/// of it), or the user or organisation is disabled (`account_disabled`).
+async fn refusal<C: ConnectionTrait>(db: &C, u: &user::Model) -> AppResult<AppError> {
+    let org = organisation::Entity::find_by_id(u.org_id).one(db).await?;
+    let org_status = org.as_ref().map(|o| o.status);
+    Ok(if u.status == Status::Rejected || org_status == Some(Status::Rejected) {
+        let e = AppError::forbidden_because("account_rejected", "the registration of this organisation was rejected");
+        match org.and_then(|o| o.status_reason).filter(|r| !r.is_empty()) {
+            Some(reason) => e.with_detail(reason),
+            None => e,
+        }
+    } else if u.status == Status::Pending || org_status == Some(Status::Pending) {
+        AppError::forbidden_because("account_pending", "the centre has not approved this account yet")
+    } else {
+        AppError::forbidden_because("account_disabled", "this account or its organisation is not active")
+    })
+}
+
 /// A valid argon2id hash of nothing anybody knows: checked against when the user name does not
 /// exist, so that both answers take the same time.
 const DUMMY_HASH: &str =
@@ -237,8 +259,7 @@ async fn start_session(
     txn.record(
         &actor.audit(),
         AuditEntry::new(
-            "session.login",
-            "user",
+            Action::SessionLogin,
             actor.user_public_id,
             json!({"method": method, "remote_addr": remote_addr}),
         ),
@@ -261,7 +282,7 @@ pub async fn login_with_certificate(
     let mut txn = state.writer.begin().await?;
     let Some(actor) = active_actor(&txn, u.id).await? else {
         txn.rollback().await?;
-        return Err(AppError::forbidden_because("account_disabled", "this account or its organisation is not active"));
+        return Err(refusal(&state.db, &u).await?);
     };
     let token =
         start_session(state, &mut txn, &actor, &format!("client_certificate:{fingerprint}"), remote_addr).await?;
@@ -274,7 +295,7 @@ pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<(
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
     txn.sessions_ended(actor.user_id);
-    txn.record(&actor.audit(), AuditEntry::new("session.logout", "user", actor.user_public_id, json!({}))).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::SessionLogout, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -299,8 +320,7 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     txn.sessions_ended(u.id);
-    txn.record(&actor.audit(), AuditEntry::new("user.password_changed", "user", actor.user_public_id, json!({})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::UserPasswordChanged, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -359,8 +379,11 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     if let Err(e) = check_username("username", r.username.trim()) {
         fields.push(e);
     }
-    if r.contact_phone.chars().count() > 30 {
+    let phone = r.contact_phone.trim();
+    if phone.chars().count() > 30 {
         fields.push(FieldError::new("contact_phone", "too_long"));
+    } else if !phone.is_empty() && !crate::error::is_phone(phone) {
+        fields.push(FieldError::new("contact_phone", "invalid"));
     }
     if let Err(e) = check_new_password("password", &r.password) {
         fields.extend(e.fields);
@@ -401,7 +424,7 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     .insert(&txn)
     .await?;
     let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
-    txn.record(&actor, AuditEntry::new("organisation.register", "organisation", org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
         .await?;
     txn.commit().await?;
     Ok(org.public_id)
@@ -415,40 +438,137 @@ pub struct OrgSummary {
     /// Name.
     pub name: String,
     /// Kind.
-    pub kind: String,
+    pub kind: OrgKind,
     /// Size class.
-    pub size_class: Option<String>,
+    pub size_class: Option<SizeClass>,
     /// Credit code.
     pub credit_code: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
     /// Status.
-    pub status: String,
+    pub status: Status,
+    /// Why it has its status: the reason a registration was rejected.
+    pub status_reason: Option<String>,
     /// When registered.
     pub created_at: DateTime<Utc>,
 }
 
-/// Organisations, optionally only those with `status`.
-pub async fn list_organisations(db: &DatabaseConnection, status: Option<Status>) -> AppResult<Vec<OrgSummary>> {
-    let mut q = organisation::Entity::find().order_by_desc(organisation::Column::CreatedAt);
-    if let Some(s) = status {
-        q = q.filter(organisation::Column::Status.eq(s));
+/// Filters of the organisation list.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct OrgFilter {
+    /// Words of the name, or (part of) the unified social credit code.
+    pub q: Option<String>,
+    /// `procuring_unit`, `agency`, `supplier`, `centre` or `expert_pool`.
+    pub kind: Option<String>,
+    /// `pending`, `active`, `rejected` or `disabled`.
+    pub status: Option<String>,
+    /// Page, from 1 (20 to a page).
+    pub page: Option<u64>,
+}
+
+/// A page of organisations: those waiting for a decision first, then the newest.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OrgPage {
+    /// The organisations.
+    pub items: Vec<OrgSummary>,
+    /// How many match.
+    pub total: u64,
+    /// This page, from 1.
+    pub page: u64,
+    /// Number of pages.
+    pub pages: u64,
+    /// How many registrations wait for a decision, whatever the filters.
+    pub pending: u64,
+}
+
+/// Organisations per page.
+pub const ORGS_PER_PAGE: u64 = 20;
+
+/// The organisations matching `f`, a page at a time.
+pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppResult<OrgPage> {
+    use sea_orm::{Condition, QuerySelect, sea_query::Expr};
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let mut fields = Vec::new();
+    let mut cond = Condition::all();
+    if let Some(q) = given(&f.q) {
+        if q.chars().count() > 100 {
+            fields.push(FieldError::new("q", "too_long"));
+        }
+        for w in q.split_whitespace() {
+            cond = cond.add(
+                Condition::any()
+                    .add(organisation::Column::Name.contains(w))
+                    .add(organisation::Column::CreditCode.contains(w.to_ascii_uppercase())),
+            );
+        }
     }
-    Ok(q.all(db)
-        .await?
+    if let Some(k) = given(&f.kind) {
+        match OrgKind::parse(&k) {
+            Some(k) => cond = cond.add(organisation::Column::Kind.eq(k)),
+            None => fields.push(FieldError::new("kind", "invalid")),
+        }
+    }
+    if let Some(st) = given(&f.status) {
+        match Status::parse(&st) {
+            Some(st) => cond = cond.add(organisation::Column::Status.eq(st)),
+            None => fields.push(FieldError::new("status", "invalid")),
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    let query = organisation::Entity::find()
+        .filter(cond)
+        .order_by_asc(Expr::cust("CASE WHEN status = 'pending' THEN 0 ELSE 1 END"))
+        .order_by_desc(organisation::Column::CreatedAt)
+        .order_by_desc(organisation::Column::Id);
+    let total = query.clone().count(db).await?;
+    let pages = total.div_ceil(ORGS_PER_PAGE).max(1);
+    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let rows = query.offset((page - 1) * ORGS_PER_PAGE).limit(ORGS_PER_PAGE).all(db).await?;
+    let pending =
+        organisation::Entity::find().filter(organisation::Column::Status.eq(Status::Pending)).count(db).await?;
+    let items = rows
         .into_iter()
         .map(|o| OrgSummary {
             id: o.public_id,
             name: o.name,
-            kind: o.kind.as_str().into(),
-            size_class: o.size_class.map(|s| s.as_str().into()),
+            kind: o.kind,
+            size_class: o.size_class,
             credit_code: o.credit_code,
-            status: o.status.as_str().into(),
+            contact_phone: o.contact_phone,
+            status: o.status,
+            status_reason: o.status_reason,
             created_at: o.created_at,
         })
-        .collect())
+        .collect();
+    Ok(OrgPage { items, total, page, pages, pending })
 }
 
-/// Approves or rejects a pending organisation and its users.
-pub async fn decide_registration(state: &Accounts, admin: &Actor, org_id: Uuid, approve: bool) -> AppResult<()> {
+/// The notice to an applicant organisation named `name` that its registration was approved, or
+/// (with `reason`) rejected.
+pub(crate) fn decision_notice(name: &str, rejected: Option<&str>) -> Notice {
+    match rejected {
+        None => Notice::new(NoticeKind::RegistrationApproved).arg("name", name),
+        Some(reason) => Notice::new(NoticeKind::RegistrationRejected).arg("name", name).arg("reason", reason),
+    }
+    .link("/account")
+}
+
+/// Approves a pending registration: the organisation and its users become active, and the
+/// organisation is told.
+pub async fn approve_registration(state: &Accounts, admin: &Actor, org_id: Uuid) -> AppResult<()> {
+    decide(state, admin, org_id, None).await
+}
+
+/// Rejects a pending registration for `reason` (required): it is recorded, the applicant
+/// organisation is told, and its users are shown it when they try to log in.
+pub async fn reject_registration(state: &Accounts, admin: &Actor, org_id: Uuid, reason: &str) -> AppResult<()> {
+    let reason = required_text("reason", reason, 2000)?;
+    decide(state, admin, org_id, Some(reason)).await
+}
+
+async fn decide(state: &Accounts, admin: &Actor, org_id: Uuid, rejected: Option<&str>) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     let org = organisation::Entity::find()
         .filter(organisation::Column::PublicId.eq(org_id))
@@ -458,11 +578,13 @@ pub async fn decide_registration(state: &Accounts, admin: &Actor, org_id: Uuid, 
     if org.status != Status::Pending {
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
+    let approve = rejected.is_none();
     let status = if approve { Status::Active } else { Status::Rejected };
     organisation::ActiveModel {
         id: Set(org.id),
         status: Set(status),
-        approved_at: Set(approve.then(|| state.clock.now())),
+        status_reason: Set(rejected.map(str::to_string)),
+        approved_at: Set(approve.then(|| txn.now())),
         ..Default::default()
     }
     .update(&txn)
@@ -473,9 +595,12 @@ pub async fn decide_registration(state: &Accounts, admin: &Actor, org_id: Uuid, 
         .filter(user::Column::Status.eq(Status::Pending))
         .exec(&txn)
         .await?;
-    let action = if approve { "organisation.approve" } else { "organisation.reject" };
-    txn.record(&admin.audit(), AuditEntry::new(action, "organisation", org.public_id, json!({"name": org.name})))
-        .await?;
+    txn.notify(&[org.id], decision_notice(&org.name, rejected)).await?;
+    let (action, details) = match rejected {
+        None => (Action::OrganisationApprove, json!({"name": org.name})),
+        Some(reason) => (Action::OrganisationReject, json!({"name": org.name, "reason": reason})),
+    };
+    txn.record(&admin.audit(), AuditEntry::new(action, org.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -503,11 +628,8 @@ pub async fn create_organisation(
     }
     .insert(&*txn)
     .await?;
-    txn.record(
-        actor,
-        AuditEntry::new("organisation.create", "organisation", org.public_id, json!({"name": name, "kind": kind})),
-    )
-    .await?;
+    txn.record(actor, AuditEntry::new(Action::OrganisationCreate, org.public_id, json!({"name": name, "kind": kind})))
+        .await?;
     Ok(org)
 }
 
@@ -538,7 +660,7 @@ pub async fn create_user(
     }
     .insert(&*txn)
     .await?;
-    txn.record(actor, AuditEntry::new("user.create", "user", u.public_id, json!({"username": username, "role": role})))
+    txn.record(actor, AuditEntry::new(Action::UserCreate, u.public_id, json!({"username": username, "role": role})))
         .await?;
     Ok(u)
 }
@@ -564,8 +686,8 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &st
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
         txn.sessions_ended(u.id);
     }
-    let action = if status == Status::Active { "user.enable" } else { "user.disable" };
-    txn.record(actor, AuditEntry::new(action, "user", u.public_id, json!({"username": username}))).await?;
+    let action = if status == Status::Active { Action::UserEnable } else { Action::UserDisable };
+    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": username}))).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,21 +1,21 @@
 //! Audit pages, the audit API and the published platform key.
 
-use super::{VerifyReport, service};
+use super::{
+    Action, ObjectType, VerifyReport,
+    service::{self, RecordPage, RecordQuery, RecordView},
+};
 use crate::{
     audit::Trail,
-    entities::audit_record,
-    error::{AppError, AppResult, ErrorBody},
+    error::{AppResult, ErrorBody},
     web::{
         auth::{Auditors, Require},
         extract::{Json, Query},
-        page::{PageCtx, render},
+        page::{PageCtx, percent_encode, render},
     },
 };
 use askama::Template;
 use axum::{Router, extract::State, response::Response, routing::get};
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -65,82 +65,17 @@ async fn platform_key(State(state): State<Trail>) -> Json<PlatformKeyDoc> {
     })
 }
 
-/// An audit record as shown.
-#[derive(Serialize, ToSchema)]
-pub struct RecordView {
-    /// Sequence number.
-    pub seq: i64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: String,
-    /// What.
-    pub action: String,
-    /// Kind of object.
-    pub object_type: String,
-    /// Object id.
-    pub object_id: String,
-    /// What changed (JSON text).
-    pub details: String,
-    /// Hash of the record.
-    pub hash: String,
-}
-
-/// Filter of the record list.
-#[derive(Deserialize, utoipa::IntoParams, Default)]
-pub struct RecordQuery {
-    /// Only records about this object id.
-    pub object: Option<String>,
-    /// Only records before this sequence number (paging backwards).
-    pub before: Option<i64>,
-}
-
-/// Audit records of this object type are sealed like the bids they describe.
-const SEALED_OBJECT_TYPE: &str = "bid";
-
-async fn load_records(state: &Trail, q: &RecordQuery) -> AppResult<Vec<RecordView>> {
-    // Records about bids say who bid on what; before the opening nobody may learn that, so they
-    // are kept out of every listing (they stay in the chain and in its verification). The
-    // opening hall will show them once the tender has been opened.
-    let mut find = audit_record::Entity::find()
-        .filter(audit_record::Column::ObjectType.ne(SEALED_OBJECT_TYPE))
-        .order_by_desc(audit_record::Column::Seq)
-        .limit(100);
-    if let Some(o) = q.object.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if o.len() > 100 {
-            return Err(AppError::invalid_field("object", "too_long"));
-        }
-        find = find.filter(audit_record::Column::ObjectId.eq(o));
-    }
-    if let Some(b) = q.before {
-        find = find.filter(audit_record::Column::Seq.lt(b));
-    }
-    Ok(find
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| RecordView {
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor_label,
-            action: r.action,
-            object_type: r.object_type,
-            object_id: r.object_id,
-            details: r.details,
-            hash: r.hash,
-        })
-        .collect())
-}
-
-/// The latest audit records (supervisors and administrators).
+/// Audit records, newest first, filtered and paged by sequence number (supervisors and
+/// administrators). Records about sealed bids are never listed.
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
-    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody),
+              (status = 422, description = "validation_failed: an unknown tender, organisation or user, an invalid action, time or limit", body = ErrorBody)))]
 async fn records(
     State(state): State<Trail>,
     _who: Require<Auditors>,
     Query(q): Query<RecordQuery>,
 ) -> AppResult<Json<Vec<RecordView>>> {
-    Ok(Json(load_records(&state, &q).await?))
+    Ok(Json(service::records(&state.db, &q).await?.records))
 }
 
 /// Verifies the whole chain against the platform key.
@@ -149,13 +84,119 @@ async fn verify_api(State(state): State<Trail>, _who: Require<Auditors>) -> AppR
     Ok(Json(service::verify(&state.db, &state.key.public()).await?))
 }
 
+/// A record with its texts in the reader's language.
+struct RecordRow {
+    r: RecordView,
+    action: String,
+    object: String,
+    /// The page of the object, where there is one.
+    object_page: Option<String>,
+}
+
+/// A choice of the action filter.
+struct ActionChoice {
+    code: &'static str,
+    label: String,
+}
+
+/// The filters as entered, to fill the form in again and build the paging links.
+#[derive(Default)]
+struct Filters {
+    object: String,
+    tender: String,
+    org: String,
+    user: String,
+    action: String,
+    from: String,
+    to: String,
+    limit: String,
+}
+
+impl Filters {
+    fn of(q: &RecordQuery) -> Self {
+        let v = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_string();
+        Filters {
+            object: v(&q.object),
+            tender: v(&q.tender),
+            org: v(&q.org),
+            user: v(&q.user),
+            action: v(&q.action),
+            from: v(&q.from),
+            to: v(&q.to),
+            limit: q.limit.map(|l| l.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// `/audit?` with the filters and `extra`.
+    fn link(&self, extra: &str) -> String {
+        let mut parts: Vec<String> = [
+            ("object", &self.object),
+            ("tender", &self.tender),
+            ("org", &self.org),
+            ("user", &self.user),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("limit", &self.limit),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
+        if !extra.is_empty() {
+            parts.push(extra.to_string());
+        }
+        if parts.is_empty() { "/audit".into() } else { format!("/audit?{}", parts.join("&")) }
+    }
+}
+
+/// Links to the other pages of the list.
+#[derive(Default)]
+struct Paging {
+    newest: Option<String>,
+    newer: Option<String>,
+    older: Option<String>,
+    oldest: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "audit/records.html")]
 struct AuditPage {
     ctx: PageCtx,
-    records: Vec<RecordView>,
-    object: String,
+    rows: Vec<RecordRow>,
+    f: Filters,
+    actions: Vec<ActionChoice>,
+    paging: Paging,
     report: Option<VerifyReport>,
+}
+
+fn page(ctx: PageCtx, q: &RecordQuery, list: RecordPage, report: Option<VerifyReport>) -> AuditPage {
+    let f = Filters::of(q);
+    let on_cursor = q.before.is_some() || q.after.is_some();
+    let paging = Paging {
+        newest: (on_cursor && (list.has_newer || list.records.is_empty())).then(|| f.link("")),
+        newer: list.records.first().filter(|_| list.has_newer).map(|r| f.link(&format!("after={}", r.seq))),
+        older: list.records.last().filter(|_| list.has_older).map(|r| f.link(&format!("before={}", r.seq))),
+        oldest: list.has_older.then(|| f.link("after=0")),
+    };
+    let rows = list
+        .records
+        .into_iter()
+        .map(|r| {
+            let action = ctx.t.of("audit.actions", &r.action);
+            let object = ctx.t.of("audit.objects", &r.object_type);
+            let object_page =
+                (r.object_type == ObjectType::Tender.as_str()).then(|| format!("/tenders/{}", r.object_id));
+            RecordRow { r, action, object, object_page }
+        })
+        .collect();
+    let mut actions: Vec<ActionChoice> = Action::ALL
+        .iter()
+        .filter(|a| a.object_type() != ObjectType::Bid)
+        .map(|a| ActionChoice { code: a.code(), label: ctx.t.of("audit.actions", a.code()) })
+        .collect();
+    actions.sort_by(|a, b| a.code.cmp(b.code));
+    AuditPage { ctx, rows, f, actions, paging, report }
 }
 
 async fn audit_page(
@@ -164,12 +205,13 @@ async fn audit_page(
     _who: Require<Auditors>,
     Query(q): Query<RecordQuery>,
 ) -> AppResult<Response> {
-    let records = load_records(&state, &q).await?;
-    Ok(render(&AuditPage { ctx, records, object: q.object.unwrap_or_default(), report: None }))
+    let list = service::records(&state.db, &q).await?;
+    Ok(render(&page(ctx, &q, list, None)))
 }
 
 async fn verify_page(State(state): State<Trail>, ctx: PageCtx, _who: Require<Auditors>) -> AppResult<Response> {
     let report = service::verify(&state.db, &state.key.public()).await?;
-    let records = load_records(&state, &RecordQuery::default()).await?;
-    Ok(render(&AuditPage { ctx, records, object: String::new(), report: Some(report) }))
+    let q = RecordQuery::default();
+    let list = service::records(&state.db, &q).await?;
+    Ok(render(&page(ctx, &q, list, Some(report))))
 }

@@ -15,7 +15,7 @@ pub mod model;
 pub mod service;
 
 pub use handlers::{api_routes, router};
-pub use model::{AuditActor, AuditEntry, VerifyReport};
+pub use model::{Action, AuditActor, AuditEntry, ObjectType, VerifyReport};
 pub use service::{AuditLog, verify};
 
 /// The recurring job that signs a checkpoint of the chain's head every

@@ -1,6 +1,6 @@
 //! Types of the audit chain.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who did it.
 #[derive(Debug, Clone, Serialize)]
@@ -20,13 +20,215 @@ impl AuditActor {
     }
 }
 
+crate::column::string_enum! {
+    /// The kind of object an audit record is about; its label is `audit.objects.<type>` in the
+    /// message catalogues.
+    ObjectType {
+        /// A tender (its public id); the opening hall's actions are about the tender too.
+        Tender = "tender",
+        /// An organisation (its public id).
+        Organisation = "organisation",
+        /// A user (its public id; the user name tried, for a failed login).
+        User = "user",
+        /// A sealed bid. Records about bids are kept out of every listing.
+        Bid = "bid",
+        /// An e-mall quotation.
+        Quotation = "quotation",
+        /// A supplier's quote in a quotation.
+        Quote = "quote",
+        /// A framework agreement.
+        Agreement = "agreement",
+        /// A catalogue item.
+        Item = "item",
+        /// A flagged price.
+        PriceFlag = "price_flag",
+        /// An e-mall order.
+        Order = "order",
+        /// A recorded centralized procurement result.
+        ProcurementResult = "procurement_result",
+        /// A data set imported in bulk.
+        DataSet = "data_set",
+    }
+}
+
+impl ObjectType {
+    /// The catalogue key of the type's label.
+    pub fn label_key(self) -> String {
+        format!("audit.objects.{}", self.as_str())
+    }
+}
+
+/// Defines [`Action`]: every action the platform records, with its stored code and the type
+/// of object it is about.
+macro_rules! actions {
+    ($($(#[$m:meta])* $variant:ident = $code:literal on $object:ident),+ $(,)?) => {
+        /// What was done: every action the platform records, and nothing else can be recorded
+        /// ([`AuditEntry::new`] takes one). Its label is `audit.actions.<code>` in the message
+        /// catalogues; a unit test requires one for every action in both languages.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[$m])* $variant),+
+        }
+
+        impl Action {
+            /// Every action.
+            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+
+            /// The stored, dotted code (`tender.publish`).
+            pub fn code(self) -> &'static str {
+                match self { $(Action::$variant => $code),+ }
+            }
+
+            /// The action of a stored code.
+            pub fn parse(code: &str) -> Option<Action> {
+                match code { $($code => Some(Action::$variant),)+ _ => None }
+            }
+
+            /// The type of object the action is about.
+            pub fn object_type(self) -> ObjectType {
+                match self { $(Action::$variant => ObjectType::$object),+ }
+            }
+        }
+    };
+}
+
+actions! {
+    /// A draft tender was created.
+    TenderCreate = "tender.create" on Tender,
+    /// A draft was changed.
+    TenderUpdate = "tender.update" on Tender,
+    /// A tender document was uploaded.
+    TenderDocumentUpload = "tender.document_upload" on Tender,
+    /// A tender document was removed from a draft.
+    TenderDocumentRemove = "tender.document_remove" on Tender,
+    /// A tender was published.
+    TenderPublish = "tender.publish" on Tender,
+    /// A tender was cancelled.
+    TenderCancel = "tender.cancel" on Tender,
+    /// A supplier obtained the tender documents.
+    TenderDocumentsObtained = "tender.documents_obtained" on Tender,
+    /// A supplier asked a question.
+    TenderQuestion = "tender.question" on Tender,
+    /// An answer, clarification or amendment was published.
+    TenderClarification = "tender.clarification" on Tender,
+    /// The opening hall opened at the bid deadline.
+    OpeningOpen = "opening.open" on Tender,
+    /// A bidder signed in to the hall.
+    OpeningSignIn = "opening.sign_in" on Tender,
+    /// The host started the decryption.
+    OpeningStartDecryption = "opening.start_decryption" on Tender,
+    /// A bidder released the key of its bid.
+    OpeningReleaseKey = "opening.release_key" on Tender,
+    /// A bidder raised an objection.
+    OpeningObject = "opening.object" on Tender,
+    /// The host answered an objection.
+    OpeningAnswer = "opening.answer" on Tender,
+    /// A bidder signed the opening record.
+    OpeningConfirm = "opening.confirm" on Tender,
+    /// The host or a supervisor added a note.
+    OpeningNote = "opening.note" on Tender,
+    /// The bids were read out.
+    OpeningRead = "opening.read" on Tender,
+    /// The confirmation of the record started.
+    OpeningConfirmation = "opening.confirmation" on Tender,
+    /// The opening closed.
+    OpeningClose = "opening.close" on Tender,
+    /// A bid was reserved.
+    BidReserve = "bid.reserve" on Bid,
+    /// A sealed bid was submitted.
+    BidSubmit = "bid.submit" on Bid,
+    /// A bid was withdrawn.
+    BidWithdraw = "bid.withdraw" on Bid,
+    /// A supplier registered a bid-signing key.
+    BidderKeyRegister = "bidder_key.register" on Organisation,
+    /// A supplier registered (pending approval).
+    OrganisationRegister = "organisation.register" on Organisation,
+    /// An administrator approved a registration.
+    OrganisationApprove = "organisation.approve" on Organisation,
+    /// An administrator rejected a registration.
+    OrganisationReject = "organisation.reject" on Organisation,
+    /// An operator created an organisation.
+    OrganisationCreate = "organisation.create" on Organisation,
+    /// A user logged in.
+    SessionLogin = "session.login" on User,
+    /// A login failed.
+    SessionLoginFailed = "session.login_failed" on User,
+    /// A user logged out.
+    SessionLogout = "session.logout" on User,
+    /// A user changed their password.
+    UserPasswordChanged = "user.password_changed" on User,
+    /// An operator created a user.
+    UserCreate = "user.create" on User,
+    /// A user was enabled.
+    UserEnable = "user.enable" on User,
+    /// A user was disabled.
+    UserDisable = "user.disable" on User,
+    /// The centre set up a framework agreement.
+    MallAgreementCreate = "mall.agreement.create" on Agreement,
+    /// An agreement was suspended.
+    MallAgreementSuspend = "mall.agreement.suspend" on Agreement,
+    /// An agreement was resumed.
+    MallAgreementResume = "mall.agreement.resume" on Agreement,
+    /// An item was added to an agreement.
+    MallItemCreate = "mall.item.create" on Item,
+    /// An item's price changed.
+    MallItemPrice = "mall.item.price" on Item,
+    /// The centre resolved a price flag.
+    MallFlagResolve = "mall.flag.resolve" on PriceFlag,
+    /// A unit started a quotation.
+    MallQuotationCreate = "mall.quotation.create" on Quotation,
+    /// A unit cancelled a quotation.
+    MallQuotationCancel = "mall.quotation.cancel" on Quotation,
+    /// A quotation failed.
+    MallQuotationFail = "mall.quotation.fail" on Quotation,
+    /// A quotation was awarded.
+    MallQuotationAward = "mall.quotation.award" on Quotation,
+    /// A supplier quoted.
+    MallQuoteSubmit = "mall.quote.submit" on Quote,
+    /// A supplier replaced its quote.
+    MallQuoteReplace = "mall.quote.replace" on Quote,
+    /// An order was placed.
+    MallOrderSubmit = "mall.order.submit" on Order,
+    /// The supplier confirmed an order.
+    MallOrderConfirm = "mall.order.confirm" on Order,
+    /// The supplier asked to adjust an order.
+    MallOrderRequestAdjustment = "mall.order.request_adjustment" on Order,
+    /// The supplier rejected an order.
+    MallOrderReject = "mall.order.reject" on Order,
+    /// The unit submitted an order again.
+    MallOrderResubmit = "mall.order.resubmit" on Order,
+    /// An order was cancelled.
+    MallOrderCancel = "mall.order.cancel" on Order,
+    /// An order was delivered.
+    MallOrderDeliver = "mall.order.deliver" on Order,
+    /// An order was accepted.
+    MallOrderAccept = "mall.order.accept" on Order,
+    /// An order was paid.
+    MallOrderPay = "mall.order.pay" on Order,
+    /// The centre recorded a centralized procurement result.
+    ProcurementResultRecord = "procurement.result.record" on ProcurementResult,
+    /// A data set was imported.
+    MallImport = "mall.import" on DataSet,
+}
+
+impl Action {
+    /// The catalogue key of the action's label.
+    pub fn label_key(self) -> String {
+        format!("audit.actions.{}", self.code())
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
-    /// Dotted action name (`tender.publish`).
-    pub action: &'static str,
-    /// Kind of object (`tender`).
-    pub object_type: &'static str,
+    /// What was done; it also says the kind of object.
+    pub action: Action,
     /// Public identifier of the object.
     pub object_id: String,
     /// What changed, as JSON; its SHA-256 is the record's change digest.
@@ -34,14 +236,9 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// An entry.
-    pub fn new(
-        action: &'static str,
-        object_type: &'static str,
-        object_id: impl ToString,
-        details: serde_json::Value,
-    ) -> Self {
-        Self { action, object_type, object_id: object_id.to_string(), details }
+    /// An entry: `action` done to the object `object_id` (of the action's object type).
+    pub fn new(action: Action, object_id: impl ToString, details: serde_json::Value) -> Self {
+        Self { action, object_id: object_id.to_string(), details }
     }
 }
 
@@ -91,5 +288,62 @@ impl VerifyReport {
     /// The first bad record (lowest sequence number with a problem).
     pub fn first_bad(&self) -> Option<&Problem> {
         self.problems.iter().min_by_key(|p| p.seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{I18n, Lang};
+
+    #[test]
+    fn every_action_and_object_type_has_a_label_in_both_languages() {
+        let i18n = I18n::load().expect("i18n files parse");
+        let mut missing = Vec::new();
+        for lang in [Lang::Zh, Lang::En] {
+            for a in Action::ALL {
+                if i18n.lookup(lang, &a.label_key()).is_none_or(|t| t.trim().is_empty()) {
+                    missing.push(format!("{lang:?} {}", a.label_key()));
+                }
+            }
+            for o in ObjectType::ALL {
+                if i18n.lookup(lang, &o.label_key()).is_none_or(|t| t.trim().is_empty()) {
+                    missing.push(format!("{lang:?} {}", o.label_key()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "labels missing: {missing:?}");
+    }
+
+    #[test]
+    fn every_action_label_is_of_an_action() {
+        let i18n = I18n::load().expect("i18n files parse");
+        for lang in [Lang::Zh, Lang::En] {
+            let mut stray: Vec<&str> = i18n
+                .keys(lang)
+                .filter_map(|k| k.strip_prefix("audit.actions."))
+                .filter(|code| Action::parse(code).is_none())
+                .collect();
+            stray.extend(
+                i18n.keys(lang)
+                    .filter_map(|k| k.strip_prefix("audit.objects."))
+                    .filter(|t| ObjectType::parse(t).is_none()),
+            );
+            assert!(stray.is_empty(), "{lang:?}: labels of no action or object type: {stray:?}");
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_read_back() {
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            assert!(seen.insert(a.code()), "{} twice", a.code());
+            assert_eq!(Action::parse(a.code()), Some(*a));
+            assert!(a.code().contains('.'), "{} is dotted", a.code());
+        }
+        assert_eq!(Action::parse("tender.nothing"), None);
+        let e = AuditEntry::new(Action::TenderPublish, "x", serde_json::json!({}));
+        assert_eq!(e.action.object_type(), ObjectType::Tender);
+        assert_eq!(Action::BidSubmit.object_type(), ObjectType::Bid);
     }
 }

@@ -83,8 +83,8 @@ impl AuditLog {
             actor_user_id: actor.user_id,
             actor_org_id: actor.org_id,
             actor_label: actor.label.clone(),
-            action: entry.action.to_string(),
-            object_type: entry.object_type.to_string(),
+            action: entry.action.code().to_string(),
+            object_type: entry.action.object_type().as_str().to_string(),
             object_id: entry.object_id,
             change_digest: details_digest(&details),
             details,
@@ -232,4 +232,267 @@ pub async fn verify(db: &DatabaseConnection, public: &PublicKey) -> AppResult<Ve
         None => report.problem(Problem::at(1, "chain head row missing".into())),
     }
     Ok(report)
+}
+
+/// An audit record as listed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RecordView {
+    /// Sequence number.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, as recorded.
+    pub actor: String,
+    /// The public id of the acting user, if a person acted.
+    pub actor_user: Option<uuid::Uuid>,
+    /// The public id of the acting user's organisation.
+    pub actor_org: Option<uuid::Uuid>,
+    /// What (`tender.publish`).
+    pub action: String,
+    /// Kind of object (`tender`).
+    pub object_type: String,
+    /// Object id.
+    pub object_id: String,
+    /// What changed (JSON text).
+    pub details: String,
+    /// Hash of the record.
+    pub hash: String,
+}
+
+/// Filters and position of the record list. Filters combine (all must hold); the list is
+/// newest first and paged by sequence number.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct RecordQuery {
+    /// Only records about this object id (a public id, or the user name a failed login tried).
+    pub object: Option<String>,
+    /// Only records about this tender (its opening hall included): its public id or its code.
+    pub tender: Option<String>,
+    /// Only records by a user of this organisation or about it: its public id, unified social
+    /// credit code or exact name.
+    pub org: Option<String>,
+    /// Only records by this user or about them: the public id or the user name.
+    pub user: Option<String>,
+    /// Only records of this action (`tender.publish`).
+    pub action: Option<String>,
+    /// From this time on: a day `YYYY-MM-DD` (from its start) or a time `YYYY-MM-DDTHH:MM`, both
+    /// China Standard Time, or an RFC 3339 time.
+    pub from: Option<String>,
+    /// Up to this time, included: a day (the whole day), a time to the minute (the whole
+    /// minute) or an RFC 3339 time.
+    pub to: Option<String>,
+    /// Only records with a sequence number below this: the next (older) page starts below the
+    /// last record of a page.
+    pub before: Option<i64>,
+    /// Only records with a sequence number above this: the previous (newer) page starts above
+    /// the first record of a page; `after=0` is the oldest page.
+    pub after: Option<i64>,
+    /// Records per page: 1 to 500, 100 by default.
+    pub limit: Option<u64>,
+}
+
+/// Records per page unless asked otherwise.
+pub const RECORDS_PER_PAGE: u64 = 100;
+/// Most records per page.
+pub const MAX_RECORDS_PER_PAGE: u64 = 500;
+
+/// Records of this object type are sealed like the bids they describe: they are in the chain
+/// and its verification, never in a listing.
+const SEALED_OBJECT_TYPE: super::model::ObjectType = super::model::ObjectType::Bid;
+
+/// One page of records, newest first, and whether there are more either side.
+#[derive(Debug, Clone, Default)]
+pub struct RecordPage {
+    /// The records.
+    pub records: Vec<RecordView>,
+    /// Whether records matching the filters come after the first of the page.
+    pub has_newer: bool,
+    /// Whether records matching the filters come before the last of the page.
+    pub has_older: bool,
+}
+
+/// A bound of a time filter: a day, a time to the minute (China Standard Time) or an RFC 3339
+/// time. `end` gives the first instant after the bound (the bound is included).
+fn time_bound(text: &str, end: bool) -> Option<DateTime<Utc>> {
+    let s = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        let t = t.with_timezone(&Utc);
+        return Some(if end { t + chrono::TimeDelta::microseconds(1) } else { t });
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let d = if end { d.succ_opt()? } else { d };
+        return d.and_hms_opt(0, 0, 0)?.and_local_timezone(crate::web::cst()).single().map(|t| t.with_timezone(&Utc));
+    }
+    let t = crate::web::parse_local_time(s)?;
+    Some(if end { t + chrono::TimeDelta::minutes(1) } else { t })
+}
+
+/// The filters of `q` as a condition, the unknown ones as field errors.
+async fn record_filter<C: ConnectionTrait>(db: &C, q: &RecordQuery) -> AppResult<sea_orm::Condition> {
+    use crate::entities::{organisation, tender, user};
+    use crate::error::{AppError, FieldError};
+    use audit_record::Column as R;
+    use sea_orm::Condition;
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let mut fields = Vec::new();
+    let mut cond = Condition::all().add(R::ObjectType.ne(SEALED_OBJECT_TYPE.as_str()));
+    for (name, v) in [("object", &q.object), ("tender", &q.tender), ("org", &q.org), ("user", &q.user)] {
+        if given(v).is_some_and(|s| s.chars().count() > 100) {
+            fields.push(FieldError::new(name, "too_long"));
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    if let Some(o) = given(&q.object) {
+        cond = cond.add(R::ObjectId.eq(o));
+    }
+    if let Some(t) = given(&q.tender) {
+        let by = match uuid::Uuid::parse_str(t) {
+            Ok(id) => tender::Column::PublicId.eq(id),
+            Err(_) => tender::Column::Code.eq(t),
+        };
+        match tender::Entity::find().filter(by).one(db).await? {
+            Some(t) => {
+                cond = cond
+                    .add(R::ObjectType.eq(super::ObjectType::Tender.as_str()))
+                    .add(R::ObjectId.eq(t.public_id.to_string()))
+            }
+            None => fields.push(FieldError::new("tender", "unknown")),
+        }
+    }
+    if let Some(o) = given(&q.org) {
+        let by = match uuid::Uuid::parse_str(o) {
+            Ok(id) => Condition::all().add(organisation::Column::PublicId.eq(id)),
+            Err(_) => {
+                Condition::any().add(organisation::Column::CreditCode.eq(o)).add(organisation::Column::Name.eq(o))
+            }
+        };
+        let orgs = organisation::Entity::find().filter(by).all(db).await?;
+        if orgs.is_empty() {
+            fields.push(FieldError::new("org", "unknown"));
+        } else {
+            cond = cond.add(
+                Condition::any().add(R::ActorOrgId.is_in(orgs.iter().map(|o| o.id))).add(
+                    Condition::all()
+                        .add(R::ObjectType.eq(super::ObjectType::Organisation.as_str()))
+                        .add(R::ObjectId.is_in(orgs.iter().map(|o| o.public_id.to_string()))),
+                ),
+            );
+        }
+    }
+    if let Some(u) = given(&q.user) {
+        let by = match uuid::Uuid::parse_str(u) {
+            Ok(id) => user::Column::PublicId.eq(id),
+            Err(_) => user::Column::Username.eq(u),
+        };
+        match user::Entity::find().filter(by).one(db).await? {
+            Some(u) => {
+                cond = cond.add(
+                    Condition::any().add(R::ActorUserId.eq(u.id)).add(
+                        Condition::all()
+                            .add(R::ObjectType.eq(super::ObjectType::User.as_str()))
+                            .add(R::ObjectId.is_in([u.public_id.to_string(), u.username.clone()])),
+                    ),
+                )
+            }
+            None => fields.push(FieldError::new("user", "unknown")),
+        }
+    }
+    if let Some(a) = given(&q.action) {
+        match super::Action::parse(a) {
+            Some(a) => cond = cond.add(R::Action.eq(a.code())),
+            None => fields.push(FieldError::new("action", "invalid")),
+        }
+    }
+    let from = given(&q.from).map(|s| time_bound(s, false).ok_or(()));
+    let to = given(&q.to).map(|s| time_bound(s, true).ok_or(()));
+    match from {
+        Some(Ok(t)) => cond = cond.add(R::At.gte(t)),
+        Some(Err(())) => fields.push(FieldError::new("from", "invalid")),
+        None => {}
+    }
+    match to {
+        Some(Ok(t)) => {
+            if matches!(from, Some(Ok(f)) if f >= t) {
+                fields.push(FieldError::new("to", "before_start"));
+            }
+            cond = cond.add(R::At.lt(t));
+        }
+        Some(Err(())) => fields.push(FieldError::new("to", "invalid")),
+        None => {}
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(cond)
+}
+
+/// A page of the records matching `q`, newest first, without the sealed records about bids.
+pub async fn records(db: &DatabaseConnection, q: &RecordQuery) -> AppResult<RecordPage> {
+    use crate::entities::{organisation, user};
+    use audit_record::Column as R;
+    let limit = q.limit.unwrap_or(RECORDS_PER_PAGE);
+    if !(1..=MAX_RECORDS_PER_PAGE).contains(&limit) {
+        return Err(crate::error::AppError::invalid_field("limit", "out_of_range"));
+    }
+    let cond = record_filter(db, q).await?;
+    let mut find = audit_record::Entity::find().filter(cond.clone());
+    if let Some(b) = q.before {
+        find = find.filter(R::Seq.lt(b));
+    }
+    if let Some(a) = q.after {
+        find = find.filter(R::Seq.gt(a));
+    }
+    // Going forward from `after` (without `before`) reads the oldest of what follows first.
+    let forward = q.after.is_some() && q.before.is_none();
+    let mut rows =
+        if forward { find.order_by_asc(R::Seq) } else { find.order_by_desc(R::Seq) }.limit(limit).all(db).await?;
+    if forward {
+        rows.reverse();
+    }
+    let exists = |c: sea_orm::Condition| {
+        let find = audit_record::Entity::find().filter(c);
+        async move { Ok::<bool, crate::error::AppError>(find.limit(1).all(db).await?.first().is_some()) }
+    };
+    let (has_newer, has_older) = match (rows.first(), rows.last()) {
+        (Some(newest), Some(oldest)) => (
+            exists(cond.clone().add(R::Seq.gt(newest.seq))).await?,
+            exists(cond.clone().add(R::Seq.lt(oldest.seq))).await?,
+        ),
+        _ => (false, false),
+    };
+    let user_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_user_id).collect();
+    let org_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_org_id).collect();
+    let users: std::collections::HashMap<_, _> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.public_id))
+        .collect();
+    let orgs: std::collections::HashMap<_, _> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.public_id))
+        .collect();
+    let records = rows
+        .into_iter()
+        .map(|r| RecordView {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor_label,
+            actor_user: r.actor_user_id.and_then(|id| users.get(&id).copied()),
+            actor_org: r.actor_org_id.and_then(|id| orgs.get(&id).copied()),
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            details: r.details,
+            hash: r.hash,
+        })
+        .collect();
+    Ok(RecordPage { records, has_newer, has_older })
 }

@@ -3,7 +3,7 @@
 use super::receipt::{Receipt, ReceiptNames};
 use crate::{
     accounts::model::{Actor, Role},
-    audit::AuditEntry,
+    audit::{Action, AuditEntry},
     bids::Bids,
     blob::{ByteStream, PartialState, StoredBlob},
     column::string_enum,
@@ -87,7 +87,7 @@ pub async fn register_key(state: &Bids, actor: &Actor, public_key_b64: &str) -> 
     .await?;
     txn.record(
         &actor.audit(),
-        AuditEntry::new("bidder_key.register", "organisation", actor.org_public_id, json!({"key_id": key_id})),
+        AuditEntry::new(Action::BidderKeyRegister, actor.org_public_id, json!({"key_id": key_id})),
     )
     .await?;
     txn.commit().await?;
@@ -168,7 +168,7 @@ pub async fn reserve(state: &Bids, actor: &Actor, tender_id: Uuid, lot_id: Uuid)
     }
     .insert(&txn)
     .await?;
-    txn.record(&actor.audit(), AuditEntry::new("bid.reserve", "bid", b.public_id, json!({}))).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::BidReserve, b.public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(BidTicket {
         bid: b.public_id,
@@ -378,8 +378,7 @@ async fn accept(state: &Bids, actor: &Actor, r: Receivable, stored: StoredBlob) 
         .record(
             &actor.audit(),
             AuditEntry::new(
-                "bid.submit",
-                "bid",
+                Action::BidSubmit,
                 b.public_id,
                 json!({"sha256": stored.sha256, "size": stored.size, "key_id": key.key_id, "replaced": replaced}),
             ),
@@ -427,7 +426,7 @@ pub async fn withdraw(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<()
         return Err(AppError::conflict("bid_not_active", "only a reserved or submitted bid can be withdrawn"));
     }
     bid::ActiveModel { id: Set(b.id), status: Set(status::WITHDRAWN), ..Default::default() }.update(&txn).await?;
-    txn.record(&actor.audit(), AuditEntry::new("bid.withdraw", "bid", b.public_id, json!({}))).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::BidWithdraw, b.public_id, json!({}))).await?;
     txn.commit().await?;
     // An upload in progress for the withdrawn bid is of no further use.
     if let Err(e) = state.blobs.drop_partial(&bid_id.to_string()).await {

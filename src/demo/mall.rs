@@ -14,7 +14,7 @@ use crate::{
         service as accounts,
     },
     app::AppState,
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     entities::{mall_order, mall_order_line, organisation, procurement_result},
     error::{AppError, AppResult},
     ids::{OrderId, OrgId, UserId},
@@ -395,7 +395,7 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
     let details = json!({"period": [from, end], "suppliers": SUPPLIERS_TOTAL, "procurement_results": PROJECTS,
         "orders": DEALS, "order_budget_fen": DEAL_BUDGET_FEN, "order_amount_fen": DEAL_TOTAL_FEN,
         "project_budget_fen": PROJECT_BUDGET_FEN, "project_award_fen": PROJECT_AWARD_FEN});
-    txn.record(&system, AuditEntry::new("mall.import", "data_set", "reference-2022", details)).await?;
+    txn.record(&system, AuditEntry::new(Action::MallImport, "reference-2022", details)).await?;
     txn.commit().await?;
     Ok(())
 }

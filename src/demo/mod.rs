@@ -198,6 +198,12 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
                 LotInput { name: "第一包：交互式智能平板".into(), budget: yuan("3860000"), ceiling: Some(yuan("3800000")) },
                 LotInput { name: "第二包：实物展台及安装".into(), budget: yuan("420000"), ceiling: None },
             ],
+            qualification: "具有独立承担民事责任的能力；具有良好的商业信誉和健全的财务会计制度；参加政府采购活动前三年内在经营活动中没有重大违法记录；本项目专门面向中小企业采购。".into(),
+            contact_person: "王工".into(),
+            contact_phone: "010-68001234".into(),
+            documents_from: Some(now),
+            documents_until: Some(day(26) - TimeDelta::days(5)),
+            deposit: Some(yuan("50000")),
         },
     )
     .await?;
@@ -251,6 +257,13 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
                 budget: yuan("2150000.00"),
                 ceiling: Some(yuan("2100000")),
             }],
+            qualification:
+                "具有医疗器械经营许可证（第三类）；近三年具有医用耗材配送服务业绩；未被列入失信被执行人名单。".into(),
+            contact_person: "刘主任".into(),
+            contact_phone: "010-63005678-8012".into(),
+            documents_from: Some(now),
+            documents_until: Some(day(31) - TimeDelta::days(5)),
+            deposit: Some(yuan("40000")),
         },
     )
     .await?;
@@ -286,6 +299,13 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
                 LotInput { name: "第一包：洗扫车".into(), budget: yuan("1680000"), ceiling: None },
                 LotInput { name: "第二包：压缩式垃圾车".into(), budget: yuan("960000"), ceiling: None },
             ],
+            qualification:
+                "具有独立承担民事责任的能力；所投车辆须列入工业和信息化部《道路机动车辆生产企业及产品公告》。".into(),
+            contact_person: "王工".into(),
+            contact_phone: "13812345678".into(),
+            documents_from: Some(now),
+            documents_until: Some(day(40) - TimeDelta::days(5)),
+            deposit: None,
         },
     )
     .await?;
@@ -306,6 +326,12 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
             bid_form: vec![BidFormField::total_price()],
             min_valid_bids: None,
             lots: vec![LotInput { name: "办公家具".into(), budget: yuan("186500"), ceiling: None }],
+            qualification: "具有独立承担民事责任的能力；近三年内在经营活动中没有重大违法记录。".into(),
+            contact_person: "李老师".into(),
+            contact_phone: "010-68005566".into(),
+            documents_from: Some(now),
+            documents_until: Some(day(22) - TimeDelta::days(5)),
+            deposit: None,
         },
     )
     .await?;

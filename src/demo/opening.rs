@@ -101,6 +101,12 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
                 budget: Money::parse_yuan("1350000").unwrap_or(Money::ZERO),
                 ceiling: None,
             }],
+            qualification: "具有独立承担民事责任的能力；具有良好的商业信誉和健全的财务会计制度。".into(),
+            contact_person: "王工".into(),
+            contact_phone: "010-68001234".into(),
+            documents_from: Some(now - TimeDelta::days(21)),
+            documents_until: Some(deadline),
+            deposit: Some(Money::parse_yuan("20000").unwrap_or(Money::ZERO)),
         },
     )
     .await?;

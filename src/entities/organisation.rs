@@ -19,6 +19,8 @@ pub struct Model {
     pub status: Status,
     pub created_at: DateTimeUtc,
     pub approved_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub status_reason: Option<String>,
 }
 
 /// Relations are followed by explicit queries in the services.

@@ -1,6 +1,7 @@
 //! The `tenders` table.
 
 use crate::ids::{OrgId, TenderId, UserId};
+use crate::money::Money;
 use crate::tenders::model::{EvaluationMethod, OpeningMode, ProcurementMethod, TenderState};
 use sea_orm::entity::prelude::*;
 
@@ -28,6 +29,13 @@ pub struct Model {
     pub bid_form: String,
     pub min_valid_bids: i32,
     pub cancel_reason: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub qualification: String,
+    pub contact_person: String,
+    pub contact_phone: String,
+    pub documents_from: Option<DateTimeUtc>,
+    pub documents_until: Option<DateTimeUtc>,
+    pub deposit_fen: Option<Money>,
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, Status},
-    audit::AuditEntry,
+    audit::{Action, AuditEntry},
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
     ids::{AgreementId, ItemId},
@@ -176,7 +176,7 @@ pub async fn create(state: &Mall, actor: &Actor, input: AgreementInput) -> AppRe
     txn.notify(&[supplier.id], created_notice(&a)).await?;
     let details = json!({"code": a.code, "supplier": supplier.public_id, "categories": cats,
         "valid_from": a.valid_from, "valid_to": a.valid_to, "service_area": a.service_area});
-    txn.record(&actor.audit(), AuditEntry::new("mall.agreement.create", "agreement", a.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallAgreementCreate, a.public_id, details)).await?;
     txn.commit().await?;
     view(state, Some(actor), a.public_id).await
 }
@@ -216,8 +216,8 @@ pub async fn set_suspended(state: &Mall, actor: &Actor, id: Uuid, suspend: bool,
         .exec(&txn)
         .await?;
     txn.notify(&[a.supplier_org_id], status_notice(&a, suspend, reason)).await?;
-    let action = if suspend { "mall.agreement.suspend" } else { "mall.agreement.resume" };
-    txn.record(&actor.audit(), AuditEntry::new(action, "agreement", a.public_id, json!({"reason": reason}))).await?;
+    let action = if suspend { Action::MallAgreementSuspend } else { Action::MallAgreementResume };
+    txn.record(&actor.audit(), AuditEntry::new(action, a.public_id, json!({"reason": reason}))).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     Ok(())
@@ -361,7 +361,7 @@ pub async fn add_item(state: &Mall, actor: &Actor, agreement: Uuid, input: ItemI
     record_price(state, &txn, &item, None, now).await?;
     let details = json!({"agreement": a.public_id, "name": item.name, "brand": item.brand, "model": item.model,
         "price_fen": item.price_fen, "market_price_fen": item.market_price_fen});
-    txn.record(&actor.audit(), AuditEntry::new("mall.item.create", "item", item.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallItemCreate, item.public_id, details)).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, item.public_id).await
@@ -449,7 +449,7 @@ pub async fn set_price(state: &Mall, actor: &Actor, item: Uuid, input: PriceInpu
     .await?;
     let flagged = record_price(state, &txn, &it, Some(old), now).await?;
     let details = json!({"old_fen": old, "new_fen": it.price_fen, "market_fen": it.market_price_fen, "flags": flagged});
-    txn.record(&actor.audit(), AuditEntry::new("mall.item.price", "item", it.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallItemPrice, it.public_id, details)).await?;
     txn.commit().await?;
     catalogue::refresh(state).await;
     item_view(state, it.public_id).await
@@ -602,8 +602,7 @@ pub async fn resolve_flag(state: &Mall, actor: &Actor, id: Uuid, note: &str) -> 
     }
     .update(&txn)
     .await?;
-    txn.record(&actor.audit(), AuditEntry::new("mall.flag.resolve", "price_flag", f.public_id, json!({"note": note})))
-        .await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallFlagResolve, f.public_id, json!({"note": note}))).await?;
     txn.commit().await?;
     Ok(())
 }

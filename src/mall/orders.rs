@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    audit::AuditEntry,
+    audit::{Action, AuditEntry},
     column::EmptyOr,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
@@ -245,7 +245,7 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
     notify_order(&mut txn, &order, order.supplier_org_id, None).await?;
     let details = json!({"code": order.code, "agreement": a.public_id, "budget_fen": order.budget_fen,
         "amount_fen": order.amount_fen, "lines": lines.iter().map(|(i, q, p, t)| json!({"item": i.public_id, "quantity": q, "unit_price_fen": p, "total_fen": t})).collect::<Vec<_>>()});
-    txn.record(&actor.audit(), AuditEntry::new(step_names(None).1, "order", order.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(step_names(None).1, order.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, order.public_id).await
 }
@@ -338,17 +338,19 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
 }
 
 /// How a step is named: its notice kind and its audit action. `None` is the order's submission.
-fn step_names(action: Option<OrderAction>) -> (NoticeKind, &'static str) {
+fn step_names(action: Option<OrderAction>) -> (NoticeKind, Action) {
     match action {
-        None => (NoticeKind::OrderSubmitted, "mall.order.submit"),
-        Some(OrderAction::Confirm) => (NoticeKind::OrderConfirm, "mall.order.confirm"),
-        Some(OrderAction::RequestAdjustment) => (NoticeKind::OrderRequestAdjustment, "mall.order.request_adjustment"),
-        Some(OrderAction::Reject) => (NoticeKind::OrderReject, "mall.order.reject"),
-        Some(OrderAction::Resubmit) => (NoticeKind::OrderResubmit, "mall.order.resubmit"),
-        Some(OrderAction::Cancel) => (NoticeKind::OrderCancel, "mall.order.cancel"),
-        Some(OrderAction::Deliver) => (NoticeKind::OrderDeliver, "mall.order.deliver"),
-        Some(OrderAction::Accept) => (NoticeKind::OrderAccept, "mall.order.accept"),
-        Some(OrderAction::Pay) => (NoticeKind::OrderPay, "mall.order.pay"),
+        None => (NoticeKind::OrderSubmitted, Action::MallOrderSubmit),
+        Some(OrderAction::Confirm) => (NoticeKind::OrderConfirm, Action::MallOrderConfirm),
+        Some(OrderAction::RequestAdjustment) => {
+            (NoticeKind::OrderRequestAdjustment, Action::MallOrderRequestAdjustment)
+        }
+        Some(OrderAction::Reject) => (NoticeKind::OrderReject, Action::MallOrderReject),
+        Some(OrderAction::Resubmit) => (NoticeKind::OrderResubmit, Action::MallOrderResubmit),
+        Some(OrderAction::Cancel) => (NoticeKind::OrderCancel, Action::MallOrderCancel),
+        Some(OrderAction::Deliver) => (NoticeKind::OrderDeliver, Action::MallOrderDeliver),
+        Some(OrderAction::Accept) => (NoticeKind::OrderAccept, Action::MallOrderAccept),
+        Some(OrderAction::Pay) => (NoticeKind::OrderPay, Action::MallOrderPay),
     }
 }
 
@@ -465,7 +467,7 @@ pub async fn step(state: &Mall, actor: &Actor, id: Uuid, input: StepInput) -> Ap
     notify_order(&mut txn, &o, other, Some(input.action)).await?;
     let (_, action) = step_names(Some(input.action));
     let details = json!({"from": from, "to": to, "note": note, "inspector": input.inspector.trim()});
-    txn.record(&actor.audit(), AuditEntry::new(action, "order", o.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(action, o.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, o.public_id).await
 }

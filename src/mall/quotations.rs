@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
     ids::{OrgId, QuotationId},
@@ -135,7 +135,7 @@ pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppRe
     txn.notify(&invited, invitation_notice(&q)).await?;
     let details = json!({"code": q.code, "category": q.category, "quantity": q.quantity, "budget_fen": q.budget_fen,
         "closes_at": q.closes_at, "invited": invited.len()});
-    txn.record(&actor.audit(), AuditEntry::new("mall.quotation.create", "quotation", q.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallQuotationCreate, q.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, q.public_id).await
 }
@@ -242,10 +242,10 @@ pub async fn quote(state: &Mall, actor: &Actor, id: Uuid, input: QuoteInput) -> 
         Some(e) => mall_quote::ActiveModel { id: Set(e.id), ..model }.update(&txn).await?,
         None => mall_quote::ActiveModel { public_id: Set(Uuid::new_v4()), ..model }.insert(&txn).await?,
     };
-    let action = if existing.is_some() { "mall.quote.replace" } else { "mall.quote.submit" };
+    let action = if existing.is_some() { Action::MallQuoteReplace } else { Action::MallQuoteSubmit };
     // The price is in the audit chain (sealed from listings only by time: quotes are short).
     let details = json!({"quotation": q.public_id, "unit_price_fen": saved.unit_price_fen, "total_fen": total});
-    txn.record(&actor.audit(), AuditEntry::new(action, "quote", saved.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(action, saved.public_id, details)).await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
@@ -283,11 +283,8 @@ pub async fn cancel(state: &Mall, actor: &Actor, id: Uuid, reason: &str) -> AppR
         .map(|x| x.supplier_org_id)
         .collect();
     txn.notify(&quoted, cancelled_notice(&q, reason)).await?;
-    txn.record(
-        &actor.audit(),
-        AuditEntry::new("mall.quotation.cancel", "quotation", q.public_id, json!({"reason": reason})),
-    )
-    .await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::MallQuotationCancel, q.public_id, json!({"reason": reason})))
+        .await?;
     txn.commit().await?;
     view(state, actor, id).await
 }
@@ -351,11 +348,7 @@ async fn close_one(uow: &mut UnitOfWork, id: QuotationId) -> AppResult<()> {
         .update(&*uow)
         .await?;
         uow.notify(&parties, failed_notice(&q, compliant.len())).await?;
-        uow.record(
-            &system,
-            AuditEntry::new("mall.quotation.fail", "quotation", q.public_id, json!({"reason": reason})),
-        )
-        .await?;
+        uow.record(&system, AuditEntry::new(Action::MallQuotationFail, q.public_id, json!({"reason": reason}))).await?;
         return Ok(());
     }
     let win = &compliant[0];
@@ -398,7 +391,7 @@ async fn close_one(uow: &mut UnitOfWork, id: QuotationId) -> AppResult<()> {
     uow.notify(&parties, awarded_notice(&q, win.total_fen, &order.code)).await?;
     let details = json!({"winner_quote": win.public_id, "total_fen": win.total_fen, "compliant": compliant.len(),
         "received": quotes.len(), "order": order.public_id});
-    uow.record(&system, AuditEntry::new("mall.quotation.award", "quotation", q.public_id, details)).await?;
+    uow.record(&system, AuditEntry::new(Action::MallQuotationAward, q.public_id, details)).await?;
     Ok(())
 }
 

@@ -497,7 +497,7 @@ pub async fn record_result(state: &Mall, actor: &Actor, input: ResultInput) -> A
     let details = serde_json::json!({"code": r.code, "budget_fen": r.budget_fen, "award_fen": r.award_fen, "awarded_at": r.awarded_at});
     txn.record(
         &actor.audit(),
-        crate::audit::AuditEntry::new("procurement.result.record", "procurement_result", r.public_id, details),
+        crate::audit::AuditEntry::new(crate::audit::Action::ProcurementResultRecord, r.public_id, details),
     )
     .await?;
     txn.commit().await?;

@@ -51,6 +51,10 @@ string_enum! {
         OrderAccept = "order_accept",
         /// An order was paid: `code`, `amount`.
         OrderPay = "order_pay",
+        /// The centre approved an organisation's registration: `name`.
+        RegistrationApproved = "registration_approved",
+        /// The centre rejected an organisation's registration: `name`, `reason`.
+        RegistrationRejected = "registration_rejected",
         /// A notice stored as texts by a version before notices had arguments: `text`, both
         /// languages' texts as they were stored.
         Legacy = "legacy",

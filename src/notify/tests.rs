@@ -42,6 +42,12 @@ fn a_tender() -> tender::Model {
         bid_form: "[]".into(),
         min_valid_bids: 3,
         cancel_reason: None,
+        qualification: String::new(),
+        contact_person: String::new(),
+        contact_phone: String::new(),
+        documents_from: None,
+        documents_until: None,
+        deposit_fen: None,
         published_at: Some(at),
         created_at: at,
         updated_at: at,
@@ -144,6 +150,8 @@ fn raised() -> Vec<Notice> {
         mall::orders::order_notice(&o, None),
     ]);
     all.extend(OrderAction::ALL.iter().map(|x| mall::orders::order_notice(&o, Some(*x))));
+    all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", None));
+    all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", Some("营业执照已过期")));
     all.push(legacy());
     all
 }

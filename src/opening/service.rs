@@ -10,7 +10,7 @@ use super::model::{
 };
 use crate::{
     accounts::model::{Actor, Role},
-    audit::{AuditActor, AuditEntry},
+    audit::{Action, AuditActor, AuditEntry},
     blob::BlobStore,
     config::OpeningSettings,
     entities::{bid, bidder_key, lot, objection, opening, opening_bid, organisation, tender},
@@ -305,8 +305,7 @@ impl Openings {
             window_ends_at: o.window_ends_at,
         };
         emit(uow, &o, Audience::All, opened).await?;
-        uow.record(&platform(), AuditEntry::new("opening.open", "tender", t.public_id, json!({"bids": bids.len()})))
-            .await?;
+        uow.record(&platform(), AuditEntry::new(Action::OpeningOpen, t.public_id, json!({"bids": bids.len()}))).await?;
         Ok(())
     }
 
@@ -324,7 +323,7 @@ impl Openings {
             _ => self.advance(uow, &o, &t).await?,
         };
         let details = json!({"events": uow.emitted(), "window_closed": phase.as_str()});
-        uow.record(&platform(), AuditEntry::new(action, "tender", t.public_id, details)).await?;
+        uow.record(&platform(), AuditEntry::new(action, t.public_id, details)).await?;
         Ok(())
     }
 
@@ -358,7 +357,7 @@ impl Openings {
                 }
                 let (bidder, org) = org_of(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder, org: Some(org) }).await?;
-                "opening.sign_in"
+                Action::OpeningSignIn
             }
             Command::StartDecryption => {
                 host_only(viewer)?;
@@ -418,7 +417,7 @@ impl Openings {
                         emit(&mut uow, &o, Audience::All, invalid).await?;
                     }
                 }
-                "opening.release_key"
+                Action::OpeningReleaseKey
             }
             Command::Advance { from } => {
                 host_only(viewer)?;
@@ -447,7 +446,7 @@ impl Openings {
                 .await?;
                 let (bidder, _) = org_of(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Objection { id, bidder, text: body }).await?;
-                "opening.object"
+                Action::OpeningObject
             }
             Command::Answer { objection: id, text: body } => {
                 host_only(viewer)?;
@@ -474,7 +473,7 @@ impl Openings {
                 .update(uow.txn())
                 .await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Answer { objection: id, text: body }).await?;
-                "opening.answer"
+                Action::OpeningAnswer
             }
             Command::Confirm { signature } => {
                 let org = bidder_only(viewer)?;
@@ -513,7 +512,7 @@ impl Openings {
                 }
                 let (bidder, org) = org_of(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder, org: Some(org) }).await?;
-                "opening.confirm"
+                Action::OpeningConfirm
             }
             Command::Note { text: body } => {
                 if matches!(viewer, Viewer::Bidder { .. }) {
@@ -525,17 +524,17 @@ impl Openings {
                 let body = text(&body, "text")?;
                 let note = HallEvent::Note { by: actor.display_name.clone(), role: viewer.role().into(), text: body };
                 emit(&mut uow, &o, Audience::All, note).await?;
-                "opening.note"
+                Action::OpeningNote
             }
         };
         let details = json!({"events": uow.emitted()});
-        uow.record(&actor.audit(), AuditEntry::new(action, "tender", t.public_id, details)).await?;
+        uow.record(&actor.audit(), AuditEntry::new(action, t.public_id, details)).await?;
         uow.commit().await
     }
 
     /// Moves on: decryption → reading and objections (or 流标), objections → confirmation,
     /// confirmation → closed. By the host, or by the platform when a window ends.
-    async fn advance(&self, uow: &mut UnitOfWork, o: &opening::Model, t: &tender::Model) -> AppResult<&'static str> {
+    async fn advance(&self, uow: &mut UnitOfWork, o: &opening::Model, t: &tender::Model) -> AppResult<Action> {
         let now = uow.now();
         let bids = opening_bid::Entity::find().filter(opening_bid::Column::OpeningId.eq(o.id)).all(uow.txn()).await?;
         match o.phase {
@@ -626,7 +625,7 @@ impl Openings {
                     uow.schedule(window_job(o, Phase::Objections, ends)).await?;
                     emit(uow, o, Audience::All, HallEvent::ObjectionsStarted { window_ends_at: ends }).await?;
                 }
-                Ok("opening.read")
+                Ok(Action::OpeningRead)
             }
             Phase::Objections => {
                 if o.window_ends_at.is_some_and(|end| now < end) {
@@ -643,7 +642,7 @@ impl Openings {
                 }
                 let started = HallEvent::ConfirmationStarted { record_sha256: record, window_ends_at: ends };
                 emit(uow, o, Audience::All, started).await?;
-                Ok("opening.confirmation")
+                Ok(Action::OpeningConfirmation)
             }
             Phase::Confirmation => {
                 set_phase(uow, o, Phase::Closed, None, None).await?;
@@ -667,7 +666,7 @@ impl Openings {
                     },
                 };
                 emit(uow, o, Audience::All, closed).await?;
-                Ok("opening.close")
+                Ok(Action::OpeningClose)
             }
             Phase::Closed | Phase::Failed => Err(out_of_turn("moving on")),
         }
@@ -923,14 +922,14 @@ async fn start_decryption(
     o: &opening::Model,
     t: &tender::Model,
     host: Option<UserId>,
-) -> AppResult<&'static str> {
+) -> AppResult<Action> {
     let ends = uow.now() + TimeDelta::minutes(i64::from(o.decrypt_minutes));
     set_phase(uow, o, Phase::Decryption, Some(ends), host).await?;
     move_state(uow.txn(), t, TenderState::Opening, uow.now()).await?;
     uow.schedule(window_job(o, Phase::Decryption, ends)).await?;
     let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
     emit(uow, o, Audience::All, started).await?;
-    Ok("opening.start_decryption")
+    Ok(Action::OpeningStartDecryption)
 }
 
 async fn set_phase(

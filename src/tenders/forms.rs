@@ -63,6 +63,29 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
             }
         },
     };
+    let mut time = |name: &'static str| {
+        let text = get(name);
+        if text.is_empty() {
+            return None;
+        }
+        let t = parse_local_time(&text);
+        if t.is_none() {
+            errors.push(FieldError::new(name, "invalid"));
+        }
+        t
+    };
+    let documents_from = time("documents_from");
+    let documents_until = time("documents_until");
+    let deposit = match get("deposit").as_str() {
+        "" => None,
+        s => match Money::parse_yuan(s) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                errors.push(FieldError::new("deposit", "invalid_amount"));
+                None
+            }
+        },
+    };
     let procuring_org = match get("procuring_org").as_str() {
         "" => None,
         s => match Uuid::parse_str(s) {
@@ -131,6 +154,12 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
         bid_form,
         min_valid_bids,
         lots,
+        qualification: get("qualification"),
+        contact_person: get("contact_person"),
+        contact_phone: get("contact_phone"),
+        documents_from,
+        documents_until,
+        deposit,
     })
 }
 
@@ -155,8 +184,19 @@ mod tests {
             ("lot_name_2", "打印机"),
             ("lot_budget_2", "80000"),
             ("bid_item", "delivery_days"),
+            ("qualification", "具有独立承担民事责任的能力"),
+            ("contact_person", "王工"),
+            ("contact_phone", "010-68001234"),
+            ("documents_from", "2026-12-01T09:00"),
+            ("documents_until", "2026-12-08T17:00"),
+            ("deposit", "20,000"),
         ]))
         .unwrap();
+        assert_eq!(input.qualification, "具有独立承担民事责任的能力");
+        assert_eq!(input.contact_phone, "010-68001234");
+        assert_eq!(input.documents_from.map(|t| t.to_rfc3339()).as_deref(), Some("2026-12-01T01:00:00+00:00"));
+        assert_eq!(input.documents_until.map(|t| t.to_rfc3339()).as_deref(), Some("2026-12-08T09:00:00+00:00"));
+        assert_eq!(input.deposit.map(|m| m.fen()), Some(2_000_000));
         assert_eq!(input.lots.len(), 2);
         assert_eq!(input.lots[0].budget.fen(), 120_000_050);
         assert_eq!(input.lots[0].ceiling.unwrap().fen(), 115_000_000);
@@ -174,9 +214,13 @@ mod tests {
             ("bid_deadline", "soon"),
             ("lot_name_1", "x"),
             ("lot_budget_1", "12.345"),
+            ("documents_from", "next week"),
+            ("deposit", "2万"),
         ]))
         .unwrap_err();
         let fields: Vec<_> = err.fields.iter().map(|f| f.field.to_string()).collect();
+        assert!(fields.contains(&"documents_from".to_string()));
+        assert!(fields.contains(&"deposit".to_string()));
         assert!(fields.contains(&"procurement_method".to_string()));
         assert!(fields.contains(&"bid_deadline".to_string()));
         assert!(fields.contains(&"budget".to_string()));

@@ -143,6 +143,14 @@ pub struct FormValues {
     min_valid_bids: String,
     lots: Vec<(String, String, String)>,
     items: Vec<String>,
+    /// The procuring unit chosen (an agency's form), as its public id.
+    procuring_org: String,
+    qualification: String,
+    contact_person: String,
+    contact_phone: String,
+    documents_from: String,
+    documents_until: String,
+    deposit: String,
 }
 
 #[derive(Template)]
@@ -155,11 +163,17 @@ struct TenderFormPage {
     choices: Choices,
     standard_items: Vec<BidFormField>,
     is_agency: bool,
+    /// The largest deposit, in per cent of the budget.
+    deposit_max_percent: i64,
 }
 
 impl TenderFormPage {
     fn item_checked(&self, key: &str) -> bool {
         self.v.items.iter().any(|k| k == key)
+    }
+
+    fn unit_chosen(&self, id: &Uuid) -> bool {
+        self.v.procuring_org == id.to_string()
     }
 }
 
@@ -175,8 +189,16 @@ async fn new_form(State(state): State<Tenders>, ctx: PageCtx, actor: Require<Ten
         min_valid_bids: state.rules.min_valid_bids.to_string(),
         lots: (0..LOT_ROWS).map(|_| Default::default()).collect(),
         items: vec!["delivery_days".into()],
+        procuring_org: String::new(),
+        qualification: String::new(),
+        contact_person: String::new(),
+        contact_phone: String::new(),
+        documents_from: String::new(),
+        documents_until: String::new(),
+        deposit: String::new(),
     };
-    let units = service::procuring_units(&state.db).await?;
+    let is_agency = actor.role == Role::AgencyStaff;
+    let units = if is_agency { service::procuring_units(&state.db).await? } else { Vec::new() };
     Ok(render(&TenderFormPage {
         ctx,
         action: "/tenders".into(),
@@ -184,7 +206,8 @@ async fn new_form(State(state): State<Tenders>, ctx: PageCtx, actor: Require<Ten
         units,
         choices: choices(),
         standard_items: BidFormField::standard().into_iter().skip(1).collect(),
-        is_agency: actor.role == Role::AgencyStaff,
+        is_agency,
+        deposit_max_percent: state.rules.deposit_max_percent,
     }))
 }
 
@@ -225,15 +248,26 @@ async fn edit_form(
         min_valid_bids: d.min_valid_bids.to_string(),
         lots,
         items: d.bid_form.iter().map(|f| f.key.clone()).chain(custom).collect(),
+        procuring_org: d.summary.procuring_org_id.to_string(),
+        qualification: d.qualification.clone(),
+        contact_person: d.contact_person.clone(),
+        contact_phone: d.contact_phone.clone(),
+        documents_from: d.documents_from.as_ref().map(local_input).unwrap_or_default(),
+        documents_until: d.documents_until.as_ref().map(local_input).unwrap_or_default(),
+        deposit: d.deposit.map(plain_yuan).unwrap_or_default(),
     };
+    // An agency may hand the draft to another procuring unit; a unit's own staff may not.
+    let is_agency = actor.role == Role::AgencyStaff;
+    let units = if is_agency { service::procuring_units(&state.db).await? } else { Vec::new() };
     Ok(render(&TenderFormPage {
         ctx,
         action: format!("/tenders/{id}/edit"),
         v,
-        units: Vec::new(),
+        units,
         choices: choices(),
         standard_items: BidFormField::standard().into_iter().skip(1).collect(),
-        is_agency: false,
+        is_agency,
+        deposit_max_percent: state.rules.deposit_max_percent,
     }))
 }
 
@@ -258,6 +292,8 @@ struct ShowPage {
     ctx: PageCtx,
     d: TenderDetail,
     min_deadline_after_amendment: String,
+    /// Why a supplier cannot obtain the documents of an open tender now, if that is so.
+    obtain_note: Option<&'static str>,
 }
 
 impl ShowPage {
@@ -276,7 +312,14 @@ async fn show(
     let now = state.clock.now();
     let min_deadline_after_amendment =
         local_input(&(now + chrono::TimeDelta::days(state.rules.amendment_min_days) + chrono::TimeDelta::hours(1)));
-    Ok(render(&ShowPage { ctx, d, min_deadline_after_amendment }))
+    let open = d.summary.state == TenderState::Published && now < d.summary.bid_deadline;
+    let waiting = actor.as_ref().is_some_and(|a| a.role == Role::Supplier) && open && !d.permissions.obtained;
+    let obtain_note = match (d.documents_from, d.documents_until) {
+        (Some(from), _) if waiting && now < from => Some("tender.obtain_not_started"),
+        (_, Some(until)) if waiting && now >= until => Some("tender.obtain_period_over"),
+        _ => None,
+    };
+    Ok(render(&ShowPage { ctx, d, min_deadline_after_amendment, obtain_note }))
 }
 
 async fn upload(

@@ -262,6 +262,8 @@ pub struct TenderSummary {
     pub bid_deadline: DateTime<Utc>,
     /// Procuring unit.
     pub procuring_org: String,
+    /// The procuring unit's public id.
+    pub procuring_org_id: Uuid,
     /// Agency, if any.
     pub agency_org: Option<String>,
     /// Sum of the lots' budgets, fen.
@@ -287,6 +289,19 @@ pub struct TenderDetail {
     pub min_valid_bids: i32,
     /// The bid form.
     pub bid_form: Vec<BidFormField>,
+    /// 资格要求: what a supplier must be or have to bid.
+    pub qualification: String,
+    /// 联系人 of the notice.
+    pub contact_person: String,
+    /// 联系电话 of the notice.
+    pub contact_phone: String,
+    /// From when suppliers may obtain the documents.
+    pub documents_from: Option<DateTime<Utc>>,
+    /// Until when they may obtain them.
+    pub documents_until: Option<DateTime<Utc>>,
+    /// 投标保证金, fen; none if the tender asks for none.
+    #[schema(value_type = Option<i64>)]
+    pub deposit: Option<Money>,
     /// Lots.
     pub lots: Vec<LotView>,
     /// Documents.

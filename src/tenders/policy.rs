@@ -38,7 +38,7 @@ pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now
     let open = state == TenderState::Published && now < t.bid_deadline;
     Permissions {
         manage,
-        obtain: supplier && open && !obtained,
+        obtain: supplier && open && !obtained && in_obtain_period(t, now),
         obtained,
         download: manage || is_overseer(a) || (supplier && obtained),
         ask: supplier && obtained && open && now < t.question_cutoff,
@@ -59,6 +59,12 @@ pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now
             )
             && (manage || is_overseer(a) || (supplier && obtained)),
     }
+}
+
+/// Whether `now` is within the tender's period for obtaining the documents (a tender drafted
+/// before the period existed has none, and its documents are obtained while bidding is open).
+pub fn in_obtain_period(t: &tender::Model, now: DateTime<Utc>) -> bool {
+    t.documents_from.is_none_or(|from| from <= now) && t.documents_until.is_none_or(|until| now < until)
 }
 
 /// Whether the actor may see who asked a question.

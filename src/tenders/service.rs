@@ -10,9 +10,9 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, Role, Status},
-    audit::AuditEntry,
+    audit::{Action, AuditEntry},
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
-    error::{AppError, AppResult, FieldError, check_text, required_text},
+    error::{AppError, AppResult, FieldError, check_text, is_phone, required_text},
     ids::{OrgId, TenderId},
     jobs::NewJob,
     money::Money,
@@ -52,7 +52,8 @@ pub struct TenderInput {
     /// Description.
     #[serde(default)]
     pub description: String,
-    /// The procuring unit (required when an agency drafts; ignored for procuring unit staff).
+    /// The procuring unit: required when an agency drafts or edits (and it may change it while
+    /// the tender is a draft); ignored for procuring unit staff, who tender for their own unit.
     pub procuring_org: Option<Uuid>,
     /// Procurement method.
     pub procurement_method: ProcurementMethod,
@@ -69,6 +70,50 @@ pub struct TenderInput {
     pub min_valid_bids: Option<i32>,
     /// Lots (at least one).
     pub lots: Vec<LotInput>,
+    /// 资格要求: what a supplier must be or have to bid. Needed to publish.
+    #[serde(default)]
+    pub qualification: String,
+    /// 联系人 of the notice. Needed to publish.
+    #[serde(default)]
+    pub contact_person: String,
+    /// 联系电话 of the notice: a mainland China mobile, landline or 400/800 number. Needed to
+    /// publish.
+    #[serde(default)]
+    pub contact_phone: String,
+    /// When suppliers may start obtaining the documents (获取招标文件). Needed to publish.
+    pub documents_from: Option<DateTime<Utc>>,
+    /// Until when they may obtain them: after `documents_from`, at the latest the bid deadline.
+    /// Needed to publish.
+    pub documents_until: Option<DateTime<Utc>>,
+    /// 投标保证金, fen: none if absent; at most `tenders.deposit_max_percent` per cent of the
+    /// budget (the sum of the lots' budgets).
+    #[schema(value_type = Option<i64>)]
+    pub deposit: Option<Money>,
+}
+
+/// Most characters of the qualification requirements.
+const MAX_QUALIFICATION: usize = 10_000;
+
+/// Whether `deposit` is within `percent` per cent of `budget`.
+fn deposit_within(deposit: Money, budget: i128, percent: i64) -> bool {
+    i128::from(deposit.fen()) * 100 <= budget * i128::from(percent)
+}
+
+/// The fields of the notice a draft may leave out but publishing needs, as field errors.
+fn notice_gaps(t: &tender::Model) -> Vec<FieldError> {
+    let mut gaps = Vec::new();
+    for (field, missing) in [
+        ("qualification", t.qualification.trim().is_empty()),
+        ("contact_person", t.contact_person.trim().is_empty()),
+        ("contact_phone", t.contact_phone.trim().is_empty()),
+        ("documents_from", t.documents_from.is_none()),
+        ("documents_until", t.documents_until.is_none()),
+    ] {
+        if missing {
+            gaps.push(FieldError::new(field, "required"));
+        }
+    }
+    gaps
 }
 
 /// Checks a tender's fields and fills the defaults; returns the bid form and question cut-off.
@@ -129,6 +174,35 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     }
     if input.bid_form.len() > 20 {
         fields.push(FieldError::new("bid_form", "too_many"));
+    }
+    check_text(&mut fields, "qualification", &input.qualification, 0, MAX_QUALIFICATION);
+    check_text(&mut fields, "contact_person", &input.contact_person, 0, 60);
+    let phone = input.contact_phone.trim();
+    if phone.chars().count() > 30 {
+        fields.push(FieldError::new("contact_phone", "too_long"));
+    } else if !phone.is_empty() && !is_phone(phone) {
+        fields.push(FieldError::new("contact_phone", "invalid"));
+    }
+    match (input.documents_from, input.documents_until) {
+        (Some(from), Some(until)) => {
+            if until <= from {
+                fields.push(FieldError::new("documents_until", "before_start"));
+            }
+            if until > input.bid_deadline {
+                fields.push(FieldError::new("documents_until", "after_deadline"));
+            }
+        }
+        (Some(_), None) => fields.push(FieldError::new("documents_until", "required")),
+        (None, Some(_)) => fields.push(FieldError::new("documents_from", "required")),
+        (None, None) => {}
+    }
+    if let Some(d) = input.deposit {
+        let budget: i128 = input.lots.iter().map(|l| i128::from(l.budget.fen())).sum();
+        if d.fen() <= 0 {
+            fields.push(FieldError::new("deposit", "not_positive"));
+        } else if !deposit_within(d, budget, state.rules.deposit_max_percent) {
+            fields.push(FieldError::new("deposit", "above_limit"));
+        }
     }
     fields.dedup();
     if fields.is_empty() { Ok(()) } else { Err(AppError::validation(fields)) }
@@ -206,6 +280,12 @@ pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
         min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
+        qualification: Set(input.qualification.trim().to_string()),
+        contact_person: Set(input.contact_person.trim().to_string()),
+        contact_phone: Set(input.contact_phone.trim().to_string()),
+        documents_from: Set(input.documents_from),
+        documents_until: Set(input.documents_until),
+        deposit_fen: Set(input.deposit),
         cancel_reason: Set(None),
         published_at: Set(None),
         created_at: Set(now),
@@ -217,9 +297,11 @@ pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput
     insert_lots(&txn, t.id, &input.lots).await?;
     let details = json!({
         "code": code, "title": t.title, "bid_deadline": t.bid_deadline, "procurement_method": t.procurement_method,
+        "procuring_org": input.procuring_org, "documents_from": t.documents_from, "documents_until": t.documents_until,
+        "deposit_fen": t.deposit_fen.map(Money::fen),
         "lots": input.lots.iter().map(|l| json!({"name": l.name, "budget_fen": l.budget.fen(), "ceiling_fen": l.ceiling.map(Money::fen)})).collect::<Vec<_>>(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.create", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderCreate, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(t.public_id)
 }
@@ -262,11 +344,10 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
     let mut txn = state.writer.begin_at(now).await?;
     let t = load_managed(&txn, actor, id).await?;
     require_state(&t, &[TenderState::Draft])?;
-    let procuring = if actor.role == Role::AgencyStaff && input.procuring_org.is_some() {
-        parties(&txn, actor, &input).await?.0
-    } else {
-        t.procuring_org_id
-    };
+    // An agency names the procuring unit every time (it may change it while drafting); the
+    // unit's own staff cannot hand its tender to another unit.
+    let procuring =
+        if actor.role == Role::AgencyStaff { parties(&txn, actor, &input).await?.0 } else { t.procuring_org_id };
     tender::ActiveModel {
         id: Set(t.id),
         title: Set(input.title.trim().to_string()),
@@ -278,6 +359,12 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
         question_cutoff: Set(input.question_cutoff.unwrap_or(input.bid_deadline)),
         bid_form: Set(bid_form_json(&input.bid_form)?),
         min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
+        qualification: Set(input.qualification.trim().to_string()),
+        contact_person: Set(input.contact_person.trim().to_string()),
+        contact_phone: Set(input.contact_phone.trim().to_string()),
+        documents_from: Set(input.documents_from),
+        documents_until: Set(input.documents_until),
+        deposit_fen: Set(input.deposit),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -285,8 +372,12 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
     .await?;
     lot::Entity::delete_many().filter(lot::Column::TenderId.eq(t.id)).exec(&txn).await?;
     insert_lots(&txn, t.id, &input.lots).await?;
-    let details = json!({"title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.update", "tender", t.public_id, details)).await?;
+    let details = json!({
+        "title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len(),
+        "procuring_org_changed": procuring != t.procuring_org_id, "documents_from": input.documents_from,
+        "documents_until": input.documents_until, "deposit_fen": input.deposit.map(Money::fen),
+    });
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderUpdate, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -329,7 +420,7 @@ pub async fn upload_document(
     .await?;
     let details =
         json!({"document": doc.public_id, "file_name": name, "sha256": sha, "size": size, "pages": info.pages});
-    txn.record(&actor.audit(), AuditEntry::new("tender.document_upload", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderDocumentUpload, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(doc.public_id)
 }
@@ -347,7 +438,7 @@ pub async fn remove_document(state: &Tenders, actor: &Actor, id: Uuid, doc_id: U
         .ok_or_else(AppError::not_found)?;
     tender_document::Entity::delete_by_id(doc.id).exec(&txn).await?;
     let details = json!({"document": doc.public_id, "file_name": doc.file_name, "sha256": doc.sha256});
-    txn.record(&actor.audit(), AuditEntry::new("tender.document_remove", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderDocumentRemove, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -394,6 +485,33 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     if t.question_cutoff <= now {
         return Err(AppError::rule("question_cutoff_passed", "the question cut-off has already passed"));
     }
+    let gaps = notice_gaps(&t);
+    if !gaps.is_empty() {
+        let mut e = AppError::rule(
+            "notice_incomplete",
+            format!(
+                "the notice needs {} before publishing",
+                gaps.iter().map(|f| f.field.as_ref()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        e.fields = gaps;
+        return Err(e);
+    }
+    if t.documents_until.is_some_and(|until| until <= now) {
+        return Err(AppError::rule("obtain_period_over", "the period for obtaining the documents has already ended"));
+    }
+    if let Some(d) = t.deposit_fen {
+        let budget: i128 = lot::Entity::find()
+            .filter(lot::Column::TenderId.eq(t.id))
+            .all(&txn)
+            .await?
+            .iter()
+            .map(|l| i128::from(l.budget_fen.fen()))
+            .sum();
+        if !deposit_within(d, budget, state.rules.deposit_max_percent) {
+            return Err(AppError::invalid_field("deposit", "above_limit"));
+        }
+    }
     tender::ActiveModel {
         id: Set(t.id),
         state: Set(TenderState::Published),
@@ -405,7 +523,7 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     .await?;
     txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
-    txn.record(&actor.audit(), AuditEntry::new("tender.publish", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderPublish, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -454,7 +572,7 @@ pub async fn cancel(state: &Tenders, actor: &Actor, id: Uuid, reason: &str) -> A
     let orgs = obtainers(&txn, t.id).await?;
     txn.notify(&orgs, cancelled_notice(&t, reason)).await?;
     let details = json!({"from": from, "to": "cancelled", "reason": reason, "notified": orgs.len()});
-    txn.record(&actor.audit(), AuditEntry::new("tender.cancel", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderCancel, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -494,6 +612,12 @@ pub async fn obtain(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
         txn.rollback().await?;
         return Ok(());
     }
+    if t.documents_from.is_some_and(|from| now < from) {
+        return Err(AppError::rule("obtain_not_started", "the period for obtaining the documents has not begun"));
+    }
+    if t.documents_until.is_some_and(|until| now >= until) {
+        return Err(AppError::rule("obtain_period_over", "the period for obtaining the documents has ended"));
+    }
     document_obtained::ActiveModel {
         tender_id: Set(t.id),
         org_id: Set(actor.org_id),
@@ -505,7 +629,7 @@ pub async fn obtain(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
     .await?;
     txn.record(
         &actor.audit(),
-        AuditEntry::new("tender.documents_obtained", "tender", t.public_id, json!({"org": actor.org_public_id})),
+        AuditEntry::new(Action::TenderDocumentsObtained, t.public_id, json!({"org": actor.org_public_id})),
     )
     .await?;
     txn.commit().await?;
@@ -561,7 +685,7 @@ pub async fn ask(state: &Tenders, actor: &Actor, id: Uuid, body: &str) -> AppRes
     txn.notify(&managers, question_notice(&t)).await?;
     txn.record(
         &actor.audit(),
-        AuditEntry::new("tender.question", "tender", t.public_id, json!({"question": q.public_id, "body": body})),
+        AuditEntry::new(Action::TenderQuestion, t.public_id, json!({"question": q.public_id, "body": body})),
     )
     .await?;
     txn.commit().await?;
@@ -666,7 +790,7 @@ pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: Clarificat
         "clarification": c.public_id, "kind": input.kind, "substantive": substantive, "body_sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
         "old_deadline": c.old_deadline, "new_deadline": new_deadline, "notified": orgs.len(),
     });
-    txn.record(&actor.audit(), AuditEntry::new("tender.clarification", "tender", t.public_id, details)).await?;
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderClarification, t.public_id, details)).await?;
     txn.commit().await?;
     Ok(c.public_id)
 }
@@ -846,11 +970,23 @@ async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppR
     }
     let mut org_ids: Vec<OrgId> = rows.iter().map(|t| t.procuring_org_id).collect();
     org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
-    let names = org_names(db, org_ids).await?;
-    Ok(rows.into_iter().map(|t| summary(&t, &names, budgets.get(&t.id).copied().unwrap_or(0))).collect())
+    let orgs = orgs_of(db, org_ids).await?;
+    Ok(rows.into_iter().map(|t| summary(&t, &orgs, budgets.get(&t.id).copied().unwrap_or(0))).collect())
 }
 
-fn summary(t: &tender::Model, names: &HashMap<OrgId, String>, budget: i64) -> TenderSummary {
+/// The organisations with these ids: their public ids and names.
+async fn orgs_of<C: ConnectionTrait>(db: &C, ids: Vec<OrgId>) -> AppResult<HashMap<OrgId, (Uuid, String)>> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.public_id, o.name)))
+        .collect())
+}
+
+fn summary(t: &tender::Model, orgs: &HashMap<OrgId, (Uuid, String)>, budget: i64) -> TenderSummary {
+    let name = |id: &OrgId| orgs.get(id).map(|(_, n)| n.clone());
     TenderSummary {
         id: t.public_id,
         code: t.code.clone(),
@@ -859,8 +995,9 @@ fn summary(t: &tender::Model, names: &HashMap<OrgId, String>, budget: i64) -> Te
         procurement_method: t.procurement_method,
         evaluation_method: t.evaluation_method,
         bid_deadline: t.bid_deadline,
-        procuring_org: names.get(&t.procuring_org_id).cloned().unwrap_or_default(),
-        agency_org: t.agency_org_id.and_then(|id| names.get(&id).cloned()),
+        procuring_org: name(&t.procuring_org_id).unwrap_or_default(),
+        procuring_org_id: orgs.get(&t.procuring_org_id).map(|(id, _)| *id).unwrap_or_default(),
+        agency_org: t.agency_org_id.and_then(|id| name(&id)),
         total_budget: Money::from_fen(budget),
         published_at: t.published_at,
     }
@@ -927,11 +1064,16 @@ pub async fn detail(state: &Tenders, actor: Option<&Actor>, id: Uuid) -> AppResu
     };
     let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form)
         .map_err(|e| AppError::internal(format!("tenders.bid_form of row {}: {e}", t.id)))?;
-    let mut names = HashMap::new();
-    names.extend(org_names(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?);
+    let orgs = orgs_of(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?;
     let budget = lots.iter().map(|l| l.budget_fen.fen()).sum();
     Ok(TenderDetail {
-        summary: summary(&t, &names, budget),
+        summary: summary(&t, &orgs, budget),
+        qualification: t.qualification.clone(),
+        contact_person: t.contact_person.clone(),
+        contact_phone: t.contact_phone.clone(),
+        documents_from: t.documents_from,
+        documents_until: t.documents_until,
+        deposit: t.deposit_fen,
         description: t.description.clone(),
         question_cutoff: t.question_cutoff,
         opening_mode: t.opening_mode,

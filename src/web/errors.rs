@@ -22,6 +22,7 @@ struct ErrorPage {
     message: String,
     code: String,
     fields: Vec<String>,
+    detail: Option<String>,
 }
 
 /// The middleware.
@@ -47,6 +48,7 @@ pub async fn html_errors(State(state): State<Site>, req: Request, next: Next) ->
         code: err.code.to_string(),
         status: err.status.as_u16(),
         fields,
+        detail: err.detail.clone(),
         t,
     };
     let mut out = super::page::render(&page);

@@ -71,7 +71,7 @@ async fn sessions_expire() {
 fn registration(username: &str) -> Value {
     json!({
         "org_name": "新注册科技有限公司", "credit_code": "91110000MA01ABCD2X", "size_class": "micro",
-        "contact_phone": "010-1234", "username": username, "display_name": "新用户", "password": "abc12345"
+        "contact_phone": "010-12345678", "username": username, "display_name": "新用户", "password": "abc12345"
     })
 }
 
@@ -97,8 +97,9 @@ async fn supplier_registration_waits_for_the_centre() {
     expect_error(supervisor.get("/api/v1/organisations?status=pending").await, 403, "forbidden").await;
     let admin = Client::login(&app, "admin").await;
     let pending = admin.get_json("/api/v1/organisations?status=pending").await;
-    assert_eq!(pending.as_array().map(Vec::len), Some(1));
-    assert_eq!(pending[0]["size_class"], "micro");
+    assert_eq!(pending["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(pending["items"][0]["size_class"], "micro");
+    assert_eq!(pending["pending"], 1);
     assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org}/approve")).await.status(), 204);
     expect_error(admin.post_empty(&format!("/api/v1/organisations/{org}/approve")).await, 409, "not_pending").await;
     let fresh = Client::anonymous(&app).await;
@@ -106,7 +107,7 @@ async fn supplier_registration_waits_for_the_centre() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.expect("json")["user"]["org_kind"], "supplier");
 
-    // A rejected one can never log in.
+    // A rejected one can never log in; it is told why.
     let r = anon
         .post(
             "/api/v1/registrations",
@@ -117,11 +118,20 @@ async fn supplier_registration_waits_for_the_centre() {
         )
         .await;
     let org2 = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
-    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org2}/reject")).await.status(), 204);
-    expect_error(
+    let reject = format!("/api/v1/organisations/{org2}/reject");
+    assert_eq!(admin.post(&reject, &json!({"reason": "营业执照已过期"})).await.status(), 204);
+    let e = expect_error(
         anon.post("/api/v1/session", &json!({"username": "rejected", "password": "abc12345"})).await,
         403,
-        "account_disabled",
+        "account_rejected",
+    )
+    .await;
+    assert_eq!(e["error"]["detail"], "营业执照已过期");
+    // The reason is told only to whoever knows the password.
+    expect_error(
+        anon.post("/api/v1/session", &json!({"username": "rejected", "password": "guess1234"})).await,
+        401,
+        "login_failed",
     )
     .await;
 }
@@ -145,7 +155,15 @@ async fn registration_input_is_checked() {
     r["size_class"] = json!("huge");
     expect_error(anon.post("/api/v1/registrations", &r).await, 422, "json_invalid").await;
     let admin = Client::login(&app, "admin").await;
-    assert!(admin.get_json("/api/v1/organisations?status=pending").await.as_array().expect("list").is_empty());
+    assert_eq!(admin.get_json("/api/v1/organisations?status=pending").await["total"], 0);
+    // A contact phone, if given, is a phone number.
+    let mut r = registration("xx3");
+    r["contact_phone"] = json!("call me");
+    let e = expect_error(anon.post("/api/v1/registrations", &r).await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0], json!({"field": "contact_phone", "code": "invalid"}));
+    let mut r = registration("xx4");
+    r["contact_phone"] = json!("");
+    assert_eq!(anon.post("/api/v1/registrations", &r).await.status(), 201, "it may be left out");
 }
 
 #[tokio::test]
@@ -408,4 +426,191 @@ async fn the_throttle_reads_forwarded_addresses_only_from_trusted_proxies() {
         expect_error(attempt(&c, user, addr).await, 401, "login_failed").await;
     }
     expect_error(attempt(&c, "b3", "198.51.100.3").await, 429, "login_throttled").await;
+}
+
+/// Registers a supplier (pending) named `name` with user `username`; returns its public id.
+async fn register(app: &crate::support::TestApp, name: &str, code: &str, username: &str) -> String {
+    let anon = Client::anonymous(app).await;
+    let mut r = registration(username);
+    r["org_name"] = json!(name);
+    r["credit_code"] = json!(code);
+    let r = anon.post("/api/v1/registrations", &r).await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn rejecting_a_registration_needs_a_reason_which_the_applicant_is_told_and_shown_when_logging_in() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let admin = Client::login(&app, "admin").await;
+    let org = register(&app, "待驳回科技有限公司", "91110000MA01REJEC1", "to_reject").await;
+    let path = format!("/api/v1/organisations/{org}/reject");
+    // No reason, no rejection; nothing changes.
+    let e = expect_error(admin.post(&path, &json!({"reason": "  "})).await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0], json!({"field": "reason", "code": "required"}));
+    expect_error(admin.post(&path, &json!({})).await, 422, "json_invalid").await;
+    expect_error(admin.post_empty(&path).await, 400, "json_content_type").await;
+    let r = admin
+        .req(reqwest::Method::POST, &format!("/admin/organisations/{org}/reject"))
+        .form(&[("reason", "")])
+        .send()
+        .await
+        .expect("send");
+    crate::client::expect_page_error(r, 422, "validation_failed").await;
+    assert_eq!(admin.get_json("/api/v1/organisations?status=pending").await["total"], 1);
+    expect_error(Client::login(&app, "supervisor").await.post(&path, &json!({"reason": "x"})).await, 403, "forbidden")
+        .await;
+
+    // From the page, with a reason.
+    let reason = "统一社会信用代码与营业执照不符，请核对后重新注册。";
+    let r = admin
+        .req(reqwest::Method::POST, &format!("/admin/organisations/{org}/reject"))
+        .form(&[("reason", reason)])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 303);
+    expect_error(admin.post(&path, &json!({"reason": reason})).await, 409, "not_pending").await;
+    let listed = admin.get_json("/api/v1/organisations?status=rejected").await;
+    assert_eq!(listed["items"][0]["status_reason"], reason);
+
+    // Recorded in the audit chain with the reason.
+    let sup = Client::login(&app, "supervisor").await;
+    let records = sup.get_json(&format!("/api/v1/audit/records?action=organisation.reject&object={org}")).await;
+    let details: Value = serde_json::from_str(records[0]["details"].as_str().expect("details")).expect("json");
+    assert_eq!(details["reason"], reason);
+    assert!(records[0]["actor"].as_str().is_some_and(|a| a.contains("admin")));
+
+    // The applicant organisation is sent a notice saying why.
+    let o = tenderhall::entities::organisation::Entity::find()
+        .filter(tenderhall::entities::organisation::Column::PublicId.eq(org.parse::<uuid::Uuid>().expect("uuid")))
+        .one(&app.state.db)
+        .await
+        .expect("db")
+        .expect("org");
+    let notices = tenderhall::entities::notification::Entity::find()
+        .filter(tenderhall::entities::notification::Column::OrgId.eq(o.id))
+        .all(&app.state.db)
+        .await
+        .expect("db");
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].kind.as_str(), "registration_rejected");
+    let args: Value = serde_json::from_str(&notices[0].args).expect("args");
+    assert_eq!(args["reason"], json!({"type": "text", "value": reason}));
+
+    // It cannot log in, but it is told why: in the API and on the login page.
+    let anon = Client::anonymous(&app).await;
+    let e = expect_error(
+        anon.post("/api/v1/session", &json!({"username": "to_reject", "password": "abc12345"})).await,
+        403,
+        "account_rejected",
+    )
+    .await;
+    assert_eq!(e["error"]["detail"], reason);
+    let page = anon
+        .req(reqwest::Method::POST, "/login")
+        .form(&[("username", "to_reject"), ("password", "abc12345")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(page.status(), 403);
+    let html = page.text().await.expect("page");
+    assert!(html.contains("未通过审核") && html.contains(reason), "{html}");
+
+    // An approved one is told too, and reads it once logged in.
+    let ok = register(&app, "待通过科技有限公司", "91110000MA01APPRO1", "to_approve").await;
+    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{ok}/approve")).await.status(), 204);
+    let user = Client::with_password(&app, "to_approve", "abc12345").await;
+    let inbox = user.get_json("/api/v1/notifications?lang=zh").await;
+    assert_eq!(inbox[0]["kind"], "registration_approved");
+    assert!(inbox[0]["text"].as_str().is_some_and(|t| t.contains("待通过科技有限公司") && t.contains("审核通过")));
+}
+
+#[tokio::test]
+async fn the_organisation_list_searches_filters_and_pages() {
+    let app = spawn_app().await;
+    {
+        let actor = tenderhall::audit::AuditActor::system();
+        let mut uow = app.state.writer.begin().await.expect("begin");
+        for i in 0..45 {
+            tenderhall::accounts::service::create_organisation(
+                &mut uow,
+                &actor,
+                &format!("检索供应商{i:02}"),
+                tenderhall::accounts::model::OrgKind::Supplier,
+                None,
+                Some(&format!("9111000012345678{i:02}")),
+            )
+            .await
+            .expect("org");
+        }
+        uow.commit().await.expect("commit");
+    }
+    let pending = register(&app, "新来的注册公司", "91110000MA01NEWCO1", "newcomer_1").await;
+    let admin = Client::login(&app, "admin").await;
+    let all = admin.get_json("/api/v1/organisations").await;
+    let fixture = crate::support::FIXTURE.len() as u64;
+    assert_eq!(all["total"], 45 + fixture + 1);
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(20), "20 to a page");
+    assert_eq!(all["pages"], (45 + fixture + 1).div_ceil(20));
+    assert_eq!(
+        (all["items"][0]["id"].as_str(), all["pending"].as_u64()),
+        (Some(pending.as_str()), Some(1)),
+        "waiting ones first"
+    );
+
+    // By name words or credit code, by kind and by status, and combined.
+    let found = admin.get_json("/api/v1/organisations?q=检索供应商").await;
+    assert_eq!((found["total"].as_u64(), found["pages"].as_u64()), (Some(45), Some(3)));
+    let last = admin.get_json("/api/v1/organisations?q=检索供应商&page=3").await;
+    assert_eq!(last["items"].as_array().map(Vec::len), Some(5));
+    assert_eq!(
+        admin.get_json("/api/v1/organisations?q=检索供应商&page=99").await["page"],
+        3,
+        "past the end: the last page"
+    );
+    let mut seen: Vec<String> = Vec::new();
+    for page in 1..=3 {
+        let p = admin.get_json(&format!("/api/v1/organisations?q=检索供应商&page={page}")).await;
+        seen.extend(
+            p["items"].as_array().expect("items").iter().map(|o| o["name"].as_str().expect("name").to_string()),
+        );
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 45, "every organisation on exactly one page");
+    let by_code = admin.get_json("/api/v1/organisations?q=911100001234567807").await;
+    assert_eq!((by_code["total"].as_u64(), by_code["items"][0]["name"].as_str()), (Some(1), Some("检索供应商07")));
+    assert_eq!(admin.get_json("/api/v1/organisations?q=ma01newco").await["total"], 1, "credit codes in any case");
+    let units = admin.get_json("/api/v1/organisations?kind=procuring_unit").await;
+    assert_eq!(units["total"], 2);
+    assert!(units["items"].as_array().expect("items").iter().all(|o| o["kind"] == "procuring_unit"));
+    assert_eq!(admin.get_json("/api/v1/organisations?status=pending").await["total"], 1);
+    assert_eq!(admin.get_json("/api/v1/organisations?q=检索&kind=agency").await["total"], 0);
+    assert_eq!(admin.get_json("/api/v1/organisations?q=检索&kind=supplier&status=active").await["total"], 45);
+    for (bad, field) in [("kind=bank", "kind"), ("status=asleep", "status")] {
+        let e = expect_error(admin.get(&format!("/api/v1/organisations?{bad}")).await, 422, "validation_failed").await;
+        assert_eq!(e["error"]["fields"][0], json!({"field": field, "code": "invalid"}));
+    }
+    expect_error(admin.get("/api/v1/organisations?page=x").await, 400, "query_invalid").await;
+
+    // The page: the same filters, 20 rows, links that keep the filters.
+    let html = admin
+        .get("/admin/organisations?q=%E6%A3%80%E7%B4%A2%E4%BE%9B%E5%BA%94%E5%95%86&page=2")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert_eq!(html.matches("data-testid=\"org-row\"").count(), 20);
+    assert!(html.contains("q=%E6%A3%80%E7%B4%A2%E4%BE%9B%E5%BA%94%E5%95%86&#38;page=3"), "next page keeps the search");
+    assert!(html.contains("value=\"检索供应商\""), "the search box keeps its words");
+    let pending_page = admin.get("/admin/organisations?status=pending").await.text().await.expect("page");
+    assert!(pending_page.contains("新来的注册公司") && pending_page.contains("/reject"));
+    crate::client::expect_page_error(
+        Client::login(&app, "supervisor").await.get("/admin/organisations").await,
+        403,
+        "forbidden",
+    )
+    .await;
 }

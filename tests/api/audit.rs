@@ -1,7 +1,7 @@
 //! The audit chain: every action recorded; any change to the stored chain detected, by the API
 //! and by `tenderhall audit verify`.
 
-use crate::client::Client;
+use crate::client::{Client, expect_error};
 use crate::support::{TestApp, spawn_app};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use serde_json::Value;
@@ -52,7 +52,7 @@ async fn every_action_is_recorded_and_the_intact_chain_verifies() {
     assert!(publish["actor"].as_str().is_some_and(|a| a.contains("agency_x")));
     // Suppliers and agencies may not read the trail.
     let supplier = Client::login(&app, "supplier_1").await;
-    crate::client::expect_error(supplier.get("/api/v1/audit/records").await, 403, "forbidden").await;
+    expect_error(supplier.get("/api/v1/audit/records").await, 403, "forbidden").await;
     let (ok, out) = cli_verify(&app);
     assert!(ok, "{out}");
     assert!(out.contains("OK"), "{out}");
@@ -151,4 +151,191 @@ async fn the_server_refuses_to_start_without_the_key_that_signed_its_checkpoints
     let _ = tenderhall::keys::PlatformKey::load_or_create(&settings.storage.key_dir).expect("another key");
     let err = AppState::build(settings, clock).await.expect_err("must refuse another key");
     assert!(err.to_string().contains("holds key"), "{err}");
+}
+
+/// The records a supervisor lists with `query` (each page's `limit` as asked).
+async fn listed(sup: &Client, query: &str) -> Vec<Value> {
+    sup.get_json(&format!("/api/v1/audit/records?{query}")).await.as_array().expect("list").clone()
+}
+
+fn actions(records: &[Value]) -> Vec<&str> {
+    records.iter().filter_map(|r| r["action"].as_str()).collect()
+}
+
+#[tokio::test]
+async fn supervisors_filter_the_trail_by_tender_organisation_user_action_and_time() {
+    use chrono::TimeDelta;
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let tender = crate::tenders::published_tender(&app, &agency).await;
+    let other = crate::tenders::create_draft(&app, &Client::login(&app, "agency_y").await, 30).await;
+    // Two days later a supplier obtains the documents and reserves a (sealed) bid.
+    app.clock.advance(TimeDelta::days(2));
+    let supplier = Client::login(&app, "supplier_1").await;
+    assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{tender}/obtain")).await.status(), 204);
+    let t = supplier.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    let lot = t["lots"][0]["id"].as_str().expect("lot");
+    assert_eq!(supplier.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await.status(), 201);
+    let sup = Client::login(&app, "supervisor").await;
+
+    // By tender: its public id or its code; nothing about the other tender.
+    let by_id = listed(&sup, &format!("tender={tender}")).await;
+    assert!(by_id.iter().all(|r| r["object_type"] == "tender" && r["object_id"] == tender.as_str()), "{by_id:?}");
+    for want in ["tender.create", "tender.document_upload", "tender.publish", "tender.documents_obtained"] {
+        assert!(actions(&by_id).contains(&want), "{want} in {:?}", actions(&by_id));
+    }
+    let code = t["code"].as_str().expect("code");
+    assert_eq!(listed(&sup, &format!("tender={code}")).await, by_id, "the code finds the same records");
+    let draft = listed(&sup, &format!("tender={other}")).await;
+    assert_eq!(actions(&draft), ["tender.create"]);
+    let e = expect_error(sup.get("/api/v1/audit/records?tender=TH1999-00001").await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "tender", "code": "unknown"}));
+
+    // By organisation: by id, credit code or name; what its users did and what was done to it.
+    let x = crate::support::org_id(&app, "X招标代理").await.to_string();
+    let by_org = listed(&sup, &format!("org={x}")).await;
+    assert!(!by_org.is_empty());
+    assert!(
+        by_org
+            .iter()
+            .all(|r| r["actor_org"] == x.as_str()
+                || (r["object_type"] == "organisation" && r["object_id"] == x.as_str())),
+        "{by_org:?}"
+    );
+    assert!(actions(&by_org).contains(&"organisation.create"), "the fixture created it");
+    assert!(actions(&by_org).contains(&"tender.publish"));
+    assert!(!by_org.iter().any(|r| r["object_id"] == other.as_str()), "agency Y's draft is not X's");
+    assert_eq!(listed(&sup, "org=X招标代理").await, by_org, "the name finds the same records");
+    expect_error(sup.get("/api/v1/audit/records?org=没有这个单位").await, 422, "validation_failed").await;
+
+    // By user: by user name or id; the sealed bid's records never show.
+    let by_user = listed(&sup, "user=supplier_1").await;
+    let seen = actions(&by_user);
+    assert!(seen.contains(&"session.login") && seen.contains(&"tender.documents_obtained"), "{seen:?}");
+    assert!(!seen.iter().any(|a| a.starts_with("bid.")), "records about bids stay sealed: {seen:?}");
+    let me = supplier.get_json("/api/v1/me").await;
+    let uid = me["user_public_id"].as_str().expect("id");
+    assert!(by_user.iter().all(|r| r["actor_user"] == uid || r["object_id"] == uid), "{by_user:?}");
+    assert_eq!(listed(&sup, &format!("user={uid}")).await, by_user);
+    assert!(listed(&sup, "action=bid.reserve").await.is_empty(), "not even when asked for by action");
+    expect_error(sup.get("/api/v1/audit/records?user=nobody_here").await, 422, "validation_failed").await;
+
+    // By action, and filters combine.
+    let published = listed(&sup, "action=tender.publish").await;
+    assert_eq!(actions(&published), ["tender.publish"]);
+    assert_eq!(listed(&sup, &format!("action=tender.publish&org={x}")).await, published);
+    assert!(listed(&sup, "action=tender.publish&user=supplier_1").await.is_empty());
+    let e = expect_error(sup.get("/api/v1/audit/records?action=tender.bribe").await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0]["field"], "action");
+
+    // By time: China Standard Time days, minutes or RFC 3339; the bounds are included.
+    let start = crate::support::t0();
+    let later = listed(&sup, "from=2026-11-04").await;
+    assert!(!later.is_empty() && actions(&later).contains(&"tender.documents_obtained"));
+    assert!(later.iter().all(|r| r["at"].as_str().expect("at") >= "2026-11-03T16:00:00Z"), "{later:?}");
+    let first_day = listed(&sup, "to=2026-11-02").await;
+    assert!(
+        actions(&first_day).contains(&"tender.publish") && !actions(&first_day).contains(&"tender.documents_obtained")
+    );
+    let exactly = start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at_start = listed(&sup, &format!("from={exactly}&to={exactly}")).await;
+    assert!(!at_start.is_empty() && at_start.len() == first_day.len(), "everything of the first day happened at t0");
+    assert_eq!(
+        listed(&sup, "from=2026-11-02T10:00&to=2026-11-02T10:00").await.len(),
+        first_day.len(),
+        "the whole minute"
+    );
+    assert!(listed(&sup, "from=2026-11-02T10:01&to=2026-11-03").await.is_empty());
+    let e =
+        expect_error(sup.get("/api/v1/audit/records?from=2026-11-05&to=2026-11-04").await, 422, "validation_failed")
+            .await;
+    assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "to", "code": "before_start"}));
+    let e = expect_error(sup.get("/api/v1/audit/records?from=yesterday").await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0]["field"], "from");
+
+    // Only supervisors and administrators read it, with or without filters.
+    assert_eq!(
+        Client::login(&app, "admin")
+            .await
+            .get_json("/api/v1/audit/records?action=tender.publish")
+            .await
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    for user in ["agency_x", "buyer_a", "supplier_1"] {
+        let c = Client::login(&app, user).await;
+        expect_error(c.get(&format!("/api/v1/audit/records?tender={tender}")).await, 403, "forbidden").await;
+        crate::client::expect_page_error(c.get("/audit?action=tender.publish").await, 403, "forbidden").await;
+    }
+    expect_error(Client::anonymous(&app).await.get("/api/v1/audit/records").await, 401, "login_required").await;
+}
+
+#[tokio::test]
+async fn the_trail_pages_back_to_its_first_record() {
+    let (app, _) = busy_app().await;
+    let sup = Client::login(&app, "supervisor").await;
+    let total = audit_record::Entity::find().all(&app.state.db).await.expect("records").len();
+    assert!(total > 12, "enough records for several pages: {total}");
+    // Older pages, five at a time, until there are none.
+    let mut seqs = Vec::new();
+    let mut query = "limit=5".to_string();
+    loop {
+        let page = listed(&sup, &query).await;
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 5);
+        seqs.extend(page.iter().map(|r| r["seq"].as_i64().expect("seq")));
+        query = format!("limit=5&before={}", seqs.last().expect("seq"));
+    }
+    assert_eq!(seqs, (1..=total as i64).rev().collect::<Vec<_>>(), "every record once, newest first, down to #1");
+    // The oldest page, and the one after it, straight away.
+    let oldest: Vec<i64> =
+        listed(&sup, "limit=5&after=0").await.iter().map(|r| r["seq"].as_i64().expect("seq")).collect();
+    assert_eq!(oldest, [5, 4, 3, 2, 1]);
+    let next: Vec<i64> =
+        listed(&sup, "limit=5&after=5").await.iter().map(|r| r["seq"].as_i64().expect("seq")).collect();
+    assert_eq!(next, [10, 9, 8, 7, 6]);
+    assert_eq!(listed(&sup, "").await.len(), total.min(100), "100 by default");
+    for bad in ["limit=0", "limit=501"] {
+        let e = expect_error(sup.get(&format!("/api/v1/audit/records?{bad}")).await, 422, "validation_failed").await;
+        assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "limit", "code": "out_of_range"}));
+    }
+
+    // The page pages the same way, with labels in the reader's language.
+    let page = sup.get("/audit?action=tender.publish").await.text().await.expect("page");
+    assert!(page.contains("发布项目") && page.contains("title=\"tender.publish\""), "labelled: {page}");
+    let mut link = "/audit?limit=5".to_string();
+    let mut pages = 0;
+    loop {
+        let html = sup.get(&link).await.text().await.expect("page");
+        pages += 1;
+        let Some(before) = html.split("data-testid=\"page-older\"").next().filter(|_| html.contains("page-older"))
+        else {
+            assert!(html.contains("data-seq=\"1\""), "the last page holds the first record");
+            assert!(!html.contains("data-testid=\"page-oldest\""));
+            assert!(html.contains("data-testid=\"page-newest\"") && html.contains("data-testid=\"page-newer\""));
+            break;
+        };
+        link = before
+            .rsplit("href=\"")
+            .next()
+            .and_then(|h| h.split('"').next())
+            .expect("href")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        assert!(link.contains("limit=5"), "the page size stays: {link}");
+        assert!(pages < 50, "paging ends");
+    }
+    assert_eq!(pages, total.div_ceil(5), "one page per five records");
+    let oldest = sup.get("/audit?limit=5&after=0").await.text().await.expect("page");
+    assert!(
+        oldest.contains("data-seq=\"1\"") && oldest.contains("data-seq=\"5\"") && !oldest.contains("data-seq=\"6\"")
+    );
+    assert!(oldest.contains("data-testid=\"page-newer\""));
+    // In English, the labels are English.
+    assert_eq!(sup.get("/lang/en?back=/audit").await.status(), 303);
+    let page = sup.get("/audit?action=tender.publish").await.text().await.expect("page");
+    assert!(page.contains("Tender published") && !page.contains("发布项目"), "{page}");
 }

@@ -118,7 +118,9 @@ async fn notices_stored_as_texts_by_an_older_version_read_in_each_language() {
         .expect("organisation");
     // Back to the schema before notices had arguments, a notice is stored as two texts (with
     // the characters that JSON must escape)...
-    Migrator::down(db, Some(2)).await.expect("migrate down");
+    Migrator::down(db, Some(crate::support::migrations_from("m20261202_000001_notice_args")))
+        .await
+        .expect("migrate down");
     let zh = "项目【\"旧\"项目】发布了答疑\n第二行 \\ 完";
     let en = "\"Old\" tender has an answer\\ and a tab\t.";
     let insert = Query::insert()

@@ -15,6 +15,12 @@ pub async fn draft_body(app: &TestApp, days: i64) -> Value {
         "procurement_method": "open_tender",
         "evaluation_method": "comprehensive_scoring",
         "bid_deadline": app.clock_now() + TimeDelta::days(days),
+        "qualification": "具有独立承担民事责任的能力；近三年内在经营活动中没有重大违法记录。",
+        "contact_person": "王工",
+        "contact_phone": "010-68001234",
+        "documents_from": app.clock_now(),
+        "documents_until": app.clock_now() + TimeDelta::days(days),
+        "deposit": 5_000_000,
         "lots": [
             {"name": "第一包：智能平板", "budget": 386_000_000, "ceiling": 380_000_000},
             {"name": "第二包：展台", "budget": 42_000_000}
@@ -227,6 +233,7 @@ async fn drafts_are_validated_field_by_field() {
     let id = create_draft(&app, &agency, 30).await;
     let mut edit = draft_body(&app, 35).await;
     edit["lots"] = json!([{"name": "唯一标段", "budget": 100_000}]);
+    edit["deposit"] = Value::Null;
     assert_eq!(agency.put(&format!("/api/v1/tenders/{id}"), &edit).await.status(), 204);
     let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
     assert_eq!(d["lots"].as_array().map(Vec::len), Some(1));
@@ -518,4 +525,275 @@ async fn search_filters_by_deadline_and_pages() {
     assert_eq!(all["total"], 2);
     assert_eq!(all["pages"], 1);
     assert_eq!(anon.get_json("/api/v1/tenders?page=2").await["items"].as_array().map(Vec::len), Some(0));
+}
+
+/// The `field:code` pairs of a validation error.
+async fn field_codes(r: reqwest::Response, status: u16, code: &str) -> Vec<String> {
+    let e = expect_error(r, status, code).await;
+    e["error"]["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|f| format!("{}:{}", f["field"].as_str().unwrap_or(""), f["code"].as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_agency_chooses_the_procuring_unit_and_may_change_it_while_drafting() {
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let (unit_a, unit_b) =
+        (crate::support::org_id(&app, "甲采购单位").await, crate::support::org_id(&app, "乙采购单位").await);
+    // Nothing is picked for the agency: it must name the unit.
+    let mut body = draft_body(&app, 30).await;
+    body["procuring_org"] = Value::Null;
+    assert_eq!(
+        field_codes(agency.post("/api/v1/tenders", &body).await, 422, "validation_failed").await,
+        ["procuring_org:required"]
+    );
+    let form = agency.get("/tenders/new").await.text().await.expect("page");
+    assert!(form.contains("<option value=\"\">请选择采购人</option>"), "a choice to make, not a default");
+    assert!(
+        !form.contains(" selected>甲采购单位") && !form.contains(" selected>乙采购单位"),
+        "no unit is chosen for the agency"
+    );
+    let pairs = |unit: &str| {
+        vec![
+            ("title", "表单项目".to_string()),
+            ("procuring_org", unit.to_string()),
+            ("procurement_method", "open_tender".into()),
+            ("evaluation_method", "lowest_price".into()),
+            ("bid_deadline", "2026-12-20T09:30".into()),
+            ("lot_name_1", "台式计算机".into()),
+            ("lot_budget_1", "500000".into()),
+            ("contact_phone", "0755-88886666".into()),
+        ]
+    };
+    let r = agency.req(reqwest::Method::POST, "/tenders").form(&pairs("")).send().await.expect("send");
+    crate::client::expect_page_error(r, 422, "validation_failed").await;
+    let r = agency.req(reqwest::Method::POST, "/tenders").form(&pairs(&unit_a.to_string())).send().await.expect("send");
+    assert_eq!(r.status(), 303);
+    let id = create_draft(&app, &agency, 30).await;
+    let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
+    assert_eq!(
+        (d["procuring_org"].as_str(), d["procuring_org_id"].as_str()),
+        (Some("甲采购单位"), Some(unit_a.to_string().as_str()))
+    );
+
+    // While it is a draft the agency hands it to another unit: that unit runs it, the first no longer sees it.
+    let edit = agency.get(&format!("/tenders/{id}/edit")).await.text().await.expect("page");
+    assert!(edit.contains(&format!("<option value=\"{unit_a}\" selected>")), "the edit form shows the unit chosen");
+    let mut moved = draft_body(&app, 30).await;
+    moved["procuring_org"] = json!(unit_b);
+    assert_eq!(agency.put(&format!("/api/v1/tenders/{id}"), &moved).await.status(), 204);
+    let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
+    assert_eq!(d["procuring_org"], "乙采购单位");
+    assert_eq!(
+        Client::login(&app, "buyer_b").await.get_json(&format!("/api/v1/tenders/{id}")).await["permissions"]["manage"],
+        true
+    );
+    expect_error(Client::login(&app, "buyer_a").await.get(&format!("/api/v1/tenders/{id}")).await, 404, "not_found")
+        .await;
+    // It is named every time, and must be an active procuring unit.
+    moved["procuring_org"] = Value::Null;
+    assert_eq!(
+        field_codes(agency.put(&format!("/api/v1/tenders/{id}"), &moved).await, 422, "validation_failed").await,
+        ["procuring_org:required"]
+    );
+    moved["procuring_org"] = json!(crate::support::org_id(&app, "Y招标代理").await);
+    assert_eq!(
+        field_codes(agency.put(&format!("/api/v1/tenders/{id}"), &moved).await, 422, "validation_failed").await,
+        ["procuring_org:not_a_procuring_unit"]
+    );
+    let r = agency
+        .req(reqwest::Method::POST, &format!("/tenders/{id}/edit"))
+        .form(&pairs("not-a-uuid"))
+        .send()
+        .await
+        .expect("send");
+    crate::client::expect_page_error(r, 422, "validation_failed").await;
+    assert_eq!(
+        agency.get_json(&format!("/api/v1/tenders/{id}")).await["procuring_org"],
+        "乙采购单位",
+        "refusals change nothing"
+    );
+
+    // A procuring unit's own staff tender for their unit, whatever they send, and see no choice.
+    let buyer = Client::login(&app, "buyer_a").await;
+    let r = buyer.post("/api/v1/tenders", &moved).await;
+    assert_eq!(r.status(), 201);
+    let own = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(buyer.get_json(&format!("/api/v1/tenders/{own}")).await["procuring_org"], "甲采购单位");
+    assert!(
+        !buyer
+            .get(&format!("/tenders/{own}/edit"))
+            .await
+            .text()
+            .await
+            .expect("page")
+            .contains("name=\"procuring_org\"")
+    );
+
+    // Once published, the unit is settled like every other field.
+    let doc = agency.upload(&format!("/api/v1/tenders/{id}/documents"), "a.pdf", pdf("A", 1)).await;
+    assert_eq!(doc.status(), 201);
+    assert_eq!(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await.status(), 204);
+    moved["procuring_org"] = json!(unit_a);
+    expect_error(agency.put(&format!("/api/v1/tenders/{id}"), &moved).await, 409, "wrong_state").await;
+}
+
+#[tokio::test]
+async fn the_notice_fields_are_checked_required_to_publish_and_shown() {
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let now = crate::support::t0();
+    let post = |b: Value| {
+        let agency = &agency;
+        async move { agency.post("/api/v1/tenders", &b).await }
+    };
+    // Phone numbers of mainland China only.
+    for bad in ["12345", "010-1234", "ring me"] {
+        let mut b = draft_body(&app, 30).await;
+        b["contact_phone"] = json!(bad);
+        assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["contact_phone:invalid"], "{bad}");
+    }
+    for good in ["13912345678", "0755 8888 6666", "010-62345678转8012"] {
+        let mut b = draft_body(&app, 30).await;
+        b["contact_phone"] = json!(good);
+        assert_eq!(post(b).await.status(), 201, "{good}");
+    }
+    // The period for obtaining the documents lies within the bidding period.
+    let mut b = draft_body(&app, 30).await;
+    b["documents_until"] = json!(now + TimeDelta::days(31));
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_until:after_deadline"]);
+    let mut b = draft_body(&app, 30).await;
+    b["documents_until"] = json!(now - TimeDelta::hours(1));
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_until:before_start"]);
+    let mut b = draft_body(&app, 30).await;
+    b["documents_until"] = Value::Null;
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_until:required"]);
+    // The deposit: integer fen, at most 2 % of the budget (4,280,000.00 元 here: 85,600.00 元).
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(8_560_001);
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:above_limit"]);
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(0);
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:not_positive"]);
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(85_600.5);
+    expect_error(post(b).await, 422, "json_invalid").await;
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(8_560_000);
+    let r = post(b).await;
+    assert_eq!(r.status(), 201, "exactly 2 % is allowed");
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+
+    // Shown in the API and on the public page once published.
+    assert_eq!(agency.upload(&format!("/api/v1/tenders/{id}/documents"), "a.pdf", pdf("A", 1)).await.status(), 201);
+    assert_eq!(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await.status(), 204);
+    let anon = Client::anonymous(&app).await;
+    let d = anon.get_json(&format!("/api/v1/tenders/{id}")).await;
+    assert_eq!(d["deposit"], 8_560_000);
+    assert_eq!(d["contact_person"], "王工");
+    assert_eq!(d["contact_phone"], "010-68001234");
+    assert!(d["qualification"].as_str().is_some_and(|q| q.contains("独立承担民事责任")));
+    assert_eq!(d["documents_from"].as_str().map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()), Some(Some(now)));
+    let page = anon.get(&format!("/tenders/{id}")).await.text().await.expect("page");
+    for want in
+        ["资格要求", "独立承担民事责任", "¥85,600.00", "王工 010-68001234", "2026-11-02 10:00 — 2026-12-02 10:00"]
+    {
+        assert!(page.contains(want), "{want} on the page");
+    }
+
+    // A draft may leave the notice fields out; publishing may not.
+    let mut b = draft_body(&app, 30).await;
+    for f in ["qualification", "contact_person", "contact_phone", "documents_from", "documents_until", "deposit"] {
+        b.as_object_mut().expect("object").remove(f);
+    }
+    let r = post(b).await;
+    assert_eq!(r.status(), 201);
+    let bare = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(agency.upload(&format!("/api/v1/tenders/{bare}/documents"), "a.pdf", pdf("A", 1)).await.status(), 201);
+    assert_eq!(
+        field_codes(agency.post_empty(&format!("/api/v1/tenders/{bare}/publish")).await, 422, "notice_incomplete")
+            .await,
+        [
+            "qualification:required",
+            "contact_person:required",
+            "contact_phone:required",
+            "documents_from:required",
+            "documents_until:required"
+        ]
+    );
+    let d = agency.get_json(&format!("/api/v1/tenders/{bare}")).await;
+    assert_eq!((d["state"].as_str(), d["deposit"].is_null()), (Some("draft"), true));
+    assert!(agency.get(&format!("/tenders/{bare}")).await.text().await.expect("page").contains("不收取"), "no deposit");
+}
+
+#[tokio::test]
+async fn documents_are_obtained_only_within_their_period() {
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let now = crate::support::t0();
+    let mut b = draft_body(&app, 30).await;
+    b["documents_from"] = json!(now + TimeDelta::days(1));
+    b["documents_until"] = json!(now + TimeDelta::days(8));
+    let r = agency.post("/api/v1/tenders", &b).await;
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(agency.upload(&format!("/api/v1/tenders/{id}/documents"), "a.pdf", pdf("A", 1)).await.status(), 201);
+    assert_eq!(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await.status(), 204);
+    let s1 = Client::login(&app, "supplier_1").await;
+    let path = format!("/api/v1/tenders/{id}/obtain");
+    async fn obtain(c: &Client, path: &str) -> reqwest::Response {
+        c.post_empty(path).await
+    }
+    expect_error(obtain(&s1, &path).await, 422, "obtain_not_started").await;
+    assert_eq!(s1.get_json(&format!("/api/v1/tenders/{id}")).await["permissions"]["obtain"], false);
+    assert!(
+        s1.get(&format!("/tenders/{id}")).await.text().await.expect("page").contains("data-testid=\"obtain-note\"")
+    );
+    app.clock.set(now + TimeDelta::days(1));
+    // (Sessions last hours: log in again after moving the clock by days.)
+    let s1 = Client::login(&app, "supplier_1").await;
+    assert_eq!(s1.get_json(&format!("/api/v1/tenders/{id}")).await["permissions"]["obtain"], true);
+    assert_eq!(obtain(&s1, &path).await.status(), 204, "from the start of the period");
+    app.clock.set(now + TimeDelta::days(8));
+    let (s1, s2) = (Client::login(&app, "supplier_1").await, Client::login(&app, "supplier_2").await);
+    expect_error(obtain(&s2, &path).await, 422, "obtain_period_over").await;
+    assert_eq!(obtain(&s1, &path).await.status(), 204, "obtaining again is still harmless");
+    assert!(s2.get(&format!("/tenders/{id}")).await.text().await.expect("page").contains("获取招标文件的时间已经结束"));
+    // Bidding goes on for those who obtained them.
+    assert_eq!(s1.get_json(&format!("/api/v1/tenders/{id}")).await["permissions"]["bid"], true);
+
+    // A draft whose period ends before it is published cannot be published.
+    app.clock.set(now);
+    let mut b = draft_body(&app, 30).await;
+    b["documents_until"] = json!(now + TimeDelta::days(2));
+    let r = agency.post("/api/v1/tenders", &b).await;
+    let late = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(agency.upload(&format!("/api/v1/tenders/{late}/documents"), "a.pdf", pdf("A", 1)).await.status(), 201);
+    app.clock.set(now + TimeDelta::days(3));
+    let agency = Client::login(&app, "agency_x").await;
+    expect_error(agency.post_empty(&format!("/api/v1/tenders/{late}/publish")).await, 422, "obtain_period_over").await;
+}
+
+#[tokio::test]
+async fn the_deposit_cap_is_a_setting() {
+    let app = crate::support::spawn_app_with(crate::support::Options {
+        settings: Some(Box::new(|s| s.tenders.deposit_max_percent = 1)),
+        ..Default::default()
+    })
+    .await;
+    let agency = Client::login(&app, "agency_x").await;
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(4_280_001);
+    assert_eq!(
+        field_codes(agency.post("/api/v1/tenders", &b).await, 422, "validation_failed").await,
+        ["deposit:above_limit"]
+    );
+    b["deposit"] = json!(4_280_000);
+    assert_eq!(agency.post("/api/v1/tenders", &b).await.status(), 201);
+    assert!(agency.get("/tenders/new").await.text().await.expect("page").contains("1%"), "the form says the cap");
 }

@@ -302,3 +302,12 @@ pub async fn org_id(app: &TestApp, name: &str) -> uuid::Uuid {
 pub fn pdf(title: &str, pages: usize) -> Vec<u8> {
     tenderhall::pdf::sample(title, pages)
 }
+
+/// How many migrations, from the one named `name` to the last, a test rolls back to see the
+/// schema as it was before `name` (so that later migrations do not change what it tests).
+pub fn migrations_from(name: &str) -> u32 {
+    use tenderhall_migrations::{Migrator, MigratorTrait};
+    let all = Migrator::migrations();
+    let at = all.iter().position(|m| m.name() == name).unwrap_or_else(|| panic!("no migration {name}"));
+    (all.len() - at) as u32
+}
