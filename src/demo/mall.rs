@@ -255,7 +255,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         } else {
             (sizes_new[i - before], instant(&mut rng, from, end))
         };
-        let name = supplier_name(i, rng.pick(FORM));
+        let form: &&str = rng.pick(FORM);
+        let name = supplier_name(i, form);
         let code = format!("91110000MA{:07}{}", 200_000 + i, (b'A' + (i % 26) as u8) as char);
         codes.push(code.clone());
         rows.push(organisation::ActiveModel {
