@@ -23,12 +23,12 @@ use axum::{
     extract::{DefaultBodyLimit, FromRef, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{from_fn, from_fn_with_state},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -284,13 +284,23 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::mall::router())
         .merge(crate::jobs::handlers::router())
         .fallback(|| async { crate::error::AppError::not_found() });
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(pages)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/static/{*file}", get(web::assets::serve))
+        .route("/static/{*file}", get(web::assets::serve));
+    layered(routes, state)
+}
+
+/// Wraps `routes` in the platform's middleware, outermost first: tracing, security headers,
+/// HTML error pages, the panic guard, CSRF. A panic in a handler, an extractor or the CSRF
+/// check becomes a logged 500 `internal` with a reference (as every server fault), shown as a
+/// page outside the API, instead of a dropped connection.
+pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(from_fn(web::csrf::protect))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -307,6 +317,17 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
         .with_state(state)
+}
+
+/// The answer to a request whose handling panicked: the usual 500 with a reference, the panic's
+/// message in the log only.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    crate::error::AppError::internal(format!("panic while handling a request: {what}")).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

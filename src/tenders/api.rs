@@ -11,14 +11,10 @@ use crate::{
     tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
-        extract::{Json, Path, Query},
+        extract::{Json, Multipart, Path, Query},
     },
 };
-use axum::{
-    extract::{Multipart, State},
-    http::StatusCode,
-    response::Response,
-};
+use axum::{extract::State, http::StatusCode, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
