@@ -77,9 +77,13 @@ pub struct LoginResponse {
 
 /// Logs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "login_failed", body = ErrorBody),
-              (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
-              (status = 429, description = "login_throttled", body = ErrorBody)))]
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "login_failed", body = ErrorBody),
+        (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody),
+        (status = 429, description = "login_throttled", body = ErrorBody)
+    ))]
 async fn login(
     State(state): State<Accounts>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -96,7 +100,7 @@ async fn login(
 }
 
 /// Logs out.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204, description = "logged out"), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn logout(
     State(state): State<Accounts>,
     actor: Actor,
@@ -113,7 +117,7 @@ async fn logout(
 }
 
 /// The logged-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn me(actor: Actor) -> Json<Actor> {
     Json(actor)
 }
@@ -129,7 +133,11 @@ pub struct PasswordChange {
 
 /// Changes the password and ends every session of the user.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
-    responses((status = 204), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "changed; every session of the user ended"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 422, description = "validation_failed: new_password too_short / too_long / weak, current_password wrong", body = ErrorBody)
+    ))]
 async fn change_password(
     State(state): State<Accounts>,
     actor: Actor,
@@ -150,7 +158,11 @@ pub struct Created {
 
 /// Registers a supplier (pending the centre's approval).
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
-    responses((status = 201, body = Created), (status = 409, description = "username_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 409, description = "username_taken", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn register(
     State(state): State<Accounts>,
     Json(req): Json<Registration>,
@@ -161,6 +173,7 @@ async fn register(
 
 /// Filter of the organisation list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgQuery {
     /// `pending`, `active`, `rejected` or `disabled`.
     pub status: Option<String>,
@@ -168,7 +181,12 @@ pub struct OrgQuery {
 
 /// Organisations (administrators).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgQuery),
-    responses((status = 200, body = Vec<OrgSummary>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<OrgSummary>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "validation_failed: status invalid", body = ErrorBody)
+    ))]
 async fn list_organisations(
     State(state): State<Accounts>,
     _admin: Require<Admins>,
@@ -183,8 +201,14 @@ async fn list_organisations(
 
 /// Approves (`approve`) or rejects (`reject`) a pending registration (administrators).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/{decision}", tag = "accounts",
-    params(("id" = Uuid, Path), ("decision" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "not_pending", body = ErrorBody)))]
+    params(("id" = Uuid, Path, description = "the organisation's public id"), ("decision" = String, Path, description = "`approve` or `reject`")),
+    responses(
+        (status = 204, description = "decided"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found: no such organisation, or a decision other than approve or reject", body = ErrorBody),
+        (status = 409, description = "not_pending", body = ErrorBody)
+    ))]
 async fn decide(
     State(state): State<Accounts>,
     admin: Require<Admins>,

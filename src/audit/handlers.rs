@@ -88,6 +88,7 @@ pub struct RecordView {
 
 /// Filter of the record list.
 #[derive(Deserialize, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct RecordQuery {
     /// Only records about this object id.
     pub object: Option<String>,
@@ -134,7 +135,12 @@ async fn load_records(state: &Trail, q: &RecordQuery) -> AppResult<Vec<RecordVie
 
 /// The latest audit records (supervisors and administrators).
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
-    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<RecordView>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "validation_failed: object too_long", body = ErrorBody)
+    ))]
 async fn records(
     State(state): State<Trail>,
     _who: Require<Auditors>,
@@ -144,7 +150,11 @@ async fn records(
 }
 
 /// Verifies the whole chain against the platform key.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses(
+        (status = 200, body = VerifyReport),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody)
+    ))]
 async fn verify_api(State(state): State<Trail>, _who: Require<Auditors>) -> AppResult<Json<VerifyReport>> {
     Ok(Json(service::verify(&state.db, &state.key.public()).await?))
 }

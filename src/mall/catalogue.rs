@@ -179,6 +179,7 @@ pub fn spawn_sync(db: DatabaseConnection, catalogue: Arc<Catalogue>) -> tokio::t
 
 /// A catalogue search as asked (page and API).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct CatalogueQuery {
     /// Words to find (Chinese or Latin), e.g. 打印机, 办公椅, 得力 订书机.

@@ -567,6 +567,7 @@ fn summary(o: &mall_order::Model, orgs: &HashMap<OrgId, crate::entities::organis
 
 /// Filters of the order list.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct OrderFilter {
     /// Only orders in this status.

@@ -59,6 +59,7 @@ impl Group {
 
 /// The period and breakdown asked for.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ReportQuery {
     /// First day (YYYY-MM-DD, China time); default: 1 January of this year.

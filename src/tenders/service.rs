@@ -725,6 +725,7 @@ pub(crate) fn clarification_notice(
 
 /// Filters of the public tender search.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words in the title or code.
     pub q: Option<String>,

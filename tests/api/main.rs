@@ -16,6 +16,7 @@ mod csrf;
 mod extremes;
 mod mall;
 mod notices;
+mod openapi;
 mod opening;
 mod platform;
 mod resumable;
