@@ -165,6 +165,13 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+impl From<crate::money::Overflow> for AppError {
+    /// A sum that does not fit: inputs are bounded so that it cannot happen, so it is a fault.
+    fn from(e: crate::money::Overflow) -> Self {
+        AppError::internal(e)
+    }
+}
+
 impl<E: std::fmt::Display> From<sea_orm::TransactionError<E>> for AppError
 where
     AppError: From<E>,

@@ -8,6 +8,12 @@
 //!
 //! `Money` is also a SeaORM column type, stored as `BIGINT` fen (the `*_fen` columns), and
 //! serializes as the integer number of fen.
+//!
+//! Every amount the platform accepts is at most [`Money::MAX`] (10^15 fen, ten trillion 元),
+//! so that every sum it makes fits an `i64` with room to spare: the lots of a tender (at most
+//! 50), an order's lines, and the totals of a report, which would need more than 9,000 amounts
+//! at the bound to reach the limit of an `i64`. Sums are still checked ([`Money::checked_sum`]):
+//! one that does not fit is an error, never a wrapped (negative) total.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -16,6 +22,11 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Money(i64);
+
+/// A sum of amounts that does not fit an `i64` of fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a sum of amounts overflows")]
+pub struct Overflow;
 
 /// Why a money string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +37,7 @@ pub enum MoneyError {
     /// More than two decimals (smaller than one fen).
     #[error("amounts have at most two decimals")]
     TooPrecise,
-    /// Out of range.
+    /// Larger than [`Money::MAX`].
     #[error("amount too large")]
     Overflow,
     /// Negative where not allowed.
@@ -34,9 +45,20 @@ pub enum MoneyError {
     Negative,
 }
 
+impl MoneyError {
+    /// The field code of a form's amount that could not be read: `too_large` above
+    /// [`Money::MAX`], otherwise `invalid_amount`.
+    pub fn field_code(&self) -> &'static str {
+        if *self == MoneyError::Overflow { "too_large" } else { "invalid_amount" }
+    }
+}
+
 impl Money {
     /// Zero.
     pub const ZERO: Money = Money(0);
+
+    /// The largest amount the platform accepts anywhere: 10^15 fen (10,000,000,000,000.00 元).
+    pub const MAX: Money = Money(1_000_000_000_000_000);
 
     /// From a number of fen.
     pub const fn from_fen(fen: i64) -> Self {
@@ -48,7 +70,13 @@ impl Money {
         self.0
     }
 
-    /// Parses a non-negative amount of 元 ("12345.67", commas and surrounding spaces allowed).
+    /// Whether the amount is at most [`Money::MAX`].
+    pub fn within_bound(self) -> bool {
+        self <= Money::MAX
+    }
+
+    /// Parses a non-negative amount of 元 ("12345.67", commas and surrounding spaces allowed), at
+    /// most [`Money::MAX`].
     pub fn parse_yuan(s: &str) -> Result<Self, MoneyError> {
         let cleaned: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
         if cleaned.starts_with('-') {
@@ -73,12 +101,22 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)? * 10,
             _ => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)?,
         };
-        int_v.checked_mul(100).and_then(|v| v.checked_add(frac_v)).map(Money).ok_or(MoneyError::Overflow)
+        int_v
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(frac_v))
+            .map(Money)
+            .filter(|m| m.within_bound())
+            .ok_or(MoneyError::Overflow)
     }
 
     /// Adds, refusing overflow.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
+    }
+
+    /// The sum of amounts, or [`Overflow`] if it does not fit (never a wrapped total).
+    pub fn checked_sum<I: IntoIterator<Item = Money>>(amounts: I) -> Result<Money, Overflow> {
+        amounts.into_iter().try_fold(Money::ZERO, |acc, m| acc.checked_add(m).ok_or(Overflow))
     }
 
     /// Subtracts, refusing overflow.
@@ -265,6 +303,20 @@ mod tests {
         assert_eq!(Money::parse_yuan(""), Err(MoneyError::Malformed));
         assert_eq!(Money::parse_yuan("1e5"), Err(MoneyError::Malformed));
         assert_eq!(Money::parse_yuan("99999999999999999999"), Err(MoneyError::Overflow));
+        // The bound: 10^15 fen is accepted, one fen more is not.
+        assert_eq!(Money::parse_yuan("10000000000000.00"), Ok(Money::MAX));
+        assert_eq!(Money::parse_yuan("10000000000000.01"), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn sums_are_checked() {
+        let max = Money::MAX;
+        assert_eq!(Money::checked_sum([max, max]), Ok(Money::from_fen(2_000_000_000_000_000)));
+        assert_eq!(Money::checked_sum([]), Ok(Money::ZERO));
+        // Two amounts whose sum does not fit an i64 are an error, not a negative total.
+        assert_eq!(Money::checked_sum([Money::from_fen(i64::MAX), Money::from_fen(1)]), Err(Overflow));
+        // Every sum of up to 9,000 amounts at the bound fits.
+        assert!(Money::checked_sum(std::iter::repeat_n(max, 9_000)).is_ok());
     }
 
     #[test]

@@ -78,9 +78,13 @@ pub struct LoginResponse {
 
 /// Logs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "login_failed", body = ErrorBody),
-              (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
-              (status = 429, description = "login_throttled", body = ErrorBody)))]
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "login_failed", body = ErrorBody),
+        (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody),
+        (status = 429, description = "login_throttled", body = ErrorBody)
+    ))]
 async fn login(
     State(state): State<Accounts>,
     State(site): State<Site>,
@@ -98,7 +102,7 @@ async fn login(
 
 /// Logs out: the session ends, and so do the live connections opened with it. Before another
 /// state-changing request, get a new token (`GET /api/v1/csrf`).
-#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204, description = "logged out"), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn logout(
     State(state): State<Accounts>,
     State(site): State<Site>,
@@ -115,7 +119,7 @@ async fn logout(
 }
 
 /// The logged-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn me(actor: Actor) -> Json<Actor> {
     Json(actor)
 }
@@ -131,7 +135,11 @@ pub struct PasswordChange {
 
 /// Changes the password and ends every session of the user.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
-    responses((status = 204), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "changed; every session of the user ended"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 422, description = "validation_failed: new_password too_short / too_long / weak, current_password wrong", body = ErrorBody)
+    ))]
 async fn change_password(
     State(state): State<Accounts>,
     State(site): State<Site>,
@@ -153,7 +161,11 @@ pub struct Created {
 
 /// Registers a supplier (pending the centre's approval).
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
-    responses((status = 201, body = Created), (status = 409, description = "username_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 409, description = "username_taken", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn register(
     State(state): State<Accounts>,
     Json(req): Json<Registration>,
@@ -164,7 +176,7 @@ async fn register(
 
 /// Organisations, those waiting for a decision first, 20 to a page (administrators).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgFilter),
-    responses((status = 200, body = OrgPage), (status = 403, body = ErrorBody),
+    responses((status = 200, body = OrgPage), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "validation_failed: kind, status or q", body = ErrorBody)))]
 async fn list_organisations(
     State(state): State<Accounts>,
@@ -176,7 +188,7 @@ async fn list_organisations(
 
 /// Approves a pending registration (administrators); the organisation is notified.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/approve", tag = "accounts", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not_pending", body = ErrorBody)))]
 async fn approve(State(state): State<Accounts>, admin: Require<Admins>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
     service::approve_registration(&state, &admin, id).await?;

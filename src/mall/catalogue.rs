@@ -14,6 +14,7 @@ use super::{
     search::{CatalogueIndex, ItemDoc, SearchError, SearchQuery, Sort},
 };
 use crate::{
+    bounds,
     entities::{mall_agreement, mall_item},
     error::{AppError, AppResult},
     ids::{AgreementId, ItemId},
@@ -192,6 +193,7 @@ pub fn spawn_sync(db: DatabaseConnection, catalogue: Arc<Catalogue>) -> tokio::t
 
 /// A catalogue search as asked (page and API).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct CatalogueQuery {
     /// Words to find (Chinese or Latin), e.g. 打印机, 办公椅, 得力 订书机.
@@ -212,7 +214,7 @@ pub struct CatalogueQuery {
     #[param(value_type = Option<String>)]
     #[schema(value_type = Option<String>)]
     pub sort: Option<Sort>,
-    /// Page, from 1.
+    /// Page, from 1 (at most 500).
     pub page: Option<u64>,
     /// Include items not for sale now (expired or suspended agreements).
     pub all: Option<bool>,
@@ -234,6 +236,9 @@ pub struct CataloguePage {
 /// Items per page.
 pub const PAGE_SIZE: usize = 20;
 
+/// The most pages of a search (10,000 items).
+pub const MAX_PAGE: u64 = 500;
+
 fn money_param(name: &'static str, v: &Option<String>) -> AppResult<Option<i64>> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -243,7 +248,7 @@ fn money_param(name: &'static str, v: &Option<String>) -> AppResult<Option<i64>>
 
 /// Searches the catalogue. Without `all`, only what can be bought now.
 pub async fn search(state: &Mall, q: &CatalogueQuery) -> AppResult<CataloguePage> {
-    let page = q.page.unwrap_or(1).clamp(1, 500);
+    let page = bounds::page(q.page, MAX_PAGE)?;
     let supplier_id = match q.supplier {
         Some(s) => Some(
             crate::entities::organisation::Entity::find()

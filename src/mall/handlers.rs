@@ -146,8 +146,8 @@ impl Fields {
             self.0.push(FieldError::new(name, "required"));
             return Money::ZERO;
         }
-        Money::parse_yuan(v).unwrap_or_else(|_| {
-            self.0.push(FieldError::new(name, "invalid_amount"));
+        Money::parse_yuan(v).unwrap_or_else(|e| {
+            self.0.push(FieldError::new(name, e.field_code()));
             Money::ZERO
         })
     }
@@ -171,10 +171,16 @@ impl Fields {
     }
 
     fn date(&mut self, name: &'static str, v: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
-            NaiveDate::default()
-        })
+        match NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d") {
+            Ok(d) => crate::bounds::day(name, d).unwrap_or_else(|e| {
+                self.0.extend(e.fields);
+                NaiveDate::default()
+            }),
+            Err(_) => {
+                self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+                NaiveDate::default()
+            }
+        }
     }
 
     fn time(&mut self, name: &'static str, v: &str) -> DateTime<Utc> {
