@@ -455,6 +455,7 @@ pub struct OrgSummary {
 
 /// Filters of the organisation list.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgFilter {
     /// Words of the name, or (part of) the unified social credit code.
     pub q: Option<String>,

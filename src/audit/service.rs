@@ -262,6 +262,7 @@ pub struct RecordView {
 /// Filters and position of the record list. Filters combine (all must hold); the list is
 /// newest first and paged by sequence number.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordQuery {
     /// Only records about this object id (a public id, or the user name a failed login tried).
     pub object: Option<String>,

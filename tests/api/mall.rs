@@ -470,8 +470,20 @@ async fn money_is_exact_through_orders_reports_and_exports() {
     // Overflowing amounts are refused, not wrapped.
     let r = buy(&buyer, &cheap, 1_000_000, None, 5_000_000).await;
     expect_error(r, 422, "over_budget").await;
-    let huge = item(&centre, &a, "巨额商品", "H-1", i64::MAX / 2, i64::MAX / 2).await;
-    expect_error(buy(&buyer, &huge, 3, None, 100).await, 422, "validation_failed").await;
+    let r = centre
+        .post(
+            &format!("/api/v1/mall/agreements/{a}/items"),
+            &json!({"category": "printers", "name": "巨额商品", "brand": "惠普", "model": "H-0", "unit": "台",
+                "price": i64::MAX / 2, "market_price": i64::MAX / 2}),
+        )
+        .await;
+    let err = expect_error(r, 422, "validation_failed").await;
+    assert_eq!(err["error"]["message"], "price: too_large, market_price: too_large");
+    // At the bound an item is accepted, and a quantity whose total would overflow is refused.
+    let max = tenderhall::money::Money::MAX.fen();
+    let huge = item(&centre, &a, "巨额商品", "H-1", max, max).await;
+    let err = expect_error(buy(&buyer, &huge, 1_000_000, None, 100).await, 422, "validation_failed").await;
+    assert_eq!(err["error"]["message"], "quantity: out_of_range");
 
     for o in [&o1, &o2, &o3] {
         assert_eq!(step(&supplier, o["id"].as_str().expect("id"), "confirm", "").await.status(), 200);
