@@ -454,7 +454,7 @@ pub async fn records(db: &DatabaseConnection, q: &RecordQuery) -> AppResult<Reco
     }
     let exists = |c: sea_orm::Condition| {
         let find = audit_record::Entity::find().filter(c);
-        async move { Ok::<bool, crate::error::AppError>(find.limit(1).all(db).await?.first().is_some()) }
+        async move { Ok::<bool, crate::error::AppError>(!find.limit(1).all(db).await?.is_empty()) }
     };
     let (has_newer, has_older) = match (rows.first(), rows.last()) {
         (Some(newest), Some(oldest)) => (
