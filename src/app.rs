@@ -290,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{*file}", get(web::assets::serve))
+        .layer(from_fn(web::flash::clear_shown))
         .layer(from_fn(web::csrf::protect))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -246,7 +246,37 @@ function showReceipt(receipt) {
   pdf.className = "btn small";
   pdf.textContent = msg("msgReceiptPdf");
   pdf.dataset.testid = "receipt-pdf";
-  box.append(dl, a, " ", pdf);
+  box.append(dl, a, " ", pdf, withdrawBox(receipt.bid));
+}
+
+/** Withdrawing the bid just submitted: set apart, asked about first (data-confirm, app.js). */
+function withdrawBox(bid) {
+  const div = document.createElement("div");
+  div.className = "danger-box";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn small danger";
+  button.textContent = msg("msgWithdraw");
+  button.dataset.confirm = msg("msgConfirmWithdraw");
+  button.dataset.testid = "withdraw-bid";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const r = await api("POST", `/api/v1/bids/${bid}/withdraw`);
+    if (!r.ok) {
+      button.disabled = false;
+      el("progress-text").textContent = `${msg("msgFailed")} ${r.data?.error?.message ?? `HTTP ${r.status}`}`;
+      return;
+    }
+    const done = document.createElement("p");
+    done.className = "alert ok";
+    done.setAttribute("role", "status");
+    done.dataset.testid = "bid-withdrawn";
+    done.textContent = msg("msgWithdrawn");
+    el("receipt").replaceChildren(done);
+    setProgress(0, "");
+  });
+  div.append(button);
+  return div;
 }
 
 async function submit() {

@@ -11,6 +11,7 @@ use crate::{
         auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
         csrf,
         extract::{Form, Path, Query},
+        flash::{self, Flash},
         page::{LANG_COOKIE, PageCtx, render},
     },
 };
@@ -309,7 +310,7 @@ async fn admin_approve(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     service::approve_registration(&state, &admin, id).await?;
-    Ok(Redirect::to("/admin/organisations").into_response())
+    Ok(flash::to("/admin/organisations", Flash::RegistrationApproved))
 }
 
 #[derive(Deserialize)]
@@ -325,7 +326,7 @@ async fn admin_reject(
     Form(f): Form<RejectForm>,
 ) -> AppResult<Response> {
     service::reject_registration(&state, &admin, id, &f.reason).await?;
-    Ok(Redirect::to("/admin/organisations").into_response())
+    Ok(flash::to("/admin/organisations", Flash::RegistrationRejected))
 }
 
 #[derive(Deserialize)]

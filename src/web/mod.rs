@@ -1,5 +1,6 @@
 //! The web layer shared by all domain modules: who is asking (sessions, client certificates),
-//! CSRF protection, languages, page context and rendering, HTML error pages, static assets.
+//! CSRF protection, languages, page context and rendering, HTML error pages, static assets, and
+//! the message shown once after an action (`flash`).
 //!
 //! It holds no business rules; domain modules own their routes and call into their services.
 
@@ -8,6 +9,7 @@ pub mod auth;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
+pub mod flash;
 pub mod i18n;
 pub mod page;
 pub mod site;

@@ -12,6 +12,7 @@ mod backbone;
 mod bids;
 mod columns;
 mod csrf;
+mod feedback;
 mod mall;
 mod notices;
 mod opening;
