@@ -195,6 +195,10 @@ async fn main() {
     let p = common::Platform::start(&[
         ("TENDERHALL_TENDERS__MIN_BIDDING_DAYS", "0"),
         ("TENDERHALL_DATABASE__MAX_CONNECTIONS", "16"),
+        // The host sends its notes as fast as the fan-out allows: this measures the fan-out, not
+        // the participants' command allowance.
+        ("TENDERHALL_LIVE__COMMAND_BURST", "1000000"),
+        ("TENDERHALL_LIVE__COMMANDS_PER_MINUTE", "1000000"),
     ])
     .await;
     p.add_account("交易中心", "centre", "watcher", "supervisor");

@@ -27,7 +27,10 @@ use tenderhall::{
 };
 use uuid::Uuid;
 
-const ORDERS: usize = 1_000_000;
+/// Orders loaded: 1,000,000, or `TENDERHALL_SAVINGS_ORDERS` (CI's short run uses a few).
+fn orders() -> usize {
+    std::env::var("TENDERHALL_SAVINGS_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+}
 
 const RUNS: usize = 7;
 
@@ -100,7 +103,7 @@ async fn main() {
     };
     let txn = tenderhall::db::begin_write(db).await.expect("txn");
     let mut batch = Vec::with_capacity(1000);
-    for i in 0..ORDERS {
+    for i in 0..orders() {
         let budget = 100_000 + (rnd() % 5_000_000) as i64;
         let amount = budget - (rnd() % (budget as u64 / 6)) as i64;
         let placed = start + TimeDelta::seconds((rnd() % (365 * 86_400)) as i64);
@@ -145,7 +148,12 @@ async fn main() {
         db.execute_unprepared("ANALYZE").await.expect("analyze");
         db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
     }
-    println!("backend: {:?}; loaded {ORDERS} orders in {:.1} s", db.get_database_backend(), t.elapsed().as_secs_f64());
+    println!(
+        "backend: {:?}; loaded {} orders in {:.1} s",
+        db.get_database_backend(),
+        orders(),
+        t.elapsed().as_secs_f64()
+    );
 
     let actor = Actor {
         user_id: tenderhall::ids::UserId(0),

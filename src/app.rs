@@ -22,13 +22,13 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRef, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
-    middleware::{from_fn, from_fn_with_state},
-    response::IntoResponse,
+    middleware::from_fn_with_state,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -111,6 +111,9 @@ pub enum StartError {
     /// The texts failed to load.
     #[error("texts: {0}")]
     I18n(#[from] toml::de::Error),
+    /// A setting is not usable.
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 impl AppState {
@@ -127,12 +130,14 @@ impl AppState {
     }
 
     async fn build_with(settings: Settings, clock: SharedClock, detached: bool) -> Result<Self, StartError> {
+        let public_origin = settings.public_origin().map_err(StartError::Settings)?;
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         let key = Arc::new(load_key(&db, &settings).await?);
         let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(&settings.storage.blob_dir)?);
         let audit = AuditLog::new(key.clone(), settings.audit.checkpoint_every);
         let vault = Arc::new(crate::keys::VaultKey::load_or_create(&settings.storage.key_dir)?);
+        let csrf_key = Arc::new(crate::keys::CsrfKey::load_or_create(&settings.storage.key_dir)?);
         // After the key check: a server refused for its key leaves the index alone.
         let catalogue = Arc::new(if detached {
             crate::mall::catalogue::Catalogue::detached()?
@@ -140,18 +145,39 @@ impl AppState {
             crate::mall::catalogue::Catalogue::open(&settings.storage.index_dir)?
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
-        let openings = Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone());
+        let texts = Arc::new(I18n::load()?);
+        let openings =
+            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone())
+                .with_live(
+                    crate::live::limit::CommandLimits::new(&settings.live),
+                    std::time::Duration::from_secs(settings.live.session_check_seconds),
+                );
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
             .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
+            .add_recurring(
+                crate::bids::ABANDONED_UPLOADS_JOB,
+                chrono::TimeDelta::hours(1),
+                crate::bids::DropAbandonedUploads(blobs.clone()),
+            )
             .add_recurring(
                 crate::audit::CHECKPOINT_JOB,
                 chrono::TimeDelta::minutes(settings.jobs.checkpoint_minutes.max(1)),
                 crate::audit::Checkpoint,
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
-        let site = Site { db: db.clone(), clock: clock.clone(), i18n: Arc::new(I18n::load()?) };
+        let cookies = web::auth::Cookies::for_settings(&settings);
+        let site = Site {
+            db: db.clone(),
+            clock: clock.clone(),
+            i18n: texts.clone(),
+            cookies,
+            csrf_key,
+            public_origin,
+            trusted_proxies: web::client::parse_networks(&settings.server.trusted_proxies)
+                .map_err(StartError::Settings)?,
+        };
         let accounts = Accounts {
             db: db.clone(),
             clock: clock.clone(),
@@ -173,6 +199,7 @@ impl AppState {
             blobs: blobs.clone(),
             key: key.clone(),
             settings: settings.bids.clone(),
+            texts: texts.clone(),
         };
         let mall = Mall {
             db: db.clone(),
@@ -241,8 +268,8 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header equal to the `th_csrf` cookie (GET /api/v1/csrf)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
+    info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
 )]
 struct ApiDoc;
 
@@ -258,7 +285,72 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::mall::api_routes())
         .merge(crate::jobs::handlers::api_routes())
         .split_for_parts();
+    let mut doc = doc;
+    document_shared_answers(&mut doc);
     (router.layer(DefaultBodyLimit::max(upload_limit)), doc)
+}
+
+/// Adds to every operation of the document the answers it can give because of what it shares
+/// with the others rather than because of its handler: a state-changing request refused by the
+/// CSRF check (403 `csrf_failed`), a JSON body that cannot be read (400 `json_content_type` /
+/// `json_malformed`, 413 `body_too_large`, 422 `json_invalid`), a query string that cannot be
+/// read (400 `query_invalid`) and an id in the path that names nothing (404 `not_found`). A
+/// status the route documents itself keeps its description, with the shared codes added.
+fn document_shared_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        path::{Operation, ParameterIn},
+    };
+    fn add(op: &mut Operation, status: &str, codes: &str) {
+        match op.responses.responses.get_mut(status) {
+            Some(RefOr::T(r)) if !r.description.contains(codes) => {
+                r.description =
+                    if r.description.is_empty() { codes.into() } else { format!("{}; {codes}", r.description) };
+            }
+            Some(_) => {}
+            None => {
+                let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                let r = ResponseBuilder::new().description(codes).content("application/json", body).build();
+                op.responses.responses.insert(status.into(), RefOr::T(r));
+            }
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            (false, item.get.as_mut()),
+            (true, item.post.as_mut()),
+            (true, item.put.as_mut()),
+            (true, item.patch.as_mut()),
+            (true, item.delete.as_mut()),
+        ];
+        for (changes, op) in ops {
+            let Some(op) = op else { continue };
+            let params: Vec<ParameterIn> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(p) => Some(p.parameter_in.clone()),
+                    RefOr::Ref(_) => None,
+                })
+                .collect();
+            let json_body = matches!(&op.request_body, Some(RefOr::T(b)) if b.content.contains_key("application/json"));
+            if changes {
+                add(op, "403", "csrf_failed");
+            }
+            if json_body {
+                add(op, "400", "json_content_type / json_malformed");
+                add(op, "413", "body_too_large");
+                add(op, "422", "json_invalid");
+            }
+            if params.contains(&ParameterIn::Query) {
+                add(op, "400", "query_invalid");
+            }
+            if params.contains(&ParameterIn::Path) {
+                add(op, "404", "not_found");
+            }
+        }
+    }
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; connect-src 'self' blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -284,15 +376,27 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::mall::router())
         .merge(crate::jobs::handlers::router())
         .fallback(|| async { crate::error::AppError::not_found() });
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(pages)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/static/{*file}", get(web::assets::serve))
-        .layer(from_fn(web::flash::clear_shown))
-        .layer(from_fn(web::csrf::protect))
+        .route("/static/{*file}", get(web::assets::serve));
+    layered(routes, state)
+}
+
+/// Wraps `routes` in the platform's middleware, outermost first: tracing, security headers,
+/// HTML error pages, the panic guard, CSRF, and the removal of a flash message once shown. A
+/// panic in a handler, an extractor or the CSRF check becomes a logged 500 `internal` with a
+/// reference (as every server fault), shown as a page outside the API, instead of a dropped
+/// connection.
+pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(from_fn_with_state(state.site.clone(), web::flash::carry))
+        .layer(from_fn_with_state(state.site.clone(), web::csrf::protect))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))
+        .layer(from_fn_with_state(state.site.clone(), web::cache::no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -310,12 +414,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The answer to a request whose handling panicked: the usual 500 with a reference, the panic's
+/// message in the log only.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    crate::error::AppError::internal(format!("panic while handling a request: {what}")).into_response()
+}
+
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!("readiness: database unreachable: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
+        // Searches would miss items until the catalogue index has caught up once.
+        Ok(()) if !state.catalogue.is_ready() => (StatusCode::SERVICE_UNAVAILABLE, "catalogue index being built"),
+        Ok(()) => (StatusCode::OK, "ready"),
     }
 }

@@ -32,9 +32,10 @@ pub enum Command {
         /// Directory of the demo database, blobs and keys.
         #[arg(long, default_value = "data/demo")]
         data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
+        /// Address to listen on (default: the `server.listen` setting, 127.0.0.1:8080 unless
+        /// configured, e.g. with `TENDERHALL_SERVER__LISTEN`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -113,7 +114,8 @@ pub enum AccountsCommand {
 /// Receipt subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
-    /// Check a receipt (JSON) offline against the platform's public key; exit 1 if it is not valid.
+    /// Check a receipt (its JSON, or the receipt PDF, which carries it) offline against the
+    /// platform's public key; exit 1 if it is not valid.
     Verify {
         /// The receipt file.
         file: PathBuf,
@@ -279,8 +281,8 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(json: bool) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tantivy=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
@@ -299,12 +301,19 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.storage.blob_dir = data.join("blobs");
             settings.storage.key_dir = data.join("keys");
             settings.storage.index_dir = data.join("index");
-            settings.server.listen = listen;
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
             // Short windows, so that the demo's opening can be watched from start to end.
+            settings.opening.sign_in_minutes = 2;
             settings.opening.decrypt_minutes = 3;
             settings.opening.objection_minutes = 1;
+            settings.opening.confirm_minutes = 2;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
+            // Shows of earlier launches stopped before their end are played on, then this
+            // launch's own.
+            let earlier = crate::demo::opening::unfinished(&state, &data.join("opening")).await?;
             let show = crate::demo::opening::prepare(&state, &data.join("opening")).await?;
             print_demo_banner(&state, created);
             println!(
@@ -317,7 +326,11 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             );
             println!("  passphrase {}). The host and three bidders are simulated.", crate::demo::PASSWORD);
             println!();
-            let _show = crate::demo::opening::spawn(state.clone(), show);
+            let _shows: Vec<_> = earlier
+                .into_iter()
+                .chain([show])
+                .map(|show| crate::demo::opening::spawn(state.clone(), show))
+                .collect();
             serve(state).await?;
         }
         Command::Migrate => {
@@ -338,9 +351,20 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 Some(h) => keys::PublicKey::from_bytes(hex::decode(h.trim()).map_err(|e| format!("public key: {e}"))?),
                 None => keys::PublicKey::load(&key_dir.unwrap_or_else(|| settings.storage.key_dir.clone()))?,
             };
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let receipt: crate::bids::receipt::Receipt =
-                serde_json::from_str(&text).map_err(|e| format!("{}: not a receipt: {e}", file.display()))?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            // A receipt PDF carries the signed receipt as its attachment.
+            let receipt = if bytes.starts_with(b"%PDF-") {
+                crate::bids::receipt::Receipt::from_pdf(&bytes).ok_or_else(|| {
+                    format!(
+                        "{}: not a receipt: a PDF without an attached {}",
+                        file.display(),
+                        crate::bids::receipt::ATTACHED_JSON
+                    )
+                })?
+            } else {
+                serde_json::from_slice::<crate::bids::receipt::Receipt>(&bytes)
+                    .map_err(|e| format!("{}: not a receipt: {e}", file.display()))?
+            };
             if receipt.verify(&public) {
                 println!(
                     "VALID: bid {} of bidder {} on tender {} lot {}, envelope sha256 {} ({} bytes), received {}, audit record #{}",

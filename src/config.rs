@@ -37,6 +37,8 @@ pub struct Settings {
     pub bids: BidSettings,
     /// The opening hall.
     pub opening: OpeningSettings,
+    /// Live rooms (the opening hall's websocket).
+    pub live: LiveSettings,
     /// The e-mall.
     pub mall: MallSettings,
     /// The job runner.
@@ -114,15 +116,43 @@ impl Default for MallSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OpeningSettings {
+    /// Minutes of the sign-in window (签到时间) from the hall's opening; when it ends the
+    /// decryption starts if the host has not started it. 0: no window.
+    pub sign_in_minutes: i32,
     /// Minutes of the decryption window (解密时间).
     pub decrypt_minutes: i32,
     /// Minutes of the objection window after the reading (异议时间).
     pub objection_minutes: i32,
+    /// Minutes of the confirmation window (确认时间); when it ends the opening closes, listing who
+    /// did not confirm. 0: no window.
+    pub confirm_minutes: i32,
 }
 
 impl Default for OpeningSettings {
     fn default() -> Self {
-        Self { decrypt_minutes: 30, objection_minutes: 10 }
+        Self { sign_in_minutes: 15, decrypt_minutes: 30, objection_minutes: 10, confirm_minutes: 30 }
+    }
+}
+
+/// Live rooms: their websockets and the commands participants send.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Seconds between a connection's checks that its session is still valid. A session ended
+    /// in this process (or, on PostgreSQL, in any process) closes its connections at once; this
+    /// bounds how long one ended elsewhere, or expired, keeps them open.
+    pub session_check_seconds: u64,
+    /// Commands one participant may send to one room at once (the bucket's size).
+    pub command_burst: u32,
+    /// Commands one participant may send to one room per minute in the long run (the rate at
+    /// which the bucket refills). Each command costs what its room kind says (1; in the opening
+    /// hall an objection or a note costs 10).
+    pub commands_per_minute: u32,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self { session_check_seconds: 30, command_burst: 60, commands_per_minute: 60 }
     }
 }
 
@@ -148,6 +178,16 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Log as JSON lines instead of human-readable text.
     pub json_logs: bool,
+    /// The address people reach the platform at (`https://tender.example.gov.cn`): scheme,
+    /// host and port, no path. Websocket handshakes from browsers must come from this origin;
+    /// when it is `https://`, cookies are `Secure` and `__Host-` prefixed even if TLS is
+    /// terminated in front of this server. Without it, the origin must name the request's own
+    /// host.
+    pub public_url: Option<String>,
+    /// Reverse proxies in front of this server (addresses or networks, `10.0.0.0/8`): from
+    /// them, and only them, the client's address is read from `X-Forwarded-For` (for the login
+    /// throttle and the logs). Empty: the connection's peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// TLS termination.
@@ -241,7 +281,12 @@ pub struct AuditSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), json_logs: false }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            json_logs: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -292,8 +337,10 @@ impl Default for AuditSettings {
     }
 }
 
-const SECTIONS: &[&str] =
-    &["server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "mall", "jobs"];
+const SECTIONS: &[&str] = &[
+    "server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "live", "mall",
+    "jobs",
+];
 
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.
@@ -318,6 +365,25 @@ impl Settings {
     /// Whether the server terminates TLS itself.
     pub fn tls_enabled(&self) -> bool {
         self.tls.cert.is_some() && self.tls.key.is_some()
+    }
+
+    /// The origin of `server.public_url` (`https://host[:port]`, lower case, without a default
+    /// port), or why it is not one.
+    pub fn public_origin(&self) -> Result<Option<String>, String> {
+        let Some(url) = self.server.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = || format!("server.public_url {url:?} is not scheme://host[:port] (http or https, no path)");
+        let url = url.strip_suffix('/').unwrap_or(url);
+        let origin = crate::web::origin::Origin::parse(url).ok_or_else(bad)?;
+        Ok(Some(origin.to_string()))
+    }
+
+    /// Whether cookies are `Secure` with the `__Host-` prefix: the server speaks TLS itself, or
+    /// its public address is `https://` (TLS terminated in front of it).
+    pub fn secure_cookies(&self) -> bool {
+        self.tls_enabled()
+            || self.server.public_url.as_deref().is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
     }
 
     /// The settings with secrets removed, for logging.
@@ -363,6 +429,26 @@ mod tests {
             assert_eq!(s.tenders.min_bidding_days, 20);
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_public_address_is_an_origin_and_makes_cookies_secure_when_https() {
+        let mut s = Settings::default();
+        assert_eq!(s.public_origin(), Ok(None));
+        assert!(!s.secure_cookies());
+        s.server.public_url = Some("HTTPS://Tender.Example.gov.cn:443/".into());
+        assert_eq!(s.public_origin().ok().flatten().as_deref(), Some("https://tender.example.gov.cn"));
+        assert!(s.secure_cookies());
+        s.server.public_url = Some("http://10.0.0.5:8080".into());
+        assert!(!s.secure_cookies(), "plain HTTP");
+        for bad in ["tender.example", "https://tender.example/hall", "ftp://tender.example"] {
+            s.server.public_url = Some(bad.into());
+            assert!(s.public_origin().is_err(), "{bad}");
+        }
+        s.server.public_url = None;
+        s.tls.cert = Some("c.pem".into());
+        s.tls.key = Some("k.pem".into());
+        assert!(s.secure_cookies(), "TLS in this server");
     }
 
     #[test]

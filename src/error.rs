@@ -44,6 +44,9 @@ pub struct AppError {
     pub message: String,
     /// Field details for validation errors.
     pub fields: Vec<FieldError>,
+    /// For a refusal to go faster: seconds after which the same request may succeed (sent as
+    /// `Retry-After`).
+    pub retry_after: Option<u64>,
     /// A text of the case that the answer passes on as it is, in every language (the reason
     /// an administrator gave for rejecting a registration), shown after the translated message.
     pub detail: Option<String>,
@@ -54,7 +57,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), detail: None }
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None, detail: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -113,6 +116,15 @@ impl AppError {
         Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
     }
 
+    /// 429 `rate_limited`: too many commands in too short a time; the same may be sent again
+    /// after `retry_after` seconds.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::too_many("rate_limited", format!("too many commands; try again in {retry_after} s"))
+        }
+    }
+
     /// The same error with HTTP status 401 (a failed login).
     pub fn with_status_401(mut self) -> Self {
         self.status = StatusCode::UNAUTHORIZED;
@@ -150,6 +162,13 @@ impl std::error::Error for AppError {}
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         AppError::internal(format!("database: {e}"))
+    }
+}
+
+impl From<crate::money::Overflow> for AppError {
+    /// A sum that does not fit: inputs are bounded so that it cannot happen, so it is a fault.
+    fn from(e: crate::money::Overflow) -> Self {
+        AppError::internal(e)
     }
 }
 
@@ -251,6 +270,9 @@ pub struct ErrorDetail {
     /// Problems with individual fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Seconds to wait before trying again (`rate_limited`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
     /// A text of the case, as it was entered (for `account_rejected`, the reason given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -263,10 +285,14 @@ impl IntoResponse for AppError {
                 code: self.code.to_string(),
                 message: self.message.clone(),
                 fields: self.fields.clone(),
+                retry_after: self.retry_after,
                 detail: self.detail.clone(),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
         resp.extensions_mut().insert(self);
         resp
     }

@@ -154,6 +154,25 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Reads the secret in `dir/file`, first creating it (32 random bytes, a private file) if it
+/// does not exist; another process starting at the same moment may create it first, and then
+/// its secret is the one read.
+fn secret_32(dir: &Path, file: &str) -> std::io::Result<(std::path::PathBuf, Vec<u8>)> {
+    use ring::rand::SecureRandom;
+    let path = dir.join(file);
+    if !path.exists() {
+        create_private_dir(dir)?;
+        let mut k = [0u8; 32];
+        SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
+        match write_private(&path, &k) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+    }
+    let bytes = fs::read(&path)?;
+    Ok((path, bytes))
+}
+
 /// File name of the vault key in the key directory.
 const VAULT_FILE: &str = "vault.key";
 
@@ -171,15 +190,7 @@ impl std::fmt::Debug for VaultKey {
 impl VaultKey {
     /// Loads the vault key from `dir`, creating it if it does not exist.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        use ring::rand::SecureRandom;
-        let path = dir.join(VAULT_FILE);
-        if !path.exists() {
-            create_private_dir(dir)?;
-            let mut k = [0u8; 32];
-            SystemRandom::new().fill(&mut k).map_err(|_| std::io::Error::other("key generation failed"))?;
-            write_private(&path, &k)?;
-        }
-        let bytes = fs::read(&path)?;
+        let (path, bytes) = secret_32(dir, VAULT_FILE)?;
         let key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &bytes)
             .map_err(|_| std::io::Error::other(format!("{}: not a 32-byte key", path.display())))?;
         Ok(Self(ring::aead::LessSafeKey::new(key)))
@@ -216,6 +227,42 @@ impl VaultKey {
     }
 }
 
+/// File name of the CSRF key in the key directory.
+const CSRF_FILE: &str = "csrf.key";
+
+/// The key (HMAC-SHA256) under which the platform makes CSRF tokens bound to a session or a
+/// visitor (`web::csrf`). Created in the key directory at first start and shared by the server
+/// processes that share it. Losing it costs nothing but the tokens of open pages.
+pub struct CsrfKey(ring::hmac::Key);
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
+}
+
+impl CsrfKey {
+    /// Loads the CSRF key from `dir`, creating it if it does not exist (another process starting
+    /// at the same moment may create it first; then its key is used).
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let (path, bytes) = secret_32(dir, CSRF_FILE)?;
+        if bytes.len() != 32 {
+            return Err(std::io::Error::other(format!("{}: not a 32-byte key", path.display())));
+        }
+        Ok(Self(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes)))
+    }
+
+    /// The MAC of `message`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        ring::hmac::sign(&self.0, message).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is the MAC of `message`, compared in constant time.
+    pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        ring::hmac::verify(&self.0, message, tag).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +280,10 @@ mod tests {
         let again = PlatformKey::load_or_create(dir.path()).unwrap();
         assert_eq!(k.key_id(), again.key_id());
         let sig = k.sign(b"hello");
+        let csrf = CsrfKey::load_or_create(dir.path()).unwrap();
+        let again = CsrfKey::load_or_create(dir.path()).unwrap();
+        assert!(again.verify(b"visitor", &csrf.sign(b"visitor")));
+        assert!(!again.verify(b"visitor", &csrf.sign(b"session")));
         let public = PublicKey::load(dir.path()).unwrap();
         assert!(public.verify(b"hello", &sig));
         assert!(!public.verify(b"hellO", &sig));

@@ -19,8 +19,9 @@
 //! - Infrastructure: [`db`] (connection, migrations, writing transactions), [`column`] (enum
 //!   columns stored as text), [`blob`] (stored files), [`pdf`] (checking untrusted PDFs, writing
 //!   PDFs with embedded Chinese fonts), [`keys`] (the platform's signing and vault keys),
-//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`ids`] (typed ids of the main
-//!   tables), [`certs`] (development PKI).
+//!   [`clock`] (injected time), [`money`] (exact fen amounts), [`bounds`] (the limits of the
+//!   numbers, amounts and times that come from outside), [`ids`] (typed ids of the main tables),
+//!   [`certs`] (development PKI).
 //! - [`envelope`]: the sealed-bid envelope format, sealing and the opening primitive;
 //!   [`bidder`]: the bidder's side of it (key files, sealing, releasing the key, and an HTTP
 //!   client that submits with resumable uploads).
@@ -33,6 +34,7 @@ pub mod audit;
 pub mod bidder;
 pub mod bids;
 pub mod blob;
+pub mod bounds;
 pub mod certs;
 pub mod cli;
 pub mod clock;

@@ -2,10 +2,18 @@
 //!
 //! Amounts are held as integer fen (分, 1/100 元) in an `i64`, never as a float. Parsing accepts
 //! 元 with up to two decimals ("1234.5", "1,234.50"); formatting produces 元 with two decimals or
-//! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them).
+//! 万元 with four (four decimals of 万元 are whole 元, as the trading centres report them), and the
+//! amount in Chinese capitals (大写金额, "壹佰贰拾陆万捌仟元整") as bid forms and opening records
+//! print it beside the figures.
 //!
 //! `Money` is also a SeaORM column type, stored as `BIGINT` fen (the `*_fen` columns), and
 //! serializes as the integer number of fen.
+//!
+//! Every amount the platform accepts is at most [`Money::MAX`] (10^15 fen, ten trillion 元),
+//! so that every sum it makes fits an `i64` with room to spare: the lots of a tender (at most
+//! 50), an order's lines, and the totals of a report, which would need more than 9,000 amounts
+//! at the bound to reach the limit of an `i64`. Sums are still checked ([`Money::checked_sum`]):
+//! one that does not fit is an error, never a wrapped (negative) total.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,6 +22,11 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Money(i64);
+
+/// A sum of amounts that does not fit an `i64` of fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a sum of amounts overflows")]
+pub struct Overflow;
 
 /// Why a money string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,7 +37,7 @@ pub enum MoneyError {
     /// More than two decimals (smaller than one fen).
     #[error("amounts have at most two decimals")]
     TooPrecise,
-    /// Out of range.
+    /// Larger than [`Money::MAX`].
     #[error("amount too large")]
     Overflow,
     /// Negative where not allowed.
@@ -32,9 +45,20 @@ pub enum MoneyError {
     Negative,
 }
 
+impl MoneyError {
+    /// The field code of a form's amount that could not be read: `too_large` above
+    /// [`Money::MAX`], otherwise `invalid_amount`.
+    pub fn field_code(&self) -> &'static str {
+        if *self == MoneyError::Overflow { "too_large" } else { "invalid_amount" }
+    }
+}
+
 impl Money {
     /// Zero.
     pub const ZERO: Money = Money(0);
+
+    /// The largest amount the platform accepts anywhere: 10^15 fen (10,000,000,000,000.00 元).
+    pub const MAX: Money = Money(1_000_000_000_000_000);
 
     /// From a number of fen.
     pub const fn from_fen(fen: i64) -> Self {
@@ -46,7 +70,13 @@ impl Money {
         self.0
     }
 
-    /// Parses a non-negative amount of 元 ("12345.67", commas and surrounding spaces allowed).
+    /// Whether the amount is at most [`Money::MAX`].
+    pub fn within_bound(self) -> bool {
+        self <= Money::MAX
+    }
+
+    /// Parses a non-negative amount of 元 ("12345.67", commas and surrounding spaces allowed), at
+    /// most [`Money::MAX`].
     pub fn parse_yuan(s: &str) -> Result<Self, MoneyError> {
         let cleaned: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
         if cleaned.starts_with('-') {
@@ -71,12 +101,22 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)? * 10,
             _ => frac.parse::<i64>().map_err(|_| MoneyError::Malformed)?,
         };
-        int_v.checked_mul(100).and_then(|v| v.checked_add(frac_v)).map(Money).ok_or(MoneyError::Overflow)
+        int_v
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(frac_v))
+            .map(Money)
+            .filter(|m| m.within_bound())
+            .ok_or(MoneyError::Overflow)
     }
 
     /// Adds, refusing overflow.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
+    }
+
+    /// The sum of amounts, or [`Overflow`] if it does not fit (never a wrapped total).
+    pub fn checked_sum<I: IntoIterator<Item = Money>>(amounts: I) -> Result<Money, Overflow> {
+        amounts.into_iter().try_fold(Money::ZERO, |acc, m| acc.checked_add(m).ok_or(Overflow))
     }
 
     /// Subtracts, refusing overflow.
@@ -99,6 +139,40 @@ impl Money {
         format!("{}{}.{:02}", if neg { "-" } else { "" }, grouped, abs % 100)
     }
 
+    /// The amount in Chinese capitals (大写金额) as financial documents write it: "壹佰贰拾陆万捌仟元整",
+    /// "壹仟零伍元零柒分", "伍角". 元 amounts end with 整; a zero 角 before 分 is written 零 (when there
+    /// are 元); no 零元 before 角 and 分 alone; 拾 always has its digit (壹拾); negative amounts
+    /// start with 负.
+    pub fn capitals(self) -> String {
+        let abs = self.0.unsigned_abs();
+        let (yuan, jiao, fen) = (abs / 100, abs / 10 % 10, abs % 10);
+        let mut out = String::new();
+        if self.0 < 0 {
+            out.push('负');
+        }
+        if yuan > 0 {
+            out.push_str(&capitals_whole(yuan));
+            out.push('元');
+        }
+        match (jiao, fen) {
+            (0, 0) if yuan == 0 => out.push_str("零元整"),
+            (0, 0) => out.push('整'),
+            _ => {
+                if jiao > 0 {
+                    out.push(DIGITS[jiao as usize]);
+                    out.push('角');
+                } else if yuan > 0 {
+                    out.push('零');
+                }
+                if fen > 0 {
+                    out.push(DIGITS[fen as usize]);
+                    out.push('分');
+                }
+            }
+        }
+        out
+    }
+
     /// 万元 with four decimals, rounded half away from zero ("14701.8019").
     pub fn wan_string(self) -> String {
         // 1 万元 = 1,000,000 fen; four decimals of 万元 = 100 fen = 1 元.
@@ -106,6 +180,55 @@ impl Money {
         let abs = self.0.unsigned_abs();
         let yuan = (abs + 50) / 100;
         format!("{}{}.{:04}", if neg { "-" } else { "" }, yuan / 10_000, yuan % 10_000)
+    }
+}
+
+/// The capital digits of 大写金额, 零 to 玖.
+const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+
+/// A number from 1 to 9999 in capitals: 仟, 佰, 拾 after their digits, one 零 for any run of
+/// zeros between digits, nothing for trailing zeros ("壹仟零伍", "壹拾").
+fn capitals_below_10k(n: u64) -> String {
+    const UNITS: [&str; 4] = ["仟", "佰", "拾", ""];
+    let digits = [n / 1000 % 10, n / 100 % 10, n / 10 % 10, n % 10];
+    let mut out = String::new();
+    let mut zero = false;
+    for (d, unit) in digits.into_iter().zip(UNITS) {
+        if d == 0 {
+            zero = !out.is_empty();
+            continue;
+        }
+        if zero {
+            out.push('零');
+            zero = false;
+        }
+        out.push(DIGITS[d as usize]);
+        out.push_str(unit);
+    }
+    out
+}
+
+/// A whole number above zero in capitals, with 万 and 亿 (亿亿 beyond): a part below a 万 or 亿
+/// whose highest place is empty is joined with one 零 ("壹亿零伍万", "壹拾万零壹").
+fn capitals_whole(n: u64) -> String {
+    const YI: u64 = 100_000_000;
+    const WAN: u64 = 10_000;
+    let join = |mut high: String, unit: &str, low: u64, full: u64| {
+        high.push_str(unit);
+        if low > 0 {
+            if low < full / 10 {
+                high.push('零');
+            }
+            high.push_str(&capitals_whole(low));
+        }
+        high
+    };
+    if n >= YI {
+        join(capitals_whole(n / YI), "亿", n % YI, YI)
+    } else if n >= WAN {
+        join(capitals_below_10k(n / WAN), "万", n % WAN, WAN)
+    } else {
+        capitals_below_10k(n)
     }
 }
 
@@ -180,6 +303,20 @@ mod tests {
         assert_eq!(Money::parse_yuan(""), Err(MoneyError::Malformed));
         assert_eq!(Money::parse_yuan("1e5"), Err(MoneyError::Malformed));
         assert_eq!(Money::parse_yuan("99999999999999999999"), Err(MoneyError::Overflow));
+        // The bound: 10^15 fen is accepted, one fen more is not.
+        assert_eq!(Money::parse_yuan("10000000000000.00"), Ok(Money::MAX));
+        assert_eq!(Money::parse_yuan("10000000000000.01"), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn sums_are_checked() {
+        let max = Money::MAX;
+        assert_eq!(Money::checked_sum([max, max]), Ok(Money::from_fen(2_000_000_000_000_000)));
+        assert_eq!(Money::checked_sum([]), Ok(Money::ZERO));
+        // Two amounts whose sum does not fit an i64 are an error, not a negative total.
+        assert_eq!(Money::checked_sum([Money::from_fen(i64::MAX), Money::from_fen(1)]), Err(Overflow));
+        // Every sum of up to 9,000 amounts at the bound fits.
+        assert!(Money::checked_sum(std::iter::repeat_n(max, 9_000)).is_ok());
     }
 
     #[test]
@@ -189,6 +326,37 @@ mod tests {
         assert_eq!(m.yuan_string(), "147,018,019.00");
         assert_eq!(Money::from_fen(5).yuan_string(), "0.05");
         assert_eq!(Money::from_fen(-12_345).yuan_string(), "-123.45");
+    }
+
+    #[test]
+    fn writes_amounts_in_chinese_capitals() {
+        let caps = |yuan: &str| Money::parse_yuan(yuan).expect("amount").capitals();
+        // Whole amounts end with 整.
+        assert_eq!(caps("1268000"), "壹佰贰拾陆万捌仟元整");
+        assert_eq!(caps("100000000"), "壹亿元整");
+        assert_eq!(caps("10"), "壹拾元整", "拾 keeps its digit");
+        assert_eq!(caps("0"), "零元整");
+        // One 零 for a run of zeros inside, none for trailing zeros.
+        assert_eq!(caps("1005.07"), "壹仟零伍元零柒分");
+        assert_eq!(caps("1050"), "壹仟零伍拾元整");
+        assert_eq!(caps("10000001"), "壹仟万零壹元整");
+        assert_eq!(caps("100050000"), "壹亿零伍万元整");
+        assert_eq!(caps("100001"), "壹拾万零壹元整");
+        assert_eq!(caps("107000.53"), "壹拾万柒仟元伍角叁分");
+        assert_eq!(caps("3712345.67"), "叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分");
+        assert_eq!(caps("1234567890123"), "壹万贰仟叁佰肆拾伍亿陆仟柒佰捌拾玖万零壹佰贰拾叁元整");
+        // 角 and 分 alone: no 零元, no 整.
+        assert_eq!(caps("0.5"), "伍角");
+        assert_eq!(caps("0.07"), "柒分");
+        assert_eq!(caps("0.57"), "伍角柒分");
+        assert_eq!(caps("1.50"), "壹元伍角");
+        assert_eq!(Money::from_fen(-150).capitals(), "负壹元伍角");
+        // The largest amount there is still reads.
+        assert_eq!(
+            Money::from_fen(i64::MAX).capitals(),
+            "玖亿贰仟贰佰叁拾叁万柒仟贰佰零叁亿陆仟捌佰伍拾肆万柒仟柒佰伍拾捌元零柒分"
+        );
+        assert!(Money::from_fen(i64::MIN).capitals().starts_with('负'));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! [`crate::db::begin_write`]) and reads the clock once. The change then makes its rows through
 //! [`UnitOfWork::txn`] and hands the unit of work what it produces besides them: audit records
 //! ([`UnitOfWork::record`]), notices ([`UnitOfWork::notify`]), live events
-//! ([`UnitOfWork::emit`]) and jobs ([`UnitOfWork::schedule`]). [`UnitOfWork::commit`] commits
-//! all of it at once and only then publishes the events to the process's live hub and wakes the
-//! job runner. Dropped without a commit, nothing happened: the transaction rolls back and
+//! ([`UnitOfWork::emit`]), jobs ([`UnitOfWork::schedule`]) and ended sessions
+//! ([`UnitOfWork::sessions_ended`]). [`UnitOfWork::commit`] commits all of it at once and only
+//! then publishes the events and the ended sessions to the live rooms and wakes the job runner. Dropped without a commit, nothing happened: the transaction rolls back and
 //! nothing is published.
 
 use crate::{
@@ -65,6 +65,7 @@ impl Writer {
             events: Vec::new(),
             next_seq: HashMap::new(),
             scheduled: false,
+            ended_sessions: Vec::new(),
         }
     }
 
@@ -100,6 +101,8 @@ pub struct UnitOfWork {
     events: Vec<StoredEvent>,
     next_seq: HashMap<RoomKey, i64>,
     scheduled: bool,
+    /// Users some of whose sessions this change ends (internal ids).
+    ended_sessions: Vec<crate::ids::UserId>,
 }
 
 impl UnitOfWork {
@@ -157,6 +160,15 @@ impl UnitOfWork {
         Ok(())
     }
 
+    /// Tells the live rooms, once committed, that sessions of `user_id` ended (logout, password
+    /// change, disabled account): their connections check their own session and close if it
+    /// is one of them, in this process and, through the relay, in the others.
+    pub fn sessions_ended(&mut self, user_id: crate::ids::UserId) {
+        if !self.ended_sessions.contains(&user_id) {
+            self.ended_sessions.push(user_id);
+        }
+    }
+
     /// Gives the change up: nothing of it is kept or published.
     pub async fn rollback(self) -> AppResult<()> {
         self.txn.rollback().await.map_err(AppError::from)
@@ -167,9 +179,15 @@ impl UnitOfWork {
         if !self.events.is_empty() {
             crate::live::relay::notify(&self.txn).await?;
         }
+        for user in &self.ended_sessions {
+            crate::live::relay::notify_session_end(&self.txn, *user).await?;
+        }
         self.txn.commit().await.map_err(AppError::from)?;
         for e in self.events {
             self.hub.publish(e);
+        }
+        for user in self.ended_sessions {
+            self.hub.sessions_ended(user);
         }
         if self.scheduled {
             self.wake.notify_one();

@@ -510,7 +510,8 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     c.close().await.ok();
 }
 
-/// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link.
+/// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link
+/// and for the platform to have registered its signing key (the link appears first).
 async fn make_bid_key(s: &Client, passphrase: &str) {
     fill(s, "[data-role=passphrase]", passphrase).await;
     click(s, "[data-testid=keygen]").await;
@@ -519,6 +520,16 @@ async fn make_bid_key(s: &Client, passphrase: &str) {
         .for_element(Locator::Css("[data-testid=key-download]:not([hidden])"))
         .await
         .expect("key made");
+    let mut status = String::new();
+    for _ in 0..200 {
+        status = text_of(s, "[data-testid=key-status]").await;
+        // The "saved" part is added once the key is registered; a failure shows its message.
+        if status.contains('—') {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the signing key was not registered: {status:?}");
 }
 
 /// An agency publishes a tender with a delivery-days item in the bid form; returns its page URL.
@@ -568,7 +579,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     // The supplier obtains the documents, makes a bid key, fills the bid form and submits.
     let s = browser(&d, &ps).await;
     login(&s, &app, "supplier_1").await;
-    s.goto(&tender_url).await.expect("goto");
+    open_page(&s, &tender_url).await;
     assert!(s.find(Locator::Css("[data-testid=bid-panel]")).await.is_err(), "no bid panel before obtaining");
     click(&s, "[data-testid=obtain]").await;
     css(&s, "[data-testid=bid-panel]").await;
@@ -616,8 +627,33 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     assert_eq!(contents.files[0], bid_pdf_bytes);
     assert!(!stored.windows(9).any(|w| w == b"468000.00"), "the price is not readable on the server");
 
-    // Withdrawing asks first and is set apart below the receipt: Cancel leaves the bid as it is,
-    // OK withdraws it and says so.
+    // 我的投标: the bid is listed on the tender page, and still after a reload, with its status,
+    // time received, digest, receipt and the actions open.
+    let row = "[data-testid=my-bid][data-status=submitted]";
+    css(&s, row).await;
+    s.refresh().await.expect("reload");
+    css(&s, row).await;
+    wait_text(&s, &format!("{row} [data-testid=my-bid-status]"), "已提交").await;
+    wait_text(&s, &format!("{row} [data-testid=my-bid-digest]"), &receipt.envelope_sha256).await;
+    let received = text_of(&s, &format!("{row} [data-testid=my-bid-received]")).await;
+    let expected = receipt.received_at.with_timezone(&tenderhall::web::cst()).format("%Y-%m-%d %H:%M:%S").to_string();
+    assert_eq!(received, expected, "received, to the second in China Standard Time");
+    css(&s, &format!("{row} [data-testid=my-bid-replace]")).await;
+    css(&s, &format!("{row} [data-testid=my-bid-withdraw]")).await;
+    let listed =
+        s.execute_async(fetch, vec![format!("{row} [data-testid=my-bid-receipt-json]").into()]).await.expect("receipt");
+    let listed: Receipt = serde_json::from_str(listed.as_str().expect("text")).expect("receipt json");
+    assert_eq!(listed, receipt, "the receipt downloads again from the list");
+    let pdf_head = s
+        .execute_async(
+            "const [sel, done] = arguments; fetch(document.querySelector(sel).href).then(r => r.arrayBuffer()).then(b => done(new TextDecoder().decode(new Uint8Array(b).slice(0, 5))));",
+            vec![format!("{row} [data-testid=my-bid-receipt-pdf]").into()],
+        )
+        .await
+        .expect("pdf");
+    assert_eq!(pdf_head, "%PDF-");
+    shot(&s, "my-bids-tender").await;
+
     let status_of = |bid: uuid::Uuid| {
         let app = &app;
         async move {
@@ -633,15 +669,24 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
                 .as_str()
         }
     };
-    css(&s, "[data-testid=receipt] .danger-box [data-testid=withdraw-bid]").await;
-    let question = click_and_answer(&s, "[data-testid=withdraw-bid]", false).await;
+    // The workspace lists it too, with its tender; once withdrawn no action is left.
+    open_page(&s, &format!("{}/workspace", app.base)).await;
+    wait_text(&s, row, "浏览器投标测试：服务器采购").await;
+    // Withdrawing asks first: answered with Cancel, nothing happens; with OK, the bid is withdrawn
+    // and the list says so.
+    let question = click_and_answer(&s, &format!("{row} [data-testid=my-bid-withdraw]"), false).await;
     assert!(question.contains("确定撤回"), "{question}");
     tokio::time::sleep(Duration::from_millis(500)).await;
+    css(&s, &format!("{row} [data-testid=my-bid-withdraw]")).await;
     assert_eq!(status_of(receipt.bid).await, "submitted", "dismissed: nothing happened");
-    css(&s, "[data-testid=receipt-download]").await;
-    click_and_answer(&s, "[data-testid=withdraw-bid]", true).await;
-    assert!(text_of(&s, "[data-testid=bid-withdrawn]").await.contains("投标已撤回"));
+    click_and_answer(&s, &format!("{row} [data-testid=my-bid-withdraw]"), true).await;
+    let withdrawn = "[data-testid=my-bid][data-status=withdrawn]";
+    wait_text(&s, withdrawn, "已撤回").await;
+    assert!(text_of(&s, "[data-testid=my-bids-message]").await.contains("投标已撤回"));
     assert_eq!(status_of(receipt.bid).await, "withdrawn");
+    assert!(s.find(Locator::Css(&format!("{withdrawn} [data-testid=my-bid-withdraw]"))).await.is_err());
+    css(&s, &format!("{withdrawn} [data-testid=my-bid-receipt-pdf]")).await;
+    shot(&s, "my-bids-workspace").await;
     s.close().await.ok();
 }
 
@@ -874,15 +919,31 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
     login(&supervisor, &app, "supervisor").await;
     supervisor.goto(&format!("{}/tenders/{tender}/opening", app.base)).await.expect("goto");
     wait_text(&supervisor, "[data-testid=hall-phase]", "签到").await;
+    // The sign-in window counts down by the server's clock.
+    wait_text(&host, "[data-role=window-label]", "签到剩余时间").await;
+    wait_text(&host, "[data-testid=hall-countdown]", "14:").await;
     let mut bidders = Vec::new();
     for (i, (user, _)) in keys.iter().enumerate() {
         let b = browser(&d, &profiles[2 + i]).await;
         login(&b, &app, user).await;
         b.goto(&format!("{}/tenders/{tender}/opening", app.base)).await.expect("goto");
+        wait_text(&b, "[data-testid=hall-countdown]", ":").await;
         click(&b, "[data-testid=sign-in]").await;
+        // Signed in: the button says so and cannot be pressed again.
+        wait_text(&b, "[data-testid=sign-in]", "已签到").await;
+        assert!(!css(&b, "[data-testid=sign-in]").await.is_enabled().await.expect("enabled"));
         bidders.push(b);
     }
     wait_text(&host, "[data-testid=hall-events]", "供应商三有限公司").await;
+    // Everyone sees every bidder's sign-in in the bidders' table; a bidder sees its own row marked.
+    for name in ["供应商一有限公司", "供应商二有限公司", "供应商三有限公司"] {
+        wait_text(&host, &format!("[data-testid=hall-bidder][data-bidder='{name}'] [data-col=signed_in]"), "已签到")
+            .await;
+    }
+    wait_text(&bidders[0], "[data-testid=hall-bidder].mine", "供应商一有限公司").await;
+    // After a reload, a bidder's sign-in still shows as done.
+    bidders[1].refresh().await.expect("reload");
+    wait_text(&bidders[1], "[data-testid=sign-in]", "已签到").await;
 
     // The host starts the decryption; every screen shows the phase and a countdown.
     click(&host, "[data-testid=start-decryption]").await;
@@ -890,31 +951,48 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
         wait_text(b, "[data-testid=hall-phase]", "解密").await;
         wait_text(b, "[data-testid=hall-countdown]", ":").await;
     }
+    wait_text(&bidders[0], "[data-role=window-label]", "解密剩余时间").await;
     // Two bidders decrypt from their key files; the third does not.
     for (b, (_, path)) in bidders.iter().zip(&keys).take(2) {
+        let label = text_of(b, "label:has([data-testid=hall-passphrase])").await;
+        assert_eq!(label.trim(), "密钥文件口令", "the hall asks for the key file's passphrase");
         fill(b, "[data-testid=hall-passphrase]", "opening pass").await;
         css(b, "[data-testid=hall-keyfile]").await.send_keys(&path.display().to_string()).await.expect("key file");
         click(b, "[data-testid=release-key]").await;
     }
     wait_text(&host, "[data-testid=hall-events]", "供应商二有限公司").await;
-    for _ in 0..100 {
-        if page_text(&host).await.matches("解密成功").count() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for name in ["供应商一有限公司", "供应商二有限公司"] {
+        wait_text(
+            &supervisor,
+            &format!("[data-testid=hall-bidder][data-bidder='{name}'] [data-col=decryption]"),
+            "已解密",
+        )
+        .await;
+    }
+    for b in &bidders[..2] {
+        wait_text(b, "[data-testid=release-key]", "已解密").await;
     }
     // No price anywhere before the reading.
     for b in bidders.iter().chain([&host, &supervisor]) {
         let text = page_text(b).await;
-        assert!(!text.contains("3650000.00") && !text.contains("3712345.67"), "no price before the reading");
+        for price in ["3650000.00", "3712345.67", "3,650,000.00", "3,712,345.67"] {
+            assert!(!text.contains(price), "no price before the reading");
+        }
     }
     // The window closes; the host moves on and everyone sees the prices at once.
     app.clock.advance(chrono::TimeDelta::minutes(31));
     click(&host, "[data-testid=advance]").await;
     for c in bidders.iter().chain([&host, &supervisor]) {
-        wait_text(c, "[data-testid=hall-reading]", "3712345.67").await;
+        wait_text(c, "[data-testid=hall-reading]", "¥3,712,345.67").await;
+        wait_text(c, "[data-testid=hall-reading]", "叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分").await;
+        wait_text(c, "[data-testid=hall-reading]", "投标总价（元）").await;
         wait_text(c, "[data-testid=hall-reading]", "未能开启").await;
     }
+    let reading = text_of(&host, "[data-testid=hall-reading]").await;
+    assert!(!reading.contains("total_price") && !reading.contains("3712345.67"), "{reading}");
+    wait_text(&host, "[data-testid=hall-bidder][data-bidder='供应商三有限公司'] [data-col=decryption]", "解密失败")
+        .await;
+    wait_text(&host, "[data-role=window-label]", "异议剩余时间").await;
     shot(&host, "opening-reading").await;
 
     // The third bidder objects, the host answers, the supervisor notes.
@@ -931,8 +1009,17 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
     app.clock.advance(chrono::TimeDelta::minutes(11));
     click(&host, "[data-testid=advance]").await;
     wait_text(&bidders[0], "[data-testid=hall-phase]", "确认").await;
+    // The confirmation window counts down too.
+    wait_text(&bidders[0], "[data-role=window-label]", "确认剩余时间").await;
+    wait_text(&bidders[0], "[data-testid=hall-countdown]", "29:").await;
     click(&bidders[0], "[data-testid=confirm]").await;
     wait_text(&host, "[data-testid=hall-events]", "投标人已确认").await;
+    wait_text(&bidders[0], "[data-testid=confirm]", "已签名确认").await;
+    assert!(!css(&bidders[0], "[data-testid=confirm]").await.is_enabled().await.expect("enabled"));
+    wait_text(&host, "[data-testid=hall-bidder][data-bidder='供应商一有限公司'] [data-col=confirmed]", "已确认").await;
+    let second = text_of(&host, "[data-testid=hall-bidder][data-bidder='供应商二有限公司'] [data-col=confirmed]").await;
+    assert_eq!(second, "未确认");
+    shot(&bidders[0], "opening-confirmed").await;
     click(&host, "[data-testid=advance]").await;
     for c in bidders.iter().chain([&host, &supervisor]) {
         wait_text(c, "[data-testid=hall-phase]", "开标结束").await;
@@ -948,8 +1035,10 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
     let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
     for want in [
         "开标记录表",
-        "3650000.00",
-        "3712345.67",
+        "¥3,650,000.00",
+        "¥3,712,345.67",
+        "叁佰陆拾伍万元整",
+        "投标人签到",
         "解密失败",
         "我方未能按时解密",
         "监督人员全程在线监督",

@@ -116,12 +116,14 @@ impl Platform {
             .await
             .expect("json");
         let lots: Vec<Value> = (1..=lots).map(|i| json!({"name": format!("lot {i}"), "budget": 100000})).collect();
+        // Questions close half a minute before the deadline, or half-way to it when it is near.
+        let cutoff = deadline - (deadline - chrono::Utc::now()).min(chrono::TimeDelta::seconds(60)) / 2;
         let r = agency
             .post(format!("{base}/api/v1/tenders"))
             .header("x-csrf-token", &csrf)
             .json(&json!({"title": "bench", "procuring_org": units[0]["id"], "procurement_method": "open_tender",
                 "evaluation_method": "lowest_price", "bid_deadline": deadline,
-                "question_cutoff": deadline - chrono::TimeDelta::seconds(30), "lots": lots,
+                "question_cutoff": cutoff, "lots": lots,
                 "qualification": "bench", "contact_person": "bench", "contact_phone": "010-68001234",
                 "documents_from": chrono::Utc::now() - chrono::TimeDelta::minutes(1), "documents_until": deadline}))
             .send()
@@ -146,7 +148,8 @@ impl Platform {
             .send()
             .await
             .expect("publish");
-        assert!(r.status().is_success(), "publish: {}", r.status());
+        let status = r.status();
+        assert!(status.is_success(), "publish: {status} {}", r.text().await.unwrap_or_default());
         tender
     }
 }

@@ -1,6 +1,7 @@
 // The sealed-bid panel of a tender page: bid key files, sealing in the browser with WebCrypto
 // (envelope.js), chunk by chunk straight from the chosen files, uploading as it seals with the
-// resumable protocol (docs/api.md), signing, progress, and the signed receipt.
+// resumable protocol (docs/api.md), signing, progress, and the signed receipt; the list of the
+// organisation's bids on the tender (mybids.js) is drawn again once a bid is recorded.
 // Key file and payload formats: docs/envelope.md (the same as `tenderhall bidder`).
 //
 // An upload that is cut off (network lost, tab closed) resumes: the bid in progress is kept in
@@ -9,6 +10,7 @@
 // same bytes, and only what the platform does not hold yet is sent.
 
 import { b64, derivedParams, envelopeSize, keyFileText, readKeyFile, sealStream, sha256, signDigest, streamingSha256, toHex } from "/static/envelope.js";
+import { chinaTime, refreshBids } from "/static/mybids.js";
 
 const panel = document.getElementById("bid");
 const subtle = crypto.subtle;
@@ -227,8 +229,9 @@ function showReceipt(receipt) {
   box.replaceChildren();
   const dl = document.createElement("dl");
   dl.className = "facts";
-  const received = new Date(receipt.received_at).toLocaleString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
-  for (const [k, v] of [["msgRBid", receipt.bid], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size], ["msgRReceived", received], ["msgRSeq", `#${receipt.audit_seq}`]]) {
+  const received = chinaTime(receipt.received_at);
+  const lot = Array.from(el("lot").options).find((o) => o.value === receipt.lot)?.textContent ?? "";
+  for (const [k, v] of [["msgRLot", lot], ["msgRReceived", received], ["msgRSha", receipt.envelope_sha256], ["msgRSize", receipt.size.toLocaleString()], ["msgRSeq", `#${receipt.audit_seq}`]]) {
     const dt = document.createElement("dt");
     dt.textContent = msg(k);
     const dd = document.createElement("dd");
@@ -246,37 +249,7 @@ function showReceipt(receipt) {
   pdf.className = "btn small";
   pdf.textContent = msg("msgReceiptPdf");
   pdf.dataset.testid = "receipt-pdf";
-  box.append(dl, a, " ", pdf, withdrawBox(receipt.bid));
-}
-
-/** Withdrawing the bid just submitted: set apart, asked about first (data-confirm, app.js). */
-function withdrawBox(bid) {
-  const div = document.createElement("div");
-  div.className = "danger-box";
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "btn small danger";
-  button.textContent = msg("msgWithdraw");
-  button.dataset.confirm = msg("msgConfirmWithdraw");
-  button.dataset.testid = "withdraw-bid";
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    const r = await api("POST", `/api/v1/bids/${bid}/withdraw`);
-    if (!r.ok) {
-      button.disabled = false;
-      el("progress-text").textContent = `${msg("msgFailed")} ${r.data?.error?.message ?? `HTTP ${r.status}`}`;
-      return;
-    }
-    const done = document.createElement("p");
-    done.className = "alert ok";
-    done.setAttribute("role", "status");
-    done.dataset.testid = "bid-withdrawn";
-    done.textContent = msg("msgWithdrawn");
-    el("receipt").replaceChildren(done);
-    setProgress(0, "");
-  });
-  div.append(button);
-  return div;
+  box.append(dl, a, " ", pdf);
 }
 
 async function submit() {
@@ -327,6 +300,7 @@ async function submit() {
     setProgress(1, msg("msgDone"));
     el("resume-note").hidden = true;
     showReceipt(r.data);
+    await refreshBids();
   } catch (e) {
     status.textContent = `${msg("msgFailed")} ${e.message}`;
   } finally {

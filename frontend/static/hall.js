@@ -1,7 +1,10 @@
 // The opening hall page: one websocket to the hall (docs/api.md, "The opening hall"), the phase
-// and its countdown by the server's clock, the events as they happen, the reading, and the
-// controls of the viewer's role. A lost connection is resumed from the last event number, so
-// nothing is missed or shown twice.
+// and the countdown to its window's end by the server's clock (sign-in, decryption, objections,
+// confirmation), the events as they happen, a table of every bidder's sign-in, decryption and
+// confirmation drawn from those events, the reading, and the controls of the viewer's role; a
+// control whose action has succeeded shows as done. A lost connection is resumed from the last
+// event number, so nothing is missed or shown twice; a connection closed because the session
+// ended leads to the login page instead.
 
 import { b64, contentKey, fromHex, readKeyFile, signDigest, toHex } from "/static/envelope.js";
 
@@ -17,7 +20,11 @@ let windowEnds = null;
 let phase = "";
 let record = null; // the record's SHA-256, hex, once it exists
 let myBids = [];
+let me = null; // a bidder's own organisation, as events name it (`org`)
 let socket = null;
+let sessionEnded = false; // the server closed the connection with login_required
+// The bidders' table: one row per bidder and lot, keyed by organisation (or name) and lot.
+const bidders = new Map();
 
 // Which controls make sense in which phase.
 const CONTROLS = {
@@ -48,7 +55,7 @@ function setPhase(p, ends) {
   windowEnds = ends ? new Date(ends) : null;
   el("phase").textContent = text(`phase-${p}`, p);
   el("phase").dataset.phase = p;
-  el("window-label").textContent = windowEnds ? text("remaining") : "";
+  el("window-label").textContent = windowEnds ? text(`remaining-${p}`, text("remaining")) : "";
   if (["objections", "confirmation", "closed", "failed"].includes(p)) el("record").hidden = false;
 }
 
@@ -63,6 +70,95 @@ function tick() {
   el("countdown").textContent = `${m}:${s}`;
 }
 
+const who = (org, bidder) => org ?? `name:${bidder}`;
+
+/** The rows of one bidder (all its lots), or of one bidder and lot. */
+function rowsOf(org, bidder, lot) {
+  const key = who(org, bidder);
+  return [...bidders.values()].filter((r) => r.key === key && (lot === undefined || r.lot === (lot ?? null)));
+}
+
+const DECRYPTION = { pending: "st-pending", valid: "st-valid", refused: "st-refused", invalid: "st-invalid", decrypt_failed: "st-decrypt-failed" };
+
+function drawBidders() {
+  const body = el("bidders")?.tBodies[0];
+  if (!body) return;
+  body.replaceChildren();
+  for (const r of bidders.values()) {
+    const tr = body.insertRow();
+    tr.dataset.testid = "hall-bidder";
+    tr.dataset.bidder = r.bidder ?? "";
+    if (me && r.org === me) tr.className = "mine";
+    const cell = (col, value, state) => {
+      const td = tr.insertCell();
+      td.dataset.col = col;
+      if (state !== undefined) td.dataset.state = state;
+      td.textContent = value;
+    };
+    cell("bidder", `${r.bidder ?? ""}${me && r.org === me ? ` ${text("mine")}` : ""}`);
+    cell("lot", r.lot ?? "");
+    cell("signed_in", r.signedIn ? `✓ ${text("st-signed")}` : text("st-not-signed"), String(r.signedIn));
+    cell("decryption", text(DECRYPTION[r.decryption] ?? "st-pending"), r.decryption);
+    cell("confirmed", r.confirmed ? `✓ ${text("st-confirmed")}` : text("st-not-confirmed"), String(r.confirmed));
+  }
+}
+
+/** The bidders' table as an event changes it; whether the event is about the viewer's own bids. */
+function trackBidders(e) {
+  const d = e.data ?? {};
+  const mark = (rows, f) => rows.forEach(f);
+  switch (e.kind) {
+    case "opened":
+      for (const b of d.bids ?? []) {
+        const key = who(b.org, b.bidder);
+        bidders.set(`${key}|${b.lot ?? ""}`, { key, org: b.org ?? null, bidder: b.bidder, lot: b.lot ?? null, signedIn: false, decryption: "pending", confirmed: false });
+      }
+      break;
+    case "signed_in":
+      mark(rowsOf(d.org, d.bidder), (r) => { r.signedIn = true; });
+      break;
+    case "key_accepted":
+      // Releasing a key signs the bidder in.
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "valid"; r.signedIn = true; });
+      break;
+    case "key_refused":
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "refused"; });
+      break;
+    case "bid_invalid":
+      mark(rowsOf(d.org, d.bidder, d.lot), (r) => { r.decryption = "invalid"; r.signedIn = true; });
+      break;
+    case "reading":
+      for (const b of d.not_opened ?? []) mark(rowsOf(b.org, b.bidder, b.lot), (r) => { r.decryption = b.outcome; });
+      break;
+    case "confirmed":
+      mark(rowsOf(d.org, d.bidder), (r) => { r.confirmed = true; });
+      break;
+    default:
+      return false;
+  }
+  drawBidders();
+  return Boolean(me && d.org === me);
+}
+
+/** Shows a control as done: its action succeeded and need not be repeated. */
+function markDone(action) {
+  for (const b of hall.querySelectorAll(`[data-op=${action}], [data-action=${action}]`)) {
+    if (b.dataset.done === "true") continue;
+    b.dataset.done = "true";
+    b.disabled = true;
+    b.classList.add("done");
+    b.textContent = `✓ ${text(`done-${action}`)}`;
+  }
+}
+
+/** The viewer's own controls as its bids in the hall say (after entering or a change). */
+function showMine() {
+  if (role !== "bidder" || myBids.length === 0) return;
+  if (myBids.every((b) => b.signed_in)) markDone("sign_in");
+  if (myBids.every((b) => b.outcome !== "pending")) markDone("release");
+  if (myBids.every((b) => b.confirmed)) markDone("confirm");
+}
+
 function describe(e) {
   const d = e.data ?? {};
   const who = d.bidder ? `${d.bidder}` : d.by ? `${d.by}` : "";
@@ -75,14 +171,35 @@ function describe(e) {
   return parts.join(" · ");
 }
 
+const lang = document.documentElement.lang;
+const label = (item) => (lang === "en" && item.label_en ? item.label_en : item.label_zh);
+
+/** A bid form value as read out: an amount as ¥ with grouping (and 大写 below), else as given. */
+function valueNode(value, amount) {
+  if (!amount) return document.createTextNode(value ?? "");
+  const box = document.createElement("span");
+  const figure = document.createElement("strong");
+  figure.textContent = `¥${amount.yuan}`;
+  figure.dataset.testid = "amount";
+  const words = document.createElement("span");
+  words.className = "muted small capitals";
+  words.textContent = `${text("capitals")} ${amount.capitals}`;
+  box.append(figure, document.createElement("br"), words);
+  return box;
+}
+
 function renderReading(d) {
   const box = el("reading");
-  box.replaceChildren();
+  const heading = document.createElement("h2");
+  heading.textContent = text("reading");
+  box.replaceChildren(heading);
+  const items = d.items ?? [];
+  const price = items.find((i) => i.key === "total_price");
   const table = document.createElement("table");
   table.className = "table";
   table.dataset.testid = "reading-table";
   const head = table.createTHead().insertRow();
-  for (const h of [text("bidder"), text("lot"), text("price"), text("other")]) {
+  for (const h of [text("bidder"), text("lot"), price ? label(price) : text("price"), text("other"), text("files")]) {
     const th = document.createElement("th");
     th.textContent = h;
     head.append(th);
@@ -91,14 +208,26 @@ function renderReading(d) {
   for (const b of d.bids ?? []) {
     const row = body.insertRow();
     const form = b.form ?? {};
-    const other = Object.entries(form).filter(([k]) => k !== "total_price").map(([k, v]) => `${k}: ${v}`).join("; ");
-    for (const v of [b.bidder, b.lot, form.total_price ?? "", other]) row.insertCell().textContent = v ?? "";
+    const amounts = b.amounts ?? {};
+    row.insertCell().textContent = b.bidder ?? "";
+    row.insertCell().textContent = b.lot ?? "";
+    row.insertCell().append(valueNode(form.total_price, amounts.total_price));
+    // The other items in the bid form's order, then any the form does not name.
+    const keys = [...items.map((i) => i.key).filter((k) => k in form), ...Object.keys(form).filter((k) => !items.some((i) => i.key === k))];
+    const other = row.insertCell();
+    for (const k of keys.filter((k) => k !== "total_price")) {
+      const item = items.find((i) => i.key === k);
+      const line = document.createElement("div");
+      line.append(`${item ? label(item) : k}: `, valueNode(form[k], amounts[k]));
+      other.append(line);
+    }
+    row.insertCell().textContent = String((b.files ?? []).length);
   }
   for (const b of d.not_opened ?? []) {
     const row = body.insertRow();
     row.className = "muted";
     const why = b.outcome === "decrypt_failed" ? text("decrypt-failed") : `${text("invalid")} ${b.reason ?? ""}`;
-    for (const v of [b.bidder, b.lot, text("not-opened"), why]) row.insertCell().textContent = v ?? "";
+    for (const v of [b.bidder, b.lot, text("not-opened"), why, ""]) row.insertCell().textContent = v ?? "";
   }
   box.append(table);
 }
@@ -109,7 +238,7 @@ function addEvent(e) {
   li.dataset.seq = e.seq;
   const time = document.createElement("span");
   time.className = "muted small";
-  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai" });
+  time.textContent = new Date(e.at).toLocaleTimeString(document.documentElement.lang || undefined, { timeZone: "Asia/Shanghai", hourCycle: "h23" });
   li.append(time, " ", describe(e));
   if (role === "host" && e.kind === "objection") {
     const input = document.createElement("input");
@@ -123,7 +252,11 @@ function addEvent(e) {
     li.append(" ", input, button);
   }
   el("events").append(li);
+  const mine = trackBidders(e);
   switch (e.kind) {
+    case "opened":
+      setPhase("sign_in", e.data.window_ends_at);
+      break;
     case "decryption_started":
       setPhase("decryption", e.data.window_ends_at);
       break;
@@ -135,7 +268,7 @@ function addEvent(e) {
       break;
     case "confirmation_started":
       record = e.data.record_sha256;
-      setPhase("confirmation", null);
+      setPhase("confirmation", e.data.window_ends_at);
       break;
     case "closed":
       setPhase("closed", null);
@@ -145,12 +278,16 @@ function addEvent(e) {
       break;
     default:
   }
-  if (["key_accepted", "bid_invalid", "reading"].includes(e.kind)) refreshMine();
+  // Own sign-in, decryption and confirmation: the controls show what is done.
+  if (mine || (role === "bidder" && e.kind === "reading")) refreshMine();
 }
 
 async function refreshMine() {
   const r = await fetch(`/api/v1/tenders/${tender}/opening`);
-  if (r.ok) myBids = (await r.json()).my_bids ?? [];
+  if (r.ok) {
+    myBids = (await r.json()).my_bids ?? [];
+    showMine();
+  }
 }
 
 function status(msg) {
@@ -174,8 +311,11 @@ function connect() {
     if (f.type === "hello") {
       offset = new Date(f.state.server_time).getTime() - Date.now();
       myBids = f.state.my_bids ?? [];
+      me = f.state.org ?? null;
       record = f.state.record_sha256 ?? record;
       setPhase(f.state.phase, f.state.window_ends_at);
+      showMine();
+      drawBidders();
     } else if (f.type === "event") {
       if (f.server_time) offset = new Date(f.server_time).getTime() - Date.now();
       if (f.event.seq > last) {
@@ -184,6 +324,11 @@ function connect() {
       }
     } else if (f.type === "clock") {
       offset = new Date(f.server_time).getTime() - Date.now();
+    } else if (f.type === "error" && f.code === "login_required") {
+      sessionEnded = true;
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    } else if (f.type === "error" && f.code === "rate_limited") {
+      status(text("rate-limited", f.message).replace("{s}", String(f.retry_after ?? "")));
     } else if (f.type === "error") {
       status(f.message);
     } else if (f.type === "ok") {
@@ -193,7 +338,7 @@ function connect() {
   socket.onclose = () => {
     el("conn").textContent = text("disconnected");
     el("conn").dataset.state = "closed";
-    setTimeout(connect, 1500);
+    if (!sessionEnded) setTimeout(connect, 1500);
   };
 }
 

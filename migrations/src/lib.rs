@@ -16,6 +16,7 @@ mod m20261202_000001_notice_args;
 mod m20261205_000001_audit_filters;
 mod m20261205_000002_tender_notice;
 mod m20261205_000003_org_status_reason;
+mod m20261210_000001_opening_windows;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_audit_filters::Migration),
             Box::new(m20261205_000002_tender_notice::Migration),
             Box::new(m20261205_000003_org_status_reason::Migration),
+            Box::new(m20261210_000001_opening_windows::Migration),
         ]
     }
 }

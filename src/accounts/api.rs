@@ -1,28 +1,27 @@
 //! Account endpoints of the JSON API.
 
 use super::{
-    handlers::{clear_session_cookie, session_cookie},
     model::Actor,
     service::{self, OrgFilter, OrgPage, Registration},
 };
 use crate::{
     accounts::Accounts,
     error::{AppResult, ErrorBody},
+    web::{Site, client::ClientAddr},
     web::{
-        auth::{Admins, Require, SESSION_COOKIE},
+        auth::{Admins, Require},
         csrf::{self, CsrfToken},
         extract::{Json, Path, Query},
     },
 };
 use axum::{
     Extension,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -52,7 +51,8 @@ pub struct CsrfResponse {
     pub csrf_token: String,
 }
 
-/// Returns the caller's CSRF token (and sets the `th_csrf` cookie if it was missing).
+/// Returns the caller's CSRF token: their session's, or before login the visitor's (setting the
+/// `th_csrf` cookie if it was missing).
 #[utoipa::path(get, path = "/api/v1/csrf", tag = "accounts", responses((status = 200, body = CsrfResponse)))]
 async fn csrf_token(Extension(t): Extension<CsrfToken>) -> Json<CsrfResponse> {
     Json(CsrfResponse { csrf_token: t.0 })
@@ -72,49 +72,54 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Who logged in.
     pub user: Actor,
-    /// The new CSRF token (the cookie is renewed too).
+    /// The CSRF token of the new session: send it from now on.
     pub csrf_token: String,
 }
 
 /// Logs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "login_failed", body = ErrorBody),
-              (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
-              (status = 429, description = "login_throttled", body = ErrorBody)))]
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "login_failed", body = ErrorBody),
+        (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody),
+        (status = 429, description = "login_throttled", body = ErrorBody)
+    ))]
 async fn login(
     State(state): State<Accounts>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    tls: Option<Extension<crate::web::auth::OverTls>>,
+    State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
-    let li = service::login(&state, &req.username, &req.password, &addr.ip().to_string()).await?;
-    let token = csrf::new_token();
-    let mut resp = Json(LoginResponse { user: li.actor, csrf_token: token.clone() }).into_response();
-    resp.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&li.token, tls.is_some(), state.security.session_hours));
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&token, tls.is_some()));
+    let li = service::login(&state, &req.username, &req.password, &addr.to_string()).await?;
+    let csrf_token = csrf::token(&site.csrf_key, csrf::Binding::Session(&li.token));
+    let mut resp = Json(LoginResponse { user: li.actor, csrf_token }).into_response();
+    let h = resp.headers_mut();
+    h.append(header::SET_COOKIE, site.cookies.session_cookie(&li.token, state.security.session_hours));
+    h.append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
-/// Logs out.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
+/// Logs out: the session ends, and so do the live connections opened with it. Before another
+/// state-changing request, get a new token (`GET /api/v1/csrf`).
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204, description = "logged out"), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn logout(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     actor: Actor,
     jar: CookieJar,
-    tls: Option<Extension<crate::web::auth::OverTls>>,
 ) -> AppResult<Response> {
-    if let Some(c) = jar.get(SESSION_COOKIE) {
-        service::logout(&state, &actor, c.value()).await?;
+    if let Some(token) = site.cookies.session_token(&jar) {
+        service::logout(&state, &actor, token).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
 /// The logged-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Actor), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn me(actor: Actor) -> Json<Actor> {
     Json(actor)
 }
@@ -130,15 +135,20 @@ pub struct PasswordChange {
 
 /// Changes the password and ends every session of the user.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
-    responses((status = 204), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "changed; every session of the user ended"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 422, description = "validation_failed: new_password too_short / too_long / weak, current_password wrong", body = ErrorBody)
+    ))]
 async fn change_password(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     actor: Actor,
     Json(req): Json<PasswordChange>,
 ) -> AppResult<Response> {
     service::change_password(&state, &actor, &req.current_password, &req.new_password).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)
 }
 
@@ -151,7 +161,11 @@ pub struct Created {
 
 /// Registers a supplier (pending the centre's approval).
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
-    responses((status = 201, body = Created), (status = 409, description = "username_taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 409, description = "username_taken", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn register(
     State(state): State<Accounts>,
     Json(req): Json<Registration>,
@@ -162,7 +176,7 @@ async fn register(
 
 /// Organisations, those waiting for a decision first, 20 to a page (administrators).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", params(OrgFilter),
-    responses((status = 200, body = OrgPage), (status = 403, body = ErrorBody),
+    responses((status = 200, body = OrgPage), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "validation_failed: kind, status or q", body = ErrorBody)))]
 async fn list_organisations(
     State(state): State<Accounts>,
@@ -174,7 +188,7 @@ async fn list_organisations(
 
 /// Approves a pending registration (administrators); the organisation is notified.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/approve", tag = "accounts", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not_pending", body = ErrorBody)))]
 async fn approve(State(state): State<Accounts>, admin: Require<Admins>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
     service::approve_registration(&state, &admin, id).await?;

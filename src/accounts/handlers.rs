@@ -7,25 +7,26 @@ use super::{
 use crate::{
     accounts::Accounts,
     error::{AppError, AppResult},
+    web::{Site, client::ClientAddr},
     web::{
-        auth::{Admins, MaybeActor, Require, SESSION_COOKIE},
+        auth::{Admins, MaybeActor, Require},
         csrf,
         extract::{Form, Path, Query},
         flash::{self, Flash},
         page::{LANG_COOKIE, PageCtx, render},
+        redirect,
     },
 };
 use askama::Template;
 use axum::{
     Router,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use uuid::Uuid;
 
 pub(super) fn routes<S>() -> Router<S>
@@ -64,12 +65,9 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths may be redirected to after login.
+/// Where a login continues: only a local path, else the workspace.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/workspace".to_string(),
-    }
+    redirect::local_target(next, "/workspace")
 }
 
 async fn login_page(
@@ -95,29 +93,16 @@ struct LoginForm {
     next: Option<String>,
 }
 
-pub(crate) fn session_cookie(token: &str, secure: bool, max_age_hours: i64) -> HeaderValue {
-    let v = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        max_age_hours * 3600,
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("th_session=; Path=/"))
-}
-
-pub(crate) fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("th_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
 async fn login_submit(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     ctx: PageCtx,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
+    ClientAddr(addr): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
-    match service::login(&state, &f.username, &f.password, &addr.ip().to_string()).await {
-        Ok(li) => logged_in_redirect(&state, &li.token, &next, tls.is_some()),
+    match service::login(&state, &f.username, &f.password, &addr.to_string()).await {
+        Ok(li) => logged_in_redirect(&state, &site, &li.token, &next),
         Err(e) => {
             let status = e.status;
             let error = Some(ctx.t.error(e.code, &e.message));
@@ -129,38 +114,41 @@ async fn login_submit(
     }
 }
 
-fn logged_in_redirect(state: &Accounts, token: &str, next: &str, secure: bool) -> Response {
+/// The session cookie, and a new pre-session CSRF value (the pages' tokens are the session's
+/// from now on).
+fn logged_in_redirect(state: &Accounts, site: &Site, token: &str, next: &str) -> Response {
     let mut resp = Redirect::to(next).into_response();
     let h = resp.headers_mut();
-    h.append(header::SET_COOKIE, session_cookie(token, secure, state.security.session_hours));
-    h.append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), secure));
+    h.append(header::SET_COOKIE, site.cookies.session_cookie(token, state.security.session_hours));
+    h.append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     resp
 }
 
 async fn login_certificate(
     State(state): State<Accounts>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
     cert: Option<axum::Extension<crate::web::auth::ClientCertIdentity>>,
 ) -> AppResult<Response> {
     let Some(axum::Extension(id)) = cert else {
         return Err(AppError::forbidden_because("certificate_required", "no client certificate was presented"));
     };
-    let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.ip().to_string()).await?;
-    Ok(logged_in_redirect(&state, &li.token, "/workspace", true))
+    let li = service::login_with_certificate(&state, &id.username, &id.fingerprint, &addr.to_string()).await?;
+    Ok(logged_in_redirect(&state, &site, &li.token, "/workspace"))
 }
 
 async fn logout(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     MaybeActor(actor): MaybeActor,
     jar: CookieJar,
-    tls: Option<axum::Extension<crate::web::auth::OverTls>>,
 ) -> AppResult<Response> {
-    if let (Some(actor), Some(c)) = (actor, jar.get(SESSION_COOKIE)) {
-        service::logout(&state, &actor, c.value()).await?;
+    if let (Some(actor), Some(token)) = (actor, site.cookies.session_token(&jar)) {
+        service::logout(&state, &actor, token).await?;
     }
     let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
-    resp.headers_mut().append(header::SET_COOKIE, csrf::cookie_header(&csrf::new_token(), tls.is_some()));
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
     Ok(resp)
 }
 
@@ -235,12 +223,13 @@ struct PasswordForm {
 
 async fn change_password(
     State(state): State<Accounts>,
+    State(site): State<Site>,
     actor: crate::accounts::model::Actor,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
     service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)
 }
 
@@ -339,11 +328,7 @@ async fn switch_lang(Path(lang): Path<String>, Query(q): Query<BackQuery>) -> Re
         Some(crate::web::i18n::Lang::En) => "en",
         _ => "zh",
     };
-    let back = match q.back.as_deref() {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
-        _ => "/".to_string(),
-    };
-    let mut resp = Redirect::to(&back).into_response();
+    let mut resp = redirect::to_local(q.back.as_deref(), "/");
     if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax")) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -106,10 +106,25 @@ pub struct Actor {
     pub org_kind: OrgKind,
 }
 
+/// The session a request was made with, by the SHA-256 of its token (the token itself stays in
+/// the cookie): what a connection that outlives its request checks again later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef(pub(crate) String);
+
 impl Actor {
     /// Whether the actor has one of `roles`.
     pub fn has_role(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
+    }
+
+    /// The catalogue key (under `role`) of how the actor's role is shown: the role, except that
+    /// the trading centre's own staff, who hold the agency staff role for the e-mall and the
+    /// centre's projects, are shown as the centre's.
+    pub fn role_label(&self) -> &'static str {
+        match (self.role, self.org_kind) {
+            (Role::AgencyStaff, OrgKind::Centre) => "centre_staff",
+            (role, _) => role.as_str(),
+        }
     }
 
     /// The actor as recorded in the audit chain.
@@ -125,6 +140,28 @@ impl Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_centres_staff_are_shown_as_the_centres_not_as_an_agency() {
+        let actor = |role, org_kind| Actor {
+            user_id: UserId(1),
+            user_public_id: Uuid::nil(),
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            org_id: OrgId(1),
+            org_public_id: Uuid::nil(),
+            org_name: "o".into(),
+            org_kind,
+        };
+        assert_eq!(actor(Role::AgencyStaff, OrgKind::Centre).role_label(), "centre_staff");
+        assert_eq!(actor(Role::AgencyStaff, OrgKind::Agency).role_label(), "agency_staff");
+        assert_eq!(actor(Role::Supervisor, OrgKind::Centre).role_label(), "supervisor");
+        let texts = crate::web::i18n::I18n::load().expect("texts");
+        for lang in [crate::web::i18n::Lang::Zh, crate::web::i18n::Lang::En] {
+            assert!(texts.lookup(lang, "role.centre_staff").is_some(), "{lang:?}");
+        }
+    }
 
     #[test]
     fn enums_round_trip() {

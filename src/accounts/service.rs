@@ -1,6 +1,6 @@
 //! Account rules: passwords, sessions, login throttling, registration and approval.
 
-use super::model::{Actor, OrgKind, Role, SizeClass, Status};
+use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
     audit::{Action, AuditActor, AuditEntry},
@@ -93,13 +93,24 @@ async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<
     Ok(Some(actor_of(u, o)))
 }
 
+/// The session of a session token, if the token is one at all (it may have ended).
+pub fn session_ref(token: &str) -> Option<SessionRef> {
+    (token.len() <= 128).then(|| SessionRef(hash_token(token)))
+}
+
 /// The user of a live session.
 pub async fn actor_for_session(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<Option<Actor>> {
-    if token.len() > 128 {
-        return Ok(None);
+    match session_ref(token) {
+        Some(s) => session_actor(db, now, &s).await,
+        None => Ok(None),
     }
+}
+
+/// The user of a session, if it has not ended (logged out, expired by `now`, ended by a password
+/// change or a disabled account) and the user and organisation are still active.
+pub async fn session_actor(db: &DatabaseConnection, now: DateTime<Utc>, s: &SessionRef) -> AppResult<Option<Actor>> {
     let Some(s) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .filter(session::Column::TokenHash.eq(s.0.as_str()))
         .filter(session::Column::ExpiresAt.gt(now))
         .one(db)
         .await?
@@ -119,26 +130,16 @@ pub struct LoggedIn {
 }
 
 /// Logs in with a password, refusing after too many recent failures.
+///
+/// The attempt is counted before the password is checked (see [`reserve_attempt`]), so no more
+/// than `security.max_failed_logins` passwords are ever checked for one name within the window
+/// (and `max_failed_logins_per_addr` from one address), however many arrive at once and at
+/// however many server processes.
 #[tracing::instrument(skip(state, password), fields(username = %username))]
 pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
-    let now = state.clock.now();
-    let sec = &state.security;
-    let since = now - TimeDelta::minutes(sec.failed_login_window_minutes);
-    let username = username.trim();
-    let by_name = login_failure::Entity::find()
-        .filter(login_failure::Column::Username.eq(username))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&state.db)
-        .await?;
-    let by_addr = login_failure::Entity::find()
-        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&state.db)
-        .await?;
-    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
-        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
-    }
-    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(&state.db).await?;
+    let username: String = username.trim().chars().take(100).collect();
+    let attempt = reserve_attempt(state, &username, remote_addr).await?;
+    let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
     let ok = match &found {
         Some(u) => verify_password(password, &u.password_hash),
         None => {
@@ -147,16 +148,9 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
             false
         }
     };
-    let mut txn = state.writer.begin_at(now).await?;
+    let mut txn = state.writer.begin().await?;
     let Some(u) = found.filter(|_| ok) else {
-        login_failure::ActiveModel {
-            username: Set(username.chars().take(100).collect()),
-            remote_addr: Set(remote_addr.to_string()),
-            at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        // The reserved attempt stays: it is this failure.
         txn.record(
             &AuditActor::system(),
             AuditEntry::new(
@@ -169,13 +163,53 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
         txn.commit().await?;
         return Err(AppError::rule("login_failed", "wrong user name or password").with_status_401());
     };
+    // The right password is no failure.
+    login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
     let Some(actor) = active_actor(&txn, u.id).await? else {
-        txn.rollback().await?;
-        return Err(refusal(&state.db, &u).await?);
+        let refused = refusal(&txn, &u).await?;
+        txn.commit().await?;
+        return Err(refused);
     };
     let token = start_session(state, &mut txn, &actor, "password", remote_addr).await?;
     txn.commit().await?;
     Ok(LoggedIn { token, actor })
+}
+
+/// Counts a login attempt for `username` from `remote_addr` before its password is checked, or
+/// refuses it (429 `login_throttled`) when the window already holds the most attempts allowed.
+///
+/// The count and the new `login_failures` row are one write transaction, which holds the
+/// database's write lock (the audit head row, see [`crate::db::begin_write`]) on SQLite and on
+/// PostgreSQL alike; so attempts arriving together, at one process or at several sharing the
+/// database, are counted one after the other, and each sees the others' rows. The row stays
+/// when the password is wrong (it is the failure) and is removed when it is right.
+async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) -> AppResult<login_failure::Model> {
+    let sec = &state.security;
+    let uow = state.writer.begin().await?;
+    let since = uow.now() - TimeDelta::minutes(sec.failed_login_window_minutes);
+    let by_name = login_failure::Entity::find()
+        .filter(login_failure::Column::Username.eq(username))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&uow)
+        .await?;
+    let by_addr = login_failure::Entity::find()
+        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
+        .filter(login_failure::Column::At.gt(since))
+        .count(&uow)
+        .await?;
+    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
+        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
+    }
+    let row = login_failure::ActiveModel {
+        username: Set(username.to_string()),
+        remote_addr: Set(remote_addr.to_string()),
+        at: Set(uow.now()),
+        ..Default::default()
+    }
+    .insert(&uow)
+    .await?;
+    uow.commit().await?;
+    Ok(row)
 }
 
 /// Why a user who proved who they are (with the password or a certificate) may not log in: the
@@ -260,6 +294,7 @@ pub async fn login_with_certificate(
 pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
     session::Entity::delete_many().filter(session::Column::TokenHash.eq(hash_token(token))).exec(&txn).await?;
+    txn.sessions_ended(actor.user_id);
     txn.record(&actor.audit(), AuditEntry::new(Action::SessionLogout, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
@@ -284,6 +319,7 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     .update(&txn)
     .await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    txn.sessions_ended(u.id);
     txn.record(&actor.audit(), AuditEntry::new(Action::UserPasswordChanged, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
@@ -419,6 +455,7 @@ pub struct OrgSummary {
 
 /// Filters of the organisation list.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgFilter {
     /// Words of the name, or (part of) the unified social credit code.
     pub q: Option<String>,
@@ -488,7 +525,8 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
         .order_by_desc(organisation::Column::Id);
     let total = query.clone().count(db).await?;
     let pages = total.div_ceil(ORGS_PER_PAGE).max(1);
-    let page = f.page.unwrap_or(1).clamp(1, pages);
+    // A page past the last (but within the bound on pages) shows the last.
+    let page = crate::bounds::page(f.page, crate::bounds::MAX_PAGE)?.min(pages);
     let rows = query.offset((page - 1) * ORGS_PER_PAGE).limit(ORGS_PER_PAGE).all(db).await?;
     let pending =
         organisation::Entity::find().filter(organisation::Column::Status.eq(Status::Pending)).count(db).await?;
@@ -648,6 +686,7 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &st
     user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+        txn.sessions_ended(u.id);
     }
     let action = if status == Status::Active { Action::UserEnable } else { Action::UserDisable };
     txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": username}))).await?;

@@ -68,7 +68,7 @@ async fn platform_key(State(state): State<Trail>) -> Json<PlatformKeyDoc> {
 /// Audit records, newest first, filtered and paged by sequence number (supervisors and
 /// administrators). Records about sealed bids are never listed.
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordQuery),
-    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Vec<RecordView>), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "validation_failed: an unknown tender, organisation or user, an invalid action, time or limit", body = ErrorBody)))]
 async fn records(
     State(state): State<Trail>,
@@ -79,7 +79,11 @@ async fn records(
 }
 
 /// Verifies the whole chain against the platform key.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses(
+        (status = 200, body = VerifyReport),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody)
+    ))]
 async fn verify_api(State(state): State<Trail>, _who: Require<Auditors>) -> AppResult<Json<VerifyReport>> {
     Ok(Json(service::verify(&state.db, &state.key.public()).await?))
 }

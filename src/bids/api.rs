@@ -39,6 +39,7 @@ where
         .routes(routes!(complete))
         .routes(routes!(withdraw))
         .routes(routes!(list))
+        .routes(routes!(list_all))
         .routes(routes!(receipt))
         .routes(routes!(receipt_pdf))
         .routes(routes!(envelope_head))
@@ -60,7 +61,13 @@ pub struct KeyResponse {
 
 /// Registers the supplier's bid-signing public key.
 #[utoipa::path(post, path = "/api/v1/me/bidder-keys", tag = "bids", request_body = KeyRequest,
-    responses((status = 201, body = KeyResponse), (status = 409, description = "key_exists", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = KeyResponse),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 409, description = "key_exists", body = ErrorBody),
+        (status = 422, description = "validation_failed: public_key", body = ErrorBody)
+    ))]
 async fn register_key(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -72,7 +79,14 @@ async fn register_key(
 
 /// Reserves a bid id for a lot (suppliers who obtained the documents, before the deadline).
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/lots/{lot}/bids", tag = "bids", params(("id" = Uuid, Path), ("lot" = Uuid, Path)),
-    responses((status = 201, body = BidTicket), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+    responses(
+        (status = 201, body = BidTicket),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden / obtain_first", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "deadline_passed", body = ErrorBody)
+    ))]
 async fn reserve(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -86,8 +100,15 @@ async fn reserve(
 /// envelope's SHA-256). Answers the signed receipt only once the envelope is durably stored.
 #[utoipa::path(put, path = "/api/v1/bids/{bid}/envelope", tag = "bids", params(("bid" = Uuid, Path)),
     request_body(content_type = "application/octet-stream", description = "the envelope (docs/envelope.md)"),
-    responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 413, description = "envelope_too_large", body = ErrorBody),
-              (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
+    responses(
+        (status = 201, body = Receipt),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "bid_not_reserved / wrong_state", body = ErrorBody),
+        (status = 413, description = "envelope_too_large", body = ErrorBody),
+        (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid; validation_failed: x-bidder-key, x-bid-signature, key_id, signature", body = ErrorBody)
+    ))]
 async fn upload(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -129,7 +150,12 @@ fn signing_headers(headers: &HeaderMap) -> AppResult<(String, String)> {
 
 /// Where the resumable upload of a reserved bid's envelope stands (offset 0 before any byte).
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/upload", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 200, body = UploadState), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = UploadState),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn upload_state(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -143,8 +169,15 @@ async fn upload_state(
 /// if the connection breaks; ask `GET …/upload` and continue from its offset.
 #[utoipa::path(patch, path = "/api/v1/bids/{bid}/upload", tag = "bids", params(("bid" = Uuid, Path), ("Upload-Offset" = u64, Header)),
     request_body(content_type = "application/octet-stream", description = "the next bytes of the envelope"),
-    responses((status = 200, body = UploadState), (status = 404, body = ErrorBody), (status = 409, description = "upload_offset_mismatch / bid_not_reserved", body = ErrorBody),
-              (status = 413, description = "envelope_too_large", body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+    responses(
+        (status = 200, body = UploadState),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "upload_offset_mismatch / upload_busy / bid_not_reserved / wrong_state", body = ErrorBody),
+        (status = 413, description = "envelope_too_large", body = ErrorBody),
+        (status = 422, description = "deadline_passed; validation_failed: upload-offset required or invalid", body = ErrorBody)
+    ))]
 async fn append(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -166,8 +199,14 @@ async fn append(
 /// Completes a resumable upload: the stored bytes are the envelope. Headers as for `PUT
 /// …/envelope`; answers the signed receipt once the envelope is checked and recorded.
 #[utoipa::path(post, path = "/api/v1/bids/{bid}/upload/complete", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 201, body = Receipt), (status = 404, body = ErrorBody), (status = 409, description = "upload_empty / bid_not_reserved", body = ErrorBody),
-              (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid", body = ErrorBody)))]
+    responses(
+        (status = 201, body = Receipt),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "upload_empty / bid_not_reserved / wrong_state", body = ErrorBody),
+        (status = 422, description = "deadline_passed / envelope_invalid / envelope_wrong_bid / signature_invalid; validation_failed", body = ErrorBody)
+    ))]
 async fn complete(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -180,7 +219,14 @@ async fn complete(
 
 /// Withdraws a bid before the deadline.
 #[utoipa::path(post, path = "/api/v1/bids/{bid}/withdraw", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "withdrawn"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "bid_not_active / wrong_state", body = ErrorBody),
+        (status = 422, description = "deadline_passed", body = ErrorBody)
+    ))]
 async fn withdraw(
     State(state): State<Bids>,
     actor: Require<Suppliers>,
@@ -190,9 +236,14 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's own bids on a tender.
+/// The caller's own bids on a tender, in the order they were reserved: status, receipt and the
+/// actions open. Anyone but a supplier gets 404.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/my-bids", tag = "bids", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<BidView>), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<BidView>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn list(
     State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
@@ -201,9 +252,21 @@ async fn list(
     Ok(Json(service::list_own(&state, &actor, id).await?))
 }
 
+/// Every bid of the caller's organisation, on any tender, newest first (at most 200): status,
+/// receipt and the actions open. Suppliers only.
+#[utoipa::path(get, path = "/api/v1/my-bids", tag = "bids",
+    responses((status = 200, body = Vec<BidView>), (status = 403, description = "forbidden: not a supplier", body = ErrorBody)))]
+async fn list_all(State(state): State<Bids>, actor: Require<Suppliers>) -> AppResult<Json<Vec<BidView>>> {
+    Ok(Json(service::list_all_own(&state, &actor).await?))
+}
+
 /// The signed receipt of the caller's own bid.
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Receipt),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn receipt(
     State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
@@ -214,7 +277,11 @@ async fn receipt(
 
 /// The signed receipt of the caller's own bid as a PDF (Chinese, with the signed JSON inside).
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/receipt.pdf", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 200, content_type = "application/pdf", description = "the receipt"), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the receipt", content_type = "application/pdf"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn receipt_pdf(
     State(state): State<Bids>,
     actor: crate::accounts::model::Actor,
@@ -233,7 +300,11 @@ async fn receipt_pdf(
 /// The header of the caller's own stored envelope (no ciphertext), from which its bid key
 /// recovers the content key to release at the opening.
 #[utoipa::path(get, path = "/api/v1/bids/{bid}/envelope/head", tag = "bids", params(("bid" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream", description = "the envelope's header"), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the envelope's header", content_type = "application/octet-stream"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn envelope_head(
     State(state): State<Bids>,
     actor: crate::accounts::model::Actor,

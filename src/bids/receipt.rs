@@ -1,7 +1,10 @@
 //! Bid receipts (回执): what the platform signs when an envelope is durably stored, and how
 //! anyone checks one offline with the published platform key.
 
-use crate::keys::{PlatformKey, PublicKey};
+use crate::{
+    keys::{PlatformKey, PublicKey},
+    web::i18n::I18n,
+};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,54 +77,78 @@ pub struct ReceiptNames {
     pub tender_code: String,
     /// Tender title.
     pub tender_title: String,
+    /// Lot number within the tender.
+    pub lot_no: i32,
     /// Lot name.
     pub lot_name: String,
     /// Bidder organisation name.
     pub bidder_name: String,
 }
 
+/// The name of the signed receipt attached to its PDF.
+pub const ATTACHED_JSON: &str = "receipt.json";
+
+/// `n` with thousands separators.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Receipt {
-    /// The receipt as a PDF (Chinese with English labels): what was received, when, the digest,
-    /// the signature, how to check it, and the signed JSON itself so the PDF alone suffices.
-    pub fn to_pdf(&self, names: &ReceiptNames) -> Result<Vec<u8>, crate::pdf::writer::Error> {
-        let received = self.received_at.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M:%S%.6f (UTC+8)");
-        let mut doc = crate::pdf::writer::Document::new("投标文件接收回执 Bid receipt");
-        doc.footer(&format!("Tenderhall · 回执 {} · 平台密钥 {}", self.bid, self.key_id));
-        doc.paragraph(
-            "本平台已完整接收并持久保存下列加密投标文件。开标前任何人（包括平台运营方）都无法读取其内容。\
-             The platform has received and durably stored the sealed bid below. Nobody, the operator \
-             included, can read it before the opening.",
+    /// The receipt as a readable PDF, labelled in Chinese and English: the tender, lot and bidder
+    /// by name, the time received to the second in China Standard Time, the envelope's digest
+    /// and size, the audit record, and the platform's signature with its key id. The signed
+    /// receipt itself (the JSON, with the ids and the exact time it signs) is attached to the PDF
+    /// as `receipt.json`, not printed, so that `tenderhall receipt verify` checks the PDF alone.
+    pub fn to_pdf(&self, names: &ReceiptNames, texts: &I18n) -> Result<Vec<u8>, crate::pdf::writer::Error> {
+        let t = |key: &str| texts.both(key);
+        let received = format!(
+            "{} ({})",
+            self.received_at.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M:%S"),
+            t("receipt.cst")
         );
-        doc.heading("项目 Tender");
+        let mut doc = crate::pdf::writer::Document::new(&t("receipt.title"));
+        doc.footer(&format!("Tenderhall · {} · {}", t("receipt.title"), names.tender_code));
+        doc.paragraph(&texts.both_lines("receipt.intro"));
+        doc.heading(&t("receipt.tender_section"));
+        let lot = format!("{}. {}", names.lot_no, names.lot_name);
         doc.key_values(&[
-            ("项目编号 Code", &names.tender_code),
-            ("项目名称 Title", &names.tender_title),
-            ("标段 Lot", &names.lot_name),
-            ("投标人 Bidder", &names.bidder_name),
+            (&t("receipt.code"), &names.tender_code),
+            (&t("receipt.tender_title"), &names.tender_title),
+            (&t("receipt.lot"), &lot),
+            (&t("receipt.bidder"), &names.bidder_name),
         ]);
-        doc.heading("投标文件 Envelope");
-        let size = format!("{} 字节 bytes", self.size);
+        doc.heading(&t("receipt.envelope_section"));
+        let size = format!("{} {}", grouped(self.size), t("receipt.bytes"));
         let seq = format!("#{}", self.audit_seq);
-        let received = received.to_string();
         doc.key_values(&[
-            ("投标编号 Bid", &self.bid.to_string()),
-            ("SHA-256", &self.envelope_sha256),
-            ("大小 Size", &size),
-            ("接收时间 Received", &received),
-            ("审计记录 Audit record", &seq),
-            ("项目 ID Tender id", &self.tender.to_string()),
-            ("标段 ID Lot id", &self.lot.to_string()),
-            ("投标人 ID Bidder id", &self.bidder.to_string()),
+            (&t("receipt.received"), &received),
+            (&t("receipt.digest"), &self.envelope_sha256),
+            (&t("receipt.size"), &size),
+            (&t("receipt.audit_record"), &seq),
         ]);
-        doc.heading("平台签名 Platform signature");
-        doc.key_values(&[("密钥标识 Key id", &self.key_id), ("Ed25519 签名 Signature", &self.signature)]);
-        doc.paragraph(
-            "核验方法 How to verify: 将下方 JSON 保存为 receipt.json，运行 `tenderhall receipt verify receipt.json \
-             --public-key <公钥>`，公钥见平台 /.well-known/tenderhall/platform-key。Save the JSON below as \
-             receipt.json and run the command above with the platform's published public key.",
-        );
-        doc.rule();
-        doc.paragraph(&serde_json::to_string(self).unwrap_or_default());
+        doc.heading(&t("receipt.signature_section"));
+        doc.key_values(&[
+            (&t("receipt.algorithm"), "Ed25519"),
+            (&t("receipt.key_id"), &self.key_id),
+            (&t("receipt.signature"), &self.signature),
+        ]);
+        doc.heading(&t("receipt.verify_section"));
+        doc.paragraph(&texts.both_lines("receipt.verify"));
+        let json = serde_json::to_vec_pretty(self).unwrap_or_default();
+        doc.attach(ATTACHED_JSON, "application/json", &t("receipt.attachment"), &json);
         doc.finish()
+    }
+
+    /// The signed receipt attached to a receipt PDF made by [`Receipt::to_pdf`], if it has one.
+    pub fn from_pdf(pdf: &[u8]) -> Option<Receipt> {
+        crate::pdf::writer::attachment(pdf, ATTACHED_JSON).and_then(|json| serde_json::from_slice(&json).ok())
     }
 }

@@ -17,7 +17,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use chrono::{DateTime, Utc};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -434,14 +435,25 @@ pub async fn withdraw(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult<()
     Ok(())
 }
 
-/// A bid as its bidder sees it.
+/// A bid as its bidder sees it (我的投标): where it stands, what was received, and what the bidder
+/// may still do with it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BidView {
     /// The bid.
     pub id: Uuid,
+    /// The tender.
+    pub tender: Uuid,
+    /// The tender's title.
+    pub tender_title: String,
+    /// The tender's code (项目编号).
+    pub tender_code: String,
     /// The lot.
     pub lot: Uuid,
-    /// `reserved`, `submitted`, `replaced` or `withdrawn`.
+    /// The lot's number within the tender.
+    pub lot_no: i32,
+    /// The lot's name.
+    pub lot_name: String,
+    /// `reserved` (upload not finished), `submitted`, `replaced` or `withdrawn`.
     pub status: String,
     /// SHA-256 of the envelope.
     pub envelope_sha256: Option<String>,
@@ -449,9 +461,73 @@ pub struct BidView {
     pub size: Option<i64>,
     /// When received.
     pub received_at: Option<DateTime<Utc>>,
+    /// Whether the bid has a signed receipt (JSON at `…/receipt`, PDF at `…/receipt.pdf`).
+    pub receipt: bool,
+    /// What the bidder may do with it now.
+    pub actions: BidActions,
 }
 
-/// The actor's bids on a published (or later) tender; anyone but a supplier gets 404.
+/// What a bidder may still do with one of its bids: only while bidding is open.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct BidActions {
+    /// Submit a new bid for the same lot, which replaces this one (a submitted bid).
+    pub replace: bool,
+    /// Withdraw it (a reserved or submitted bid).
+    pub withdraw: bool,
+}
+
+/// Most bids listed across tenders.
+pub const MAX_LISTED: u64 = 200;
+
+/// The views of `bids` (all of the actor's organisation), with their tenders' and lots' names and
+/// the actions open at `now`.
+async fn views<C: ConnectionTrait>(db: &C, bids: Vec<bid::Model>, now: DateTime<Utc>) -> AppResult<Vec<BidView>> {
+    let tender_ids: Vec<_> = bids.iter().map(|b| b.tender_id).collect();
+    let lot_ids: Vec<LotId> = bids.iter().map(|b| b.lot_id).collect();
+    let tenders: std::collections::HashMap<_, tender::Model> = tender::Entity::find()
+        .filter(tender::Column::Id.is_in(tender_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let lots: std::collections::HashMap<LotId, lot::Model> = lot::Entity::find()
+        .filter(lot::Column::Id.is_in(lot_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut out = Vec::with_capacity(bids.len());
+    for b in bids {
+        let (Some(t), Some(l)) = (tenders.get(&b.tender_id), lots.get(&b.lot_id)) else {
+            return Err(AppError::internal(format!("bid {} without its tender or lot", b.public_id)));
+        };
+        let open = state_of(t) == TenderState::Published && now < t.bid_deadline;
+        out.push(BidView {
+            id: b.public_id,
+            tender: t.public_id,
+            tender_title: t.title.clone(),
+            tender_code: t.code.clone(),
+            lot: l.public_id,
+            lot_no: l.lot_no,
+            lot_name: l.name.clone(),
+            status: b.status.as_str().into(),
+            envelope_sha256: b.envelope_sha256,
+            size: b.size_bytes,
+            received_at: b.received_at,
+            receipt: b.receipt.is_some(),
+            actions: BidActions {
+                replace: open && b.status == status::SUBMITTED,
+                withdraw: open && matches!(b.status, BidStatus::Reserved | BidStatus::Submitted),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The actor's bids on a published (or later) tender, in the order they were reserved; anyone
+/// but a supplier gets 404.
 pub async fn list_own(state: &Bids, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<BidView>> {
     if actor.role != Role::Supplier {
         return Err(AppError::not_found());
@@ -464,29 +540,26 @@ pub async fn list_own(state: &Bids, actor: &Actor, tender_id: Uuid) -> AppResult
     else {
         return Err(AppError::not_found());
     };
-    let lots: std::collections::HashMap<LotId, Uuid> = lot::Entity::find()
-        .filter(lot::Column::TenderId.eq(t.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.public_id))
-        .collect();
-    Ok(bid::Entity::find()
+    let bids = bid::Entity::find()
         .filter(bid::Column::TenderId.eq(t.id))
         .filter(bid::Column::OrgId.eq(actor.org_id))
         .order_by_asc(bid::Column::Id)
         .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|b| BidView {
-            id: b.public_id,
-            lot: lots.get(&b.lot_id).copied().unwrap_or_default(),
-            status: b.status.as_str().into(),
-            envelope_sha256: b.envelope_sha256,
-            size: b.size_bytes,
-            received_at: b.received_at,
-        })
-        .collect())
+        .await?;
+    views(&state.db, bids, state.clock.now()).await
+}
+
+/// Every bid of the actor's organisation, on any tender, newest first (at most [`MAX_LISTED`]):
+/// the supplier's 我的投标. Suppliers only.
+pub async fn list_all_own(state: &Bids, actor: &Actor) -> AppResult<Vec<BidView>> {
+    require_supplier(actor)?;
+    let bids = bid::Entity::find()
+        .filter(bid::Column::OrgId.eq(actor.org_id))
+        .order_by_desc(bid::Column::Id)
+        .limit(MAX_LISTED)
+        .all(&state.db)
+        .await?;
+    views(&state.db, bids, state.clock.now()).await
 }
 
 /// The receipt of the actor's own bid.
@@ -504,8 +577,15 @@ pub async fn receipt_pdf(state: &Bids, actor: &Actor, bid_id: Uuid) -> AppResult
     let t = tender::Entity::find_by_id(b.tender_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let l = lot::Entity::find_by_id(b.lot_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let org = organisation::Entity::find_by_id(b.org_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    let names = ReceiptNames { tender_code: t.code, tender_title: t.title, lot_name: l.name, bidder_name: org.name };
-    tokio::task::spawn_blocking(move || receipt.to_pdf(&names))
+    let names = ReceiptNames {
+        tender_code: t.code,
+        tender_title: t.title,
+        lot_no: l.lot_no,
+        lot_name: l.name,
+        bidder_name: org.name,
+    };
+    let texts = state.texts.clone();
+    tokio::task::spawn_blocking(move || receipt.to_pdf(&names, &texts))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)

@@ -141,6 +141,17 @@ const TRADE: &[&str] = &[
     "会务服务",
 ];
 const FORM: &[&str] = &["有限公司", "有限责任公司", "经营部", "股份有限公司", "商行"];
+
+/// The `i`-th demo supplier's name: a trade name of two characters and a trade, different for
+/// every `i` below `NAME_A × NAME_B × TRADE` (the indices are spread by a step prime to that
+/// count, so neighbours do not share their first character), with a company form.
+fn supplier_name(i: usize, form: &str) -> String {
+    let n = NAME_A.len() * NAME_B.len() * TRADE.len();
+    let k = (i * 1_009) % n;
+    let (a, rest) = (k % NAME_A.len(), k / NAME_A.len());
+    let (b, t) = (rest % NAME_B.len(), rest / NAME_B.len());
+    format!("{}{}{}{}", NAME_A[a], NAME_B[b], TRADE[t], form)
+}
 const UNITS: &[&str] = &[
     "某区财政局",
     "某区发展和改革委员会",
@@ -244,16 +255,8 @@ pub async fn seed_reference_year(state: &AppState) -> AppResult<()> {
         } else {
             (sizes_new[i - before], instant(&mut rng, from, end))
         };
-        let name = format!(
-            "{}{}{}{}{}",
-            rng.pick(NAME_A),
-            rng.pick(NAME_B),
-            rng.pick(TRADE),
-            // The number keeps names apart; real registers hold such near-twins too.
-            if i % 7 == 0 { format!("（{}）", i) } else { String::new() },
-            rng.pick(FORM)
-        );
-        let name = if i % 7 == 0 { name } else { format!("{name}{i:04}") };
+        let form: &&str = rng.pick(FORM);
+        let name = supplier_name(i, form);
         let code = format!("91110000MA{:07}{}", 200_000 + i, (b'A' + (i % 26) as u8) as char);
         codes.push(code.clone());
         rows.push(organisation::ActiveModel {
@@ -610,6 +613,15 @@ pub async fn seed_live(state: &AppState, centre: &Actor, buyer: &Actor) -> AppRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_supplier_names_are_distinct_and_carry_no_numbers() {
+        let names: std::collections::HashSet<String> =
+            (0..reference::SUPPLIERS_TOTAL).map(|i| supplier_name(i, "有限公司")).collect();
+        assert_eq!(names.len(), reference::SUPPLIERS_TOTAL);
+        assert!(names.iter().all(|n| !n.chars().any(|c| c.is_ascii_digit())));
+        assert!(NAME_A.len() * NAME_B.len() * TRADE.len() >= reference::SUPPLIERS_TOTAL);
+    }
 
     #[test]
     fn apportion_is_exact() {

@@ -2,6 +2,7 @@
 //! suppliers of every size, an expert, a supervisor, and tenders in several states — all made
 //! through the same services as real use, so the audit chain records every step.
 
+pub mod documents;
 pub mod mall;
 pub mod opening;
 
@@ -35,6 +36,7 @@ pub const ACCOUNTS: &[(&str, &str)] = &[
     ("supplier2", "供应商 supplier (micro enterprise)"),
     ("supervisor", "监督 supervisor: everything read-only, the audit trail"),
     ("admin", "平台管理员 administrator: approve supplier registrations"),
+    ("centre", "交易中心 centre staff: framework agreements, price monitoring, savings report"),
     ("expert1", "评标专家 expert (evaluation comes in a later release)"),
 ];
 
@@ -210,7 +212,11 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         &agency,
         t1,
         "招标文件-多媒体教学设备.pdf",
-        Bytes::from(crate::pdf::sample("Tender documents: multimedia teaching equipment", 12)),
+        Bytes::from(documents::tender_document(
+            "某区教育局2027年中小学多媒体教学设备采购项目",
+            "公开招标",
+            &[("第一包：交互式智能平板", "3,860,000.00"), ("第二包：实物展台及安装", "420,000.00")],
+        )?),
     )
     .await?;
     tenders::publish(&state.tenders, &agency, t1).await?;
@@ -266,7 +272,11 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         &hospital,
         t2,
         "磋商文件-医用耗材配送.pdf",
-        Bytes::from(crate::pdf::sample("Consultation documents: medical consumables delivery", 8)),
+        Bytes::from(documents::tender_document(
+            "某区人民医院医用耗材集中配送服务项目",
+            "竞争性磋商",
+            &[("医用耗材集中配送", "2,150,000.00")],
+        )?),
     )
     .await?;
     tenders::publish(&state.tenders, &hospital, t2).await?;
@@ -330,7 +340,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
         &buyer,
         t4,
         "询价文件-办公家具.pdf",
-        Bytes::from(crate::pdf::sample("Inquiry documents: office furniture", 4)),
+        Bytes::from(documents::tender_document("某区教育局办公家具采购项目", "询价", &[("办公家具", "186,500.00")])?),
     )
     .await?;
     tenders::publish(&state.tenders, &buyer, t4).await?;

@@ -48,6 +48,19 @@ pub struct Show {
     pub pace: Duration,
 }
 
+/// `1268000.00` as `1,268,000.00` (the bid file's wording).
+fn grouped(price: &str) -> String {
+    let (whole, cents) = price.split_once('.').unwrap_or((price, "00"));
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}.{cents}")
+}
+
 async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
     accounts::actor_by_username(&state.db, name)
         .await?
@@ -68,11 +81,12 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
     let unit = units.iter().find(|(_, n)| n == "某区教育局").map(|(id, _)| *id);
     let mut form = BidFormField::standard();
     form.truncate(3);
+    let title = format!("开标演示：区教育局办公家具采购（{} 开标）", crate::web::fmt_time(&deadline));
     let tender = tenders::create_draft(
         &past_tenders,
         &agency,
         TenderInput {
-            title: format!("开标演示：区教育局办公家具采购（{} 开标）", crate::web::fmt_time(&deadline)),
+            title: title.clone(),
             description: "演示用项目：启动后几分钟即到投标截止时间，模拟的主持人和投标人会完成一次完整的不见面开标。"
                 .into(),
             procuring_org: unit,
@@ -101,7 +115,11 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
         &agency,
         tender,
         "招标文件.pdf",
-        Bytes::from(crate::pdf::sample("Office furniture", 3)),
+        Bytes::from(crate::demo::documents::tender_document(
+            &title,
+            "公开招标",
+            &[("办公桌椅及文件柜", "1,350,000.00")],
+        )?),
     )
     .await?;
     tenders::publish(&past_tenders, &agency, tender).await?;
@@ -123,7 +141,7 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
         let mut values = std::collections::BTreeMap::new();
         values.insert("total_price".to_string(), price.to_string());
         values.insert("delivery_days".to_string(), "30".to_string());
-        let offer = crate::pdf::sample(&format!("Offer of {user}"), 2);
+        let offer = crate::demo::documents::bid_file(&title, &a.org_name, &grouped(price))?;
         let p = payload::pack(values, &[("投标文件.pdf", &offer)]);
         let id = crate::envelope::BidIdentity {
             tender: ticket.tender,
@@ -146,10 +164,54 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
             let text = key.to_json(Some(crate::demo::PASSWORD)).map_err(AppError::internal)?;
             crate::keys::write_private(&key_file, text.as_bytes()).map_err(AppError::internal)?;
         } else {
+            // Kept beside the demo data, so that a later launch finishes this show if it is
+            // stopped before the end (see `unfinished`).
+            let text = key.to_json(Some(crate::demo::PASSWORD)).map_err(AppError::internal)?;
+            let own = dir.join(tender.to_string());
+            std::fs::create_dir_all(&own).map_err(AppError::internal)?;
+            crate::keys::write_private(&own.join(format!("{user}.json")), text.as_bytes())
+                .map_err(AppError::internal)?;
             keys.push((a, key));
         }
     }
     Ok(Show { tender, keys, key_file, pace: Duration::from_secs(1) })
+}
+
+/// The shows of earlier launches that did not reach their end (the demo was stopped during
+/// one): each is played on from where it stands, with its simulated bidders' keys kept in
+/// `dir`, so that no show's tender is left waiting in the hall. A show whose keys are gone is
+/// skipped; one that has ended is forgotten (its keys are removed).
+pub async fn unfinished(state: &AppState, dir: &Path) -> AppResult<Vec<Show>> {
+    use crate::tenders::model::TenderState;
+    let mut shows = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(shows) };
+    for entry in entries.flatten() {
+        let Some(tender) = entry.file_name().to_str().and_then(|n| n.parse::<Uuid>().ok()) else { continue };
+        let host = actor(state, "agency").await?;
+        let Ok(detail) = tenders::detail(&state.tenders, Some(&host), tender).await else { continue };
+        let running = match detail.summary.state {
+            TenderState::Published | TenderState::ClosedForBidding => true,
+            TenderState::Opening => state
+                .openings
+                .hall_state(&host, tender)
+                .await
+                .map(|(h, _, _)| !matches!(h.phase, Phase::Closed | Phase::Failed))
+                .unwrap_or(true),
+            _ => false,
+        };
+        if !running {
+            let _ = std::fs::remove_dir_all(entry.path());
+            continue;
+        }
+        let mut keys = Vec::new();
+        for (user, _) in BIDDERS.iter().filter(|(u, _)| *u != "supplier1") {
+            let Ok(text) = std::fs::read_to_string(entry.path().join(format!("{user}.json"))) else { continue };
+            let key = KeyFile::from_json(&text, Some(crate::demo::PASSWORD)).map_err(AppError::internal)?;
+            keys.push((actor(state, user).await?, key));
+        }
+        shows.push(Show { tender, keys, key_file: dir.join("supplier1-bid-key.json"), pace: Duration::from_secs(1) });
+    }
+    Ok(shows)
 }
 
 /// Plays the host and the simulated bidders until the opening ends. Each step waits a little,

@@ -13,6 +13,10 @@ pub struct Model {
     pub phase: crate::opening::model::Phase,
     pub decrypt_minutes: i32,
     pub objection_minutes: i32,
+    /// Minutes of the sign-in window from the hall's opening; 0 for none.
+    pub sign_in_minutes: i32,
+    /// Minutes of the confirmation window; 0 for none.
+    pub confirm_minutes: i32,
     pub min_valid_bids: i32,
     pub phase_started_at: DateTimeUtc,
     pub window_ends_at: Option<DateTimeUtc>,

@@ -56,6 +56,7 @@ pub struct JobView {
 
 /// Which jobs.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// `failed` (the default), `pending`, `running` or `done`.
     pub status: Option<JobStatus>,
@@ -79,7 +80,11 @@ async fn views(state: &Site, status: JobStatus) -> AppResult<Vec<JobView>> {
 
 /// The latest 200 jobs in one status (failed by default), for supervisors and administrators.
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "jobs", params(JobQuery),
-    responses((status = 200, body = Vec<JobView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<JobView>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody)
+    ))]
 async fn list(
     State(state): State<Site>,
     _who: Require<Auditors>,

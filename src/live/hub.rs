@@ -6,6 +6,10 @@
 //! subscribers keep those of their own. An event reaches the hub both from the process that
 //! wrote it and from the relay (which reads what every process wrote); the hub sends each event
 //! once, and never one older than what it already sent for that room.
+//!
+//! A second channel carries the users some of whose sessions ended (logout, password change,
+//! disabled account), from this process's units of work and from the relay: every connection
+//! of such a user checks its own session again and closes if it ended.
 
 use super::{RoomKey, StoredEvent};
 use std::{
@@ -17,17 +21,22 @@ use tokio::sync::broadcast;
 /// Events waiting for a slow subscriber before it must catch up from the database.
 const CAPACITY: usize = 8192;
 
+/// Ended-session signals waiting for a slow subscriber (one that falls behind checks anyway).
+const SESSION_CAPACITY: usize = 1024;
+
 /// The in-process event hub of all live rooms.
 #[derive(Debug, Clone)]
 pub struct LiveHub {
     tx: broadcast::Sender<Arc<StoredEvent>>,
     /// The newest event number sent, per room.
     sent: Arc<Mutex<HashMap<RoomKey, i64>>>,
+    /// Users (internal ids) some of whose sessions ended.
+    ended: broadcast::Sender<crate::ids::UserId>,
 }
 
 impl Default for LiveHub {
     fn default() -> Self {
-        Self { tx: broadcast::channel(CAPACITY).0, sent: Arc::default() }
+        Self { tx: broadcast::channel(CAPACITY).0, sent: Arc::default(), ended: broadcast::channel(SESSION_CAPACITY).0 }
     }
 }
 
@@ -50,6 +59,17 @@ impl LiveHub {
     /// Receives every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.tx.subscribe()
+    }
+
+    /// Tells the connections of user `user_id` (internal id) that some of their sessions ended.
+    pub fn sessions_ended(&self, user_id: crate::ids::UserId) {
+        // No subscriber is not an error: nobody is connected.
+        let _ = self.ended.send(user_id);
+    }
+
+    /// Receives the users whose sessions end from now on.
+    pub fn subscribe_sessions(&self) -> broadcast::Receiver<crate::ids::UserId> {
+        self.ended.subscribe()
     }
 }
 

@@ -15,8 +15,11 @@
 //!   gap or duplicate, `clock` frames, commands as JSON text frames answered with `ok` or a coded
 //!   `error`.
 //! - [`store`] reads a room's events back, as stored or typed.
+//! - [`limit`] bounds how fast one participant sends commands; [`command`] is the one way in
+//!   for a command, from the websocket or the HTTP endpoint.
 
 pub mod hub;
+pub mod limit;
 pub mod relay;
 pub mod store;
 pub mod ws;
@@ -152,10 +155,30 @@ pub trait RoomKind: Clone + Send + Sync + 'static {
     /// Carries out a participant's command; a refusal changes nothing.
     fn execute(&self, actor: &Actor, id: Uuid, cmd: Self::Command) -> impl Future<Output = AppResult<()>> + Send;
 
+    /// What a command takes from its sender's allowance ([`limit`]): 1 unless the kind says
+    /// otherwise (texts that every participant reads cost more).
+    fn cost(_cmd: &Self::Command) -> u32 {
+        1
+    }
+
     /// The room key of a room of this kind.
     fn key(id: Self::Id) -> RoomKey {
         RoomKey { kind: Self::KIND, id: id.into() }
     }
+}
+
+/// Carries out `actor`'s command in the room of object `id` if their allowance holds its cost
+/// at `now`; otherwise refuses with `rate_limited` and carries out nothing.
+pub async fn command<R: RoomKind>(
+    kind: &R,
+    limits: &limit::CommandLimits,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: Uuid,
+    cmd: R::Command,
+) -> AppResult<()> {
+    limits.take(R::KIND, id, actor.user_id, R::cost(&cmd), now)?;
+    kind.execute(actor, id, cmd).await
 }
 
 #[cfg(test)]

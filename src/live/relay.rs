@@ -7,6 +7,12 @@
 //! SQLite, which has no notifications, the relay looks for new rows four times a second. Either
 //! way it reads the events from the table, so it publishes nothing that is not stored, and a
 //! participant's connection drops what it already has (by number).
+//!
+//! Ended sessions travel the same way on PostgreSQL: the transaction that ends a user's
+//! sessions sends `NOTIFY tenderhall_live, 'session:<user>'`, and every process tells its
+//! connections of that user to check their session. SQLite has no notifications: there a
+//! connection finds a session ended by another process at its next periodic check
+//! (`live.session_check_seconds`) or before its next command.
 
 use super::{LiveHub, store::to_stored};
 use crate::entities::room_event;
@@ -17,6 +23,9 @@ use std::time::Duration;
 
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "tenderhall_live";
+
+/// The payload prefix of an ended-session notification.
+const SESSION_PREFIX: &str = "session:";
 
 /// Starts the relay for this process, for rooms of the given kinds; it runs until the returned
 /// task is aborted.
@@ -105,6 +114,12 @@ impl Relay {
             loop {
                 // A notification, or every few seconds anyway, in case one was lost.
                 match tokio::time::timeout(Duration::from_secs(5), listener.recv()).await {
+                    Ok(Ok(n)) if n.payload().starts_with(SESSION_PREFIX) => {
+                        match n.payload()[SESSION_PREFIX.len()..].parse::<i64>() {
+                            Ok(user) => self.hub.sessions_ended(crate::ids::UserId(user)),
+                            Err(_) => tracing::warn!(payload = n.payload(), "live relay: unreadable notification"),
+                        }
+                    }
                     Ok(Ok(_)) | Err(_) => *last = self.forward(*last).await,
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "live relay lost its connection; reconnecting");
@@ -114,6 +129,15 @@ impl Relay {
             }
         }
     }
+}
+
+/// Tells the other processes, from inside the writing transaction, that sessions of `user_id`
+/// (internal id) ended.
+pub async fn notify_session_end<C: ConnectionTrait>(db: &C, user_id: crate::ids::UserId) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {CHANNEL}, '{SESSION_PREFIX}{user_id}'")).await?;
+    }
+    Ok(())
 }
 
 /// Tells the other processes, from inside the writing transaction, that events were written.

@@ -14,6 +14,7 @@ use super::{
 use crate::{
     accounts::model::{Actor, OrgKind, Status},
     audit::{Action, AuditEntry},
+    bounds,
     entities::{mall_agreement, mall_item, mall_price_change, mall_price_flag, organisation, tender},
     error::{AppError, AppResult, FieldError, check_text},
     ids::{AgreementId, ItemId},
@@ -119,6 +120,8 @@ pub async fn create(state: &Mall, actor: &Actor, input: AgreementInput) -> AppRe
             _ => {}
         }
     }
+    bounds::check_time(&mut fields, "valid_from", input.valid_from);
+    bounds::check_time(&mut fields, "valid_to", input.valid_to);
     if input.valid_to <= input.valid_from {
         fields.push(FieldError::new("valid_to", "before_start"));
     }
@@ -310,12 +313,8 @@ pub async fn list(state: &Mall, actor: &Actor) -> AppResult<Vec<AgreementView>> 
 }
 
 fn check_prices(fields: &mut Vec<FieldError>, price: Money, market: Money) {
-    if price.fen() <= 0 {
-        fields.push(FieldError::new("price", "not_positive"));
-    }
-    if market.fen() <= 0 {
-        fields.push(FieldError::new("market_price", "not_positive"));
-    }
+    bounds::check_amount(fields, "price", price);
+    bounds::check_amount(fields, "market_price", market);
 }
 
 /// Adds a catalogue item to an agreement.

@@ -13,7 +13,11 @@ use crate::{
     accounts::model::Actor,
     error::{AppResult, ErrorBody},
     mall::Mall,
-    web::extract::{Json, Path, Query},
+    web::{
+        Site,
+        extract::{Json, Path, Query},
+        page::ReaderLang,
+    },
 };
 use axum::{
     extract::State,
@@ -65,7 +69,7 @@ pub struct Created {
 
 /// Searches the catalogue (no login needed).
 #[utoipa::path(get, path = "/api/v1/mall/items", tag = "mall", params(CatalogueQuery),
-    responses((status = 200, body = CataloguePage), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CataloguePage), (status = 422, description = "validation_failed: category unknown; size, min_price, max_price invalid; page out_of_range", body = ErrorBody)))]
 async fn search(State(state): State<Mall>, Query(q): Query<CatalogueQuery>) -> AppResult<Json<CataloguePage>> {
     Ok(Json(catalogue::search(&state, &q).await?))
 }
@@ -80,7 +84,8 @@ pub struct ItemDetail {
 }
 
 /// One catalogue item with its price history (no login needed).
-#[utoipa::path(get, path = "/api/v1/mall/items/{id}", tag = "mall", responses((status = 200, body = ItemDetail), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/items/{id}", tag = "mall", params(("id" = Uuid, Path, description = "the item's public id")),
+    responses((status = 200, body = ItemDetail), (status = 404, description = "not_found", body = ErrorBody)))]
 async fn item(State(state): State<Mall>, Path(id): Path<Uuid>) -> AppResult<Json<ItemDetail>> {
     let item = agreements::item_view(&state, id).await?;
     let history = agreements::price_history(&state, id).await?;
@@ -89,8 +94,15 @@ async fn item(State(state): State<Mall>, Path(id): Path<Uuid>) -> AppResult<Json
 
 /// Changes an item's agreement price (the centre or the item's supplier); flagged if above the
 /// market reference or raised by more than the configured share.
-#[utoipa::path(put, path = "/api/v1/mall/items/{id}/price", tag = "mall", request_body = PriceInput,
-    responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/mall/items/{id}/price", tag = "mall", params(("id" = Uuid, Path, description = "the item's public id")),
+    request_body = PriceInput,
+    responses(
+        (status = 200, body = ItemView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden / not_your_item", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "validation_failed: price, market_price not_positive or too_large", body = ErrorBody)
+    ))]
 async fn set_price(
     State(state): State<Mall>,
     actor: Actor,
@@ -101,14 +113,19 @@ async fn set_price(
 }
 
 /// Framework agreements (a supplier sees its own).
-#[utoipa::path(get, path = "/api/v1/mall/agreements", tag = "mall", responses((status = 200, body = Vec<AgreementView>)))]
+#[utoipa::path(get, path = "/api/v1/mall/agreements", tag = "mall", responses((status = 200, body = Vec<AgreementView>), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn list_agreements(State(state): State<Mall>, actor: Actor) -> AppResult<Json<Vec<AgreementView>>> {
     Ok(Json(agreements::list(&state, &actor).await?))
 }
 
 /// Sets up a framework agreement (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements", tag = "mall", request_body = AgreementInput,
-    responses((status = 201, body = AgreementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = AgreementView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 422, description = "supplier_not_admitted; validation_failed", body = ErrorBody)
+    ))]
 async fn create_agreement(
     State(state): State<Mall>,
     actor: Actor,
@@ -127,7 +144,8 @@ pub struct AgreementDetail {
 }
 
 /// One agreement and its items (no login needed).
-#[utoipa::path(get, path = "/api/v1/mall/agreements/{id}", tag = "mall", responses((status = 200, body = AgreementDetail), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/agreements/{id}", tag = "mall", params(("id" = Uuid, Path, description = "the agreement's public id")),
+    responses((status = 200, body = AgreementDetail), (status = 404, description = "not_found", body = ErrorBody)))]
 async fn agreement(
     State(state): State<Mall>,
     actor: crate::web::auth::MaybeActor,
@@ -139,8 +157,15 @@ async fn agreement(
 }
 
 /// Adds a catalogue item to an agreement (the centre's staff).
-#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/items", tag = "mall", request_body = ItemInput,
-    responses((status = 201, body = ItemView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/items", tag = "mall", params(("id" = Uuid, Path, description = "the agreement's public id")),
+    request_body = ItemInput,
+    responses(
+        (status = 201, body = ItemView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "validation_failed: category not_in_agreement, price, market_price...", body = ErrorBody)
+    ))]
 async fn add_item(
     State(state): State<Mall>,
     actor: Actor,
@@ -159,8 +184,16 @@ pub struct ReasonInput {
 }
 
 /// Suspends an agreement: it sells nothing until resumed (the centre's staff).
-#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/suspend", tag = "mall", request_body = ReasonInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/suspend", tag = "mall", params(("id" = Uuid, Path, description = "the agreement's public id")),
+    request_body = ReasonInput,
+    responses(
+        (status = 204, description = "suspended"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: already suspended", body = ErrorBody),
+        (status = 422, description = "validation_failed: reason", body = ErrorBody)
+    ))]
 async fn suspend(
     State(state): State<Mall>,
     actor: Actor,
@@ -173,14 +206,25 @@ async fn suspend(
 
 /// Resumes a suspended agreement (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/mall/agreements/{id}/resume", tag = "mall",
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = Uuid, Path, description = "the agreement's public id")),
+    responses(
+        (status = 204, description = "resumed"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not suspended", body = ErrorBody)
+    ))]
 async fn resume(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
     agreements::set_suspended(&state, &actor, id, false, "").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's orders.
-#[utoipa::path(get, path = "/api/v1/mall/orders", tag = "mall", params(OrderFilter), responses((status = 200, body = OrderPage)))]
+#[utoipa::path(get, path = "/api/v1/mall/orders", tag = "mall", params(OrderFilter), responses(
+        (status = 200, body = OrderPage),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 422, description = "validation_failed: status invalid, page out_of_range", body = ErrorBody)
+    ))]
 async fn list_orders(
     State(state): State<Mall>,
     actor: Actor,
@@ -191,7 +235,12 @@ async fn list_orders(
 
 /// Places a direct purchase (procuring unit staff).
 #[utoipa::path(post, path = "/api/v1/mall/orders", tag = "mall", request_body = DirectPurchase,
-    responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = OrderView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "buyers_only", body = ErrorBody),
+        (status = 422, description = "above_agreement_price / over_budget / over_direct_purchase_limit / over_small_purchase_ceiling / one_supplier_per_order / agreement_suspended / agreement_expired / agreement_not_in_force; validation_failed", body = ErrorBody)
+    ))]
 async fn direct_purchase(
     State(state): State<Mall>,
     actor: Actor,
@@ -201,14 +250,27 @@ async fn direct_purchase(
 }
 
 /// One order (its parties, the centre and supervisors).
-#[utoipa::path(get, path = "/api/v1/mall/orders/{id}", tag = "mall", responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/orders/{id}", tag = "mall", params(("id" = Uuid, Path, description = "the order's public id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn order(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<OrderView>> {
     Ok(Json(orders::view(&state, &actor, id).await?))
 }
 
 /// Takes a step on an order.
-#[utoipa::path(post, path = "/api/v1/mall/orders/{id}/steps", tag = "mall", request_body = StepInput,
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mall/orders/{id}/steps", tag = "mall", params(("id" = Uuid, Path, description = "the order's public id")),
+    request_body = StepInput,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "not_your_step / not_a_party", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "validation_failed: note, inspector", body = ErrorBody)
+    ))]
 async fn order_step(
     State(state): State<Mall>,
     actor: Actor,
@@ -219,14 +281,19 @@ async fn order_step(
 }
 
 /// The caller's quotations.
-#[utoipa::path(get, path = "/api/v1/mall/quotations", tag = "mall", responses((status = 200, body = Vec<QuotationView>)))]
+#[utoipa::path(get, path = "/api/v1/mall/quotations", tag = "mall", responses((status = 200, body = Vec<QuotationView>), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn list_quotations(State(state): State<Mall>, actor: Actor) -> AppResult<Json<Vec<QuotationView>>> {
     Ok(Json(quotations::list(&state, &actor).await?))
 }
 
 /// Starts a competitive quotation (procuring unit staff).
 #[utoipa::path(post, path = "/api/v1/mall/quotations", tag = "mall", request_body = QuotationInput,
-    responses((status = 201, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = QuotationView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "buyers_only", body = ErrorBody),
+        (status = 422, description = "over_small_purchase_ceiling; validation_failed", body = ErrorBody)
+    ))]
 async fn create_quotation(
     State(state): State<Mall>,
     actor: Actor,
@@ -236,14 +303,26 @@ async fn create_quotation(
 }
 
 /// One quotation (quotes are shown after it closes).
-#[utoipa::path(get, path = "/api/v1/mall/quotations/{id}", tag = "mall", responses((status = 200, body = QuotationView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/quotations/{id}", tag = "mall", params(("id" = Uuid, Path, description = "the quotation's public id")),
+    responses(
+        (status = 200, body = QuotationView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn quotation(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<QuotationView>> {
     Ok(Json(quotations::view(&state, &actor, id).await?))
 }
 
 /// Quotes, or replaces the caller's quote (suppliers with an agreement in the category).
-#[utoipa::path(put, path = "/api/v1/mall/quotations/{id}/quote", tag = "mall", request_body = QuoteInput,
-    responses((status = 200, body = QuotationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/mall/quotations/{id}/quote", tag = "mall", params(("id" = Uuid, Path, description = "the quotation's public id")),
+    request_body = QuoteInput,
+    responses(
+        (status = 200, body = QuotationView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "suppliers_only / no_agreement_in_category", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "quotation_closed / quote_over_budget; validation_failed", body = ErrorBody)
+    ))]
 async fn submit_quote(
     State(state): State<Mall>,
     actor: Actor,
@@ -254,8 +333,16 @@ async fn submit_quote(
 }
 
 /// Cancels an open quotation (its unit).
-#[utoipa::path(post, path = "/api/v1/mall/quotations/{id}/cancel", tag = "mall", request_body = ReasonInput,
-    responses((status = 200, body = QuotationView), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mall/quotations/{id}/cancel", tag = "mall", params(("id" = Uuid, Path, description = "the quotation's public id")),
+    request_body = ReasonInput,
+    responses(
+        (status = 200, body = QuotationView),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: the quotation is closed", body = ErrorBody),
+        (status = 422, description = "validation_failed: reason", body = ErrorBody)
+    ))]
 async fn cancel_quotation(
     State(state): State<Mall>,
     actor: Actor,
@@ -267,6 +354,7 @@ async fn cancel_quotation(
 
 /// Which flags.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FlagFilter {
     /// Include resolved flags.
     #[serde(default)]
@@ -274,7 +362,11 @@ pub struct FlagFilter {
 }
 
 /// Price flags (the centre and supervisors).
-#[utoipa::path(get, path = "/api/v1/mall/price-flags", tag = "mall", params(FlagFilter), responses((status = 200, body = Vec<FlagView>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/price-flags", tag = "mall", params(FlagFilter), responses(
+        (status = 200, body = Vec<FlagView>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody)
+    ))]
 async fn price_flags(
     State(state): State<Mall>,
     actor: Actor,
@@ -292,8 +384,16 @@ pub struct NoteInput {
 }
 
 /// Resolves a price flag (the centre's staff).
-#[utoipa::path(post, path = "/api/v1/mall/price-flags/{id}/resolve", tag = "mall", request_body = NoteInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mall/price-flags/{id}/resolve", tag = "mall", params(("id" = Uuid, Path, description = "the price flag's public id")),
+    request_body = NoteInput,
+    responses(
+        (status = 204, description = "resolved"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "already_resolved", body = ErrorBody),
+        (status = 422, description = "validation_failed: note", body = ErrorBody)
+    ))]
 async fn resolve_flag(
     State(state): State<Mall>,
     actor: Actor,
@@ -305,7 +405,12 @@ async fn resolve_flag(
 }
 
 /// The savings report (everything for the centre and supervisors; own orders for others).
-#[utoipa::path(get, path = "/api/v1/mall/reports/savings", tag = "mall", params(ReportQuery), responses((status = 200, body = Report), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mall/reports/savings", tag = "mall", params(ReportQuery), responses(
+        (status = 200, body = Report),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "validation_failed: from, to invalid, out_of_range, before_start or too_long", body = ErrorBody)
+    ))]
 async fn report(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Json<Report>> {
     Ok(Json(reports::report(&state, &actor, &q).await?))
 }
@@ -322,19 +427,45 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Respons
 }
 
 /// The savings report as CSV.
-#[utoipa::path(get, path = "/api/v1/mall/reports/savings.csv", tag = "mall", params(ReportQuery), responses((status = 200, content_type = "text/csv")))]
-async fn report_csv(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+#[utoipa::path(get, path = "/api/v1/mall/reports/savings.csv", tag = "mall", params(ReportQuery), responses(
+        (status = 200, description = "the report", content_type = "text/csv"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "validation_failed: from, to", body = ErrorBody)
+    ))]
+async fn report_csv(
+    State(state): State<Mall>,
+    State(site): State<Site>,
+    ReaderLang(lang): ReaderLang,
+    actor: Actor,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
-    Ok(download(export::csv(&r)?, "text/csv; charset=utf-8", format!("savings-{}-{}.csv", r.from, r.to)))
+    Ok(download(
+        export::csv(&r, &site.i18n, lang)?,
+        "text/csv; charset=utf-8",
+        format!("savings-{}-{}.csv", r.from, r.to),
+    ))
 }
 
 /// The savings report as an XLSX workbook.
 #[utoipa::path(get, path = "/api/v1/mall/reports/savings.xlsx", tag = "mall", params(ReportQuery),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn report_xlsx(State(state): State<Mall>, actor: Actor, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+    responses(
+        (status = 200, description = "the report", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "validation_failed: from, to", body = ErrorBody)
+    ))]
+async fn report_xlsx(
+    State(state): State<Mall>,
+    State(site): State<Site>,
+    ReaderLang(lang): ReaderLang,
+    actor: Actor,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
     let r = reports::report(&state, &actor, &q).await?;
     Ok(download(
-        export::xlsx(&r)?,
+        export::xlsx(&r, &site.i18n, lang)?,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("savings-{}-{}.xlsx", r.from, r.to),
     ))
@@ -342,7 +473,13 @@ async fn report_xlsx(State(state): State<Mall>, actor: Actor, Query(q): Query<Re
 
 /// Records a centralized procurement result (the centre's staff).
 #[utoipa::path(post, path = "/api/v1/procurement/results", tag = "mall", request_body = ResultInput,
-    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "centre_only", body = ErrorBody),
+        (status = 409, description = "code_taken", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn record_result(
     State(state): State<Mall>,
     actor: Actor,

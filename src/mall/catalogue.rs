@@ -14,6 +14,7 @@ use super::{
     search::{CatalogueIndex, ItemDoc, SearchError, SearchQuery, Sort},
 };
 use crate::{
+    bounds,
     entities::{mall_agreement, mall_item},
     error::{AppError, AppResult},
     ids::{AgreementId, ItemId},
@@ -30,6 +31,9 @@ use uuid::Uuid;
 pub struct Catalogue {
     index: CatalogueIndex,
     sync: tokio::sync::Mutex<()>,
+    /// Whether a catch-up has reached the database's newest revision since this process
+    /// started: until then searches would miss items, and the server does not report ready.
+    caught_up: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -48,13 +52,22 @@ impl Catalogue {
             )),
             other => other,
         })?;
-        Ok(Self { index, sync: tokio::sync::Mutex::new(()) })
+        Ok(Self { index, sync: tokio::sync::Mutex::new(()), caught_up: Default::default() })
     }
 
     /// An empty index in memory, for commands that serve nothing and never search: it takes no
     /// lock on a server's index directory, so they run beside a running server.
     pub fn detached() -> Result<Self, SearchError> {
-        Ok(Self { index: CatalogueIndex::in_memory()?, sync: tokio::sync::Mutex::new(()) })
+        Ok(Self {
+            index: CatalogueIndex::in_memory()?,
+            sync: tokio::sync::Mutex::new(()),
+            caught_up: Default::default(),
+        })
+    }
+
+    /// Whether the index has caught up with the database at least once since start-up.
+    pub fn is_ready(&self) -> bool {
+        self.caught_up.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The highest item revision the index holds.
@@ -89,6 +102,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
     let from = catalogue.index.revision();
     let target = max_revision(db).await?;
     if target <= from {
+        catalogue.caught_up.store(true, std::sync::atomic::Ordering::Release);
         return Ok(0);
     }
     let mut after_id = ItemId(0);
@@ -144,6 +158,7 @@ pub async fn sync(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> AppRes
             .map_err(AppError::internal)?
             .map_err(index_err)?;
         if last {
+            catalogue.caught_up.store(true, std::sync::atomic::Ordering::Release);
             break;
         }
         if done % 100_000 < BATCH as usize {
@@ -178,6 +193,7 @@ pub fn spawn_sync(db: DatabaseConnection, catalogue: Arc<Catalogue>) -> tokio::t
 
 /// A catalogue search as asked (page and API).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct CatalogueQuery {
     /// Words to find (Chinese or Latin), e.g. 打印机, 办公椅, 得力 订书机.
@@ -198,7 +214,7 @@ pub struct CatalogueQuery {
     #[param(value_type = Option<String>)]
     #[schema(value_type = Option<String>)]
     pub sort: Option<Sort>,
-    /// Page, from 1.
+    /// Page, from 1 (at most 500).
     pub page: Option<u64>,
     /// Include items not for sale now (expired or suspended agreements).
     pub all: Option<bool>,
@@ -220,6 +236,9 @@ pub struct CataloguePage {
 /// Items per page.
 pub const PAGE_SIZE: usize = 20;
 
+/// The most pages of a search (10,000 items).
+pub const MAX_PAGE: u64 = 500;
+
 fn money_param(name: &'static str, v: &Option<String>) -> AppResult<Option<i64>> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -229,7 +248,7 @@ fn money_param(name: &'static str, v: &Option<String>) -> AppResult<Option<i64>>
 
 /// Searches the catalogue. Without `all`, only what can be bought now.
 pub async fn search(state: &Mall, q: &CatalogueQuery) -> AppResult<CataloguePage> {
-    let page = q.page.unwrap_or(1).clamp(1, 500);
+    let page = bounds::page(q.page, MAX_PAGE)?;
     let supplier_id = match q.supplier {
         Some(s) => Some(
             crate::entities::organisation::Entity::find()

@@ -9,14 +9,27 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// Fen as a short 万元 label ("1,234.5万").
+/// Fen as a short 万元 label ("1234.5万").
 fn wan_label(fen: i64) -> String {
     let wan_tenths = (fen as i128 * 10 + if fen >= 0 { 500_000 } else { -500_000 }) / 1_000_000;
     format!("{}.{}万", wan_tenths / 10, (wan_tenths % 10).abs())
 }
 
+/// Fen as a short label in millions of yuan ("147.02M"), for English readers, who do not count
+/// in 万.
+fn million_label(fen: i64) -> String {
+    let hundredths = (fen as i128 + if fen >= 0 { 500_000 } else { -500_000 }) / 1_000_000;
+    let sign = if hundredths < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}M", hundredths.abs() / 100, hundredths.abs() % 100)
+}
+
+/// The axis and bar label of an amount in the reader's language.
+fn amount_label(fen: i64, english: bool) -> String {
+    if english { million_label(fen) } else { wan_label(fen) }
+}
+
 /// Budget and deal bars per month, with the savings rate above each pair.
-pub fn monthly_bars(rows: &[SavingsRow], budget_label: &str, deal_label: &str) -> String {
+pub fn monthly_bars(rows: &[SavingsRow], budget_label: &str, deal_label: &str, english: bool) -> String {
     let (w, h, left, bottom, top) = (760.0f64, 280.0f64, 70.0f64, 40.0f64, 30.0f64);
     let max = rows.iter().map(|r| r.savings.budget.fen().max(r.savings.deal.fen())).max().unwrap_or(0).max(1) as f64;
     let plot_h = h - bottom - top;
@@ -37,7 +50,7 @@ pub fn monthly_bars(rows: &[SavingsRow], budget_label: &str, deal_label: &str) -
             w - 10.0,
             left - 4.0,
             y + 3.0,
-            esc(&wan_label(v))
+            esc(&amount_label(v, english))
         );
     }
     for (i, r) in rows.iter().enumerate() {
@@ -90,7 +103,7 @@ pub fn monthly_bars(rows: &[SavingsRow], budget_label: &str, deal_label: &str) -
 }
 
 /// Horizontal bars of savings for the first `max_rows` rows.
-pub fn savings_bars(rows: &[SavingsRow], max_rows: usize) -> String {
+pub fn savings_bars(rows: &[SavingsRow], max_rows: usize, english: bool) -> String {
     let rows = &rows[..rows.len().min(max_rows)];
     let (w, row_h, left) = (760.0f64, 24.0f64, 220.0f64);
     let h = row_h * rows.len().max(1) as f64 + 10.0;
@@ -112,7 +125,7 @@ pub fn savings_bars(rows: &[SavingsRow], max_rows: usize) -> String {
             esc(&r.label),
             left + bw + 4.0,
             y + 15.0,
-            esc(&wan_label(r.saved.fen())),
+            esc(&amount_label(r.saved.fen(), english)),
             esc(&r.rate)
         );
     }
@@ -177,10 +190,16 @@ mod tests {
             saved: Money::from_fen(100_000),
             rate: "10.00".into(),
         };
-        let svg = monthly_bars(std::slice::from_ref(&row), "预算", "成交");
+        let svg = monthly_bars(std::slice::from_ref(&row), "预算", "成交", false);
         assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
         assert!(svg.contains("10.00%"));
-        assert!(savings_bars(&[row], 10).contains("0.1万"));
+        assert!(savings_bars(std::slice::from_ref(&row), 10, false).contains("0.1万"));
         assert_eq!(wan_label(14_701_801_900), "14701.8万");
+        // English readers get millions, not 万.
+        let en = savings_bars(&[row], 10, true);
+        assert!(en.contains("0.00M (10.00%)") && !en.contains('万'), "{en}");
+        assert_eq!(million_label(14_701_801_900), "147.02M");
+        assert_eq!(million_label(-150_000_000), "-1.50M");
+        assert!(!monthly_bars(&[], "Budget", "Deal", true).contains('万'));
     }
 }

@@ -6,19 +6,38 @@
 //! number); each sheet also carries the 万元 figure as exact text next to it.
 
 use super::reports::{Report, SavingsRow};
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    web::i18n::{I18n, Lang},
+};
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
-fn header(group_label: &str) -> [String; 8] {
+/// The texts of an export, in the reader's language (the `[export]` table of the catalogues).
+struct Words<'a> {
+    i18n: &'a I18n,
+    lang: Lang,
+}
+
+impl Words<'_> {
+    fn get(&self, key: &str) -> String {
+        self.i18n.text(self.lang, &format!("export.{key}")).to_string()
+    }
+
+    fn group(&self, report: &Report) -> String {
+        self.i18n.text(self.lang, &format!("reportgroup.{}", report.group.as_str())).to_string()
+    }
+}
+
+fn header(w: &Words, group_label: &str) -> [String; 8] {
     [
         group_label.to_string(),
-        "笔数/项目数 count".into(),
-        "预算(元) budget".into(),
-        "成交(元) deal".into(),
-        "节支(元) savings".into(),
-        "节支率% rate".into(),
-        "预算(万元) budget wan".into(),
-        "成交(万元) deal wan".into(),
+        w.get("count"),
+        w.get("budget_yuan"),
+        w.get("deal_yuan"),
+        w.get("savings_yuan"),
+        w.get("rate"),
+        w.get("budget_wan"),
+        w.get("deal_wan"),
     ]
 }
 
@@ -36,30 +55,52 @@ fn fields(r: &SavingsRow, label: &str) -> [String; 8] {
     ]
 }
 
+/// A decimal text (a rate, a 万元 figure) as the spreadsheet number that shows as that text with
+/// its number of decimals; a text that is not a number stays text.
+fn decimal_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match text.replace(',', "").parse::<f64>() {
+        Ok(v) if v.is_finite() => ws.write_number_with_format(row, col, v, format).map(|_| ()),
+        _ => ws.write_string(row, col, text).map(|_| ()),
+    }
+}
+
 /// The e-mall and centralized-procurement tables of the report as one CSV.
-pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
+pub fn csv(report: &Report, i18n: &I18n, lang: Lang) -> AppResult<Vec<u8>> {
+    let words = Words { i18n, lang };
+    let total = words.get("total");
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
         let err = |e: csv::Error| AppError::internal(e);
-        w.write_record(["电子商城 e-mall", &format!("{} — {}", report.from, report.to)]).map_err(err)?;
-        w.write_record(header(report.group.as_str())).map_err(err)?;
+        w.write_record([words.get("mall"), format!("{} — {}", report.from, report.to)]).map_err(err)?;
+        w.write_record(header(&words, &words.group(report))).map_err(err)?;
         for r in &report.mall_rows {
             w.write_record(fields(r, &r.label)).map_err(err)?;
         }
-        w.write_record(fields(&report.mall_total, "合计 total")).map_err(err)?;
+        w.write_record(fields(&report.mall_total, &total)).map_err(err)?;
         w.write_record([""]).map_err(err)?;
-        w.write_record(["集中采购 centralized procurement", &format!("{} — {}", report.from, report.to)])
-            .map_err(err)?;
-        w.write_record(header(report.group.as_str())).map_err(err)?;
+        w.write_record([words.get("central"), format!("{} — {}", report.from, report.to)]).map_err(err)?;
+        w.write_record(header(&words, &words.group(report))).map_err(err)?;
         for r in &report.central_rows {
             w.write_record(fields(r, &r.label)).map_err(err)?;
         }
-        w.write_record(fields(&report.central_total, "合计 total")).map_err(err)?;
+        w.write_record(fields(&report.central_total, &total)).map_err(err)?;
         if let Some(s) = &report.suppliers {
             w.write_record([""]).map_err(err)?;
-            w.write_record(["供应商 suppliers", "新增 new", "其中中小微 SME", "占比% share", "总数 total"])
-                .map_err(err)?;
+            w.write_record([
+                words.get("suppliers"),
+                words.get("new_suppliers"),
+                words.get("new_sme"),
+                words.get("sme_share"),
+                words.get("suppliers_total"),
+            ])
+            .map_err(err)?;
             w.write_record(["", &s.new.to_string(), &s.new_sme.to_string(), &s.new_sme_percent, &s.total.to_string()])
                 .map_err(err)?;
         }
@@ -70,6 +111,7 @@ pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
 
 fn sheet(
     ws: &mut Worksheet,
+    words: &Words,
     title: &str,
     group_label: &str,
     rows: &[SavingsRow],
@@ -77,11 +119,14 @@ fn sheet(
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
+    let rate = Format::new().set_num_format("0.00");
+    let wan = Format::new().set_num_format("#,##0.0000");
     ws.write_string_with_format(0, 0, title, &bold)?;
-    for (c, h) in header(group_label).iter().enumerate() {
+    for (c, h) in header(words, group_label).iter().enumerate() {
         ws.write_string_with_format(1, c as u16, h, &bold)?;
     }
-    let all = rows.iter().map(|r| (r, r.label.as_str())).chain(std::iter::once((total, "合计 total")));
+    let total_label = words.get("total");
+    let all = rows.iter().map(|r| (r, r.label.as_str())).chain(std::iter::once((total, total_label.as_str())));
     for (i, (r, label)) in all.enumerate() {
         let row = 2 + i as u32;
         ws.write_string(row, 0, label)?;
@@ -90,9 +135,11 @@ fn sheet(
         for (c, m) in [(2u16, r.savings.budget), (3, r.savings.deal), (4, r.saved)] {
             ws.write_number_with_format(row, c, m.fen() as f64 / 100.0, &money)?;
         }
-        ws.write_string(row, 5, &r.rate)?;
-        ws.write_string(row, 6, r.savings.budget.wan_string())?;
-        ws.write_string(row, 7, r.savings.deal.wan_string())?;
+        // Rates and 万元 figures are numbers too, each the nearest to its exact decimal text, so
+        // that they show as that text and can be summed and charted.
+        decimal_cell(ws, row, 5, &r.rate, &rate)?;
+        decimal_cell(ws, row, 6, &r.savings.budget.wan_string(), &wan)?;
+        decimal_cell(ws, row, 7, &r.savings.deal.wan_string(), &wan)?;
     }
     ws.set_column_width(0, 28)?;
     for c in 1..8 {
@@ -103,41 +150,50 @@ fn sheet(
 
 /// The whole report as a workbook: e-mall by the breakdown, by month, centralized procurement,
 /// and supplier statistics.
-pub fn xlsx(report: &Report) -> AppResult<Vec<u8>> {
+pub fn xlsx(report: &Report, i18n: &I18n, lang: Lang) -> AppResult<Vec<u8>> {
+    let words = Words { i18n, lang };
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = Workbook::new();
         let period = format!("{} — {}", report.from, report.to);
+        let group = words.group(report);
         sheet(
-            wb.add_worksheet().set_name("电子商城")?,
-            &format!("电子商城节支 e-mall savings {period}"),
-            report.group.as_str(),
+            wb.add_worksheet().set_name(words.get("sheet_mall"))?,
+            &words,
+            &format!("{} {period}", words.get("mall")),
+            &group,
             &report.mall_rows,
             &report.mall_total,
         )?;
         sheet(
-            wb.add_worksheet().set_name("按月")?,
-            &format!("电子商城按月 e-mall by month {period}"),
-            "month",
+            wb.add_worksheet().set_name(words.get("sheet_months"))?,
+            &words,
+            &format!("{} {period}", words.get("mall_months")),
+            words.i18n.text(lang, "reportgroup.month"),
             &report.mall_months,
             &report.mall_total,
         )?;
         sheet(
-            wb.add_worksheet().set_name("集中采购")?,
-            &format!("集中采购节支 centralized procurement {period}"),
-            report.group.as_str(),
+            wb.add_worksheet().set_name(words.get("sheet_central"))?,
+            &words,
+            &format!("{} {period}", words.get("central")),
+            &group,
             &report.central_rows,
             &report.central_total,
         )?;
         if let Some(s) = &report.suppliers {
-            let ws = wb.add_worksheet().set_name("供应商")?;
+            let ws = wb.add_worksheet().set_name(words.get("sheet_suppliers"))?;
             let bold = Format::new().set_bold();
-            for (c, h) in ["新增供应商 new", "其中中小微 SME", "占比% share", "供应商总数 total"].iter().enumerate()
+            let share = Format::new().set_num_format("0.00");
+            for (c, h) in
+                [words.get("new_suppliers"), words.get("new_sme"), words.get("sme_share"), words.get("suppliers_total")]
+                    .iter()
+                    .enumerate()
             {
-                ws.write_string_with_format(0, c as u16, *h, &bold)?;
+                ws.write_string_with_format(0, c as u16, h, &bold)?;
             }
             ws.write_number(1, 0, s.new as f64)?;
             ws.write_number(1, 1, s.new_sme as f64)?;
-            ws.write_string(1, 2, &s.new_sme_percent)?;
+            decimal_cell(ws, 1, 2, &s.new_sme_percent, &share)?;
             ws.write_number(1, 3, s.total as f64)?;
         }
         wb.save_to_buffer()

@@ -162,8 +162,8 @@ impl Fields {
             self.0.push(FieldError::new(name, "required"));
             return Money::ZERO;
         }
-        Money::parse_yuan(v).unwrap_or_else(|_| {
-            self.0.push(FieldError::new(name, "invalid_amount"));
+        Money::parse_yuan(v).unwrap_or_else(|e| {
+            self.0.push(FieldError::new(name, e.field_code()));
             Money::ZERO
         })
     }
@@ -187,10 +187,16 @@ impl Fields {
     }
 
     fn date(&mut self, name: &'static str, v: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-            self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
-            NaiveDate::default()
-        })
+        match NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d") {
+            Ok(d) => crate::bounds::day(name, d).unwrap_or_else(|e| {
+                self.0.extend(e.fields);
+                NaiveDate::default()
+            }),
+            Err(_) => {
+                self.0.push(FieldError::new(name, if v.trim().is_empty() { "required" } else { "invalid" }));
+                NaiveDate::default()
+            }
+        }
     }
 
     fn time(&mut self, name: &'static str, v: &str) -> DateTime<Utc> {
@@ -963,8 +969,17 @@ async fn reports_page(
         nav: nav(&ctx, "reports"),
         groups: enum_choices(&ctx, "reportgroup", Group::ALL.iter().map(|g| g.as_str())),
         group_label: ctx.t.of("reportgroup", group),
-        monthly_chart: chart::monthly_bars(&r.mall_months, ctx.t.get("mall.budget"), ctx.t.get("mall.deal")),
-        top_chart: if by_savings.is_empty() { String::new() } else { chart::savings_bars(&by_savings, 10) },
+        monthly_chart: chart::monthly_bars(
+            &r.mall_months,
+            ctx.t.get("mall.budget"),
+            ctx.t.get("mall.deal"),
+            ctx.t.is_en(),
+        ),
+        top_chart: if by_savings.is_empty() {
+            String::new()
+        } else {
+            chart::savings_bars(&by_savings, 10, ctx.t.is_en())
+        },
         csv_link: format!("/api/v1/mall/reports/savings.csv?{params}"),
         xlsx_link: format!("/api/v1/mall/reports/savings.xlsx?{params}"),
         scope: if r.scope == "all" { ctx.t.get("mall.scope_all").to_string() } else { r.scope.clone() },

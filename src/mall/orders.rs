@@ -13,6 +13,7 @@ use super::{
 use crate::{
     accounts::model::Actor,
     audit::{Action, AuditEntry},
+    bounds,
     column::EmptyOr,
     entities::{mall_agreement, mall_item, mall_order, mall_order_line, mall_order_step},
     error::{AppError, AppResult, FieldError},
@@ -126,9 +127,13 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
     if input.lines.iter().any(|l| !(1..=1_000_000).contains(&l.quantity)) {
         fields.push(FieldError::new("quantity", "out_of_range"));
     }
-    if input.budget.fen() <= 0 {
-        fields.push(FieldError::new("budget", "not_positive"));
+    bounds::check_amount(&mut fields, "budget", input.budget);
+    for l in &input.lines {
+        if let Some(p) = l.unit_price {
+            bounds::check_amount(&mut fields, "unit_price", p);
+        }
     }
+    fields.dedup();
     if input.note.chars().count() > 2000 {
         fields.push(FieldError::new("note", "too_long"));
     }
@@ -564,11 +569,12 @@ fn summary(o: &mall_order::Model, orgs: &HashMap<OrgId, crate::entities::organis
 
 /// Filters of the order list.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct OrderFilter {
     /// Only orders in this status.
     pub status: Option<String>,
-    /// Page, from 1.
+    /// Page, from 1 (at most 10,000).
     pub page: Option<u64>,
 }
 
@@ -600,7 +606,7 @@ pub async fn list(state: &Mall, actor: &Actor, f: &OrderFilter) -> AppResult<Ord
         cond = cond.add(mall_order::Column::Status.eq(s));
     }
     let per_page = 30u64;
-    let page = f.page.unwrap_or(1).clamp(1, 10_000);
+    let page = bounds::page(f.page, bounds::MAX_PAGE)?;
     let q = mall_order::Entity::find().filter(cond);
     let total = q.clone().count(&state.db).await?;
     let rows = q

@@ -18,6 +18,7 @@ use super::{
 use crate::{
     accounts::model::Actor,
     audit::{Action, AuditActor, AuditEntry},
+    bounds,
     entities::{mall_agreement, mall_order, mall_quotation, mall_quote},
     error::{AppError, AppResult, FieldError},
     ids::{OrgId, QuotationId},
@@ -96,9 +97,7 @@ pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppRe
     if !(1..=1_000_000).contains(&input.quantity) {
         fields.push(FieldError::new("quantity", "out_of_range"));
     }
-    if input.budget.fen() <= 0 {
-        fields.push(FieldError::new("budget", "not_positive"));
-    }
+    bounds::check_amount(&mut fields, "budget", input.budget);
     if !(m.min_quotation_hours..=m.max_quotation_hours).contains(&input.hours) {
         fields.push(FieldError::new("hours", "out_of_range"));
     }
@@ -182,9 +181,7 @@ pub async fn quote(state: &Mall, actor: &Actor, id: Uuid, input: QuoteInput) -> 
         return Err(AppError::forbidden_because("suppliers_only", "only suppliers quote"));
     }
     let mut fields = Vec::new();
-    if input.unit_price.fen() <= 0 {
-        fields.push(FieldError::new("unit_price", "not_positive"));
-    }
+    bounds::check_amount(&mut fields, "unit_price", input.unit_price);
     for (name, v, max) in [("brand", &input.brand, 100), ("model", &input.model, 100)] {
         crate::error::check_text(&mut fields, name, v, 1, max);
     }

@@ -14,10 +14,11 @@ use super::{
 };
 use crate::{
     accounts::model::{Actor, OrgKind, SizeClass},
+    bounds,
     entities::{mall_order, organisation, procurement_result},
     error::{AppError, AppResult},
     mall::Mall,
-    money::Money,
+    money::{Money, Overflow},
 };
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{
@@ -58,6 +59,7 @@ impl Group {
 
 /// The period and breakdown asked for.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ReportQuery {
     /// First day (YYYY-MM-DD, China time); default: 1 January of this year.
@@ -85,9 +87,29 @@ pub struct SavingsRow {
 }
 
 impl SavingsRow {
-    fn new(label: String, count: i64, budget: i64, deal: i64) -> Self {
-        let savings = Savings { budget: Money::from_fen(budget), deal: Money::from_fen(deal) };
-        Self { label, count, saved: savings.saved(), rate: savings.rate_percent(2), savings }
+    fn new(label: String, t: Totals) -> Self {
+        let savings = Savings { budget: t.budget, deal: t.deal };
+        Self { label, count: t.count, saved: savings.saved(), rate: savings.rate_percent(2), savings }
+    }
+}
+
+/// The running totals of a report line: deals (or projects) and their budget and deal (or award)
+/// amounts. Every addition is checked: a total that does not fit is an error, never a wrapped,
+/// negative one (amounts are bounded by [`Money::MAX`], so it takes more than 9,000 amounts at
+/// the bound to get there).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Totals {
+    count: i64,
+    budget: Money,
+    deal: Money,
+}
+
+impl Totals {
+    fn add(&mut self, other: Totals) -> Result<(), Overflow> {
+        self.count = self.count.checked_add(other.count).ok_or(Overflow)?;
+        self.budget = self.budget.checked_add(other.budget).ok_or(Overflow)?;
+        self.deal = self.deal.checked_add(other.deal).ok_or(Overflow)?;
+        Ok(())
     }
 }
 
@@ -133,7 +155,8 @@ fn parse_day(name: &'static str, v: &Option<String>) -> AppResult<Option<NaiveDa
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| AppError::invalid_field(name, "invalid"))
+            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| AppError::invalid_field(name, "invalid"))?;
+            bounds::day(name, d).map(Some)
         }
     }
 }
@@ -201,15 +224,17 @@ fn deal_condition(start: DateTime<Utc>, end: DateTime<Utc>, scope: Option<(bool,
 }
 
 /// One read of the period's deals, grouped by the breakdown's key and by month at once:
-/// `(key, month index, count, budget, deal)`. The month is a `CASE` over the month boundaries
-/// (bound values, so China-time months come out right on either database). PostgreSQL sums
-/// `bigint` as `numeric`, hence the casts.
+/// `(key, month index, totals)`. The month is a `CASE` over the month boundaries (bound values,
+/// so China-time months come out right on either database). PostgreSQL sums `bigint` as
+/// `numeric`, hence the casts. A `SUM` that did not fit a `BIGINT` would be an error on both
+/// databases, never a wrapped value; with every amount at most [`Money::MAX`] and an order at
+/// most the small-purchase ceiling, a group would need thousands of millions of orders for it.
 async fn mall_pass(
     db: &DatabaseConnection,
     cond: Condition,
     group: Group,
     month_ends: &[DateTime<Utc>],
-) -> AppResult<Vec<(String, usize, i64, i64, i64)>> {
+) -> AppResult<Vec<(String, usize, Totals)>> {
     let mut case = sea_orm::sea_query::CaseStatement::new();
     for (i, end) in month_ends.iter().enumerate() {
         case = case.case(mall_order::Column::PlacedAt.lt(*end), Expr::val(i as i32));
@@ -238,10 +263,7 @@ async fn mall_pass(
             .into_tuple::<(i32, i64, Option<i64>, Option<i64>, String)>()
             .all(db)
             .await?;
-        return Ok(rows
-            .into_iter()
-            .map(|(m, n, b, d, k)| (k, m.max(0) as usize, n, b.unwrap_or(0), d.unwrap_or(0)))
-            .collect());
+        return Ok(rows.into_iter().map(|(m, n, b, d, k)| (k, m.max(0) as usize, totals(n, b, d))).collect());
     }
     let q = if group == Group::Month {
         q.column_as(Expr::cust("CAST(0 AS BIGINT)"), "k")
@@ -265,12 +287,15 @@ async fn mall_pass(
             (
                 names.get(&crate::ids::OrgId(k)).map(|o| o.name.clone()).unwrap_or_default(),
                 m.max(0) as usize,
-                n,
-                b.unwrap_or(0),
-                d.unwrap_or(0),
+                totals(n, b, d),
             )
         })
         .collect())
+}
+
+/// The totals of one group read by [`mall_pass`].
+fn totals(count: i64, budget: Option<i64>, deal: Option<i64>) -> Totals {
+    Totals { count, budget: Money::from_fen(budget.unwrap_or(0)), deal: Money::from_fen(deal.unwrap_or(0)) }
 }
 
 async fn central(
@@ -285,34 +310,30 @@ async fn central(
         .filter(procurement_result::Column::AwardedAt.gte(start))
         .filter(procurement_result::Column::AwardedAt.lt(end));
     match scope {
-        Some((true, _)) => return Ok((SavingsRow::new(String::new(), 0, 0, 0), vec![])),
+        Some((true, _)) => return Ok((SavingsRow::new(String::new(), Totals::default()), vec![])),
         Some((false, org)) => q = q.filter(procurement_result::Column::ProcuringOrgId.eq(org)),
         None => {}
     }
     let rows = q.all(db).await?;
     let names = super::org_map(db, rows.iter().map(|r| r.procuring_org_id)).await?;
-    let mut groups: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
-    let (mut n, mut b, mut d) = (0i64, 0i64, 0i64);
+    let mut groups: std::collections::BTreeMap<String, Totals> = Default::default();
+    let mut total = Totals::default();
     for r in &rows {
-        n += 1;
-        b += r.budget_fen.fen();
-        d += r.award_fen.fen();
+        let one = Totals { count: 1, budget: r.budget_fen, deal: r.award_fen };
+        total.add(one)?;
         let key = match group {
             Group::Unit => names.get(&r.procuring_org_id).map(|o| o.name.clone()).unwrap_or_default(),
             Group::Category => r.category.clone(),
             Group::Supplier => r.supplier_name.clone(),
             Group::Month => r.awarded_at.with_timezone(&crate::web::cst()).format("%Y-%m").to_string(),
         };
-        let e = groups.entry(key).or_default();
-        e.0 += 1;
-        e.1 += r.budget_fen.fen();
-        e.2 += r.award_fen.fen();
+        groups.entry(key).or_default().add(one)?;
     }
-    let mut rows: Vec<SavingsRow> = groups.into_iter().map(|(k, (n, b, d))| SavingsRow::new(k, n, b, d)).collect();
+    let mut rows: Vec<SavingsRow> = groups.into_iter().map(|(k, t)| SavingsRow::new(k, t)).collect();
     if group != Group::Month {
         rows.sort_by(|x, y| y.savings.budget.cmp(&x.savings.budget).then(x.label.cmp(&y.label)));
     }
-    Ok((SavingsRow::new(String::new(), n, b, d), rows))
+    Ok((SavingsRow::new(String::new(), total), rows))
 }
 
 /// Supplier statistics: admitted in the period, of which SMEs, and admitted by its end.
@@ -347,32 +368,27 @@ pub async fn report(state: &Mall, actor: &Actor, q: &ReportQuery) -> AppResult<R
     let month_ranges = months(from, to);
     let ends: Vec<DateTime<Utc>> = month_ranges.iter().map(|m| m.2).collect();
     let rows = mall_pass(db, deal_condition(start, end, scope), group, &ends).await?;
-    let mut per_month = vec![(0i64, 0i64, 0i64); month_ranges.len()];
-    let mut per_key: std::collections::HashMap<String, (i64, i64, i64)> = Default::default();
-    for (k, m, n, b, d) in rows {
+    let mut per_month = vec![Totals::default(); month_ranges.len()];
+    let mut per_key: std::collections::HashMap<String, Totals> = Default::default();
+    let mut total = Totals::default();
+    for (k, m, t) in rows {
         if let Some(e) = per_month.get_mut(m) {
-            *e = (e.0 + n, e.1 + b, e.2 + d);
+            e.add(t)?;
         }
-        let e = per_key.entry(k).or_default();
-        *e = (e.0 + n, e.1 + b, e.2 + d);
+        per_key.entry(k).or_default().add(t)?;
+        total.add(t)?;
     }
-    let mall_months: Vec<SavingsRow> = month_ranges
-        .iter()
-        .zip(per_month)
-        .map(|((label, _, _), (n, b, d))| SavingsRow::new(label.clone(), n, b, d))
-        .collect();
-    let (n, b, d) = mall_months
-        .iter()
-        .fold((0, 0, 0), |acc, r| (acc.0 + r.count, acc.1 + r.savings.budget.fen(), acc.2 + r.savings.deal.fen()));
-    let mall_total = SavingsRow::new(String::new(), n, b, d);
+    let mall_months: Vec<SavingsRow> =
+        month_ranges.iter().zip(per_month).map(|((label, _, _), t)| SavingsRow::new(label.clone(), t)).collect();
+    let mall_total = SavingsRow::new(String::new(), total);
     let mut mall_rows: Vec<SavingsRow> = if group == Group::Month {
         mall_months.clone()
     } else {
         per_key
             .into_iter()
-            .map(|(k, (n, b, d))| {
+            .map(|(k, t)| {
                 let label = if group == Group::Category { category_name(&k, "zh") } else { k };
-                SavingsRow::new(label, n, b, d)
+                SavingsRow::new(label, t)
             })
             .collect()
     };
@@ -447,12 +463,9 @@ pub async fn record_result(state: &Mall, actor: &Actor, input: ResultInput) -> A
     if category(&input.category).is_none() {
         fields.push(crate::error::FieldError::new("category", "unknown"));
     }
-    if input.budget.fen() <= 0 {
-        fields.push(crate::error::FieldError::new("budget", "not_positive"));
-    }
-    if input.award.fen() <= 0 {
-        fields.push(crate::error::FieldError::new("award", "not_positive"));
-    }
+    bounds::check_amount(&mut fields, "budget", input.budget);
+    bounds::check_amount(&mut fields, "award", input.award);
+    bounds::check_time(&mut fields, "awarded_at", input.awarded_at);
     if input.awarded_at > state.clock.now() {
         fields.push(crate::error::FieldError::new("awarded_at", "in_future"));
     }

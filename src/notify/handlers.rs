@@ -60,7 +60,7 @@ async fn read_all(State(state): State<Site>, actor: Actor) -> AppResult<Response
 /// `Accept-Language`, else Chinese.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(("lang" = Option<String>, Query, description = "zh or en")),
-    responses((status = 200, body = Vec<NoticeView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<NoticeView>), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn list(
     State(state): State<Site>,
     ReaderLang(lang): ReaderLang,
@@ -70,7 +70,7 @@ async fn list(
 }
 
 /// Marks every notice of the caller's organisation read.
-#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", responses((status = 204, description = "all read"), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn read_all_api(State(state): State<Site>, actor: Actor) -> AppResult<StatusCode> {
     service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -6,7 +6,11 @@ use crate::{
     accounts::model::Actor,
     error::{AppResult, ErrorBody},
     opening::Openings,
-    web::extract::{Json, Path, Query},
+    web::{
+        auth::SessionActor,
+        extract::{Json, Path, Query},
+        origin::SameOrigin,
+    },
 };
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
@@ -32,13 +36,19 @@ where
 /// The opening hall as the caller sees it. Before the deadline: 422 `hall_not_open`; to anyone
 /// without a part in the tender: 404.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening", tag = "opening", params(("id" = Uuid, Path)),
-    responses((status = 200, body = HallState), (status = 404, body = ErrorBody), (status = 422, description = "hall_not_open", body = ErrorBody)))]
+    responses(
+        (status = 200, body = HallState),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "hall_not_open", body = ErrorBody)
+    ))]
 async fn hall(State(state): State<Openings>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<HallState>> {
     Ok(Json(state.hall_state(&actor, id).await?.0))
 }
 
 /// Which events to return.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct After {
     /// Only events numbered above this (0 for all).
     #[serde(default)]
@@ -47,7 +57,12 @@ pub struct After {
 
 /// The hall's events after a number, those the caller may see, in order.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/events", tag = "opening", params(("id" = Uuid, Path), After),
-    responses((status = 200, body = Vec<HallEventView>), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<HallEventView>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "hall_not_open", body = ErrorBody)
+    ))]
 async fn events(
     State(state): State<Openings>,
     actor: Actor,
@@ -58,39 +73,53 @@ async fn events(
 }
 
 /// `GET /api/v1/tenders/{id}/opening/ws?after=N`: the hall as a live room (`crate::live::ws`).
+/// The origin is checked first (403 `origin_not_allowed`), then the session.
 async fn ws(
     State(state): State<Openings>,
-    actor: Actor,
+    origin: SameOrigin,
+    participant: SessionActor,
     Path(id): Path<Uuid>,
     Query(after): Query<After>,
     ws: axum::extract::WebSocketUpgrade,
 ) -> AppResult<axum::response::Response> {
-    crate::live::ws::upgrade(state.clone(), state.wiring(), actor, id, after.after, ws).await
+    crate::live::ws::upgrade(state.clone(), state.wiring(), origin, participant, id, after.after, ws).await
 }
 
 /// A command to the hall: `{"op": "sign_in"}`, `{"op": "start_decryption"}`,
 /// `{"op": "release_key", "bid", "key"}`, `{"op": "advance"}`, `{"op": "object", "text"}`,
 /// `{"op": "answer", "objection", "text"}`, `{"op": "confirm", "signature"}`,
 /// `{"op": "note", "text"}`. A command out of turn is refused (409 `out_of_turn`) and changes
-/// nothing.
+/// nothing. Commands sent faster than the participant's allowance (`[live]`, shared with the
+/// websocket) are refused with 429 `rate_limited` and `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/opening/commands", tag = "opening", params(("id" = Uuid, Path)), request_body = Command,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "out_of_turn / already_decided / already_answered", body = ErrorBody),
-              (status = 422, description = "window_open / window_closed / signature_invalid / validation_failed", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "done"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "out_of_turn / already_decided / already_answered", body = ErrorBody),
+        (status = 422, description = "hall_not_open / window_open / window_closed / signature_invalid / validation_failed", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody)
+    ))]
 async fn command(
     State(state): State<Openings>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(cmd): Json<Command>,
 ) -> AppResult<StatusCode> {
-    state.execute(&actor, id, cmd).await?;
+    crate::live::command(&state, state.limits(), state.now(), &actor, id, cmd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The opening record (开标记录表) as a PDF, from the reading on.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/record.pdf", tag = "opening", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/pdf", description = "the record"), (status = 404, body = ErrorBody),
-              (status = 409, description = "out_of_turn: before the reading", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the record", content_type = "application/pdf"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "out_of_turn: before the reading", body = ErrorBody),
+        (status = 422, description = "hall_not_open", body = ErrorBody)
+    ))]
 async fn record(
     State(state): State<Openings>,
     actor: Actor,

@@ -81,6 +81,10 @@ pub struct BidderLot {
     pub bidder: Option<String>,
     /// The lot (`1. name`).
     pub lot: Option<String>,
+    /// The bidder organisation's public id, by which clients tell bidders apart (events from
+    /// before it was added have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
 }
 
 /// A bid read out at the reading.
@@ -90,10 +94,37 @@ pub struct ReadBid {
     pub bidder: Option<String>,
     /// The lot.
     pub lot: Option<String>,
-    /// The bid form, by item key.
+    /// The bid form, by item key, as the bidder filled it in.
     pub form: BTreeMap<String, String>,
     /// The files of the bid.
     pub files: Vec<ReadFile>,
+    /// The bidder organisation's public id, by which clients tell bidders apart (events from
+    /// before it was added have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
+    /// The money items of the form read as amounts, by item key (readings before these were
+    /// added have none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub amounts: BTreeMap<String, ReadAmount>,
+}
+
+/// An amount of a bid form as read out: the figure with digit grouping and in Chinese capitals.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReadAmount {
+    /// In fen.
+    pub fen: i64,
+    /// In 元 with digit grouping and two decimals ("1,268,000.00"), to be shown after ¥.
+    pub yuan: String,
+    /// In Chinese capitals (大写, "壹佰贰拾陆万捌仟元整").
+    pub capitals: String,
+}
+
+impl ReadAmount {
+    /// A money item's value read as an amount, if it is one ("1268000.00", "1,268,000").
+    pub fn parse(value: &str) -> Option<ReadAmount> {
+        let m = crate::money::Money::parse_yuan(value).ok()?;
+        Some(ReadAmount { fen: m.fen(), yuan: m.yuan_string(), capitals: m.capitals() })
+    }
 }
 
 /// A file of a bid, as read out.
@@ -118,6 +149,10 @@ pub struct NotOpened {
     pub outcome: BidOutcome,
     /// Why.
     pub reason: Option<String>,
+    /// The bidder organisation's public id, by which clients tell bidders apart (events from
+    /// before it was added have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
 }
 
 /// A lot's result at the reading.
@@ -148,11 +183,17 @@ pub enum HallEvent {
         deadline: DateTime<Utc>,
         /// The bids that count.
         bids: Vec<BidderLot>,
+        /// When the sign-in window closes, if it has one (the decryption then starts by itself).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_ends_at: Option<DateTime<Utc>>,
     },
     /// A bidder signed in.
     SignedIn {
         /// Its name.
         bidder: String,
+        /// The bidder organisation's public id (events from before it was added have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Uuid>,
     },
     /// The host opened the decryption window.
     DecryptionStarted {
@@ -167,6 +208,9 @@ pub enum HallEvent {
         bidder: String,
         /// The lot.
         lot: Option<String>,
+        /// The bidder organisation's public id (events from before it was added have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Uuid>,
     },
     /// A released key did not open the bid (only its bidder sees this; it may try again).
     KeyRefused {
@@ -176,6 +220,9 @@ pub enum HallEvent {
         lot: Option<String>,
         /// Why.
         reason: String,
+        /// The bidder organisation's public id (events from before it was added have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Uuid>,
     },
     /// The envelope does not open: the bid is invalid.
     BidInvalid {
@@ -185,6 +232,9 @@ pub enum HallEvent {
         lot: Option<String>,
         /// Why.
         reason: String,
+        /// The bidder organisation's public id (events from before it was added have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Uuid>,
     },
     /// The bid forms are read out to everyone at once (唱标).
     Reading {
@@ -196,6 +246,10 @@ pub enum HallEvent {
         lots: Vec<LotResult>,
         /// The least number of valid bids.
         min_valid_bids: i32,
+        /// The tender's bid form: each item's key, labels in both languages and kind, in order
+        /// (readings before these were added have none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<crate::tenders::model::BidFormField>,
     },
     /// 流标: too few valid bids.
     Failed {
@@ -227,11 +281,17 @@ pub enum HallEvent {
     ConfirmationStarted {
         /// The record's SHA-256.
         record_sha256: String,
+        /// When the confirmation window closes, if it has one (the opening then closes by itself).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_ends_at: Option<DateTime<Utc>>,
     },
     /// A bidder confirmed (signed) the record.
     Confirmed {
         /// The bidder.
         bidder: String,
+        /// The bidder organisation's public id (events from before it was added have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Uuid>,
     },
     /// A note for the record.
     Note {
@@ -260,12 +320,15 @@ pub struct HallState {
     pub title: String,
     /// The phase.
     pub phase: Phase,
-    /// When the current window closes (decryption, objections), if one is open.
+    /// When the current window closes (sign-in, decryption, objections, confirmation), if one is
+    /// open.
     pub window_ends_at: Option<DateTime<Utc>>,
     /// The platform's clock now (clients correct their countdowns by it).
     pub server_time: DateTime<Utc>,
     /// `host`, `supervisor` or `bidder`.
     pub role: String,
+    /// For a bidder: its organisation's public id, as events name it (`org`).
+    pub org: Option<Uuid>,
     /// The last event's number.
     pub last_seq: i64,
     /// For a bidder: its bids in the opening (id, lot, outcome).

@@ -5,8 +5,8 @@
 //! when it is published) and each window closes by itself ([`WINDOW_JOB`]).
 
 use super::model::{
-    BidOutcome, BidderLot, Command, HallEvent, HallEventView, HallState, LotResult, NotOpened, Phase, ReadBid,
-    ReadFile, Viewer,
+    BidOutcome, BidderLot, Command, HallEvent, HallEventView, HallState, LotResult, NotOpened, Phase, ReadAmount,
+    ReadBid, ReadFile, Viewer,
 };
 use crate::{
     accounts::model::{Actor, Role},
@@ -21,17 +21,21 @@ use crate::{
     keys::VaultKey,
     live::{self, Audience, Entry, RoomKey, RoomKind, Viewer as _},
     tenders::{
-        model::TenderState,
+        model::{BidFormField, FieldKind, TenderState},
         policy::{is_manager, is_overseer, state_of},
         service::move_state,
     },
     uow::{UnitOfWork, Writer},
+    web::i18n::I18n,
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 use uuid::Uuid;
 
 /// Longest objection, answer or note.
@@ -50,7 +54,12 @@ pub struct Openings {
     writer: Writer,
     vault: Arc<VaultKey>,
     blobs: Arc<dyn BlobStore>,
+    /// The participants' command allowances (per process).
+    limits: crate::live::limit::CommandLimits,
+    /// How often a hall connection checks its session besides when told.
+    session_check: std::time::Duration,
     settings: OpeningSettings,
+    texts: Arc<I18n>,
 }
 
 impl std::fmt::Debug for Openings {
@@ -75,7 +84,19 @@ impl RoomKind for Openings {
     async fn execute(&self, actor: &Actor, id: Uuid, cmd: Command) -> AppResult<()> {
         Openings::execute(self, actor, id, cmd).await
     }
+
+    /// Objections and notes are texts that go to everyone and into the record: they cost
+    /// [`TEXT_COST`]; every other command 1.
+    fn cost(cmd: &Command) -> u32 {
+        match cmd {
+            Command::Object { .. } | Command::Note { .. } => TEXT_COST,
+            _ => 1,
+        }
+    }
 }
+
+/// What an objection or a note takes from its sender's command allowance (`[live]`).
+pub const TEXT_COST: u32 = 10;
 
 /// The live room of an opening.
 pub fn room(opening_id: OpeningId) -> RoomKey {
@@ -92,8 +113,37 @@ async fn emit(uow: &mut UnitOfWork, o: &opening::Model, audience: Audience, e: H
 
 impl Openings {
     /// The halls' service.
-    pub fn new(writer: Writer, vault: Arc<VaultKey>, blobs: Arc<dyn BlobStore>, settings: OpeningSettings) -> Self {
-        Self { writer, vault, blobs, settings }
+    pub fn new(
+        writer: Writer,
+        vault: Arc<VaultKey>,
+        blobs: Arc<dyn BlobStore>,
+        settings: OpeningSettings,
+        texts: Arc<I18n>,
+    ) -> Self {
+        Self {
+            writer,
+            vault,
+            blobs,
+            settings,
+            limits: crate::live::limit::CommandLimits::new(&crate::config::LiveSettings::default()),
+            session_check: std::time::Duration::from_secs(crate::config::LiveSettings::default().session_check_seconds),
+            texts,
+        }
+    }
+
+    /// The same halls with these command allowances and session checks (`[live]` settings).
+    pub fn with_live(self, limits: crate::live::limit::CommandLimits, session_check: std::time::Duration) -> Self {
+        Self { limits, session_check, ..self }
+    }
+
+    /// The participants' command allowances.
+    pub fn limits(&self) -> &crate::live::limit::CommandLimits {
+        &self.limits
+    }
+
+    /// The platform's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.writer.clock().now()
     }
 
     fn db(&self) -> &sea_orm::DatabaseConnection {
@@ -106,6 +156,8 @@ impl Openings {
             db: self.writer.db().clone(),
             clock: self.writer.clock().clone(),
             hub: self.writer.hub().clone(),
+            limits: self.limits.clone(),
+            session_check: self.session_check,
         }
     }
 
@@ -173,6 +225,10 @@ impl Openings {
                 window_ends_at: o.window_ends_at,
                 server_time: self.writer.clock().now(),
                 role: viewer.role().into(),
+                org: match viewer {
+                    Viewer::Bidder { org_id } => Some(org_of(db, org_id).await?.1),
+                    _ => None,
+                },
                 last_seq,
                 my_bids: mine,
                 record_sha256: o.record_sha256.clone(),
@@ -202,7 +258,9 @@ impl Openings {
             objection_minutes: Set(self.settings.objection_minutes),
             min_valid_bids: Set(t.min_valid_bids),
             phase_started_at: Set(now),
-            window_ends_at: Set(None),
+            window_ends_at: Set(window_end(now, self.settings.sign_in_minutes)),
+            sign_in_minutes: Set(self.settings.sign_in_minutes.max(0)),
+            confirm_minutes: Set(self.settings.confirm_minutes.max(0)),
             host_user_id: Set(None),
             outcome: Set(None),
             record_sha256: Set(None),
@@ -211,13 +269,16 @@ impl Openings {
         }
         .insert(uow.txn())
         .await?;
+        if let Some(ends) = o.window_ends_at {
+            uow.schedule(window_job(&o, Phase::SignIn, ends)).await?;
+        }
         let bids = bid::Entity::find()
             .filter(bid::Column::TenderId.eq(t.id))
             .filter(bid::Column::Status.eq(crate::bids::service::status::SUBMITTED))
             .order_by_asc(bid::Column::Id)
             .all(uow.txn())
             .await?;
-        let names = org_names(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
+        let names = orgs(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
         let lots = lot_names(uow.txn(), t.id).await?;
         let mut listed = Vec::new();
         for b in &bids {
@@ -231,7 +292,8 @@ impl Openings {
             }
             .insert(uow.txn())
             .await?;
-            listed.push(BidderLot { bidder: names.get(&b.org_id).cloned(), lot: lots.get(&b.lot_id).cloned() });
+            let (bidder, org) = names.get(&b.org_id).cloned().unzip();
+            listed.push(BidderLot { bidder, lot: lots.get(&b.lot_id).cloned(), org });
         }
         move_state(uow.txn(), &t, TenderState::ClosedForBidding, now).await?;
         let opened = HallEvent::Opened {
@@ -240,6 +302,7 @@ impl Openings {
             code: t.code.clone(),
             deadline: t.bid_deadline,
             bids: listed,
+            window_ends_at: o.window_ends_at,
         };
         emit(uow, &o, Audience::All, opened).await?;
         uow.record(&platform(), AuditEntry::new(Action::OpeningOpen, t.public_id, json!({"bids": bids.len()}))).await?;
@@ -254,7 +317,11 @@ impl Openings {
             return Ok(());
         }
         let t = tender::Entity::find_by_id(o.tender_id).one(uow.txn()).await?.ok_or_else(AppError::not_found)?;
-        let action = self.advance(uow, &o, &t).await?;
+        let action = match phase {
+            // The sign-in window's end is the decryption's start, if the host has not started it.
+            Phase::SignIn => start_decryption(uow, &o, &t, None).await?,
+            _ => self.advance(uow, &o, &t).await?,
+        };
         let details = json!({"events": uow.emitted(), "window_closed": phase.as_str()});
         uow.record(&platform(), AuditEntry::new(action, t.public_id, details)).await?;
         Ok(())
@@ -288,8 +355,8 @@ impl Openings {
                         .update(uow.txn())
                         .await?;
                 }
-                let bidder = org_name(uow.txn(), org).await?;
-                emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder }).await?;
+                let (bidder, org) = org_of(uow.txn(), org).await?;
+                emit(&mut uow, &o, Audience::All, HallEvent::SignedIn { bidder, org: Some(org) }).await?;
                 Action::OpeningSignIn
             }
             Command::StartDecryption => {
@@ -297,13 +364,7 @@ impl Openings {
                 if phase != Phase::SignIn {
                     return Err(out_of_turn("starting the decryption"));
                 }
-                let ends = now + TimeDelta::minutes(i64::from(o.decrypt_minutes));
-                set_phase(&uow, &o, Phase::Decryption, Some(ends), Some(actor.user_id)).await?;
-                move_state(uow.txn(), &t, TenderState::Opening, now).await?;
-                uow.schedule(window_job(&o, Phase::Decryption, ends)).await?;
-                let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
-                emit(&mut uow, &o, Audience::All, started).await?;
-                Action::OpeningStartDecryption
+                start_decryption(&mut uow, &o, &t, Some(actor.user_id)).await?
             }
             Command::ReleaseKey { bid, .. } => {
                 let org = bidder_only(viewer)?;
@@ -318,7 +379,7 @@ impl Openings {
                     return Err(AppError::conflict("already_decided", "this bid has already been opened"));
                 }
                 let lot = lot_names(uow.txn(), t.id).await?.get(&ob.lot_id).cloned();
-                let bidder = org_name(uow.txn(), org).await?;
+                let (bidder, org_public) = org_of(uow.txn(), org).await?;
                 match opened.ok_or_else(|| AppError::internal("no opening result"))? {
                     Opened::Valid { key, form } => {
                         let ctx = vault_context(&b);
@@ -334,11 +395,13 @@ impl Openings {
                         }
                         .update(uow.txn())
                         .await?;
-                        emit(&mut uow, &o, Audience::All, HallEvent::KeyAccepted { bidder, lot }).await?;
+                        let accepted = HallEvent::KeyAccepted { bidder, lot, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::All, accepted).await?;
                     }
                     Opened::WrongKey(reason) => {
                         // The bidder may try again with the right key while the window is open.
-                        emit(&mut uow, &o, Audience::Org(org), HallEvent::KeyRefused { bidder, lot, reason }).await?;
+                        let refused = HallEvent::KeyRefused { bidder, lot, reason, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::Org(org), refused).await?;
                     }
                     Opened::Invalid(reason) => {
                         opening_bid::ActiveModel {
@@ -350,7 +413,8 @@ impl Openings {
                         }
                         .update(uow.txn())
                         .await?;
-                        emit(&mut uow, &o, Audience::All, HallEvent::BidInvalid { bidder, lot, reason }).await?;
+                        let invalid = HallEvent::BidInvalid { bidder, lot, reason, org: Some(org_public) };
+                        emit(&mut uow, &o, Audience::All, invalid).await?;
                     }
                 }
                 Action::OpeningReleaseKey
@@ -380,7 +444,7 @@ impl Openings {
                 }
                 .insert(uow.txn())
                 .await?;
-                let bidder = org_name(uow.txn(), org).await?;
+                let (bidder, _) = org_of(uow.txn(), org).await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Objection { id, bidder, text: body }).await?;
                 Action::OpeningObject
             }
@@ -446,8 +510,8 @@ impl Openings {
                     .update(uow.txn())
                     .await?;
                 }
-                let bidder = org_name(uow.txn(), org).await?;
-                emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder }).await?;
+                let (bidder, org) = org_of(uow.txn(), org).await?;
+                emit(&mut uow, &o, Audience::All, HallEvent::Confirmed { bidder, org: Some(org) }).await?;
                 Action::OpeningConfirm
             }
             Command::Note { text: body } => {
@@ -484,13 +548,14 @@ impl Openings {
                         format!("{waiting} bid(s) may still be decrypted until the window closes"),
                     ));
                 }
-                let names = org_names(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
+                let names = orgs(uow.txn(), bids.iter().map(|b| b.org_id)).await?;
                 let lots = lot_names(uow.txn(), t.id).await?;
+                let items = bid_form(t)?;
                 let mut read = Vec::new();
                 let mut failed = Vec::new();
                 let mut valid_per_lot: HashMap<LotId, i32> = HashMap::new();
                 for b in &bids {
-                    let (bidder, lot) = (names.get(&b.org_id).cloned(), lots.get(&b.lot_id).cloned());
+                    let ((bidder, org), lot) = (names.get(&b.org_id).cloned().unzip(), lots.get(&b.lot_id).cloned());
                     match b.outcome {
                         BidOutcome::Valid => {
                             let bid = bid::Entity::find_by_id(b.bid_id)
@@ -506,7 +571,8 @@ impl Openings {
                                     AppError::internal("a sealed bid form does not open with the vault key")
                                 })?;
                             *valid_per_lot.entry(b.lot_id).or_default() += 1;
-                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files });
+                            let amounts = amounts(&items, &form.form);
+                            read.push(ReadBid { bidder, lot, form: form.form, files: form.files, org, amounts });
                         }
                         BidOutcome::Pending => {
                             let reason = "no valid key released in the decryption window".to_string();
@@ -523,9 +589,10 @@ impl Openings {
                                 lot,
                                 outcome: BidOutcome::DecryptFailed,
                                 reason: Some(reason),
+                                org,
                             });
                         }
-                        other => failed.push(NotOpened { bidder, lot, outcome: other, reason: b.reason.clone() }),
+                        other => failed.push(NotOpened { bidder, lot, outcome: other, reason: b.reason.clone(), org }),
                     }
                 }
                 let lot_results: Vec<LotResult> = lots
@@ -541,6 +608,7 @@ impl Openings {
                     not_opened: failed,
                     lots: lot_results,
                     min_valid_bids: o.min_valid_bids,
+                    items,
                 };
                 emit(uow, o, Audience::All, reading).await?;
                 if all_failed {
@@ -564,11 +632,16 @@ impl Openings {
                     return Err(AppError::rule("window_open", "the objection window is still open"));
                 }
                 let record = record_digest(uow.txn(), o.id).await?;
-                set_phase(uow, o, Phase::Confirmation, None, None).await?;
+                let ends = window_end(now, o.confirm_minutes);
+                set_phase(uow, o, Phase::Confirmation, ends, None).await?;
                 opening::ActiveModel { id: Set(o.id), record_sha256: Set(Some(record.clone())), ..Default::default() }
                     .update(uow.txn())
                     .await?;
-                emit(uow, o, Audience::All, HallEvent::ConfirmationStarted { record_sha256: record }).await?;
+                if let Some(ends) = ends {
+                    uow.schedule(window_job(o, Phase::Confirmation, ends)).await?;
+                }
+                let started = HallEvent::ConfirmationStarted { record_sha256: record, window_ends_at: ends };
+                emit(uow, o, Audience::All, started).await?;
                 Ok(Action::OpeningConfirmation)
             }
             Phase::Confirmation => {
@@ -577,7 +650,7 @@ impl Openings {
                     .update(uow.txn())
                     .await?;
                 move_state(uow.txn(), t, TenderState::Evaluating, now).await?;
-                let unconfirmed = org_names(
+                let unconfirmed = orgs(
                     uow.txn(),
                     bids.iter()
                         .filter(|b| b.outcome == BidOutcome::Valid && b.confirmed_at.is_none())
@@ -586,7 +659,11 @@ impl Openings {
                 .await?;
                 let closed = HallEvent::Closed {
                     record_sha256: o.record_sha256.clone(),
-                    unconfirmed: unconfirmed.into_values().collect(),
+                    unconfirmed: {
+                        let mut names: Vec<String> = unconfirmed.into_values().map(|(name, _)| name).collect();
+                        names.sort();
+                        names
+                    },
                 };
                 emit(uow, o, Audience::All, closed).await?;
                 Ok(Action::OpeningClose)
@@ -678,7 +755,9 @@ impl Openings {
             None => record_digest(db, o.id).await?,
         };
         let phase = o.phase;
-        tokio::task::spawn_blocking(move || render_record(&t, phase, &events, &digest))
+        let form = bid_form(&t)?;
+        let texts = self.texts.clone();
+        tokio::task::spawn_blocking(move || render_record(&t, &form, phase, &events, &digest, &texts))
             .await
             .map_err(AppError::internal)?
             .map_err(AppError::internal)
@@ -728,17 +807,6 @@ struct SealedForm {
     files: Vec<ReadFile>,
 }
 
-async fn org_names<C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = OrgId>) -> AppResult<HashMap<OrgId, String>> {
-    let ids: Vec<OrgId> = ids.collect();
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
-}
-
 async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<HashMap<LotId, String>> {
     Ok(lot::Entity::find()
         .filter(lot::Column::TenderId.eq(tender_id))
@@ -747,6 +815,20 @@ async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult
         .into_iter()
         .map(|l| (l.id, format!("{}. {}", l.lot_no, l.name)))
         .collect())
+}
+
+/// The tender's bid form (开标一览表), as published.
+fn bid_form(t: &tender::Model) -> AppResult<Vec<BidFormField>> {
+    serde_json::from_str(&t.bid_form).map_err(|e| AppError::internal(format!("tender {} bid form: {e}", t.public_id)))
+}
+
+/// The money items of a bid form read as amounts: the figure and in capitals (大写).
+fn amounts(items: &[BidFormField], form: &BTreeMap<String, String>) -> BTreeMap<String, ReadAmount> {
+    items
+        .iter()
+        .filter(|i| i.kind == FieldKind::Money)
+        .filter_map(|i| Some((i.key.clone(), ReadAmount::parse(form.get(&i.key)?)?)))
+        .collect()
 }
 
 fn out_of_turn(what: &str) -> AppError {
@@ -808,8 +890,46 @@ async fn my_bid<C: ConnectionTrait>(
     Ok((b, ob))
 }
 
-async fn org_name<C: ConnectionTrait>(db: &C, org: OrgId) -> AppResult<String> {
-    Ok(organisation::Entity::find_by_id(org).one(db).await?.map(|o| o.name).unwrap_or_default())
+/// An organisation's name and public id.
+async fn org_of<C: ConnectionTrait>(db: &C, org: OrgId) -> AppResult<(String, Uuid)> {
+    let o = organisation::Entity::find_by_id(org).one(db).await?.ok_or_else(AppError::not_found)?;
+    Ok((o.name, o.public_id))
+}
+
+/// Organisations' names and public ids.
+async fn orgs<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = OrgId>,
+) -> AppResult<HashMap<OrgId, (String, Uuid)>> {
+    let ids: Vec<OrgId> = ids.collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.name, o.public_id)))
+        .collect())
+}
+
+/// When a window of `minutes` opened at `now` ends; none for 0 minutes.
+fn window_end(now: DateTime<Utc>, minutes: i32) -> Option<DateTime<Utc>> {
+    (minutes > 0).then(|| now + TimeDelta::minutes(i64::from(minutes)))
+}
+
+/// Opens the decryption window: by the host, or by the platform when the sign-in window ends.
+async fn start_decryption(
+    uow: &mut UnitOfWork,
+    o: &opening::Model,
+    t: &tender::Model,
+    host: Option<UserId>,
+) -> AppResult<Action> {
+    let ends = uow.now() + TimeDelta::minutes(i64::from(o.decrypt_minutes));
+    set_phase(uow, o, Phase::Decryption, Some(ends), host).await?;
+    move_state(uow.txn(), t, TenderState::Opening, uow.now()).await?;
+    uow.schedule(window_job(o, Phase::Decryption, ends)).await?;
+    let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
+    emit(uow, o, Audience::All, started).await?;
+    Ok(Action::OpeningStartDecryption)
 }
 
 async fn set_phase(
@@ -846,84 +966,148 @@ fn cst(t: &DateTime<Utc>) -> String {
     t.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// A bid form's value as the record prints it: an amount as ¥ with grouping and, on the next line,
+/// in capitals (大写); anything else as given.
+fn record_value(texts: &I18n, kind: Option<FieldKind>, value: &str) -> String {
+    match (kind, ReadAmount::parse(value)) {
+        (Some(FieldKind::Money), Some(a)) => format!("¥{}\n{} {}", a.yuan, texts.both("record.capitals"), a.capitals),
+        _ => value.to_string(),
+    }
+}
+
+/// The people and things an event names, for its line in the record's timeline.
+fn subject(e: &HallEvent) -> Vec<String> {
+    let lot = |l: &Option<String>| l.clone().into_iter();
+    match e {
+        HallEvent::SignedIn { bidder, .. }
+        | HallEvent::Confirmed { bidder, .. }
+        | HallEvent::Objection { bidder, .. } => {
+            vec![bidder.clone()]
+        }
+        HallEvent::KeyAccepted { bidder, lot: l, .. } => std::iter::once(bidder.clone()).chain(lot(l)).collect(),
+        HallEvent::KeyRefused { bidder, lot: l, .. } | HallEvent::BidInvalid { bidder, lot: l, .. } => {
+            std::iter::once(bidder.clone()).chain(lot(l)).collect()
+        }
+        HallEvent::DecryptionStarted { window_ends_at, .. } | HallEvent::ObjectionsStarted { window_ends_at } => {
+            vec![format!("→ {}", cst(window_ends_at))]
+        }
+        HallEvent::Note { by, .. } => vec![by.clone()],
+        HallEvent::Failed { reason } => vec![reason.clone()],
+        _ => Vec::new(),
+    }
+}
+
 fn render_record(
     t: &tender::Model,
+    form: &[BidFormField],
     phase: Phase,
     events: &[(HallEventView, HallEvent)],
     digest: &str,
+    texts: &I18n,
 ) -> Result<Vec<u8>, crate::pdf::writer::Error> {
+    let tx = |key: &str| texts.both(key);
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let at_of = |f: fn(&HallEvent) -> bool| events.iter().find(|(_, e)| f(e)).map(|(v, _)| cst(&v.at));
-    let mut doc = crate::pdf::writer::Document::new("开标记录表 Opening record");
-    doc.footer(&format!("Tenderhall · {} · 记录摘要 SHA-256 {digest}", t.code));
+    let mut doc = crate::pdf::writer::Document::new(&tx("record.title"));
+    doc.footer(&format!("Tenderhall · {} · {} SHA-256 {digest}", t.code, tx("record.digest_short")));
     let opened = at_of(|e| matches!(e, HallEvent::Opened { .. })).unwrap_or_default();
     let started = at_of(|e| matches!(e, HallEvent::DecryptionStarted { .. })).unwrap_or_default();
     let read_at = at_of(|e| matches!(e, HallEvent::Reading { .. })).unwrap_or_default();
-    let status = match phase {
-        Phase::Failed => "流标 Failed: too few valid bids",
-        Phase::Closed => "开标结束 Closed",
-        _ => "开标进行中 In progress",
-    };
+    let status = tx(match phase {
+        Phase::Failed => "record.status_failed",
+        Phase::Closed => "record.status_closed",
+        _ => "record.status_in_progress",
+    });
     doc.key_values(&[
-        ("项目编号 Code", &t.code),
-        ("项目名称 Title", &t.title),
-        ("投标截止 Bid deadline", &cst(&t.bid_deadline)),
-        ("开标大厅开启 Hall opened", &opened),
-        ("开始解密 Decryption started", &started),
-        ("唱标 Reading", &read_at),
-        ("状态 Status", status),
+        (&tx("record.code"), &t.code),
+        (&tx("record.tender_title"), &t.title),
+        (&tx("record.deadline"), &cst(&t.bid_deadline)),
+        (&tx("record.opened"), &opened),
+        (&tx("record.decryption_started"), &started),
+        (&tx("record.read_at"), &read_at),
+        (&tx("record.status"), &status),
     ]);
     let reading = events.iter().find_map(|(_, e)| match e {
-        HallEvent::Reading { bids, not_opened, lots, min_valid_bids } => {
-            Some((bids, not_opened, lots, *min_valid_bids))
+        HallEvent::Reading { bids, not_opened, lots, min_valid_bids, items } => {
+            Some((bids, not_opened, lots, *min_valid_bids, items))
         }
         _ => None,
     });
-    if let Some((bids, not_opened, lots, min)) = reading {
-        doc.heading("有效投标 Valid bids");
+    if let Some((bids, not_opened, lots, min, items)) = reading {
+        // The items as the reading named them; a reading from before they were named, by the
+        // tender's form.
+        let items: &[BidFormField] = if items.is_empty() { form } else { items };
+        let kind_of = |key: &str| items.iter().find(|i| i.key == key).map(|i| i.kind);
+        doc.heading(&tx("record.valid_bids"));
         let rows: Vec<Vec<String>> = bids
             .iter()
             .map(|b| {
-                let price = b.form.get("total_price").cloned().unwrap_or_default();
-                let others = b
+                let price = b
                     .form
-                    .iter()
-                    .filter(|(k, _)| *k != "total_price")
-                    .map(|(k, v)| format!("{k}: {v}"))
+                    .get(crate::tenders::model::TOTAL_PRICE)
+                    .map(|v| record_value(texts, Some(FieldKind::Money), v))
+                    .unwrap_or_default();
+                let mut keys: Vec<&String> = items.iter().map(|i| &i.key).filter(|k| b.form.contains_key(*k)).collect();
+                keys.extend(b.form.keys().filter(|k| !items.iter().any(|i| &i.key == *k)));
+                let others = keys
+                    .into_iter()
+                    .filter(|k| k.as_str() != crate::tenders::model::TOTAL_PRICE)
+                    .map(|k| {
+                        let label = match items.iter().find(|i| &i.key == k) {
+                            Some(i) if i.label_en.is_empty() || i.label_en == i.label_zh => i.label_zh.clone(),
+                            Some(i) => format!("{} {}", i.label_zh, i.label_en),
+                            None => k.clone(),
+                        };
+                        format!("{label}: {}", record_value(texts, kind_of(k), &b.form[k]))
+                    })
                     .collect::<Vec<_>>()
-                    .join("; ");
+                    .join("\n");
                 vec![opt(&b.bidder), opt(&b.lot), price, others, b.files.len().to_string()]
             })
             .collect();
         doc.table(
-            &["投标人 Bidder", "标段 Lot", "投标总价（元）Total price", "其他 Other items", "文件 Files"],
+            &[
+                &tx("record.bidder"),
+                &tx("record.lot"),
+                &tx("record.total_price"),
+                &tx("record.other_items"),
+                &tx("record.files"),
+            ],
             &rows,
-            &[0.26, 0.18, 0.2, 0.26, 0.1],
+            &[0.22, 0.16, 0.26, 0.28, 0.08],
         );
         let rows: Vec<Vec<String>> = not_opened
             .iter()
             .map(|b| {
                 let outcome = match b.outcome {
-                    BidOutcome::DecryptFailed => "解密失败 Not decrypted".to_string(),
-                    BidOutcome::Invalid => "无效 Invalid".to_string(),
+                    BidOutcome::DecryptFailed => tx("record.decrypt_failed"),
+                    BidOutcome::Invalid => tx("record.invalid"),
                     other => other.as_str().to_string(),
                 };
                 vec![opt(&b.bidder), opt(&b.lot), outcome, opt(&b.reason)]
             })
             .collect();
         if !rows.is_empty() {
-            doc.heading("未能开启的投标 Bids not opened");
-            doc.table(&["投标人 Bidder", "标段 Lot", "结果 Outcome", "原因 Reason"], &rows, &[0.28, 0.2, 0.2, 0.32]);
+            doc.heading(&tx("record.not_opened"));
+            doc.table(
+                &[&tx("record.bidder"), &tx("record.lot"), &tx("record.outcome"), &tx("record.reason")],
+                &rows,
+                &[0.28, 0.2, 0.2, 0.32],
+            );
         }
-        doc.heading("标段结果 Lots");
+        doc.heading(&tx("record.lots"));
         let rows: Vec<Vec<String>> = lots
             .iter()
             .map(|l| {
-                let verdict = if l.failed { "流标 Failed" } else { "进入评标 To evaluation" };
-                vec![l.lot.clone(), l.valid.to_string(), min.to_string(), verdict.to_string()]
+                let verdict = tx(if l.failed { "record.lot_failed" } else { "record.lot_to_evaluation" });
+                vec![l.lot.clone(), l.valid.to_string(), min.to_string(), verdict]
             })
             .collect();
-        doc.table(&["标段 Lot", "有效投标 Valid", "最少 Minimum", "结果 Result"], &rows, &[0.4, 0.15, 0.15, 0.3]);
+        doc.table(
+            &[&tx("record.lot"), &tx("record.valid"), &tx("record.minimum"), &tx("record.result")],
+            &rows,
+            &[0.4, 0.15, 0.15, 0.3],
+        );
     }
     let rows: Vec<Vec<String>> = events
         .iter()
@@ -937,15 +1121,15 @@ fn render_record(
                         }
                         _ => None,
                     })
-                    .unwrap_or_else(|| "未答复 Not answered".into());
+                    .unwrap_or_else(|| tx("record.not_answered"));
                 Some(vec![bidder.clone(), format!("{text}（{}）", cst(&v.at)), answer])
             }
             _ => None,
         })
         .collect();
     if !rows.is_empty() {
-        doc.heading("异议与答复 Objections and answers");
-        doc.table(&["投标人 Bidder", "异议 Objection", "答复 Answer"], &rows, &[0.24, 0.38, 0.38]);
+        doc.heading(&tx("record.objections"));
+        doc.table(&[&tx("record.bidder"), &tx("record.objection"), &tx("record.answer")], &rows, &[0.24, 0.38, 0.38]);
     }
     let notes: Vec<String> = events
         .iter()
@@ -955,7 +1139,7 @@ fn render_record(
         })
         .collect();
     if !notes.is_empty() {
-        doc.heading("监督记录 Notes");
+        doc.heading(&tx("record.notes"));
         for n in &notes {
             doc.paragraph(n);
         }
@@ -963,21 +1147,24 @@ fn render_record(
     let confirmed: Vec<Vec<String>> = events
         .iter()
         .filter_map(|(v, e)| match e {
-            HallEvent::Confirmed { bidder } => Some(vec![bidder.clone(), cst(&v.at)]),
+            HallEvent::Confirmed { bidder, .. } => Some(vec![bidder.clone(), cst(&v.at)]),
             _ => None,
         })
         .collect();
     if !confirmed.is_empty() {
-        doc.heading("投标人确认 Confirmations (signed)");
-        doc.table(&["投标人 Bidder", "确认时间 Confirmed at"], &confirmed, &[0.6, 0.4]);
+        doc.heading(&tx("record.confirmations"));
+        doc.table(&[&tx("record.bidder"), &tx("record.confirmed_at")], &confirmed, &[0.6, 0.4]);
     }
-    doc.heading("过程记录 Timeline");
-    let rows: Vec<Vec<String>> =
-        events.iter().map(|(v, _)| vec![v.seq.to_string(), cst(&v.at), v.kind.clone()]).collect();
-    doc.table(&["#", "时间 Time (UTC+8)", "事件 Event"], &rows, &[0.1, 0.4, 0.5]);
+    doc.heading(&tx("record.timeline"));
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|(v, e)| {
+            let what = std::iter::once(tx(&format!("hall.ev_{}", v.kind))).chain(subject(e)).collect::<Vec<_>>();
+            vec![v.seq.to_string(), cst(&v.at), what.join(" · ")]
+        })
+        .collect();
+    doc.table(&["#", &tx("record.time"), &tx("record.event")], &rows, &[0.08, 0.27, 0.65]);
     doc.rule();
-    doc.paragraph(&format!(
-        "本记录的 SHA-256 摘要（投标人签名确认的内容）The record's SHA-256, which the bidders signed: {digest}"
-    ));
+    doc.paragraph(&format!("{}: {digest}", tx("record.digest_text")));
     doc.finish()
 }

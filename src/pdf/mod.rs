@@ -1,19 +1,38 @@
 //! Checking uploaded PDFs, which are untrusted input.
 //!
-//! A file must start like a PDF, be within the size limit, parse with lopdf within the time
-//! limit, have at least one and at most `max_pages` pages and at most `max_objects` objects, and
-//! not be encrypted. Parsing runs on a blocking thread; a panic inside the parser or a parse that
-//! runs out of time is answered with a clear error and never takes the server down. (A parse
-//! that times out keeps its thread until it ends; the size limit bounds how long that can be.)
+//! A file is accepted only if it
+//!
+//! - is within the size limit and starts like a PDF;
+//! - is complete: `%%EOF` within its last 1024 bytes, cross-reference data that resolves as
+//!   written (not rebuilt by scanning for objects) and every object it names readable
+//!   (`pdf_truncated`);
+//! - is not encrypted, and does not even name `/Encrypt` (`pdf_encrypted`);
+//! - parses with lopdf (`pdf_invalid`) within the time limit (`pdf_timeout`), with at most
+//!   `max_objects` objects and no object or cross-reference stream inflating past 16 MiB
+//!   (`pdf_too_complex`);
+//! - carries no active content (`pdf_active_content`, naming what was found): no JavaScript
+//!   (`/JavaScript`, `/JS`, `javascript:` links), no additional actions (`/AA`), no
+//!   `/OpenAction` that runs something, no `/Launch` or `/ImportData` actions, no embedded files
+//!   (`/EmbeddedFiles`, `/EF`, `/EmbeddedFile`), no `/RichMedia`, no XFA forms (`/XFA`). Every
+//!   object is looked at, those packed in object streams included, with names decoded
+//!   (`/J#61vaScript` is `/JavaScript`). Such files are refused, not cleaned or flagged;
+//! - has at least one and at most `max_pages` pages.
+//!
+//! Parsing runs on a blocking thread, and stops when the time limit is reached: see
+//! `inspect` for what is guaranteed. A panic inside the parser is answered as `pdf_invalid`
+//! and never takes the server down. Nesting is bounded by lopdf's parser (100 levels) and by
+//! the walk here.
 //!
 //! [`writer`] produces PDFs (receipts, opening records) with embedded Chinese text.
 
 mod font;
+mod inspect;
 pub mod writer;
 
 use crate::{config::PdfSettings, error::AppError};
 use bytes::Bytes;
-use std::time::Duration;
+use inspect::Budget;
+use std::time::{Duration, Instant};
 
 /// What was learnt from a valid PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,34 +53,55 @@ pub async fn check(data: Bytes, limits: &PdfSettings) -> Result<PdfInfo, AppErro
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(AppError::rule("pdf_invalid", "the file is not a PDF"));
     }
+    inspect::check_complete(&data)?;
+    let limit = Duration::from_millis(limits.parse_timeout_ms);
+    let budget = Budget::new(Instant::now() + limit, limits.max_objects);
     let max_pages = limits.max_pages;
-    let max_objects = limits.max_objects;
-    let job = tokio::task::spawn_blocking(move || -> Result<PdfInfo, AppError> {
-        let doc = lopdf::Document::load_mem(&data)
-            .map_err(|e| AppError::rule("pdf_invalid", format!("the PDF cannot be read: {e}")))?;
-        if doc.is_encrypted() {
-            return Err(AppError::rule("pdf_encrypted", "encrypted PDFs are not accepted"));
-        }
-        if doc.objects.len() > max_objects {
-            return Err(AppError::rule("pdf_too_complex", "the PDF has too many objects"));
-        }
-        let pages = doc.get_pages().len();
-        if pages == 0 {
-            return Err(AppError::rule("pdf_invalid", "the PDF has no pages"));
-        }
-        if pages > max_pages {
-            return Err(AppError::rule("pdf_too_many_pages", format!("the PDF has more than {max_pages} pages")));
-        }
-        Ok(PdfInfo { pages })
+    let job = tokio::task::spawn_blocking({
+        let budget = budget.clone();
+        move || examine(&data, max_pages, &budget)
     });
-    match tokio::time::timeout(Duration::from_millis(limits.parse_timeout_ms), job).await {
+    let answer = match tokio::time::timeout(limit, job).await {
         Ok(Ok(result)) => result,
         Ok(Err(join)) => {
             tracing::warn!("PDF parser panicked: {join}");
             Err(AppError::rule("pdf_invalid", "the PDF cannot be read"))
         }
-        Err(_) => Err(AppError::rule("pdf_timeout", "the PDF took too long to read")),
+        Err(_) => Err(inspect::Stop::TimeUp.into()),
+    };
+    // Whatever the answer, the blocking thread stops at its next look at the budget.
+    budget.cancel();
+    answer
+}
+
+/// Everything after the first quick looks, on the blocking thread.
+fn examine(data: &[u8], max_pages: usize, budget: &Budget) -> Result<PdfInfo, AppError> {
+    if inspect::names_encrypt(data, budget)? {
+        return Err(AppError::rule("pdf_encrypted", "encrypted PDFs are not accepted"));
     }
+    let doc = inspect::load(data, budget)?;
+    if doc.is_encrypted() || doc.was_encrypted() {
+        return Err(AppError::rule("pdf_encrypted", "encrypted PDFs are not accepted"));
+    }
+    inspect::check_structure(&doc, budget)?;
+    if doc.objects.len() > budget.max_objects() {
+        return Err(inspect::Stop::TooManyObjects.into());
+    }
+    let found = inspect::active_content(&doc, budget)?;
+    if !found.is_empty() {
+        return Err(AppError::rule(
+            "pdf_active_content",
+            format!("PDFs with active content are not accepted; found {}", found.join(", ")),
+        ));
+    }
+    let pages = inspect::count_pages(&doc, max_pages, budget)?;
+    if pages == 0 {
+        return Err(AppError::rule("pdf_invalid", "the PDF has no pages"));
+    }
+    if pages > max_pages {
+        return Err(AppError::rule("pdf_too_many_pages", format!("the PDF has more than {max_pages} pages")));
+    }
+    Ok(PdfInfo { pages })
 }
 
 /// A small valid PDF with `pages` pages; for tests and demo data.
@@ -98,34 +138,4 @@ pub fn sample(title: &str, pages: usize) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits() -> PdfSettings {
-        PdfSettings { max_bytes: 1024 * 1024, max_pages: 5, max_objects: 1000, parse_timeout_ms: 5000 }
-    }
-
-    #[tokio::test]
-    async fn accepts_a_real_pdf() {
-        let info = check(Bytes::from(sample("Tender", 3)), &limits()).await.unwrap();
-        assert_eq!(info.pages, 3);
-    }
-
-    #[tokio::test]
-    async fn refuses_hostile_or_wrong_files() {
-        let l = limits();
-        assert_eq!(check(Bytes::from_static(b"hello"), &l).await.unwrap_err().code, "pdf_invalid");
-        assert_eq!(check(Bytes::new(), &l).await.unwrap_err().code, "validation_failed");
-        let mut trunc = sample("T", 1);
-        trunc.truncate(trunc.len() / 3);
-        assert_eq!(check(Bytes::from(trunc), &l).await.unwrap_err().code, "pdf_invalid");
-        assert_eq!(check(Bytes::from(sample("T", 6)), &l).await.unwrap_err().code, "pdf_too_many_pages");
-        let big = vec![b'%'; 2 * 1024 * 1024];
-        assert_eq!(check(Bytes::from(big), &l).await.unwrap_err().code, "pdf_too_large");
-        // Deeply nested arrays must not overflow the stack.
-        let mut nested = b"%PDF-1.4\n1 0 obj\n".to_vec();
-        nested.extend(std::iter::repeat_n(b'[', 100_000));
-        nested.extend(b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
-        assert!(check(Bytes::from(nested), &l).await.is_err());
-    }
-}
+mod tests;

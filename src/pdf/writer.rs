@@ -138,6 +138,16 @@ pub struct Document {
     footer: String,
     font: Result<Font, Error>,
     layout: Layout,
+    attachments: Vec<Attachment>,
+}
+
+/// A file carried inside the document.
+#[derive(Debug, Clone)]
+struct Attachment {
+    name: String,
+    mime: String,
+    description: String,
+    data: Vec<u8>,
 }
 
 impl std::fmt::Debug for Document {
@@ -164,6 +174,7 @@ impl Document {
             footer: String::new(),
             layout: Layout { pages: vec![Vec::new()], y: TOP },
             title: title.trim().to_owned(),
+            attachments: Vec::new(),
         };
         if let (Ok(font), false) = (&doc.font, doc.title.is_empty()) {
             let layout = &mut doc.layout;
@@ -287,6 +298,21 @@ impl Document {
         self
     }
 
+    /// Carries a file inside the document (a PDF embedded file, listed in a viewer's attachments
+    /// and not printed): data meant for programs rather than readers, such as the signed JSON of a
+    /// receipt. [`attachment`] reads it back. A second file of the same name replaces the first.
+    pub fn attach(&mut self, name: &str, mime: &str, description: &str, data: &[u8]) -> &mut Self {
+        self.attachments.retain(|a| a.name != name);
+        self.attachments.push(Attachment {
+            name: name.to_owned(),
+            mime: mime.to_owned(),
+            description: clean(description),
+            data: data.to_vec(),
+        });
+        self.attachments.sort_by(|a, b| a.name.cmp(&b.name));
+        self
+    }
+
     /// The number of pages so far.
     pub fn page_count(&self) -> usize {
         self.layout.pages.len()
@@ -320,8 +346,34 @@ impl Document {
             });
         }
         let encoder = Encoder::new(&font, &pages)?;
-        write_pdf(&font, &encoder, &self.title, &pages)
+        write_pdf(&font, &encoder, &self.title, &pages, &self.attachments)
     }
+}
+
+/// Largest attachment [`attachment`] reads back.
+const MAX_ATTACHMENT: usize = 1 << 20;
+
+/// The file named `name` that [`Document::attach`] carried inside a PDF, if the PDF has one (at
+/// most 1 MiB).
+pub fn attachment(pdf: &[u8], name: &str) -> Option<Vec<u8>> {
+    let doc = lopdf::Document::load_mem(pdf).ok()?;
+    fn resolve<'a>(doc: &'a lopdf::Document, o: &'a Object) -> Option<&'a Object> {
+        doc.dereference(o).ok().map(|(_, o)| o)
+    }
+    let resolve = |o| resolve(&doc, o);
+    let names = resolve(doc.catalog().ok()?.get(b"Names").ok()?)?.as_dict().ok()?;
+    let tree = resolve(names.get(b"EmbeddedFiles").ok()?)?.as_dict().ok()?;
+    let entries = resolve(tree.get(b"Names").ok()?)?.as_array().ok()?;
+    entries.chunks(2).find_map(|pair| {
+        let [key, spec] = pair else { return None };
+        if resolve(key)?.as_str().ok()? != name.as_bytes() {
+            return None;
+        }
+        let spec = resolve(spec)?.as_dict().ok()?;
+        let files = resolve(spec.get(b"EF").ok()?)?.as_dict().ok()?;
+        let file = resolve(files.get(b"F").ok()?)?.as_stream().ok()?;
+        file.get_plain_content_with_limit(MAX_ATTACHMENT).ok()
+    })
 }
 
 /// The pages laid out so far and the position of the next block.
@@ -782,7 +834,13 @@ fn stream(dict: Dictionary, content: Vec<u8>) -> Result<Stream, Error> {
 }
 
 /// Assembles the PDF file.
-fn write_pdf(font: &Font, encoder: &Encoder, title: &str, pages: &[Vec<Op>]) -> Result<Vec<u8>, Error> {
+fn write_pdf(
+    font: &Font,
+    encoder: &Encoder,
+    title: &str,
+    pages: &[Vec<Op>],
+    attachments: &[Attachment],
+) -> Result<Vec<u8>, Error> {
     let mut doc = lopdf::Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let metrics = font.metrics();
@@ -848,11 +906,40 @@ fn write_pdf(font: &Font, encoder: &Encoder, title: &str, pages: &[Vec<Op>]) -> 
     let count = kids.len() as i64;
     doc.objects
         .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
-    let catalog = doc.add_object(dictionary! {
+    let mut catalog = dictionary! {
         "Type" => "Catalog",
         "Pages" => pages_id,
         "ViewerPreferences" => dictionary! { "DisplayDocTitle" => true },
-    });
+    };
+    if !attachments.is_empty() {
+        // Embedded files, in a name tree sorted by name (PDF 1.7, 7.11.4), also listed as the
+        // document's associated files.
+        let mut names = Vec::new();
+        let mut associated = Vec::new();
+        for a in attachments {
+            let size = a.data.len() as i64;
+            let dict = dictionary! {
+                "Type" => "EmbeddedFile",
+                "Subtype" => Object::Name(a.mime.clone().into_bytes()),
+                "Params" => dictionary! { "Size" => size },
+            };
+            let file = doc.add_object(stream(dict, a.data.clone())?);
+            let spec = doc.add_object(dictionary! {
+                "Type" => "Filespec",
+                "F" => Object::string_literal(a.name.clone()),
+                "UF" => text_string(&a.name),
+                "Desc" => text_string(&a.description),
+                "EF" => dictionary! { "F" => file, "UF" => file },
+                "AFRelationship" => "Data",
+            });
+            names.push(Object::string_literal(a.name.clone()));
+            names.push(Object::Reference(spec));
+            associated.push(Object::Reference(spec));
+        }
+        catalog.set("Names", dictionary! { "EmbeddedFiles" => dictionary! { "Names" => names } });
+        catalog.set("AF", associated);
+    }
+    let catalog = doc.add_object(catalog);
     let info = doc.add_object(dictionary! {
         "Title" => text_string(title),
         "Producer" => Object::string_literal("Tenderhall"),
@@ -867,6 +954,26 @@ fn write_pdf(font: &Font, encoder: &Encoder, title: &str, pages: &[Vec<Op>]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attached_files_are_carried_but_not_printed_and_read_back() {
+        let json = br#"{"version":1,"signed":"data"}"#;
+        let mut doc = Document::new("回执");
+        doc.paragraph("正文").attach("receipt.json", "application/json", "签名数据", json);
+        let pdf = doc.finish().unwrap();
+        assert_eq!(attachment(&pdf, "receipt.json").as_deref(), Some(&json[..]));
+        assert_eq!(attachment(&pdf, "other.json"), None);
+        let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+        assert!(text.contains("正文") && !text.contains("signed"), "{text}");
+        // The same document twice gives the same bytes; one without attachments has none.
+        let mut again = Document::new("回执");
+        again.paragraph("正文").attach("receipt.json", "application/json", "签名数据", json);
+        assert_eq!(again.finish().unwrap(), pdf);
+        let mut plain = Document::new("回执");
+        plain.paragraph("正文");
+        assert_eq!(attachment(&plain.finish().unwrap(), "receipt.json"), None);
+        assert_eq!(attachment(b"not a pdf", "receipt.json"), None);
+    }
 
     /// Rows of the opening record: enough for a second page.
     const ROWS: usize = 25;

@@ -11,14 +11,10 @@ use crate::{
     tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
-        extract::{Json, Path, Query},
+        extract::{Json, Multipart, Path, Query},
     },
 };
-use axum::{
-    extract::{Multipart, State},
-    http::StatusCode,
-    response::Response,
-};
+use axum::{extract::State, http::StatusCode, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -54,14 +50,19 @@ pub struct Created {
 
 /// Searches published tenders (no login needed).
 #[utoipa::path(get, path = "/api/v1/tenders", tag = "tenders", params(SearchQuery),
-    responses((status = 200, body = SearchPage), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SearchPage), (status = 422, description = "validation_failed: q too_long; method, state, deadline_from, deadline_to invalid or out_of_range; page out_of_range", body = ErrorBody)))]
 async fn search(State(state): State<Tenders>, Query(q): Query<SearchQuery>) -> AppResult<Json<SearchPage>> {
     Ok(Json(service::search_public(&state.db, &q).await?))
 }
 
 /// Creates a draft tender (procuring unit or agency staff).
 #[utoipa::path(post, path = "/api/v1/tenders", tag = "tenders", request_body = TenderInput,
-    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not procuring unit or agency staff", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn create(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -72,7 +73,7 @@ async fn create(
 }
 
 /// The tenders on the caller's desk.
-#[utoipa::path(get, path = "/api/v1/workspace/tenders", tag = "tenders", responses((status = 200, body = Vec<TenderSummary>)))]
+#[utoipa::path(get, path = "/api/v1/workspace/tenders", tag = "tenders", responses((status = 200, body = Vec<TenderSummary>), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn workspace(State(state): State<Tenders>, actor: Actor) -> AppResult<Json<Vec<TenderSummary>>> {
     Ok(Json(service::workspace(&state.db, &actor).await?))
 }
@@ -87,14 +88,18 @@ pub struct Unit {
 }
 
 /// Active procuring units.
-#[utoipa::path(get, path = "/api/v1/procuring-units", tag = "tenders", responses((status = 200, body = Vec<Unit>)))]
+#[utoipa::path(get, path = "/api/v1/procuring-units", tag = "tenders", responses(
+        (status = 200, body = Vec<Unit>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody)
+    ))]
 async fn procuring_units(State(state): State<Tenders>, _actor: Require<TenderManagers>) -> AppResult<Json<Vec<Unit>>> {
     Ok(Json(service::procuring_units(&state.db).await?.into_iter().map(|(id, name)| Unit { id, name }).collect()))
 }
 
 /// A tender, with what the caller may see and do.
 #[utoipa::path(get, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)),
-    responses((status = 200, body = TenderDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TenderDetail), (status = 404, description = "not_found: no such tender, or a draft the caller may not see", body = ErrorBody)))]
 async fn detail(
     State(state): State<Tenders>,
     MaybeActor(actor): MaybeActor,
@@ -105,7 +110,14 @@ async fn detail(
 
 /// Replaces a draft's fields and lots.
 #[utoipa::path(put, path = "/api/v1/tenders/{id}", tag = "tenders", params(("id" = Uuid, Path)), request_body = TenderInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, description = "wrong_state", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "replaced"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
+        (status = 422, description = "validation_failed", body = ErrorBody)
+    ))]
 async fn update(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -119,8 +131,16 @@ async fn update(
 /// Uploads a tender document (multipart field `file`, a PDF) to a draft.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/documents", tag = "tenders", params(("id" = Uuid, Path)),
     request_body(content_type = "multipart/form-data", description = "field `file`: the PDF"),
-    responses((status = 201, body = Created), (status = 413, description = "pdf_too_large", body = ErrorBody),
-              (status = 422, description = "pdf_invalid / pdf_encrypted / pdf_too_many_pages", body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 400, description = "multipart_invalid", body = ErrorBody),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
+        (status = 413, description = "pdf_too_large", body = ErrorBody),
+        (status = 422, description = "pdf_invalid / pdf_encrypted / pdf_too_many_pages / pdf_too_complex / pdf_timeout; validation_failed: file required or empty", body = ErrorBody)
+    ))]
 async fn upload(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -134,7 +154,12 @@ async fn upload(
 
 /// Downloads a document (managers, supervisors, suppliers who obtained the documents).
 #[utoipa::path(get, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
-    responses((status = 200, content_type = "application/pdf"), (status = 403, description = "obtain_first", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "the document", content_type = "application/pdf"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "obtain_first", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
 async fn download(
     State(state): State<Tenders>,
     actor: Actor,
@@ -146,7 +171,13 @@ async fn download(
 
 /// Removes a document from a draft.
 #[utoipa::path(delete, path = "/api/v1/tenders/{id}/documents/{doc}", tag = "tenders", params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
-    responses((status = 204), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "removed"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody)
+    ))]
 async fn remove_document(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -158,7 +189,14 @@ async fn remove_document(
 
 /// Publishes a draft.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/publish", tag = "tenders", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 422, description = "deadline_too_soon / no_documents / no_lots", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "published"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
+        (status = 422, description = "no_lots / no_documents / deadline_too_soon / question_cutoff_passed", body = ErrorBody)
+    ))]
 async fn publish(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -177,7 +215,14 @@ pub struct CancelRequest {
 
 /// Cancels a tender.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/cancel", tag = "tenders", params(("id" = Uuid, Path)), request_body = CancelRequest,
-    responses((status = 204), (status = 409, description = "wrong_state", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "cancelled"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "validation_failed: reason required or too_long", body = ErrorBody)
+    ))]
 async fn cancel(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,
@@ -190,7 +235,14 @@ async fn cancel(
 
 /// Obtains the tender documents (suppliers).
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/obtain", tag = "tenders", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, description = "deadline_passed", body = ErrorBody)))]
+    responses(
+        (status = 204, description = "obtained"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden: not a supplier", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "deadline_passed", body = ErrorBody)
+    ))]
 async fn obtain(
     State(state): State<Tenders>,
     actor: Require<Suppliers>,
@@ -209,7 +261,14 @@ pub struct QuestionRequest {
 
 /// Asks a question (suppliers who obtained the documents, before the cut-off).
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/questions", tag = "tenders", params(("id" = Uuid, Path)), request_body = QuestionRequest,
-    responses((status = 201, body = Created), (status = 403, description = "obtain_first", body = ErrorBody), (status = 422, description = "questions_closed", body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden / obtain_first", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "questions_closed; validation_failed: body required or too_long", body = ErrorBody)
+    ))]
 async fn ask(
     State(state): State<Tenders>,
     actor: Require<Suppliers>,
@@ -222,7 +281,14 @@ async fn ask(
 
 /// Publishes an answer, clarification or amendment to all who obtained the documents.
 #[utoipa::path(post, path = "/api/v1/tenders/{id}/clarifications", tag = "tenders", params(("id" = Uuid, Path)), request_body = ClarificationInput,
-    responses((status = 201, body = Created), (status = 422, description = "amendment_too_late", body = ErrorBody)))]
+    responses(
+        (status = 201, body = Created),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state", body = ErrorBody),
+        (status = 422, description = "deadline_passed / amendment_too_late; validation_failed: body, question, new_deadline", body = ErrorBody)
+    ))]
 async fn clarify(
     State(state): State<Tenders>,
     actor: Require<TenderManagers>,

@@ -106,8 +106,8 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
         }
         let budget = match Money::parse_yuan(&budget) {
             Ok(m) => m,
-            Err(_) => {
-                errors.push(FieldError::new("budget", "invalid_amount"));
+            Err(e) => {
+                errors.push(FieldError::new("budget", e.field_code()));
                 Money::ZERO
             }
         };
@@ -116,8 +116,8 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
         } else {
             match Money::parse_yuan(&ceiling) {
                 Ok(m) => Some(m),
-                Err(_) => {
-                    errors.push(FieldError::new("ceiling", "invalid_amount"));
+                Err(e) => {
+                    errors.push(FieldError::new("ceiling", e.field_code()));
                     None
                 }
             }

@@ -13,7 +13,7 @@ use crate::{
     tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
-        extract::{Form, Path, Query},
+        extract::{Form, Multipart, Path, Query},
         flash::{self, Flash},
         local_input,
         page::{PageCtx, render},
@@ -23,7 +23,7 @@ use crate::{
 use askama::Template;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Multipart, State},
+    extract::{DefaultBodyLimit, State},
     http::header,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -335,7 +335,7 @@ async fn upload(
 }
 
 /// Reads the `file` field of a multipart upload.
-pub async fn read_file_field(mut multipart: Multipart) -> AppResult<(String, Bytes)> {
+pub async fn read_file_field(Multipart(mut multipart): Multipart) -> AppResult<(String, Bytes)> {
     loop {
         let field = multipart.next_field().await.map_err(|e| {
             if e.status().as_u16() == 413 {

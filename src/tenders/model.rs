@@ -341,6 +341,9 @@ pub struct Permissions {
     pub edit: bool,
     /// Submit a sealed bid now.
     pub bid: bool,
+    /// See its own organisation's bids on this tender (我的投标): a supplier that obtained the
+    /// documents. Says nothing about whether there are any.
+    pub my_bids: bool,
     /// Enter the opening hall (the deadline has passed).
     pub hall: bool,
 }

@@ -47,6 +47,7 @@ pub fn permissions(actor: Option<&Actor>, t: &tender::Model, obtained: bool, now
         cancel: manage && state.can_become(TenderState::Cancelled),
         edit: manage && state == TenderState::Draft,
         bid: supplier && obtained && open,
+        my_bids: supplier && obtained,
         hall: now >= t.bid_deadline
             && matches!(
                 state,

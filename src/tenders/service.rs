@@ -11,6 +11,7 @@ use super::{
 use crate::{
     accounts::model::{Actor, OrgKind, Role, Status},
     audit::{Action, AuditEntry},
+    bounds,
     entities::{clarification, document_obtained, lot, organisation, question, tender, tender_document},
     error::{AppError, AppResult, FieldError, check_text, is_phone, required_text},
     ids::{OrgId, TenderId},
@@ -121,6 +122,14 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     let mut fields = Vec::new();
     check_text(&mut fields, "title", &input.title, 1, 200);
     check_text(&mut fields, "description", &input.description, 0, 20_000);
+    // Times out of range are refused before anything is computed from them.
+    bounds::check_time(&mut fields, "bid_deadline", input.bid_deadline);
+    if let Some(c) = input.question_cutoff {
+        bounds::check_time(&mut fields, "question_cutoff", c);
+    }
+    if fields.iter().any(|f| f.code == "out_of_range") {
+        return Err(AppError::validation(fields));
+    }
     if input.bid_deadline <= now {
         fields.push(FieldError::new("bid_deadline", "in_past"));
     }
@@ -143,9 +152,7 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     }
     for l in &input.lots {
         check_text(&mut fields, "lot_name", &l.name, 1, 200);
-        if l.budget.fen() <= 0 {
-            fields.push(FieldError::new("budget", "not_positive"));
-        }
+        bounds::check_amount(&mut fields, "budget", l.budget);
         if let Some(c) = l.ceiling {
             if c.fen() <= 0 {
                 fields.push(FieldError::new("ceiling", "not_positive"));
@@ -183,6 +190,12 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     } else if !phone.is_empty() && !is_phone(phone) {
         fields.push(FieldError::new("contact_phone", "invalid"));
     }
+    if let Some(t) = input.documents_from {
+        bounds::check_time(&mut fields, "documents_from", t);
+    }
+    if let Some(t) = input.documents_until {
+        bounds::check_time(&mut fields, "documents_until", t);
+    }
     match (input.documents_from, input.documents_until) {
         (Some(from), Some(until)) => {
             if until <= from {
@@ -198,9 +211,9 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     }
     if let Some(d) = input.deposit {
         let budget: i128 = input.lots.iter().map(|l| i128::from(l.budget.fen())).sum();
-        if d.fen() <= 0 {
-            fields.push(FieldError::new("deposit", "not_positive"));
-        } else if !deposit_within(d, budget, state.rules.deposit_max_percent) {
+        let before = fields.len();
+        bounds::check_amount(&mut fields, "deposit", d);
+        if fields.len() == before && !deposit_within(d, budget, state.rules.deposit_max_percent) {
             fields.push(FieldError::new("deposit", "above_limit"));
         }
     }
@@ -739,6 +752,7 @@ pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: Clarificat
     let earliest = now + TimeDelta::days(min_days);
     let mut new_deadline = None;
     if let Some(d) = input.new_deadline {
+        bounds::time("new_deadline", d)?;
         if d <= t.bid_deadline {
             return Err(AppError::invalid_field("new_deadline", "not_later"));
         }
@@ -841,6 +855,7 @@ pub(crate) fn clarification_notice(
 
 /// Filters of the public tender search.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words in the title or code.
     pub q: Option<String>,
@@ -856,10 +871,13 @@ pub struct SearchQuery {
     pub page: Option<u64>,
 }
 
-fn parse_day(s: &str, end: bool) -> Option<DateTime<Utc>> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    let t = if end { d.and_hms_opt(23, 59, 59)? } else { d.and_hms_opt(0, 0, 0)? };
-    t.and_local_timezone(crate::web::cst()).single().map(|t| t.with_timezone(&Utc))
+/// A search filter's day (China time) as the instant it starts, or with `end` the last second
+/// of it: `invalid` if it is not a day, `out_of_range` outside the years 1970–9999.
+fn parse_day(name: &'static str, s: &str, end: bool) -> AppResult<DateTime<Utc>> {
+    let invalid = || AppError::invalid_field(name, "invalid");
+    let d = bounds::day(name, chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| invalid())?)?;
+    let t = if end { d.and_hms_opt(23, 59, 59) } else { d.and_hms_opt(0, 0, 0) }.ok_or_else(invalid)?;
+    t.and_local_timezone(crate::web::cst()).single().map(|t| t.with_timezone(&Utc)).ok_or_else(invalid)
 }
 
 /// A page of search results.
@@ -901,23 +919,17 @@ pub async fn search_public(db: &DatabaseConnection, q: &SearchQuery) -> AppResul
         cond = cond.add(tender::Column::State.eq(s));
     }
     if let Some(d) = q.deadline_from.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond.add(
-            tender::Column::BidDeadline
-                .gte(parse_day(d, false).ok_or_else(|| AppError::invalid_field("deadline_from", "invalid"))?),
-        );
+        cond = cond.add(tender::Column::BidDeadline.gte(parse_day("deadline_from", d, false)?));
     }
     if let Some(d) = q.deadline_to.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond.add(
-            tender::Column::BidDeadline
-                .lte(parse_day(d, true).ok_or_else(|| AppError::invalid_field("deadline_to", "invalid"))?),
-        );
+        cond = cond.add(tender::Column::BidDeadline.lte(parse_day("deadline_to", d, true)?));
     }
+    let page = bounds::page(q.page, bounds::MAX_PAGE)?;
     let query = tender::Entity::find()
         .filter(cond)
         .order_by_desc(tender::Column::PublishedAt)
         .order_by_desc(tender::Column::Id);
     let total = query.clone().count(db).await?;
-    let page = q.page.unwrap_or(1).max(1);
     let rows = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all(db).await?;
     Ok(SearchPage { items: summaries(db, rows).await?, total, page, pages: total.div_ceil(PAGE_SIZE).max(1) })
 }
@@ -964,14 +976,19 @@ async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<OrgId>) -> AppResult<Has
 
 async fn summaries<C: ConnectionTrait>(db: &C, rows: Vec<tender::Model>) -> AppResult<Vec<TenderSummary>> {
     let ids: Vec<TenderId> = rows.iter().map(|t| t.id).collect();
-    let mut budgets: HashMap<TenderId, i64> = HashMap::new();
+    let mut budgets: HashMap<TenderId, Vec<Money>> = HashMap::new();
     for l in lot::Entity::find().filter(lot::Column::TenderId.is_in(ids)).all(db).await? {
-        *budgets.entry(l.tender_id).or_default() += l.budget_fen.fen();
+        budgets.entry(l.tender_id).or_default().push(l.budget_fen);
     }
     let mut org_ids: Vec<OrgId> = rows.iter().map(|t| t.procuring_org_id).collect();
     org_ids.extend(rows.iter().filter_map(|t| t.agency_org_id));
     let orgs = orgs_of(db, org_ids).await?;
-    Ok(rows.into_iter().map(|t| summary(&t, &orgs, budgets.get(&t.id).copied().unwrap_or(0))).collect())
+    rows.into_iter()
+        .map(|t| {
+            let budget = Money::checked_sum(budgets.remove(&t.id).unwrap_or_default())?;
+            Ok(summary(&t, &orgs, budget))
+        })
+        .collect()
 }
 
 /// The organisations with these ids: their public ids and names.
@@ -985,7 +1002,7 @@ async fn orgs_of<C: ConnectionTrait>(db: &C, ids: Vec<OrgId>) -> AppResult<HashM
         .collect())
 }
 
-fn summary(t: &tender::Model, orgs: &HashMap<OrgId, (Uuid, String)>, budget: i64) -> TenderSummary {
+fn summary(t: &tender::Model, orgs: &HashMap<OrgId, (Uuid, String)>, budget: Money) -> TenderSummary {
     let name = |id: &OrgId| orgs.get(id).map(|(_, n)| n.clone());
     TenderSummary {
         id: t.public_id,
@@ -998,7 +1015,7 @@ fn summary(t: &tender::Model, orgs: &HashMap<OrgId, (Uuid, String)>, budget: i64
         procuring_org: name(&t.procuring_org_id).unwrap_or_default(),
         procuring_org_id: orgs.get(&t.procuring_org_id).map(|(id, _)| *id).unwrap_or_default(),
         agency_org: t.agency_org_id.and_then(|id| name(&id)),
-        total_budget: Money::from_fen(budget),
+        total_budget: budget,
         published_at: t.published_at,
     }
 }
@@ -1065,7 +1082,7 @@ pub async fn detail(state: &Tenders, actor: Option<&Actor>, id: Uuid) -> AppResu
     let bid_form: Vec<BidFormField> = serde_json::from_str(&t.bid_form)
         .map_err(|e| AppError::internal(format!("tenders.bid_form of row {}: {e}", t.id)))?;
     let orgs = orgs_of(db, [Some(t.procuring_org_id), t.agency_org_id].into_iter().flatten().collect()).await?;
-    let budget = lots.iter().map(|l| l.budget_fen.fen()).sum();
+    let budget = Money::checked_sum(lots.iter().map(|l| l.budget_fen))?;
     Ok(TenderDetail {
         summary: summary(&t, &orgs, budget),
         qualification: t.qualification.clone(),

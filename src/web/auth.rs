@@ -4,24 +4,97 @@
 //! A handler that takes an [`Actor`] cannot run without a logged-in, active user of an active
 //! organisation; one that takes `Require<TenderManagers>` cannot run for any other role. These
 //! are the only places that read the session, so the check cannot be forgotten page by page.
+//! A connection that outlives its request (a live room's websocket) takes a [`SessionActor`],
+//! which also names the session, so that it can check it again later.
+//!
+//! [`Cookies`] names the cookies: `th_session`, `th_csrf` and `th_flash` over plain HTTP; when
+//! the platform is served over TLS (`tls.cert`, or an `https://` `server.public_url`),
+//! `__Host-th_session`, `__Host-th_csrf` and `__Host-th_flash`, `Secure`, `Path=/` and without
+//! `Domain`, so that no other host (a subdomain, a plain-HTTP page) can set or overwrite them.
 
 use crate::{
     accounts::{
         self,
-        model::{Actor, Role},
+        model::{Actor, Role, SessionRef},
     },
+    config::Settings,
     error::AppError,
     web::Site,
 };
 use axum::{
     extract::{FromRef, FromRequestParts},
-    http::request::Parts,
+    http::{HeaderValue, request::Parts},
 };
 use axum_extra::extract::CookieJar;
 use std::marker::PhantomData;
 
-/// Name of the session cookie.
-pub const SESSION_COOKIE: &str = "th_session";
+/// The names and attributes of the platform's cookies, the same for every request of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cookies {
+    /// The session cookie's name.
+    pub session: &'static str,
+    /// The CSRF (pre-session) cookie's name.
+    pub csrf: &'static str,
+    /// The name of the cookie that carries the message shown once after a step (`web::flash`).
+    pub flash: &'static str,
+    /// Whether they are `Secure` (and `__Host-` prefixed).
+    pub secure: bool,
+}
+
+impl Cookies {
+    /// Plain HTTP.
+    pub const PLAIN: Cookies = Cookies { session: "th_session", csrf: "th_csrf", flash: "th_flash", secure: false };
+    /// Over TLS.
+    pub const SECURE: Cookies =
+        Cookies { session: "__Host-th_session", csrf: "__Host-th_csrf", flash: "__Host-th_flash", secure: true };
+
+    /// The cookies of a server with these settings.
+    pub fn for_settings(settings: &Settings) -> Self {
+        if settings.secure_cookies() { Self::SECURE } else { Self::PLAIN }
+    }
+
+    fn header(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+        let mut v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        if let Some(s) = max_age {
+            v.push_str(&format!("; Max-Age={s}"));
+        }
+        if self.secure {
+            v.push_str("; Secure");
+        }
+        // Tokens are base64url: the header is always valid.
+        HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("th_invalid=; Max-Age=0"))
+    }
+
+    /// `Set-Cookie` for a new session.
+    pub fn session_cookie(&self, token: &str, max_age_hours: i64) -> HeaderValue {
+        self.header(self.session, token, Some(max_age_hours * 3600))
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub fn clear_session_cookie(&self) -> HeaderValue {
+        self.header(self.session, "", Some(0))
+    }
+
+    /// `Set-Cookie` for a visitor's pre-session CSRF value.
+    pub fn csrf_cookie(&self, value: &str) -> HeaderValue {
+        self.header(self.csrf, value, None)
+    }
+
+    /// `Set-Cookie` for the key of the message to show once (`web::flash`), for `max_age` seconds.
+    pub fn flash_cookie(&self, key: &str, max_age: i64) -> HeaderValue {
+        self.header(self.flash, key, Some(max_age))
+    }
+
+    /// `Set-Cookie` that removes the message's cookie.
+    pub fn clear_flash_cookie(&self) -> HeaderValue {
+        self.header(self.flash, "", Some(0))
+    }
+
+    /// The session token a request carries, if any.
+    pub fn session_token<'a>(&self, jar: &'a CookieJar) -> Option<&'a str> {
+        jar.get(self.session).map(|c| c.value()).filter(|v| !v.is_empty())
+    }
+}
 
 /// The identity proven by a TLS client certificate issued by the platform CA.
 #[derive(Debug, Clone)]
@@ -36,13 +109,13 @@ pub struct ClientCertIdentity {
 #[derive(Debug, Clone, Copy)]
 pub struct OverTls;
 
-async fn actor_from_parts(parts: &mut Parts, site: &Site) -> Result<Option<Actor>, AppError> {
+async fn actor_from_parts(parts: &mut Parts, state: &Site) -> Result<Option<Actor>, AppError> {
     if let Some(a) = parts.extensions.get::<Option<Actor>>() {
         return Ok(a.clone());
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    let actor = match jar.get(SESSION_COOKIE) {
-        Some(c) => accounts::service::actor_for_session(&site.db, site.clock.now(), c.value()).await?,
+    let actor = match state.cookies.session_token(&jar) {
+        Some(token) => accounts::service::actor_for_session(&state.db, state.clock.now(), token).await?,
         None => None,
     };
     parts.extensions.insert(actor.clone());
@@ -57,6 +130,34 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         actor_from_parts(parts, &Site::from_ref(state)).await?.ok_or_else(AppError::unauthorized)
+    }
+}
+
+/// The acting user and the session they act in: for connections that must check later that the
+/// session has not ended.
+#[derive(Debug, Clone)]
+pub struct SessionActor {
+    /// The user.
+    pub actor: Actor,
+    /// Their session.
+    pub session: SessionRef,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionActor
+where
+    Site: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let session = Site::from_ref(state)
+            .cookies
+            .session_token(&jar)
+            .and_then(accounts::service::session_ref)
+            .ok_or_else(AppError::unauthorized)?;
+        Ok(SessionActor { actor, session })
     }
 }
 

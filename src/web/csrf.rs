@@ -1,24 +1,34 @@
 //! CSRF protection for every state-changing request, in one middleware.
 //!
-//! Double-submit cookie: every visitor gets a random `th_csrf` cookie (HttpOnly, SameSite=Lax,
-//! Secure under TLS). Every POST/PUT/PATCH/DELETE must carry the same value, in the
-//! `X-CSRF-Token` header (scripts, API clients), in the `_csrf` field of a URL-encoded form, or
-//! in the `_csrf` query parameter (multipart uploads, whose bodies are streamed, not buffered
-//! here). A request without it is refused with 403 `csrf_failed` before any handler runs.
-//! The token is renewed at login and logout.
+//! The token is bound to what the request is made in: an HMAC-SHA256, under the platform's CSRF
+//! key (`csrf.key` in the key directory), of
+//!
+//! - the **session** (the SHA-256 of the session cookie's token) when the request carries a
+//!   session cookie, so that a token works only with the session it was made for: one taken
+//!   from another session, or from before login, is refused;
+//! - otherwise the visitor's **pre-session** value: a random `th_csrf` cookie every visitor gets
+//!   (HttpOnly, SameSite=Lax), so that the login and registration forms work before there is a
+//!   session.
+//!
+//! Every POST/PUT/PATCH/DELETE must carry the token in the `X-CSRF-Token` header (scripts, API
+//! clients), in the `_csrf` field of a URL-encoded form, or in the `_csrf` query parameter
+//! (multipart uploads, whose bodies are streamed, not buffered here). A request without it, or
+//! with a token of another session or visitor, is refused with 403 `csrf_failed` before any
+//! handler runs. Pages embed the token (`<meta name="csrf-token">` and the forms' `_csrf`
+//! field); `GET /api/v1/csrf` and the login answer return it. The pre-session value is renewed
+//! at login and logout. Over TLS the cookie is `__Host-th_csrf` (see [`super::auth::Cookies`]).
 
-use crate::error::AppError;
+use crate::{error::AppError, keys::CsrfKey, web::Site};
 use axum::{
     body::{Body, to_bytes},
-    extract::Request,
-    http::{HeaderValue, Method, header},
+    extract::{Request, State},
+    http::{Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-/// Name of the CSRF cookie.
-pub const CSRF_COOKIE: &str = "th_csrf";
 /// Name of the form field and query parameter.
 pub const CSRF_FIELD: &str = "_csrf";
 /// Name of the header.
@@ -29,15 +39,38 @@ const MAX_FORM_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-/// A new random token.
+/// A new random pre-session value.
 pub fn new_token() -> String {
     crate::accounts::service::random_token()
 }
 
-/// The `Set-Cookie` value for a CSRF token.
-pub fn cookie_header(token: &str, secure: bool) -> HeaderValue {
-    let v = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{}", if secure { "; Secure" } else { "" });
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("th_csrf=; Path=/"))
+/// What a token is bound to.
+#[derive(Debug, Clone, Copy)]
+pub enum Binding<'a> {
+    /// A session, by its token (the session cookie's value).
+    Session(&'a str),
+    /// A visitor without a session, by their pre-session cookie's value.
+    Visitor(&'a str),
+}
+
+impl Binding<'_> {
+    fn message(&self) -> Vec<u8> {
+        let (what, value) = match self {
+            Binding::Session(token) => ("session", crate::accounts::service::hash_token(token)),
+            Binding::Visitor(v) => ("visitor", (*v).to_string()),
+        };
+        format!("tenderhall-csrf-v1\0{what}\0{value}").into_bytes()
+    }
+}
+
+/// The token for `binding`.
+pub fn token(key: &CsrfKey, binding: Binding<'_>) -> String {
+    URL_SAFE_NO_PAD.encode(key.sign(&binding.message()))
+}
+
+/// Whether `submitted` is the token for `binding`.
+pub fn verify(key: &CsrfKey, binding: Binding<'_>, submitted: &str) -> bool {
+    URL_SAFE_NO_PAD.decode(submitted.trim()).is_ok_and(|tag| key.verify(&binding.message(), &tag))
 }
 
 fn is_safe(m: &Method) -> bool {
@@ -52,28 +85,25 @@ fn from_query(q: Option<&str>) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// Compares two secrets without leaking where they differ: the SHA-256 digests are compared,
-/// so timing reveals nothing about the expected value.
-fn same_secret(a: &str, b: &str) -> bool {
-    let da = ring::digest::digest(&ring::digest::SHA256, a.as_bytes());
-    let db = ring::digest::digest(&ring::digest::SHA256, b.as_bytes());
-    da.as_ref() == db.as_ref()
-}
-
 /// The middleware.
-pub async fn protect(req: Request, next: Next) -> Response {
+pub async fn protect(State(state): State<Site>, req: Request, next: Next) -> Response {
+    let cookies = state.cookies;
     let jar = CookieJar::from_headers(req.headers());
-    let existing = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32);
-    let secure = req.extensions().get::<crate::web::auth::OverTls>().is_some();
-    let (token, fresh) = match &existing {
-        Some(t) => (t.clone(), false),
+    let session = cookies.session_token(&jar).map(str::to_string);
+    let (visitor, fresh) = match jar.get(cookies.csrf).map(|c| c.value()).filter(|v| v.len() >= 32) {
+        Some(v) => (v.to_string(), false),
         None => (new_token(), true),
     };
+    let binding = match &session {
+        Some(s) => Binding::Session(s),
+        None => Binding::Visitor(&visitor),
+    };
+    let token = token(&state.csrf_key, binding);
     let mut req = req;
     if !is_safe(req.method()) {
-        let Some(expected) = existing.as_deref() else {
+        if session.is_none() && fresh {
             return AppError::forbidden_because("csrf_failed", "missing CSRF cookie; reload the page").into_response();
-        };
+        }
         let mut submitted = req
             .headers()
             .get(CSRF_HEADER)
@@ -96,18 +126,44 @@ pub async fn protect(req: Request, next: Next) -> Response {
                 .and_then(|fields| fields.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
             req = Request::from_parts(parts, Body::from(bytes));
         }
-        let ok = submitted.is_some_and(|s| same_secret(&s, expected));
-        if !ok {
+        if !submitted.is_some_and(|s| verify(&state.csrf_key, binding, &s)) {
             return AppError::forbidden_because("csrf_failed", "missing or wrong CSRF token; reload the page")
                 .into_response();
         }
     }
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    // Static files are the same for everyone and cacheable: they set no cookie.
+    let public = req.uri().path().starts_with("/static/");
+    req.extensions_mut().insert(CsrfToken(token));
     let mut resp = next.run(req).await;
     if fresh
-        && !resp.headers().get_all(header::SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(CSRF_COOKIE.as_bytes()))
+        && !public
+        && !resp
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|h| h.as_bytes().starts_with(format!("{}=", cookies.csrf).as_bytes()))
     {
-        resp.headers_mut().append(header::SET_COOKIE, cookie_header(&token, secure));
+        resp.headers_mut().append(header::SET_COOKIE, cookies.csrf_cookie(&visitor));
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_bound_to_their_session_or_visitor() {
+        let dir = tempfile::tempdir().expect("dir");
+        let key = CsrfKey::load_or_create(dir.path()).expect("key");
+        let (a, b) = (new_token(), new_token());
+        let ta = token(&key, Binding::Session(&a));
+        assert!(verify(&key, Binding::Session(&a), &ta));
+        assert!(!verify(&key, Binding::Session(&b), &ta), "another session");
+        assert!(!verify(&key, Binding::Visitor(&a), &ta), "a visitor with the same value");
+        assert!(!verify(&key, Binding::Session(&a), &a), "the session token itself");
+        assert!(!verify(&key, Binding::Session(&a), "not base64!"));
+        let other = CsrfKey::load_or_create(tempfile::tempdir().expect("dir").path()).expect("key");
+        assert!(!verify(&other, Binding::Session(&a), &ta), "another server's key");
+    }
 }

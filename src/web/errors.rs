@@ -11,7 +11,7 @@ use axum::{
     extract::{Request, State},
     http::StatusCode,
     middleware::Next,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 
 #[derive(Template)]
@@ -38,7 +38,7 @@ pub async fn html_errors(State(state): State<Site>, req: Request, next: Next) ->
         return resp;
     };
     if err.status == StatusCode::UNAUTHORIZED {
-        return Redirect::to(&format!("/login?next={}", super::page::percent_encode(&path))).into_response();
+        return super::redirect::to_login(&path);
     }
     let t = T::new(state.i18n.clone(), lang);
     let fields =

@@ -1,26 +1,24 @@
 //! The message a page shows once after an action succeeded ("项目已发布").
 //!
-//! A page handler that changed something redirects with [`to`], naming a [`Flash`]: the redirect
-//! sets a short-lived cookie holding the flash's key, never a text. The next page reads the
-//! cookie ([`super::page::PageCtx::flash`]), shows the catalogue text `flash.<key>` in the
-//! reader's language, and [`clear_shown`] removes the cookie with that page's answer, so the
-//! message shows once. A cookie value that is not a flash is ignored.
+//! A page handler that changed something redirects with [`to`], naming a [`Flash`]. The
+//! middleware [`carry`] turns that into a short-lived cookie holding the flash's key, never a
+//! text (named and flagged as the other cookies, [`super::auth::Cookies`]). The next page reads
+//! the cookie ([`super::page::PageCtx::flash`]), shows the catalogue text `flash.<key>` in the
+//! reader's language, and [`carry`] removes the cookie with that page's answer, so the message
+//! shows once. A cookie value that is not a flash is ignored.
 
-use crate::column::string_enum;
+use crate::{column::string_enum, web::Site};
 use axum::{
-    extract::Request,
-    http::{HeaderValue, StatusCode, header},
+    extract::{Request, State},
+    http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 
-/// Name of the cookie.
-pub const FLASH_COOKIE: &str = "th_flash";
-
 /// Seconds the cookie lives: long enough for the redirect to be followed.
-const MAX_AGE: u32 = 60;
+const MAX_AGE: i64 = 60;
 
 string_enum! {
     /// What succeeded; its text is `flash.<key>` in the message catalogues.
@@ -96,23 +94,26 @@ impl Flash {
 /// Redirects to `path` (303, POST-redirect-GET) with `flash` shown by the page there.
 pub fn to(path: &str, flash: Flash) -> Response {
     let mut resp = Redirect::to(path).into_response();
-    let cookie = format!("{FLASH_COOKIE}={flash}; Path=/; Max-Age={MAX_AGE}; HttpOnly; SameSite=Lax");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    resp.extensions_mut().insert(flash);
     resp
 }
 
-/// The flash a request carries, if its cookie names one.
-pub fn carried(headers: &axum::http::HeaderMap) -> Option<Flash> {
-    CookieJar::from_headers(headers).get(FLASH_COOKIE).and_then(|c| Flash::parse(c.value()))
+/// The flash a request carries, if its cookie (named by `cookies`) names one.
+pub fn carried(headers: &axum::http::HeaderMap, cookies: &super::auth::Cookies) -> Option<Flash> {
+    CookieJar::from_headers(headers).get(cookies.flash).and_then(|c| Flash::parse(c.value()))
 }
 
-/// Middleware: once a page has been shown (a `200` HTML answer, which every page renders with
-/// the flash), the cookie that carried the flash is removed, so the message does not show again.
-pub async fn clear_shown(req: Request, next: Next) -> Response {
-    let had = CookieJar::from_headers(req.headers()).get(FLASH_COOKIE).is_some();
+/// Middleware: a redirect made with [`to`] sets the cookie of its flash; once a page has been
+/// shown (a `200` HTML answer, which every page renders with the flash), the cookie that carried
+/// it is removed, so the message does not show again.
+pub async fn carry(State(site): State<Site>, req: Request, next: Next) -> Response {
+    let had = CookieJar::from_headers(req.headers()).get(site.cookies.flash).is_some();
     let mut resp = next.run(req).await;
+    if let Some(flash) = resp.extensions_mut().remove::<Flash>() {
+        let cookie = site.cookies.flash_cookie(flash.as_str(), MAX_AGE);
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
+        return resp;
+    }
     let page = resp.status() == StatusCode::OK
         && resp
             .headers()
@@ -120,10 +121,7 @@ pub async fn clear_shown(req: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/html"));
     if had && page {
-        resp.headers_mut().append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("th_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
-        );
+        resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_flash_cookie());
     }
     resp
 }
@@ -131,7 +129,11 @@ pub async fn clear_shown(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::i18n::{I18n, Lang};
+    use crate::web::{
+        auth::Cookies,
+        i18n::{I18n, Lang},
+    };
+    use axum::http::HeaderValue;
 
     #[test]
     fn every_flash_has_a_text_in_both_languages_and_every_text_a_flash() {
@@ -153,12 +155,19 @@ mod tests {
     fn the_cookie_holds_a_key_and_only_a_key_is_read_back() {
         let resp = to("/tenders/x", Flash::TenderPublished);
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-        let cookie = resp.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert!(cookie.starts_with("th_flash=tender_published;") && cookie.contains("Max-Age=60"), "{cookie}");
-        let mut headers = axum::http::HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("th_flash=tender_published"));
-        assert_eq!(carried(&headers), Some(Flash::TenderPublished));
-        headers.insert(header::COOKIE, HeaderValue::from_static("th_flash=%3Cscript%3E"));
-        assert_eq!(carried(&headers), None, "anything else is not shown");
+        assert_eq!(resp.extensions().get::<Flash>(), Some(&Flash::TenderPublished));
+        for (cookies, name) in [(Cookies::PLAIN, "th_flash"), (Cookies::SECURE, "__Host-th_flash")] {
+            let set = cookies.flash_cookie(Flash::TenderPublished.as_str(), MAX_AGE);
+            let set = set.to_str().unwrap_or_default();
+            assert!(set.starts_with(&format!("{name}=tender_published;")) && set.contains("Max-Age=60"), "{set}");
+            assert_eq!(set.contains("; Secure"), cookies.secure, "{set}");
+            let mut headers = axum::http::HeaderMap::new();
+            let sent = HeaderValue::from_str(&format!("{name}=tender_published")).expect("header");
+            headers.insert(header::COOKIE, sent);
+            assert_eq!(carried(&headers, &cookies), Some(Flash::TenderPublished));
+            let forged = HeaderValue::from_str(&format!("{name}=%3Cscript%3E")).expect("header");
+            headers.insert(header::COOKIE, forged);
+            assert_eq!(carried(&headers, &cookies), None, "anything else is not shown");
+        }
     }
 }

@@ -121,6 +121,18 @@ impl I18n {
         }
     }
 
+    /// The text of `key` in Chinese, then in English ("投标人 Bidder"), as documents that are the
+    /// same for every reader (receipts, opening records) print their labels.
+    pub fn both(&self, key: &str) -> String {
+        let (zh, en) = (self.text(Lang::Zh, key), self.text(Lang::En, key));
+        if zh == en { zh.to_string() } else { format!("{zh} {en}") }
+    }
+
+    /// The text of `key` in Chinese, and on the next line in English.
+    pub fn both_lines(&self, key: &str) -> String {
+        format!("{}\n{}", self.text(Lang::Zh, key), self.text(Lang::En, key))
+    }
+
     /// Whether `key` exists.
     pub fn has(&self, key: &str) -> bool {
         self.zh.contains_key(key) && self.en.contains_key(key)
@@ -184,6 +196,20 @@ mod tests {
                 let key = part.split('"').next().unwrap_or("");
                 if !i.has(key) {
                     missing.push(format!("{}: {key}", f.display()));
+                }
+            }
+        }
+        // Documents printed in both languages name their texts in the code.
+        let mut sources = Vec::new();
+        collect(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut sources);
+        for f in sources.iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+            let text = std::fs::read_to_string(f).expect("source readable");
+            for pattern in [".both(\"", ".both_lines(\""] {
+                for part in text.split(pattern).skip(1) {
+                    let key = part.split('"').next().unwrap_or("");
+                    if !i.has(key) {
+                        missing.push(format!("{}: {key}", f.display()));
+                    }
                 }
             }
         }

@@ -182,7 +182,7 @@ where
             path: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
             unread,
             now: state.clock.now(),
-            flash: super::flash::carried(&parts.headers),
+            flash: super::flash::carried(&parts.headers, &state.cookies),
         })
     }
 }

@@ -19,4 +19,12 @@ pub struct Site {
     pub clock: SharedClock,
     /// Texts of the pages.
     pub i18n: Arc<I18n>,
+    /// The names and attributes of the cookies.
+    pub cookies: super::auth::Cookies,
+    /// The key of CSRF tokens (`web::csrf`).
+    pub csrf_key: Arc<crate::keys::CsrfKey>,
+    /// The origin of `server.public_url`, if set (`web::origin`).
+    pub public_origin: Option<String>,
+    /// The reverse proxies whose forwarded client addresses are believed (`web::client`).
+    pub trusted_proxies: Vec<super::client::Network>,
 }

@@ -204,7 +204,7 @@ async fn password_change_ends_sessions() {
     );
 }
 
-fn cli(app: &crate::support::TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
+pub(crate) fn cli(app: &crate::support::TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"));
     cmd.args(args)
         .env("TENDERHALL_DATABASE__URL", &app.state.settings.database.url)
@@ -303,6 +303,129 @@ async fn accounts_are_added_beside_a_running_server_that_holds_the_catalogue_ind
     assert_eq!(r.status(), 200);
     // The server's own index still works.
     assert_eq!(anon.get("/api/v1/mall/items?q=%E6%89%93%E5%8D%B0%E6%9C%BA").await.status(), 200);
+}
+
+/// Sends `n` logins for `username` with `password` at the same moment, each from its own
+/// session, to the servers in `bases` in turn; returns each answer's status and error code.
+async fn simultaneous_logins(bases: &[String], username: &str, passwords: &[&str]) -> Vec<(u16, String)> {
+    let mut clients = Vec::new();
+    for (i, password) in passwords.iter().enumerate() {
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        clients.push((Client::with_http(http, &bases[i % bases.len()]).await, password.to_string()));
+    }
+    let attempts = clients.iter().map(|(c, password)| async move {
+        let r = c.post("/api/v1/session", &json!({"username": username, "password": password})).await;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        (status, body["error"]["code"].as_str().unwrap_or("").to_string())
+    });
+    futures_util::future::join_all(attempts).await
+}
+
+fn count(outcomes: &[(u16, String)], status: u16, code: &str) -> usize {
+    outcomes.iter().filter(|(s, c)| *s == status && c == code).count()
+}
+
+async fn failure_rows(app: &crate::support::TestApp, username: &str) -> u64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use tenderhall::entities::login_failure;
+    login_failure::Entity::find()
+        .filter(login_failure::Column::Username.eq(username))
+        .count(&app.state.db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simultaneous_wrong_passwords_are_checked_at_most_the_limit() {
+    let app = spawn_app().await;
+    let limit = app.state.settings.security.max_failed_logins as usize;
+    assert_eq!(limit, 5);
+    let outcomes = simultaneous_logins(std::slice::from_ref(&app.base), "buyer_a", &["wrong-password1"; 30]).await;
+    let checked = count(&outcomes, 401, "login_failed");
+    let throttled = count(&outcomes, 429, "login_throttled");
+    assert_eq!(checked + throttled, 30, "{outcomes:?}");
+    assert!((1..=limit).contains(&checked), "{checked} of 30 were checked against the password: {outcomes:?}");
+    assert_eq!(failure_rows(&app, "buyer_a").await, checked as u64);
+    // The window is used up: the right password is refused, and nothing more is recorded.
+    let c = Client::anonymous(&app).await;
+    let right = json!({"username": "buyer_a", "password": PASSWORD});
+    expect_error(c.post("/api/v1/session", &right).await, 429, "login_throttled").await;
+    assert_eq!(failure_rows(&app, "buyer_a").await, checked as u64);
+    app.clock.advance(TimeDelta::minutes(16));
+    assert_eq!(c.post("/api/v1/session", &right).await.status(), 200);
+
+    // Under the limit, the right password among wrong ones sent at once logs in, and a
+    // successful login leaves no failure behind.
+    let mut passwords = vec!["wrong-password1"; limit - 1];
+    passwords.push(PASSWORD);
+    let outcomes = simultaneous_logins(std::slice::from_ref(&app.base), "buyer_b", &passwords).await;
+    assert_eq!(count(&outcomes, 401, "login_failed"), limit - 1, "{outcomes:?}");
+    assert_eq!(outcomes.last().map(|o| o.0), Some(200), "{outcomes:?}");
+    assert_eq!(failure_rows(&app, "buyer_b").await, (limit - 1) as u64);
+    // One attempt is left in the window, and it is checked.
+    let c = Client::anonymous(&app).await;
+    assert_eq!(c.post("/api/v1/session", &json!({"username": "buyer_b", "password": PASSWORD})).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_limit_holds_across_server_processes_sharing_the_database() {
+    use crate::support::{ServerProcess, free_port};
+    let app = spawn_app().await;
+    let (p1, p2) = (free_port(), free_port());
+    let one = ServerProcess::start(&app.process_env(p1), p1, app.dir.path()).await;
+    let two = ServerProcess::start(&app.process_env(p2), p2, app.dir.path()).await;
+    let bases = [one.base.clone(), two.base.clone()];
+    let outcomes = simultaneous_logins(&bases, "agency_x", &["wrong-password1"; 30]).await;
+    let checked = count(&outcomes, 401, "login_failed");
+    assert_eq!(checked + count(&outcomes, 429, "login_throttled"), 30, "{outcomes:?}");
+    assert!((1..=5).contains(&checked), "{checked} of 30 were checked against the password: {outcomes:?}");
+    assert_eq!(failure_rows(&app, "agency_x").await, checked as u64);
+    for base in &bases {
+        let c = Client::with_http(reqwest::Client::builder().cookie_store(true).build().expect("client"), base).await;
+        let r = c.post("/api/v1/session", &json!({"username": "agency_x", "password": PASSWORD})).await;
+        expect_error(r, 429, "login_throttled").await;
+    }
+}
+
+/// Behind a reverse proxy listed in `server.trusted_proxies`, the login throttle counts each
+/// client by the address the proxy forwarded for; from anyone else, a forwarded address is
+/// ignored, so a client cannot pick a fresh address for each guess.
+#[tokio::test]
+async fn the_throttle_reads_forwarded_addresses_only_from_trusted_proxies() {
+    async fn attempt(c: &Client, user: &str, forwarded_for: &str) -> reqwest::Response {
+        c.req(reqwest::Method::POST, "/api/v1/session")
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"username": user, "password": "wrong-password"}))
+            .send()
+            .await
+            .expect("send")
+    }
+    let settings = |trusted: Vec<String>| crate::support::Options {
+        settings: Some(Box::new(move |s: &mut tenderhall::config::Settings| {
+            s.security.max_failed_logins_per_addr = 2;
+            s.security.max_failed_logins = 100;
+            s.server.trusted_proxies = trusted.clone();
+        })),
+        ..Default::default()
+    };
+    // The test server's clients connect from 127.0.0.1: here that is the trusted proxy.
+    let app = crate::support::spawn_app_with(settings(vec!["127.0.0.1".into()])).await;
+    let c = Client::anonymous(&app).await;
+    for user in ["a1", "a2"] {
+        expect_error(attempt(&c, user, "198.51.100.1").await, 401, "login_failed").await;
+    }
+    expect_error(attempt(&c, "a3", "198.51.100.1").await, 429, "login_throttled").await;
+    // Another client behind the same proxy is not throttled for the first one's guesses.
+    expect_error(attempt(&c, "a4", "198.51.100.2").await, 401, "login_failed").await;
+
+    // No trusted proxy: the header is the client's own word, and counts for nothing.
+    let app = crate::support::spawn_app_with(settings(vec![])).await;
+    let c = Client::anonymous(&app).await;
+    for (user, addr) in [("b1", "198.51.100.1"), ("b2", "198.51.100.2")] {
+        expect_error(attempt(&c, user, addr).await, 401, "login_failed").await;
+    }
+    expect_error(attempt(&c, "b3", "198.51.100.3").await, 429, "login_throttled").await;
 }
 
 /// Registers a supplier (pending) named `name` with user `username`; returns its public id.
@@ -471,6 +594,11 @@ async fn the_organisation_list_searches_filters_and_pages() {
         assert_eq!(e["error"]["fields"][0], json!({"field": field, "code": "invalid"}));
     }
     expect_error(admin.get("/api/v1/organisations?page=x").await, 400, "query_invalid").await;
+    for bad in ["0", "10001"] {
+        let e =
+            expect_error(admin.get(&format!("/api/v1/organisations?page={bad}")).await, 422, "validation_failed").await;
+        assert_eq!(e["error"]["fields"][0], json!({"field": "page", "code": "out_of_range"}));
+    }
 
     // The page: the same filters, 20 rows, links that keep the filters.
     let html = admin

@@ -142,21 +142,42 @@ async fn a_sealed_bid_is_receipted_and_the_receipt_verifies_offline() {
         b.client.get_json(&format!("/api/v1/bids/{bid}/receipt")).await["signature"],
         receipt.signature.as_str()
     );
-    // The printed receipt: readable Chinese, the digest, and the signed JSON that verifies.
+    // The printed receipt reads as a document: the tender, lot and bidder by name, the time to
+    // the second in China Standard Time, the digest, and the signature with its key id in their
+    // own section; no ids, no microseconds, no JSON on the page.
     let r = b.client.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let pdf = r.bytes().await.expect("pdf");
     let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
-    for expected in
-        ["投标文件接收回执", "供应商一有限公司", &receipt.envelope_sha256, &receipt.bid.to_string(), "审计记录"]
-    {
+    let code =
+        b.client.get_json(&format!("/api/v1/tenders/{tender}")).await["code"].as_str().expect("code").to_string();
+    for expected in [
+        "投标文件接收回执",
+        &code,
+        "教学设备采购项目",
+        "1.第一包：智能平板",
+        "供应商一有限公司",
+        "2026-11-0210:00:00(北京时间UTC+8ChinaStandardTime)",
+        &receipt.envelope_sha256,
+        "审计记录",
+        "平台签名Platformsignature签名算法AlgorithmEd25519",
+        &receipt.key_id,
+        &receipt.signature,
+        "receiptverify",
+    ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
-    let json_start = text.find("{\"version\":1").expect("the signed JSON is in the PDF");
-    let printed: Receipt =
-        serde_json::Deserializer::from_str(&text[json_start..]).into_iter().next().expect("json").expect("a receipt");
-    assert!(printed.verify(&public), "the receipt printed in the PDF verifies");
+    for internal in
+        [receipt.bid.to_string(), receipt.tender.to_string(), receipt.lot.to_string(), receipt.bidder.to_string()]
+    {
+        assert!(!text.contains(&internal), "no raw id on the page: {internal} in {text}");
+    }
+    assert!(!text.contains("10:00:00.000000") && !text.contains("\"version\"") && !text.contains("{"), "{text}");
+    // The signed receipt travels inside the PDF as its attachment, and verifies.
+    let attached = Receipt::from_pdf(&pdf).expect("the signed receipt is attached");
+    assert_eq!(attached, receipt);
+    assert!(attached.verify(&public), "the receipt attached to the PDF verifies");
     let other = Client::login(&app, "supplier_2").await;
     expect_error(other.get(&format!("/api/v1/bids/{bid}/receipt.pdf")).await, 404, "not_found").await;
 
@@ -422,6 +443,17 @@ async fn the_bidder_tool_seals_and_the_receipt_verifies_from_the_command_line() 
     assert!(!ok && out.contains("INVALID"), "{out}");
     let (ok, out) = tool(dir, &["receipt", "verify", "bid.json", "--public-key", &hexkey]);
     assert!(!ok && out.contains("not a receipt"), "{out}");
+    // The receipt PDF alone verifies: it carries the signed receipt.
+    let pdf = c.get(&format!("/api/v1/bids/{}/receipt.pdf", s("bid"))).await.bytes().await.expect("pdf");
+    std::fs::write(dir.join("receipt.pdf"), &pdf).expect("write");
+    let (ok, out) = tool(dir, &["receipt", "verify", "receipt.pdf", "--public-key", &hexkey]);
+    assert!(ok && out.contains("VALID") && out.contains(&s("bid")), "{out}");
+    // Another key does not verify it; a PDF without a receipt is not one.
+    let (ok, out) = tool(dir, &["receipt", "verify", "receipt.pdf", "--public-key", &"ab".repeat(32)]);
+    assert!(!ok && out.contains("INVALID"), "{out}");
+    std::fs::write(dir.join("other.pdf"), crate::support::pdf("Not a receipt", 1)).expect("write");
+    let (ok, out) = tool(dir, &["receipt", "verify", "other.pdf", "--public-key", &hexkey]);
+    assert!(!ok && out.contains("not a receipt"), "{out}");
 
     // At the opening the bidder releases the content key, and it opens the stored envelope.
     let (ok, out) = tool(dir, &["bidder", "release-key", "--key", "bidder.key", "--envelope", "bid.env"]);
@@ -434,4 +466,88 @@ async fn the_bidder_tool_seals_and_the_receipt_verifies_from_the_command_line() 
     let mut plain = Vec::new();
     envelope::open(&envelope::ContentKey(cek), &id, stored.as_ref(), &mut plain).expect("open");
     assert_eq!(plain, br#"{"total_price": 37500000}"#);
+}
+
+#[tokio::test]
+async fn my_bids_list_each_own_bid_with_its_receipt_and_the_actions_open_and_nobody_else_sees_them() {
+    let (app, tender, agency) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let d = agency.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    let (lot1, lot2) = (d["lots"][0]["id"].as_str().expect("lot"), d["lots"][1]["id"].as_str().expect("lot"));
+    // Lot 1: submitted, then replaced by a second submission; lot 2: reserved, never uploaded.
+    let (first, env, _) = sealed_bid(&b, &tender, lot1, b"price 100").await;
+    assert_eq!(upload(&b, &first, &env, None).await.status(), 201);
+    let (second, env, _) = sealed_bid(&b, &tender, lot1, b"price 90").await;
+    assert_eq!(upload(&b, &second, &env, None).await.status(), 201);
+    let (reserved, _, _) = sealed_bid(&b, &tender, lot2, b"unsent").await;
+
+    let mine = b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
+    let list = mine.as_array().expect("list");
+    assert_eq!(list.iter().map(|x| x["id"].as_str().unwrap_or("")).collect::<Vec<_>>(), [&first, &second, &reserved]);
+    let current = &list[1];
+    assert_eq!(current["status"], "submitted");
+    assert_eq!((current["lot_no"].as_i64(), current["lot_name"].as_str()), (Some(1), Some("第一包：智能平板")));
+    assert_eq!(current["tender_title"], "教学设备采购项目");
+    assert!(current["tender_code"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(current["received_at"], json!(crate::support::t0()));
+    assert_eq!(current["envelope_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(current["receipt"], true);
+    assert_eq!(current["actions"], json!({"replace": true, "withdraw": true}));
+    // A replaced bid keeps its receipt and allows nothing; an unfinished upload can be given up.
+    assert_eq!((list[0]["status"].as_str(), &list[0]["receipt"]), (Some("replaced"), &json!(true)));
+    assert_eq!(list[0]["actions"], json!({"replace": false, "withdraw": false}));
+    assert_eq!((list[2]["status"].as_str(), &list[2]["receipt"]), (Some("reserved"), &json!(false)));
+    assert_eq!(list[2]["actions"], json!({"replace": false, "withdraw": true}));
+    // The receipts listed download again, as JSON and PDF.
+    for id in [&first, &second] {
+        assert_eq!(b.client.get_json(&format!("/api/v1/bids/{id}/receipt")).await["bid"], id.as_str());
+        assert_eq!(b.client.get(&format!("/api/v1/bids/{id}/receipt.pdf")).await.status(), 200);
+    }
+
+    // Across tenders, newest first: the same bids with their tender.
+    let all = b.client.get_json("/api/v1/my-bids").await;
+    let ids: Vec<&str> = all.as_array().expect("list").iter().filter_map(|x| x["id"].as_str()).collect();
+    assert_eq!(ids, [&reserved, &second, &first]);
+    assert_eq!(all[1]["tender"], tender.as_str());
+
+    // Nobody else: another supplier (even one that obtained the documents) sees none, the agency
+    // and the supervisor are refused, the public must log in.
+    let other = bidder(&app, "supplier_2", &tender).await;
+    assert_eq!(other.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await, json!([]));
+    assert_eq!(other.client.get_json("/api/v1/my-bids").await, json!([]));
+    for c in [&agency, &Client::login(&app, "supervisor").await] {
+        expect_error(c.get(&format!("/api/v1/tenders/{tender}/my-bids")).await, 404, "not_found").await;
+        expect_error(c.get("/api/v1/my-bids").await, 403, "forbidden").await;
+    }
+    expect_error(Client::anonymous(&app).await.get("/api/v1/my-bids").await, 401, "login_required").await;
+
+    // The pages: the tender page and the workspace of a supplier that obtained the documents
+    // carry the list; the agency's pages do not, and no page names a bid.
+    let tender_page = page(&b.client, &format!("/tenders/{tender}")).await;
+    assert!(tender_page.contains(&format!("data-my-bids data-tender=\"{tender}\"")), "{tender_page}");
+    assert!(tender_page.contains("/static/mybids.js"));
+    let desk = page(&b.client, "/workspace").await;
+    assert!(desk.contains("data-my-bids data-tender=\"\"") && desk.contains("我的投标"), "{desk}");
+    for text in [page(&agency, &format!("/tenders/{tender}")).await, page(&agency, "/workspace").await] {
+        assert!(!text.contains("data-my-bids") && !text.contains("mybids.js") && !text.contains(&second));
+    }
+    let unobtained = Client::login(&app, "supplier_3").await;
+    assert!(!page(&unobtained, &format!("/tenders/{tender}")).await.contains("data-my-bids"));
+
+    // Once bidding has closed, the list stays with its receipts, and no action is open.
+    let deadline = crate::bids::deadline_of(&agency, &tender).await;
+    app.clock.set(deadline);
+    let b = Client::login(&app, "supplier_1").await;
+    let mine = b.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
+    for x in mine.as_array().expect("list") {
+        assert_eq!(x["actions"], json!({"replace": false, "withdraw": false}), "{x}");
+    }
+    assert_eq!(mine[1]["receipt"], true);
+    expect_error(b.post_empty(&format!("/api/v1/bids/{reserved}/withdraw")).await, 422, "deadline_passed").await;
+}
+
+async fn page(c: &Client, path: &str) -> String {
+    let r = c.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.expect("page")
 }

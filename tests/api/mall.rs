@@ -470,8 +470,20 @@ async fn money_is_exact_through_orders_reports_and_exports() {
     // Overflowing amounts are refused, not wrapped.
     let r = buy(&buyer, &cheap, 1_000_000, None, 5_000_000).await;
     expect_error(r, 422, "over_budget").await;
-    let huge = item(&centre, &a, "巨额商品", "H-1", i64::MAX / 2, i64::MAX / 2).await;
-    expect_error(buy(&buyer, &huge, 3, None, 100).await, 422, "validation_failed").await;
+    let r = centre
+        .post(
+            &format!("/api/v1/mall/agreements/{a}/items"),
+            &json!({"category": "printers", "name": "巨额商品", "brand": "惠普", "model": "H-0", "unit": "台",
+                "price": i64::MAX / 2, "market_price": i64::MAX / 2}),
+        )
+        .await;
+    let err = expect_error(r, 422, "validation_failed").await;
+    assert_eq!(err["error"]["message"], "price: too_large, market_price: too_large");
+    // At the bound an item is accepted, and a quantity whose total would overflow is refused.
+    let max = tenderhall::money::Money::MAX.fen();
+    let huge = item(&centre, &a, "巨额商品", "H-1", max, max).await;
+    let err = expect_error(buy(&buyer, &huge, 1_000_000, None, 100).await, 422, "validation_failed").await;
+    assert_eq!(err["error"]["message"], "quantity: out_of_range");
 
     for o in [&o1, &o2, &o3] {
         assert_eq!(step(&supplier, o["id"].as_str().expect("id"), "confirm", "").await.status(), 200);
@@ -515,6 +527,35 @@ async fn money_is_exact_through_orders_reports_and_exports() {
     let bytes = xlsx.bytes().await.expect("bytes");
     assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip file");
     assert!(bytes.len() > 2_000);
+    let sheet = xlsx_part(&bytes, "xl/worksheets/sheet1.xml");
+    // The rate (0.03 %) and the 万元 figures (0.0100) are numbers, not text.
+    for number in ["<v>0.03</v>", "<v>0.01</v>"] {
+        assert!(sheet.contains(number), "{number} in {sheet}");
+    }
+    let strings = xlsx_part(&bytes, "xl/sharedStrings.xml");
+    assert!(!strings.contains(">0.0100<") && !strings.contains(">0.03<"), "{strings}");
+    assert!(strings.contains("节支率（%）") && strings.contains("按采购单位"), "{strings}");
+
+    // In English the headers and the breakdown are English; the figures are the same.
+    let csv_en = buyer.get(&format!("/api/v1/mall/reports/savings.csv?{q}&lang=en")).await.text().await.expect("text");
+    assert!(csv_en.contains("By procuring unit,Deals / projects,Budget (yuan)"), "{csv_en}");
+    assert!(csv_en.contains("甲采购单位,3,100.11,100.08,0.03,0.03,0.0100,0.0100"), "{csv_en}");
+    assert!(!csv_en.contains("笔数"), "{csv_en}");
+    let csv_zh = text;
+    assert!(csv_zh.contains("按采购单位,笔数/项目数,预算（元）"), "{csv_zh}");
+    let xlsx_en =
+        buyer.get(&format!("/api/v1/mall/reports/savings.xlsx?{q}&lang=en")).await.bytes().await.expect("bytes");
+    assert!(xlsx_part(&xlsx_en, "xl/sharedStrings.xml").contains("Savings rate (%)"));
+}
+
+/// One part of an XLSX file, as text.
+fn xlsx_part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut part = zip.by_name(name).expect(name);
+    let mut text = String::new();
+    part.read_to_string(&mut text).expect("utf-8");
+    text
 }
 
 #[tokio::test]

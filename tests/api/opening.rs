@@ -62,8 +62,19 @@ pub async fn events(c: &Client, tender: &str, after: i64) -> Vec<Value> {
 
 /// A tender with three suppliers' bids on its first lot; the clock is past the deadline.
 pub async fn hall(min_valid: i32) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
+    hall_with(min_valid, Box::new(|_| {})).await
+}
+
+/// [`hall`] on a server whose settings `hook` changes.
+pub async fn hall_with(
+    min_valid: i32,
+    hook: crate::support::SettingsHook,
+) -> (TestApp, String, Client, Vec<(Bidder, Sealed)>) {
     let app = spawn_app_with(Options {
-        settings: Some(Box::new(move |s| s.tenders.min_valid_bids = min_valid)),
+        settings: Some(Box::new(move |s| {
+            s.tenders.min_valid_bids = min_valid;
+            hook(s);
+        })),
         ..Default::default()
     })
     .await;
@@ -178,6 +189,21 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
         .filter_map(|b| b["form"]["total_price"].as_str())
         .collect();
     assert_eq!(prices, ["3650000.00", "3712345.67"]);
+    // The reading names the bid form's items in both languages, and reads each amount out with
+    // digit grouping and in Chinese capitals (大写).
+    let items: Vec<(&str, &str)> = reading["data"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap_or(""), i["label_zh"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(items, [("total_price", "投标总价（元）"), ("delivery_days", "交货期（天）")]);
+    assert_eq!(reading["data"]["items"][1]["label_en"], "Delivery (days)");
+    assert_eq!(
+        reading["data"]["bids"][1]["amounts"]["total_price"],
+        json!({"fen": 371_234_567, "yuan": "3,712,345.67", "capitals": "叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分"})
+    );
+    assert!(reading["data"]["bids"][1]["amounts"].get("delivery_days").is_none(), "days are not money");
     assert_eq!(reading["data"]["not_opened"][0]["outcome"], "decrypt_failed");
     assert_eq!(reading["data"]["bids"][0]["files"][0]["name"], "投标文件.pdf");
 
@@ -232,22 +258,31 @@ async fn a_whole_opening_from_sign_in_to_the_closed_record() {
     let audit = supervisor.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit["problems"].as_array().map(Vec::len), Some(0));
 
-    // The record PDF: readable Chinese, the prices, the failure, the objection, the digest.
+    // The record PDF: readable Chinese and English, the prices as amounts with their capitals,
+    // the items by their labels, the events by what happened, the failure, the objection, the
+    // digest; no keys or event codes.
     let r = s3.0.client.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await;
     assert_eq!(r.status(), 200);
     let pdf = r.bytes().await.expect("pdf");
     let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
     for expected in [
-        "开标记录表",
+        "开标记录表Openingrecord",
         "供应商一有限公司",
-        "3650000.00",
-        "3712345.67",
-        "解密失败",
+        "¥3,650,000.00大写inwords叁佰陆拾伍万元整",
+        "¥3,712,345.67大写inwords叁佰柒拾壹万贰仟叁佰肆拾伍元陆角柒分",
+        "交货期（天）Delivery(days):30",
+        "解密失败Notdecrypted",
         "我方密钥未能及时解密",
         "监督人员全程在线",
+        "投标人签到Biddersignedin·供应商一有限公司",
+        "解密成功Decrypted·供应商二有限公司",
+        "开标结束Openingclosed",
         &digest,
     ] {
         assert!(text.contains(expected), "{expected} in the record: {text}");
+    }
+    for internal in ["delivery_days", "total_price", "signed_in", "key_accepted", "3650000.00", "decryption_started"] {
+        assert!(!text.contains(internal), "{internal} is not in the record: {text}");
     }
     let again = host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await.bytes().await.expect("pdf");
     assert_eq!(pdf, again, "the record is the same for everyone, every time");
@@ -283,44 +318,94 @@ async fn too_few_valid_bids_fail_the_tender_and_a_corrupted_envelope_is_named() 
     assert!(text.contains("流标") && text.contains("corrupted"), "{text}");
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A websocket to the hall as `user`, resuming after `after`.
-async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
+pub async fn socket(app: &TestApp, user: &str, tender: &str, after: i64) -> Socket {
     socket_at(&app.base, user, tender, after).await
 }
 
 /// A websocket to the hall of the server at `base` (`http://host:port`).
 async fn socket_at(base: &str, user: &str, tender: &str, after: i64) -> Socket {
+    let login = Login::new(base, user).await;
+    connect(base, &login.cookies, tender, after, None).await.expect("websocket")
+}
+
+/// A fresh session of one user, as a program holds it: its cookies and its CSRF token.
+pub struct Login {
+    /// The `Cookie` header.
+    pub cookies: String,
+    /// The session's CSRF token (from the login's answer).
+    pub csrf: String,
+}
+
+impl Login {
+    /// Logs `user` in at the server at `base`.
+    pub async fn new(base: &str, user: &str) -> Login {
+        fn keep(jar: &mut BTreeMap<String, String>, r: &reqwest::Response) {
+            for v in r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+                if let Some((name, value)) = v.split(';').next().and_then(|c| c.split_once('=')) {
+                    jar.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        fn header(jar: &BTreeMap<String, String>) -> String {
+            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        }
+        let http = reqwest::Client::new();
+        let mut jar = BTreeMap::new();
+        let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
+        keep(&mut jar, &csrf);
+        let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("cookie", header(&jar))
+            .header("x-csrf-token", token)
+            .json(&json!({"username": user, "password": crate::support::PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200, "login {user}");
+        keep(&mut jar, &r);
+        let csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_string();
+        Login { cookies: header(&jar), csrf }
+    }
+
+    /// The value of one of the session's cookies.
+    pub fn cookie(&self, name: &str) -> String {
+        self.cookies
+            .split("; ")
+            .find_map(|c| c.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .unwrap_or_else(|| panic!("no cookie {name} in {}", self.cookies))
+            .to_string()
+    }
+
+    /// A request with this session's cookies and token.
+    pub fn req(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, url).header("cookie", &self.cookies).header("x-csrf-token", &self.csrf)
+    }
+}
+
+/// A websocket to the hall with the given cookies and, if any, `Origin`.
+pub async fn connect(
+    base: &str,
+    cookies: &str,
+    tender: &str,
+    after: i64,
+    origin: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let http = reqwest::Client::new();
-    let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
-    let mut cookies: Vec<String> = csrf
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect();
-    let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
-    let r = http
-        .post(format!("{base}/api/v1/session"))
-        .header("cookie", cookies.join("; "))
-        .header("x-csrf-token", token)
-        .json(&json!({"username": user, "password": crate::support::PASSWORD}))
-        .send()
-        .await
-        .expect("login");
-    cookies.extend(
-        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
-    );
     let url = format!("{}/api/v1/tenders/{tender}/opening/ws?after={after}", base.replacen("http", "ws", 1));
-    let mut req = url.into_client_request().expect("request");
-    req.headers_mut().insert("cookie", cookies.join("; ").parse().expect("cookie"));
-    tokio_tungstenite::connect_async(req).await.expect("websocket").0
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("cookie", cookies.parse().expect("cookie"));
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().expect("origin"));
+    }
+    Ok(tokio_tungstenite::connect_async(req).await?.0)
 }
 
 /// The next JSON frame that is not a clock tick.
-async fn next(ws: &mut Socket) -> Value {
+pub async fn next(ws: &mut Socket) -> Value {
     loop {
         let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("a frame in time");
         let msg = msg.expect("open").expect("frame");
@@ -334,7 +419,7 @@ async fn next(ws: &mut Socket) -> Value {
 }
 
 /// The next answer to a command (`ok` or `error`), past any events.
-async fn reply(ws: &mut Socket) -> Value {
+pub async fn reply(ws: &mut Socket) -> Value {
     loop {
         let v = next(ws).await;
         if v["type"] != "event" {
@@ -562,10 +647,17 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     .await;
     assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
     // Every launch of the demo prepares a show; the one of a later launch is the one played.
-    tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("first launch");
-    let mut show =
-        tenderhall::demo::opening::prepare(&app.state, &app.dir.path().join("opening")).await.expect("second launch");
+    let dir = app.dir.path().join("opening");
+    let first = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("first launch");
+    // The first launch was stopped before its show began: the second plays it on.
+    let mut earlier = tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("earlier shows");
+    assert_eq!(earlier.iter().map(|s| s.tender).collect::<Vec<_>>(), vec![first.tender]);
+    let mut show = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("second launch");
     show.pace = std::time::Duration::from_millis(5);
+    let mut resumed = earlier.remove(0);
+    resumed.pace = std::time::Duration::from_millis(5);
+    let resumed_tender = resumed.tender;
+    let resumed_task = tenderhall::demo::opening::spawn(app.state.clone(), resumed);
     let tender = show.tender;
     let key_file = std::fs::read_to_string(&show.key_file).expect("the newcomer's key file");
     assert!(tenderhall::bidder::KeyFile::from_json(&key_file, Some(tenderhall::demo::PASSWORD)).is_ok());
@@ -605,4 +697,145 @@ async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
     }
     assert!(done, "the show reached the end of the opening");
     task.await.expect("the show ends by itself");
+    // The earlier launch's show is not left waiting in the hall: it reached an end too, and a
+    // third launch has nothing left to play on.
+    for _ in 0..2000 {
+        if resumed_task.is_finished() {
+            break;
+        }
+        app.clock.advance(TimeDelta::minutes(1));
+        app.tick().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    resumed_task.await.expect("the earlier show ends by itself");
+    let (h, _, _) = app.state.openings.hall_state(&host, resumed_tender).await.expect("earlier hall");
+    assert!(matches!(h.phase.as_str(), "closed" | "failed"), "earlier show ended in {}", h.phase.as_str());
+    assert!(tenderhall::demo::opening::unfinished(&app.state, &dir).await.expect("shows").is_empty());
+}
+
+async fn hall_state(c: &Client, tender: &str) -> Value {
+    c.get_json(&format!("/api/v1/tenders/{tender}/opening")).await
+}
+
+fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str().unwrap_or_else(|| panic!("a time: {v}")).parse().expect("time")
+}
+
+#[tokio::test]
+async fn the_sign_in_and_confirmation_windows_count_down_and_close_by_themselves() {
+    let (app, tender, host, bidders) = hall(2).await;
+    let (s1, s2, s3) = (&bidders[0].0.client, &bidders[1].0.client, &bidders[2].0.client);
+    // The sign-in window runs from the hall's opening; the state and the opening event carry its
+    // end, and the state the server's time to count down by.
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "sign_in");
+    let ends = time(&h["window_ends_at"]);
+    assert_eq!(ends - time(&h["server_time"]), TimeDelta::minutes(15));
+    let opened = &events(&host, &tender, 0).await[0];
+    assert_eq!(time(&opened["data"]["window_ends_at"]), ends);
+
+    // Events name each bidder's organisation, and a bidder's state its own, so a page can tell
+    // its own rows and actions apart; the host's state names none.
+    let org1 = crate::support::org_id(&app, "供应商一有限公司").await.to_string();
+    assert!(h["org"].is_null());
+    assert_eq!(hall_state(s1, &tender).await["org"], org1.as_str());
+    assert_eq!(opened["data"]["bids"][0]["org"], org1.as_str());
+    ok(s1, &tender, json!({"op": "sign_in"})).await;
+    let signed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!((signed["kind"].as_str(), signed["data"]["org"].as_str()), (Some("signed_in"), Some(org1.as_str())));
+    let mine = &hall_state(s1, &tender).await["my_bids"][0];
+    assert_eq!((&mine["signed_in"], &mine["confirmed"]), (&json!(true), &json!(false)));
+
+    // Nothing happens before the window ends; at its end the decryption starts by itself.
+    app.clock.set(ends - TimeDelta::seconds(1));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "sign_in");
+    app.clock.set(ends);
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "decryption");
+    assert_eq!(time(&h["window_ends_at"]) - ends, TimeDelta::minutes(30));
+    assert_eq!(events(&host, &tender, 0).await.pop().expect("event")["kind"], "decryption_started");
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "opening");
+    // The host's start comes too late now; bidders may still sign in.
+    expect_error(cmd(&host, &tender, json!({"op": "start_decryption"})).await, 409, "out_of_turn").await;
+    ok(s2, &tender, json!({"op": "sign_in"})).await;
+
+    for (b, sealed) in &bidders {
+        ok(&b.client, &tender, release(sealed)).await;
+    }
+    let accepted = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(accepted["kind"], "key_accepted");
+    assert!(accepted["data"]["org"].as_str().is_some(), "{accepted}");
+    ok(&host, &tender, json!({"op": "advance", "from": "decryption"})).await;
+    let reading = events(&host, &tender, 0).await.into_iter().find(|e| e["kind"] == "reading").expect("reading");
+    assert_eq!(reading["data"]["bids"][0]["org"], org1.as_str());
+    // The objection window closes by itself; the confirmation window opens with its end.
+    app.clock.advance(TimeDelta::minutes(10));
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "confirmation");
+    let confirm_ends = time(&h["window_ends_at"]);
+    assert_eq!(confirm_ends - time(&h["server_time"]), TimeDelta::minutes(30));
+    let started = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(started["kind"], "confirmation_started");
+    assert_eq!(time(&started["data"]["window_ends_at"]), confirm_ends);
+    let digest = hex::decode(h["record_sha256"].as_str().expect("digest")).expect("hex");
+    let signature = B64.encode(bidders[0].0.signing.sign(&SystemRandom::new(), &digest).expect("sign").as_ref());
+    ok(s1, &tender, json!({"op": "confirm", "signature": signature})).await;
+    let confirmed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(
+        (confirmed["kind"].as_str(), confirmed["data"]["org"].as_str()),
+        (Some("confirmed"), Some(org1.as_str()))
+    );
+    assert_eq!(hall_state(s1, &tender).await["my_bids"][0]["confirmed"], true);
+
+    // At the confirmation window's end the opening closes by itself, naming who did not confirm.
+    app.clock.set(confirm_ends - TimeDelta::seconds(1));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "confirmation");
+    app.clock.set(confirm_ends);
+    app.tick().await;
+    assert_eq!(hall_state(s3, &tender).await["phase"], "closed");
+    let closed = events(&host, &tender, 0).await.pop().expect("event");
+    assert_eq!(closed["data"]["unconfirmed"], json!(["供应商三有限公司", "供应商二有限公司"]));
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "evaluating");
+    expect_error(cmd(&host, &tender, json!({"op": "advance"})).await, 409, "out_of_turn").await;
+    let sup = Client::login(&app, "supervisor").await;
+    assert_eq!(sup.get_json("/api/v1/audit/verify").await["problems"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn without_sign_in_and_confirmation_windows_the_host_moves_on() {
+    let (app, tender, host, bidders) = hall_with(
+        2,
+        Box::new(|s| {
+            s.opening.sign_in_minutes = 0;
+            s.opening.confirm_minutes = 0;
+        }),
+    )
+    .await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!(h["phase"], "sign_in");
+    assert!(
+        h["window_ends_at"].is_null() && events(&host, &tender, 0).await[0]["data"].get("window_ends_at").is_none()
+    );
+    // However long it waits, the sign-in stays open until the host starts the decryption.
+    app.clock.advance(TimeDelta::hours(3));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "sign_in");
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    for (b, sealed) in &bidders {
+        ok(&b.client, &tender, release(sealed)).await;
+    }
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    app.clock.advance(TimeDelta::minutes(10));
+    app.tick().await;
+    let h = hall_state(&host, &tender).await;
+    assert_eq!((h["phase"].as_str(), &h["window_ends_at"]), (Some("confirmation"), &Value::Null));
+    app.clock.advance(TimeDelta::hours(3));
+    app.tick().await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "confirmation", "no window closes it");
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    assert_eq!(hall_state(&host, &tender).await["phase"], "closed");
 }

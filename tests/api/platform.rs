@@ -97,3 +97,88 @@ async fn every_page_renders_for_every_role() {
     }
     assert_eq!(supplier.get(&format!("/tenders/{draft}")).await.status(), 404, "another organisation's draft");
 }
+
+/// `tenderhall demo` listens where the settings say (`TENDERHALL_SERVER__LISTEN`), prints its
+/// accounts without burying them under library logs, and names the centre's account.
+#[tokio::test]
+async fn the_demo_command_listens_where_the_settings_say_and_prints_its_accounts_readably() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("dir");
+    let port = crate::support::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tenderhall"))
+        .args(["demo", "--data"])
+        .arg(dir.path().join("demo"))
+        .env("TENDERHALL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the demo exited with {status}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Let the catalogue's first indexing run, whose library logs used to flood the terminal.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("stdout");
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+    assert!(up, "the demo answered on the configured port; stderr:\n{err}");
+    assert!(out.contains(&format!("127.0.0.1:{port}")), "{out}");
+    assert!(out.contains("centre") && out.contains("交易中心"), "the centre's account is listed: {out}");
+    assert!(!err.contains("tantivy"), "no search-index library logs at the default level:\n{err}");
+    assert!(err.lines().count() < 40, "{} log lines:\n{err}", err.lines().count());
+}
+
+#[tokio::test]
+async fn the_home_page_describes_what_is_built_in_both_languages() {
+    let app = spawn_app().await;
+    let c = Client::anonymous(&app).await;
+    let zh = c.get("/").await.text().await.expect("text");
+    for built in ["加密投标", "不见面开标", "电子商城", "审计链"] {
+        assert!(zh.contains(built), "{built} on the home page");
+    }
+    for later in ["即将", "陆续上线", "敬请期待"] {
+        assert!(!zh.contains(later), "the home page says {later}");
+    }
+    c.get("/lang/en?back=/").await;
+    let en = c.get("/").await.text().await.expect("text");
+    for built in ["Sealed bids", "Remote opening", "e-mall", "audit chain"] {
+        assert!(en.contains(built), "{built} on the home page");
+    }
+    for later in ["coming", "soon"] {
+        assert!(!en.to_lowercase().contains(later), "the home page says {later}");
+    }
+}
+
+/// `/readyz` answers ready only once the catalogue index has caught up with the database, so a
+/// load balancer does not send searches to a process whose index is still being built.
+#[tokio::test]
+async fn readiness_waits_for_the_catalogue_index() {
+    use tower::ServiceExt;
+    let app = spawn_app().await;
+    // A second process on the same database, not yet caught up (its background work not run).
+    let mut settings = (*app.state.settings).clone();
+    let other = tempfile::tempdir().expect("dir");
+    settings.storage.index_dir = other.path().join("index");
+    let state = tenderhall::app::AppState::build(settings, app.clock.clone()).await.expect("state");
+    let ready = |state: tenderhall::app::AppState| async move {
+        let req = axum::http::Request::get("/readyz").body(axum::body::Body::empty()).expect("request");
+        tenderhall::app::router(state).oneshot(req).await.expect("answer").status()
+    };
+    assert_eq!(ready(state.clone()).await, 503);
+    tenderhall::mall::catalogue::sync(&state.db, &state.catalogue).await.expect("sync");
+    assert_eq!(ready(state).await, 200);
+}

@@ -382,3 +382,29 @@ pub(crate) async fn login_as(base: &str, user: &str) -> Client {
     c.csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_string();
     c
 }
+
+/// An upload a bidder leaves unfinished is kept while bidding is open (it may still resume) and
+/// removed by the recurring job once the deadline has passed, when it can never be completed.
+#[tokio::test]
+async fn uploads_left_unfinished_are_removed_once_the_deadline_has_passed() {
+    let (app, tender, _) = setup().await;
+    let b = bidder(&app, "supplier_1", &tender).await;
+    let lot = first_lot(&b.client, &tender).await;
+    let (bid, env, _) = sealed_bid(&b, &tender, &lot, &pattern(64 << 10)).await;
+    assert_eq!(patch(&b.client, &bid, 0, env[..4096].to_vec().into()).await.status(), 200);
+    let kept = |app: &crate::support::TestApp| {
+        let blobs = app.state.blobs.clone();
+        let bid = bid.clone();
+        async move { blobs.partial_state(&bid).await.expect("state").offset }
+    };
+    // Bidding is open: the recurring job leaves the upload alone.
+    app.clock.advance(TimeDelta::hours(2));
+    app.tick().await;
+    assert_eq!(kept(&app).await, 4096);
+    // After the deadline the upload can no longer be completed, and is removed.
+    app.clock.advance(TimeDelta::days(60));
+    app.tick().await;
+    app.clock.advance(TimeDelta::hours(2));
+    app.tick().await;
+    assert_eq!(kept(&app).await, 0, "the abandoned upload is gone");
+}

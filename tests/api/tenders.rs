@@ -261,9 +261,16 @@ async fn bad_pdfs_are_refused_and_nothing_is_stored() {
     let id = create_draft(&app, &agency, 30).await;
     let path = format!("/api/v1/tenders/{id}/documents");
     expect_error(agency.upload(&path, "x.pdf", b"MZ\x90\x00 not a pdf".to_vec()).await, 422, "pdf_invalid").await;
-    let mut truncated = pdf("T", 2);
-    truncated.truncate(truncated.len() / 2);
-    expect_error(agency.upload(&path, "t.pdf", truncated).await, 422, "pdf_invalid").await;
+    // Cut off in the middle, or just before its end (which a lenient parser would repair).
+    let whole = pdf("T", 2);
+    for cut in [whole.len() / 2, whole.len() - 30, whole.len() - 3] {
+        expect_error(agency.upload(&path, "t.pdf", whole[..cut].to_vec()).await, 422, "pdf_truncated").await;
+    }
+    // Active content: a script run when the document opens.
+    let body =
+        expect_error(agency.upload(&path, "js.pdf", pdf_opening_a_script()).await, 422, "pdf_active_content").await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("/OpenAction") && message.contains("/JavaScript"), "{message}");
     expect_error(agency.upload(&path, "many.pdf", pdf("Many", 6)).await, 422, "pdf_too_many_pages").await;
     let mut huge = b"%PDF-1.4\n".to_vec();
     huge.resize(300_000, b' ');
@@ -277,6 +284,23 @@ async fn bad_pdfs_are_refused_and_nothing_is_stored() {
     expect_error(r, 422, "validation_failed").await;
     let d = agency.get_json(&format!("/api/v1/tenders/{id}")).await;
     assert_eq!(d["documents"].as_array().map(Vec::len), Some(0));
+    assert_eq!(stored_files(&app.state.settings.storage.blob_dir), 0, "no refused file is kept");
+    // The same through the page's form: the coded error page, nothing kept.
+    let form = reqwest::multipart::Form::new().text("_csrf", agency.csrf.clone()).part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf_opening_a_script())
+            .file_name("js.pdf")
+            .mime_str("application/pdf")
+            .expect("mime"),
+    );
+    let r = agency
+        .req(reqwest::Method::POST, &format!("/tenders/{id}/documents"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    crate::client::expect_page_error(r, 422, "pdf_active_content").await;
+    assert_eq!(stored_files(&app.state.settings.storage.blob_dir), 0, "no refused file is kept");
     // A good one goes through, with its digest and page count, and a path in its name is dropped.
     let r = agency.upload(&path, "../../etc/招标文件.pdf", pdf("Good", 2)).await;
     assert_eq!(r.status(), 201);
@@ -284,6 +308,27 @@ async fn bad_pdfs_are_refused_and_nothing_is_stored() {
     assert_eq!(d["documents"][0]["file_name"], "招标文件.pdf");
     assert_eq!(d["documents"][0]["pages"], 2);
     assert_eq!(d["documents"][0]["sha256"].as_str().map(str::len), Some(64));
+}
+
+/// A valid PDF whose catalog runs a script when it is opened.
+fn pdf_opening_a_script() -> Vec<u8> {
+    use lopdf::{Document, Object, dictionary};
+    let mut doc = Document::load_mem(&pdf("Script", 1)).expect("sample");
+    let script = doc.add_object(dictionary! {
+        "S" => "JavaScript",
+        "JS" => Object::string_literal("app.alert('hello')"),
+    });
+    let root = doc.trailer.get(b"Root").and_then(Object::as_reference).expect("root");
+    doc.get_dictionary_mut(root).expect("catalog").set("OpenAction", script);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save");
+    out
+}
+
+/// Files under the blob store, at any depth.
+fn stored_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(Result::ok).map(|e| if e.path().is_dir() { stored_files(&e.path()) } else { 1 }).sum()
 }
 
 async fn spawn_app_small_pdfs() -> TestApp {
@@ -629,6 +674,9 @@ async fn the_notice_fields_are_checked_required_to_publish_and_shown() {
     let mut b = draft_body(&app, 30).await;
     b["documents_until"] = Value::Null;
     assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_until:required"]);
+    let mut b = draft_body(&app, 30).await;
+    b["documents_from"] = json!("0100-01-01T00:00:00Z");
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_from:out_of_range"]);
     // The deposit: integer fen, at most 2 % of the budget (4,280,000.00 元 here: 85,600.00 元).
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(8_560_001);
@@ -636,6 +684,9 @@ async fn the_notice_fields_are_checked_required_to_publish_and_shown() {
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(0);
     assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:not_positive"]);
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(i64::MAX);
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:too_large"]);
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(85_600.5);
     expect_error(post(b).await, 422, "json_invalid").await;

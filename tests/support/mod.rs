@@ -137,6 +137,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     if !opts.empty {
         seed(&state).await;
     }
+    // As a deployment waits for /readyz: the catalogue index has caught up with the database.
+    tenderhall::mall::catalogue::sync(&state.db, &state.catalogue).await.expect("catalogue index");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
