@@ -386,11 +386,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `routes` in the platform's middleware, outermost first: tracing, security headers,
-/// HTML error pages, the panic guard, CSRF. A panic in a handler, an extractor or the CSRF
-/// check becomes a logged 500 `internal` with a reference (as every server fault), shown as a
-/// page outside the API, instead of a dropped connection.
+/// HTML error pages, the panic guard, CSRF, and the removal of a flash message once shown. A
+/// panic in a handler, an extractor or the CSRF check becomes a logged 500 `internal` with a
+/// reference (as every server fault), shown as a page outside the API, instead of a dropped
+/// connection.
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .layer(from_fn_with_state(state.site.clone(), web::flash::carry))
         .layer(from_fn_with_state(state.site.clone(), web::csrf::protect))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.site.clone(), web::errors::html_errors))

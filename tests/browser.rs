@@ -147,6 +147,45 @@ async fn click(c: &Client, sel: &str) {
     panic!("click {sel}: the element kept going stale");
 }
 
+/// Clicks `sel`, whose action asks first (`data-confirm`), and answers the question: OK when
+/// `accept`, Cancel otherwise. Returns the question asked.
+async fn click_and_answer(c: &Client, sel: &str, accept: bool) -> String {
+    click(c, sel).await;
+    let mut question = None;
+    for _ in 0..50 {
+        match c.get_alert_text().await {
+            Ok(t) => {
+                question = Some(t);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let question = question.unwrap_or_else(|| panic!("clicking {sel} asks first"));
+    if accept { c.accept_alert().await } else { c.dismiss_alert().await }.expect("answer the question");
+    question
+}
+
+/// Fills the notice part of the tender form: qualification, contact, and the period for
+/// obtaining the documents (China Standard Time, `YYYY-MM-DDTHH:MM`).
+async fn fill_notice(c: &Client, from: &str, until: &str) {
+    fill(c, "textarea[name=qualification]", "具有独立承担民事责任的能力；具有良好的商业信誉。").await;
+    fill(c, "input[name=contact_person]", "王工").await;
+    fill(c, "input[name=contact_phone]", "010-68001234").await;
+    c.execute(
+        "document.querySelector('input[name=documents_from]').value = arguments[0];\
+         document.querySelector('input[name=documents_until]').value = arguments[1];",
+        vec![from.into(), until.into()],
+    )
+    .await
+    .expect("the period");
+}
+
+/// The message shown after the last step, waited for.
+async fn flash(c: &Client) -> String {
+    text_of(c, "[data-testid=flash]").await
+}
+
 async fn page_text(c: &Client) -> String {
     text_of(c, "body").await
 }
@@ -189,10 +228,13 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     fill(&agency, "input[name=lot_name_1]", "显微镜").await;
     fill(&agency, "input[name=lot_budget_1]", "1,250,000.50").await;
     fill(&agency, "input[name=lot_ceiling_1]", "1200000").await;
+    fill_notice(&agency, "2026-11-02T10:00", "2026-11-20T17:00").await;
+    fill(&agency, "input[name=deposit]", "20000").await;
     shot(&agency, "tender-form").await;
     click(&agency, "[data-testid=save-draft]").await;
     let state = text_of(&agency, "[data-testid=tender-state]").await;
     assert_eq!(state, "草稿");
+    assert_eq!(flash(&agency).await, "草稿已保存。");
     let tender_url = agency.current_url().await.expect("url").to_string();
 
     // Uploads the PDF and publishes.
@@ -206,8 +248,21 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     click(&agency, "[data-testid=upload]").await;
     let docs = text_of(&agency, "[data-testid=documents] li").await;
     assert!(docs.contains("招标文件.pdf") && docs.contains("4 页"), "{docs}");
-    click(&agency, "[data-testid=publish]").await;
+    // Publishing asks first: answered with Cancel, nothing happens.
+    let question = click_and_answer(&agency, "[data-testid=publish]", false).await;
+    assert!(question.contains("确定发布"), "{question}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(text_of(&agency, "[data-testid=tender-state]").await, "草稿", "still a draft");
+    assert!(!page_text(&agency).await.contains("招标公告已发布"), "no message of publishing: nothing was done");
+    let url = agency.current_url().await.expect("url");
+    assert!(tender_url.starts_with(url.as_str().split('#').next().unwrap_or("")), "the form was not sent: {url}");
+    // Answered with OK, it is published, and the page says so.
+    click_and_answer(&agency, "[data-testid=publish]", true).await;
     assert_eq!(published_badge(&agency).await.text().await.expect("text"), "招标中");
+    assert!(flash(&agency).await.contains("招标公告已发布"));
+    let facts = text_of(&agency, "[data-testid=deposit]").await;
+    assert_eq!(facts, "¥20,000.00");
+    assert!(text_of(&agency, "[data-testid=documents-period]").await.contains("2026-11-20 17:00"));
     shot(&agency, "tender-published").await;
 
     // A supplier finds it by searching, obtains the documents and asks.
@@ -314,9 +369,10 @@ async fn supplier_registers_and_the_administrator_approves() {
     admin.goto(&format!("{}/admin/organisations", app.base)).await.expect("goto");
     shot(&admin, "admin-registrations").await;
     assert!(page_text(&admin).await.contains("浏览器注册科技有限公司"));
-    click(&admin, "form[action$='/approve'] button").await;
-    css(&admin, "h1").await;
-    assert!(page_text(&admin).await.contains("没有待审核的注册"));
+    let question = click_and_answer(&admin, "form[action$='/approve'] button", true).await;
+    assert!(question.contains("确定通过"), "{question}");
+    assert!(flash(&admin).await.contains("注册已审核通过"));
+    assert_eq!(text_of(&admin, "[data-testid=pending-count]").await, "0");
 
     fill(&newcomer, "input[name=password]", "abc12345").await;
     click(&newcomer, "form[action='/login'] button[type=submit]").await;
@@ -490,6 +546,7 @@ async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempD
     fill(&agency, "input[name=lot_name_1]", "服务器").await;
     fill(&agency, "input[name=lot_budget_1]", "500000").await;
     agency.execute("document.querySelector('input[value=delivery_days]').checked = true", vec![]).await.expect("check");
+    fill_notice(&agency, "2026-11-02T10:00", "2026-11-20T17:00").await;
     click(&agency, "[data-testid=save-draft]").await;
     let tender_url = agency.current_url().await.expect("url").to_string();
     let pdf_path = app.dir.path().join("tender.pdf");
@@ -500,7 +557,8 @@ async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempD
         .await
         .expect("file");
     click(&agency, "[data-testid=upload]").await;
-    click(&agency, "[data-testid=publish]").await;
+    css(&agency, "[data-testid=documents] li").await;
+    click_and_answer(&agency, "[data-testid=publish]", true).await;
     // The draft page has a state badge too: wait for the published one, so that the publishing
     // request has finished before the window closes.
     published_badge(&agency).await;
@@ -596,19 +654,77 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     assert_eq!(pdf_head, "%PDF-");
     shot(&s, "my-bids-tender").await;
 
-    // The workspace lists it too, with its tender; withdrawing asks once more, then the bid is
-    // withdrawn and no action is left.
+    let status_of = |bid: uuid::Uuid| {
+        let app = &app;
+        async move {
+            use sea_orm::EntityTrait;
+            use sea_orm::{ColumnTrait, QueryFilter};
+            tenderhall::entities::bid::Entity::find()
+                .filter(tenderhall::entities::bid::Column::PublicId.eq(bid))
+                .one(&app.state.db)
+                .await
+                .expect("db")
+                .expect("bid")
+                .status
+                .as_str()
+        }
+    };
+    // The workspace lists it too, with its tender; once withdrawn no action is left.
     open_page(&s, &format!("{}/workspace", app.base)).await;
     wait_text(&s, row, "浏览器投标测试：服务器采购").await;
-    click(&s, &format!("{row} [data-testid=my-bid-withdraw]")).await;
-    wait_text(&s, &format!("{row} [data-testid=my-bid-withdraw]"), "确认撤回").await;
-    click(&s, &format!("{row} [data-testid=my-bid-withdraw]")).await;
+    // Withdrawing asks first: answered with Cancel, nothing happens; with OK, the bid is withdrawn
+    // and the list says so.
+    let question = click_and_answer(&s, &format!("{row} [data-testid=my-bid-withdraw]"), false).await;
+    assert!(question.contains("确定撤回"), "{question}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    css(&s, &format!("{row} [data-testid=my-bid-withdraw]")).await;
+    assert_eq!(status_of(receipt.bid).await, "submitted", "dismissed: nothing happened");
+    click_and_answer(&s, &format!("{row} [data-testid=my-bid-withdraw]"), true).await;
     let withdrawn = "[data-testid=my-bid][data-status=withdrawn]";
     wait_text(&s, withdrawn, "已撤回").await;
+    assert!(text_of(&s, "[data-testid=my-bids-message]").await.contains("投标已撤回"));
+    assert_eq!(status_of(receipt.bid).await, "withdrawn");
     assert!(s.find(Locator::Css(&format!("{withdrawn} [data-testid=my-bid-withdraw]"))).await.is_err());
     css(&s, &format!("{withdrawn} [data-testid=my-bid-receipt-pdf]")).await;
     shot(&s, "my-bids-workspace").await;
     s.close().await.ok();
+}
+
+#[tokio::test]
+async fn the_top_bar_stays_on_one_line_on_a_laptop_screen() {
+    let app = spawn_app().await;
+    let d = driver().await;
+    let p = tempfile::tempdir().expect("dir");
+    let c = browser(&d, &p).await;
+    // The administrator has the most menus; supervisors and agencies have fewer.
+    login(&c, &app, "admin").await;
+    for (width, height) in [(1366, 768), (1280, 800)] {
+        c.set_window_size(width, height).await.expect("window size");
+        for lang in ["zh", "en"] {
+            c.goto(&format!("{}/lang/{lang}?back=/admin/organisations", app.base)).await.expect("goto");
+            css(&c, &format!("html[lang^={lang}] [data-testid=org-filters]")).await;
+            let bar = c
+                .execute(
+                    "const bar = document.querySelector('.topbar');\
+                     const parts = [...document.querySelectorAll('.topbar-inner > *')].map(e => e.getBoundingClientRect());\
+                     const links = [...document.querySelectorAll('.mainnav a, .usermenu > *')].map(e => e.getBoundingClientRect());\
+                     return { height: bar.offsetHeight, width: window.innerWidth,\
+                              tops: links.map(r => Math.round(r.top + r.height / 2)),\
+                              overlap: parts.some((r, i) => i > 0 && r.left < parts[i - 1].right) };",
+                    vec![],
+                )
+                .await
+                .expect("measure");
+            let tops: Vec<i64> = bar["tops"].as_array().expect("tops").iter().filter_map(|t| t.as_i64()).collect();
+            assert!(tops.len() >= 9, "{bar}");
+            let (lo, hi) = (tops.iter().min().copied().unwrap_or(0), tops.iter().max().copied().unwrap_or(0));
+            assert!(hi - lo <= 4, "{width}px {lang}: every menu on one line: {bar}");
+            assert!(bar["height"].as_i64().is_some_and(|h| h <= 64), "{width}px {lang}: one line high: {bar}");
+            assert_eq!(bar["overlap"], false, "{width}px {lang}: nothing overlaps: {bar}");
+            shot(&c, &format!("topbar-{width}-{lang}")).await;
+        }
+    }
+    c.close().await.ok();
 }
 
 /// Sets (or with `None` lifts) Chromium's emulated upload speed, through chromedriver.

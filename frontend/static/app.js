@@ -29,9 +29,23 @@ for (const el of document.querySelectorAll("[data-deadline]")) {
   setInterval(tick, 30000);
 }
 
-// Ask before irreversible actions.
-for (const form of document.querySelectorAll("form[data-confirm]")) {
-  form.addEventListener("submit", (e) => {
-    if (!confirm(form.dataset.confirm)) e.preventDefault();
-  });
-}
+// Ask before irreversible actions: a form, or a button or link that scripts act on, carrying
+// data-confirm="question" is only sent or acted on when the question is answered with OK.
+// The listeners are on the document in the capture phase, so they run before any listener of
+// the element itself, and a dismissed question stops those too (nothing happens).
+document.addEventListener("submit", (e) => {
+  const question = e.submitter?.dataset.confirm ?? e.target.dataset?.confirm;
+  if (question && !confirm(question)) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+}, true);
+document.addEventListener("click", (e) => {
+  const el = e.target.closest?.("[data-confirm]");
+  // Buttons that send a form are asked about by the form's submit above.
+  if (!el || el.tagName === "FORM" || (el.form && el.type === "submit")) return;
+  if (!confirm(el.dataset.confirm)) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+}, true);

@@ -32,19 +32,15 @@ function node(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** Withdraws a bid; the button asks first (its data-confirm, answered through app.js). */
 async function withdraw(section, bid, button) {
-  if (button.dataset.armed !== "true") {
-    // The first click asks; the second withdraws.
-    button.dataset.armed = "true";
-    button.textContent = msg(section, "withdraw-confirm");
-    button.classList.add("danger");
-    return;
-  }
   button.disabled = true;
   const r = await fetch(`/api/v1/bids/${bid}/withdraw`, { method: "POST", headers: { "x-csrf-token": csrf } });
   if (!r.ok) {
     const e = await r.json().catch(() => ({}));
     part(section, "message").textContent = `${msg(section, "failed")} ${e?.error?.message ?? r.status}`;
+  } else {
+    part(section, "message").textContent = msg(section, "withdrawn");
   }
   // An interrupted upload of a withdrawn bid is not to be resumed.
   for (const k of Object.keys(localStorage)) {
@@ -102,7 +98,9 @@ function row(section, b) {
   const actions = node("td", { class: "nowrap" });
   if (b.actions.replace) actions.append(replaceAction(section, b), " ");
   if (b.actions.withdraw) {
-    const button = node("button", { type: "button", class: "btn small", "data-testid": "my-bid-withdraw" }, msg(section, "withdraw"));
+    const button = node("button", {
+      type: "button", class: "btn small danger", "data-testid": "my-bid-withdraw", "data-confirm": msg(section, "withdraw-question"),
+    }, msg(section, "withdraw"));
     button.addEventListener("click", () => withdraw(section, b.id, button).catch((e) => { part(section, "message").textContent = e.message; }));
     actions.append(button);
   }

@@ -12,6 +12,7 @@ use crate::{
         auth::{Admins, MaybeActor, Require},
         csrf,
         extract::{Form, Path, Query},
+        flash::{self, Flash},
         page::{LANG_COOKIE, PageCtx, render},
         redirect,
     },
@@ -298,7 +299,7 @@ async fn admin_approve(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     service::approve_registration(&state, &admin, id).await?;
-    Ok(Redirect::to("/admin/organisations").into_response())
+    Ok(flash::to("/admin/organisations", Flash::RegistrationApproved))
 }
 
 #[derive(Deserialize)]
@@ -314,7 +315,7 @@ async fn admin_reject(
     Form(f): Form<RejectForm>,
 ) -> AppResult<Response> {
     service::reject_registration(&state, &admin, id, &f.reason).await?;
-    Ok(Redirect::to("/admin/organisations").into_response())
+    Ok(flash::to("/admin/organisations", Flash::RegistrationRejected))
 }
 
 #[derive(Deserialize)]

@@ -525,7 +525,8 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
         .order_by_desc(organisation::Column::Id);
     let total = query.clone().count(db).await?;
     let pages = total.div_ceil(ORGS_PER_PAGE).max(1);
-    let page = f.page.unwrap_or(1).clamp(1, pages);
+    // A page past the last (but within the bound on pages) shows the last.
+    let page = crate::bounds::page(f.page, crate::bounds::MAX_PAGE)?.min(pages);
     let rows = query.offset((page - 1) * ORGS_PER_PAGE).limit(ORGS_PER_PAGE).all(db).await?;
     let pending =
         organisation::Entity::find().filter(organisation::Column::Status.eq(Status::Pending)).count(db).await?;

@@ -312,19 +312,22 @@ pub struct RecordPage {
 }
 
 /// A bound of a time filter: a day, a time to the minute (China Standard Time) or an RFC 3339
-/// time. `end` gives the first instant after the bound (the bound is included).
-fn time_bound(text: &str, end: bool) -> Option<DateTime<Utc>> {
+/// time. `end` gives the first instant after the bound (the bound is included). A text that is
+/// none of these is `invalid`; a time outside the platform's calendar (`bounds`) `out_of_range`.
+fn time_bound(text: &str, end: bool) -> Result<DateTime<Utc>, &'static str> {
     let s = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        let t = t.with_timezone(&Utc);
-        return Some(if end { t + chrono::TimeDelta::microseconds(1) } else { t });
+    let (start, length) = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        (t.with_timezone(&Utc), chrono::TimeDelta::microseconds(1))
+    } else if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let t = d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(crate::web::cst()).single());
+        (t.ok_or("invalid")?.with_timezone(&Utc), chrono::TimeDelta::days(1))
+    } else {
+        (crate::web::parse_local_time(s).ok_or("invalid")?, chrono::TimeDelta::minutes(1))
+    };
+    if !crate::bounds::time_in_range(start) {
+        return Err("out_of_range");
     }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let d = if end { d.succ_opt()? } else { d };
-        return d.and_hms_opt(0, 0, 0)?.and_local_timezone(crate::web::cst()).single().map(|t| t.with_timezone(&Utc));
-    }
-    let t = crate::web::parse_local_time(s)?;
-    Some(if end { t + chrono::TimeDelta::minutes(1) } else { t })
+    Ok(if end { start + length } else { start })
 }
 
 /// The filters of `q` as a condition, the unknown ones as field errors.
@@ -407,11 +410,11 @@ async fn record_filter<C: ConnectionTrait>(db: &C, q: &RecordQuery) -> AppResult
             None => fields.push(FieldError::new("action", "invalid")),
         }
     }
-    let from = given(&q.from).map(|s| time_bound(s, false).ok_or(()));
-    let to = given(&q.to).map(|s| time_bound(s, true).ok_or(()));
+    let from = given(&q.from).map(|s| time_bound(s, false));
+    let to = given(&q.to).map(|s| time_bound(s, true));
     match from {
         Some(Ok(t)) => cond = cond.add(R::At.gte(t)),
-        Some(Err(())) => fields.push(FieldError::new("from", "invalid")),
+        Some(Err(code)) => fields.push(FieldError::new("from", code)),
         None => {}
     }
     match to {
@@ -421,7 +424,7 @@ async fn record_filter<C: ConnectionTrait>(db: &C, q: &RecordQuery) -> AppResult
             }
             cond = cond.add(R::At.lt(t));
         }
-        Some(Err(())) => fields.push(FieldError::new("to", "invalid")),
+        Some(Err(code)) => fields.push(FieldError::new("to", code)),
         None => {}
     }
     if !fields.is_empty() {

@@ -24,6 +24,7 @@ use crate::{
     web::{
         cst,
         extract::{Form, Path, Query},
+        flash::{self, Flash},
         local_input,
         page::{PageCtx, percent_encode, render},
         parse_local_time,
@@ -33,7 +34,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
     routing::{get, post},
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -69,8 +70,23 @@ where
         .route("/mall/price-flags/{id}/resolve", post(resolve_flag))
 }
 
-fn to(path: String) -> Response {
-    Redirect::to(&path).into_response()
+/// Redirects to `path` with the message of what succeeded.
+fn to(path: String, done: Flash) -> Response {
+    flash::to(&path, done)
+}
+
+/// The message after an order step.
+fn step_flash(action: OrderAction) -> Flash {
+    match action {
+        OrderAction::Confirm => Flash::OrderConfirmed,
+        OrderAction::RequestAdjustment => Flash::OrderAdjustmentRequested,
+        OrderAction::Reject => Flash::OrderRejected,
+        OrderAction::Resubmit => Flash::OrderResubmitted,
+        OrderAction::Cancel => Flash::OrderCancelled,
+        OrderAction::Deliver => Flash::OrderDelivered,
+        OrderAction::Accept => Flash::OrderAccepted,
+        OrderAction::Pay => Flash::OrderPaid,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,7 +355,7 @@ async fn set_price(
     let market_price = fields.opt_money("market_price", &f.market_price);
     fields.done()?;
     agreements::set_price(&state, &actor, id, PriceInput { price, market_price }).await?;
-    Ok(to(format!("/mall/items/{id}")))
+    Ok(to(format!("/mall/items/{id}"), Flash::PriceSaved))
 }
 
 #[derive(Deserialize)]
@@ -361,7 +377,7 @@ async fn direct_purchase(State(state): State<Mall>, actor: Actor, Form(f): Form<
     fields.done()?;
     let input = DirectPurchase { lines: vec![LineInput { item: f.item, quantity, unit_price }], budget, note: f.note };
     let order = orders::direct_purchase(&state, &actor, input).await?;
-    Ok(to(format!("/mall/orders/{}", order.id)))
+    Ok(to(format!("/mall/orders/{}", order.id), Flash::OrderPlaced))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,7 +457,8 @@ pub struct ActionForm {
     note_label: String,
     note_required: bool,
     inspector: bool,
-    danger: bool,
+    /// The question to answer before the step is taken, for a step that cannot be undone.
+    confirm: Option<String>,
 }
 
 /// The acceptance record (验收记录).
@@ -458,7 +475,10 @@ struct OrderT {
     nav: MallNav,
     row: OrderRow,
     steps: Vec<StepRow>,
+    /// The steps that move the order on.
     forms: Vec<ActionForm>,
+    /// The steps that end it (cancel, reject): shown apart, below, and asked about first.
+    danger_forms: Vec<ActionForm>,
     acceptance: Option<Acceptance>,
 }
 
@@ -468,7 +488,11 @@ fn action_form(ctx: &PageCtx, a: OrderAction) -> ActionForm {
         label: ctx.t.of("orderaction", a.as_str()),
         note_required: a.needs_note(),
         inspector: a == OrderAction::Accept,
-        danger: matches!(a, OrderAction::Reject | OrderAction::Cancel),
+        confirm: match a {
+            OrderAction::Cancel => Some(ctx.t.get("confirm.cancel_order").to_string()),
+            OrderAction::Reject => Some(ctx.t.get("confirm.reject_order").to_string()),
+            _ => None,
+        },
         note_label: ctx.t.of("ordernote", a.as_str()),
     }
 }
@@ -491,13 +515,15 @@ async fn order_page(
             note: s.note.clone().unwrap_or_default(),
         })
         .collect();
-    let forms = o.actions.iter().map(|a| action_form(&ctx, *a)).collect();
+    let ends = |a: &OrderAction| matches!(a, OrderAction::Reject | OrderAction::Cancel);
+    let forms = o.actions.iter().filter(|a| !ends(a)).map(|a| action_form(&ctx, *a)).collect();
+    let danger_forms = o.actions.iter().filter(|a| ends(a)).map(|a| action_form(&ctx, *a)).collect();
     let acceptance = o.acceptance.as_ref().map(|v| Acceptance {
         inspector: v["inspector"].as_str().unwrap_or_default().to_string(),
         note: v["note"].as_str().unwrap_or_default().to_string(),
         at: v["accepted_at"].as_str().and_then(|s| s.parse().ok()),
     });
-    let t = OrderT { nav: nav(&ctx, "orders"), row: order_row(&ctx, o), steps, forms, acceptance, ctx };
+    let t = OrderT { nav: nav(&ctx, "orders"), row: order_row(&ctx, o), steps, forms, danger_forms, acceptance, ctx };
     Ok(render(&t))
 }
 
@@ -518,7 +544,7 @@ async fn order_step(
 ) -> AppResult<Response> {
     let action = OrderAction::parse(&f.action).ok_or_else(|| AppError::invalid_field("action", "invalid"))?;
     orders::step(&state, &actor, id, StepInput { action, note: f.note, inspector: f.inspector }).await?;
-    Ok(to(format!("/mall/orders/{id}")))
+    Ok(to(format!("/mall/orders/{id}"), step_flash(action)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,7 +624,7 @@ async fn create_quotation(
         hours,
     };
     let q = quotations::create(&state, &actor, input).await?;
-    Ok(to(format!("/mall/quotations/{}", q.id)))
+    Ok(to(format!("/mall/quotations/{}", q.id), Flash::QuotationStarted))
 }
 
 #[derive(Template)]
@@ -677,7 +703,7 @@ async fn submit_quote(
     fields.done()?;
     quotations::quote(&state, &actor, id, QuoteInput { unit_price, brand: f.brand, model: f.model, note: f.note })
         .await?;
-    Ok(to(format!("/mall/quotations/{id}")))
+    Ok(to(format!("/mall/quotations/{id}"), Flash::QuoteSubmitted))
 }
 
 #[derive(Deserialize)]
@@ -693,7 +719,7 @@ async fn cancel_quotation(
     Form(f): Form<ReasonForm>,
 ) -> AppResult<Response> {
     quotations::cancel(&state, &actor, id, &f.reason).await?;
-    Ok(to(format!("/mall/quotations/{id}")))
+    Ok(to(format!("/mall/quotations/{id}"), Flash::QuotationCancelled))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -796,7 +822,7 @@ async fn create_agreement(
         source_tender: None,
     };
     let a = agreements::create(&state, &actor, input).await?;
-    Ok(to(format!("/mall/agreements/{}", a.id)))
+    Ok(to(format!("/mall/agreements/{}", a.id), Flash::AgreementCreated))
 }
 
 #[derive(Template)]
@@ -858,7 +884,7 @@ async fn add_item(
         market_price,
     };
     agreements::add_item(&state, &actor, id, input).await?;
-    Ok(to(format!("/mall/agreements/{id}#items")))
+    Ok(to(format!("/mall/agreements/{id}#items"), Flash::ItemAdded))
 }
 
 async fn suspend_agreement(
@@ -868,12 +894,12 @@ async fn suspend_agreement(
     Form(f): Form<ReasonForm>,
 ) -> AppResult<Response> {
     agreements::set_suspended(&state, &actor, id, true, &f.reason).await?;
-    Ok(to(format!("/mall/agreements/{id}")))
+    Ok(to(format!("/mall/agreements/{id}"), Flash::AgreementSuspended))
 }
 
 async fn resume_agreement(State(state): State<Mall>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
     agreements::set_suspended(&state, &actor, id, false, "").await?;
-    Ok(to(format!("/mall/agreements/{id}")))
+    Ok(to(format!("/mall/agreements/{id}"), Flash::AgreementResumed))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1004,7 +1030,7 @@ async fn record_result(State(state): State<Mall>, actor: Actor, Form(f): Form<Re
     reports::record_result(&state, &actor, input).await?;
     // Back to the report of the year the project was awarded in, up to today.
     let from = day(awarded_at).format("%Y-01-01");
-    Ok(to(format!("/mall/reports?from={from}&to={}", day(state.clock.now()))))
+    Ok(to(format!("/mall/reports?from={from}&to={}", day(state.clock.now())), Flash::ResultRecorded))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1063,5 +1089,5 @@ async fn resolve_flag(
     Form(f): Form<NoteForm>,
 ) -> AppResult<Response> {
     agreements::resolve_flag(&state, &actor, id, &f.note).await?;
-    Ok(to("/mall/price-flags".into()))
+    Ok(to("/mall/price-flags".into(), Flash::FlagResolved))
 }

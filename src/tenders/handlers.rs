@@ -14,6 +14,7 @@ use crate::{
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
         extract::{Form, Multipart, Path, Query},
+        flash::{self, Flash},
         local_input,
         page::{PageCtx, render},
         parse_local_time,
@@ -24,7 +25,7 @@ use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
     http::header,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use bytes::Bytes;
@@ -218,7 +219,7 @@ async fn create(
 ) -> AppResult<Response> {
     let input = forms::parse(pairs)?;
     let id = service::create_draft(&state, &actor, input).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved))
 }
 
 async fn edit_form(
@@ -283,7 +284,7 @@ async fn edit(
 ) -> AppResult<Response> {
     let input = forms::parse(pairs)?;
     service::update_draft(&state, &actor, id, input).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved))
 }
 
 #[derive(Template)]
@@ -330,7 +331,7 @@ async fn upload(
 ) -> AppResult<Response> {
     let (name, data) = read_file_field(multipart).await?;
     service::upload_document(&state, &actor, id, &name, data).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}#documents"), Flash::DocumentUploaded))
 }
 
 /// Reads the `file` field of a multipart upload.
@@ -366,7 +367,7 @@ async fn remove_document(
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
     service::remove_document(&state, &actor, id, doc).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}#documents"), Flash::DocumentRemoved))
 }
 
 /// Answers a stored PDF as a download.
@@ -396,7 +397,7 @@ async fn publish(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     service::publish(&state, &actor, id).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderPublished))
 }
 
 #[derive(Deserialize)]
@@ -411,12 +412,12 @@ async fn cancel(
     Form(f): Form<ReasonForm>,
 ) -> AppResult<Response> {
     service::cancel(&state, &actor, id, &f.reason).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderCancelled))
 }
 
 async fn obtain(State(state): State<Tenders>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<Response> {
     service::obtain(&state, &actor, id).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}#documents")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}#documents"), Flash::DocumentsObtained))
 }
 
 #[derive(Deserialize)]
@@ -431,7 +432,7 @@ async fn ask(
     Form(f): Form<QuestionForm>,
 ) -> AppResult<Response> {
     service::ask(&state, &actor, id, &f.body).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}#questions")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}#questions"), Flash::QuestionAsked))
 }
 
 #[derive(Deserialize)]
@@ -463,5 +464,5 @@ async fn clarify(
     };
     let input = ClarificationInput { kind, body: f.body, substantive: f.substantive.is_some(), question, new_deadline };
     service::clarify(&state, &actor, id, input).await?;
-    Ok(Redirect::to(&format!("/tenders/{id}#clarifications")).into_response())
+    Ok(flash::to(&format!("/tenders/{id}#clarifications"), Flash::ClarificationPublished))
 }

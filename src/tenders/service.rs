@@ -190,6 +190,12 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     } else if !phone.is_empty() && !is_phone(phone) {
         fields.push(FieldError::new("contact_phone", "invalid"));
     }
+    if let Some(t) = input.documents_from {
+        bounds::check_time(&mut fields, "documents_from", t);
+    }
+    if let Some(t) = input.documents_until {
+        bounds::check_time(&mut fields, "documents_until", t);
+    }
     match (input.documents_from, input.documents_until) {
         (Some(from), Some(until)) => {
             if until <= from {
@@ -205,9 +211,9 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     }
     if let Some(d) = input.deposit {
         let budget: i128 = input.lots.iter().map(|l| i128::from(l.budget.fen())).sum();
-        if d.fen() <= 0 {
-            fields.push(FieldError::new("deposit", "not_positive"));
-        } else if !deposit_within(d, budget, state.rules.deposit_max_percent) {
+        let before = fields.len();
+        bounds::check_amount(&mut fields, "deposit", d);
+        if fields.len() == before && !deposit_within(d, budget, state.rules.deposit_max_percent) {
             fields.push(FieldError::new("deposit", "above_limit"));
         }
     }

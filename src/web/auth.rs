@@ -7,10 +7,10 @@
 //! A connection that outlives its request (a live room's websocket) takes a [`SessionActor`],
 //! which also names the session, so that it can check it again later.
 //!
-//! [`Cookies`] names the cookies: `th_session` and `th_csrf` over plain HTTP; when the platform
-//! is served over TLS (`tls.cert`, or an `https://` `server.public_url`), `__Host-th_session` and
-//! `__Host-th_csrf`, `Secure`, `Path=/` and without `Domain`, so that no other host (a
-//! subdomain, a plain-HTTP page) can set or overwrite them.
+//! [`Cookies`] names the cookies: `th_session`, `th_csrf` and `th_flash` over plain HTTP; when
+//! the platform is served over TLS (`tls.cert`, or an `https://` `server.public_url`),
+//! `__Host-th_session`, `__Host-th_csrf` and `__Host-th_flash`, `Secure`, `Path=/` and without
+//! `Domain`, so that no other host (a subdomain, a plain-HTTP page) can set or overwrite them.
 
 use crate::{
     accounts::{
@@ -35,15 +35,18 @@ pub struct Cookies {
     pub session: &'static str,
     /// The CSRF (pre-session) cookie's name.
     pub csrf: &'static str,
+    /// The name of the cookie that carries the message shown once after a step (`web::flash`).
+    pub flash: &'static str,
     /// Whether they are `Secure` (and `__Host-` prefixed).
     pub secure: bool,
 }
 
 impl Cookies {
     /// Plain HTTP.
-    pub const PLAIN: Cookies = Cookies { session: "th_session", csrf: "th_csrf", secure: false };
+    pub const PLAIN: Cookies = Cookies { session: "th_session", csrf: "th_csrf", flash: "th_flash", secure: false };
     /// Over TLS.
-    pub const SECURE: Cookies = Cookies { session: "__Host-th_session", csrf: "__Host-th_csrf", secure: true };
+    pub const SECURE: Cookies =
+        Cookies { session: "__Host-th_session", csrf: "__Host-th_csrf", flash: "__Host-th_flash", secure: true };
 
     /// The cookies of a server with these settings.
     pub fn for_settings(settings: &Settings) -> Self {
@@ -75,6 +78,16 @@ impl Cookies {
     /// `Set-Cookie` for a visitor's pre-session CSRF value.
     pub fn csrf_cookie(&self, value: &str) -> HeaderValue {
         self.header(self.csrf, value, None)
+    }
+
+    /// `Set-Cookie` for the key of the message to show once (`web::flash`), for `max_age` seconds.
+    pub fn flash_cookie(&self, key: &str, max_age: i64) -> HeaderValue {
+        self.header(self.flash, key, Some(max_age))
+    }
+
+    /// `Set-Cookie` that removes the message's cookie.
+    pub fn clear_flash_cookie(&self) -> HeaderValue {
+        self.header(self.flash, "", Some(0))
     }
 
     /// The session token a request carries, if any.

@@ -99,6 +99,8 @@ pub struct PageCtx {
     pub unread: u64,
     /// The server's time when the page was made; scripts correct their countdowns with it.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// What the action that led here did, shown once at the top of the page.
+    pub flash: Option<super::flash::Flash>,
 }
 
 impl PageCtx {
@@ -115,6 +117,12 @@ impl PageCtx {
     /// An optional time, or a dash.
     pub fn time_opt(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
         t.map(|t| crate::web::fmt_time(&t)).unwrap_or_else(|| "—".into())
+    }
+
+    /// The text of the flash to show, if there is one.
+    pub fn flash_text(&self) -> Option<&str> {
+        let key = self.flash?.text_key();
+        self.t.i18n.lookup(self.t.lang, &key)
     }
 
     /// The same page with `?` parameters url-encoded for a link back.
@@ -174,6 +182,7 @@ where
             path: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
             unread,
             now: state.clock.now(),
+            flash: super::flash::carried(&parts.headers, &state.cookies),
         })
     }
 }

@@ -594,6 +594,11 @@ async fn the_organisation_list_searches_filters_and_pages() {
         assert_eq!(e["error"]["fields"][0], json!({"field": field, "code": "invalid"}));
     }
     expect_error(admin.get("/api/v1/organisations?page=x").await, 400, "query_invalid").await;
+    for bad in ["0", "10001"] {
+        let e =
+            expect_error(admin.get(&format!("/api/v1/organisations?page={bad}")).await, 422, "validation_failed").await;
+        assert_eq!(e["error"]["fields"][0], json!({"field": "page", "code": "out_of_range"}));
+    }
 
     // The page: the same filters, 20 rows, links that keep the filters.
     let html = admin

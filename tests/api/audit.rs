@@ -251,7 +251,9 @@ async fn supervisors_filter_the_trail_by_tender_organisation_user_action_and_tim
             .await;
     assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "to", "code": "before_start"}));
     let e = expect_error(sup.get("/api/v1/audit/records?from=yesterday").await, 422, "validation_failed").await;
-    assert_eq!(e["error"]["fields"][0]["field"], "from");
+    assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "from", "code": "invalid"}));
+    let e = expect_error(sup.get("/api/v1/audit/records?to=0100-01-01").await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0], serde_json::json!({"field": "to", "code": "out_of_range"}));
 
     // Only supervisors and administrators read it, with or without filters.
     assert_eq!(

@@ -15,6 +15,7 @@ mod caching;
 mod columns;
 mod csrf;
 mod extremes;
+mod feedback;
 mod live;
 mod mall;
 mod notices;

@@ -674,6 +674,9 @@ async fn the_notice_fields_are_checked_required_to_publish_and_shown() {
     let mut b = draft_body(&app, 30).await;
     b["documents_until"] = Value::Null;
     assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_until:required"]);
+    let mut b = draft_body(&app, 30).await;
+    b["documents_from"] = json!("0100-01-01T00:00:00Z");
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["documents_from:out_of_range"]);
     // The deposit: integer fen, at most 2 % of the budget (4,280,000.00 元 here: 85,600.00 元).
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(8_560_001);
@@ -681,6 +684,9 @@ async fn the_notice_fields_are_checked_required_to_publish_and_shown() {
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(0);
     assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:not_positive"]);
+    let mut b = draft_body(&app, 30).await;
+    b["deposit"] = json!(i64::MAX);
+    assert_eq!(field_codes(post(b).await, 422, "validation_failed").await, ["deposit:too_large"]);
     let mut b = draft_body(&app, 30).await;
     b["deposit"] = json!(85_600.5);
     expect_error(post(b).await, 422, "json_invalid").await;
