@@ -146,12 +146,14 @@ impl AppState {
         });
         let writer = Writer::new(db.clone(), clock.clone(), audit.clone(), LiveHub::default());
         let texts = Arc::new(I18n::load()?);
-        let openings =
-            Openings::new(writer.clone(), vault.clone(), blobs.clone(), settings.opening.clone(), texts.clone())
-                .with_live(
-                    crate::live::limit::CommandLimits::new(&settings.live),
-                    std::time::Duration::from_secs(settings.live.session_check_seconds),
-                );
+        let openings = Openings::new(
+            writer.clone(),
+            vault.clone(),
+            blobs.clone(),
+            settings.opening.clone(),
+            &settings.live,
+            texts.clone(),
+        );
         let registry = Registry::default()
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))

@@ -184,20 +184,34 @@ where
     }
 }
 
+/// Whether `c` is a control character a text may not carry: the C0 controls (U+0000–U+001F)
+/// other than tab, line feed and carriage return. PostgreSQL refuses U+0000 in text outright,
+/// and the others have no place in a notice, a name or an objection.
+pub fn is_forbidden_control(c: char) -> bool {
+    c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// Checks a text's trimmed length, adding `required` (fewer than `min` characters) or `too_long`
-/// (more than `max`) to `fields`, so that a form's problems are reported together.
+/// (more than `max`) to `fields`, so that a form's problems are reported together; a text with a
+/// control character (see [`is_forbidden_control`]) is `control_character`.
 pub fn check_text(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min: usize, max: usize) {
     let n = v.trim().chars().count();
-    if n < min {
+    if v.chars().any(is_forbidden_control) {
+        fields.push(FieldError::new(name, "control_character"));
+    } else if n < min {
         fields.push(FieldError::new(name, "required"));
     } else if n > max {
         fields.push(FieldError::new(name, "too_long"));
     }
 }
 
-/// A required, trimmed text of at most `max_chars` characters, or a field error.
+/// A required, trimmed text of at most `max_chars` characters without control characters, or a
+/// field error.
 pub fn required_text<'a>(field: &'static str, value: &'a str, max_chars: usize) -> AppResult<&'a str> {
     let v = value.trim();
+    if v.chars().any(is_forbidden_control) {
+        return Err(AppError::invalid_field(field, "control_character"));
+    }
     match v.chars().count() {
         0 => Err(AppError::invalid_field(field, "required")),
         n if n > max_chars => Err(AppError::invalid_field(field, "too_long")),
@@ -301,6 +315,22 @@ impl IntoResponse for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_with_control_characters_other_than_tab_and_line_breaks_are_refused() {
+        for bad in ["\u{0}", "标题\u{1b}", "\u{7}响铃"] {
+            let code = required_text("title", bad, 100).map_err(|e| e.fields[0].code.to_string());
+            assert_eq!(code, Err("control_character".to_string()));
+            let mut fields = Vec::new();
+            check_text(&mut fields, "title", bad, 1, 100);
+            assert_eq!(fields.len(), 1);
+            assert_eq!(fields[0].code, "control_character");
+        }
+        assert_eq!(required_text("title", " 第一行\r\n第二行\t ", 100).ok(), Some("第一行\r\n第二行"));
+        let mut fields = Vec::new();
+        check_text(&mut fields, "title", "第一行\n第二行", 1, 100);
+        assert!(fields.is_empty());
+    }
 
     #[test]
     fn phone_numbers_of_mainland_china() {

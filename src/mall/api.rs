@@ -440,12 +440,7 @@ async fn report_csv(
     actor: Actor,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    let r = reports::report(&state, &actor, &q).await?;
-    Ok(download(
-        export::csv(&r, &site.i18n, lang)?,
-        "text/csv; charset=utf-8",
-        format!("savings-{}-{}.csv", r.from, r.to),
-    ))
+    report_file(&state, &site, lang, &actor, &q, Export::Csv).await
 }
 
 /// The savings report as an XLSX workbook.
@@ -463,12 +458,35 @@ async fn report_xlsx(
     actor: Actor,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    let r = reports::report(&state, &actor, &q).await?;
-    Ok(download(
-        export::xlsx(&r, &site.i18n, lang)?,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("savings-{}-{}.xlsx", r.from, r.to),
-    ))
+    report_file(&state, &site, lang, &actor, &q, Export::Xlsx).await
+}
+
+/// A file format of the savings report.
+#[derive(Clone, Copy)]
+enum Export {
+    Csv,
+    Xlsx,
+}
+
+/// The savings report for `actor` as a download in `format`, its headers in `lang`.
+async fn report_file(
+    state: &Mall,
+    site: &Site,
+    lang: crate::web::i18n::Lang,
+    actor: &Actor,
+    q: &ReportQuery,
+    format: Export,
+) -> AppResult<Response> {
+    let r = reports::report(state, actor, q).await?;
+    let (bytes, content_type, ext) = match format {
+        Export::Csv => (export::csv(&r, &site.i18n, lang)?, "text/csv; charset=utf-8", "csv"),
+        Export::Xlsx => (
+            export::xlsx(&r, &site.i18n, lang)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    Ok(download(bytes, content_type, format!("savings-{}-{}.{ext}", r.from, r.to)))
 }
 
 /// Records a centralized procurement result (the centre's staff).

@@ -118,6 +118,7 @@ impl Openings {
         vault: Arc<VaultKey>,
         blobs: Arc<dyn BlobStore>,
         settings: OpeningSettings,
+        live: &crate::config::LiveSettings,
         texts: Arc<I18n>,
     ) -> Self {
         Self {
@@ -125,15 +126,10 @@ impl Openings {
             vault,
             blobs,
             settings,
-            limits: crate::live::limit::CommandLimits::new(&crate::config::LiveSettings::default()),
-            session_check: std::time::Duration::from_secs(crate::config::LiveSettings::default().session_check_seconds),
+            limits: crate::live::limit::CommandLimits::new(live),
+            session_check: std::time::Duration::from_secs(live.session_check_seconds),
             texts,
         }
-    }
-
-    /// The same halls with these command allowances and session checks (`[live]` settings).
-    pub fn with_live(self, limits: crate::live::limit::CommandLimits, session_check: std::time::Duration) -> Self {
-        Self { limits, session_check, ..self }
     }
 
     /// The participants' command allowances.

@@ -334,3 +334,39 @@ async fn a_panic_is_a_500_with_a_reference_not_a_dropped_connection() {
     let page = r.text().await.expect("page");
     assert!(page.contains("data-code=\"internal\"") && !page.contains("secret"), "{page}");
 }
+
+#[tokio::test]
+async fn texts_with_control_characters_are_refused_wherever_they_come_from() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let buyer = Client::login(&app, "buyer_a").await;
+    let quotation = |title: &str, requirement: &str| {
+        json!({"title": title, "category": "printers", "quantity": 1, "unit": "台", "budget": 1_000_000,
+               "hours": 1, "requirement": requirement})
+    };
+    // In a JSON text, escaped: refused before any service sees it, on SQLite and PostgreSQL alike.
+    for bad in ["\u{0}", "打印机\u{1}", "a\u{8}b", "\u{c}", "\u{1f}"] {
+        expect_error(buyer.post("/api/v1/mall/quotations", &quotation(bad, "要求")).await, 400, "control_character")
+            .await;
+    }
+    // A field the service does not know of is no way around it.
+    let mut extra = quotation("打印机询价", "要求");
+    extra["unknown"] = json!("\u{0}");
+    expect_error(buyer.post("/api/v1/mall/quotations", &extra).await, 400, "control_character").await;
+    // Tabs and line breaks are text, and a backslash before the letters u0000 is just that.
+    let r = buyer.post("/api/v1/mall/quotations", &quotation("打印机询价\\u0000", "第一行\r\n第二行\t续")).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    // In a query string and a form, percent-encoded.
+    expect_error(anon.get("/api/v1/tenders?q=%00").await, 400, "control_character").await;
+    expect_error(anon.get("/api/v1/tenders?q=%E6%89%93%1B").await, 400, "control_character").await;
+    assert_eq!(anon.get("/api/v1/tenders?q=%E6%89%93%0A").await.status(), 200);
+    expect_page_error(anon.get("/tenders?q=%00").await, 400, "control_character").await;
+    let r = anon
+        .http
+        .post(format!("{}/login", anon.base))
+        .form(&[("_csrf", anon.csrf.as_str()), ("username", "buyer_a\u{0}"), ("password", "x")])
+        .send()
+        .await
+        .expect("send");
+    expect_page_error(r, 400, "control_character").await;
+}
