@@ -179,6 +179,10 @@ impl AppState {
             public_origin,
             trusted_proxies: web::client::parse_networks(&settings.server.trusted_proxies)
                 .map_err(StartError::Settings)?,
+            public_pages: web::public_pages::PublicPages::new(
+                std::time::Duration::from_millis(settings.server.public_page_cache_ms),
+                writer.changes(),
+            ),
         };
         let accounts = Accounts {
             db: db.clone(),
@@ -388,12 +392,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `routes` in the platform's middleware, outermost first: tracing, security headers,
-/// HTML error pages, the panic guard, CSRF, and the removal of a flash message once shown. A
+/// HTML error pages, the panic guard, CSRF, the removal of a flash message once shown, and the
+/// cache of public pages. A
 /// panic in a handler, an extractor or the CSRF check becomes a logged 500 `internal` with a
 /// reference (as every server fault), shown as a page outside the API, instead of a dropped
 /// connection.
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .layer(from_fn_with_state(state.site.clone(), web::public_pages::serve))
         .layer(from_fn_with_state(state.site.clone(), web::flash::carry))
         .layer(from_fn_with_state(state.site.clone(), web::csrf::protect))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -36,6 +36,11 @@ pub enum Command {
         /// configured, e.g. with `TENDERHALL_SERVER__LISTEN`).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// A database to put the demo in instead of the SQLite file in `--data`, for example an
+        /// empty PostgreSQL database (`postgres://user@host/db`); blobs, keys and the catalogue
+        /// index stay in `--data`.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -296,8 +301,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             let state = AppState::build(settings, clock).await?;
             serve(state).await?;
         }
-        Command::Demo { data, listen } => {
-            settings.database.url = format!("sqlite://{}?mode=rwc", data.join("tenderhall.db").display());
+        Command::Demo { data, listen, database_url } => {
+            settings.database.url =
+                database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data.join("tenderhall.db").display()));
             settings.storage.blob_dir = data.join("blobs");
             settings.storage.key_dir = data.join("keys");
             settings.storage.index_dir = data.join("index");

@@ -188,6 +188,10 @@ pub struct ServerSettings {
     /// them, and only them, the client's address is read from `X-Forwarded-For` (for the login
     /// throttle and the logs). Empty: the connection's peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// How long a public page, as anonymous visitors see it, may be answered from memory
+    /// (`web::public_pages`), in milliseconds; 0 turns the cache off. A change made by this
+    /// process shows at once; one made by another process within this time.
+    pub public_page_cache_ms: u64,
 }
 
 /// TLS termination.
@@ -286,6 +290,7 @@ impl Default for ServerSettings {
             json_logs: false,
             public_url: None,
             trusted_proxies: Vec::new(),
+            public_page_cache_ms: 1_000,
         }
     }
 }

@@ -32,13 +32,36 @@ pub struct Writer {
     audit: AuditLog,
     hub: LiveHub,
     wake: Arc<tokio::sync::Notify>,
+    changes: Changes,
+}
+
+/// How many units of work this process has committed: a reader that remembers the count can
+/// tell later whether anything changed since (the public page cache, `web::public_pages`).
+/// Changes made by another process are not counted.
+#[derive(Debug, Clone, Default)]
+pub struct Changes(Arc<std::sync::atomic::AtomicU64>);
+
+impl Changes {
+    /// The count now.
+    pub fn count(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn committed(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl Writer {
     /// A writer on `db`, timing changes by `clock`, recording them in `audit`, publishing live
     /// events on `hub`.
     pub fn new(db: DatabaseConnection, clock: SharedClock, audit: AuditLog, hub: LiveHub) -> Self {
-        Self { db, clock, audit, hub, wake: Arc::default() }
+        Self { db, clock, audit, hub, wake: Arc::default(), changes: Changes::default() }
+    }
+
+    /// The count of this writer's commits.
+    pub fn changes(&self) -> Changes {
+        self.changes.clone()
     }
 
     /// Opens a unit of work, reading the clock for its time once the write lock is held (so a
@@ -66,6 +89,7 @@ impl Writer {
             next_seq: HashMap::new(),
             scheduled: false,
             ended_sessions: Vec::new(),
+            changes: self.changes.clone(),
         }
     }
 
@@ -103,6 +127,7 @@ pub struct UnitOfWork {
     scheduled: bool,
     /// Users some of whose sessions this change ends (internal ids).
     ended_sessions: Vec<crate::ids::UserId>,
+    changes: Changes,
 }
 
 impl UnitOfWork {
@@ -183,6 +208,7 @@ impl UnitOfWork {
             crate::live::relay::notify_session_end(&self.txn, *user).await?;
         }
         self.txn.commit().await.map_err(AppError::from)?;
+        self.changes.committed();
         for e in self.events {
             self.hub.publish(e);
         }

@@ -26,7 +26,7 @@ use crate::{
         extract::{Form, Path, Query},
         flash::{self, Flash},
         local_input,
-        page::{PageCtx, percent_encode, render},
+        page::{PageCtx, percent_encode, render, render_public},
         parse_local_time,
     },
 };
@@ -302,7 +302,7 @@ async fn catalogue_page(
         q,
         ctx,
     };
-    Ok(render(&page))
+    Ok(render_public(&page))
 }
 
 #[derive(Template)]
@@ -334,7 +334,7 @@ async fn item_page(State(state): State<Mall>, ctx: PageCtx, Path(id): Path<Uuid>
         history,
         ctx,
     };
-    Ok(render(&page))
+    Ok(render_public(&page))
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ use crate::{
         extract::{Form, Multipart, Path, Query},
         flash::{self, Flash},
         local_input,
-        page::{PageCtx, render},
+        page::{PageCtx, render, render_public},
         parse_local_time,
     },
 };
@@ -82,7 +82,7 @@ async fn home(State(state): State<Tenders>, ctx: PageCtx) -> AppResult<Response>
     let latest =
         service::search_public(&state.db, &SearchQuery { state: Some("published".into()), ..Default::default() })
             .await?;
-    Ok(render(&HomePage { ctx, latest }))
+    Ok(render_public(&HomePage { ctx, latest }))
 }
 
 #[derive(Template)]
@@ -118,7 +118,7 @@ impl SearchPageT {
 
 async fn search(State(state): State<Tenders>, ctx: PageCtx, Query(q): Query<SearchQuery>) -> AppResult<Response> {
     let result = service::search_public(&state.db, &q).await?;
-    Ok(render(&SearchPageT { ctx, q, result, choices: choices() }))
+    Ok(render_public(&SearchPageT { ctx, q, result, choices: choices() }))
 }
 
 #[derive(Template)]
@@ -320,7 +320,7 @@ async fn show(
         (_, Some(until)) if waiting && now >= until => Some("tender.obtain_period_over"),
         _ => None,
     };
-    Ok(render(&ShowPage { ctx, d, min_deadline_after_amendment, obtain_note }))
+    Ok(render_public(&ShowPage { ctx, d, min_deadline_after_amendment, obtain_note }))
 }
 
 async fn upload(

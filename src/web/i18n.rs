@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 /// A supported language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     /// 简体中文 (default).
     #[default]

@@ -16,6 +16,7 @@ pub mod flash;
 pub mod i18n;
 pub mod origin;
 pub mod page;
+pub mod public_pages;
 pub mod redirect;
 pub mod site;
 

@@ -194,3 +194,12 @@ pub fn render(t: &impl askama::Template) -> Response {
         Err(e) => AppError::internal(format!("template: {e}")).into_response(),
     }
 }
+
+/// Renders a page that every anonymous visitor sees alike (but for the CSRF token), so that it
+/// may be answered from the public page cache ([`super::public_pages`]). Only for pages whose
+/// content depends on nothing but the address, the language, the data and the time.
+pub fn render_public(t: &impl askama::Template) -> Response {
+    let mut resp = render(t);
+    resp.extensions_mut().insert(super::public_pages::Public);
+    resp
+}

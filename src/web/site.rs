@@ -27,4 +27,6 @@ pub struct Site {
     pub public_origin: Option<String>,
     /// The reverse proxies whose forwarded client addresses are believed (`web::client`).
     pub trusted_proxies: Vec<super::client::Network>,
+    /// The cache of public pages as anonymous visitors see them (`web::public_pages`).
+    pub public_pages: super::public_pages::PublicPages,
 }

@@ -1,7 +1,7 @@
 //! Redirect targets taken from the request (the language switch's `back`, the login's `next`)
 //! only ever lead to this site.
 
-use crate::client::Client;
+use crate::client::{Client, expect_page_error};
 use crate::support::{PASSWORD, TestApp, spawn_app};
 use reqwest::{Method, Response, Url};
 
@@ -49,6 +49,12 @@ const HOSTILE: &[&str] = &[
     "#x",
 ];
 
+/// Whether a value is refused with the whole request, before any redirect is worked out: a
+/// control character other than tab and line breaks (`control_character`).
+fn refused_whole(value: &str) -> bool {
+    value.chars().any(tenderhall::error::is_forbidden_control)
+}
+
 /// Where a browser on `app` goes with this `Location`.
 fn resolve(app: &TestApp, location: &str) -> Url {
     Url::parse(&app.base).expect("base").join(location).unwrap_or_else(|e| panic!("Location {location:?}: {e}"))
@@ -89,6 +95,10 @@ async fn the_language_switch_only_goes_back_to_local_paths() {
     let app = spawn_app().await;
     let c = Client::anonymous(&app).await;
     for value in HOSTILE {
+        if refused_whole(value) {
+            expect_page_error(switch(&c, value).await, 400, "control_character").await;
+            continue;
+        }
         let location = local_location(&app, switch(&c, value).await, value).await;
         assert_eq!(location, "/", "{value:?}");
     }
@@ -118,6 +128,13 @@ async fn login_only_continues_to_local_paths() {
     let app = spawn_app().await;
     for value in HOSTILE {
         let c = Client::anonymous(&app).await;
+        if refused_whole(value) {
+            let page = c.req(Method::GET, "/login").query(&[("next", value)]).send().await.expect("send");
+            expect_page_error(page, 400, "control_character").await;
+            expect_page_error(login(&c, value).await, 400, "control_character").await;
+            assert_eq!(c.get("/api/v1/me").await.status(), 401, "{value:?}: not logged in");
+            continue;
+        }
         // The login page does not carry the value into its form either.
         let page = c.req(Method::GET, "/login").query(&[("next", value)]).send().await.expect("send");
         assert_eq!(page.status(), 200, "{value:?}");
