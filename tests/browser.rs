@@ -621,8 +621,8 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     let mut plain = Vec::new();
     envelope::open(&cek, &id, stored.as_ref(), &mut plain).expect("open");
     let contents = envelope::payload::unpack(&plain).expect("payload");
-    assert_eq!(contents.manifest.form.get("total_price").map(String::as_str), Some("468000.00"));
-    assert_eq!(contents.manifest.form.get("delivery_days").map(String::as_str), Some("30"));
+    assert_eq!(contents.manifest.form.get("total_price").and_then(|v| v.as_str()), Some("468000.00"));
+    assert_eq!(contents.manifest.form.get("delivery_days").and_then(|v| v.as_str()), Some("30"));
     assert_eq!(contents.manifest.files[0].name, "投标文件.pdf");
     assert_eq!(contents.files[0], bid_pdf_bytes);
     assert!(!stored.windows(9).any(|w| w == b"468000.00"), "the price is not readable on the server");
