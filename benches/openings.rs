@@ -83,7 +83,7 @@ async fn main() {
             let mut form = std::collections::BTreeMap::new();
             form.insert("total_price".to_string(), format!("{}.00", 1_000_000 + i));
             let manifest = payload::Manifest {
-                form,
+                form: payload::text_form(form),
                 files: vec![payload::FileEntry {
                     name: "bid.pdf".into(),
                     size: file.len() as u64,

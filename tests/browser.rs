@@ -510,6 +510,52 @@ async fn the_browser_seals_exactly_like_the_rust_code_and_rust_opens_what_it_sea
     c.close().await.ok();
 }
 
+/// The bid panel's checker (`bidform.js`) gives what the Rust checker gives for every shared case
+/// of `tests/vectors/bid-form-cases.json`: the same form to seal, or the same problems in the
+/// same order.
+#[tokio::test]
+async fn the_bid_panel_checks_a_form_by_the_rules_of_the_opening() {
+    use tenderhall::tenders::{bid_form, model::BidFormField};
+    let app = spawn_app().await;
+    let d = driver().await;
+    let p = tempfile::tempdir().expect("dir");
+    let c = browser(&d, &p).await;
+    c.goto(&format!("{}/", app.base)).await.expect("goto");
+    let text = include_str!("vectors/bid-form-cases.json").replace("@LONGEST_TEXT@", &"好".repeat(bid_form::MAX_TEXT));
+    let cases: serde_json::Value = serde_json::from_str(&text).expect("cases");
+    let script = r#"
+        const [cases, done] = arguments;
+        import('/static/bidform.js').then((m) => {
+          done(cases.cases.map((c) => {
+            const r = m.checkForm(cases.items, c.form);
+            return { form: r.form, problems: r.problems.map((p) => [p.item, p.code]) };
+          }));
+        }).catch((e) => done('error: ' + e));
+    "#;
+    let got = c.execute_async(script, vec![cases.clone()]).await.expect("script");
+    let items: Vec<BidFormField> = serde_json::from_value(cases["items"].clone()).expect("items");
+    let list = cases["cases"].as_array().expect("cases");
+    assert_eq!(got.as_array().map(Vec::len), Some(list.len()), "{got}");
+    for (case, js) in list.iter().zip(got.as_array().expect("list")) {
+        let name = &case["name"];
+        let form = serde_json::from_value(case["form"].clone()).expect("form");
+        match bid_form::check(&items, &form) {
+            Ok(read) => {
+                assert_eq!(js["problems"], serde_json::json!([]), "{name}: the browser refuses what Rust reads");
+                assert_eq!(js["form"], serde_json::json!(read), "{name}");
+                assert_eq!(js["form"], case["read"], "{name}");
+            }
+            Err(problems) => {
+                let rust: Vec<serde_json::Value> =
+                    problems.iter().map(|p| serde_json::json!([p.item, p.problem.code()])).collect();
+                assert_eq!(js["problems"], serde_json::json!(rust), "{name}");
+                assert_eq!(js["problems"], case["problems"], "{name}");
+            }
+        }
+    }
+    c.close().await.ok();
+}
+
 /// Makes a bid key in the bid panel, protected by `passphrase`, and waits for its download link
 /// and for the platform to have registered its signing key (the link appears first).
 async fn make_bid_key(s: &Client, passphrase: &str) {
@@ -584,10 +630,22 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     click(&s, "[data-testid=obtain]").await;
     css(&s, "[data-testid=bid-panel]").await;
     make_bid_key(&s, "bid key pass 2026").await;
+    // Nothing is sealed while the form breaks the tender's rules: each item says what is wrong.
     click(&s, "[data-testid=seal-submit]").await;
-    let status = text_of(&s, "[data-testid=bid-status]").await;
-    assert!(status.contains("请填写"), "required fields are asked for: {status}");
+    wait_text(&s, "[data-testid=field-error-total_price]", "此项为必填项").await;
+    wait_text(&s, "[data-testid=field-error-delivery_days]", "此项为必填项").await;
+    assert!(text_of(&s, "[data-testid=bid-status]").await.contains("请更正标出的各项"));
+    fill(&s, "[data-testid=field-total_price]", "468000.001").await;
+    click(&s, "[data-testid=seal-submit]").await;
+    wait_text(&s, "[data-testid=field-error-total_price]", "金额最多保留两位小数").await;
+    wait_text(&s, "[data-testid=field-error-delivery_days]", "此项为必填项").await;
     fill(&s, "[data-testid=field-total_price]", "468000.00").await;
+    fill(&s, "[data-testid=field-delivery_days]", "三十").await;
+    click(&s, "[data-testid=seal-submit]").await;
+    wait_text(&s, "[data-testid=field-error-delivery_days]", "请填写整数天数").await;
+    css(&s, "[data-testid=field-error-total_price][hidden]").await;
+    shot(&s, "bid-form-refused").await;
+    assert!(s.find(Locator::Css("[data-testid=my-bid]")).await.is_err(), "no bid was reserved");
     fill(&s, "[data-testid=field-delivery_days]", "30").await;
     let bid_pdf = app.dir.path().join("投标文件.pdf");
     let bid_pdf_bytes = support::pdf("Our offer", 3);
@@ -601,6 +659,7 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
         .expect("receipt shown");
     let status = text_of(&s, "[data-testid=bid-status]").await;
     assert!(status.contains("投标成功"), "{status}");
+    css(&s, "[data-testid=field-error-delivery_days][hidden]").await;
     shot(&s, "bid-submitted").await;
 
     // The receipt verifies with the platform key; the key file (passphrase-protected) opens the
@@ -621,8 +680,8 @@ async fn a_supplier_seals_and_submits_a_bid_in_the_browser_and_gets_a_receipt() 
     let mut plain = Vec::new();
     envelope::open(&cek, &id, stored.as_ref(), &mut plain).expect("open");
     let contents = envelope::payload::unpack(&plain).expect("payload");
-    assert_eq!(contents.manifest.form.get("total_price").map(String::as_str), Some("468000.00"));
-    assert_eq!(contents.manifest.form.get("delivery_days").map(String::as_str), Some("30"));
+    assert_eq!(contents.manifest.form.get("total_price").and_then(|v| v.as_str()), Some("468000.00"));
+    assert_eq!(contents.manifest.form.get("delivery_days").and_then(|v| v.as_str()), Some("30"));
     assert_eq!(contents.manifest.files[0].name, "投标文件.pdf");
     assert_eq!(contents.files[0], bid_pdf_bytes);
     assert!(!stored.windows(9).any(|w| w == b"468000.00"), "the price is not readable on the server");

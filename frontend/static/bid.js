@@ -10,6 +10,7 @@
 // same bytes, and only what the platform does not hold yet is sent.
 
 import { b64, derivedParams, envelopeSize, keyFileText, readKeyFile, sealStream, sha256, signDigest, streamingSha256, toHex } from "/static/envelope.js";
+import { checkForm } from "/static/bidform.js";
 import { chinaTime, refreshBids } from "/static/mybids.js";
 
 const panel = document.getElementById("bid");
@@ -252,21 +253,53 @@ function showReceipt(receipt) {
   box.append(dl, a, " ", pdf);
 }
 
+/** The message shown next to a bid form item (made on first use). */
+function fieldError(input) {
+  let box = panel.querySelector(`[data-error-for="${input.dataset.field}"]`);
+  if (!box) {
+    box = document.createElement("small");
+    box.className = "field-errors";
+    box.dataset.errorFor = input.dataset.field;
+    box.dataset.testid = `field-error-${input.dataset.field}`;
+    box.setAttribute("role", "alert");
+    input.after(box);
+  }
+  return box;
+}
+
+/**
+ * The bid form as it will be sealed, checked against the tender's items (bidform.js, the rules
+ * the opening applies); null after marking each item that is wrong with its message.
+ */
+function checkedForm() {
+  const inputs = Array.from(panel.querySelectorAll("[data-field]"));
+  const items = inputs.map((i) => ({ key: i.dataset.field, kind: i.dataset.kind, required: i.dataset.required === "true" }));
+  const { form, problems } = checkForm(items, Object.fromEntries(inputs.map((i) => [i.dataset.field, i.value])));
+  for (const input of inputs) {
+    const problem = problems.find((p) => p.item === input.dataset.field);
+    const box = fieldError(input);
+    box.textContent = problem ? msg(`msgForm_${problem.code}`) : "";
+    box.hidden = !problem;
+    input.setAttribute("aria-invalid", String(Boolean(problem)));
+  }
+  const first = inputs.find((i) => problems.some((p) => p.item === i.dataset.field));
+  if (first) {
+    first.focus();
+    return null;
+  }
+  return form;
+}
+
 async function submit() {
   const status = el("progress-text");
   if (!key) {
     status.textContent = msg("msgNeedKey");
     return;
   }
-  const form = {};
-  for (const input of panel.querySelectorAll("[data-field]")) {
-    const v = input.value.trim();
-    if (!v && input.dataset.required === "true") {
-      status.textContent = `${msg("msgNeedField")} ${input.closest("label")?.firstChild?.textContent ?? input.dataset.field}`;
-      input.focus();
-      return;
-    }
-    if (v) form[input.dataset.field] = v;
+  const form = checkedForm();
+  if (!form) {
+    status.textContent = msg("msgFormFix");
+    return;
   }
   const button = panel.querySelector("[data-action=submit]");
   button.disabled = true;

@@ -166,13 +166,26 @@ function describe(e) {
   if (who) parts.push(who);
   if (d.lot) parts.push(d.lot);
   if (d.text) parts.push(`“${d.text}”`);
-  if (d.reason) parts.push(`(${d.reason})`);
+  if (d.reason) parts.push(`(${reasonText(d)})`);
   if (d.record_sha256) parts.push(`SHA-256 ${d.record_sha256}`);
   return parts.join(" · ");
 }
 
 const lang = document.documentElement.lang;
 const label = (item) => (lang === "en" && item.label_en ? item.label_en : item.label_zh);
+
+/**
+ * Why a bid is invalid, in the page's language: from its stable code (a bid form problem names
+ * the item by its label), else the reason as recorded.
+ */
+function reasonText(d) {
+  const form = d.code ? hall.getAttribute(`data-msg-form-${d.code}`) : null;
+  if (form !== null) {
+    const item = d.item ? label(d.item) || d.item.key : "";
+    return `${text("form-mismatch")}: ${item ? `${item} — ` : ""}${form}`;
+  }
+  return (d.code && hall.getAttribute(`data-msg-reason-${d.code}`)) || d.reason || d.code || "";
+}
 
 /** A bid form value as read out: an amount as ¥ with grouping (and 大写 below), else as given. */
 function valueNode(value, amount) {
@@ -226,7 +239,7 @@ function renderReading(d) {
   for (const b of d.not_opened ?? []) {
     const row = body.insertRow();
     row.className = "muted";
-    const why = b.outcome === "decrypt_failed" ? text("decrypt-failed") : `${text("invalid")} ${b.reason ?? ""}`;
+    const why = b.outcome === "decrypt_failed" ? text("decrypt-failed") : `${text("invalid")} ${reasonText(b)}`;
     for (const v of [b.bidder, b.lot, text("not-opened"), why, ""]) row.insertCell().textContent = v ?? "";
   }
   box.append(table);

@@ -17,6 +17,10 @@ pub struct Model {
     pub released_at: Option<DateTimeUtc>,
     pub outcome: crate::opening::model::BidOutcome,
     pub reason: Option<String>,
+    /// An invalid bid's reason as a stable code.
+    pub reason_code: Option<String>,
+    /// The bid form item an invalid bid's reason is about (its key).
+    pub reason_item: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub sealed_key: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

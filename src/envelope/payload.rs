@@ -27,8 +27,10 @@ pub struct FileEntry {
 /// The manifest: the bid form's values and the list of files.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Manifest {
-    /// Bid form values by item key, as entered.
-    pub form: BTreeMap<String, String>,
+    /// Bid form values by item key, as sealed: text as entered, or whatever JSON a client put
+    /// there. The opening checks them against the tender's items
+    /// ([`crate::tenders::bid_form::check`]).
+    pub form: BTreeMap<String, serde_json::Value>,
     /// Files, in the order their bytes follow.
     pub files: Vec<FileEntry>,
 }
@@ -56,6 +58,22 @@ pub enum PayloadError {
     FileMismatch(String),
 }
 
+impl PayloadError {
+    /// A stable code for the reason, for records and APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PayloadError::NotAPayload => "not_a_payload",
+            PayloadError::BadManifest(_) => "bad_manifest",
+            PayloadError::FileMismatch(_) => "file_mismatch",
+        }
+    }
+}
+
+/// A form of text values as the manifest holds it.
+pub fn text_form(form: BTreeMap<String, String>) -> BTreeMap<String, serde_json::Value> {
+    form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
+}
+
 /// The start of a payload: magic, the manifest's length and the manifest; the files follow.
 pub fn head(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
     let json = serde_json::to_vec(manifest).map_err(std::io::Error::other)?;
@@ -73,7 +91,7 @@ pub fn head(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
 /// which no opening accepts).
 pub fn pack(form: BTreeMap<String, String>, files: &[(&str, &[u8])]) -> Vec<u8> {
     let manifest = Manifest {
-        form,
+        form: text_form(form),
         files: files
             .iter()
             .map(|(name, data)| FileEntry {
@@ -104,7 +122,7 @@ pub fn pack_files(
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         entries.push(FileEntry { name, size, sha256 });
     }
-    let head = head(&Manifest { form, files: entries })?;
+    let head = head(&Manifest { form: text_form(form), files: entries })?;
     let mut reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head));
     for path in files {
         reader = Box::new(reader.chain(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?)));
@@ -276,7 +294,7 @@ mod tests {
         form.insert("total_price".to_string(), "3780000.00".to_string());
         let p = pack(form.clone(), &[("a.pdf", b"%PDF-a"), ("b.pdf", b"%PDF-bb")]);
         let c = unpack(&p).unwrap();
-        assert_eq!(c.manifest.form, form);
+        assert_eq!(c.manifest.form, text_form(form));
         assert_eq!(c.files, vec![b"%PDF-a".to_vec(), b"%PDF-bb".to_vec()]);
         let mut bad = p.clone();
         let last = bad.len() - 1;
@@ -304,7 +322,7 @@ mod tests {
         form.insert("total_price".to_string(), "3780000.00".to_string());
         let p = pack(form.clone(), &[("a.pdf", b"%PDF-a"), ("empty.pdf", b""), ("b.pdf", b"%PDF-bb")]);
         for piece in [1, 3, 7, 64, p.len()] {
-            assert_eq!(check(&p, piece).unwrap().form, form, "pieces of {piece}");
+            assert_eq!(check(&p, piece).unwrap().form, text_form(form.clone()), "pieces of {piece}");
         }
         let mut bad = p.clone();
         let last = bad.len() - 1;

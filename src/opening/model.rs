@@ -35,7 +35,8 @@ string_enum! {
         Valid = "valid",
         /// 解密失败: no valid key released in the window.
         DecryptFailed = "decrypt_failed",
-        /// The envelope does not open (corrupted, truncated, not this bid's): the reason says why.
+        /// The envelope does not open (corrupted, truncated, not this bid's), or its bid form does
+        /// not match the tender's items: the reason says why.
         Invalid = "invalid",
     }
 }
@@ -147,12 +148,32 @@ pub struct NotOpened {
     pub lot: Option<String>,
     /// `decrypt_failed` or `invalid`.
     pub outcome: BidOutcome,
-    /// Why.
+    /// Why, in English.
     pub reason: Option<String>,
+    /// Why an invalid bid is invalid, as a stable code (docs/envelope.md): a bid form problem
+    /// (`missing_item`, `money_too_precise`...), or the envelope's or payload's failure
+    /// (`corrupted_chunk`, `file_mismatch`...). Events from before codes were added have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The bid form item a bid form problem is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ReasonItem>,
     /// The bidder organisation's public id, by which clients tell bidders apart (events from
     /// before it was added have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<Uuid>,
+}
+
+/// The bid form item an invalid bid's reason names: its key and, for an item of the tender's
+/// bid form, its labels (empty for a key the form does not have).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReasonItem {
+    /// The key, as the sealed form names it (cut to 40 characters).
+    pub key: String,
+    /// Label in Chinese.
+    pub label_zh: String,
+    /// Label in English.
+    pub label_en: String,
 }
 
 /// A lot's result at the reading.
@@ -224,14 +245,21 @@ pub enum HallEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         org: Option<Uuid>,
     },
-    /// The envelope does not open: the bid is invalid.
+    /// The envelope does not open, or what it holds is not a bid for this tender (its bid form
+    /// does not match the tender's items): the bid is invalid.
     BidInvalid {
         /// The bidder.
         bidder: String,
         /// The lot.
         lot: Option<String>,
-        /// Why.
+        /// Why, in English.
         reason: String,
+        /// Why, as a stable code (see [`NotOpened::code`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// The bid form item a bid form problem is about.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<ReasonItem>,
         /// The bidder organisation's public id (events from before it was added have none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         org: Option<Uuid>,

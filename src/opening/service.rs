@@ -6,7 +6,7 @@
 
 use super::model::{
     BidOutcome, BidderLot, Command, HallEvent, HallEventView, HallState, LotResult, NotOpened, Phase, ReadAmount,
-    ReadBid, ReadFile, Viewer,
+    ReadBid, ReadFile, ReasonItem, Viewer,
 };
 use crate::{
     accounts::model::{Actor, Role},
@@ -21,6 +21,7 @@ use crate::{
     keys::VaultKey,
     live::{self, Audience, Entry, RoomKey, RoomKind, Viewer as _},
     tenders::{
+        bid_form::{self, FormProblem},
         model::{BidFormField, FieldKind, TenderState},
         policy::{is_manager, is_overseer, state_of},
         service::move_state,
@@ -209,7 +210,7 @@ impl Openings {
             for ob in my_bids(db, o.id, org_id).await? {
                 let Some(b) = bid::Entity::find_by_id(ob.bid_id).one(db).await? else { continue };
                 mine.push(json!({"bid": b.public_id, "lot": lots.get(&ob.lot_id), "outcome": ob.outcome,
-                    "reason": ob.reason, "signed_in": ob.signed_in_at.is_some(), "confirmed": ob.confirmed_at.is_some()}));
+                    "reason": ob.reason, "code": ob.reason_code, "signed_in": ob.signed_in_at.is_some(), "confirmed": ob.confirmed_at.is_some()}));
             }
         }
         let last_seq = live::store::newest_seq(db, room(o.id)).await?;
@@ -399,17 +400,27 @@ impl Openings {
                         let refused = HallEvent::KeyRefused { bidder, lot, reason, org: Some(org_public) };
                         emit(&mut uow, &o, Audience::Org(org), refused).await?;
                     }
-                    Opened::Invalid(reason) => {
+                    Opened::Invalid(why) => {
                         opening_bid::ActiveModel {
                             id: Set(ob.id),
                             released_at: Set(Some(now)),
                             outcome: Set(BidOutcome::Invalid),
-                            reason: Set(Some(reason.clone())),
+                            reason: Set(Some(why.reason.clone())),
+                            reason_code: Set(Some(why.code.to_string())),
+                            reason_item: Set(why.item.clone()),
                             ..Default::default()
                         }
                         .update(uow.txn())
                         .await?;
-                        let invalid = HallEvent::BidInvalid { bidder, lot, reason, org: Some(org_public) };
+                        let items = bid_form(&t)?;
+                        let invalid = HallEvent::BidInvalid {
+                            bidder,
+                            lot,
+                            reason: why.reason,
+                            code: Some(why.code.to_string()),
+                            item: why.item.map(|key| reason_item(&items, key)),
+                            org: Some(org_public),
+                        };
                         emit(&mut uow, &o, Audience::All, invalid).await?;
                     }
                 }
@@ -585,10 +596,20 @@ impl Openings {
                                 lot,
                                 outcome: BidOutcome::DecryptFailed,
                                 reason: Some(reason),
+                                code: None,
+                                item: None,
                                 org,
                             });
                         }
-                        other => failed.push(NotOpened { bidder, lot, outcome: other, reason: b.reason.clone(), org }),
+                        other => failed.push(NotOpened {
+                            bidder,
+                            lot,
+                            outcome: other,
+                            reason: b.reason.clone(),
+                            code: b.reason_code.clone(),
+                            item: b.reason_item.clone().map(|key| reason_item(&items, key)),
+                            org,
+                        }),
                     }
                 }
                 let lot_results: Vec<LotResult> = lots
@@ -702,32 +723,42 @@ impl Openings {
         let file = match self.blobs.open(&sha).await {
             Ok(f) => f.into_std().await,
             Err(crate::blob::BlobError::NotFound) => {
-                return Ok(Opened::Invalid("the stored envelope is missing".into()));
+                return Ok(Opened::Invalid(Invalid::new("envelope_missing", "the stored envelope is missing")));
             }
             Err(e) => return Err(AppError::internal(e)),
         };
+        let items = bid_form(&t)?;
         tokio::task::spawn_blocking(move || {
             let cek = ContentKey(key);
             let mut check = PayloadCheck::new();
             match envelope::open(&cek, &id, std::io::BufReader::with_capacity(1 << 20, file), &mut check) {
                 Ok(_) => match check.finish() {
-                    Ok(manifest) => Ok(Opened::Valid {
-                        key: cek,
-                        form: SealedForm {
-                            form: manifest.form,
-                            files: manifest
-                                .files
-                                .iter()
-                                .map(|f| ReadFile { name: f.name.clone(), size: f.size, sha256: f.sha256.clone() })
-                                .collect(),
-                        },
-                    }),
-                    Err(e) => Ok(Opened::Invalid(format!("the bid inside the envelope is malformed: {e}"))),
+                    // The bidder sealed whatever its client put in the form: the tender's items
+                    // decide whether it is a bid that can be read out.
+                    Ok(manifest) => match bid_form::check(&items, &manifest.form) {
+                        Ok(form) => Ok(Opened::Valid {
+                            key: cek,
+                            form: SealedForm {
+                                form,
+                                files: manifest
+                                    .files
+                                    .iter()
+                                    .map(|f| ReadFile { name: f.name.clone(), size: f.size, sha256: f.sha256.clone() })
+                                    .collect(),
+                            },
+                        }),
+                        Err(problems) => Ok(Opened::Invalid(Invalid::form(&problems))),
+                    },
+                    Err(e) => Ok(Opened::Invalid(Invalid::new(
+                        e.code(),
+                        format!("the bid inside the envelope is malformed: {e}"),
+                    ))),
                 },
                 Err(e @ (envelope::OpenError::KeyCommitmentMismatch | envelope::OpenError::WrongBidderKey)) => {
                     Ok(Opened::WrongKey(e.to_string()))
                 }
-                Err(e) => Ok(Opened::Invalid(e.to_string())),
+                Err(envelope::OpenError::Io(e)) => Err(AppError::internal(e)),
+                Err(e) => Ok(Opened::Invalid(Invalid::new(e.code(), e.to_string()))),
             }
         })
         .await
@@ -850,8 +881,88 @@ fn text(value: &str, field: &'static str) -> AppResult<String> {
 enum Opened {
     Valid { key: ContentKey, form: SealedForm },
     WrongKey(String),
-    Invalid(String),
+    Invalid(Invalid),
 }
+
+/// Why a bid is invalid: a stable code, the bid form item it is about, and the reason in words.
+struct Invalid {
+    code: &'static str,
+    item: Option<String>,
+    reason: String,
+}
+
+/// The longest item key an invalid bid's reason repeats (the tender's keys are at most 40).
+const MAX_REASON_KEY: usize = 40;
+
+impl Invalid {
+    fn new(code: &'static str, reason: impl Into<String>) -> Self {
+        Self { code, item: None, reason: reason.into() }
+    }
+
+    /// A bid form that does not match the tender's items: the first problem is the reason's code,
+    /// the reason in words lists them all.
+    fn form(problems: &[FormProblem]) -> Self {
+        let key = |k: &str| {
+            let mut cut: String = k.chars().take(MAX_REASON_KEY).collect();
+            if cut.len() < k.len() {
+                cut.push('…');
+            }
+            cut
+        };
+        let listed: Vec<String> =
+            problems.iter().take(5).map(|p| format!("{} {}", key(&p.item), p.problem.code())).collect();
+        let more = if problems.len() > 5 { format!(" and {} more", problems.len() - 5) } else { String::new() };
+        let first = problems.first();
+        Self {
+            code: first.map_or("bad_manifest", |p| p.problem.code()),
+            item: first.map(|p| key(&p.item)),
+            reason: format!("the bid form does not match the tender's items: {}{more}", listed.join(", ")),
+        }
+    }
+}
+
+/// An invalid bid's item by its key, with its labels if the tender's bid form has it.
+fn reason_item(items: &[BidFormField], key: String) -> ReasonItem {
+    match items.iter().find(|i| i.key == key) {
+        Some(i) => ReasonItem { key, label_zh: i.label_zh.clone(), label_en: i.label_en.clone() },
+        None => ReasonItem { key, label_zh: String::new(), label_en: String::new() },
+    }
+}
+
+/// An invalid bid's reason as the record prints it: from its code in both languages (a bid form
+/// problem with the item's labels), or, for a reason without a code, in the words recorded.
+fn reason_text(texts: &I18n, code: Option<&str>, item: Option<&ReasonItem>, reason: Option<&str>) -> String {
+    let Some(code) = code else { return reason.unwrap_or_default().to_string() };
+    if bid_form::Problem::parse(code).is_some() {
+        let item = item.map(|i| match (i.label_zh.as_str(), i.label_en.as_str()) {
+            ("", _) => i.key.clone(),
+            (zh, en) if en.is_empty() || en == zh => zh.to_string(),
+            (zh, en) => format!("{zh} {en}"),
+        });
+        let what = texts.both(&format!("bid_form.{code}"));
+        return match item {
+            Some(item) => format!("{}: {item} — {what}", texts.both("bid_form.mismatch")),
+            None => format!("{}: {what}", texts.both("bid_form.mismatch")),
+        };
+    }
+    let key = format!("invalid_reason.{code}");
+    if texts.has(&key) { texts.both(&key) } else { reason.unwrap_or(code).to_string() }
+}
+
+/// The codes of an invalid bid's reason besides the bid form's problems (each has its text,
+/// `invalid_reason.<code>`, in the catalogues).
+pub const INVALID_CODES: [&str; 10] = [
+    "envelope_missing",
+    "not_an_envelope",
+    "unsupported_version",
+    "malformed_header",
+    "wrong_bid",
+    "corrupted_chunk",
+    "truncated",
+    "not_a_payload",
+    "bad_manifest",
+    "file_mismatch",
+];
 
 fn vault_context(b: &bid::Model) -> String {
     format!("tenderhall opening bid {}", b.public_id)
@@ -1080,7 +1191,8 @@ fn render_record(
                     BidOutcome::Invalid => tx("record.invalid"),
                     other => other.as_str().to_string(),
                 };
-                vec![opt(&b.bidder), opt(&b.lot), outcome, opt(&b.reason)]
+                let reason = reason_text(texts, b.code.as_deref(), b.item.as_ref(), b.reason.as_deref());
+                vec![opt(&b.bidder), opt(&b.lot), outcome, reason]
             })
             .collect();
         if !rows.is_empty() {
@@ -1163,4 +1275,63 @@ fn render_record(
     doc.rule();
     doc.paragraph(&format!("{}: {digest}", tx("record.digest_text")));
     doc.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_code_has_its_texts_and_the_record_prints_them() {
+        let texts = I18n::load().expect("catalogues");
+        for code in INVALID_CODES {
+            assert!(texts.has(&format!("invalid_reason.{code}")), "invalid_reason.{code} in both catalogues");
+        }
+        // Every failure that makes a bid invalid has a code of the list.
+        let failures = [
+            envelope::OpenError::NotAnEnvelope.code(),
+            envelope::OpenError::UnsupportedVersion(2, 1).code(),
+            envelope::OpenError::MalformedHeader("chunk size").code(),
+            envelope::OpenError::WrongBid("bid").code(),
+            envelope::OpenError::CorruptedChunk(3).code(),
+            envelope::OpenError::Truncated.code(),
+            envelope::payload::PayloadError::NotAPayload.code(),
+            envelope::payload::PayloadError::BadManifest("x".into()).code(),
+            envelope::payload::PayloadError::FileMismatch("a.pdf".into()).code(),
+        ];
+        for code in failures {
+            assert!(INVALID_CODES.contains(&code), "{code} is listed");
+        }
+        let item =
+            ReasonItem { key: "delivery_days".into(), label_zh: "交货期".into(), label_en: "Delivery".into() };
+        assert_eq!(
+            reason_text(&texts, Some("missing_item"), Some(&item), Some("words")),
+            "开标一览表与招标文件不符 The bid form does not match the tender's: 交货期 Delivery — 此项为必填项 This item is required"
+        );
+        let unknown = ReasonItem { key: "bonus".into(), label_zh: String::new(), label_en: String::new() };
+        assert!(reason_text(&texts, Some("unknown_item"), Some(&unknown), None).contains(": bonus — "));
+        assert_eq!(
+            reason_text(&texts, Some("truncated"), None, Some("words")),
+            "加密投标文件不完整 The sealed bid is incomplete"
+        );
+        assert_eq!(reason_text(&texts, None, None, Some("no valid key")), "no valid key", "a reason from before codes");
+        assert_eq!(reason_text(&texts, Some("later_code"), None, Some("words")), "words");
+    }
+
+    #[test]
+    fn a_form_reason_names_the_first_problem_and_cuts_long_keys() {
+        use crate::tenders::bid_form::Problem;
+        let long = "k".repeat(500);
+        let problems: Vec<FormProblem> = (0..7)
+            .map(|i| FormProblem {
+                item: if i == 0 { long.clone() } else { format!("x{i}") },
+                problem: Problem::UnknownItem,
+            })
+            .collect();
+        let why = Invalid::form(&problems);
+        assert_eq!(why.code, "unknown_item");
+        assert_eq!(why.item.as_deref().map(|k| k.chars().count()), Some(MAX_REASON_KEY + 1));
+        assert!(why.reason.ends_with("and 2 more"), "{}", why.reason);
+        assert!(why.reason.len() < 200, "{}", why.reason);
+    }
 }

@@ -8,6 +8,7 @@
 //! state machine; they must not write the `state` column themselves.
 
 mod api;
+pub mod bid_form;
 mod forms;
 mod handlers;
 pub mod model;

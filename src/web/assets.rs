@@ -10,6 +10,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../frontend/static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/app.js")),
     ("bid.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/bid.js")),
+    ("bidform.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/bidform.js")),
     ("envelope.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/envelope.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../frontend/static/favicon.svg")),
     ("hall.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/hall.js")),

@@ -19,14 +19,27 @@ pub struct Sealed {
 }
 
 pub async fn submit(b: &Bidder, tender: &str, lot: &str, price: &str) -> Sealed {
+    submit_form(b, tender, lot, json!({"total_price": price, "delivery_days": "30"})).await
+}
+
+/// Seals and submits a bid whose form is `form`, whatever it holds (as a bidder's own client
+/// may seal anything), with one file.
+pub async fn submit_form(b: &Bidder, tender: &str, lot: &str, form: Value) -> Sealed {
     let r = b.client.post_empty(&format!("/api/v1/tenders/{tender}/lots/{lot}/bids")).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.expect("ticket");
     let id = crate::bids::identity_of(&t);
-    let mut form = BTreeMap::new();
-    form.insert("total_price".to_string(), price.to_string());
-    form.insert("delivery_days".to_string(), "30".to_string());
-    let p = payload::pack(form, &[("投标文件.pdf", &crate::support::pdf("offer", 1))]);
+    let file = crate::support::pdf("offer", 1);
+    let manifest = payload::Manifest {
+        form: serde_json::from_value(form).expect("a form is an object"),
+        files: vec![payload::FileEntry {
+            name: "投标文件.pdf".into(),
+            size: file.len() as u64,
+            sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &file)),
+        }],
+    };
+    let mut p = payload::head(&manifest).expect("payload");
+    p.extend_from_slice(&file);
     let mut env = Vec::new();
     let sealed = envelope::seal(&b.bid_key, &id, p.as_slice(), &mut env).expect("seal");
     let sig = b.signing.sign(&SystemRandom::new(), &sealed.digest).expect("sign");
@@ -318,6 +331,161 @@ async fn too_few_valid_bids_fail_the_tender_and_a_corrupted_envelope_is_named() 
     assert!(text.contains("流标") && text.contains("corrupted"), "{text}");
 }
 
+/// Bids whose sealed forms do not match the tender's items (a required item missing, an amount
+/// with three decimals, a number instead of text, a key the form does not have) are recorded as
+/// invalid with the reason's code and item, in the hall, the reading and the record; the good
+/// bid beside them is read out, and the reading goes on.
+#[tokio::test]
+async fn a_bid_whose_form_does_not_match_the_items_is_invalid_with_its_reason() {
+    let app =
+        spawn_app_with(Options { settings: Some(Box::new(|s| s.tenders.min_valid_bids = 1)), ..Default::default() })
+            .await;
+    let agency = Client::login(&app, "agency_x").await;
+    let tender = crate::tenders::published_tender(&app, &agency).await;
+    let lots: Vec<String> = agency.get_json(&format!("/api/v1/tenders/{tender}")).await["lots"]
+        .as_array()
+        .expect("lots")
+        .iter()
+        .map(|l| l["id"].as_str().expect("id").to_string())
+        .collect();
+    let (s1, s2, s3) = (
+        bidder(&app, "supplier_1", &tender).await,
+        bidder(&app, "supplier_2", &tender).await,
+        bidder(&app, "supplier_3", &tender).await,
+    );
+    let sealed = [
+        (&s1, submit_form(&s1, &tender, &lots[0], json!({"total_price": " 3650000.00 ", "delivery_days": "30"})).await),
+        (&s2, submit_form(&s2, &tender, &lots[0], json!({"total_price": "3712345.67"})).await),
+        (&s3, submit_form(&s3, &tender, &lots[0], json!({"total_price": "3599000.001", "delivery_days": "30"})).await),
+        (
+            &s3,
+            submit_form(&s3, &tender, &lots[1], json!({"total_price": 420000, "delivery_days": "30", "bonus": "1"}))
+                .await,
+        ),
+        (
+            &s1,
+            submit_form(
+                &s1,
+                &tender,
+                &lots[1],
+                json!({"total_price": "410000", "delivery_days": "20", "rebate": "5%"}),
+            )
+            .await,
+        ),
+    ];
+    let deadline = crate::bids::deadline_of(&agency, &tender).await;
+    app.clock.set(deadline + TimeDelta::seconds(1));
+    app.tick().await;
+    let host = Client::login(&app, "agency_x").await;
+    let mut clients = Vec::new();
+    for user in ["supplier_1", "supplier_2", "supplier_3"] {
+        clients.push(Client::login(&app, user).await);
+    }
+    let client_of = |b: &Bidder| &clients[[&s1, &s2, &s3].iter().position(|x| std::ptr::eq(*x, b)).expect("bidder")];
+
+    ok(&host, &tender, json!({"op": "start_decryption"})).await;
+    for (b, s) in &sealed {
+        ok(client_of(b), &tender, release(s)).await;
+    }
+    // Each bad form is named as it is opened: its code, and the item by its labels.
+    let ev = events(&host, &tender, 0).await;
+    let invalid: Vec<(&str, &str, &str, &str)> = ev
+        .iter()
+        .filter(|e| e["kind"] == "bid_invalid")
+        .map(|e| {
+            let d = &e["data"];
+            (
+                d["bidder"].as_str().unwrap_or(""),
+                d["code"].as_str().unwrap_or(""),
+                d["item"]["key"].as_str().unwrap_or(""),
+                d["item"]["label_zh"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        invalid,
+        [
+            ("供应商二有限公司", "missing_item", "delivery_days", "交货期（天）"),
+            ("供应商三有限公司", "money_too_precise", "total_price", "投标总价（元）"),
+            ("供应商三有限公司", "not_text", "total_price", "投标总价（元）"),
+            ("供应商一有限公司", "unknown_item", "rebate", ""),
+        ]
+    );
+    let accepted = ev.iter().filter(|e| e["kind"] == "key_accepted").count();
+    assert_eq!(accepted, 1, "only the good bid is accepted");
+    // The decision is final: the bidder cannot release again for a bid found invalid.
+    expect_error(cmd(client_of(&s2), &tender, release(&sealed[1].1)).await, 409, "already_decided").await;
+    let state = clients[1].get_json(&format!("/api/v1/tenders/{tender}/opening")).await;
+    assert_eq!(
+        (state["my_bids"][0]["outcome"].as_str(), state["my_bids"][0]["code"].as_str()),
+        (Some("invalid"), Some("missing_item"))
+    );
+
+    // Every bid is decided: the reading reads out the good bid only and names the others.
+    ok(&host, &tender, json!({"op": "advance"})).await;
+    let ev = events(&clients[2], &tender, 0).await;
+    let reading = &ev.iter().find(|e| e["kind"] == "reading").expect("reading")["data"];
+    let read: Vec<(&str, &str)> = reading["bids"]
+        .as_array()
+        .expect("bids")
+        .iter()
+        .map(|b| (b["bidder"].as_str().unwrap_or(""), b["form"]["total_price"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(read, [("供应商一有限公司", "3650000.00")], "read out as checked: trimmed");
+    let mut not_opened: Vec<(String, String, String)> = reading["not_opened"]
+        .as_array()
+        .expect("not opened")
+        .iter()
+        .map(|b| {
+            assert_eq!(b["outcome"], "invalid", "{b}");
+            (
+                b["bidder"].as_str().unwrap_or("").to_string(),
+                b["code"].as_str().unwrap_or("").to_string(),
+                b["item"]["key"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    not_opened.sort();
+    assert_eq!(
+        not_opened,
+        [
+            ("供应商一有限公司".to_string(), "unknown_item".to_string(), "rebate".to_string()),
+            ("供应商三有限公司".to_string(), "money_too_precise".to_string(), "total_price".to_string()),
+            ("供应商三有限公司".to_string(), "not_text".to_string(), "total_price".to_string()),
+            ("供应商二有限公司".to_string(), "missing_item".to_string(), "delivery_days".to_string()),
+        ]
+    );
+    let text = serde_json::to_string(reading).expect("json");
+    for hidden in ["3712345", "3599000", "420000", "410000"] {
+        assert!(!text.contains(hidden), "an invalid bid's price is not read out: {hidden} in {text}");
+    }
+    assert_eq!(host.get_json(&format!("/api/v1/tenders/{tender}/opening")).await["phase"], "objections");
+
+    // The hall page carries the reasons' texts in the reader's language.
+    for (lang, expected) in [("zh", "此项为必填项"), ("en", "This item is required")] {
+        assert_eq!(host.get(&format!("/lang/{lang}?back=/")).await.status(), 303);
+        let page = host.get(&format!("/tenders/{tender}/opening")).await.text().await.expect("html");
+        assert!(page.contains(&format!("data-msg-form-missing_item=\"{expected}\"")), "{lang}: {page}");
+    }
+
+    // The record names each reason in both languages, with the item's labels.
+    let pdf = host.get(&format!("/api/v1/tenders/{tender}/opening/record.pdf")).await.bytes().await.expect("pdf");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).expect("text").split_whitespace().collect();
+    for expected in [
+        "开标一览表与招标文件不符",
+        "交货期（天）Delivery(days)—此项为必填项Thisitemisrequired",
+        "金额最多保留两位小数",
+        "填写的内容不是文字",
+        "rebate—招标文件的开标一览表没有此项",
+        "¥3,650,000.00",
+    ] {
+        assert!(text.contains(expected), "{expected} in the record: {text}");
+    }
+    for internal in ["missing_item", "money_too_precise", "not_text", "¥3,712,345.67"] {
+        assert!(!text.contains(internal), "{internal} is not in the record: {text}");
+    }
+}
+
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A websocket to the hall as `user`, resuming after `after`.
@@ -572,6 +740,7 @@ async fn past_deadline_tender(app: &TestApp) -> String {
         let id = crate::bids::identity_of(&t);
         let mut form = BTreeMap::new();
         form.insert("total_price".to_string(), format!("{}.00", 3_600_000 + i));
+        form.insert("delivery_days".to_string(), "30".to_string());
         let mut env = Vec::new();
         let (_, sig) = key.seal(&id, payload::pack(form, &[]).as_slice(), &mut env).expect("seal");
         let r = c
