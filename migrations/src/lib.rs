@@ -17,6 +17,7 @@ mod m20261205_000001_audit_filters;
 mod m20261205_000002_tender_notice;
 mod m20261205_000003_org_status_reason;
 mod m20261210_000001_opening_windows;
+mod m20261215_000001_held_registrations;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_tender_notice::Migration),
             Box::new(m20261205_000003_org_status_reason::Migration),
             Box::new(m20261210_000001_opening_windows::Migration),
+            Box::new(m20261215_000001_held_registrations::Migration),
         ]
     }
 }

@@ -4,9 +4,9 @@ use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
     audit::{Action, AuditActor, AuditEntry},
-    entities::{login_failure, organisation, session, user},
+    entities::{held_registration, login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError, required_text},
-    ids::UserId,
+    ids::{OrgId, UserId},
     notify::{Notice, NoticeKind},
     uow::UnitOfWork,
 };
@@ -148,7 +148,30 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
             false
         }
     };
+    // Unless an active user gave the right password, the password is also checked against the
+    // newest registration held under this name (see [`register_supplier`]), or against the
+    // dummy hash: every other answer costs two checks, so that neither a held registration nor
+    // a pending account shows in the time an answer takes.
+    let held = if ok && found.as_ref().is_some_and(|u| u.status == Status::Active) {
+        None
+    } else {
+        let held = held_registration::Entity::find()
+            .filter(held_registration::Column::Username.eq(&username))
+            .order_by_desc(held_registration::Column::Id)
+            .one(&state.db)
+            .await?;
+        let held_ok = verify_password(password, held.as_ref().map_or(DUMMY_HASH, |h| h.password_hash.as_str()));
+        held.filter(|_| held_ok && !ok)
+    };
     let mut txn = state.writer.begin().await?;
+    if let Some(h) = held {
+        // The applicant of a held registration: answered as any applicant (waiting, or
+        // rejected with the reason), never logged in.
+        login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
+        let org = organisation::Entity::find_by_id(h.org_id).one(&txn).await?;
+        txn.commit().await?;
+        return Err(refusal_for(Status::Pending, org));
+    }
     let Some(u) = found.filter(|_| ok) else {
         // The reserved attempt stays: it is this failure.
         txn.record(
@@ -217,19 +240,23 @@ async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) ->
 /// with the reason the administrator gave, since the applicant cannot log in to read the notice
 /// of it), or the user or organisation is disabled (`account_disabled`).
 async fn refusal<C: ConnectionTrait>(db: &C, u: &user::Model) -> AppResult<AppError> {
-    let org = organisation::Entity::find_by_id(u.org_id).one(db).await?;
+    Ok(refusal_for(u.status, organisation::Entity::find_by_id(u.org_id).one(db).await?))
+}
+
+/// [`refusal`] for a user of status `user_status` in `org`.
+fn refusal_for(user_status: Status, org: Option<organisation::Model>) -> AppError {
     let org_status = org.as_ref().map(|o| o.status);
-    Ok(if u.status == Status::Rejected || org_status == Some(Status::Rejected) {
+    if user_status == Status::Rejected || org_status == Some(Status::Rejected) {
         let e = AppError::forbidden_because("account_rejected", "the registration of this organisation was rejected");
         match org.and_then(|o| o.status_reason).filter(|r| !r.is_empty()) {
             Some(reason) => e.with_detail(reason),
             None => e,
         }
-    } else if u.status == Status::Pending || org_status == Some(Status::Pending) {
+    } else if user_status == Status::Pending || org_status == Some(Status::Pending) {
         AppError::forbidden_because("account_pending", "the centre has not approved this account yet")
     } else {
         AppError::forbidden_because("account_disabled", "this account or its organisation is not active")
-    })
+    }
 }
 
 /// A valid argon2id hash of nothing anybody knows: checked against when the user name does not
@@ -369,6 +396,14 @@ fn check_text(fields: &mut Vec<FieldError>, name: &'static str, value: &str, max
 }
 
 /// Registers a supplier and its first user, both pending the centre's approval.
+///
+/// A registration whose user name is taken is answered exactly as any other (the same answer,
+/// after the same work: the password is hashed and an organisation written either way), so that
+/// registering tells nobody which names exist. Its organisation waits for the centre like any
+/// other, but instead of a user it has a held registration (`held_registrations`) with the name
+/// and password asked for; the centre sees that the name is taken, cannot approve it and rejects
+/// it with a reason, which the applicant is told when it logs in with that name and password
+/// (see [`login`]). No second account of a name is ever created.
 pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<Uuid> {
     let mut fields = Vec::new();
     check_text(&mut fields, "org_name", &r.org_name, 100);
@@ -391,12 +426,12 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
-    if user::Entity::find().filter(user::Column::Username.eq(r.username.trim())).count(&state.db).await? > 0 {
-        return Err(AppError::conflict("username_taken", "this user name is taken").with_field("username", "taken"));
-    }
+    let username = r.username.trim();
     let hash = hash_password(&r.password)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
+    // Under the write lock: two registrations of one free name at once are one after the other.
+    let taken = user::Entity::find().filter(user::Column::Username.eq(username)).count(&txn).await? > 0;
     let org = organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(r.org_name.trim().to_string()),
@@ -410,22 +445,36 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     }
     .insert(&txn)
     .await?;
-    user::ActiveModel {
-        public_id: Set(Uuid::new_v4()),
-        org_id: Set(org.id),
-        username: Set(r.username.trim().to_string()),
-        display_name: Set(r.display_name.trim().to_string()),
-        role: Set(Role::Supplier),
-        password_hash: Set(hash),
-        status: Set(Status::Pending),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
-    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+    if taken {
+        held_registration::ActiveModel {
+            org_id: Set(org.id),
+            username: Set(username.to_string()),
+            display_name: Set(r.display_name.trim().to_string()),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
         .await?;
+    } else {
+        user::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            org_id: Set(org.id),
+            username: Set(username.to_string()),
+            display_name: Set(r.display_name.trim().to_string()),
+            role: Set(Role::Supplier),
+            password_hash: Set(hash),
+            status: Set(Status::Pending),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
+    let details = json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code,
+        "username": username, "username_taken": taken});
+    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, details)).await?;
     txn.commit().await?;
     Ok(org.public_id)
 }
@@ -451,6 +500,9 @@ pub struct OrgSummary {
     pub status_reason: Option<String>,
     /// When registered.
     pub created_at: DateTime<Utc>,
+    /// Whether the registration asked for a user name that was already taken: it cannot be
+    /// approved, only rejected (with a reason the applicant is told).
+    pub username_taken: bool,
 }
 
 /// Filters of the organisation list.
@@ -530,6 +582,13 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
     let rows = query.offset((page - 1) * ORGS_PER_PAGE).limit(ORGS_PER_PAGE).all(db).await?;
     let pending =
         organisation::Entity::find().filter(organisation::Column::Status.eq(Status::Pending)).count(db).await?;
+    let held: std::collections::HashSet<OrgId> = held_registration::Entity::find()
+        .filter(held_registration::Column::OrgId.is_in(rows.iter().map(|o| o.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| h.org_id)
+        .collect();
     let items = rows
         .into_iter()
         .map(|o| OrgSummary {
@@ -542,6 +601,7 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
             status: o.status,
             status_reason: o.status_reason,
             created_at: o.created_at,
+            username_taken: held.contains(&o.id),
         })
         .collect();
     Ok(OrgPage { items, total, page, pages, pending })
@@ -581,6 +641,14 @@ async fn decide(state: &Accounts, admin: &Actor, org_id: Uuid, rejected: Option<
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
     let approve = rejected.is_none();
+    if approve
+        && held_registration::Entity::find().filter(held_registration::Column::OrgId.eq(org.id)).count(&txn).await? > 0
+    {
+        return Err(AppError::conflict(
+            "username_taken",
+            "the user name this registration asked for is taken: reject it with a reason",
+        ));
+    }
     let status = if approve { Status::Active } else { Status::Rejected };
     organisation::ActiveModel {
         id: Set(org.id),

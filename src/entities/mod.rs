@@ -11,6 +11,7 @@ pub mod bid;
 pub mod bidder_key;
 pub mod clarification;
 pub mod document_obtained;
+pub mod held_registration;
 pub mod job;
 pub mod login_failure;
 pub mod lot;

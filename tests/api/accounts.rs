@@ -89,7 +89,6 @@ async fn supplier_registration_waits_for_the_centre() {
         "account_pending",
     )
     .await;
-    expect_error(anon.post("/api/v1/registrations", &registration("newco")).await, 409, "username_taken").await;
 
     // Only the administrator decides.
     let supervisor = Client::login(&app, "supervisor").await;
@@ -134,6 +133,112 @@ async fn supplier_registration_waits_for_the_centre() {
         "login_failed",
     )
     .await;
+}
+
+async fn users_named(app: &crate::support::TestApp, username: &str) -> u64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use tenderhall::entities::user;
+    user::Entity::find().filter(user::Column::Username.eq(username)).count(&app.state.db).await.expect("count")
+}
+
+/// The parts of an answer a stranger can compare: status, header names, and the body with
+/// every UUID in it replaced by the same placeholder.
+async fn answer_shape(r: reqwest::Response) -> (u16, Vec<String>, String) {
+    let status = r.status().as_u16();
+    let mut headers: Vec<String> = r.headers().keys().map(|k| k.as_str().to_string()).collect();
+    headers.sort();
+    let body = r.text().await.expect("body");
+    let mut shaped = String::new();
+    let mut rest = body.as_str();
+    // A UUID is 36 characters with dashes at 8, 13, 18 and 23.
+    while let Some((i, _)) = rest.char_indices().find(|(i, _)| {
+        rest.get(*i..*i + 36).is_some_and(|c| uuid::Uuid::parse_str(c).is_ok() && c.as_bytes()[8] == b'-')
+    }) {
+        shaped.push_str(&rest[..i]);
+        shaped.push_str("<uuid>");
+        rest = &rest[i + 36..];
+    }
+    shaped.push_str(rest);
+    (status, headers, shaped)
+}
+
+#[tokio::test]
+async fn registering_a_taken_user_name_is_answered_like_a_free_one() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let owner = Client::login(&app, "supplier_1").await;
+    let owner_notices = owner.get_json("/api/v1/notifications").await;
+
+    // The API: the same status, headers and body (but for the new organisation's id).
+    let taken = answer_shape(anon.post("/api/v1/registrations", &registration("supplier_1")).await).await;
+    let free = answer_shape(anon.post("/api/v1/registrations", &registration("fresh_name")).await).await;
+    assert_eq!(taken.0, 201);
+    assert_eq!(taken, free);
+    // The page: the same page.
+    let form = |name: &'static str| {
+        [
+            ("org_name", "页面注册有限公司"),
+            ("credit_code", "91110000MA01ABCD4Z"),
+            ("size_class", "small"),
+            ("contact_phone", ""),
+            ("username", name),
+            ("display_name", "页面"),
+            ("password", "abc12345"),
+        ]
+    };
+    let send = |name: &'static str| anon.req(reqwest::Method::POST, "/register").form(&form(name)).send();
+    let taken_page = answer_shape(send("buyer_a").await.expect("send")).await;
+    let free_page = answer_shape(send("fresh_page").await.expect("send")).await;
+    assert_eq!(taken_page.0, 200);
+    assert!(taken_page.2.contains("data-testid=\"registered\""), "{}", taken_page.2);
+    assert_eq!(taken_page, free_page);
+
+    // Logging in afterwards with the name and password registered tells nothing either.
+    let app_ref = &app;
+    let login = |name: &'static str| async move {
+        let c = Client::anonymous(app_ref).await;
+        answer_shape(c.post("/api/v1/session", &json!({"username": name, "password": "abc12345"})).await).await
+    };
+    let (taken_login, free_login) = (login("supplier_1").await, login("fresh_name").await);
+    assert_eq!(taken_login.0, 403);
+    assert!(taken_login.2.contains("account_pending"), "{}", taken_login.2);
+    assert_eq!(taken_login, free_login);
+
+    // No second account was created; the owner's account is untouched and was told nothing.
+    assert_eq!(users_named(&app, "supplier_1").await, 1);
+    assert_eq!(users_named(&app, "buyer_a").await, 1);
+    assert_eq!(users_named(&app, "fresh_name").await, 1);
+    assert_eq!(owner.get_json("/api/v1/me").await["username"], "supplier_1");
+    assert_eq!(owner.get_json("/api/v1/notifications").await, owner_notices);
+    let fresh = Client::anonymous(&app).await;
+    let r = fresh.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.expect("json")["user"]["org_name"], "供应商一有限公司");
+
+    // The centre sees which registrations asked for a taken name, cannot approve them and
+    // rejects them; only then is the applicant told why.
+    let admin = Client::login(&app, "admin").await;
+    let pending = admin.get_json("/api/v1/organisations?status=pending").await;
+    let items = pending["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "{pending}");
+    assert_eq!(items.iter().filter(|o| o["username_taken"] == true).count(), 2, "{pending}");
+    let held = items.iter().find(|o| o["username_taken"] == true && o["name"] == "新注册科技有限公司").expect("held");
+    let held = held["id"].as_str().expect("id").to_string();
+    let page = admin.get("/admin/organisations?status=pending").await.text().await.expect("page");
+    assert_eq!(page.matches("data-testid=\"username-taken\"").count(), 2);
+    assert_eq!(page.matches("/approve\"").count(), 2, "only the free names can be approved");
+    expect_error(admin.post_empty(&format!("/api/v1/organisations/{held}/approve")).await, 409, "username_taken").await;
+    let reason = "用户名已被占用，请更换用户名重新注册";
+    let r = admin.post(&format!("/api/v1/organisations/{held}/reject"), &json!({"reason": reason})).await;
+    assert_eq!(r.status(), 204);
+    let c = Client::anonymous(&app).await;
+    let r = c.post("/api/v1/session", &json!({"username": "supplier_1", "password": "abc12345"})).await;
+    assert_eq!(expect_error(r, 403, "account_rejected").await["error"]["detail"], reason);
+    // A wrong password learns nothing of it, and the owner still logs in.
+    let r = c.post("/api/v1/session", &json!({"username": "supplier_1", "password": "guess1234"})).await;
+    expect_error(r, 401, "login_failed").await;
+    assert_eq!(c.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await.status(), 200);
+    assert_eq!(users_named(&app, "supplier_1").await, 1);
 }
 
 #[tokio::test]
