@@ -19,6 +19,7 @@ pub mod mall_agreement;
 pub mod mall_item;
 pub mod mall_order;
 pub mod mall_order_line;
+pub mod mall_order_prefix;
 pub mod mall_order_step;
 pub mod mall_price_change;
 pub mod mall_price_flag;
