@@ -743,46 +743,145 @@ pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Ap
     }
 }
 
-/// Enables or disables a user; disabling ends their sessions at once.
-pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
+/// Which user: by login name (the command line) or by public id (the administrator's page).
+#[derive(Debug, Clone, Copy)]
+pub enum UserRef<'a> {
+    /// By login name.
+    Name(&'a str),
+    /// By public id.
+    Id(Uuid),
+}
+
+async fn find_user<C: ConnectionTrait>(db: &C, who: UserRef<'_>) -> AppResult<user::Model> {
+    let q = match who {
+        UserRef::Name(name) => user::Entity::find().filter(user::Column::Username.eq(name)),
+        UserRef::Id(id) => user::Entity::find().filter(user::Column::PublicId.eq(id)),
+    };
+    q.one(db).await?.ok_or_else(AppError::not_found)
+}
+
+/// Enables or disables a user; disabling ends their sessions at once (and their live
+/// connections). Nobody disables their own account. For the command line and the
+/// administrator's staff page alike.
+pub async fn set_user_status(state: &Accounts, actor: &AuditActor, who: UserRef<'_>, status: Status) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&txn)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let u = find_user(&txn, who).await?;
+    if status != Status::Active && actor.user_id == Some(u.id) {
+        return Err(AppError::conflict("cannot_disable_self", "you cannot disable your own account"));
+    }
     user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
         txn.sessions_ended(u.id);
     }
     let action = if status == Status::Active { Action::UserEnable } else { Action::UserDisable };
-    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": username}))).await?;
+    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": u.username}))).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Adds a user to the organisation named `org_name`, creating the organisation (active, of
-/// `kind`) if there is none of that name. For operators bootstrapping a site.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_staff(
-    state: &Accounts,
-    actor: &AuditActor,
-    org_name: &str,
-    kind: OrgKind,
-    size: Option<SizeClass>,
-    username: &str,
-    display_name: &str,
-    role: Role,
-    password: &str,
-) -> AppResult<Uuid> {
-    check_username("username", username).map_err(|f| AppError::validation(vec![f]))?;
-    check_new_password("password", password)?;
-    if user::Entity::find().filter(user::Column::Username.eq(username)).count(&state.db).await? > 0 {
-        return Err(AppError::conflict("username_taken", "this user name is taken"));
-    }
-    let hash = hash_password(password)?;
+/// Sets a new password for a user (the password policy of [`check_new_password`]) and ends
+/// every session of theirs, as a password change does. For the command line and the
+/// administrator's staff page alike.
+pub async fn reset_password(state: &Accounts, actor: &AuditActor, who: UserRef<'_>, new: &str) -> AppResult<()> {
+    check_new_password("new_password", new)?;
+    let hash = hash_password(new)?;
     let mut txn = state.writer.begin().await?;
+    let u = find_user(&txn, who).await?;
+    let now = txn.now();
+    user::ActiveModel {
+        id: Set(u.id),
+        password_hash: Set(hash),
+        password_changed_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    txn.sessions_ended(u.id);
+    txn.record(actor, AuditEntry::new(Action::UserPasswordReset, u.public_id, json!({"username": u.username}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A staff account to add: a user of the centre, a procuring unit, an agency or the expert
+/// pool (suppliers register themselves and are approved). Kinds, roles and the size class are
+/// given as their stable texts, as the command line and the page's form take them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewStaff {
+    /// The organisation's name: an existing one of that kind, or a new one created with it.
+    pub org: String,
+    /// The organisation's kind: `centre`, `procuring_unit`, `agency` or `expert_pool`.
+    pub kind: String,
+    /// Enterprise size class of a new organisation, if any.
+    pub size: Option<String>,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role, one the organisation's kind allows ([`Role::allowed_for`]).
+    pub role: String,
+    /// Password (8+ characters, letters and digits).
+    pub password: String,
+}
+
+/// Adds a staff account to the organisation named `s.org`, creating the organisation (active, of
+/// its kind) if there is none of that name: the one rule set behind `tenderhall accounts add`
+/// and the administrator's staff page. Refusals: field errors (`org`, `display_name`
+/// `required`/`too_long`; `kind` `invalid` or `suppliers_register`; `role` `invalid` or
+/// `not_allowed_for_organisation`; `size` `invalid`; `username` `invalid`; `password` the
+/// password policy), 409 `username_taken` and 409 `org_kind_mismatch`.
+pub async fn add_staff(state: &Accounts, actor: &AuditActor, s: &NewStaff) -> AppResult<Uuid> {
+    let mut fields = Vec::new();
+    check_text(&mut fields, "org", &s.org, 100);
+    check_text(&mut fields, "display_name", &s.display_name, 60);
+    let kind = match OrgKind::parse(s.kind.trim()) {
+        Some(OrgKind::Supplier) => {
+            fields.push(FieldError::new("kind", "suppliers_register"));
+            None
+        }
+        Some(k) => Some(k),
+        None => {
+            fields.push(FieldError::new("kind", "invalid"));
+            None
+        }
+    };
+    let role = Role::parse(s.role.trim());
+    match (role, kind) {
+        (None, _) => fields.push(FieldError::new("role", "invalid")),
+        (Some(r), Some(k)) if !Role::allowed_for(k).contains(&r) => {
+            fields.push(FieldError::new("role", "not_allowed_for_organisation"))
+        }
+        _ => {}
+    }
+    let size = match s.size.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => match SizeClass::parse(v) {
+            Some(size) => Some(size),
+            None => {
+                fields.push(FieldError::new("size", "invalid"));
+                None
+            }
+        },
+        None => None,
+    };
+    let username = s.username.trim();
+    if let Err(e) = check_username("username", username) {
+        fields.push(e);
+    }
+    if let Err(e) = check_new_password("password", &s.password) {
+        fields.extend(e.fields);
+    }
+    let (Some(kind), Some(role), true) = (kind, role, fields.is_empty()) else {
+        return Err(AppError::validation(fields));
+    };
+    let hash = hash_password(&s.password)?;
+    let mut txn = state.writer.begin().await?;
+    // Under the write lock: two additions of one name at once are one after the other.
+    if user::Entity::find().filter(user::Column::Username.eq(username)).count(&txn).await? > 0 {
+        return Err(AppError::conflict("username_taken", "this user name is taken").with_field("username", "taken"));
+    }
+    let org_name = s.org.trim();
     let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(org_name)).one(&txn).await? {
         Some(o) if o.kind == kind => o,
         Some(_) => {
@@ -793,9 +892,72 @@ pub async fn add_staff(
         }
         None => create_organisation(&mut txn, actor, org_name, kind, size, None).await?,
     };
-    let u = create_user(&mut txn, actor, &org, username, display_name, role, &hash).await?;
+    let u = create_user(&mut txn, actor, &org, username, s.display_name.trim(), role, &hash).await?;
     txn.commit().await?;
     Ok(u.public_id)
+}
+
+/// The kinds of organisation whose users are staff accounts (all but suppliers).
+pub const STAFF_KINDS: &[OrgKind] = &[OrgKind::Centre, OrgKind::ProcuringUnit, OrgKind::Agency, OrgKind::ExpertPool];
+
+/// The roles a staff account may have (those of [`STAFF_KINDS`]).
+pub fn staff_roles() -> Vec<Role> {
+    Role::ALL.iter().copied().filter(|r| STAFF_KINDS.iter().any(|k| Role::allowed_for(*k).contains(r))).collect()
+}
+
+/// A staff account as the administrator's page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaffAccount {
+    /// Public id of the user.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Status.
+    pub status: Status,
+    /// The organisation's name.
+    pub org_name: String,
+    /// The organisation's kind.
+    pub org_kind: OrgKind,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The staff accounts: every user of an organisation that is not a supplier, by organisation
+/// and name.
+pub async fn list_staff(db: &DatabaseConnection) -> AppResult<Vec<StaffAccount>> {
+    let orgs: std::collections::HashMap<OrgId, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Kind.ne(OrgKind::Supplier))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let users = user::Entity::find()
+        .filter(user::Column::OrgId.is_in(orgs.keys().copied()))
+        .order_by_asc(user::Column::OrgId)
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| {
+            let o = orgs.get(&u.org_id)?;
+            Some(StaffAccount {
+                id: u.public_id,
+                username: u.username,
+                display_name: u.display_name,
+                role: u.role,
+                status: u.status,
+                org_name: o.name.clone(),
+                org_kind: o.kind,
+                created_at: u.created_at,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]
