@@ -88,7 +88,7 @@ pub enum AccountsCommand {
         /// Organisation name (created if it does not exist).
         #[arg(long)]
         org: String,
-        /// Organisation kind: centre, procuring_unit, agency, supplier, expert_pool.
+        /// Organisation kind: centre, procuring_unit, agency, expert_pool (suppliers register).
         #[arg(long)]
         kind: String,
         /// Enterprise size of a supplier: large, medium, small, micro.
@@ -111,6 +111,11 @@ pub enum AccountsCommand {
     },
     /// Enable a disabled user again.
     Enable {
+        /// Login name.
+        username: String,
+    },
+    /// Set a new password for a user (read like `add`'s); their sessions end at once.
+    ResetPassword {
         /// Login name.
         username: String,
     },
@@ -419,48 +424,49 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
 
 async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClock) -> Result<ExitCode, BoxError> {
     use crate::accounts::{
-        model::{OrgKind, Role, SizeClass, Status},
-        service,
+        model::Status,
+        service::{self, UserRef},
     };
+    /// The new password: from TENDERHALL_NEW_PASSWORD, or else the first line of standard input.
+    fn new_password() -> Result<String, BoxError> {
+        Ok(match std::env::var("TENDERHALL_NEW_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            }
+        })
+    }
     let state = AppState::build_for_command(settings, clock).await?;
     let actor = audit::AuditActor { user_id: None, org_id: None, label: "command line".into() };
     match command {
         AccountsCommand::Add { org, kind, size, username, display_name, role } => {
-            let kind = OrgKind::parse(&kind).ok_or_else(|| format!("unknown organisation kind {kind:?}"))?;
-            let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
-            let size = match size {
-                Some(s) => Some(SizeClass::parse(&s).ok_or_else(|| format!("unknown size {s:?}"))?),
-                None => None,
-            };
-            let password = match std::env::var("TENDERHALL_NEW_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
-            let id = service::add_staff(
-                &state.accounts,
-                &actor,
-                &org,
+            let password = new_password()?;
+            let staff = service::NewStaff {
+                org: org.clone(),
                 kind,
                 size,
-                &username,
-                &display_name,
-                role,
-                &password,
-            )
-            .await?;
+                username: username.clone(),
+                display_name,
+                role: role.clone(),
+                password,
+            };
+            let id = service::add_staff(&state.accounts, &actor, &staff).await?;
             println!("added {username} ({role}) to {org}: {id}");
         }
         AccountsCommand::Disable { username } => {
-            service::set_user_status(&state.accounts, &actor, &username, Status::Disabled).await?;
+            service::set_user_status(&state.accounts, &actor, UserRef::Name(&username), Status::Disabled).await?;
             println!("disabled {username}");
         }
         AccountsCommand::Enable { username } => {
-            service::set_user_status(&state.accounts, &actor, &username, Status::Active).await?;
+            service::set_user_status(&state.accounts, &actor, UserRef::Name(&username), Status::Active).await?;
             println!("enabled {username}");
+        }
+        AccountsCommand::ResetPassword { username } => {
+            let password = new_password()?;
+            service::reset_password(&state.accounts, &actor, UserRef::Name(&username), &password).await?;
+            println!("set a new password for {username}; their sessions ended");
         }
     }
     Ok(ExitCode::SUCCESS)

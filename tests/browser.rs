@@ -379,6 +379,27 @@ async fn supplier_registers_and_the_administrator_approves() {
     let who = text_of(&newcomer, ".usermenu .who").await;
     assert!(who.contains("新用户"), "{who}");
     newcomer.close().await.ok();
+
+    // The administrator adds a staff account from the registrations page's link.
+    click(&admin, "[data-testid=staff-link]").await;
+    css(&admin, "[data-testid=staff-list]").await;
+    fill(&admin, "[data-testid=staff-add] input[name=org]", "测试交易中心").await;
+    admin
+        .execute("document.querySelector('[data-testid=staff-add] select[name=kind]').value = 'centre'", vec![])
+        .await
+        .expect("kind");
+    admin
+        .execute("document.querySelector('[data-testid=staff-add] select[name=role]').value = 'supervisor'", vec![])
+        .await
+        .expect("role");
+    fill(&admin, "[data-testid=staff-add] input[name=username]", "browser_staff").await;
+    fill(&admin, "[data-testid=staff-add] input[name=display_name]", "新监督员").await;
+    fill(&admin, "[data-testid=staff-add] input[name=password]", "staff2026x").await;
+    click(&admin, "[data-testid=staff-add] button[type=submit]").await;
+    assert!(flash(&admin).await.contains("员工账户已添加"));
+    let row = text_of(&admin, "[data-testid=staff-row][data-username=browser_staff]").await;
+    assert!(row.contains("新监督员") && row.contains("监督"), "{row}");
+    shot(&admin, "admin-staff").await;
     admin.close().await.ok();
 }
 

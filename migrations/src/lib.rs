@@ -18,6 +18,8 @@ mod m20261205_000002_tender_notice;
 mod m20261205_000003_org_status_reason;
 mod m20261210_000001_opening_windows;
 mod m20261212_000001_opening_reason_codes;
+mod m20261215_000001_held_registrations;
+mod m20261215_000002_order_prefixes;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_org_status_reason::Migration),
             Box::new(m20261210_000001_opening_windows::Migration),
             Box::new(m20261212_000001_opening_reason_codes::Migration),
+            Box::new(m20261215_000001_held_registrations::Migration),
+            Box::new(m20261215_000002_order_prefixes::Migration),
         ]
     }
 }

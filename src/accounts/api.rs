@@ -159,11 +159,11 @@ pub struct Created {
     pub id: Uuid,
 }
 
-/// Registers a supplier (pending the centre's approval).
+/// Registers a supplier (pending the centre's approval). A registration is answered the same
+/// whether or not its user name is taken: the centre sees a taken name and rejects it.
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "accounts", request_body = Registration,
     responses(
         (status = 201, body = Created),
-        (status = 409, description = "username_taken", body = ErrorBody),
         (status = 422, description = "validation_failed", body = ErrorBody)
     ))]
 async fn register(
@@ -189,7 +189,7 @@ async fn list_organisations(
 /// Approves a pending registration (administrators); the organisation is notified.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/approve", tag = "accounts", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 401, description = "login_required", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "not_pending", body = ErrorBody)))]
+              (status = 409, description = "not_pending / username_taken (the registration asked for a taken user name: reject it)", body = ErrorBody)))]
 async fn approve(State(state): State<Accounts>, admin: Require<Admins>, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
     service::approve_registration(&state, &admin, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -45,6 +45,10 @@ where
         .route("/admin/organisations", get(admin_orgs))
         .route("/admin/organisations/{id}/approve", post(admin_approve))
         .route("/admin/organisations/{id}/reject", post(admin_reject))
+        .route("/admin/staff", get(admin_staff).post(admin_staff_add))
+        .route("/admin/staff/{id}/disable", post(admin_staff_disable))
+        .route("/admin/staff/{id}/enable", post(admin_staff_enable))
+        .route("/admin/staff/{id}/password", post(admin_staff_password))
         .route("/lang/{lang}", get(switch_lang))
 }
 
@@ -316,6 +320,77 @@ async fn admin_reject(
 ) -> AppResult<Response> {
     service::reject_registration(&state, &admin, id, &f.reason).await?;
     Ok(flash::to("/admin/organisations", Flash::RegistrationRejected))
+}
+
+#[derive(Template)]
+#[template(path = "admin/staff.html")]
+struct AdminStaffPage {
+    ctx: PageCtx,
+    accounts: Vec<service::StaffAccount>,
+    kinds: Vec<&'static str>,
+    roles: Vec<&'static str>,
+    /// The administrator looking, whose own account cannot be disabled.
+    me: Uuid,
+}
+
+impl AdminStaffPage {
+    fn is_active(&self, a: &service::StaffAccount) -> bool {
+        a.status == Status::Active
+    }
+}
+
+async fn admin_staff(State(state): State<Accounts>, ctx: PageCtx, admin: Require<Admins>) -> AppResult<Response> {
+    let page = AdminStaffPage {
+        accounts: service::list_staff(&state.db).await?,
+        kinds: service::STAFF_KINDS.iter().map(|k| k.as_str()).collect(),
+        roles: service::staff_roles().iter().map(|r| r.as_str()).collect(),
+        me: admin.user_public_id,
+        ctx,
+    };
+    Ok(render(&page))
+}
+
+async fn admin_staff_add(
+    State(state): State<Accounts>,
+    admin: Require<Admins>,
+    Form(f): Form<service::NewStaff>,
+) -> AppResult<Response> {
+    service::add_staff(&state, &admin.audit(), &f).await?;
+    Ok(flash::to("/admin/staff", Flash::StaffAdded))
+}
+
+async fn admin_staff_disable(
+    State(state): State<Accounts>,
+    admin: Require<Admins>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    service::set_user_status(&state, &admin.audit(), service::UserRef::Id(id), Status::Disabled).await?;
+    Ok(flash::to("/admin/staff", Flash::StaffDisabled))
+}
+
+async fn admin_staff_enable(
+    State(state): State<Accounts>,
+    admin: Require<Admins>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    service::set_user_status(&state, &admin.audit(), service::UserRef::Id(id), Status::Active).await?;
+    Ok(flash::to("/admin/staff", Flash::StaffEnabled))
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn admin_staff_password(
+    State(state): State<Accounts>,
+    admin: Require<Admins>,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ResetForm>,
+) -> AppResult<Response> {
+    service::reset_password(&state, &admin.audit(), service::UserRef::Id(id), &f.new_password).await?;
+    Ok(flash::to("/admin/staff", Flash::StaffPasswordReset))
 }
 
 #[derive(Deserialize)]

@@ -4,9 +4,9 @@ use super::model::{Actor, OrgKind, Role, SessionRef, SizeClass, Status};
 use crate::{
     accounts::Accounts,
     audit::{Action, AuditActor, AuditEntry},
-    entities::{login_failure, organisation, session, user},
+    entities::{held_registration, login_failure, organisation, session, user},
     error::{AppError, AppResult, FieldError, required_text},
-    ids::UserId,
+    ids::{OrgId, UserId},
     notify::{Notice, NoticeKind},
     uow::UnitOfWork,
 };
@@ -148,7 +148,30 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
             false
         }
     };
+    // Unless an active user gave the right password, the password is also checked against the
+    // newest registration held under this name (see [`register_supplier`]), or against the
+    // dummy hash: every other answer costs two checks, so that neither a held registration nor
+    // a pending account shows in the time an answer takes.
+    let held = if ok && found.as_ref().is_some_and(|u| u.status == Status::Active) {
+        None
+    } else {
+        let held = held_registration::Entity::find()
+            .filter(held_registration::Column::Username.eq(&username))
+            .order_by_desc(held_registration::Column::Id)
+            .one(&state.db)
+            .await?;
+        let held_ok = verify_password(password, held.as_ref().map_or(DUMMY_HASH, |h| h.password_hash.as_str()));
+        held.filter(|_| held_ok && !ok)
+    };
     let mut txn = state.writer.begin().await?;
+    if let Some(h) = held {
+        // The applicant of a held registration: answered as any applicant (waiting, or
+        // rejected with the reason), never logged in.
+        login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
+        let org = organisation::Entity::find_by_id(h.org_id).one(&txn).await?;
+        txn.commit().await?;
+        return Err(refusal_for(Status::Pending, org));
+    }
     let Some(u) = found.filter(|_| ok) else {
         // The reserved attempt stays: it is this failure.
         txn.record(
@@ -217,19 +240,23 @@ async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) ->
 /// with the reason the administrator gave, since the applicant cannot log in to read the notice
 /// of it), or the user or organisation is disabled (`account_disabled`).
 async fn refusal<C: ConnectionTrait>(db: &C, u: &user::Model) -> AppResult<AppError> {
-    let org = organisation::Entity::find_by_id(u.org_id).one(db).await?;
+    Ok(refusal_for(u.status, organisation::Entity::find_by_id(u.org_id).one(db).await?))
+}
+
+/// [`refusal`] for a user of status `user_status` in `org`.
+fn refusal_for(user_status: Status, org: Option<organisation::Model>) -> AppError {
     let org_status = org.as_ref().map(|o| o.status);
-    Ok(if u.status == Status::Rejected || org_status == Some(Status::Rejected) {
+    if user_status == Status::Rejected || org_status == Some(Status::Rejected) {
         let e = AppError::forbidden_because("account_rejected", "the registration of this organisation was rejected");
         match org.and_then(|o| o.status_reason).filter(|r| !r.is_empty()) {
             Some(reason) => e.with_detail(reason),
             None => e,
         }
-    } else if u.status == Status::Pending || org_status == Some(Status::Pending) {
+    } else if user_status == Status::Pending || org_status == Some(Status::Pending) {
         AppError::forbidden_because("account_pending", "the centre has not approved this account yet")
     } else {
         AppError::forbidden_because("account_disabled", "this account or its organisation is not active")
-    })
+    }
 }
 
 /// A valid argon2id hash of nothing anybody knows: checked against when the user name does not
@@ -369,6 +396,14 @@ fn check_text(fields: &mut Vec<FieldError>, name: &'static str, value: &str, max
 }
 
 /// Registers a supplier and its first user, both pending the centre's approval.
+///
+/// A registration whose user name is taken is answered exactly as any other (the same answer,
+/// after the same work: the password is hashed and an organisation written either way), so that
+/// registering tells nobody which names exist. Its organisation waits for the centre like any
+/// other, but instead of a user it has a held registration (`held_registrations`) with the name
+/// and password asked for; the centre sees that the name is taken, cannot approve it and rejects
+/// it with a reason, which the applicant is told when it logs in with that name and password
+/// (see [`login`]). No second account of a name is ever created.
 pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<Uuid> {
     let mut fields = Vec::new();
     check_text(&mut fields, "org_name", &r.org_name, 100);
@@ -391,12 +426,12 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
-    if user::Entity::find().filter(user::Column::Username.eq(r.username.trim())).count(&state.db).await? > 0 {
-        return Err(AppError::conflict("username_taken", "this user name is taken").with_field("username", "taken"));
-    }
+    let username = r.username.trim();
     let hash = hash_password(&r.password)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
+    // Under the write lock: two registrations of one free name at once are one after the other.
+    let taken = user::Entity::find().filter(user::Column::Username.eq(username)).count(&txn).await? > 0;
     let org = organisation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
         name: Set(r.org_name.trim().to_string()),
@@ -410,22 +445,36 @@ pub async fn register_supplier(state: &Accounts, r: Registration) -> AppResult<U
     }
     .insert(&txn)
     .await?;
-    user::ActiveModel {
-        public_id: Set(Uuid::new_v4()),
-        org_id: Set(org.id),
-        username: Set(r.username.trim().to_string()),
-        display_name: Set(r.display_name.trim().to_string()),
-        role: Set(Role::Supplier),
-        password_hash: Set(hash),
-        status: Set(Status::Pending),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
-    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code, "username": r.username.trim()})))
+    if taken {
+        held_registration::ActiveModel {
+            org_id: Set(org.id),
+            username: Set(username.to_string()),
+            display_name: Set(r.display_name.trim().to_string()),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
         .await?;
+    } else {
+        user::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            org_id: Set(org.id),
+            username: Set(username.to_string()),
+            display_name: Set(r.display_name.trim().to_string()),
+            role: Set(Role::Supplier),
+            password_hash: Set(hash),
+            status: Set(Status::Pending),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let actor = AuditActor { user_id: None, org_id: Some(org.id), label: format!("registration ({})", org.name) };
+    let details = json!({"name": org.name, "size_class": org.size_class, "credit_code": org.credit_code,
+        "username": username, "username_taken": taken});
+    txn.record(&actor, AuditEntry::new(Action::OrganisationRegister, org.public_id, details)).await?;
     txn.commit().await?;
     Ok(org.public_id)
 }
@@ -451,6 +500,9 @@ pub struct OrgSummary {
     pub status_reason: Option<String>,
     /// When registered.
     pub created_at: DateTime<Utc>,
+    /// Whether the registration asked for a user name that was already taken: it cannot be
+    /// approved, only rejected (with a reason the applicant is told).
+    pub username_taken: bool,
 }
 
 /// Filters of the organisation list.
@@ -530,6 +582,13 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
     let rows = query.offset((page - 1) * ORGS_PER_PAGE).limit(ORGS_PER_PAGE).all(db).await?;
     let pending =
         organisation::Entity::find().filter(organisation::Column::Status.eq(Status::Pending)).count(db).await?;
+    let held: std::collections::HashSet<OrgId> = held_registration::Entity::find()
+        .filter(held_registration::Column::OrgId.is_in(rows.iter().map(|o| o.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| h.org_id)
+        .collect();
     let items = rows
         .into_iter()
         .map(|o| OrgSummary {
@@ -542,6 +601,7 @@ pub async fn list_organisations(db: &DatabaseConnection, f: &OrgFilter) -> AppRe
             status: o.status,
             status_reason: o.status_reason,
             created_at: o.created_at,
+            username_taken: held.contains(&o.id),
         })
         .collect();
     Ok(OrgPage { items, total, page, pages, pending })
@@ -581,6 +641,14 @@ async fn decide(state: &Accounts, admin: &Actor, org_id: Uuid, rejected: Option<
         return Err(AppError::conflict("not_pending", "this organisation is not waiting for a decision"));
     }
     let approve = rejected.is_none();
+    if approve
+        && held_registration::Entity::find().filter(held_registration::Column::OrgId.eq(org.id)).count(&txn).await? > 0
+    {
+        return Err(AppError::conflict(
+            "username_taken",
+            "the user name this registration asked for is taken: reject it with a reason",
+        ));
+    }
     let status = if approve { Status::Active } else { Status::Rejected };
     organisation::ActiveModel {
         id: Set(org.id),
@@ -675,46 +743,145 @@ pub async fn actor_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Ap
     }
 }
 
-/// Enables or disables a user; disabling ends their sessions at once.
-pub async fn set_user_status(state: &Accounts, actor: &AuditActor, username: &str, status: Status) -> AppResult<()> {
+/// Which user: by login name (the command line) or by public id (the administrator's page).
+#[derive(Debug, Clone, Copy)]
+pub enum UserRef<'a> {
+    /// By login name.
+    Name(&'a str),
+    /// By public id.
+    Id(Uuid),
+}
+
+async fn find_user<C: ConnectionTrait>(db: &C, who: UserRef<'_>) -> AppResult<user::Model> {
+    let q = match who {
+        UserRef::Name(name) => user::Entity::find().filter(user::Column::Username.eq(name)),
+        UserRef::Id(id) => user::Entity::find().filter(user::Column::PublicId.eq(id)),
+    };
+    q.one(db).await?.ok_or_else(AppError::not_found)
+}
+
+/// Enables or disables a user; disabling ends their sessions at once (and their live
+/// connections). Nobody disables their own account. For the command line and the
+/// administrator's staff page alike.
+pub async fn set_user_status(state: &Accounts, actor: &AuditActor, who: UserRef<'_>, status: Status) -> AppResult<()> {
     let mut txn = state.writer.begin().await?;
-    let u = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(&txn)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let u = find_user(&txn, who).await?;
+    if status != Status::Active && actor.user_id == Some(u.id) {
+        return Err(AppError::conflict("cannot_disable_self", "you cannot disable your own account"));
+    }
     user::ActiveModel { id: Set(u.id), status: Set(status), ..Default::default() }.update(&txn).await?;
     if status != Status::Active {
         session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
         txn.sessions_ended(u.id);
     }
     let action = if status == Status::Active { Action::UserEnable } else { Action::UserDisable };
-    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": username}))).await?;
+    txn.record(actor, AuditEntry::new(action, u.public_id, json!({"username": u.username}))).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Adds a user to the organisation named `org_name`, creating the organisation (active, of
-/// `kind`) if there is none of that name. For operators bootstrapping a site.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_staff(
-    state: &Accounts,
-    actor: &AuditActor,
-    org_name: &str,
-    kind: OrgKind,
-    size: Option<SizeClass>,
-    username: &str,
-    display_name: &str,
-    role: Role,
-    password: &str,
-) -> AppResult<Uuid> {
-    check_username("username", username).map_err(|f| AppError::validation(vec![f]))?;
-    check_new_password("password", password)?;
-    if user::Entity::find().filter(user::Column::Username.eq(username)).count(&state.db).await? > 0 {
-        return Err(AppError::conflict("username_taken", "this user name is taken"));
-    }
-    let hash = hash_password(password)?;
+/// Sets a new password for a user (the password policy of [`check_new_password`]) and ends
+/// every session of theirs, as a password change does. For the command line and the
+/// administrator's staff page alike.
+pub async fn reset_password(state: &Accounts, actor: &AuditActor, who: UserRef<'_>, new: &str) -> AppResult<()> {
+    check_new_password("new_password", new)?;
+    let hash = hash_password(new)?;
     let mut txn = state.writer.begin().await?;
+    let u = find_user(&txn, who).await?;
+    let now = txn.now();
+    user::ActiveModel {
+        id: Set(u.id),
+        password_hash: Set(hash),
+        password_changed_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    txn.sessions_ended(u.id);
+    txn.record(actor, AuditEntry::new(Action::UserPasswordReset, u.public_id, json!({"username": u.username}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A staff account to add: a user of the centre, a procuring unit, an agency or the expert
+/// pool (suppliers register themselves and are approved). Kinds, roles and the size class are
+/// given as their stable texts, as the command line and the page's form take them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewStaff {
+    /// The organisation's name: an existing one of that kind, or a new one created with it.
+    pub org: String,
+    /// The organisation's kind: `centre`, `procuring_unit`, `agency` or `expert_pool`.
+    pub kind: String,
+    /// Enterprise size class of a new organisation, if any.
+    pub size: Option<String>,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role, one the organisation's kind allows ([`Role::allowed_for`]).
+    pub role: String,
+    /// Password (8+ characters, letters and digits).
+    pub password: String,
+}
+
+/// Adds a staff account to the organisation named `s.org`, creating the organisation (active, of
+/// its kind) if there is none of that name: the one rule set behind `tenderhall accounts add`
+/// and the administrator's staff page. Refusals: field errors (`org`, `display_name`
+/// `required`/`too_long`; `kind` `invalid` or `suppliers_register`; `role` `invalid` or
+/// `not_allowed_for_organisation`; `size` `invalid`; `username` `invalid`; `password` the
+/// password policy), 409 `username_taken` and 409 `org_kind_mismatch`.
+pub async fn add_staff(state: &Accounts, actor: &AuditActor, s: &NewStaff) -> AppResult<Uuid> {
+    let mut fields = Vec::new();
+    check_text(&mut fields, "org", &s.org, 100);
+    check_text(&mut fields, "display_name", &s.display_name, 60);
+    let kind = match OrgKind::parse(s.kind.trim()) {
+        Some(OrgKind::Supplier) => {
+            fields.push(FieldError::new("kind", "suppliers_register"));
+            None
+        }
+        Some(k) => Some(k),
+        None => {
+            fields.push(FieldError::new("kind", "invalid"));
+            None
+        }
+    };
+    let role = Role::parse(s.role.trim());
+    match (role, kind) {
+        (None, _) => fields.push(FieldError::new("role", "invalid")),
+        (Some(r), Some(k)) if !Role::allowed_for(k).contains(&r) => {
+            fields.push(FieldError::new("role", "not_allowed_for_organisation"))
+        }
+        _ => {}
+    }
+    let size = match s.size.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => match SizeClass::parse(v) {
+            Some(size) => Some(size),
+            None => {
+                fields.push(FieldError::new("size", "invalid"));
+                None
+            }
+        },
+        None => None,
+    };
+    let username = s.username.trim();
+    if let Err(e) = check_username("username", username) {
+        fields.push(e);
+    }
+    if let Err(e) = check_new_password("password", &s.password) {
+        fields.extend(e.fields);
+    }
+    let (Some(kind), Some(role), true) = (kind, role, fields.is_empty()) else {
+        return Err(AppError::validation(fields));
+    };
+    let hash = hash_password(&s.password)?;
+    let mut txn = state.writer.begin().await?;
+    // Under the write lock: two additions of one name at once are one after the other.
+    if user::Entity::find().filter(user::Column::Username.eq(username)).count(&txn).await? > 0 {
+        return Err(AppError::conflict("username_taken", "this user name is taken").with_field("username", "taken"));
+    }
+    let org_name = s.org.trim();
     let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(org_name)).one(&txn).await? {
         Some(o) if o.kind == kind => o,
         Some(_) => {
@@ -725,9 +892,72 @@ pub async fn add_staff(
         }
         None => create_organisation(&mut txn, actor, org_name, kind, size, None).await?,
     };
-    let u = create_user(&mut txn, actor, &org, username, display_name, role, &hash).await?;
+    let u = create_user(&mut txn, actor, &org, username, s.display_name.trim(), role, &hash).await?;
     txn.commit().await?;
     Ok(u.public_id)
+}
+
+/// The kinds of organisation whose users are staff accounts (all but suppliers).
+pub const STAFF_KINDS: &[OrgKind] = &[OrgKind::Centre, OrgKind::ProcuringUnit, OrgKind::Agency, OrgKind::ExpertPool];
+
+/// The roles a staff account may have (those of [`STAFF_KINDS`]).
+pub fn staff_roles() -> Vec<Role> {
+    Role::ALL.iter().copied().filter(|r| STAFF_KINDS.iter().any(|k| Role::allowed_for(*k).contains(r))).collect()
+}
+
+/// A staff account as the administrator's page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaffAccount {
+    /// Public id of the user.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Status.
+    pub status: Status,
+    /// The organisation's name.
+    pub org_name: String,
+    /// The organisation's kind.
+    pub org_kind: OrgKind,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The staff accounts: every user of an organisation that is not a supplier, by organisation
+/// and name.
+pub async fn list_staff(db: &DatabaseConnection) -> AppResult<Vec<StaffAccount>> {
+    let orgs: std::collections::HashMap<OrgId, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Kind.ne(OrgKind::Supplier))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let users = user::Entity::find()
+        .filter(user::Column::OrgId.is_in(orgs.keys().copied()))
+        .order_by_asc(user::Column::OrgId)
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| {
+            let o = orgs.get(&u.org_id)?;
+            Some(StaffAccount {
+                id: u.public_id,
+                username: u.username,
+                display_name: u.display_name,
+                role: u.role,
+                status: u.status,
+                org_name: o.name.clone(),
+                org_kind: o.kind,
+                created_at: u.created_at,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]

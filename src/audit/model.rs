@@ -163,6 +163,8 @@ actions! {
     UserEnable = "user.enable" on User,
     /// A user was disabled.
     UserDisable = "user.disable" on User,
+    /// An administrator or operator set a new password for a user.
+    UserPasswordReset = "user.password_reset" on User,
     /// The centre set up a framework agreement.
     MallAgreementCreate = "mall.agreement.create" on Agreement,
     /// An agreement was suspended.

@@ -43,6 +43,14 @@ string_enum! {
         RegistrationApproved = "registration_approved",
         /// A registration was rejected.
         RegistrationRejected = "registration_rejected",
+        /// A staff account was added.
+        StaffAdded = "staff_added",
+        /// A staff account was disabled.
+        StaffDisabled = "staff_disabled",
+        /// A staff account was enabled again.
+        StaffEnabled = "staff_enabled",
+        /// A staff account's password was reset.
+        StaffPasswordReset = "staff_password_reset",
         /// An order was placed.
         OrderPlaced = "order_placed",
         /// The supplier confirmed an order.

@@ -89,7 +89,6 @@ async fn supplier_registration_waits_for_the_centre() {
         "account_pending",
     )
     .await;
-    expect_error(anon.post("/api/v1/registrations", &registration("newco")).await, 409, "username_taken").await;
 
     // Only the administrator decides.
     let supervisor = Client::login(&app, "supervisor").await;
@@ -134,6 +133,112 @@ async fn supplier_registration_waits_for_the_centre() {
         "login_failed",
     )
     .await;
+}
+
+async fn users_named(app: &crate::support::TestApp, username: &str) -> u64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use tenderhall::entities::user;
+    user::Entity::find().filter(user::Column::Username.eq(username)).count(&app.state.db).await.expect("count")
+}
+
+/// The parts of an answer a stranger can compare: status, header names, and the body with
+/// every UUID in it replaced by the same placeholder.
+async fn answer_shape(r: reqwest::Response) -> (u16, Vec<String>, String) {
+    let status = r.status().as_u16();
+    let mut headers: Vec<String> = r.headers().keys().map(|k| k.as_str().to_string()).collect();
+    headers.sort();
+    let body = r.text().await.expect("body");
+    let mut shaped = String::new();
+    let mut rest = body.as_str();
+    // A UUID is 36 characters with dashes at 8, 13, 18 and 23.
+    while let Some((i, _)) = rest.char_indices().find(|(i, _)| {
+        rest.get(*i..*i + 36).is_some_and(|c| uuid::Uuid::parse_str(c).is_ok() && c.as_bytes()[8] == b'-')
+    }) {
+        shaped.push_str(&rest[..i]);
+        shaped.push_str("<uuid>");
+        rest = &rest[i + 36..];
+    }
+    shaped.push_str(rest);
+    (status, headers, shaped)
+}
+
+#[tokio::test]
+async fn registering_a_taken_user_name_is_answered_like_a_free_one() {
+    let app = spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let owner = Client::login(&app, "supplier_1").await;
+    let owner_notices = owner.get_json("/api/v1/notifications").await;
+
+    // The API: the same status, headers and body (but for the new organisation's id).
+    let taken = answer_shape(anon.post("/api/v1/registrations", &registration("supplier_1")).await).await;
+    let free = answer_shape(anon.post("/api/v1/registrations", &registration("fresh_name")).await).await;
+    assert_eq!(taken.0, 201);
+    assert_eq!(taken, free);
+    // The page: the same page.
+    let form = |name: &'static str| {
+        [
+            ("org_name", "页面注册有限公司"),
+            ("credit_code", "91110000MA01ABCD4Z"),
+            ("size_class", "small"),
+            ("contact_phone", ""),
+            ("username", name),
+            ("display_name", "页面"),
+            ("password", "abc12345"),
+        ]
+    };
+    let send = |name: &'static str| anon.req(reqwest::Method::POST, "/register").form(&form(name)).send();
+    let taken_page = answer_shape(send("buyer_a").await.expect("send")).await;
+    let free_page = answer_shape(send("fresh_page").await.expect("send")).await;
+    assert_eq!(taken_page.0, 200);
+    assert!(taken_page.2.contains("data-testid=\"registered\""), "{}", taken_page.2);
+    assert_eq!(taken_page, free_page);
+
+    // Logging in afterwards with the name and password registered tells nothing either.
+    let app_ref = &app;
+    let login = |name: &'static str| async move {
+        let c = Client::anonymous(app_ref).await;
+        answer_shape(c.post("/api/v1/session", &json!({"username": name, "password": "abc12345"})).await).await
+    };
+    let (taken_login, free_login) = (login("supplier_1").await, login("fresh_name").await);
+    assert_eq!(taken_login.0, 403);
+    assert!(taken_login.2.contains("account_pending"), "{}", taken_login.2);
+    assert_eq!(taken_login, free_login);
+
+    // No second account was created; the owner's account is untouched and was told nothing.
+    assert_eq!(users_named(&app, "supplier_1").await, 1);
+    assert_eq!(users_named(&app, "buyer_a").await, 1);
+    assert_eq!(users_named(&app, "fresh_name").await, 1);
+    assert_eq!(owner.get_json("/api/v1/me").await["username"], "supplier_1");
+    assert_eq!(owner.get_json("/api/v1/notifications").await, owner_notices);
+    let fresh = Client::anonymous(&app).await;
+    let r = fresh.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.expect("json")["user"]["org_name"], "供应商一有限公司");
+
+    // The centre sees which registrations asked for a taken name, cannot approve them and
+    // rejects them; only then is the applicant told why.
+    let admin = Client::login(&app, "admin").await;
+    let pending = admin.get_json("/api/v1/organisations?status=pending").await;
+    let items = pending["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "{pending}");
+    assert_eq!(items.iter().filter(|o| o["username_taken"] == true).count(), 2, "{pending}");
+    let held = items.iter().find(|o| o["username_taken"] == true && o["name"] == "新注册科技有限公司").expect("held");
+    let held = held["id"].as_str().expect("id").to_string();
+    let page = admin.get("/admin/organisations?status=pending").await.text().await.expect("page");
+    assert_eq!(page.matches("data-testid=\"username-taken\"").count(), 2);
+    assert_eq!(page.matches("/approve\"").count(), 2, "only the free names can be approved");
+    expect_error(admin.post_empty(&format!("/api/v1/organisations/{held}/approve")).await, 409, "username_taken").await;
+    let reason = "用户名已被占用，请更换用户名重新注册";
+    let r = admin.post(&format!("/api/v1/organisations/{held}/reject"), &json!({"reason": reason})).await;
+    assert_eq!(r.status(), 204);
+    let c = Client::anonymous(&app).await;
+    let r = c.post("/api/v1/session", &json!({"username": "supplier_1", "password": "abc12345"})).await;
+    assert_eq!(expect_error(r, 403, "account_rejected").await["error"]["detail"], reason);
+    // A wrong password learns nothing of it, and the owner still logs in.
+    let r = c.post("/api/v1/session", &json!({"username": "supplier_1", "password": "guess1234"})).await;
+    expect_error(r, 401, "login_failed").await;
+    assert_eq!(c.post("/api/v1/session", &json!({"username": "supplier_1", "password": PASSWORD})).await.status(), 200);
+    assert_eq!(users_named(&app, "supplier_1").await, 1);
 }
 
 #[tokio::test]
@@ -618,4 +723,232 @@ async fn the_organisation_list_searches_filters_and_pages() {
         "forbidden",
     )
     .await;
+}
+
+/// Posts a page form of the staff page as `c`.
+async fn staff_form(c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    c.req(reqwest::Method::POST, path).form(form).send().await.expect("send")
+}
+
+fn new_staff<'a>(username: &'a str, role: &'a str, password: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("org", "测试交易中心"),
+        ("kind", "centre"),
+        ("username", username),
+        ("display_name", "新同事"),
+        ("role", role),
+        ("password", password),
+    ]
+}
+
+async fn audit_of(app: &crate::support::TestApp, action: &str, username: &str) -> Vec<Value> {
+    let sup = Client::login(app, "supervisor").await;
+    let records = sup.get_json(&format!("/api/v1/audit/records?action={action}")).await;
+    records
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| {
+            let details: Value = serde_json::from_str(r["details"].as_str().unwrap_or("{}")).unwrap_or(Value::Null);
+            details["username"] == username
+        })
+        .cloned()
+        .collect()
+}
+
+async fn staff_id(app: &crate::support::TestApp, username: &str) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tenderhall::entities::user;
+    let u = user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.state.db).await.expect("db");
+    u.expect("user").public_id.to_string()
+}
+
+#[tokio::test]
+async fn administrators_add_staff_accounts_on_their_page_with_the_commands_rules() {
+    let app = spawn_app().await;
+    let admin = Client::login(&app, "admin").await;
+    let page = admin.get("/admin/staff").await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("page");
+    assert!(page.contains("data-username=\"buyer_a\"") && page.contains("data-username=\"supervisor\""));
+    assert!(!page.contains("data-username=\"supplier_1\""), "suppliers are not staff accounts");
+
+    // Refused: other roles, whatever they send.
+    for user in ["supervisor", "centre_staff", "buyer_a", "supplier_1"] {
+        let c = Client::login(&app, user).await;
+        crate::client::expect_page_error(c.get("/admin/staff").await, 403, "forbidden").await;
+        let r = staff_form(&c, "/admin/staff", &new_staff("by_other", "supervisor", "strong123")).await;
+        crate::client::expect_page_error(r, 403, "forbidden").await;
+    }
+    let anon = Client::anonymous(&app).await;
+    let r = anon.get("/admin/staff").await;
+    assert!(r.status().is_redirection());
+    assert!(r.headers()["location"].to_str().is_ok_and(|l| l.starts_with("/login")), "to the login page");
+    assert_eq!(users_named(&app, "by_other").await, 0);
+
+    // Refused: bad input, with the fields named; nothing is added.
+    let mut bad = new_staff("x", "supplier", "weak");
+    bad[0] = ("org", "");
+    let r = staff_form(&admin, "/admin/staff", &bad).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.expect("page");
+    assert!(body.contains("data-code=\"validation_failed\""), "{body}");
+    for field in ["用户名: 格式不正确", "密码: 过短", "角色: 该单位不能有此角色", "单位: 必填"]
+    {
+        assert!(body.contains(field), "{field} named in {body}");
+    }
+    let mut supplier_kind = new_staff("supplier_x", "supplier", "strong123");
+    supplier_kind[1] = ("kind", "supplier");
+    let r = staff_form(&admin, "/admin/staff", &supplier_kind).await;
+    crate::client::expect_page_error(r, 422, "validation_failed").await;
+    let r = staff_form(&admin, "/admin/staff", &new_staff("new_buyer", "procuring_staff", "strong123")).await;
+    crate::client::expect_page_error(r, 422, "validation_failed").await;
+    let r = staff_form(&admin, "/admin/staff", &new_staff("buyer_a", "supervisor", "strong123")).await;
+    crate::client::expect_page_error(r, 409, "username_taken").await;
+    let mut mismatch = new_staff("mismatch", "agency_staff", "strong123");
+    mismatch[1] = ("kind", "agency");
+    let r = staff_form(&admin, "/admin/staff", &mismatch).await;
+    crate::client::expect_page_error(r, 409, "org_kind_mismatch").await;
+    // Without the page's CSRF token, nothing.
+    let r = admin
+        .http
+        .post(format!("{}/admin/staff", app.base))
+        .form(&new_staff("no_token", "supervisor", "strong123"))
+        .send()
+        .await
+        .expect("send");
+    crate::client::expect_page_error(r, 403, "csrf_failed").await;
+    for name in ["x", "supplier_x", "new_buyer", "mismatch", "no_token"] {
+        assert_eq!(users_named(&app, name).await, 0, "{name}");
+    }
+
+    // Added: to an existing organisation, and with a new one.
+    let r = staff_form(&admin, "/admin/staff", &new_staff("new_supervisor", "supervisor", "strong123")).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/staff");
+    let mut unit = new_staff("unit_c", "procuring_staff", "strong123");
+    unit[0] = ("org", "丙采购单位");
+    unit[1] = ("kind", "procuring_unit");
+    assert_eq!(staff_form(&admin, "/admin/staff", &unit).await.status(), 303);
+    let page = admin.get("/admin/staff").await.text().await.expect("page");
+    assert!(page.contains("员工账户已添加"), "the flash");
+    assert!(page.contains("data-username=\"new_supervisor\"") && page.contains("丙采购单位"));
+    let c = Client::with_password(&app, "new_supervisor", "strong123").await;
+    let me = c.get_json("/api/v1/me").await;
+    assert_eq!((me["role"].as_str(), me["org_name"].as_str()), (Some("supervisor"), Some("测试交易中心")));
+    assert_eq!(
+        Client::with_password(&app, "unit_c", "strong123").await.get_json("/api/v1/me").await["org_kind"],
+        "procuring_unit"
+    );
+
+    // In the audit trail, as the administrator's.
+    let created = audit_of(&app, "user.create", "new_supervisor").await;
+    assert_eq!(created.len(), 1);
+    assert!(created[0]["actor"].as_str().is_some_and(|a| a.contains("admin")), "{created:?}");
+    assert_eq!(audit_of(&app, "user.create", "unit_c").await.len(), 1);
+
+    // The command line keeps the same rules: suppliers register, they are not added.
+    let out = cli(
+        &app,
+        &["accounts", "add", "--org", "某供应商", "--kind", "supplier", "--username", "sup_cli"]
+            .into_iter()
+            .chain(["--display-name", "x", "--role", "supplier"])
+            .collect::<Vec<_>>(),
+        Some("strong123"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("validation_failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn administrators_disable_enable_and_reset_staff_accounts_and_their_sessions_end() {
+    let app = spawn_app().await;
+    let admin = Client::login(&app, "admin").await;
+    let agency = Client::login(&app, "agency_x").await;
+    let second = Client::login(&app, "agency_x").await;
+    let id = staff_id(&app, "agency_x").await;
+    let (disable, enable, reset) = (
+        format!("/admin/staff/{id}/disable"),
+        format!("/admin/staff/{id}/enable"),
+        format!("/admin/staff/{id}/password"),
+    );
+
+    // Only administrators.
+    for user in ["supervisor", "centre_staff", "buyer_a", "supplier_1"] {
+        let c = Client::login(&app, user).await;
+        crate::client::expect_page_error(staff_form(&c, &disable, &[]).await, 403, "forbidden").await;
+        crate::client::expect_page_error(staff_form(&c, &enable, &[]).await, 403, "forbidden").await;
+        let r = staff_form(&c, &reset, &[("new_password", "other1234")]).await;
+        crate::client::expect_page_error(r, 403, "forbidden").await;
+    }
+    assert_eq!(agency.get_json("/api/v1/me").await["username"], "agency_x");
+    // Unknown accounts, malformed ids, and the administrator's own account.
+    let unknown = uuid::Uuid::new_v4();
+    crate::client::expect_page_error(
+        staff_form(&admin, &format!("/admin/staff/{unknown}/disable"), &[]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let r = staff_form(&admin, "/admin/staff/not-a-uuid/disable", &[]).await;
+    crate::client::expect_page_error(r, 404, "not_found").await;
+    let me = staff_id(&app, "admin").await;
+    crate::client::expect_page_error(
+        staff_form(&admin, &format!("/admin/staff/{me}/disable"), &[]).await,
+        409,
+        "cannot_disable_self",
+    )
+    .await;
+    assert_eq!(admin.get_json("/api/v1/me").await["username"], "admin");
+    // The page asks before disabling.
+    let page = admin.get("/admin/staff").await.text().await.expect("page");
+    assert!(page.contains(&format!("action=\"{disable}\" class=\"inline\" data-confirm=")), "{page}");
+    assert!(!page.contains(&format!("/admin/staff/{me}/disable")), "no disabling oneself offered");
+
+    // Disabling ends every session of the account at once.
+    let r = staff_form(&admin, &disable, &[]).await;
+    assert_eq!(r.status(), 303);
+    expect_error(agency.get("/api/v1/me").await, 401, "login_required").await;
+    expect_error(second.get("/api/v1/me").await, 401, "login_required").await;
+    let anon = Client::anonymous(&app).await;
+    let login = |password: &'static str| json!({"username": "agency_x", "password": password});
+    expect_error(anon.post("/api/v1/session", &login(PASSWORD)).await, 403, "account_disabled").await;
+    assert!(admin.get("/admin/staff").await.text().await.expect("page").contains("账户已停用"));
+    assert_eq!(staff_form(&admin, &enable, &[]).await.status(), 303);
+    let again = Client::login(&app, "agency_x").await;
+
+    // A new password: the policy holds; then the old sessions and password are gone.
+    let r = staff_form(&admin, &reset, &[("new_password", "short")]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.expect("page");
+    assert!(body.contains("data-code=\"validation_failed\"") && body.contains("新密码: 过短"), "{body}");
+    crate::client::expect_page_error(
+        staff_form(&admin, &reset, &[("new_password", "nodigitshere")]).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(again.get_json("/api/v1/me").await["username"], "agency_x", "a refused reset changes nothing");
+    assert_eq!(staff_form(&admin, &reset, &[("new_password", "fresh2026x")]).await.status(), 303);
+    expect_error(again.get("/api/v1/me").await, 401, "login_required").await;
+    expect_error(anon.post("/api/v1/session", &login(PASSWORD)).await, 401, "login_failed").await;
+    assert_eq!(anon.post("/api/v1/session", &login("fresh2026x")).await.status(), 200);
+
+    // Each step is in the audit trail, as the administrator's.
+    for action in ["user.disable", "user.enable", "user.password_reset"] {
+        let records = audit_of(&app, action, "agency_x").await;
+        assert_eq!(records.len(), 1, "{action}: {records:?}");
+        assert!(records[0]["actor"].as_str().is_some_and(|a| a.contains("admin")), "{records:?}");
+    }
+
+    // The command line resets a password through the same rules.
+    assert!(!cli(&app, &["accounts", "reset-password", "agency_x"], Some("weak")).status.success());
+    assert!(cli(&app, &["accounts", "reset-password", "agency_x"], Some("cli2026pass")).status.success());
+    let fresh = Client::anonymous(&app).await;
+    assert_eq!(fresh.post("/api/v1/session", &login("cli2026pass")).await.status(), 200);
+    assert_eq!(audit_of(&app, "user.password_reset", "agency_x").await.len(), 2);
 }

@@ -326,6 +326,7 @@ async fn no_get_changes_anything_for_any_role() {
             "/audit",
             "/audit/verify",
             "/admin/organisations",
+            "/admin/staff",
             "/admin/jobs",
             "/mall",
             "/mall/agreements",

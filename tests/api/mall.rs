@@ -707,3 +707,81 @@ async fn another_server_process_finds_new_items_and_a_deleted_index_is_rebuilt()
     }
     assert_eq!(total, 2);
 }
+
+/// An order code's stem (`DD` + date + the unit's prefix) and the unit's number of the day.
+fn code_parts(code: &str) -> (String, u32) {
+    let (stem, n) = code.rsplit_once('-').unwrap_or_else(|| panic!("code {code}"));
+    assert_eq!(n.len(), 4, "{code}");
+    (stem.to_string(), n.parse().unwrap_or_else(|_| panic!("code {code}")))
+}
+
+async fn placed(r: reqwest::Response) -> Value {
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    r.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_codes_count_each_units_own_orders_only() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let centre = Client::login(&app, "centre_staff").await;
+    let a = agreement(&app, &centre, "供应商一有限公司", &["printers"]).await;
+    let printer = item(&centre, &a, "黑白激光打印机", "M404dn", 259_900, 289_900).await;
+    let (buyer_a, buyer_b) = (Client::login(&app, "buyer_a").await, Client::login(&app, "buyer_b").await);
+    let supplier = Client::login(&app, "supplier_1").await;
+
+    // Unit A places one order, then two at the same moment; unit B places one after them.
+    let first = placed(buy(&buyer_a, &printer, 1, None, 300_000).await).await;
+    let (x, y) = tokio::join!(buy(&buyer_a, &printer, 1, None, 300_000), buy(&buyer_a, &printer, 1, None, 300_000));
+    let (x, y) = (placed(x).await, placed(y).await);
+    let b_order = placed(buy(&buyer_b, &printer, 1, None, 300_000).await).await;
+
+    let date = now(&app).with_timezone(&tenderhall::web::cst()).format("%Y%m%d").to_string();
+    let a_codes: Vec<(String, u32)> =
+        [&first, &x, &y].iter().map(|o| code_parts(o["code"].as_str().expect("code"))).collect();
+    let (a_stem, _) = a_codes[0].clone();
+    assert!(a_stem.starts_with(&format!("DD{date}-")) && a_stem.len() == 2 + 8 + 1 + 5, "{a_stem}");
+    assert!(a_codes.iter().all(|(stem, _)| *stem == a_stem), "{a_codes:?}");
+    let mut numbers: Vec<u32> = a_codes.iter().map(|(_, n)| *n).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3], "the simultaneous orders got consecutive numbers");
+    assert_eq!(a_codes[0].1, 1);
+
+    // The supplier sees both units' orders: unit B's code is its first of the day, with a
+    // prefix of its own, whatever unit A ordered.
+    let seen = supplier.get_json("/api/v1/mall/orders").await;
+    let seen: Vec<String> =
+        seen["orders"].as_array().expect("orders").iter().map(|o| o["code"].as_str().expect("code").into()).collect();
+    assert_eq!(seen.len(), 4);
+    let b_code = b_order["code"].as_str().expect("code");
+    assert!(seen.iter().any(|c| c == b_code));
+    let (b_stem, b_n) = code_parts(b_code);
+    assert_eq!(b_n, 1, "{b_code} counts unit B's orders only");
+    assert!(b_stem.starts_with(&format!("DD{date}-")) && b_stem != a_stem, "{b_stem} {a_stem}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{seen:?}");
+
+    // The next day each unit starts again at 1, with the same prefix.
+    app.clock.advance(TimeDelta::days(1));
+    let (buyer_a, supplier) = (Client::login(&app, "buyer_a").await, Client::login(&app, "supplier_1").await);
+    let next_day = placed(buy(&buyer_a, &printer, 1, None, 300_000).await).await;
+    let (stem, n) = code_parts(next_day["code"].as_str().expect("code"));
+    assert_eq!(n, 1);
+    assert_eq!(stem[11..], a_stem[11..], "the unit keeps its prefix");
+    assert_ne!(stem, a_stem, "the date moved on");
+
+    // An order with a code of the earlier form (a number of the whole platform) keeps it and
+    // goes on as before.
+    let old = "DD2026010100042";
+    let id = first["id"].as_str().expect("id");
+    // The first order placed is the one with the lowest internal id.
+    let sql = format!("UPDATE mall_orders SET code = '{old}' WHERE id = (SELECT min(id) FROM mall_orders)");
+    app.state.db.execute_unprepared(&sql).await.expect("old code");
+    assert_eq!(supplier.get_json(&format!("/api/v1/mall/orders/{id}")).await["code"], old);
+    assert_eq!(step(&supplier, id, "confirm", "").await.status(), 200);
+    assert_eq!(buyer_a.get_json(&format!("/api/v1/mall/orders/{id}")).await["status"], "confirmed");
+    let after = placed(buy(&buyer_a, &printer, 1, None, 300_000).await).await;
+    assert_eq!(code_parts(after["code"].as_str().expect("code")), (stem, 2));
+}
