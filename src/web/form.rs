@@ -310,8 +310,20 @@ mod tests {
     #[test]
     fn a_rule_states_its_numbers_and_refusals_of_access_go_to_the_error_page() {
         let err = AppError::rule("deadline_too_soon", "at least 17 days").with_arg("days", 17);
+        let partial = FormState::refused("publish", &t(Lang::Zh), Values::default(), err.clone()).expect("shown");
+        assert_eq!(
+            partial.message(),
+            Some(t(Lang::Zh).get("error.deadline_too_soon")),
+            "a number missing: the plain text"
+        );
+        let err = err.with_arg("deadline", "2026-11-12 09:30");
         let f = FormState::refused("publish", &t(Lang::Zh), Values::default(), err).expect("shown");
-        assert!(f.message().is_some_and(|m| m.contains("17")), "{:?}", f.message());
+        assert!(
+            f.message().is_some_and(|m| m.contains("17 日") && m.contains("2026-11-12 09:30")),
+            "{:?}",
+            f.message()
+        );
+        assert_eq!(f.code(), "deadline_too_soon");
         for e in [AppError::forbidden(), AppError::not_found(), AppError::unauthorized(), AppError::internal("x")] {
             assert!(FormState::refused("x", &t(Lang::Zh), Values::default(), e).is_err());
         }
