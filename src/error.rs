@@ -64,8 +64,9 @@ pub struct AppError {
     pub detail: Option<String>,
     /// The numbers of the rule that refused the request (the `days` a deadline must be away),
     /// for the pages to state it (`rule.error.<code>` in the catalogues); not part of the JSON
-    /// answer, whose English message states them.
-    pub args: Vec<(&'static str, String)>,
+    /// answer, whose English message states them. (Boxed, and absent without numbers: errors
+    /// are returned everywhere and stay small.)
+    pub args: Option<Box<Vec<(&'static str, String)>>>,
 }
 
 /// Result type of services and handlers.
@@ -73,15 +74,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            fields: Vec::new(),
-            retry_after: None,
-            detail: None,
-            args: Vec::new(),
-        }
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None, detail: None, args: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -163,8 +156,13 @@ impl AppError {
 
     /// The same error with a number of its rule (see [`AppError::args`]).
     pub fn with_arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
-        self.args.push((name, value.to_string()));
+        self.args.get_or_insert_default().push((name, value.to_string()));
         self
+    }
+
+    /// The numbers of the rule that refused the request (see [`AppError::args`]).
+    pub fn rule_args(&self) -> &[(&'static str, String)] {
+        self.args.as_deref().map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// A single field's error carrying a number of its rule (`too_long` with its `max`).

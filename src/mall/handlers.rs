@@ -351,18 +351,21 @@ async fn item_form_page(state: &Mall, ctx: PageCtx, id: Uuid, f: FormState) -> A
     Ok(render_form(&page, &f))
 }
 
-/// The answer to a form sent from a page: `done` on success, else the page again (`page`)
-/// with the form `form` as it was sent and the refusal, or the error page for a refusal that
-/// is not about the form.
-fn refused(
-    ctx: &PageCtx,
-    form: &'static str,
-    values: Values,
-    done: AppResult<Response>,
-) -> Result<Response, AppResult<FormState>> {
+/// What a form sent from a page led to.
+enum Sent {
+    /// It was taken: the redirect.
+    Done(Response),
+    /// It was refused: the form to show again on its page.
+    Again(FormState),
+}
+
+/// The answer to a form sent from a page: `done` on success, else the form `form` as it was
+/// sent with the refusal, or the refusal itself for the error page when it is not about the
+/// form.
+fn sent(ctx: &PageCtx, form: &'static str, values: Values, done: AppResult<Response>) -> AppResult<Sent> {
     match done {
-        Ok(r) => Ok(r),
-        Err(e) => Err(FormState::refused(form, &ctx.t, values, e)),
+        Ok(r) => Ok(Sent::Done(r)),
+        Err(e) => FormState::refused(form, &ctx.t, values, e).map(Sent::Again),
     }
 }
 
@@ -390,9 +393,9 @@ async fn set_price(
         Ok(to(format!("/mall/items/{id}"), Flash::PriceSaved))
     }
     .await;
-    match refused(&ctx, "price", values, done) {
-        Ok(r) => Ok(r),
-        Err(f) => item_form_page(&state, ctx, id, f?).await,
+    match sent(&ctx, "price", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => item_form_page(&state, ctx, id, f).await,
     }
 }
 
@@ -423,9 +426,9 @@ async fn direct_purchase(State(state): State<Mall>, ctx: PageCtx, actor: Actor, 
     .await;
     // The form is the item page's; an item that is not there leaves the error page.
     let item = Uuid::parse_str(values.get("item").trim()).map_err(|_| AppError::invalid_field("item", "invalid"));
-    match refused(&ctx, "buy", values, done) {
-        Ok(r) => Ok(r),
-        Err(f) => item_form_page(&state, ctx, item?, f?).await,
+    match sent(&ctx, "buy", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => item_form_page(&state, ctx, item?, f).await,
     }
 }
 
@@ -678,9 +681,9 @@ async fn create_quotation(
     values: Values,
 ) -> AppResult<Response> {
     let done = start_quotation(&state, &actor, &values).await;
-    match refused(&ctx, "quotation", values, done) {
-        Ok(r) => Ok(r),
-        Err(f) => quotations_form_page(&state, ctx, &actor, f?).await,
+    match sent(&ctx, "quotation", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotations_form_page(&state, ctx, &actor, f).await,
     }
 }
 
@@ -794,9 +797,9 @@ async fn submit_quote(
         Ok(to(format!("/mall/quotations/{id}"), Flash::QuoteSubmitted))
     }
     .await;
-    match refused(&ctx, "quote", values, done) {
-        Ok(r) => Ok(r),
-        Err(f) => quotation_form_page(&state, ctx, &actor, id, f?).await,
+    match sent(&ctx, "quote", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotation_form_page(&state, ctx, &actor, id, f).await,
     }
 }
 
@@ -819,9 +822,9 @@ async fn cancel_quotation(
         Ok(to(format!("/mall/quotations/{id}"), Flash::QuotationCancelled))
     }
     .await;
-    match refused(&ctx, "cancel", values, done) {
-        Ok(r) => Ok(r),
-        Err(f) => quotation_form_page(&state, ctx, &actor, id, f?).await,
+    match sent(&ctx, "cancel", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotation_form_page(&state, ctx, &actor, id, f).await,
     }
 }
 

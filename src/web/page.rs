@@ -75,7 +75,7 @@ impl T {
     /// else `error.<code>`, else its English message.
     pub fn error_of(&self, e: &AppError) -> String {
         let rule = format!("rule.error.{}", e.code);
-        self.filled(&rule, &e.args).unwrap_or_else(|| self.error(e.code, &e.message))
+        self.filled(&rule, e.rule_args()).unwrap_or_else(|| self.error(e.code, &e.message))
     }
 
     /// Whether the page is in English.
