@@ -24,12 +24,24 @@ pub struct FieldError {
     pub field: Cow<'static, str>,
     /// A stable code for the problem (`required`, `too_long`, `invalid`, ...).
     pub code: Cow<'static, str>,
+    /// The numbers of the rule that refused the value (`max` characters, `min` and `max` of a
+    /// range, ...), for the pages to state it (`rule.field.<code>` in the catalogues); not part
+    /// of the JSON answer.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<Cow<'static, str>>, code: impl Into<Cow<'static, str>>) -> Self {
-        Self { field: field.into(), code: code.into() }
+        Self { field: field.into(), code: code.into(), args: Vec::new() }
+    }
+
+    /// The same error with a number of its rule (`max`, `min`, `days`, ...).
+    pub fn with_arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.args.push((name, value.to_string()));
+        self
     }
 }
 
@@ -50,6 +62,11 @@ pub struct AppError {
     /// A text of the case that the answer passes on as it is, in every language (the reason
     /// an administrator gave for rejecting a registration), shown after the translated message.
     pub detail: Option<String>,
+    /// The numbers of the rule that refused the request (the `days` a deadline must be away),
+    /// for the pages to state it (`rule.error.<code>` in the catalogues); not part of the JSON
+    /// answer, whose English message states them. (Boxed, and absent without numbers: errors
+    /// are returned everywhere and stay small.)
+    pub args: Option<Box<Vec<(&'static str, String)>>>,
 }
 
 /// Result type of services and handlers.
@@ -57,7 +74,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None, detail: None }
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after: None, detail: None, args: None }
     }
 
     /// 404: the object does not exist, or the user may not know that it does.
@@ -137,6 +154,27 @@ impl AppError {
         self
     }
 
+    /// The same error with a number of its rule (see [`AppError::args`]).
+    pub fn with_arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.args.get_or_insert_default().push((name, value.to_string()));
+        self
+    }
+
+    /// The numbers of the rule that refused the request (see [`AppError::args`]).
+    pub fn rule_args(&self) -> &[(&'static str, String)] {
+        self.args.as_deref().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A single field's error carrying a number of its rule (`too_long` with its `max`).
+    pub fn field_with(
+        field: &'static str,
+        code: &'static str,
+        arg: &'static str,
+        value: impl std::fmt::Display,
+    ) -> Self {
+        Self::validation(vec![FieldError::new(field, code).with_arg(arg, value)])
+    }
+
     /// The same error with a field detail added.
     pub fn with_field(mut self, field: &'static str, code: &'static str) -> Self {
         self.fields.push(FieldError::new(field, code));
@@ -201,7 +239,7 @@ pub fn check_text(fields: &mut Vec<FieldError>, name: &'static str, v: &str, min
     } else if n < min {
         fields.push(FieldError::new(name, "required"));
     } else if n > max {
-        fields.push(FieldError::new(name, "too_long"));
+        fields.push(FieldError::new(name, "too_long").with_arg("max", max));
     }
 }
 
@@ -214,7 +252,7 @@ pub fn required_text<'a>(field: &'static str, value: &'a str, max_chars: usize) 
     }
     match v.chars().count() {
         0 => Err(AppError::invalid_field(field, "required")),
-        n if n > max_chars => Err(AppError::invalid_field(field, "too_long")),
+        n if n > max_chars => Err(AppError::field_with(field, "too_long", "max", max_chars)),
         _ => Ok(v),
     }
 }

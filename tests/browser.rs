@@ -8,6 +8,7 @@ mod support;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::{path::PathBuf, process::Child, time::Duration};
 use support::{PASSWORD, TestApp, spawn_app};
+use tenderhall::clock::Clock as _;
 
 /// A chromedriver process, ended when dropped.
 struct Driver {
@@ -186,6 +187,18 @@ async fn flash(c: &Client) -> String {
     text_of(c, "[data-testid=flash]").await
 }
 
+/// The value of the input `sel`.
+async fn value_of(c: &Client, sel: &str) -> String {
+    css(c, sel).await.prop("value").await.expect("value").unwrap_or_default()
+}
+
+/// Sets the value of an input that takes no typing (a `datetime-local` field).
+async fn set_value(c: &Client, sel: &str, value: &str) {
+    c.execute("document.querySelector(arguments[0]).value = arguments[1];", vec![sel.into(), value.into()])
+        .await
+        .expect("set the value");
+}
+
 async fn page_text(c: &Client) -> String {
     text_of(c, "body").await
 }
@@ -322,12 +335,28 @@ async fn procuring_unit_drafts_and_a_bad_pdf_gets_a_clear_error() {
     fill(&buyer, "input[name=lot_name_1]", "办公用品").await;
     fill(&buyer, "input[name=lot_budget_1]", "12.345").await;
     click(&buyer, "[data-testid=save-draft]").await;
-    let text = page_text(&buyer).await;
-    assert!(text.contains("金额格式不正确"), "field error shown: {text}");
-    buyer.back().await.expect("back");
+    // The same form again, the input kept, the error beside the lot rows.
+    let err = text_of(&buyer, "[data-testid=error-budget]").await;
+    assert!(err.contains("金额格式不正确"), "field error shown: {err}");
+    assert_eq!(value_of(&buyer, "input[name=title]").await, "办公用品采购");
+    assert_eq!(value_of(&buyer, "input[name=lot_budget_1]").await, "12.345");
+    // Corrected, but with a deadline that has already passed: the rule is said at the field.
     fill(&buyer, "input[name=lot_budget_1]", "80000").await;
+    let yesterday = tenderhall::web::local_input(&(app.clock.now() - chrono::TimeDelta::days(1)));
+    set_value(&buyer, "input[name=bid_deadline]", &yesterday).await;
+    click(&buyer, "[data-testid=save-draft]").await;
+    let err = text_of(&buyer, "[data-testid=error-bid_deadline]").await;
+    let days = app.state.settings.tenders.min_bidding_days;
+    assert!(err.contains("不能早于当前时间") && err.contains(&format!("至少 {days} 日")), "the rule: {err}");
+    assert_eq!(value_of(&buyer, "input[name=bid_deadline]").await, yesterday);
+    assert_eq!(value_of(&buyer, "input[name=lot_budget_1]").await, "80000");
+    assert!(text_of(&buyer, "[data-testid=form-summary]").await.contains("请按标出的提示修改"));
+    shot(&buyer, "form-refused-deadline").await;
+    let later = tenderhall::web::local_input(&(app.clock.now() + chrono::TimeDelta::days(days + 5)));
+    set_value(&buyer, "input[name=bid_deadline]", &later).await;
     click(&buyer, "[data-testid=save-draft]").await;
     css(&buyer, "[data-testid=tender-state]").await;
+    assert!(flash(&buyer).await.contains("已保存"), "saved");
     let bad = app.dir.path().join("fake.pdf");
     std::fs::write(&bad, b"this is not a pdf").expect("write");
     css(&buyer, "[data-testid=upload-form] input[type=file]")

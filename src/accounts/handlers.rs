@@ -13,7 +13,8 @@ use crate::{
         csrf,
         extract::{Form, Path, Query},
         flash::{self, Flash},
-        page::{LANG_COOKIE, PageCtx, render},
+        form::{FormState, Values},
+        page::{LANG_COOKIE, PageCtx, render, render_form},
         redirect,
     },
 };
@@ -207,11 +208,13 @@ async fn register_submit(
 struct AccountPage {
     ctx: PageCtx,
     changed: bool,
+    /// The password form as it was sent (without the passwords).
+    f: FormState,
 }
 
 async fn account_page(ctx: PageCtx, actor: crate::accounts::model::Actor, Query(q): Query<ChangedQuery>) -> Response {
     let _ = actor;
-    render(&AccountPage { ctx, changed: q.changed.is_some() })
+    render(&AccountPage { ctx, changed: q.changed.is_some(), f: FormState::blank() })
 }
 
 #[derive(Deserialize)]
@@ -228,10 +231,19 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<Accounts>,
     State(site): State<Site>,
+    ctx: PageCtx,
     actor: crate::accounts::model::Actor,
-    Form(f): Form<PasswordForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
+    let changed = match values.parse::<PasswordForm>() {
+        Ok(f) => service::change_password(&state, &actor, &f.current_password, &f.new_password).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = changed {
+        let f = FormState::refused("password", &ctx.t, values, e)?;
+        let page = AccountPage { ctx, changed: false, f };
+        return Ok(render_form(&page, &page.f));
+    }
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
     resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)
@@ -252,9 +264,17 @@ struct AdminOrgsPage {
     next: Option<String>,
     /// The list with only the registrations waiting for a decision.
     pending_link: String,
+    /// The rejection form that was sent and refused, with the organisation in `org`.
+    f: FormState,
 }
 
 impl AdminOrgsPage {
+    /// The rejection form of `o`: the refused one if it was this organisation's.
+    fn reject_form(&self, o: &service::OrgSummary) -> &FormState {
+        let f = self.f.of("reject");
+        if f.value("org") == o.id.to_string() { f } else { self.f.of("") }
+    }
+
     fn is_pending(&self, o: &service::OrgSummary) -> bool {
         o.status == Status::Pending
     }
@@ -280,11 +300,16 @@ async fn admin_orgs(
     _admin: Require<Admins>,
     Query(f): Query<service::OrgFilter>,
 ) -> AppResult<Response> {
-    let list = service::list_organisations(&state.db, &f).await?;
+    orgs_page(&state, ctx, &f, FormState::blank()).await
+}
+
+/// The organisation list filtered by `f`, with the rejection form `form` as it was sent.
+async fn orgs_page(state: &Accounts, ctx: PageCtx, f: &service::OrgFilter, form: FormState) -> AppResult<Response> {
+    let list = service::list_organisations(&state.db, f).await?;
     let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
     let page = AdminOrgsPage {
-        prev: (list.page > 1).then(|| orgs_link(&f, list.page - 1)),
-        next: (list.page < list.pages).then(|| orgs_link(&f, list.page + 1)),
+        prev: (list.page > 1).then(|| orgs_link(f, list.page - 1)),
+        next: (list.page < list.pages).then(|| orgs_link(f, list.page + 1)),
         pending_link: orgs_link(&service::OrgFilter { status: Some("pending".into()), ..Default::default() }, 1),
         q: text(&f.q),
         kind: text(&f.kind),
@@ -292,9 +317,10 @@ async fn admin_orgs(
         kinds: OrgKind::ALL.iter().map(|k| k.as_str()).collect(),
         statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
         list,
+        f: form,
         ctx,
     };
-    Ok(render(&page))
+    Ok(render_form(&page, &page.f))
 }
 
 async fn admin_approve(
@@ -314,12 +340,24 @@ struct RejectForm {
 
 async fn admin_reject(
     State(state): State<Accounts>,
+    ctx: PageCtx,
     admin: Require<Admins>,
     Path(id): Path<Uuid>,
-    Form(f): Form<RejectForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    service::reject_registration(&state, &admin, id, &f.reason).await?;
-    Ok(flash::to("/admin/organisations", Flash::RegistrationRejected))
+    let done = match values.parse::<RejectForm>() {
+        Ok(f) => service::reject_registration(&state, &admin, id, &f.reason).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(flash::to("/admin/organisations", Flash::RegistrationRejected)),
+        Err(e) => {
+            // The list of the registrations waiting, with this one's form as it was sent.
+            let form = FormState::refused("reject", &ctx.t, values.with("org", id.to_string()), e)?;
+            let pending = service::OrgFilter { status: Some("pending".into()), ..Default::default() };
+            orgs_page(&state, ctx, &pending, form).await
+        }
+    }
 }
 
 #[derive(Template)]

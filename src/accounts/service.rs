@@ -56,10 +56,10 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 pub fn check_new_password(field: &'static str, pw: &str) -> AppResult<()> {
     let n = pw.chars().count();
     if n < 8 {
-        return Err(AppError::invalid_field(field, "too_short"));
+        return Err(AppError::field_with(field, "too_short", "min", 8));
     }
     if n > 256 {
-        return Err(AppError::invalid_field(field, "too_long"));
+        return Err(AppError::field_with(field, "too_long", "max", 256));
     }
     if !(pw.chars().any(|c| c.is_alphabetic()) && pw.chars().any(|c| c.is_ascii_digit())) {
         return Err(AppError::invalid_field(field, "weak"));

@@ -25,8 +25,9 @@ use crate::{
         cst,
         extract::{Form, Path, Query},
         flash::{self, Flash},
+        form::{FormState, Values},
         local_input,
-        page::{PageCtx, percent_encode, render, render_public},
+        page::{PageCtx, percent_encode, public, render, render_form, render_public},
         parse_local_time,
     },
 };
@@ -315,26 +316,57 @@ struct ItemT {
     chart: String,
     can_buy: bool,
     can_set_price: bool,
-    default_price: String,
-    default_market: String,
+    /// The direct purchase form.
+    buy: FormState,
+    /// The form changing the price.
+    price_form: FormState,
 }
 
 async fn item_page(State(state): State<Mall>, ctx: PageCtx, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let item = agreements::item_view(&state, id).await?;
-    let history = agreements::price_history(&state, id).await?;
+    item_form_page(&state, ctx, id, FormState::blank()).await
+}
+
+/// The item page, with the form `f` (`buy` or `price`) as it was sent.
+async fn item_form_page(state: &Mall, ctx: PageCtx, id: Uuid, f: FormState) -> AppResult<Response> {
+    let item = agreements::item_view(state, id).await?;
+    let history = agreements::price_history(state, id).await?;
     let user = ctx.user.as_ref();
     let page = ItemT {
         nav: nav(&ctx, "catalogue"),
         chart: chart::price_line(&history),
         can_buy: item.sellable && user.is_some_and(is_buyer),
         can_set_price: user.is_some_and(|a| is_centre_staff(a) || a.org_public_id == item.supplier_id),
-        default_price: plain_yuan(item.price),
-        default_market: plain_yuan(item.market_price),
+        buy: f.or_filled(
+            "buy",
+            Values::from_pairs([("quantity", "1".to_string()), ("unit_price", plain_yuan(item.price))]),
+        ),
+        price_form: f.or_filled(
+            "price",
+            Values::from_pairs([("price", plain_yuan(item.price)), ("market_price", plain_yuan(item.market_price))]),
+        ),
         row: item_row(&ctx, item),
         history,
         ctx,
     };
-    Ok(render_public(&page))
+    Ok(public(render_form(&page, &f)))
+}
+
+/// What a form sent from a page led to.
+enum Sent {
+    /// It was taken: the redirect.
+    Done(Response),
+    /// It was refused: the form to show again on its page.
+    Again(FormState),
+}
+
+/// The answer to a form sent from a page: `done` on success, else the form `form` as it was
+/// sent with the refusal, or the refusal itself for the error page when it is not about the
+/// form.
+fn sent(ctx: &PageCtx, form: &'static str, values: Values, done: AppResult<Response>) -> AppResult<Sent> {
+    match done {
+        Ok(r) => Ok(Sent::Done(r)),
+        Err(e) => FormState::refused(form, &ctx.t, values, e).map(Sent::Again),
+    }
 }
 
 #[derive(Deserialize)]
@@ -346,16 +378,25 @@ struct PriceForm {
 
 async fn set_price(
     State(state): State<Mall>,
+    ctx: PageCtx,
     actor: Actor,
     Path(id): Path<Uuid>,
-    Form(f): Form<PriceForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    let mut fields = Fields::default();
-    let price = fields.money("price", &f.price);
-    let market_price = fields.opt_money("market_price", &f.market_price);
-    fields.done()?;
-    agreements::set_price(&state, &actor, id, PriceInput { price, market_price }).await?;
-    Ok(to(format!("/mall/items/{id}"), Flash::PriceSaved))
+    let done = async {
+        let f: PriceForm = values.parse()?;
+        let mut fields = Fields::default();
+        let price = fields.money("price", &f.price);
+        let market_price = fields.opt_money("market_price", &f.market_price);
+        fields.done()?;
+        agreements::set_price(&state, &actor, id, PriceInput { price, market_price }).await?;
+        Ok(to(format!("/mall/items/{id}"), Flash::PriceSaved))
+    }
+    .await;
+    match sent(&ctx, "price", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => item_form_page(&state, ctx, id, f).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -369,15 +410,26 @@ struct BuyForm {
     note: String,
 }
 
-async fn direct_purchase(State(state): State<Mall>, actor: Actor, Form(f): Form<BuyForm>) -> AppResult<Response> {
-    let mut fields = Fields::default();
-    let quantity = fields.int("quantity", &f.quantity);
-    let unit_price = fields.opt_money("unit_price", &f.unit_price);
-    let budget = fields.money("budget", &f.budget);
-    fields.done()?;
-    let input = DirectPurchase { lines: vec![LineInput { item: f.item, quantity, unit_price }], budget, note: f.note };
-    let order = orders::direct_purchase(&state, &actor, input).await?;
-    Ok(to(format!("/mall/orders/{}", order.id), Flash::OrderPlaced))
+async fn direct_purchase(State(state): State<Mall>, ctx: PageCtx, actor: Actor, values: Values) -> AppResult<Response> {
+    let done = async {
+        let f: BuyForm = values.parse()?;
+        let mut fields = Fields::default();
+        let quantity = fields.int("quantity", &f.quantity);
+        let unit_price = fields.opt_money("unit_price", &f.unit_price);
+        let budget = fields.money("budget", &f.budget);
+        fields.done()?;
+        let input =
+            DirectPurchase { lines: vec![LineInput { item: f.item, quantity, unit_price }], budget, note: f.note };
+        let order = orders::direct_purchase(&state, &actor, input).await?;
+        Ok(to(format!("/mall/orders/{}", order.id), Flash::OrderPlaced))
+    }
+    .await;
+    // The form is the item page's; an item that is not there leaves the error page.
+    let item = Uuid::parse_str(values.get("item").trim()).map_err(|_| AppError::invalid_field("item", "invalid"));
+    match sent(&ctx, "buy", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => item_form_page(&state, ctx, item?, f).await,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,21 +627,39 @@ struct QuotationsT {
     categories: Vec<Choice>,
     min_hours: i64,
     max_hours: i64,
+    /// The form starting a quotation.
+    f: FormState,
+}
+
+impl QuotationsT {
+    fn hours_attrs(&self) -> String {
+        format!("min='{}' max='{}' required", self.min_hours, self.max_hours)
+    }
+
+    fn hours_hint(&self) -> String {
+        format!("{}–{}", self.min_hours, self.max_hours)
+    }
 }
 
 async fn quotations_page(State(state): State<Mall>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
-    let list = quotations::list(&state, &actor).await?;
+    quotations_form_page(&state, ctx, &actor, FormState::blank()).await
+}
+
+/// The quotations page, with the form starting one as it was sent (`f`).
+async fn quotations_form_page(state: &Mall, ctx: PageCtx, actor: &Actor, f: FormState) -> AppResult<Response> {
+    let list = quotations::list(state, actor).await?;
     let m = &state.settings;
     let t = QuotationsT {
         nav: nav(&ctx, "quotations"),
         rows: list.into_iter().map(|q| quotation_row(&ctx, q)).collect(),
-        can_create: is_buyer(&actor),
+        can_create: is_buyer(actor),
         categories: category_choices(&ctx, None),
         min_hours: m.min_quotation_hours,
         max_hours: m.max_quotation_hours,
+        f: f.or_filled("quotation", Values::from_pairs([("hours", m.min_quotation_hours.to_string())])),
         ctx,
     };
-    Ok(render(&t))
+    Ok(render_form(&t, &t.f))
 }
 
 #[derive(Deserialize)]
@@ -606,9 +676,19 @@ struct QuotationForm {
 
 async fn create_quotation(
     State(state): State<Mall>,
+    ctx: PageCtx,
     actor: Actor,
-    Form(f): Form<QuotationForm>,
+    values: Values,
 ) -> AppResult<Response> {
+    let done = start_quotation(&state, &actor, &values).await;
+    match sent(&ctx, "quotation", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotations_form_page(&state, ctx, &actor, f).await,
+    }
+}
+
+async fn start_quotation(state: &Mall, actor: &Actor, values: &Values) -> AppResult<Response> {
+    let f: QuotationForm = values.parse()?;
     let mut fields = Fields::default();
     let quantity = fields.int("quantity", &f.quantity);
     let budget = fields.money("budget", &f.budget);
@@ -623,7 +703,7 @@ async fn create_quotation(
         budget,
         hours,
     };
-    let q = quotations::create(&state, &actor, input).await?;
+    let q = quotations::create(state, actor, input).await?;
     Ok(to(format!("/mall/quotations/{}", q.id), Flash::QuotationStarted))
 }
 
@@ -636,6 +716,8 @@ struct QuotationT {
     remaining: String,
     open: bool,
     fail_text: String,
+    /// The quote or cancel form as it was sent.
+    f: FormState,
 }
 
 /// "剩余 0 天 1 小时 0 分" until `deadline`, or that it has passed.
@@ -663,7 +745,12 @@ async fn quotation_page(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let q = quotations::view(&state, &actor, id).await?;
+    quotation_form_page(&state, ctx, &actor, id, FormState::blank()).await
+}
+
+/// The quotation page, with the form `f` (`quote` or `cancel`) as it was sent.
+async fn quotation_form_page(state: &Mall, ctx: PageCtx, actor: &Actor, id: Uuid, f: FormState) -> AppResult<Response> {
+    let q = quotations::view(state, actor, id).await?;
     let open = q.status == QuotationStatus::Open;
     let fail_text = match (&q.status, &q.fail_reason) {
         (QuotationStatus::Failed, Some(r)) if r.starts_with("too_few_quotes") => {
@@ -678,9 +765,10 @@ async fn quotation_page(
         open,
         fail_text,
         row: quotation_row(&ctx, q),
+        f,
         ctx,
     };
-    Ok(render(&t))
+    Ok(render_form(&t, &t.f))
 }
 
 #[derive(Deserialize)]
@@ -694,16 +782,25 @@ struct QuoteForm {
 
 async fn submit_quote(
     State(state): State<Mall>,
+    ctx: PageCtx,
     actor: Actor,
     Path(id): Path<Uuid>,
-    Form(f): Form<QuoteForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    let mut fields = Fields::default();
-    let unit_price = fields.money("unit_price", &f.unit_price);
-    fields.done()?;
-    quotations::quote(&state, &actor, id, QuoteInput { unit_price, brand: f.brand, model: f.model, note: f.note })
-        .await?;
-    Ok(to(format!("/mall/quotations/{id}"), Flash::QuoteSubmitted))
+    let done = async {
+        let f: QuoteForm = values.parse()?;
+        let mut fields = Fields::default();
+        let unit_price = fields.money("unit_price", &f.unit_price);
+        fields.done()?;
+        quotations::quote(&state, &actor, id, QuoteInput { unit_price, brand: f.brand, model: f.model, note: f.note })
+            .await?;
+        Ok(to(format!("/mall/quotations/{id}"), Flash::QuoteSubmitted))
+    }
+    .await;
+    match sent(&ctx, "quote", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotation_form_page(&state, ctx, &actor, id, f).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -714,12 +811,21 @@ struct ReasonForm {
 
 async fn cancel_quotation(
     State(state): State<Mall>,
+    ctx: PageCtx,
     actor: Actor,
     Path(id): Path<Uuid>,
-    Form(f): Form<ReasonForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    quotations::cancel(&state, &actor, id, &f.reason).await?;
-    Ok(to(format!("/mall/quotations/{id}"), Flash::QuotationCancelled))
+    let done = async {
+        let f: ReasonForm = values.parse()?;
+        quotations::cancel(&state, &actor, id, &f.reason).await?;
+        Ok(to(format!("/mall/quotations/{id}"), Flash::QuotationCancelled))
+    }
+    .await;
+    match sent(&ctx, "cancel", values, done)? {
+        Sent::Done(r) => Ok(r),
+        Sent::Again(f) => quotation_form_page(&state, ctx, &actor, id, f).await,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ pub(super) fn check_ceiling(state: &Mall, budget: Money) -> AppResult<()> {
                 budget,
                 Money::from_fen(ceiling)
             ),
-        ));
+        )
+        .with_arg("limit", Money::from_fen(ceiling).yuan_string()));
     }
     Ok(())
 }
@@ -181,7 +182,7 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
         fields.push(FieldError::new("lines", "too_many"));
     }
     if input.lines.iter().any(|l| !(1..=1_000_000).contains(&l.quantity)) {
-        fields.push(FieldError::new("quantity", "out_of_range"));
+        fields.push(FieldError::new("quantity", "out_of_range").with_arg("min", 1).with_arg("max", 1_000_000));
     }
     bounds::check_amount(&mut fields, "budget", input.budget);
     for l in &input.lines {
@@ -191,7 +192,7 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
     }
     fields.dedup();
     if input.note.chars().count() > 2000 {
-        fields.push(FieldError::new("note", "too_long"));
+        fields.push(FieldError::new("note", "too_long").with_arg("max", 2000));
     }
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
@@ -206,7 +207,8 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
                 input.budget,
                 Money::from_fen(direct_limit)
             ),
-        ));
+        )
+        .with_arg("limit", Money::from_fen(direct_limit).yuan_string()));
     }
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -254,7 +256,8 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
                     "{} yuan is above the agreement price of {} yuan for \"{}\"",
                     unit_price, item.price_fen, item.name
                 ),
-            ));
+            )
+            .with_arg("price", item.price_fen.yuan_string()));
         }
         let line_total = unit_price
             .fen()
@@ -272,7 +275,8 @@ pub async fn direct_purchase(state: &Mall, actor: &Actor, input: DirectPurchase)
                 Money::from_fen(total),
                 input.budget
             ),
-        ));
+        )
+        .with_arg("total", Money::from_fen(total).yuan_string()));
     }
     let category = lines.first().map(|l| l.0.category.clone()).unwrap_or_default();
     let order = insert_order(

@@ -95,11 +95,15 @@ pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppRe
         crate::error::check_text(&mut fields, name, v, 1, max);
     }
     if !(1..=1_000_000).contains(&input.quantity) {
-        fields.push(FieldError::new("quantity", "out_of_range"));
+        fields.push(FieldError::new("quantity", "out_of_range").with_arg("min", 1).with_arg("max", 1_000_000));
     }
     bounds::check_amount(&mut fields, "budget", input.budget);
     if !(m.min_quotation_hours..=m.max_quotation_hours).contains(&input.hours) {
-        fields.push(FieldError::new("hours", "out_of_range"));
+        fields.push(
+            FieldError::new("hours", "out_of_range")
+                .with_arg("min", m.min_quotation_hours)
+                .with_arg("max", m.max_quotation_hours),
+        );
     }
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
@@ -186,7 +190,7 @@ pub async fn quote(state: &Mall, actor: &Actor, id: Uuid, input: QuoteInput) -> 
         crate::error::check_text(&mut fields, name, v, 1, max);
     }
     if input.note.chars().count() > 2000 {
-        fields.push(FieldError::new("note", "too_long"));
+        fields.push(FieldError::new("note", "too_long").with_arg("max", 2000));
     }
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
@@ -216,7 +220,9 @@ pub async fn quote(state: &Mall, actor: &Actor, id: Uuid, input: QuoteInput) -> 
         return Err(AppError::rule(
             "quote_over_budget",
             format!("a total of {} yuan is above the budget of {} yuan", Money::from_fen(total), q.budget_fen),
-        ));
+        )
+        .with_arg("total", Money::from_fen(total).yuan_string())
+        .with_arg("budget", q.budget_fen.yuan_string()));
     }
     let existing = mall_quote::Entity::find()
         .filter(mall_quote::Column::QuotationId.eq(q.id))

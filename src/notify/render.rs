@@ -16,6 +16,8 @@ use crate::{
 };
 use std::collections::BTreeSet;
 
+pub use crate::web::i18n::fill;
+
 /// A notice's text in one language, and what did not fit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -100,38 +102,6 @@ fn format_with(i18n: &I18n, lang: Lang, key: &str, name: &str, shown: &str, prob
         problems.push(format!("{lang:?} {key}: no placeholder {{{name}}}"));
     }
     text
-}
-
-/// Replaces each `{name}` in `template` by `arg(name)`, or leaves it as it is when that is
-/// `None`.
-pub fn fill(template: &str, mut arg: impl FnMut(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
-        match name_len {
-            Some(n) if n > 0 && after[n..].starts_with('}') => {
-                let name = &after[..n];
-                match arg(name) {
-                    Some(v) => out.push_str(&v),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[n + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The placeholders of a template, in order.

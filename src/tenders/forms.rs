@@ -15,8 +15,11 @@ use crate::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Most lot rows the page offers.
+/// Lot rows the page offers for a new tender.
 pub const LOT_ROWS: usize = 5;
+
+/// Most lot rows read from a form: one more than a tender may have.
+const MAX_LOT_ROWS: usize = 51;
 
 /// Reads the submitted pairs.
 pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
@@ -97,7 +100,10 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
         },
     };
     let mut lots = Vec::new();
-    for i in 1..=LOT_ROWS {
+    // The rows the page offers, or as many as were sent (an edited tender with more lots), up
+    // to one more than a tender may have, so that too many lots are refused, not dropped.
+    let rows = (1..=MAX_LOT_ROWS).take_while(|i| *i <= LOT_ROWS || f.contains_key(&format!("lot_name_{i}"))).count();
+    for i in 1..=rows {
         let name = get(&format!("lot_name_{i}"));
         let budget = get(&format!("lot_budget_{i}"));
         let ceiling = get(&format!("lot_ceiling_{i}"));

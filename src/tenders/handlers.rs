@@ -13,10 +13,11 @@ use crate::{
     tenders::Tenders,
     web::{
         auth::{MaybeActor, Require, Suppliers, TenderManagers},
-        extract::{Form, Multipart, Path, Query},
+        extract::{Multipart, Path, Query},
         flash::{self, Flash},
+        form::{FormState, Values},
         local_input,
-        page::{PageCtx, render, render_public},
+        page::{PageCtx, public, render, render_form, render_public},
         parse_local_time,
     },
 };
@@ -133,93 +134,112 @@ async fn workspace(State(state): State<Tenders>, ctx: PageCtx, actor: Actor) -> 
     Ok(render(&WorkspacePage { ctx, items }))
 }
 
-/// Values shown in the tender form.
-pub struct FormValues {
-    title: String,
-    description: String,
-    method: String,
-    evaluation: String,
-    bid_deadline: String,
-    question_cutoff: String,
-    min_valid_bids: String,
-    lots: Vec<(String, String, String)>,
-    items: Vec<String>,
-    /// The procuring unit chosen (an agency's form), as its public id.
-    procuring_org: String,
-    qualification: String,
-    contact_person: String,
-    contact_phone: String,
-    documents_from: String,
-    documents_until: String,
-    deposit: String,
-}
+/// The tender form's errors shown by its lot rows and bid form items rather than by a field of
+/// their name.
+const LOT_FIELDS: [&str; 4] = ["lots", "lot_name", "budget", "ceiling"];
 
 #[derive(Template)]
 #[template(path = "tenders/form.html")]
 struct TenderFormPage {
     ctx: PageCtx,
     action: String,
-    v: FormValues,
+    f: FormState,
     units: Vec<(Uuid, String)>,
     choices: Choices,
     standard_items: Vec<BidFormField>,
     is_agency: bool,
-    /// The largest deposit, in per cent of the budget.
-    deposit_max_percent: i64,
+    /// The largest deposit, in per cent of the budget, stated under the field.
+    deposit_hint: String,
+    /// The least number of days from publication to the deadline, stated under the field.
+    deadline_hint: String,
 }
 
 impl TenderFormPage {
-    fn item_checked(&self, key: &str) -> bool {
-        self.v.items.iter().any(|k| k == key)
+    fn unit_chosen(&self, id: &Uuid) -> bool {
+        self.f.value("procuring_org") == id.to_string()
     }
 
-    fn unit_chosen(&self, id: &Uuid) -> bool {
-        self.v.procuring_org == id.to_string()
+    /// The lot rows: as many as the page offers, or as the tender has.
+    fn lot_rows(&self) -> Vec<usize> {
+        let filled = (1..).take_while(|i| self.f.values().sent(&format!("lot_name_{i}"))).count();
+        (1..=LOT_ROWS.max(filled)).collect()
+    }
+
+    fn lot_value(&self, what: &str, row: &usize) -> &str {
+        self.f.value(&format!("lot_{what}_{row}"))
+    }
+
+    fn deposit_attrs(&self) -> String {
+        format!("inputmode='decimal' placeholder='{}'", self.ctx.t.get("form.optional"))
+    }
+
+    fn custom_attrs(&self) -> String {
+        format!("maxlength='60' placeholder='{}'", self.ctx.t.get("form.optional"))
     }
 }
 
-async fn new_form(State(state): State<Tenders>, ctx: PageCtx, actor: Require<TenderManagers>) -> AppResult<Response> {
-    let deadline = state.clock.now() + chrono::TimeDelta::days(state.rules.min_bidding_days + 1);
-    let v = FormValues {
-        title: String::new(),
-        description: String::new(),
-        method: "open_tender".into(),
-        evaluation: "comprehensive_scoring".into(),
-        bid_deadline: local_input(&deadline).split('T').next().map(|d| format!("{d}T09:30")).unwrap_or_default(),
-        question_cutoff: String::new(),
-        min_valid_bids: state.rules.min_valid_bids.to_string(),
-        lots: (0..LOT_ROWS).map(|_| Default::default()).collect(),
-        items: vec!["delivery_days".into()],
-        procuring_org: String::new(),
-        qualification: String::new(),
-        contact_person: String::new(),
-        contact_phone: String::new(),
-        documents_from: String::new(),
-        documents_until: String::new(),
-        deposit: String::new(),
-    };
+/// The tender form with the values of `f`.
+async fn tender_form(
+    state: &Tenders,
+    ctx: PageCtx,
+    actor: &Actor,
+    action: String,
+    f: FormState,
+) -> AppResult<Response> {
+    // An agency may hand the draft to another procuring unit; a unit's own staff may not.
     let is_agency = actor.role == Role::AgencyStaff;
     let units = if is_agency { service::procuring_units(&state.db).await? } else { Vec::new() };
-    Ok(render(&TenderFormPage {
+    let rules = &state.rules;
+    let page = TenderFormPage {
+        deposit_hint: ctx
+            .t
+            .filled("form.deposit_hint", &[("percent", rules.deposit_max_percent.to_string())])
+            .unwrap_or_default(),
+        deadline_hint: ctx
+            .t
+            .filled("form.deadline_hint", &[("days", rules.min_bidding_days.to_string())])
+            .unwrap_or_default(),
         ctx,
-        action: "/tenders".into(),
-        v,
+        action,
+        f,
         units,
         choices: choices(),
         standard_items: BidFormField::standard().into_iter().skip(1).collect(),
         is_agency,
-        deposit_max_percent: state.rules.deposit_max_percent,
-    }))
+    };
+    Ok(render_form(&page, &page.f))
+}
+
+async fn new_form(State(state): State<Tenders>, ctx: PageCtx, actor: Require<TenderManagers>) -> AppResult<Response> {
+    let deadline = state.clock.now() + chrono::TimeDelta::days(state.rules.min_bidding_days + 1);
+    let deadline = local_input(&deadline).split('T').next().map(|d| format!("{d}T09:30")).unwrap_or_default();
+    let v = Values::from_pairs([
+        ("procurement_method", "open_tender".to_string()),
+        ("evaluation_method", "comprehensive_scoring".into()),
+        ("bid_deadline", deadline),
+        ("min_valid_bids", state.rules.min_valid_bids.to_string()),
+        ("bid_item", "delivery_days".into()),
+    ]);
+    tender_form(&state, ctx, &actor, "/tenders".into(), FormState::filled("tender", v)).await
 }
 
 async fn create(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<TenderManagers>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    values: Values,
 ) -> AppResult<Response> {
-    let input = forms::parse(pairs)?;
-    let id = service::create_draft(&state, &actor, input).await?;
-    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved))
+    let saved = match forms::parse(values.to_pairs()) {
+        Ok(input) => service::create_draft(&state, &actor, input).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(id) => Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved)),
+        Err(e) => {
+            let f = FormState::refused("tender", &ctx.t, values, e)?.placing(&LOT_FIELDS).placing(&["bid_form"]);
+            tender_form(&state, ctx, &actor, "/tenders".into(), f).await
+        }
+    }
 }
 
 async fn edit_form(
@@ -232,44 +252,38 @@ async fn edit_form(
     if !d.permissions.edit {
         return Err(AppError::forbidden());
     }
-    let mut lots: Vec<(String, String, String)> = d
-        .lots
-        .iter()
-        .map(|l| (l.name.clone(), plain_yuan(l.budget), l.ceiling.map(plain_yuan).unwrap_or_default()))
-        .collect();
-    lots.resize(LOT_ROWS.max(lots.len()), Default::default());
-    let custom = d.bid_form.iter().find(|f| f.key == "custom_1").map(|f| f.label_zh.clone());
-    let v = FormValues {
-        title: d.summary.title.clone(),
-        description: d.description.clone(),
-        method: d.summary.procurement_method.as_str().into(),
-        evaluation: d.summary.evaluation_method.as_str().into(),
-        bid_deadline: local_input(&d.summary.bid_deadline),
-        question_cutoff: local_input(&d.question_cutoff),
-        min_valid_bids: d.min_valid_bids.to_string(),
-        lots,
-        items: d.bid_form.iter().map(|f| f.key.clone()).chain(custom).collect(),
-        procuring_org: d.summary.procuring_org_id.to_string(),
-        qualification: d.qualification.clone(),
-        contact_person: d.contact_person.clone(),
-        contact_phone: d.contact_phone.clone(),
-        documents_from: d.documents_from.as_ref().map(local_input).unwrap_or_default(),
-        documents_until: d.documents_until.as_ref().map(local_input).unwrap_or_default(),
-        deposit: d.deposit.map(plain_yuan).unwrap_or_default(),
-    };
-    // An agency may hand the draft to another procuring unit; a unit's own staff may not.
-    let is_agency = actor.role == Role::AgencyStaff;
-    let units = if is_agency { service::procuring_units(&state.db).await? } else { Vec::new() };
-    Ok(render(&TenderFormPage {
-        ctx,
-        action: format!("/tenders/{id}/edit"),
-        v,
-        units,
-        choices: choices(),
-        standard_items: BidFormField::standard().into_iter().skip(1).collect(),
-        is_agency,
-        deposit_max_percent: state.rules.deposit_max_percent,
-    }))
+    let mut v = vec![
+        ("title", d.summary.title.clone()),
+        ("description", d.description.clone()),
+        ("procurement_method", d.summary.procurement_method.as_str().into()),
+        ("evaluation_method", d.summary.evaluation_method.as_str().into()),
+        ("bid_deadline", local_input(&d.summary.bid_deadline)),
+        ("question_cutoff", local_input(&d.question_cutoff)),
+        ("min_valid_bids", d.min_valid_bids.to_string()),
+        ("procuring_org", d.summary.procuring_org_id.to_string()),
+        ("qualification", d.qualification.clone()),
+        ("contact_person", d.contact_person.clone()),
+        ("contact_phone", d.contact_phone.clone()),
+        ("documents_from", d.documents_from.as_ref().map(local_input).unwrap_or_default()),
+        ("documents_until", d.documents_until.as_ref().map(local_input).unwrap_or_default()),
+        ("deposit", d.deposit.map(plain_yuan).unwrap_or_default()),
+    ];
+    for f in &d.bid_form {
+        if f.key == "custom_1" {
+            v.push(("custom_item", f.label_zh.clone()));
+        } else {
+            v.push(("bid_item", f.key.clone()));
+        }
+    }
+    let mut pairs: Vec<(String, String)> = v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    for (i, l) in d.lots.iter().enumerate() {
+        let row = i + 1;
+        pairs.push((format!("lot_name_{row}"), l.name.clone()));
+        pairs.push((format!("lot_budget_{row}"), plain_yuan(l.budget)));
+        pairs.push((format!("lot_ceiling_{row}"), l.ceiling.map(plain_yuan).unwrap_or_default()));
+    }
+    let f = FormState::filled("tender", Values::from_pairs(pairs));
+    tender_form(&state, ctx, &actor, format!("/tenders/{id}/edit"), f).await
 }
 
 fn plain_yuan(m: crate::money::Money) -> String {
@@ -278,13 +292,26 @@ fn plain_yuan(m: crate::money::Money) -> String {
 
 async fn edit(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    values: Values,
 ) -> AppResult<Response> {
-    let input = forms::parse(pairs)?;
-    service::update_draft(&state, &actor, id, input).await?;
-    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved))
+    let saved = match forms::parse(values.to_pairs()) {
+        Ok(input) => service::update_draft(&state, &actor, id, input).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderSaved)),
+        Err(e) => {
+            // The form again only for a draft the user may edit: others get the page's refusal.
+            if !service::detail(&state, Some(&actor), id).await?.permissions.edit {
+                return Err(AppError::forbidden());
+            }
+            let f = FormState::refused("tender", &ctx.t, values, e)?.placing(&LOT_FIELDS).placing(&["bid_form"]);
+            tender_form(&state, ctx, &actor, format!("/tenders/{id}/edit"), f).await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -293,13 +320,28 @@ struct ShowPage {
     ctx: PageCtx,
     d: TenderDetail,
     min_deadline_after_amendment: String,
+    /// The rule for moving the deadline, with its number of days.
+    new_deadline_hint: String,
     /// Why a supplier cannot obtain the documents of an open tender now, if that is so.
     obtain_note: Option<&'static str>,
+    /// The form of the page that was sent and refused (publish, cancel, question, answer,
+    /// clarification), or none.
+    f: FormState,
 }
 
 impl ShowPage {
     fn bid_label<'a>(&self, f: &'a BidFormField) -> &'a str {
         if self.ctx.t.is_en() && !f.label_en.is_empty() { &f.label_en } else { &f.label_zh }
+    }
+
+    fn deadline_min(&self) -> String {
+        format!("min='{}'", self.min_deadline_after_amendment)
+    }
+
+    /// The answer form of question `q`: the refused one if it was that question's.
+    fn answer_form(&self, q: &Uuid) -> &FormState {
+        let f = self.f.of("answer");
+        if f.value("question") == q.to_string() { f } else { self.f.of("") }
     }
 }
 
@@ -309,18 +351,52 @@ async fn show(
     MaybeActor(actor): MaybeActor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let d = service::detail(&state, actor.as_ref(), id).await?;
+    show_page(&state, ctx, actor.as_ref(), id, FormState::blank()).await
+}
+
+/// The tender page, with the form `f` as it was sent.
+async fn show_page(
+    state: &Tenders,
+    ctx: PageCtx,
+    actor: Option<&Actor>,
+    id: Uuid,
+    f: FormState,
+) -> AppResult<Response> {
+    let d = service::detail(state, actor, id).await?;
     let now = state.clock.now();
     let min_deadline_after_amendment =
         local_input(&(now + chrono::TimeDelta::days(state.rules.amendment_min_days) + chrono::TimeDelta::hours(1)));
     let open = d.summary.state == TenderState::Published && now < d.summary.bid_deadline;
-    let waiting = actor.as_ref().is_some_and(|a| a.role == Role::Supplier) && open && !d.permissions.obtained;
+    let waiting = actor.is_some_and(|a| a.role == Role::Supplier) && open && !d.permissions.obtained;
     let obtain_note = match (d.documents_from, d.documents_until) {
         (Some(from), _) if waiting && now < from => Some("tender.obtain_not_started"),
         (_, Some(until)) if waiting && now >= until => Some("tender.obtain_period_over"),
         _ => None,
     };
-    Ok(render_public(&ShowPage { ctx, d, min_deadline_after_amendment, obtain_note }))
+    let days = [("days", state.rules.amendment_min_days.to_string())];
+    let new_deadline_hint = ctx.t.filled("tender.new_deadline_hint", &days).unwrap_or_default();
+    let page = ShowPage { ctx, d, min_deadline_after_amendment, new_deadline_hint, obtain_note, f };
+    Ok(public(render_form(&page, &page.f)))
+}
+
+/// A step taken from the tender page: `done` on success, else the page again with the form
+/// `form` as it was sent and the refusal.
+async fn from_show_page(
+    state: &Tenders,
+    ctx: PageCtx,
+    actor: &Actor,
+    id: Uuid,
+    form: &'static str,
+    values: Values,
+    result: AppResult<Response>,
+) -> AppResult<Response> {
+    match result {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            let f = FormState::refused(form, &ctx.t, values, e)?;
+            show_page(state, ctx, Some(actor), id, f).await
+        }
+    }
 }
 
 async fn upload(
@@ -393,11 +469,14 @@ async fn download(
 
 async fn publish(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    service::publish(&state, &actor, id).await?;
-    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderPublished))
+    let done = service::publish(&state, &actor, id)
+        .await
+        .map(|()| flash::to(&format!("/tenders/{id}"), Flash::TenderPublished));
+    from_show_page(&state, ctx, &actor, id, "publish", Values::default(), done).await
 }
 
 #[derive(Deserialize)]
@@ -407,12 +486,17 @@ struct ReasonForm {
 
 async fn cancel(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
-    Form(f): Form<ReasonForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    service::cancel(&state, &actor, id, &f.reason).await?;
-    Ok(flash::to(&format!("/tenders/{id}"), Flash::TenderCancelled))
+    let done = match values.parse::<ReasonForm>() {
+        Ok(f) => service::cancel(&state, &actor, id, &f.reason).await,
+        Err(e) => Err(e),
+    };
+    let done = done.map(|()| flash::to(&format!("/tenders/{id}"), Flash::TenderCancelled));
+    from_show_page(&state, ctx, &actor, id, "cancel", values, done).await
 }
 
 async fn obtain(State(state): State<Tenders>, actor: Require<Suppliers>, Path(id): Path<Uuid>) -> AppResult<Response> {
@@ -427,12 +511,17 @@ struct QuestionForm {
 
 async fn ask(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<Suppliers>,
     Path(id): Path<Uuid>,
-    Form(f): Form<QuestionForm>,
+    values: Values,
 ) -> AppResult<Response> {
-    service::ask(&state, &actor, id, &f.body).await?;
-    Ok(flash::to(&format!("/tenders/{id}#questions"), Flash::QuestionAsked))
+    let done = match values.parse::<QuestionForm>() {
+        Ok(f) => service::ask(&state, &actor, id, &f.body).await,
+        Err(e) => Err(e),
+    };
+    let done = done.map(|_| flash::to(&format!("/tenders/{id}#questions"), Flash::QuestionAsked));
+    from_show_page(&state, ctx, &actor, id, "question", values, done).await
 }
 
 #[derive(Deserialize)]
@@ -449,10 +538,22 @@ struct ClarificationForm {
 
 async fn clarify(
     State(state): State<Tenders>,
+    ctx: PageCtx,
     actor: Require<TenderManagers>,
     Path(id): Path<Uuid>,
-    Form(f): Form<ClarificationForm>,
+    values: Values,
 ) -> AppResult<Response> {
+    let done = match values.parse::<ClarificationForm>().and_then(clarification_input) {
+        Ok(input) => service::clarify(&state, &actor, id, input).await,
+        Err(e) => Err(e),
+    };
+    let done = done.map(|_| flash::to(&format!("/tenders/{id}#clarifications"), Flash::ClarificationPublished));
+    // Answers are sent from the form under their question, clarifications from their own.
+    let form = if values.get("kind") == "answer" { "answer" } else { "clarification" };
+    from_show_page(&state, ctx, &actor, id, form, values, done).await
+}
+
+fn clarification_input(f: ClarificationForm) -> AppResult<ClarificationInput> {
     let kind = ClarificationKind::parse(&f.kind).ok_or_else(|| AppError::invalid_field("kind", "invalid"))?;
     let question = match f.question.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(q) => Some(Uuid::parse_str(q).map_err(|_| AppError::invalid_field("question", "invalid"))?),
@@ -462,7 +563,5 @@ async fn clarify(
         Some(d) => Some(parse_local_time(d).ok_or_else(|| AppError::invalid_field("new_deadline", "invalid"))?),
         None => None,
     };
-    let input = ClarificationInput { kind, body: f.body, substantive: f.substantive.is_some(), question, new_deadline };
-    service::clarify(&state, &actor, id, input).await?;
-    Ok(flash::to(&format!("/tenders/{id}#clarifications"), Flash::ClarificationPublished))
+    Ok(ClarificationInput { kind, body: f.body, substantive: f.substantive.is_some(), question, new_deadline })
 }

@@ -131,7 +131,8 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
         return Err(AppError::validation(fields));
     }
     if input.bid_deadline <= now {
-        fields.push(FieldError::new("bid_deadline", "in_past"));
+        // Said with the rule publishing will apply.
+        fields.push(FieldError::new("bid_deadline", "in_past").with_arg("days", state.rules.min_bidding_days));
     }
     let cutoff =
         input.question_cutoff.unwrap_or_else(|| input.bid_deadline - TimeDelta::days(state.rules.question_cutoff_days));
@@ -141,14 +142,14 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     input.question_cutoff = Some(cutoff);
     let min_bids = input.min_valid_bids.unwrap_or(state.rules.min_valid_bids);
     if !(1..=50).contains(&min_bids) {
-        fields.push(FieldError::new("min_valid_bids", "out_of_range"));
+        fields.push(FieldError::new("min_valid_bids", "out_of_range").with_arg("min", 1).with_arg("max", 50));
     }
     input.min_valid_bids = Some(min_bids);
     if input.lots.is_empty() {
         fields.push(FieldError::new("lots", "required"));
     }
     if input.lots.len() > 50 {
-        fields.push(FieldError::new("lots", "too_many"));
+        fields.push(FieldError::new("lots", "too_many").with_arg("max", 50));
     }
     for l in &input.lots {
         check_text(&mut fields, "lot_name", &l.name, 1, 200);
@@ -180,13 +181,13 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
         }
     }
     if input.bid_form.len() > 20 {
-        fields.push(FieldError::new("bid_form", "too_many"));
+        fields.push(FieldError::new("bid_form", "too_many").with_arg("max", 20));
     }
     check_text(&mut fields, "qualification", &input.qualification, 0, MAX_QUALIFICATION);
     check_text(&mut fields, "contact_person", &input.contact_person, 0, 60);
     let phone = input.contact_phone.trim();
     if phone.chars().count() > 30 {
-        fields.push(FieldError::new("contact_phone", "too_long"));
+        fields.push(FieldError::new("contact_phone", "too_long").with_arg("max", 30));
     } else if !phone.is_empty() && !is_phone(phone) {
         fields.push(FieldError::new("contact_phone", "invalid"));
     }
@@ -214,7 +215,7 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
         let before = fields.len();
         bounds::check_amount(&mut fields, "deposit", d);
         if fields.len() == before && !deposit_within(d, budget, state.rules.deposit_max_percent) {
-            fields.push(FieldError::new("deposit", "above_limit"));
+            fields.push(FieldError::new("deposit", "above_limit").with_arg("percent", state.rules.deposit_max_percent));
         }
     }
     fields.dedup();
@@ -493,7 +494,9 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
         return Err(AppError::rule(
             "deadline_too_soon",
             format!("the bid deadline must be at least {min_days} days after publication"),
-        ));
+        )
+        .with_arg("days", min_days)
+        .with_arg("deadline", crate::web::fmt_time(&t.bid_deadline)));
     }
     if t.question_cutoff <= now {
         return Err(AppError::rule("question_cutoff_passed", "the question cut-off has already passed"));
@@ -522,7 +525,7 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
             .map(|l| i128::from(l.budget_fen.fen()))
             .sum();
         if !deposit_within(d, budget, state.rules.deposit_max_percent) {
-            return Err(AppError::invalid_field("deposit", "above_limit"));
+            return Err(AppError::field_with("deposit", "above_limit", "percent", state.rules.deposit_max_percent));
         }
     }
     tender::ActiveModel {
@@ -760,14 +763,16 @@ pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: Clarificat
             return Err(AppError::rule(
                 "amendment_too_late",
                 format!("the new deadline must be at least {min_days} days after a substantive amendment"),
-            ));
+            )
+            .with_arg("days", min_days));
         }
         new_deadline = Some(d);
     } else if substantive && t.bid_deadline < earliest {
         return Err(AppError::rule(
             "amendment_too_late",
             format!("a substantive amendment less than {min_days} days before the deadline must move the deadline"),
-        ));
+        )
+        .with_arg("days", min_days));
     }
     let c = clarification::ActiveModel {
         public_id: Set(Uuid::new_v4()),

@@ -41,10 +41,9 @@ pub async fn html_errors(State(state): State<Site>, req: Request, next: Next) ->
         return super::redirect::to_login(&path);
     }
     let t = T::new(state.i18n.clone(), lang);
-    let fields =
-        err.fields.iter().map(|f| format!("{}: {}", t.of("field", &f.field), t.of("fielderr", &f.code))).collect();
+    let fields = err.fields.iter().map(|f| format!("{}: {}", t.of("field", &f.field), t.field_error(f))).collect();
     let page = ErrorPage {
-        message: t.error(err.code, &err.message),
+        message: t.error_of(&err),
         code: err.code.to_string(),
         status: err.status.as_u16(),
         fields,

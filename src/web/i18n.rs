@@ -139,6 +139,39 @@ impl I18n {
     }
 }
 
+/// Replaces each `{name}` in `template` by `arg(name)`, or leaves it as it is when that is
+/// `None` (a name is lower-case letters, digits and `_`; any other `{` is text). Notices and the
+/// rules stated by page forms fill their texts this way.
+pub fn fill(template: &str, mut arg: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        match name_len {
+            Some(n) if n > 0 && after[n..].starts_with('}') => {
+                let name = &after[..n];
+                match arg(name) {
+                    Some(v) => out.push_str(&v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[n + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Texts bound to one language, handed to templates as `t`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr<'a> {

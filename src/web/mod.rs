@@ -1,6 +1,6 @@
 //! The web layer shared by all domain modules: who is asking (sessions, client certificates),
 //! CSRF protection, websocket origins, caching of personal answers, languages, page context and
-//! rendering, HTML error pages, static assets, redirects to targets named by the request, and
+//! rendering, forms shown again with what was typed and the errors (`form`), HTML error pages, static assets, redirects to targets named by the request, and
 //! the message shown once after an action (`flash`).
 //!
 //! It holds no business rules; domain modules own their routes and call into their services.
@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod errors;
 pub mod extract;
 pub mod flash;
+pub mod form;
 pub mod i18n;
 pub mod origin;
 pub mod page;

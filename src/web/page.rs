@@ -48,6 +48,36 @@ impl T {
         if text == key { fallback.to_string() } else { text.to_string() }
     }
 
+    /// The text of `key` with its `{name}` placeholders filled from `args`, if the text exists
+    /// and `args` has a value for every placeholder.
+    pub fn filled(&self, key: &str, args: &[(&'static str, String)]) -> Option<String> {
+        let template = self.i18n.lookup(self.lang, key)?;
+        let mut complete = true;
+        let text = super::i18n::fill(template, |name| {
+            let v = args.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+            complete &= v.is_some();
+            v
+        });
+        complete.then_some(text)
+    }
+
+    /// The text of a field error: with the rule's numbers when it carries them
+    /// (`rule.field.<field>.<code>`, then `rule.field.<code>`), else `fielderr.<code>`.
+    pub fn field_error(&self, f: &crate::error::FieldError) -> String {
+        let specific = format!("rule.field.{}.{}", f.field, f.code);
+        let general = format!("rule.field.{}", f.code);
+        self.filled(&specific, &f.args)
+            .or_else(|| self.filled(&general, &f.args))
+            .unwrap_or_else(|| self.of("fielderr", &f.code))
+    }
+
+    /// The text of an error: with the rule's numbers when it carries them (`rule.error.<code>`),
+    /// else `error.<code>`, else its English message.
+    pub fn error_of(&self, e: &AppError) -> String {
+        let rule = format!("rule.error.{}", e.code);
+        self.filled(&rule, e.rule_args()).unwrap_or_else(|| self.error(e.code, &e.message))
+    }
+
     /// Whether the page is in English.
     pub fn is_en(&self) -> bool {
         self.lang == Lang::En
@@ -199,7 +229,21 @@ pub fn render(t: &impl askama::Template) -> Response {
 /// may be answered from the public page cache ([`super::public_pages`]). Only for pages whose
 /// content depends on nothing but the address, the language, the data and the time.
 pub fn render_public(t: &impl askama::Template) -> Response {
-    let mut resp = render(t);
+    public(render(t))
+}
+
+/// Marks a rendered page as one every anonymous visitor sees alike (see [`render_public`]).
+pub fn public(mut resp: Response) -> Response {
     resp.extensions_mut().insert(super::public_pages::Public);
+    resp
+}
+
+/// Renders a page with a form: with the status of the form's refusal, if it was refused
+/// (`web::form::FormState::status`).
+pub fn render_form(t: &impl askama::Template, form: &super::form::FormState) -> Response {
+    let mut resp = render(t);
+    if resp.status().is_success() {
+        *resp.status_mut() = form.status();
+    }
     resp
 }

@@ -117,7 +117,7 @@ async fn times_at_the_ends_of_the_calendar_are_refused_naming_the_field() {
     )
     .await;
 
-    // The tender form of the pages: the same refusal, as an error page.
+    // The tender form of the pages: the same refusal, the form shown again with it.
     let unit = org_id(&app, "甲采购单位").await.to_string();
     let form = |deadline: &str| {
         vec![

@@ -16,6 +16,7 @@ mod columns;
 mod csrf;
 mod extremes;
 mod feedback;
+mod forms;
 mod live;
 mod mall;
 mod notices;
