@@ -95,6 +95,7 @@ async fn fresh_pg(url: &str) -> (String, String) {
 }
 
 async fn run() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let secs = env_u64("TENDERHALL_PAGES_SECS", 8);
     let conns = env_u64("TENDERHALL_PAGES_CONNECTIONS", 32) as usize;
     let pg = std::env::var("TENDERHALL_BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));

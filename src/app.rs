@@ -35,37 +35,41 @@ use utoipa_axum::router::OpenApiRouter;
 /// The application, assembled once at start-up: the platform's handles, and the part each domain
 /// module's routes take from it (`FromRef`). A module's routes and services name their own part
 /// ([`Tenders`], [`Bids`], [`Mall`]…) and the web layer's [`Site`]; none of them sees this type.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
+///
+/// Cloning it is one reference count: axum clones the router's state for every request.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct AppParts {
     /// The database.
-    #[from_ref(skip)]
     pub db: DatabaseConnection,
     /// Settings.
-    #[from_ref(skip)]
     pub settings: Arc<Settings>,
     /// The clock.
-    #[from_ref(skip)]
     pub clock: SharedClock,
     /// The audit chain writer.
-    #[from_ref(skip)]
     pub audit: AuditLog,
     /// The platform's signing key.
-    #[from_ref(skip)]
     pub key: Arc<PlatformKey>,
     /// Stored files.
-    #[from_ref(skip)]
     pub blobs: Arc<dyn BlobStore>,
     /// The vault key (seals what the database alone must not reveal).
-    #[from_ref(skip)]
     pub vault: Arc<crate::keys::VaultKey>,
     /// Starts units of work (one per change) and carries live events to this process's rooms.
-    #[from_ref(skip)]
     pub writer: Writer,
     /// The e-mall catalogue's search index.
-    #[from_ref(skip)]
     pub catalogue: Arc<crate::mall::catalogue::Catalogue>,
     /// The job runner of this process.
-    #[from_ref(skip)]
     pub jobs: Runner,
     /// The web layer: sessions, page texts, the clock.
     pub site: Site,
@@ -82,6 +86,19 @@ pub struct AppState {
     /// The audit pages.
     pub trail: Trail,
 }
+
+/// Each module's part, taken by its routes' `State<…>` extractors.
+macro_rules! parts {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        impl FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+parts!(site: Site, accounts: Accounts, tenders: Tenders, bids: Bids, openings: Openings, mall: Mall, trail: Trail);
 
 /// Errors while starting up.
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +187,7 @@ impl AppState {
             );
         let jobs = Runner::new(writer.clone(), registry, settings.jobs.clone());
         let cookies = web::auth::Cookies::for_settings(&settings);
-        let site = Site {
+        let site = Site::new(web::site::SiteParts {
             db: db.clone(),
             clock: clock.clone(),
             i18n: texts.clone(),
@@ -183,7 +200,7 @@ impl AppState {
                 std::time::Duration::from_millis(settings.server.public_page_cache_ms),
                 writer.changes(),
             ),
-        };
+        });
         let accounts = Accounts {
             db: db.clone(),
             clock: clock.clone(),
@@ -215,7 +232,7 @@ impl AppState {
             settings: settings.mall.clone(),
         };
         let trail = Trail { db: db.clone(), key: key.clone() };
-        Ok(Self {
+        Ok(Self(Arc::new(AppParts {
             db,
             audit,
             settings: Arc::new(settings),
@@ -233,7 +250,7 @@ impl AppState {
             openings,
             mall,
             trail,
-        })
+        })))
     }
 
     /// The live room kinds, for the relay.

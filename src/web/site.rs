@@ -11,8 +11,30 @@ use std::sync::Arc;
 /// The extractors ([`crate::web::auth`], [`crate::web::page::PageCtx`]) take it from any router
 /// state `S` with `Site: FromRef<S>`, so a domain module's routes name the services they use and
 /// this, never the whole application state.
+///
+/// Cloning it is one reference count: every middleware and page extractor takes a copy per
+/// request.
 #[derive(Clone, Debug)]
-pub struct Site {
+pub struct Site(Arc<SiteParts>);
+
+impl Site {
+    /// The web layer's share made of its parts.
+    pub fn new(parts: SiteParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Site {
+    type Target = SiteParts;
+
+    fn deref(&self) -> &SiteParts {
+        &self.0
+    }
+}
+
+/// What [`Site`] holds.
+#[derive(Debug)]
+pub struct SiteParts {
     /// The database.
     pub db: DatabaseConnection,
     /// The clock.

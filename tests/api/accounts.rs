@@ -793,7 +793,8 @@ async fn administrators_add_staff_accounts_on_their_page_with_the_commands_rules
     assert_eq!(r.status(), 422);
     let body = r.text().await.expect("page");
     assert!(body.contains("data-code=\"validation_failed\""), "{body}");
-    for field in ["用户名: 格式不正确", "密码: 过短", "角色: 该单位不能有此角色", "单位: 必填"]
+    // The password's rule is stated with its number.
+    for field in ["用户名: 格式不正确", "密码: 至少须 8 个字符", "角色: 该单位不能有此角色", "单位: 必填"]
     {
         assert!(body.contains(field), "{field} named in {body}");
     }
@@ -925,7 +926,7 @@ async fn administrators_disable_enable_and_reset_staff_accounts_and_their_sessio
     let r = staff_form(&admin, &reset, &[("new_password", "short")]).await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.expect("page");
-    assert!(body.contains("data-code=\"validation_failed\"") && body.contains("新密码: 过短"), "{body}");
+    assert!(body.contains("data-code=\"validation_failed\"") && body.contains("新密码: 至少须 8 个字符"), "{body}");
     crate::client::expect_page_error(
         staff_form(&admin, &reset, &[("new_password", "nodigitshere")]).await,
         422,
