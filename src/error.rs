@@ -125,6 +125,12 @@ impl AppError {
         }
     }
 
+    /// The same error with `Retry-After` (and `retry_after` in the body): the seconds to wait.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// The same error with HTTP status 401 (a failed login).
     pub fn with_status_401(mut self) -> Self {
         self.status = StatusCode::UNAUTHORIZED;
@@ -284,7 +290,7 @@ pub struct ErrorDetail {
     /// Problems with individual fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
-    /// Seconds to wait before trying again (`rate_limited`).
+    /// Seconds to wait before trying again (`rate_limited`, `login_throttled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// A text of the case, as it was entered (for `account_rejected`, the reason given).

@@ -228,10 +228,11 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<Accounts>,
     State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
     actor: crate::accounts::model::Actor,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    service::change_password(&state, &actor, &f.current_password, &f.new_password).await?;
+    service::change_password(&state, &actor, &f.current_password, &f.new_password, &addr.to_string()).await?;
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();
     resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)
