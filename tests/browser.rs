@@ -412,6 +412,15 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
     login(&c, &app, "supervisor").await;
     click(&c, ".usermenu a.lang").await;
     css(&c, "html[lang=en]").await;
+    // A tender's deadline counts down in English: the script writes the words the page gives it.
+    let agency = api_login(&app, "agency_x").await;
+    let tender = support_published_tender(&app, &agency).await;
+    c.goto(&format!("{}/tenders/{tender}", app.base)).await.expect("goto");
+    let countdown = text_of(&c, "[data-testid=tender-countdown]").await;
+    assert!(
+        countdown == "(29 d 23 h 59 min left)" || countdown == "(30 d 0 h 0 min left)",
+        "the English countdown: {countdown:?}"
+    );
     c.goto(&format!("{}/audit", app.base)).await.expect("goto");
     assert!(page_text(&c).await.contains("Audit trail"));
     click(&c, "[data-testid=verify]").await;
@@ -1463,6 +1472,13 @@ async fn mall_direct_purchase_and_quotation() {
     let countdown = text_of(&buyer, "[data-testid=quotation-countdown]").await;
     assert!(countdown.contains("剩余 0 天 1 小时") || countdown.contains("剩余 0 天 0 小时 59"), "{countdown}");
     shot(&buyer, "mall-quotation-open").await;
+    // In English the countdown's words are English, from the server and then from the script.
+    click(&buyer, ".usermenu a.lang").await;
+    css(&buyer, "html[lang=en]").await;
+    let countdown = text_of(&buyer, "[data-testid=quotation-countdown]").await;
+    assert!(countdown == "(0 d 1 h 0 min left)" || countdown == "(0 d 0 h 59 min left)", "{countdown}");
+    click(&buyer, ".usermenu a.lang").await;
+    css(&buyer, "html[lang=zh-CN]").await;
     let quotation = buyer.current_url().await.expect("url").to_string();
     let quotation_id = quotation.rsplit('/').next().expect("id").to_string();
 
