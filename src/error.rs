@@ -70,6 +70,12 @@ impl AppError {
         Self::new(StatusCode::UNAUTHORIZED, "login_required", "please log in")
     }
 
+    /// 426 `websocket_required`: a request to a websocket's address that is not a websocket
+    /// handshake.
+    pub fn websocket_required() -> Self {
+        Self::new(StatusCode::UPGRADE_REQUIRED, "websocket_required", "this address takes a websocket handshake only")
+    }
+
     /// 403: logged in, but not allowed.
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "not allowed for your role or organisation")
