@@ -87,6 +87,12 @@ impl AppError {
         Self::new(StatusCode::UNAUTHORIZED, "login_required", "please log in")
     }
 
+    /// 426 `websocket_required`: a request to a websocket's address that is not a websocket
+    /// handshake.
+    pub fn websocket_required() -> Self {
+        Self::new(StatusCode::UPGRADE_REQUIRED, "websocket_required", "this address takes a websocket handshake only")
+    }
+
     /// 403: logged in, but not allowed.
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "not allowed for your role or organisation")
@@ -140,6 +146,12 @@ impl AppError {
             retry_after: Some(retry_after),
             ..Self::too_many("rate_limited", format!("too many commands; try again in {retry_after} s"))
         }
+    }
+
+    /// The same error with `Retry-After` (and `retry_after` in the body): the seconds to wait.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// The same error with HTTP status 401 (a failed login).
@@ -322,7 +334,7 @@ pub struct ErrorDetail {
     /// Problems with individual fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
-    /// Seconds to wait before trying again (`rate_limited`).
+    /// Seconds to wait before trying again (`rate_limited`, `login_throttled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// A text of the case, as it was entered (for `account_rejected`, the reason given).

@@ -441,6 +441,15 @@ async fn supervisor_verifies_the_audit_chain_in_english() {
     login(&c, &app, "supervisor").await;
     click(&c, ".usermenu a.lang").await;
     css(&c, "html[lang=en]").await;
+    // A tender's deadline counts down in English: the script writes the words the page gives it.
+    let agency = api_login(&app, "agency_x").await;
+    let tender = support_published_tender(&app, &agency).await;
+    c.goto(&format!("{}/tenders/{tender}", app.base)).await.expect("goto");
+    let countdown = text_of(&c, "[data-testid=tender-countdown]").await;
+    assert!(
+        countdown == "(29 d 23 h 59 min left)" || countdown == "(30 d 0 h 0 min left)",
+        "the English countdown: {countdown:?}"
+    );
     c.goto(&format!("{}/audit", app.base)).await.expect("goto");
     assert!(page_text(&c).await.contains("Audit trail"));
     click(&c, "[data-testid=verify]").await;
@@ -1155,6 +1164,58 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
     ] {
         assert!(text.contains(want), "{want} in the record: {text}");
     }
+
+    // A lost connection: the hall says it is reconnecting, and comes back by itself. (A frame
+    // over 64 KiB makes the server drop the connection.)
+    let watch = r#"const conn = document.querySelector('[data-testid=hall-conn]'); window.connStates = [];
+        new MutationObserver(() => window.connStates.push(`${conn.dataset.state}:${conn.textContent}`))
+            .observe(conn, {attributes: true, childList: true, characterData: true, subtree: true});
+        document.querySelector('[data-testid=note-text]').value = 'x'.repeat(70000);
+        document.querySelector('[data-testid=add-note]').click();"#;
+    supervisor.execute(watch, vec![]).await.expect("script");
+    let mut states = Vec::new();
+    for _ in 0..100 {
+        let v = supervisor.execute("return window.connStates", vec![]).await.expect("states");
+        states =
+            v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+        if states.iter().any(|s| s.starts_with("reconnecting:"))
+            && states.last().is_some_and(|s| s.starts_with("open:"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(states.iter().any(|s| s == "reconnecting:已断开，正在重连……"), "{states:?}");
+    assert!(states.last().is_some_and(|s| s.starts_with("open:")), "{states:?}");
+
+    // The supervisor's session is ended from another client: the hall stops reconnecting and
+    // says so, with a link to log in.
+    let cookie = supervisor.get_named_cookie("th_session").await.expect("session cookie");
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(&format!("th_session={}", cookie.value()), &app.base.parse().expect("url"));
+    let elsewhere = reqwest::Client::builder().cookie_provider(jar).build().expect("client");
+    let t: serde_json::Value =
+        elsewhere.get(format!("{}/api/v1/csrf", app.base)).send().await.expect("csrf").json().await.expect("json");
+    let r = elsewhere
+        .delete(format!("{}/api/v1/session", app.base))
+        .header("x-csrf-token", t["csrf_token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status(), 204);
+    wait_text(&supervisor, "[data-testid=hall-conn]", "登录已失效，已断开。").await;
+    let link = css(&supervisor, "[data-testid=hall-login]").await;
+    assert_eq!(link.text().await.expect("text"), "重新登录");
+    assert_eq!(
+        link.attr("href").await.expect("href").as_deref(),
+        Some(format!("/login?next=%2Ftenders%2F{tender}%2Fopening").as_str())
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let conn = css(&supervisor, "[data-testid=hall-conn]").await;
+    assert_eq!(conn.attr("data-state").await.expect("state").as_deref(), Some("ended"), "no more reconnecting");
+    link.click().await.expect("click");
+    css(&supervisor, "form[action^='/login']").await;
+
     for c in bidders.into_iter().chain([host, supervisor]) {
         c.close().await.ok();
     }
@@ -1440,6 +1501,13 @@ async fn mall_direct_purchase_and_quotation() {
     let countdown = text_of(&buyer, "[data-testid=quotation-countdown]").await;
     assert!(countdown.contains("剩余 0 天 1 小时") || countdown.contains("剩余 0 天 0 小时 59"), "{countdown}");
     shot(&buyer, "mall-quotation-open").await;
+    // In English the countdown's words are English, from the server and then from the script.
+    click(&buyer, ".usermenu a.lang").await;
+    css(&buyer, "html[lang=en]").await;
+    let countdown = text_of(&buyer, "[data-testid=quotation-countdown]").await;
+    assert!(countdown == "(0 d 1 h 0 min left)" || countdown == "(0 d 0 h 59 min left)", "{countdown}");
+    click(&buyer, ".usermenu a.lang").await;
+    css(&buyer, "html[lang=zh-CN]").await;
     let quotation = buyer.current_url().await.expect("url").to_string();
     let quotation_id = quotation.rsplit('/').next().expect("id").to_string();
 

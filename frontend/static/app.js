@@ -11,20 +11,20 @@ for (const a of document.querySelectorAll("a[data-back]")) {
 }
 
 // Countdown to a deadline by the server's clock: the page carries the server's time, and the
-// difference to this machine's clock is applied to every countdown.
-const lang = document.documentElement.lang;
+// difference to this machine's clock is applied to every countdown. The words are the page's
+// (the catalogues' [countdown] texts, on the element as data-msg-left, -passed and -wrap).
 const serverTime = Date.parse(document.querySelector("meta[name=server-time]")?.content ?? "");
 const offset = Number.isNaN(serverTime) ? 0 : serverTime - Date.now();
-function remaining(ms) {
-  if (ms <= 0) return lang === "en" ? "deadline passed" : "已截止";
+function remaining(el, ms) {
+  if (ms <= 0) return el.dataset.msgPassed ?? "";
   const d = Math.floor(ms / 86400000);
   const h = Math.floor((ms % 86400000) / 3600000);
   const m = Math.floor((ms % 3600000) / 60000);
-  return lang === "en" ? `${d} d ${h} h ${m} min left` : `剩余 ${d} 天 ${h} 小时 ${m} 分`;
+  return (el.dataset.msgLeft ?? "").replace("{d}", d).replace("{h}", h).replace("{m}", m);
 }
 for (const el of document.querySelectorAll("[data-deadline]")) {
   const deadline = Date.parse(el.dataset.deadline);
-  const tick = () => { el.textContent = `（${remaining(deadline - (Date.now() + offset))}）`; };
+  const tick = () => { el.textContent = (el.dataset.msgWrap ?? "{t}").replace("{t}", remaining(el, deadline - (Date.now() + offset))); };
   tick();
   setInterval(tick, 30000);
 }

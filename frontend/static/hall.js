@@ -3,8 +3,10 @@
 // confirmation), the events as they happen, a table of every bidder's sign-in, decryption and
 // confirmation drawn from those events, the reading, and the controls of the viewer's role; a
 // control whose action has succeeded shows as done. A lost connection is resumed from the last
-// event number, so nothing is missed or shown twice; a connection closed because the session
-// ended leads to the login page instead.
+// event number, so nothing is missed or shown twice, after a pause that doubles from 1 s up to
+// 30 s with each failed try (a random part of it, so that a hall full of browsers does not come
+// back all at once), saying meanwhile that it is reconnecting; a connection closed because the
+// session ended is not tried again: the hall says so, with a link to log in.
 
 import { b64, contentKey, fromHex, readKeyFile, signDigest, toHex } from "/static/envelope.js";
 
@@ -23,6 +25,10 @@ let myBids = [];
 let me = null; // a bidder's own organisation, as events name it (`org`)
 let socket = null;
 let sessionEnded = false; // the server closed the connection with login_required
+let failures = 0; // connections in a row that closed before their hello
+let greeted = false; // the current connection had its hello
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
 // The bidders' table: one row per bidder and lot, keyed by organisation (or name) and lot.
 const bidders = new Map();
 
@@ -309,19 +315,45 @@ function status(msg) {
 
 function send(cmd) {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(cmd));
-  else status(text("disconnected"));
+  else status(text(sessionEnded ? "session-ended" : "disconnected"));
+}
+
+// The connection's state beside the phase: open, reconnecting, or ended with a link to log in.
+function showConn(state) {
+  const conn = el("conn");
+  conn.dataset.state = state;
+  if (state === "ended") {
+    const link = document.createElement("a");
+    link.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    link.textContent = text("log-in");
+    link.dataset.testid = "hall-login";
+    conn.replaceChildren(`${text("session-ended")} `, link);
+  } else {
+    conn.textContent = state === "open" ? "●" : text("disconnected");
+  }
+}
+
+// The pause before the next try: up to 1 s, 2 s, 4 s … 30 s, of which a random half.
+function retryDelay() {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failures, 15));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function endSession() {
+  sessionEnded = true;
+  showConn("ended");
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
+  greeted = false;
   socket = new WebSocket(`${scheme}://${location.host}/api/v1/tenders/${tender}/opening/ws?after=${last}`);
-  socket.onopen = () => {
-    el("conn").textContent = "●";
-    el("conn").dataset.state = "open";
-  };
   socket.onmessage = (m) => {
     const f = JSON.parse(m.data);
     if (f.type === "hello") {
+      greeted = true;
+      failures = 0;
+      showConn("open");
       offset = new Date(f.state.server_time).getTime() - Date.now();
       myBids = f.state.my_bids ?? [];
       me = f.state.org ?? null;
@@ -338,8 +370,7 @@ function connect() {
     } else if (f.type === "clock") {
       offset = new Date(f.server_time).getTime() - Date.now();
     } else if (f.type === "error" && f.code === "login_required") {
-      sessionEnded = true;
-      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      endSession();
     } else if (f.type === "error" && f.code === "rate_limited") {
       status(text("rate-limited", f.message).replace("{s}", String(f.retry_after ?? "")));
     } else if (f.type === "error") {
@@ -348,10 +379,26 @@ function connect() {
       status("");
     }
   };
-  socket.onclose = () => {
-    el("conn").textContent = text("disconnected");
-    el("conn").dataset.state = "closed";
-    if (!sessionEnded) setTimeout(connect, 1500);
+  socket.onclose = async (e) => {
+    if (sessionEnded || e.reason === "login_required") {
+      endSession();
+      return;
+    }
+    showConn("reconnecting");
+    if (!greeted) {
+      failures += 1;
+      // A refused handshake does not say why: ask whether the session is still there.
+      try {
+        const r = await fetch("/api/v1/me");
+        if (r.status === 401) {
+          endSession();
+          return;
+        }
+      } catch {
+        // The server cannot be reached: try again later.
+      }
+    }
+    setTimeout(connect, retryDelay());
   };
 }
 

@@ -83,7 +83,7 @@ pub struct LoginResponse {
         (status = 401, description = "login_failed", body = ErrorBody),
         (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
         (status = 422, description = "validation_failed", body = ErrorBody),
-        (status = 429, description = "login_throttled", body = ErrorBody)
+        (status = 429, description = "login_throttled; `Retry-After` gives the seconds to wait", body = ErrorBody)
     ))]
 async fn login(
     State(state): State<Accounts>,
@@ -138,15 +138,17 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "changed; every session of the user ended"),
         (status = 401, description = "login_required", body = ErrorBody),
-        (status = 422, description = "validation_failed: new_password too_short / too_long / weak, current_password wrong", body = ErrorBody)
+        (status = 422, description = "validation_failed: new_password too_short / too_long / weak, current_password wrong", body = ErrorBody),
+        (status = 429, description = "login_throttled: too many wrong passwords for this user or from this address; `Retry-After` gives the seconds to wait", body = ErrorBody)
     ))]
 async fn change_password(
     State(state): State<Accounts>,
     State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
     actor: Actor,
     Json(req): Json<PasswordChange>,
 ) -> AppResult<Response> {
-    service::change_password(&state, &actor, &req.current_password, &req.new_password).await?;
+    service::change_password(&state, &actor, &req.current_password, &req.new_password, &addr.to_string()).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().append(header::SET_COOKIE, site.cookies.clear_session_cookie());
     Ok(resp)

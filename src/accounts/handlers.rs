@@ -232,11 +232,14 @@ async fn change_password(
     State(state): State<Accounts>,
     State(site): State<Site>,
     ctx: PageCtx,
+    ClientAddr(addr): ClientAddr,
     actor: crate::accounts::model::Actor,
     values: Values,
 ) -> AppResult<Response> {
     let changed = match values.parse::<PasswordForm>() {
-        Ok(f) => service::change_password(&state, &actor, &f.current_password, &f.new_password).await,
+        Ok(f) => {
+            service::change_password(&state, &actor, &f.current_password, &f.new_password, &addr.to_string()).await
+        }
         Err(e) => Err(e),
     };
     if let Err(e) = changed {

@@ -198,8 +198,11 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
     Ok(LoggedIn { token, actor })
 }
 
-/// Counts a login attempt for `username` from `remote_addr` before its password is checked, or
-/// refuses it (429 `login_throttled`) when the window already holds the most attempts allowed.
+/// Counts a password check for `username` from `remote_addr` before the password is checked,
+/// or refuses it (429 `login_throttled`, with `Retry-After`: the seconds until the oldest
+/// counted attempt leaves the window) when the window already holds the most attempts allowed.
+/// Logins and the current-password check of a password change ([`change_password`]) count
+/// alike, so a stolen session guesses no more passwords than a login could.
 ///
 /// The count and the new `login_failures` row are one write transaction, which holds the
 /// database's write lock (the audit head row, see [`crate::db::begin_write`]) on SQLite and on
@@ -209,24 +212,28 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
 async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) -> AppResult<login_failure::Model> {
     let sec = &state.security;
     let uow = state.writer.begin().await?;
-    let since = uow.now() - TimeDelta::minutes(sec.failed_login_window_minutes);
-    let by_name = login_failure::Entity::find()
-        .filter(login_failure::Column::Username.eq(username))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&uow)
-        .await?;
-    let by_addr = login_failure::Entity::find()
-        .filter(login_failure::Column::RemoteAddr.eq(remote_addr))
-        .filter(login_failure::Column::At.gt(since))
-        .count(&uow)
-        .await?;
-    if by_name >= sec.max_failed_logins || by_addr >= sec.max_failed_logins_per_addr {
-        return Err(AppError::too_many("login_throttled", "too many failed logins; try again later"));
+    let now = uow.now();
+    let window = TimeDelta::minutes(sec.failed_login_window_minutes);
+    let since = now - window;
+    for (column, value, max) in [
+        (login_failure::Column::Username, username, sec.max_failed_logins),
+        (login_failure::Column::RemoteAddr, remote_addr, sec.max_failed_logins_per_addr),
+    ] {
+        let counted =
+            login_failure::Entity::find().filter(column.eq(value)).filter(login_failure::Column::At.gt(since));
+        if counted.clone().count(&uow).await? >= max {
+            let oldest = counted.order_by_asc(login_failure::Column::At).one(&uow).await?;
+            let wait = oldest.map_or(window, |o| o.at + window - now);
+            // Whole seconds, rounded up, at least one.
+            let secs = u64::try_from((wait.num_milliseconds() + 999) / 1000).unwrap_or(1).max(1);
+            return Err(AppError::too_many("login_throttled", "too many failed password checks; try again later")
+                .with_retry_after(secs));
+        }
     }
     let row = login_failure::ActiveModel {
         username: Set(username.to_string()),
         remote_addr: Set(remote_addr.to_string()),
-        at: Set(uow.now()),
+        at: Set(now),
         ..Default::default()
     }
     .insert(&uow)
@@ -328,12 +335,25 @@ pub async fn logout(state: &Accounts, actor: &Actor, token: &str) -> AppResult<(
 }
 
 /// Changes the actor's password, ending their other sessions.
-pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new: &str) -> AppResult<()> {
+///
+/// The current password is checked under the login's throttle, for the user's name and the
+/// caller's address (see [`reserve_attempt`]): a wrong one counts as a failed login, and once
+/// the window holds the most allowed, the change is refused (429 `login_throttled`) even with
+/// the right one. A new password that breaks the rules is refused before anything is checked.
+pub async fn change_password(
+    state: &Accounts,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    remote_addr: &str,
+) -> AppResult<()> {
     let u = user::Entity::find_by_id(actor.user_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    check_new_password("new_password", new)?;
+    let attempt = reserve_attempt(state, &u.username, remote_addr).await?;
     if !verify_password(current, &u.password_hash) {
+        // The reserved attempt stays: it is this failure.
         return Err(AppError::invalid_field("current_password", "wrong"));
     }
-    check_new_password("new_password", new)?;
     let hash = hash_password(new)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
@@ -345,6 +365,8 @@ pub async fn change_password(state: &Accounts, actor: &Actor, current: &str, new
     }
     .update(&txn)
     .await?;
+    // The right password is no failure.
+    login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
     txn.sessions_ended(u.id);
     txn.record(&actor.audit(), AuditEntry::new(Action::UserPasswordChanged, actor.user_public_id, json!({}))).await?;

@@ -126,6 +126,13 @@ impl Registry {
         self.handlers.get(kind).cloned()
     }
 
+    /// Every registered kind, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
     /// The repeating kinds.
     pub fn recurring(&self) -> &[Recurring] {
         &self.recurring

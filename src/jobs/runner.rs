@@ -22,6 +22,11 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// The kinds this runner runs (each has a label in the catalogues, `jobs.kinds.<kind>`).
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.registry.kinds()
+    }
+
     /// A runner of the registered kinds, writing through `writer`.
     pub fn new(writer: Writer, registry: Registry, settings: JobSettings) -> Self {
         let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());

@@ -720,23 +720,21 @@ struct QuotationT {
     f: FormState,
 }
 
-/// "剩余 0 天 1 小时 0 分" until `deadline`, or that it has passed.
+/// "（剩余 0 天 1 小时 0 分）" until `deadline`, or that it has passed: the countdown's first
+/// text, in the words the page's script goes on with (`countdown.*`).
 fn remaining_text(ctx: &PageCtx, deadline: DateTime<Utc>) -> String {
     let left = deadline - ctx.now;
-    if left <= TimeDelta::zero() {
-        return ctx.t.get("mall.window_closed").to_string();
-    }
-    let mins = left.num_minutes();
-    format!(
-        "{} {} {} {} {} {} {}",
-        ctx.t.get("mall.left"),
-        mins / 1440,
-        ctx.t.get("mall.days"),
-        mins % 1440 / 60,
-        ctx.t.get("mall.hours_short"),
-        mins % 60,
-        ctx.t.get("mall.minutes")
-    )
+    let text = if left <= TimeDelta::zero() {
+        ctx.t.get("countdown.passed").to_string()
+    } else {
+        let mins = left.num_minutes();
+        ctx.t
+            .get("countdown.left")
+            .replace("{d}", &(mins / 1440).to_string())
+            .replace("{h}", &(mins % 1440 / 60).to_string())
+            .replace("{m}", &(mins % 60).to_string())
+    };
+    ctx.t.get("countdown.wrap").replace("{t}", &text)
 }
 
 async fn quotation_page(

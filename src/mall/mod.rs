@@ -5,6 +5,7 @@
 //! - [`agreements`]: agreements, items, prices, price flags;
 //! - [`catalogue`] and [`search`]: the full-text index and the search over it;
 //! - [`orders`]: direct purchases and the order state machine;
+//! - `codes`: the order and quotation codes, numbered per procuring unit;
 //! - [`quotations`]: competitive quotations (竞价) and their automatic award;
 //! - [`reports`]: savings and supplier statistics, with [`export`] (CSV, XLSX) and [`chart`] (SVG);
 //! - [`api`] and [`handlers`]: the JSON API and the pages.
@@ -13,6 +14,7 @@ pub mod agreements;
 pub mod api;
 pub mod catalogue;
 pub mod chart;
+mod codes;
 pub mod export;
 pub mod handlers;
 pub mod model;

@@ -7,6 +7,7 @@
 //! notified to the other party, in the step's transaction.
 
 use super::{
+    codes,
     model::*,
     policy::{is_buyer, is_centre_staff, is_overseer, sells},
 };
@@ -94,77 +95,6 @@ pub(super) fn check_ceiling(state: &Mall, budget: Money) -> AppResult<()> {
         .with_arg("limit", Money::from_fen(ceiling).yuan_string()));
     }
     Ok(())
-}
-
-/// The characters of a unit's order prefix: digits and capitals without the look-alikes
-/// (0, 1, I, L, O, U).
-const PREFIX_CHARS: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// Characters in a unit's order prefix: 30^5, some 24 million prefixes.
-const PREFIX_LEN: usize = 5;
-
-/// The procuring unit's order prefix, given to it (at random, unique) with its first order.
-///
-/// Called in the order's unit of work, which holds the write lock, so two first orders of one
-/// unit, or two units drawing the same prefix, are one after the other.
-async fn unit_prefix<C: ConnectionTrait>(db: &C, unit: OrgId) -> AppResult<String> {
-    use crate::entities::mall_order_prefix;
-    if let Some(p) = mall_order_prefix::Entity::find().filter(mall_order_prefix::Column::OrgId.eq(unit)).one(db).await?
-    {
-        return Ok(p.prefix);
-    }
-    let rng = ring::rand::SystemRandom::new();
-    // The largest multiple of the alphabet's size below 256: bytes from it on are skipped, so
-    // that every character is as likely.
-    let below = 256 - 256 % PREFIX_CHARS.len();
-    for _ in 0..16 {
-        let mut bytes = [0u8; 32];
-        ring::rand::SecureRandom::fill(&rng, &mut bytes)
-            .map_err(|_| AppError::internal("operating system random number generator unavailable"))?;
-        let prefix: String = bytes
-            .iter()
-            .map(|b| usize::from(*b))
-            .filter(|b| *b < below)
-            .take(PREFIX_LEN)
-            .map(|b| PREFIX_CHARS[b % PREFIX_CHARS.len()] as char)
-            .collect();
-        if prefix.len() < PREFIX_LEN {
-            continue;
-        }
-        let taken = mall_order_prefix::Entity::find()
-            .filter(mall_order_prefix::Column::Prefix.eq(prefix.as_str()))
-            .count(db)
-            .await?
-            > 0;
-        if !taken {
-            mall_order_prefix::ActiveModel { org_id: Set(unit), prefix: Set(prefix.clone()), ..Default::default() }
-                .insert(db)
-                .await?;
-            return Ok(prefix);
-        }
-    }
-    Err(AppError::internal("no free order prefix found"))
-}
-
-/// The procuring unit's next order code of the day: DD, the date (China time), the unit's
-/// prefix and the unit's own number of the day (`DD20261215-K7Q2M-0001`). It counts the unit's
-/// orders only, so a supplier with orders from several units learns nothing of how many any
-/// other unit, or the platform, placed. Called in the order's unit of work (the write lock is
-/// held), so two orders at once get consecutive numbers; `mall_orders.code` is unique besides.
-/// Codes of the earlier form (`DD2026121500001`, a number for the whole platform) stay as they
-/// were.
-pub(super) async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, unit: OrgId) -> AppResult<String> {
-    let local = now.with_timezone(&crate::web::cst());
-    let stem = format!("DD{}-{}-", local.format("%Y%m%d"), unit_prefix(db, unit).await?);
-    // Every code with this stem is the unit's (the prefix is its own) and none is removed, so
-    // their number is the highest given.
-    let n = mall_order::Entity::find()
-        .filter(mall_order::Column::ProcuringOrgId.eq(unit))
-        .filter(mall_order::Column::Code.starts_with(stem.as_str()))
-        .count(db)
-        .await?
-        + 1;
-    Ok(format!("{stem}{n:04}"))
 }
 
 /// Places a direct purchase: a procuring unit's staff, items of one agreement in force, prices
@@ -351,7 +281,7 @@ pub(super) async fn insert_order<C: ConnectionTrait>(
 ) -> AppResult<mall_order::Model> {
     let order = mall_order::ActiveModel {
         public_id: Set(Uuid::new_v4()),
-        code: Set(next_code(txn, now, o.procuring_org_id).await?),
+        code: Set(codes::next_code(txn, codes::Series::Order, now, o.procuring_org_id).await?),
         kind: Set(o.kind),
         procuring_org_id: Set(o.procuring_org_id),
         supplier_org_id: Set(o.supplier_org_id),

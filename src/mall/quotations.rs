@@ -11,6 +11,7 @@
 
 use super::{
     agreements::categories_of,
+    codes,
     model::*,
     orders::{NewLine, NewOrder, check_ceiling, insert_order},
     policy::{is_buyer, is_centre_staff, is_overseer, is_supplier, sells},
@@ -29,10 +30,7 @@ use crate::{
     uow::UnitOfWork,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -73,12 +71,6 @@ pub struct QuoteInput {
     pub note: String,
 }
 
-async fn next_code<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<String> {
-    let local = now.with_timezone(&crate::web::cst());
-    let n = mall_quotation::Entity::find().count(db).await? + 1;
-    Ok(format!("JJ{}{:05}", local.format("%Y%m"), n))
-}
-
 /// Starts a quotation.
 pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppResult<QuotationView> {
     if !is_buyer(actor) {
@@ -113,7 +105,7 @@ pub async fn create(state: &Mall, actor: &Actor, input: QuotationInput) -> AppRe
     let mut txn = state.writer.begin_at(now).await?;
     let q = mall_quotation::ActiveModel {
         public_id: Set(Uuid::new_v4()),
-        code: Set(next_code(&txn, now).await?),
+        code: Set(codes::next_code(&txn, codes::Series::Quotation, now, actor.org_id).await?),
         procuring_org_id: Set(actor.org_id),
         created_by: Set(actor.user_id),
         category: Set(input.category.clone()),

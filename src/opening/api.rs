@@ -30,7 +30,7 @@ where
         .routes(routes!(events))
         .routes(routes!(command))
         .routes(routes!(record))
-        .route("/api/v1/tenders/{id}/opening/ws", axum::routing::get(ws))
+        .routes(routes!(ws))
 }
 
 /// The opening hall as the caller sees it. Before the deadline: 422 `hall_not_open`; to anyone
@@ -72,16 +72,31 @@ async fn events(
     Ok(Json(state.events(&actor, id, q.after).await?))
 }
 
-/// `GET /api/v1/tenders/{id}/opening/ws?after=N`: the hall as a live room (`crate::live::ws`).
-/// The origin is checked first (403 `origin_not_allowed`), then the session.
+/// The hall as a live room (`crate::live::ws`, docs/api.md "The websocket"): a websocket
+/// handshake, answered 101 with `hello`, then every event after `after` the caller may see, and
+/// live ones. The origin is checked first (403 `origin_not_allowed`), then the session, then
+/// that the request is a handshake at all (426 `websocket_required`), then the hall as for
+/// `GET /api/v1/tenders/{id}/opening`.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/opening/ws", tag = "opening",
+    params(("id" = Uuid, Path, description = "the tender's public id"), After),
+    responses(
+        (status = 101, description = "Switching Protocols: the websocket; JSON text frames (`hello`, `event`, `clock`, `ok`, `error`) as in docs/api.md"),
+        (status = 400, description = "query_invalid: `after` is not a whole number", body = ErrorBody),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "origin_not_allowed: a handshake from another site's page", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "hall_not_open", body = ErrorBody),
+        (status = 426, description = "websocket_required: not a websocket handshake", body = ErrorBody)
+    ))]
 async fn ws(
     State(state): State<Openings>,
     origin: SameOrigin,
     participant: SessionActor,
     Path(id): Path<Uuid>,
     Query(after): Query<After>,
-    ws: axum::extract::WebSocketUpgrade,
+    ws: Result<axum::extract::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> AppResult<axum::response::Response> {
+    let ws = ws.map_err(|_| crate::error::AppError::websocket_required())?;
     crate::live::ws::upgrade(state.clone(), state.wiring(), origin, participant, id, after.after, ws).await
 }
 

@@ -493,6 +493,64 @@ async fn the_limit_holds_across_server_processes_sharing_the_database() {
     }
 }
 
+/// A password change checks the current password under the login's throttle: a stolen session
+/// guesses no more passwords than a login could.
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_logins() {
+    let app = spawn_app().await;
+    let limit = app.state.settings.security.max_failed_logins as usize;
+    let change = |current: &str| json!({"current_password": current, "new_password": "Newpass-2026"});
+    let c = Client::login(&app, "buyer_a").await;
+    for _ in 0..limit {
+        let e = expect_error(c.post("/api/v1/me/password", &change("wrong-password1")).await, 422, "validation_failed")
+            .await;
+        assert_eq!(e["error"]["fields"][0]["field"], "current_password", "{e}");
+    }
+    assert_eq!(failure_rows(&app, "buyer_a").await, limit as u64);
+    // The allowance is used up: the right current password is refused, with the time to wait,
+    // and the password is not changed.
+    let r = c.post("/api/v1/me/password", &change(PASSWORD)).await;
+    let wait: u64 =
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert_eq!(wait, 15 * 60, "the first failure leaves the window in 15 minutes");
+    let e = expect_error(r, 429, "login_throttled").await;
+    assert_eq!(e["error"]["retry_after"], 15 * 60);
+    assert_eq!(failure_rows(&app, "buyer_a").await, limit as u64, "nothing more was checked");
+    assert_eq!(c.get("/api/v1/me").await.status(), 200, "the session goes on");
+    // The same allowance as the login: the user's logins are throttled too, and the password
+    // is still the old one once the window has passed.
+    let anon = Client::anonymous(&app).await;
+    let login = |p: &str| json!({"username": "buyer_a", "password": p});
+    expect_error(anon.post("/api/v1/session", &login(PASSWORD)).await, 429, "login_throttled").await;
+    app.clock.advance(TimeDelta::minutes(5));
+    let r = c.post("/api/v1/me/password", &change(PASSWORD)).await;
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("600"));
+    expect_error(r, 429, "login_throttled").await;
+    app.clock.advance(TimeDelta::minutes(11));
+    expect_error(anon.post("/api/v1/session", &login("Newpass-2026")).await, 401, "login_failed").await;
+
+    // Within the allowance the right current password changes it, and its check leaves no
+    // failure behind. Another user's guesses do not count against this one.
+    let other = Client::login(&app, "buyer_b").await;
+    for _ in 0..limit {
+        expect_error(other.post("/api/v1/me/password", &change("wrong-password1")).await, 422, "validation_failed")
+            .await;
+    }
+    let c = Client::login(&app, "buyer_a").await;
+    let before = failure_rows(&app, "buyer_a").await;
+    for _ in 0..limit - 2 {
+        expect_error(c.post("/api/v1/me/password", &change("wrong-password1")).await, 422, "validation_failed").await;
+    }
+    // A new password that breaks the rules is refused before any check, and costs nothing.
+    let weak = json!({"current_password": "wrong-password1", "new_password": "nodigits"});
+    expect_error(c.post("/api/v1/me/password", &weak).await, 422, "validation_failed").await;
+    assert_eq!(failure_rows(&app, "buyer_a").await, before + (limit - 2) as u64);
+    assert_eq!(c.post("/api/v1/me/password", &change(PASSWORD)).await.status(), 204);
+    assert_eq!(failure_rows(&app, "buyer_a").await, before + (limit - 2) as u64);
+    assert_eq!(anon.post("/api/v1/session", &login("Newpass-2026")).await.status(), 200);
+    expect_error(other.post("/api/v1/me/password", &change(PASSWORD)).await, 429, "login_throttled").await;
+}
+
 /// Behind a reverse proxy listed in `server.trusted_proxies`, the login throttle counts each
 /// client by the address the proxy forwarded for; from anyone else, a forwarded address is
 /// ignored, so a client cannot pick a fresh address for each guess.

@@ -237,6 +237,50 @@ async fn a_failing_job_is_retried_with_backoff_then_shown_to_staff() {
     expect_error(supervisor.get("/api/v1/admin/jobs?status=exploded").await, 400, "query_invalid").await;
 }
 
+/// Every kind the platform registers has a label of its own in both catalogues, and the jobs page
+/// shows a job by its label with the kind's code beside it.
+#[tokio::test]
+async fn every_registered_job_kind_is_shown_by_a_label_in_both_languages() {
+    use tenderhall::web::i18n::Lang;
+    let app = spawn_app().await;
+    let kinds = app.state.jobs.kinds();
+    for k in ["tender.deadline", "opening.window", "mall.quotation.close", "bids.abandoned_uploads", "audit.checkpoint"]
+    {
+        assert!(kinds.contains(&k), "{k} is registered: {kinds:?}");
+    }
+    let i18n = &app.state.site.i18n;
+    let mut labels = std::collections::HashMap::new();
+    for lang in [Lang::Zh, Lang::En] {
+        let mut seen = std::collections::HashSet::new();
+        for kind in &kinds {
+            let key = format!("jobs.kinds.{kind}");
+            let label = i18n.lookup(lang, &key).unwrap_or_else(|| panic!("{key} is missing in {lang:?}"));
+            assert!(!label.trim().is_empty() && label != *kind, "{key} in {lang:?}: {label:?}");
+            assert!(seen.insert(label), "{key} in {lang:?} repeats another kind's label {label:?}");
+            labels.insert((lang, *kind), label.to_string());
+        }
+    }
+
+    // A waiting job of every kind, and one of a kind nobody registered, on the page in both
+    // languages.
+    let due = app.state.clock.now() + TimeDelta::days(400);
+    schedule(&app, kinds.iter().map(|k| NewJob::new(k, format!("label:{k}"), due, json!({})))).await;
+    schedule(&app, [NewJob::new("no.such.kind", "label:ghost", due, json!({}))]).await;
+    let supervisor = Client::login(&app, "supervisor").await;
+    for lang in [Lang::Zh, Lang::En] {
+        assert_eq!(supervisor.get(&format!("/lang/{}?back=/", lang.code())).await.status(), 303);
+        let page = supervisor.get("/admin/jobs?status=pending").await.text().await.expect("page");
+        for kind in &kinds {
+            let cell = format!("{} <code class=\"small muted\">{kind}</code>", labels[&(lang, *kind)]);
+            assert!(page.contains(&cell), "{lang:?}: {cell} in {page}");
+        }
+        assert!(page.contains("no.such.kind <code class=\"small muted\">no.such.kind</code>"), "{page}");
+    }
+    let page = supervisor.get("/admin/jobs?status=pending").await.text().await.expect("page");
+    assert!(!page.contains("审计链签名检查点"), "the English page has no Chinese label");
+    assert_eq!(Client::login(&app, "supplier_1").await.get("/admin/jobs").await.status(), 403);
+}
+
 #[tokio::test]
 async fn the_audit_checkpoint_is_a_recurring_job() {
     let app = spawn_app().await;

@@ -163,6 +163,36 @@ async fn a_hall_socket_opens_only_from_the_platforms_own_pages() {
 }
 
 #[tokio::test]
+async fn the_hall_socket_refuses_what_is_not_a_handshake_with_a_code() {
+    let (app, tender, _host, _bidders) = hall(2).await;
+    let s1 = Login::new(&app.base, "supplier_1").await;
+    let http = reqwest::Client::new();
+    let get = |after: &str, cookies: Option<&str>| {
+        let mut r = http.get(format!("{}/api/v1/tenders/{tender}/opening/ws?after={after}", app.base));
+        if let Some(c) = cookies {
+            r = r.header("cookie", c);
+        }
+        r.send()
+    };
+    let code = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.expect("an error body");
+        (status, v["error"]["code"].as_str().unwrap_or("").to_string())
+    };
+    // A plain request from a participant: not a handshake.
+    assert_eq!(
+        code(get("0", Some(s1.cookies.as_str())).await.expect("send")).await,
+        (426, "websocket_required".into())
+    );
+    // Without a session, or with a number that is none, the usual refusals come first.
+    assert_eq!(code(get("0", None).await.expect("send")).await, (401, "login_required".into()));
+    assert_eq!(code(get("abc", Some(s1.cookies.as_str())).await.expect("send")).await, (400, "query_invalid".into()));
+    // A handshake still opens.
+    let mut ws = connect(&app.base, &s1.cookies, &tender, 0, None).await.expect("a handshake");
+    opened(&mut ws).await;
+}
+
+#[tokio::test]
 async fn with_a_public_address_only_its_origin_may_open_a_socket() {
     let app: TestApp = spawn_app_with(Options {
         settings: Some(Box::new(|s| s.server.public_url = Some("https://Tender.Example/".into()))),

@@ -785,3 +785,85 @@ async fn order_codes_count_each_units_own_orders_only() {
     let after = placed(buy(&buyer_a, &printer, 1, None, 300_000).await).await;
     assert_eq!(code_parts(after["code"].as_str().expect("code")), (stem, 2));
 }
+
+async fn started(client: &Client) -> Value {
+    let body = json!({"category": "printers", "title": "采购激光打印机10台", "requirement": "A4 黑白激光 双面",
+        "quantity": 10, "unit": "台", "budget": 3_000_000, "hours": 2});
+    placed(client.post("/api/v1/mall/quotations", &body).await).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quotation_codes_count_each_units_own_quotations_only() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let centre = Client::login(&app, "centre_staff").await;
+    let a = agreement(&app, &centre, "供应商一有限公司", &["printers"]).await;
+    let printer = item(&centre, &a, "黑白激光打印机", "M404dn", 259_900, 289_900).await;
+    let (buyer_a, buyer_b) = (Client::login(&app, "buyer_a").await, Client::login(&app, "buyer_b").await);
+    let supplier = Client::login(&app, "supplier_1").await;
+
+    // Unit A starts one quotation, then two at the same moment; unit B starts one after them.
+    let first = started(&buyer_a).await;
+    let (x, y) = tokio::join!(started(&buyer_a), started(&buyer_a));
+    let b_first = started(&buyer_b).await;
+
+    let month = now(&app).with_timezone(&tenderhall::web::cst()).format("%Y%m").to_string();
+    let a_codes: Vec<(String, u32)> =
+        [&first, &x, &y].iter().map(|q| code_parts(q["code"].as_str().expect("code"))).collect();
+    let (a_stem, _) = a_codes[0].clone();
+    assert!(a_stem.starts_with(&format!("JJ{month}-")) && a_stem.len() == 2 + 6 + 1 + 5, "{a_stem}");
+    assert!(a_codes.iter().all(|(stem, _)| *stem == a_stem), "{a_codes:?}");
+    let mut numbers: Vec<u32> = a_codes.iter().map(|(_, n)| *n).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3], "the simultaneous quotations got consecutive numbers");
+    assert_eq!(a_codes[0].1, 1);
+
+    // The invited supplier sees both units' quotations: unit B's is its first of the month,
+    // under a prefix of its own.
+    let seen = supplier.get_json("/api/v1/mall/quotations").await;
+    let seen: Vec<String> = seen
+        .as_array()
+        .unwrap_or_else(|| panic!("{seen}"))
+        .iter()
+        .map(|q| q["code"].as_str().expect("code").into())
+        .collect();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let b_code = b_first["code"].as_str().expect("code");
+    assert!(seen.iter().any(|c| c == b_code));
+    let (b_stem, b_n) = code_parts(b_code);
+    assert_eq!(b_n, 1, "{b_code} counts unit B's quotations only");
+    assert!(b_stem.starts_with(&format!("JJ{month}-")) && b_stem != a_stem, "{b_stem} {a_stem}");
+
+    // A unit's prefix is the same in its order codes and its quotation codes, whichever came
+    // first: unit A's first order, unit B's first order.
+    for (buyer, stem) in [(&buyer_a, &a_stem), (&buyer_b, &b_stem)] {
+        let order = placed(buy(buyer, &printer, 1, None, 300_000).await).await;
+        let (order_stem, n) = code_parts(order["code"].as_str().expect("code"));
+        assert_eq!(n, 1);
+        assert_eq!(order_stem[11..], stem[9..], "{order_stem} {stem}");
+    }
+
+    // The next month each unit starts again at 1, with the same prefix.
+    app.clock.advance(TimeDelta::days(32));
+    let buyer_a = Client::login(&app, "buyer_a").await;
+    let next_month = started(&buyer_a).await;
+    let (stem, n) = code_parts(next_month["code"].as_str().expect("code"));
+    assert_eq!(n, 1);
+    assert_eq!(stem[9..], a_stem[9..], "the unit keeps its prefix");
+    assert_ne!(stem, a_stem, "the month moved on");
+
+    // A quotation with a code of the earlier form (a number of the whole platform) keeps it,
+    // is shown and closes as before, and is not counted among the unit's.
+    let old = "JJ20261200042";
+    let id = first["id"].as_str().expect("id");
+    let sql = format!("UPDATE mall_quotations SET code = '{old}' WHERE id = (SELECT min(id) FROM mall_quotations)");
+    app.state.db.execute_unprepared(&sql).await.expect("old code");
+    app.tick().await;
+    let buyer_a = Client::login(&app, "buyer_a").await;
+    let v = buyer_a.get_json(&format!("/api/v1/mall/quotations/{id}")).await;
+    assert_eq!((v["code"].as_str(), v["status"].as_str()), (Some(old), Some("failed")), "{v}");
+    let listed = buyer_a.get_json("/api/v1/mall/quotations").await;
+    assert!(listed.to_string().contains(old), "{listed}");
+    let after = started(&buyer_a).await;
+    assert_eq!(code_parts(after["code"].as_str().expect("code")), (stem, 2));
+}

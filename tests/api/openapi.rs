@@ -44,7 +44,8 @@ async fn every_path_parameter_is_declared_and_every_operation_documents_success_
             }
             let codes: Vec<&str> =
                 op["responses"].as_object().map(|r| r.keys().map(String::as_str).collect()).unwrap_or_default();
-            if !codes.iter().any(|c| c.starts_with('2')) {
+            // A websocket's success is its upgrade.
+            if !codes.iter().any(|c| c.starts_with('2') || *c == "101") {
                 problems.push(format!("{name}: no success documented ({codes:?})"));
             }
             let refuses = codes.iter().any(|c| c.starts_with('4'));
@@ -85,6 +86,29 @@ async fn every_path_parameter_is_declared_and_every_operation_documents_success_
         let r = anon.get(&format!("{path}?unexpected=%ff&page=-1")).await;
         assert!(r.status().is_success(), "{name}: {}", r.status());
     }
+}
+
+#[tokio::test]
+async fn the_hall_websocket_is_documented_with_its_upgrade_and_refusals() {
+    let app = spawn_app().await;
+    let doc = Client::anonymous(&app).await.get_json("/api/v1/openapi.json").await;
+    let op = &doc["paths"]["/api/v1/tenders/{id}/opening/ws"]["get"];
+    assert!(op.is_object(), "the websocket route is in the document");
+    let params = op["parameters"].as_array().expect("parameters");
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).cloned().unwrap_or(Value::Null);
+    assert_eq!((param("id")["in"].as_str(), param("id")["schema"]["format"].as_str()), (Some("path"), Some("uuid")));
+    let after = param("after");
+    assert_eq!(after["in"], "query");
+    assert_ne!(after["required"], true, "after may be left out");
+    assert_eq!(after["schema"]["type"], "integer");
+    let mut codes: Vec<&str> = op["responses"].as_object().expect("responses").keys().map(String::as_str).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["101", "400", "401", "403", "404", "422", "426"]);
+    assert!(op["responses"]["101"]["content"].is_null(), "an upgrade has no body");
+    assert_eq!(
+        op["responses"]["426"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
 }
 
 #[tokio::test]
