@@ -241,11 +241,21 @@ async fn the_password_form_never_shows_a_password_back() {
     let app = spawn_app().await;
     let c = Client::login(&app, "supplier_1").await;
     let wrong = "NotMyPassword9";
+    // A new password against the rules is refused first (it costs no attempt of the throttle).
     let (status, page) =
         post_form(&c, "/account/password", &[("current_password", wrong.into()), ("new_password", "Short1".into())])
             .await;
     assert_eq!(status, 422);
     assert!(!page.contains(wrong) && !page.contains("Short1"), "no password on the page");
+    assert_eq!(field_error(&page, "new_password").as_deref(), Some("至少须 8 个字符"));
+    let (status, page) = post_form(
+        &c,
+        "/account/password",
+        &[("current_password", wrong.into()), ("new_password", "Longer2026pw".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(!page.contains(wrong) && !page.contains("Longer2026pw"), "no password on the page");
     assert_eq!(field_error(&page, "current_password").as_deref(), Some("不正确"));
     let (status, page) = post_form(
         &c,
