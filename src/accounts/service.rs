@@ -357,18 +357,9 @@ pub async fn change_password(
     let hash = hash_password(new)?;
     let now = state.clock.now();
     let mut txn = state.writer.begin_at(now).await?;
-    user::ActiveModel {
-        id: Set(u.id),
-        password_hash: Set(hash),
-        password_changed_at: Set(Some(now)),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
     // The right password is no failure.
     login_failure::Entity::delete_by_id(attempt.id).exec(&txn).await?;
-    session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
-    txn.sessions_ended(u.id);
+    replace_password(&mut txn, u.id, hash).await?;
     txn.record(&actor.audit(), AuditEntry::new(Action::UserPasswordChanged, actor.user_public_id, json!({}))).await?;
     txn.commit().await?;
     Ok(())
@@ -802,6 +793,23 @@ pub async fn set_user_status(state: &Accounts, actor: &AuditActor, who: UserRef<
     Ok(())
 }
 
+/// Stores a user's new password hash, timed by the change, and ends all of their sessions (their
+/// live connections close when the change commits).
+async fn replace_password(txn: &mut UnitOfWork, user_id: UserId, hash: String) -> AppResult<()> {
+    let now = txn.now();
+    user::ActiveModel {
+        id: Set(user_id),
+        password_hash: Set(hash),
+        password_changed_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(txn.txn())
+    .await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(txn.txn()).await?;
+    txn.sessions_ended(user_id);
+    Ok(())
+}
+
 /// Sets a new password for a user (the password policy of [`check_new_password`]) and ends
 /// every session of theirs, as a password change does. For the command line and the
 /// administrator's staff page alike.
@@ -810,17 +818,7 @@ pub async fn reset_password(state: &Accounts, actor: &AuditActor, who: UserRef<'
     let hash = hash_password(new)?;
     let mut txn = state.writer.begin().await?;
     let u = find_user(&txn, who).await?;
-    let now = txn.now();
-    user::ActiveModel {
-        id: Set(u.id),
-        password_hash: Set(hash),
-        password_changed_at: Set(Some(now)),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
-    session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
-    txn.sessions_ended(u.id);
+    replace_password(&mut txn, u.id, hash).await?;
     txn.record(actor, AuditEntry::new(Action::UserPasswordReset, u.public_id, json!({"username": u.username}))).await?;
     txn.commit().await?;
     Ok(())
