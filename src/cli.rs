@@ -452,7 +452,7 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
                 role: role.clone(),
                 password,
             };
-            let id = service::add_staff(&state.accounts, &actor, &staff).await?;
+            let id = service::add_account(&state.accounts, &actor, &staff, true).await?;
             println!("added {username} ({role}) to {org}: {id}");
         }
         AccountsCommand::Disable { username } => {

@@ -853,11 +853,18 @@ pub struct NewStaff {
 /// `not_allowed_for_organisation`; `size` `invalid`; `username` `invalid`; `password` the
 /// password policy), 409 `username_taken` and 409 `org_kind_mismatch`.
 pub async fn add_staff(state: &Accounts, actor: &AuditActor, s: &NewStaff) -> AppResult<Uuid> {
+    add_account(state, actor, s, false).await
+}
+
+/// [`add_staff`], or with `suppliers` also a supplier's account: for the operator's command
+/// only (`tenderhall accounts add --kind supplier`: suppliers moved over from an earlier
+/// platform, the load programs), never for a page, where suppliers register and are approved.
+pub async fn add_account(state: &Accounts, actor: &AuditActor, s: &NewStaff, suppliers: bool) -> AppResult<Uuid> {
     let mut fields = Vec::new();
     check_text(&mut fields, "org", &s.org, 100);
     check_text(&mut fields, "display_name", &s.display_name, 60);
     let kind = match OrgKind::parse(s.kind.trim()) {
-        Some(OrgKind::Supplier) => {
+        Some(OrgKind::Supplier) if !suppliers => {
             fields.push(FieldError::new("kind", "suppliers_register"));
             None
         }
