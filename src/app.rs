@@ -408,7 +408,8 @@ pub fn router(state: AppState) -> Router {
     layered(routes, state)
 }
 
-/// Wraps `routes` in the platform's middleware, outermost first: tracing, security headers,
+/// Wraps `routes` in the platform's middleware, outermost first: tracing, `Connection: close`
+/// on answers that leave the request body unread, security headers,
 /// HTML error pages, the panic guard, CSRF, the removal of a flash message once shown, and the
 /// cache of public pages. A
 /// panic in a handler, an extractor or the CSRF check becomes a logged 500 `internal` with a
@@ -432,6 +433,7 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(CSP),
         ))
+        .layer(axum::middleware::from_fn(web::unread_body::close_if_unread))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // Only the path: query strings may carry a CSRF token.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())

@@ -1,7 +1,8 @@
 //! The web layer shared by all domain modules: who is asking (sessions, client certificates),
 //! CSRF protection, websocket origins, caching of personal answers, languages, page context and
 //! rendering, forms shown again with what was typed and the errors (`form`), HTML error pages, static assets, redirects to targets named by the request, and
-//! the message shown once after an action (`flash`).
+//! the message shown once after an action (`flash`), and `Connection: close` on answers that
+//! leave the request body unread (`unread_body`).
 //!
 //! It holds no business rules; domain modules own their routes and call into their services.
 
@@ -20,6 +21,7 @@ pub mod page;
 pub mod public_pages;
 pub mod redirect;
 pub mod site;
+pub mod unread_body;
 
 pub use site::Site;
 

@@ -370,3 +370,31 @@ async fn texts_with_control_characters_are_refused_wherever_they_come_from() {
         .expect("send");
     expect_page_error(r, 400, "control_character").await;
 }
+
+/// An answer given before the request's body was read (the wrong role, a missing header) ends
+/// its connection and says so, so that a client keeping connections alive sends its next request
+/// on a new one instead of on the closing one; an answer that read the body keeps it.
+#[tokio::test]
+async fn an_answer_that_leaves_the_body_unread_says_it_closes_the_connection() {
+    let app = spawn_app().await;
+    let buyer = Client::login(&app, "buyer_a").await;
+    let path = format!("/api/v1/bids/{}/envelope", uuid::Uuid::new_v4());
+    for round in 0..20 {
+        let r = buyer
+            .req(Method::PUT, &path)
+            .header("content-type", "application/octet-stream")
+            .body(vec![7u8; 2 << 20])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: no answer to the refused upload: {e:?}"));
+        assert_eq!(r.headers().get("connection").map(|v| v.to_str().unwrap_or("")), Some("close"), "round {round}");
+        expect_error(r, 403, "forbidden").await;
+        // The next request on the same client is answered.
+        let me = buyer.get("/api/v1/me").await;
+        assert_eq!(me.status(), 200, "round {round}");
+    }
+    // A body that was read: the connection stays open.
+    let r = buyer.post("/api/v1/me/password", &json!({"current_password": "x", "new_password": "y"})).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert!(r.headers().get("connection").is_none(), "a read body keeps the connection: {:?}", r.headers());
+}
