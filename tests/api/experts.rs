@@ -443,3 +443,281 @@ async fn nobody_but_the_centre_and_the_administrator_sees_the_pool_and_the_numbe
         }
     }
 }
+
+#[tokio::test]
+async fn an_expert_logs_in_to_its_own_record_and_never_sees_the_pool() {
+    let app = spawn_app().await;
+    let s = site(&app, "市交易中心", "北京").await;
+    let id = expert(&app, &s, 30).await;
+    let staff = Client::login(&app, "centre_staff").await;
+    let account = |username: &str, password: &str| json!({"username": username, "password": password});
+    let r = staff.post(&format!("/api/v1/experts/{id}/account"), &account("zhou", "short")).await;
+    expect_error(r, 422, "validation_failed").await;
+    let r = staff.post(&format!("/api/v1/experts/{id}/account"), &account("buyer_a", "Expert2026")).await;
+    expect_error(r, 409, "username_taken").await;
+    let supervisor = Client::login(&app, "supervisor").await;
+    let r = supervisor.post(&format!("/api/v1/experts/{id}/account"), &account("zhou", "Expert2026")).await;
+    expect_error(r, 403, "forbidden").await;
+    let r = staff.post(&format!("/api/v1/experts/{id}/account"), &account("zhou", "Expert2026")).await;
+    assert_eq!(r.status(), 201);
+    let r = staff.post(&format!("/api/v1/experts/{id}/account"), &account("zhou2", "Expert2026")).await;
+    expect_error(r, 409, "account_exists").await;
+    assert!(audit_actions(&app, &id).await.contains(&"expert.account_create".to_string()));
+    assert_eq!(staff.get_json(&format!("/api/v1/experts/{id}")).await["username"], "zhou");
+
+    let me = Client::with_password(&app, "zhou", "Expert2026").await;
+    assert_eq!(me.get_json("/api/v1/me").await["role"], "expert");
+    let v = me.get_json("/api/v1/expert/me").await;
+    assert_eq!(v["id"], id.as_str());
+    let html = me.get("/expert").await.text().await.expect("html");
+    assert!(html.contains("data-testid=\"own-record\"") && html.contains("110***********"), "its own record");
+    assert!(!html.contains(&id_number(30)), "masked on its own page too");
+    assert!(!me.get_json("/api/v1/expert/me").await.to_string().contains(&id_number(30)));
+    for path in ["/api/v1/experts".to_string(), format!("/api/v1/experts/{id}")] {
+        expect_error(me.get(&path).await, 404, "not_found").await;
+    }
+    for path in ["/experts".to_string(), format!("/experts/{id}"), "/admin/sites".into()] {
+        assert_eq!(me.get(&path).await.status(), 404, "{path}");
+    }
+    // A login bound to no record, and users who are not experts.
+    let unbound = Client::login(&app, "expert").await;
+    expect_error(unbound.get("/api/v1/expert/me").await, 404, "not_found").await;
+    assert!(unbound.get("/expert").await.text().await.expect("html").contains("data-testid=\"no-record\""));
+    expect_error(staff.get("/api/v1/expert/me").await, 404, "not_found").await;
+    assert_eq!(staff.get("/expert").await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_expert_pages_keep_what_was_typed() {
+    let app = spawn_app().await;
+    let s = site(&app, "市交易中心", "北京").await;
+    let staff = Client::login(&app, "centre_staff").await;
+    let post = |path: &str, pairs: Vec<(&str, String)>| {
+        let mut v: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        v.push(("_csrf".into(), staff.csrf.clone()));
+        staff.http.post(format!("{}{path}", app.base)).form(&v).send()
+    };
+    assert_eq!(staff.get("/experts/new").await.status(), 200);
+    let r = post(
+        "/experts",
+        vec![
+            ("name", "王工".into()),
+            ("id_number", "110105198001010011".into()),
+            ("phone", "13800138000".into()),
+            ("title", "工程师".into()),
+            ("site", s.clone()),
+            ("specialties", "B0102".into()),
+            ("specialties", "C0101".into()),
+            ("employer", "某设计院".into()),
+            ("employer_since", "2020-02-30".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"王工\"") && html.contains("value=\"某设计院\""), "typed values kept");
+    assert!(html.contains("data-testid=\"error-id_number\"") && html.contains("data-testid=\"error-employer_since\""));
+    assert!(html.contains("value=\"C0101\" selected"), "chosen specialties kept");
+    let r = post(
+        "/experts",
+        vec![
+            ("name", "王工".into()),
+            ("id_number", id_number(40)),
+            ("phone", "13800138000".into()),
+            ("title", "工程师".into()),
+            ("site", s.clone()),
+            ("specialties", "B0102".into()),
+            ("employer", "某设计院".into()),
+            ("employer_since", "2020-02-01".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().expect("location").to_string();
+    let html = staff.get(&location).await.text().await.expect("html");
+    assert!(html.contains("某设计院") && !html.contains(&id_number(40)), "stored, and the number masked");
+    // The record's forms.
+    let r = post(
+        &location,
+        vec![
+            ("name", "王工程师".into()),
+            ("phone", "12".into()),
+            ("title", "".into()),
+            ("site", s.clone()),
+            ("specialties", "B0102".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"王工程师\"") && html.contains("data-testid=\"error-phone\""));
+    let r =
+        post(&format!("{location}/unavailable"), vec![("from", "2026-12-10".into()), ("until", "2026-12-01".into())])
+            .await
+            .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"2026-12-10\"") && html.contains("data-testid=\"error-until\""));
+    let r =
+        post(&format!("{location}/unavailable"), vec![("from", "2026-12-01".into()), ("until", "2026-12-03".into())])
+            .await
+            .expect("post");
+    assert_eq!(r.status(), 303);
+    let r = post(&format!("{location}/suspend"), vec![("reason", "".into())]).await.expect("post");
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &format!("{location}/account"),
+        vec![("username", "wang.expert".into()), ("password", "weakpassword".into())],
+    )
+    .await
+    .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"wang.expert\"") && !html.contains("weakpassword"), "no password shown back");
+    let html = staff.get(&location).await.text().await.expect("html");
+    assert!(html.contains("2026-12-02"), "the range noted day by day");
+    let html = staff.get("/experts?specialty=B01").await.text().await.expect("html");
+    assert!(html.contains("王工") && html.contains("data-testid=\"expert-row\""));
+}
+
+fn csv_good(site_a: &str, site_b: &str, first: u32) -> String {
+    format!(
+        "name,id_number,phone,title,site,specialties,employments,unavailable,conflicts\n\
+         张三,{},13800000001,高级工程师,{site_a},B0102;C01,\"某大学|12110000MB0000099Q|2015-09-01|;某院||2010-01-01|2015-08-31\",2026-12-01;2026-12-02,91110000MA0000006D|星辰科技有限公司\n\
+         李四,{},010-68001234,教授,{site_b},A02,,,\n",
+        id_number(first),
+        id_number(first + 1)
+    )
+}
+
+async fn problems(r: reqwest::Response) -> Vec<(String, String)> {
+    let body = expect_error(r, 422, "import_invalid").await;
+    field_codes(&body)
+}
+
+#[tokio::test]
+async fn a_csv_file_is_imported_whole_or_refused_whole_with_every_bad_line() {
+    let app = spawn_app().await;
+    site(&app, "市交易中心", "北京").await;
+    site(&app, "外市交易中心", "天津").await;
+    let staff = Client::login(&app, "centre_staff").await;
+    // With a byte order mark, as spreadsheet programs write it.
+    let mut file = b"\xEF\xBB\xBF".to_vec();
+    file.extend(csv_good("市交易中心", "外市交易中心", 100).as_bytes());
+    let r = staff.upload("/api/v1/experts/import", "experts.csv", file).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.expect("json")["added"], 2);
+    let list = staff.get_json("/api/v1/experts?q=%E5%BC%A0%E4%B8%89").await;
+    let zhang = list["items"][0]["id"].as_str().expect("imported").to_string();
+    let v = staff.get_json(&format!("/api/v1/experts/{zhang}")).await;
+    assert_eq!(v["employments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["unavailable"], json!(["2026-12-01", "2026-12-02"]));
+    assert_eq!(v["conflicts"][0]["org_name"], "星辰科技有限公司");
+    let admin = Client::login(&app, "admin").await;
+    let imports = admin.get_json("/api/v1/audit/records?action=expert.import").await;
+    assert_eq!(imports.as_array().map(Vec::len), Some(1), "one record for the import");
+    assert!(imports[0]["details"].as_str().is_some_and(|d| d.contains("\"count\":2") && !d.contains(&id_number(100))));
+
+    // Several bad lines: all named, nothing stored.
+    let bad = format!(
+        "name,id_number,phone,title,site,specialties,employments,unavailable,conflicts\n\
+         王五,{},13800000003,工程师,市交易中心,B0102,,,\n\
+         赵六,110105198001010011,13800000004,工程师,市交易中心,B0102,,,\n\
+         钱七,{},13800000005,工程师,别的中心,Z01,,,\n\
+         孙八,{},13800000006,工程师,市交易中心,B0102,,2026-13-01,\n\
+         周九,{},13800000007,工程师,市交易中心,B0102,,,\n\
+         吴十,{},13800000008\n\
+         郑一,{},13800000009,工程师,市交易中心,B0102,某单位|x|2020-01-01|,,\n",
+        id_number(110),
+        id_number(111),
+        id_number(112),
+        id_number(110),
+        id_number(113),
+        id_number(100),
+    );
+    let r = staff.upload("/api/v1/experts/import", "bad.csv", bad.clone().into_bytes()).await;
+    let got = problems(r).await;
+    for want in [
+        ("line.3.id_number", "id_number_invalid"),
+        ("line.4.specialties", "specialty_unknown"),
+        ("line.4.site", "site_unknown"),
+        ("line.5.unavailable", "date_invalid"),
+        ("line.6.id_number", "duplicate_id_number"),
+        ("line.7", "column_count"),
+        ("line.8.employments", "credit_code_invalid"),
+        ("line.8.id_number", "duplicate_id_number"),
+    ] {
+        assert!(got.contains(&(want.0.into(), want.1.into())), "{want:?} in {got:?}");
+    }
+    assert!(!got.iter().any(|(f, _)| f.starts_with("line.2.")), "the good line is not named: {got:?}");
+    assert_eq!(staff.get_json("/api/v1/experts").await["total"], 2, "nothing of the refused file stored");
+
+    // The page shows the same as a table.
+    let r = staff.upload(&format!("/experts/import?_csrf={}", staff.csrf), "bad.csv", bad.into_bytes()).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("data-testid=\"import-problems\""));
+    assert!(html.contains("data-line=\"3\" data-code=\"id_number_invalid\""), "line and reason in the table");
+    assert!(html.contains("data-line=\"7\" data-code=\"column_count\""));
+
+    // Missing columns, a file that is not UTF-8, an empty one.
+    let r = staff.upload("/api/v1/experts/import", "x.csv", b"name,id_number,site\n".to_vec()).await;
+    let got = problems(r).await;
+    for c in ["phone", "title", "specialties"] {
+        assert!(got.contains(&(format!("line.1.{c}"), "columns_missing".into())), "{c} in {got:?}");
+    }
+    let mut gbk = b"name,id_number,phone,title,site,specialties\n".to_vec();
+    gbk.extend([0xD5, 0xC5, 0xC8, 0xFD]); // 张三 in GBK
+    gbk.extend(format!(",{},13800000001,x,市交易中心,B01\n", id_number(120)).as_bytes());
+    let r = staff.upload("/api/v1/experts/import", "gbk.csv", gbk).await;
+    expect_error(r, 422, "encoding_invalid").await;
+    let r = staff
+        .upload("/api/v1/experts/import", "e.csv", b"name,id_number,phone,title,site,specialties\n".to_vec())
+        .await;
+    expect_error(r, 422, "import_empty").await;
+    let r = staff
+        .upload(
+            &format!("/experts/import?_csrf={}", staff.csrf),
+            "g.csv",
+            csv_good("市交易中心", "外市交易中心", 130).into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status(), 303, "a good file through the page");
+    assert_eq!(staff.get_json("/api/v1/experts").await["total"], 4);
+    // Only the pool's managers import.
+    for who in ["supervisor", "supplier_1"] {
+        let c = Client::login(&app, who).await;
+        let r =
+            c.upload("/api/v1/experts/import", "g.csv", csv_good("市交易中心", "外市交易中心", 140).into_bytes()).await;
+        assert!(matches!(r.status().as_u16(), 403 | 404), "{who}: {}", r.status());
+    }
+}
+
+#[tokio::test]
+async fn the_import_is_bounded_by_its_settings() {
+    let app = crate::support::spawn_app_with(crate::support::Options {
+        settings: Some(Box::new(|s| {
+            s.experts.import_max_bytes = 600;
+            s.experts.import_max_rows = 2;
+        })),
+        ..Default::default()
+    })
+    .await;
+    site(&app, "市交易中心", "北京").await;
+    let staff = Client::login(&app, "centre_staff").await;
+    let mut big = csv_good("市交易中心", "市交易中心", 200).into_bytes();
+    big.extend(vec![b'\n'; 700]);
+    let r = staff.upload("/api/v1/experts/import", "big.csv", big.clone()).await;
+    expect_error(r, 413, "import_too_large").await;
+    let r = staff.upload(&format!("/experts/import?_csrf={}", staff.csrf), "big.csv", big).await;
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.expect("html").contains("data-code=\"import_too_large\""));
+    let mut three = csv_good("市交易中心", "市交易中心", 210);
+    three.push_str(&format!("王五,{},13800000003,工程师,市交易中心,B0102,,,\n", id_number(212)));
+    let r = staff.upload("/api/v1/experts/import", "three.csv", three.into_bytes()).await;
+    expect_error(r, 413, "too_many_rows").await;
+    assert_eq!(staff.get_json("/api/v1/experts").await["total"], 0);
+}
