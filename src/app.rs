@@ -85,6 +85,10 @@ pub struct AppParts {
     pub mall: Mall,
     /// The audit pages.
     pub trail: Trail,
+    /// Sites.
+    pub sites: crate::sites::Sites,
+    /// The expert pool.
+    pub experts: crate::experts::Experts,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -98,7 +102,17 @@ macro_rules! parts {
     )*};
 }
 
-parts!(site: Site, accounts: Accounts, tenders: Tenders, bids: Bids, openings: Openings, mall: Mall, trail: Trail);
+parts!(
+    site: Site,
+    accounts: Accounts,
+    tenders: Tenders,
+    bids: Bids,
+    openings: Openings,
+    mall: Mall,
+    trail: Trail,
+    sites: crate::sites::Sites,
+    experts: crate::experts::Experts,
+);
 
 /// Errors while starting up.
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +246,9 @@ impl AppState {
             settings: settings.mall.clone(),
         };
         let trail = Trail { db: db.clone(), key: key.clone() };
+        let sites = crate::sites::Sites { db: db.clone(), writer: writer.clone() };
+        let experts =
+            crate::experts::Experts { db: db.clone(), writer: writer.clone(), settings: settings.experts.clone() };
         Ok(Self(Arc::new(AppParts {
             db,
             audit,
@@ -250,6 +267,8 @@ impl AppState {
             openings,
             mall,
             trail,
+            sites,
+            experts,
         })))
     }
 
@@ -292,7 +311,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"))
 )]
 struct ApiDoc;
 
@@ -307,6 +326,8 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(audit::api_routes())
         .merge(crate::mall::api_routes())
         .merge(crate::jobs::handlers::api_routes())
+        .merge(crate::sites::api_routes())
+        .merge(crate::experts::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);
@@ -398,6 +419,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(crate::mall::router())
         .merge(crate::jobs::handlers::router())
+        .merge(crate::sites::router())
+        .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .fallback(|| async { crate::error::AppError::not_found() });
     let routes = Router::new()
         .merge(api)

@@ -43,6 +43,24 @@ pub struct Settings {
     pub mall: MallSettings,
     /// The job runner.
     pub jobs: JobSettings,
+    /// The expert pool.
+    pub experts: ExpertSettings,
+}
+
+/// The expert pool: the bounds of its CSV import.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExpertSettings {
+    /// Largest CSV file the import takes, in bytes.
+    pub import_max_bytes: usize,
+    /// Most rows (experts) a CSV file may hold.
+    pub import_max_rows: usize,
+}
+
+impl Default for ExpertSettings {
+    fn default() -> Self {
+        Self { import_max_bytes: 2 * 1024 * 1024, import_max_rows: 2_000 }
+    }
 }
 
 /// The job runner: timed work (openings at the deadline, windows closing, quotations closing,
@@ -344,7 +362,7 @@ impl Default for AuditSettings {
 
 const SECTIONS: &[&str] = &[
     "server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "live", "mall",
-    "jobs",
+    "jobs", "experts",
 ];
 
 impl Settings {

@@ -70,4 +70,8 @@ id_types! {
     AgreementId;
     /// A row of `mall_items`.
     ItemId;
+    /// A row of `sites`.
+    SiteId;
+    /// A row of `experts`.
+    ExpertId;
 }

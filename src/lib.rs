@@ -11,7 +11,8 @@
 //! - [`error`]: the one error type with stable codes.
 //! - Domain modules, each owning its tables, rules, pages and API:
 //!   [`accounts`], [`tenders`], [`bids`], [`opening`] (the remote opening hall), [`mall`] (the
-//!   e-mall and its savings reports), [`notify`], [`audit`].
+//!   e-mall and its savings reports), [`sites`] (the trading centres where experts evaluate),
+//!   [`experts`] (the expert pool), [`notify`], [`audit`].
 //! - The backbone for live work: [`uow`] (one unit of work per change: transaction, audit
 //!   records, notices, live events, jobs, one commit), [`live`] (live rooms with numbered events,
 //!   relayed between processes, served over websockets), [`jobs`] (durable jobs with a due time
@@ -45,6 +46,7 @@ pub mod demo;
 pub mod entities;
 pub mod envelope;
 pub mod error;
+pub mod experts;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
@@ -55,6 +57,7 @@ pub mod notify;
 pub mod opening;
 pub mod pdf;
 pub mod server;
+pub mod sites;
 pub mod tenders;
 pub mod uow;
 pub mod web;

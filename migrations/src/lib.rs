@@ -21,6 +21,7 @@ mod m20261212_000001_opening_reason_codes;
 mod m20261215_000001_held_registrations;
 mod m20261215_000002_order_prefixes;
 mod m20261216_000001_quotation_codes;
+mod m20261221_000001_sites_experts;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000001_held_registrations::Migration),
             Box::new(m20261215_000002_order_prefixes::Migration),
             Box::new(m20261216_000001_quotation_codes::Migration),
+            Box::new(m20261221_000001_sites_experts::Migration),
         ]
     }
 }

@@ -48,6 +48,10 @@ crate::column::string_enum! {
         ProcurementResult = "procurement_result",
         /// A data set imported in bulk.
         DataSet = "data_set",
+        /// A site (trading centre) where experts evaluate.
+        Site = "site",
+        /// An expert of the pool.
+        Expert = "expert",
     }
 }
 
@@ -211,6 +215,38 @@ actions! {
     ProcurementResultRecord = "procurement.result.record" on ProcurementResult,
     /// A data set was imported.
     MallImport = "mall.import" on DataSet,
+    /// The administrator created a site.
+    SiteCreate = "site.create" on Site,
+    /// The administrator changed a site.
+    SiteUpdate = "site.update" on Site,
+    /// A centre user was bound to a site.
+    SiteMemberAdd = "site.member_add" on Site,
+    /// A centre user was unbound from a site.
+    SiteMemberRemove = "site.member_remove" on Site,
+    /// An expert was added to the pool.
+    ExpertCreate = "expert.create" on Expert,
+    /// An expert's record was changed.
+    ExpertUpdate = "expert.update" on Expert,
+    /// An expert was suspended.
+    ExpertSuspend = "expert.suspend" on Expert,
+    /// A suspended expert was reactivated.
+    ExpertReactivate = "expert.reactivate" on Expert,
+    /// An employment was added to an expert's record.
+    ExpertEmploymentAdd = "expert.employment_add" on Expert,
+    /// An employment was removed from an expert's record.
+    ExpertEmploymentRemove = "expert.employment_remove" on Expert,
+    /// An expert declared a conflict of interest.
+    ExpertConflictAdd = "expert.conflict_add" on Expert,
+    /// A declared conflict was removed.
+    ExpertConflictRemove = "expert.conflict_remove" on Expert,
+    /// Days an expert cannot evaluate were noted.
+    ExpertUnavailableAdd = "expert.unavailable_add" on Expert,
+    /// An unavailable day was removed.
+    ExpertUnavailableRemove = "expert.unavailable_remove" on Expert,
+    /// A login was created for an expert.
+    ExpertAccountCreate = "expert.account_create" on Expert,
+    /// Experts were imported from a CSV file.
+    ExpertImport = "expert.import" on DataSet,
 }
 
 impl Action {

@@ -89,6 +89,30 @@ string_enum! {
         ResultRecorded = "result_recorded",
         /// A price flag was resolved.
         FlagResolved = "flag_resolved",
+        /// A site was created or changed.
+        SiteSaved = "site_saved",
+        /// A user was bound to a site.
+        SiteMemberAdded = "site_member_added",
+        /// A user was unbound from a site.
+        SiteMemberRemoved = "site_member_removed",
+        /// An expert was added to the pool.
+        ExpertCreated = "expert_created",
+        /// An expert's record was changed.
+        ExpertSaved = "expert_saved",
+        /// An expert was suspended.
+        ExpertSuspended = "expert_suspended",
+        /// An expert was reactivated.
+        ExpertReactivated = "expert_reactivated",
+        /// An employment was added or removed.
+        EmploymentSaved = "employment_saved",
+        /// A conflict was declared or removed.
+        ConflictSaved = "conflict_saved",
+        /// Unavailable days were added or removed.
+        UnavailableSaved = "unavailable_saved",
+        /// An expert's login was created.
+        ExpertAccountCreated = "expert_account_created",
+        /// Experts were imported.
+        ExpertsImported = "experts_imported",
     }
 }
 

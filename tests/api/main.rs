@@ -14,6 +14,7 @@ mod bounds;
 mod caching;
 mod columns;
 mod csrf;
+mod experts;
 mod extremes;
 mod feedback;
 mod forms;
