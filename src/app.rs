@@ -89,6 +89,8 @@ pub struct AppParts {
     pub sites: crate::sites::Sites,
     /// The expert pool.
     pub experts: crate::experts::Experts,
+    /// The random draws of evaluation committees.
+    pub draws: crate::draw::Draws,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -112,6 +114,7 @@ parts!(
     trail: Trail,
     sites: crate::sites::Sites,
     experts: crate::experts::Experts,
+    draws: crate::draw::Draws,
 );
 
 /// Errors while starting up.
@@ -185,7 +188,9 @@ impl AppState {
             &settings.live,
             texts.clone(),
         );
+        let draws = crate::draw::Draws::new(writer.clone(), vault.clone(), settings.draw.clone());
         let registry = Registry::default()
+            .add(crate::draw::service::ANSWER_JOB, crate::draw::service::AnswerDeadline(draws.clone()))
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
             .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
@@ -269,6 +274,7 @@ impl AppState {
             trail,
             sites,
             experts,
+            draws,
         })))
     }
 
@@ -311,7 +317,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"))
 )]
 struct ApiDoc;
 
@@ -328,6 +334,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::jobs::handlers::api_routes())
         .merge(crate::sites::api_routes())
         .merge(crate::experts::api_routes())
+        .merge(crate::draw::api::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);
@@ -421,6 +428,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::handlers::router())
         .merge(crate::sites::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
+        .merge(crate::draw::handlers::router())
         .fallback(|| async { crate::error::AppError::not_found() });
     let routes = Router::new()
         .merge(api)

@@ -65,6 +65,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
+    /// Draws of evaluation committees.
+    Draw {
+        /// What to do.
+        #[command(subcommand)]
+        command: DrawCommand,
+    },
     /// The bidder's tool: key files, sealing, releasing the content key at the opening.
     Bidder {
         /// What to do.
@@ -135,6 +141,18 @@ pub enum ReceiptCommand {
         /// Or a key directory holding it.
         #[arg(long)]
         key_dir: Option<PathBuf>,
+    },
+}
+
+/// Draw subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DrawCommand {
+    /// Run a published draw again from its record (GET /api/v1/draws/{id}/record) and compare:
+    /// the secret with its commitment, the digests, every expert drawn, every replacement and
+    /// the committee; exit 1 if the record does not verify.
+    Verify {
+        /// The record file (JSON).
+        file: PathBuf,
     },
 }
 
@@ -390,6 +408,25 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 );
             } else {
                 println!("INVALID: the signature does not match this receipt and key {}", public.key_id());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Draw { command: DrawCommand::Verify { file } } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let export: crate::draw::service::RecordExport =
+                serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a draw record: {e}", file.display()))?;
+            let report = crate::draw::service::verify_export(&export);
+            if report.ok {
+                println!(
+                    "VALID: draw {} of tender {}: {} experts drawn, {} replacements, committee {}",
+                    export.draw,
+                    export.tender,
+                    report.picks,
+                    report.calls,
+                    report.committee.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+                );
+            } else {
+                println!("INVALID: {}", report.error.unwrap_or_default());
                 return Ok(ExitCode::FAILURE);
             }
         }

@@ -45,6 +45,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// The expert pool.
     pub experts: ExpertSettings,
+    /// The random draw of evaluation committees.
+    pub draw: DrawSettings,
 }
 
 /// The expert pool: the bounds of its CSV import.
@@ -60,6 +62,49 @@ pub struct ExpertSettings {
 impl Default for ExpertSettings {
     fn default() -> Self {
         Self { import_max_bytes: 2 * 1024 * 1024, import_max_rows: 2_000 }
+    }
+}
+
+/// The random draw of evaluation committees (专家抽取) and its avoidance rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DrawSettings {
+    /// The smallest committee (an odd number; 财政部令第87号 art. 45: 5).
+    pub min_committee: u32,
+    /// The smallest committee when a lot's budget reaches `large_budget_yuan` (7).
+    pub large_committee: u32,
+    /// The budget, in 元, from which the larger committee is needed (10,000,000).
+    pub large_budget_yuan: i64,
+    /// Employments this many years back count for avoidance (3).
+    pub employment_years: u32,
+    /// An expert sits at most this many times for one procuring unit within the window (2).
+    pub max_per_unit: u32,
+    /// The window, in days (90).
+    pub unit_window_days: u32,
+    /// Minutes an invited expert has to confirm or decline (30).
+    pub answer_minutes: u32,
+    /// Groups in one request (10).
+    pub max_groups: u32,
+    /// Experts one group may ask for (25).
+    pub max_group_count: u32,
+    /// Reserves per group (10).
+    pub max_reserve: u32,
+}
+
+impl Default for DrawSettings {
+    fn default() -> Self {
+        Self {
+            min_committee: 5,
+            large_committee: 7,
+            large_budget_yuan: 10_000_000,
+            employment_years: 3,
+            max_per_unit: 2,
+            unit_window_days: 90,
+            answer_minutes: 30,
+            max_groups: 10,
+            max_group_count: 25,
+            max_reserve: 10,
+        }
     }
 }
 
@@ -362,7 +407,7 @@ impl Default for AuditSettings {
 
 const SECTIONS: &[&str] = &[
     "server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "live", "mall",
-    "jobs", "experts",
+    "jobs", "experts", "draw",
 ];
 
 impl Settings {

@@ -74,4 +74,6 @@ id_types! {
     SiteId;
     /// A row of `experts`.
     ExpertId;
+    /// A row of `draws`.
+    DrawId;
 }

@@ -12,7 +12,8 @@
 //! - Domain modules, each owning its tables, rules, pages and API:
 //!   [`accounts`], [`tenders`], [`bids`], [`opening`] (the remote opening hall), [`mall`] (the
 //!   e-mall and its savings reports), [`sites`] (the trading centres where experts evaluate),
-//!   [`experts`] (the expert pool), [`notify`], [`audit`].
+//!   [`experts`] (the expert pool), [`draw`] (the verifiable random draw of experts), [`notify`],
+//!   [`audit`].
 //! - The backbone for live work: [`uow`] (one unit of work per change: transaction, audit
 //!   records, notices, live events, jobs, one commit), [`live`] (live rooms with numbered events,
 //!   relayed between processes, served over websockets), [`jobs`] (durable jobs with a due time
@@ -43,6 +44,7 @@ pub mod column;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod draw;
 pub mod entities;
 pub mod envelope;
 pub mod error;

@@ -157,6 +157,15 @@ impl UnitOfWork {
         crate::notify::service::notify(&self.txn, self.now, orgs, notice).await
     }
 
+    /// Sends `notice` to each user in `users` (with its organisation) alone.
+    pub async fn notify_users(
+        &mut self,
+        users: &[(crate::ids::OrgId, crate::ids::UserId)],
+        notice: Notice,
+    ) -> AppResult<()> {
+        crate::notify::service::notify_users(&self.txn, self.now, users, notice).await
+    }
+
     /// Adds an event to a room, numbered after the room's last one; stored now, published after
     /// the commit. Returns its number.
     pub async fn emit<E: serde::Serialize>(&mut self, room: RoomKey, audience: Audience, event: &E) -> AppResult<i64> {

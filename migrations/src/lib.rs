@@ -22,6 +22,7 @@ mod m20261215_000001_held_registrations;
 mod m20261215_000002_order_prefixes;
 mod m20261216_000001_quotation_codes;
 mod m20261221_000001_sites_experts;
+mod m20261222_000001_draws;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000002_order_prefixes::Migration),
             Box::new(m20261216_000001_quotation_codes::Migration),
             Box::new(m20261221_000001_sites_experts::Migration),
+            Box::new(m20261222_000001_draws::Migration),
         ]
     }
 }

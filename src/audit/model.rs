@@ -137,6 +137,20 @@ actions! {
     OpeningConfirmation = "opening.confirmation" on Tender,
     /// The opening closed.
     OpeningClose = "opening.close" on Tender,
+    /// The platform committed to a draw's secret (its SHA-256).
+    DrawCommit = "draw.commit" on Tender,
+    /// A draw's request was recorded with the eligible experts and the exclusions.
+    DrawRequest = "draw.request" on Tender,
+    /// The supervisor contributed and the draw ran.
+    DrawRun = "draw.run" on Tender,
+    /// An expert drawn confirmed or declined (or the centre recorded the answer).
+    DrawAnswer = "draw.answer" on Tender,
+    /// A replacement was called for an expert who declined or did not answer.
+    DrawReplace = "draw.replace" on Tender,
+    /// A group of a draw ran out of candidates.
+    DrawExhausted = "draw.exhausted" on Tender,
+    /// A draw's result was published and its secret revealed.
+    DrawPublish = "draw.publish" on Tender,
     /// A bid was reserved.
     BidReserve = "bid.reserve" on Bid,
     /// A sealed bid was submitted.

@@ -1,6 +1,6 @@
 //! The `notifications` table.
 
-use crate::ids::{OrgId, TenderId};
+use crate::ids::{OrgId, TenderId, UserId};
 use crate::notify::NoticeKind;
 use sea_orm::entity::prelude::*;
 
@@ -20,6 +20,9 @@ pub struct Model {
     pub link: Option<String>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// The one user of the organisation the notice is for (an expert of the pool), or `None`
+    /// for everyone in it.
+    pub user_id: Option<UserId>,
 }
 
 /// Relations are followed by explicit queries in the services.

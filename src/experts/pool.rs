@@ -83,7 +83,20 @@ pub struct PoolQuery {
 
 /// The active experts meeting `q`, by id, with their employments, conflicts and days.
 pub async fn candidates<C: ConnectionTrait>(db: &C, q: &PoolQuery) -> AppResult<Vec<PoolExpert>> {
-    let mut query = expert::Entity::find().filter(expert::Column::Status.eq(ExpertStatus::Active));
+    select(db, q, true).await
+}
+
+/// Every expert meeting `q`, suspended ones included, by id: the draw records why each one it
+/// cannot take is excluded.
+pub async fn everyone_for<C: ConnectionTrait>(db: &C, q: &PoolQuery) -> AppResult<Vec<PoolExpert>> {
+    select(db, q, false).await
+}
+
+async fn select<C: ConnectionTrait>(db: &C, q: &PoolQuery, only_active: bool) -> AppResult<Vec<PoolExpert>> {
+    let mut query = expert::Entity::find();
+    if only_active {
+        query = query.filter(expert::Column::Status.eq(ExpertStatus::Active));
+    }
     if let Some(sites) = &q.sites {
         query = query.filter(expert::Column::SiteId.is_in(sites.clone()));
     }

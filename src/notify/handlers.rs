@@ -46,12 +46,12 @@ struct InboxPage {
 }
 
 async fn inbox(State(state): State<Site>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
-    let items = service::list(&state.db, &state.i18n, ctx.t.lang, actor.org_id).await?;
+    let items = service::list(&state.db, &state.i18n, ctx.t.lang, actor.org_id, actor.user_id).await?;
     Ok(render(&InboxPage { ctx, items }))
 }
 
 async fn read_all(State(state): State<Site>, actor: Actor) -> AppResult<Response> {
-    service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
+    service::mark_all_read(&state.db, actor.org_id, actor.user_id, state.clock.now()).await?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
@@ -66,12 +66,12 @@ async fn list(
     ReaderLang(lang): ReaderLang,
     actor: Actor,
 ) -> AppResult<Json<Vec<NoticeView>>> {
-    Ok(Json(service::list(&state.db, &state.i18n, lang, actor.org_id).await?))
+    Ok(Json(service::list(&state.db, &state.i18n, lang, actor.org_id, actor.user_id).await?))
 }
 
 /// Marks every notice of the caller's organisation read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", responses((status = 204, description = "all read"), (status = 401, description = "login_required", body = ErrorBody)))]
 async fn read_all_api(State(state): State<Site>, actor: Actor) -> AppResult<StatusCode> {
-    service::mark_all_read(&state.db, actor.org_id, state.clock.now()).await?;
+    service::mark_all_read(&state.db, actor.org_id, actor.user_id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

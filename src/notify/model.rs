@@ -55,6 +55,9 @@ string_enum! {
         RegistrationApproved = "registration_approved",
         /// The centre rejected an organisation's registration: `name`, `reason`.
         RegistrationRejected = "registration_rejected",
+        /// An expert is drawn for an evaluation: `session` (when), `site`, `minutes` (expected
+        /// duration) and `answer_by`; never the tender or its parties.
+        ExpertInvited = "expert_invited",
         /// A notice stored as texts by a version before notices had arguments: `text`, both
         /// languages' texts as they were stored.
         Legacy = "legacy",

@@ -8,7 +8,7 @@ use super::{
 use crate::{
     entities::notification,
     error::{AppError, AppResult},
-    ids::OrgId,
+    ids::{OrgId, UserId},
     web::i18n::{I18n, Lang},
 };
 use chrono::{DateTime, Utc};
@@ -21,10 +21,35 @@ use uuid::Uuid;
 
 /// Stores `notice` for each organisation in `orgs`, in the caller's transaction.
 pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[OrgId], notice: Notice) -> AppResult<()> {
-    let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
     let mut seen = std::collections::HashSet::new();
-    for org in orgs.iter().filter(|o| seen.insert(**o)) {
+    let to: Vec<(OrgId, Option<UserId>)> = orgs.iter().filter(|o| seen.insert(**o)).map(|o| (*o, None)).collect();
+    store(db, now, &to, notice).await
+}
+
+/// Stores `notice` for each user in `users` (each with its organisation) alone: the other users
+/// of the organisation do not see it.
+pub async fn notify_users<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    users: &[(OrgId, UserId)],
+    notice: Notice,
+) -> AppResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    let to: Vec<(OrgId, Option<UserId>)> =
+        users.iter().filter(|u| seen.insert(u.1)).map(|(o, u)| (*o, Some(*u))).collect();
+    store(db, now, &to, notice).await
+}
+
+async fn store<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    to: &[(OrgId, Option<UserId>)],
+    notice: Notice,
+) -> AppResult<()> {
+    let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
+    for (org, user) in to {
         notification::ActiveModel {
+            user_id: Set(*user),
             public_id: Set(Uuid::new_v4()),
             org_id: Set(*org),
             kind: Set(notice.kind),
@@ -41,10 +66,19 @@ pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[OrgI
     Ok(())
 }
 
-/// Unread notices of an organisation.
-pub async fn unread_count(db: &DatabaseConnection, org_id: OrgId) -> AppResult<u64> {
+/// The notices a user reads: its organisation's for everyone, and its own.
+fn readers(org_id: OrgId, user_id: UserId) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(notification::Column::OrgId.eq(org_id)).add(
+        sea_orm::Condition::any()
+            .add(notification::Column::UserId.is_null())
+            .add(notification::Column::UserId.eq(user_id)),
+    )
+}
+
+/// Unread notices of a user: its organisation's and its own.
+pub async fn unread_count(db: &DatabaseConnection, org_id: OrgId, user_id: UserId) -> AppResult<u64> {
     Ok(notification::Entity::find()
-        .filter(notification::Column::OrgId.eq(org_id))
+        .filter(readers(org_id, user_id))
         .filter(notification::Column::ReadAt.is_null())
         .count(db)
         .await?)
@@ -77,10 +111,16 @@ pub struct NoticeView {
     pub read: bool,
 }
 
-/// The latest notices of an organisation, rendered in `lang`.
-pub async fn list(db: &DatabaseConnection, i18n: &I18n, lang: Lang, org_id: OrgId) -> AppResult<Vec<NoticeView>> {
+/// The latest notices a user reads (its organisation's and its own), rendered in `lang`.
+pub async fn list(
+    db: &DatabaseConnection,
+    i18n: &I18n,
+    lang: Lang,
+    org_id: OrgId,
+    user_id: UserId,
+) -> AppResult<Vec<NoticeView>> {
     notification::Entity::find()
-        .filter(notification::Column::OrgId.eq(org_id))
+        .filter(readers(org_id, user_id))
         .order_by_desc(notification::Column::Id)
         .limit(200)
         .all(db)
@@ -120,12 +160,17 @@ fn view(i18n: &I18n, lang: Lang, n: notification::Model) -> AppResult<NoticeView
     })
 }
 
-/// Marks all notices of an organisation read. Reading is not audited: it changes nothing of
+/// Marks all notices a user reads as read. Reading is not audited: it changes nothing of
 /// substance.
-pub async fn mark_all_read(db: &DatabaseConnection, org_id: OrgId, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn mark_all_read(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now))
-        .filter(notification::Column::OrgId.eq(org_id))
+        .filter(readers(org_id, user_id))
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)
         .await?;

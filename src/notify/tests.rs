@@ -152,6 +152,12 @@ fn raised() -> Vec<Notice> {
     all.extend(OrderAction::ALL.iter().map(|x| mall::orders::order_notice(&o, Some(*x))));
     all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", None));
     all.push(crate::accounts::service::decision_notice("新锐数码科技工作室", Some("营业执照已过期")));
+    all.push(crate::draw::service::invitation_notice(
+        cst(2026, 12, 20, 9, 0),
+        "杭州市公共资源交易中心（杭州）",
+        240,
+        cst(2026, 12, 18, 10, 30),
+    ));
     all.push(legacy());
     all
 }

@@ -15,6 +15,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("favicon.svg", "image/svg+xml", include_bytes!("../../frontend/static/favicon.svg")),
     ("hall.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/hall.js")),
     ("mybids.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/mybids.js")),
+    ("draw.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/draw.js")),
     // @noble/hashes (MIT, frontend/static/noble-hashes/README.md): SHA-256 that can be fed in
     // pieces, which WebCrypto cannot, for sealing large bids chunk by chunk.
     (

@@ -43,6 +43,18 @@ string_enum! {
         RegistrationApproved = "registration_approved",
         /// A registration was rejected.
         RegistrationRejected = "registration_rejected",
+        /// A draw was prepared: the platform committed to its secret.
+        DrawPrepared = "draw_prepared",
+        /// A draw's request was recorded.
+        DrawRequested = "draw_requested",
+        /// The supervisor contributed and the draw ran.
+        DrawRun = "draw_run",
+        /// An answer was recorded for an expert.
+        DrawAnswered = "draw_answered",
+        /// A draw's result was published.
+        DrawPublished = "draw_published",
+        /// The expert answered its invitation.
+        InvitationAnswered = "invitation_answered",
         /// A staff account was added.
         StaffAdded = "staff_added",
         /// A staff account was disabled.

@@ -202,7 +202,7 @@ where
         let MaybeActor(user) = MaybeActor::from_request_parts(parts, state).await?;
         let state = <Site as axum::extract::FromRef<S>>::from_ref(state);
         let unread = match &user {
-            Some(u) => crate::notify::service::unread_count(&state.db, u.org_id).await?,
+            Some(u) => crate::notify::service::unread_count(&state.db, u.org_id, u.user_id).await?,
             None => 0,
         };
         Ok(PageCtx {

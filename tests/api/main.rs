@@ -14,6 +14,7 @@ mod bounds;
 mod caching;
 mod columns;
 mod csrf;
+mod draws;
 mod experts;
 mod extremes;
 mod feedback;
