@@ -91,6 +91,8 @@ pub struct AppParts {
     pub experts: crate::experts::Experts,
     /// The random draws of evaluation committees.
     pub draws: crate::draw::Draws,
+    /// The evaluation sessions.
+    pub evaluations: crate::evaluation::Evaluations,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -115,6 +117,7 @@ parts!(
     sites: crate::sites::Sites,
     experts: crate::experts::Experts,
     draws: crate::draw::Draws,
+    evaluations: crate::evaluation::Evaluations,
 );
 
 /// Errors while starting up.
@@ -189,6 +192,13 @@ impl AppState {
             texts.clone(),
         );
         let draws = crate::draw::Draws::new(writer.clone(), vault.clone(), settings.draw.clone());
+        let evaluations = crate::evaluation::Evaluations::new(
+            writer.clone(),
+            openings.clone(),
+            draws.clone(),
+            settings.evaluation.clone(),
+            &settings.live,
+        );
         let registry = Registry::default()
             .add(crate::draw::service::ANSWER_JOB, crate::draw::service::AnswerDeadline(draws.clone()))
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
@@ -232,6 +242,7 @@ impl AppState {
             writer: writer.clone(),
             blobs: blobs.clone(),
             rules: settings.tenders.clone(),
+            evaluation: settings.evaluation.clone(),
             pdf: settings.pdf.clone(),
         };
         let bids = Bids {
@@ -275,13 +286,14 @@ impl AppState {
             sites,
             experts,
             draws,
+            evaluations,
         })))
     }
 
     /// The live room kinds, for the relay.
     pub fn room_kinds() -> Vec<&'static str> {
         use crate::live::RoomKind;
-        vec![Openings::KIND]
+        vec![Openings::KIND, crate::evaluation::Evaluations::KIND]
     }
 }
 
@@ -317,7 +329,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"))
 )]
 struct ApiDoc;
 
@@ -335,6 +347,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::sites::api_routes())
         .merge(crate::experts::api_routes())
         .merge(crate::draw::api::api_routes())
+        .merge(crate::evaluation::api::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);
@@ -429,6 +442,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sites::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())
+        .merge(crate::evaluation::handlers::router())
         .fallback(|| async { crate::error::AppError::not_found() });
     let routes = Router::new()
         .merge(api)

@@ -47,6 +47,51 @@ pub struct Settings {
     pub experts: ExpertSettings,
     /// The random draw of evaluation committees.
     pub draw: DrawSettings,
+    /// Evaluation criteria and the evaluation session.
+    pub evaluation: EvaluationSettings,
+}
+
+/// The rules of evaluation criteria (财政部令第87号, 财库〔2022〕19号) and of the evaluation
+/// session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluationSettings {
+    /// Least price weight of goods, in points of 100 (30).
+    pub goods_min_price_weight: i64,
+    /// Least price weight of services (10).
+    pub services_min_price_weight: i64,
+    /// Least price weight of works (10).
+    pub works_min_price_weight: i64,
+    /// Small and micro enterprise deduction of goods and services, least per cent (10).
+    pub sme_min_percent: u32,
+    /// ... and most (20).
+    pub sme_max_percent: u32,
+    /// The deduction of works, least per cent (3).
+    pub works_sme_min_percent: u32,
+    /// ... and most (5).
+    pub works_sme_max_percent: u32,
+    /// 清标: a price at least this many per cent below the mean of the others is abnormally
+    /// low (40).
+    pub abnormal_low_percent: u32,
+    /// A subjective score further than this many per cent of the item's maximum from the mean
+    /// of the other experts needs a written reason (30).
+    pub subjective_deviation_percent: u32,
+}
+
+impl Default for EvaluationSettings {
+    fn default() -> Self {
+        Self {
+            goods_min_price_weight: 30,
+            services_min_price_weight: 10,
+            works_min_price_weight: 10,
+            sme_min_percent: 10,
+            sme_max_percent: 20,
+            works_sme_min_percent: 3,
+            works_sme_max_percent: 5,
+            abnormal_low_percent: 40,
+            subjective_deviation_percent: 30,
+        }
+    }
 }
 
 /// The expert pool: the bounds of its CSV import.

@@ -76,4 +76,8 @@ id_types! {
     ExpertId;
     /// A row of `draws`.
     DrawId;
+    /// A row of `evaluations`.
+    EvaluationId;
+    /// A row of `evaluation_members`.
+    MemberId;
 }

@@ -48,6 +48,7 @@ pub mod draw;
 pub mod entities;
 pub mod envelope;
 pub mod error;
+pub mod evaluation;
 pub mod experts;
 pub mod ids;
 pub mod jobs;

@@ -173,6 +173,75 @@ impl Money {
         out
     }
 
+    /// Reads an amount in Chinese capitals, as [`Money::capitals`] writes it (also with a
+    /// leading 人民币, 圆 for 元 and 正 for 整): the amount in words of a bid form checked
+    /// against its figures. Anything [`Money::capitals`] would not write the same way is
+    /// refused as malformed ("壹佰元元", a missing unit, stray characters).
+    pub fn parse_capitals(s: &str) -> Result<Money, MoneyError> {
+        let text: String = s.trim().trim_start_matches("人民币").trim().replace('圆', "元").replace('正', "整");
+        if text.is_empty() || text.chars().count() > 80 {
+            return Err(MoneyError::Malformed);
+        }
+        let (neg, body) = match text.strip_prefix('负') {
+            Some(rest) => (true, rest),
+            None => (false, text.as_str()),
+        };
+        let digit = |c: char| DIGITS.iter().position(|d| *d == c).map(|d| d as u128);
+        let (whole_text, cents_text) = match body.split_once('元') {
+            Some((w, c)) => (w, c),
+            None => ("", body),
+        };
+        let (mut total, mut section, mut number) = (0u128, 0u128, 0u128);
+        for c in whole_text.chars() {
+            match c {
+                '拾' | '佰' | '仟' => {
+                    let unit = match c {
+                        '拾' => 10,
+                        '佰' => 100,
+                        _ => 1000,
+                    };
+                    section += number * unit;
+                    number = 0;
+                }
+                '万' => {
+                    section = (section + number) * 10_000;
+                    number = 0;
+                }
+                '亿' => {
+                    total = (total + section + number) * 100_000_000;
+                    section = 0;
+                    number = 0;
+                }
+                _ => number = digit(c).ok_or(MoneyError::Malformed)?,
+            }
+            if total > u128::from(u64::MAX) || section > u128::from(u64::MAX) {
+                return Err(MoneyError::Overflow);
+            }
+        }
+        let yuan = total + section + number;
+        let (mut jiao, mut fen, mut pending) = (0u128, 0u128, None);
+        for c in cents_text.chars() {
+            match c {
+                '角' => jiao = pending.take().ok_or(MoneyError::Malformed)?,
+                '分' => fen = pending.take().ok_or(MoneyError::Malformed)?,
+                '整' => {}
+                _ => pending = Some(digit(c).ok_or(MoneyError::Malformed)?),
+            }
+        }
+        let fen_total =
+            yuan.checked_mul(100).and_then(|v| v.checked_add(jiao * 10 + fen)).ok_or(MoneyError::Overflow)?;
+        let fen_total = i64::try_from(fen_total).map_err(|_| MoneyError::Overflow)?;
+        let m = Money(if neg { -fen_total } else { fen_total });
+        if !m.within_bound() {
+            return Err(MoneyError::Overflow);
+        }
+        // Strict: the words must be exactly how the amount is written.
+        if m.capitals() != text {
+            return Err(MoneyError::Malformed);
+        }
+        Ok(m)
+    }
+
     /// 万元 with four decimals, rounded half away from zero ("14701.8019").
     pub fn wan_string(self) -> String {
         // 1 万元 = 1,000,000 fen; four decimals of 万元 = 100 fen = 1 元.
@@ -326,6 +395,27 @@ mod tests {
         assert_eq!(m.yuan_string(), "147,018,019.00");
         assert_eq!(Money::from_fen(5).yuan_string(), "0.05");
         assert_eq!(Money::from_fen(-12_345).yuan_string(), "-123.45");
+    }
+
+    #[test]
+    fn reads_amounts_in_chinese_capitals_back() {
+        let mut values: Vec<i64> =
+            vec![0, 1, 10, 100, 1_000, 10_000, 1_000_000, 100_000_101, 126_800_000, 10_000_000_001];
+        let mut x: i64 = 7;
+        for _ in 0..2_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            values.push((x.rem_euclid(Money::MAX.fen())) >> (x.rem_euclid(50) as u32));
+        }
+        values.push(Money::MAX.fen());
+        for v in values {
+            let m = Money(v);
+            assert_eq!(Money::parse_capitals(&m.capitals()), Ok(m), "{}", m.capitals());
+        }
+        assert_eq!(Money::parse_capitals("人民币壹佰贰拾陆万捌仟圆正"), Ok(Money(126_800_000)));
+        for bad in ["", "abc", "壹佰元元", "壹佰", "佰元整", "壹佰元零", "壹佰零元整", "壹角角", "壹佰元整x"]
+        {
+            assert!(Money::parse_capitals(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod m20261215_000002_order_prefixes;
 mod m20261216_000001_quotation_codes;
 mod m20261221_000001_sites_experts;
 mod m20261222_000001_draws;
+mod m20261223_000001_criteria;
+mod m20261224_000001_evaluations;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -48,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000001_quotation_codes::Migration),
             Box::new(m20261221_000001_sites_experts::Migration),
             Box::new(m20261222_000001_draws::Migration),
+            Box::new(m20261223_000001_criteria::Migration),
+            Box::new(m20261224_000001_evaluations::Migration),
         ]
     }
 }

@@ -101,6 +101,8 @@ actions! {
     TenderCreate = "tender.create" on Tender,
     /// A draft was changed.
     TenderUpdate = "tender.update" on Tender,
+    /// A draft's evaluation criteria were set.
+    TenderCriteria = "tender.criteria" on Tender,
     /// A tender document was uploaded.
     TenderDocumentUpload = "tender.document_upload" on Tender,
     /// A tender document was removed from a draft.
@@ -151,6 +153,28 @@ actions! {
     DrawExhausted = "draw.exhausted" on Tender,
     /// A draw's result was published and its secret revealed.
     DrawPublish = "draw.publish" on Tender,
+    /// An evaluation session was opened.
+    EvaluationOpen = "evaluation.open" on Tender,
+    /// An expert signed in at the session.
+    EvaluationSignIn = "evaluation.sign_in" on Tender,
+    /// A member signed the avoidance declaration, or declared a conflict and left.
+    EvaluationDeclare = "evaluation.declare" on Tender,
+    /// A member voted for the chair; or the chair was elected.
+    EvaluationChair = "evaluation.chair" on Tender,
+    /// The session moved to its next phase.
+    EvaluationPhase = "evaluation.phase" on Tender,
+    /// A member's pass/fail on a review item.
+    EvaluationVote = "evaluation.vote" on Tender,
+    /// A member's score.
+    EvaluationScore = "evaluation.score" on Tender,
+    /// A member signed its sheets.
+    EvaluationSign = "evaluation.sign" on Tender,
+    /// The chair reopened a signed sheet.
+    EvaluationReopen = "evaluation.reopen" on Tender,
+    /// A note or a dissent.
+    EvaluationRemark = "evaluation.remark" on Tender,
+    /// Every sheet signed: the result stands.
+    EvaluationComplete = "evaluation.complete" on Tender,
     /// A bid was reserved.
     BidReserve = "bid.reserve" on Bid,
     /// A sealed bid was submitted.

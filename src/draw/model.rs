@@ -65,6 +65,8 @@ string_enum! {
         Declined = "declined",
         /// Did not answer in time: a replacement was called.
         TimedOut = "timed_out",
+        /// Declared a conflict at the evaluation session and left (回避).
+        Withdrawn = "withdrawn",
     }
 }
 
@@ -82,5 +84,7 @@ string_enum! {
         Declined = "declined",
         /// The expert did not answer in time.
         TimedOut = "timed_out",
+        /// Declared a conflict at the session.
+        Withdrew = "withdrew",
     }
 }

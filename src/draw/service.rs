@@ -862,7 +862,8 @@ pub async fn answer(state: &Draws, actor: &Actor, pick_id: Uuid, input: AnswerIn
         return Err(AppError::invalid_field("note", "required"));
     }
     let d = draw::Entity::find_by_id(pick.draw_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
-    if d.state != DrawState::Drawn || pick.status != PickStatus::Invited {
+    // A replacement called at the session, after publication, answers like any other.
+    if !matches!(d.state, DrawState::Drawn | DrawState::Published) || pick.status != PickStatus::Invited {
         return Err(AppError::conflict("not_invited", "this invitation is not open"));
     }
     let now = uow.now();
@@ -984,6 +985,55 @@ async fn call_replacement(
     invite(uow, d, &row, e, &all_sites).await
 }
 
+/// A seat of a committee: its group, the expert now holding it and that expert's pick.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    /// The request's group.
+    pub group_no: i32,
+    /// The expert.
+    pub expert: expert::Model,
+    /// The expert's pick (its status says whether it confirmed).
+    pub pick: draw_pick::Model,
+}
+
+/// The committee of a draw: every seat with whoever holds it after the replacements.
+pub async fn committee<C: ConnectionTrait>(db: &C, draw_id: DrawId) -> AppResult<Vec<Seat>> {
+    let picks = picks_of(db, draw_id).await?;
+    let calls = calls_of(db, draw_id).await?;
+    let mut out = Vec::new();
+    for (group_no, expert_id) in seats(&picks, &calls) {
+        let Some(pick) = picks.iter().rev().find(|p| p.expert_id == expert_id).cloned() else { continue };
+        let expert = expert::Entity::find_by_id(expert_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::internal("a seat of a missing expert"))?;
+        out.push(Seat { group_no, expert, pick });
+    }
+    Ok(out)
+}
+
+/// An expert of the committee declared a conflict at the session: its pick is withdrawn and
+/// the replacement is called from the same derivation (补抽), inside the session's unit of work.
+pub async fn withdraw(state: &Draws, uow: &mut UnitOfWork, draw_id: DrawId, expert_id: ExpertId) -> AppResult<()> {
+    let d = draw::Entity::find_by_id(draw_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+    let pick = picks_of(&*uow, d.id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|p| p.expert_id == expert_id && p.status == PickStatus::Confirmed)
+        .ok_or_else(|| AppError::conflict("not_on_committee", "this expert holds no seat"))?;
+    let e = expert::Entity::find_by_id(expert_id)
+        .one(&*uow)
+        .await?
+        .ok_or_else(|| AppError::internal("a pick of a missing expert"))?;
+    let now = uow.now();
+    let mut m: draw_pick::ActiveModel = pick.into();
+    m.status = Set(PickStatus::Withdrawn);
+    m.answered_at = Set(Some(now));
+    let pick = m.update(&*uow).await?;
+    call_replacement(state, uow, &d, &pick, &e, CallCause::Withdrew).await
+}
+
 /// Closes an invitation nobody answered in time and calls the replacement.
 pub struct AnswerDeadline(pub Draws);
 
@@ -997,7 +1047,7 @@ impl JobHandler for AnswerDeadline {
             return Ok(()); // answered, or not due
         }
         let Some(d) = draw::Entity::find_by_id(pick.draw_id).one(&*uow).await? else { return Ok(()) };
-        if d.state != DrawState::Drawn {
+        if !matches!(d.state, DrawState::Drawn | DrawState::Published) {
             return Ok(());
         }
         let e = expert::Entity::find_by_id(pick.expert_id)

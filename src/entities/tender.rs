@@ -37,6 +37,10 @@ pub struct Model {
     pub documents_until: Option<DateTimeUtc>,
     pub deposit_fen: Option<Money>,
     pub published_at: Option<DateTimeUtc>,
+    /// The evaluation criteria as JSON (`tenders::criteria::Criteria`); none on tenders drafted
+    /// before criteria existed.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub criteria: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

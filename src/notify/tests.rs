@@ -49,6 +49,7 @@ fn a_tender() -> tender::Model {
         documents_until: None,
         deposit_fen: None,
         published_at: Some(at),
+        criteria: None,
         created_at: at,
         updated_at: at,
     }

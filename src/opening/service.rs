@@ -845,6 +845,53 @@ async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult
 }
 
 /// The tender's bid form (开标一览表), as published.
+/// A valid bid as read out at the opening: what the evaluation works from.
+#[derive(Debug, Clone)]
+pub struct ReadForm {
+    /// The bid.
+    pub bid: bid::Model,
+    /// Its lot.
+    pub lot_id: LotId,
+    /// Its bidder.
+    pub org_id: OrgId,
+    /// The bid form's values by item key, as read out.
+    pub form: BTreeMap<String, String>,
+}
+
+impl Openings {
+    /// The valid bids of a tender whose opening has read them out (objections and after), with
+    /// their forms: what was read out in public is no secret any more, and the evaluation
+    /// starts from it. Before the reading: `out_of_turn`.
+    pub async fn read_forms<C: ConnectionTrait>(&self, db: &C, tender_id: TenderId) -> AppResult<Vec<ReadForm>> {
+        let o = opening::Entity::find()
+            .filter(opening::Column::TenderId.eq(tender_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::conflict("out_of_turn", "the tender has not been opened"))?;
+        if !matches!(o.phase, Phase::Objections | Phase::Confirmation | Phase::Closed) {
+            return Err(AppError::conflict("out_of_turn", "the bids have not been read out"));
+        }
+        let rows = opening_bid::Entity::find()
+            .filter(opening_bid::Column::OpeningId.eq(o.id))
+            .filter(opening_bid::Column::Outcome.eq(BidOutcome::Valid))
+            .order_by_asc(opening_bid::Column::Id)
+            .all(db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let bid = bid::Entity::find_by_id(r.bid_id).one(db).await?.ok_or_else(AppError::not_found)?;
+            let sealed = r.sealed_form.clone().unwrap_or_default();
+            let form: SealedForm = self
+                .vault
+                .open(&format!("{} form", vault_context(&bid)), &sealed)
+                .and_then(|f| serde_json::from_slice(&f).ok())
+                .ok_or_else(|| AppError::internal("a sealed bid form does not open with the vault key"))?;
+            out.push(ReadForm { bid, lot_id: r.lot_id, org_id: r.org_id, form: form.form });
+        }
+        Ok(out)
+    }
+}
+
 fn bid_form(t: &tender::Model) -> AppResult<Vec<BidFormField>> {
     serde_json::from_str(&t.bid_form).map_err(|e| AppError::internal(format!("tender {} bid form: {e}", t.public_id)))
 }

@@ -1,6 +1,7 @@
 //! Tender endpoints of the JSON API.
 
 use super::{
+    criteria::Criteria,
     handlers::{pdf_response, read_file_field},
     model::{TenderDetail, TenderSummary},
     service::{self, ClarificationInput, SearchPage, SearchQuery, TenderInput},
@@ -39,6 +40,41 @@ where
         .routes(routes!(obtain))
         .routes(routes!(ask))
         .routes(routes!(clarify))
+        .routes(routes!(criteria, set_criteria))
+}
+
+/// The evaluation criteria of a tender (评标办法): anyone who may see the tender.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/criteria", tag = "tenders", params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Criteria),
+        (status = 404, description = "not_found: no such tender, not visible, or drafted before criteria existed", body = ErrorBody)
+    ))]
+async fn criteria(
+    State(state): State<Tenders>,
+    MaybeActor(actor): MaybeActor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Criteria>> {
+    Ok(Json(service::criteria(&state, actor.as_ref(), id).await?))
+}
+
+/// Sets the evaluation criteria of a draft (its managers).
+#[utoipa::path(put, path = "/api/v1/tenders/{id}/criteria", tag = "tenders", params(("id" = Uuid, Path)), request_body = Criteria,
+    responses(
+        (status = 204, description = "set"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
+        (status = 422, description = "validation_failed: the broken rules as field codes (price_weight below_minimum, scoring total_not_100 / bad_step / bad_max / not_for_lowest_price, sme_deduction_percent out_of_range, qualification required, duplicate_key, ...)", body = ErrorBody)
+    ))]
+async fn set_criteria(
+    State(state): State<Tenders>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Json(c): Json<Criteria>,
+) -> AppResult<StatusCode> {
+    service::set_criteria(&state, &actor, id, c).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A created object.
@@ -195,7 +231,7 @@ async fn remove_document(
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
-        (status = 422, description = "no_lots / no_documents / deadline_too_soon / question_cutoff_passed", body = ErrorBody)
+        (status = 422, description = "no_lots / no_documents / deadline_too_soon / question_cutoff_passed / notice_incomplete / obtain_period_over / criteria_missing / criteria_invalid (fields name the broken rules)", body = ErrorBody)
     ))]
 async fn publish(
     State(state): State<Tenders>,

@@ -1,6 +1,7 @@
 //! Tender pages.
 
 use super::{
+    criteria::{self, Criteria},
     forms::{self, LOT_ROWS},
     model::{
         BidFormField, ClarificationKind, EvaluationMethod, ProcurementMethod, TenderDetail, TenderState, TenderSummary,
@@ -55,6 +56,158 @@ where
         .route("/tenders/{id}/obtain", post(obtain))
         .route("/tenders/{id}/questions", post(ask))
         .route("/tenders/{id}/clarifications", post(clarify))
+        .route("/tenders/{id}/criteria", get(criteria_page).post(save_criteria))
+}
+
+/// Blank rows the criteria form offers below the items it has.
+const CRITERIA_BLANK_ROWS: usize = 3;
+
+#[derive(Template)]
+#[template(path = "tenders/criteria.html")]
+struct CriteriaPage {
+    ctx: PageCtx,
+    d: TenderDetail,
+    c: Criteria,
+    editable: bool,
+    f: FormState,
+    categories: Vec<&'static str>,
+    /// The review lists' row prefixes, names and row numbers in the form.
+    review_rows: Vec<(&'static str, &'static str, Vec<usize>)>,
+    /// The review lists' names and items, for reading.
+    review_items: Vec<(&'static str, Vec<criteria::ReviewItem>)>,
+    /// Row numbers of the scoring items in the form.
+    s_rows: Vec<usize>,
+}
+
+impl CriteriaPage {
+    fn v(&self, name: &str, row: &usize) -> &str {
+        self.f.value(&format!("{name}_{row}"))
+    }
+
+    fn rv(&self, prefix: &str, name: &str, row: &usize) -> &str {
+        self.f.value(&format!("{prefix}_{name}_{row}"))
+    }
+
+    fn list_title(&self, list: &str) -> String {
+        self.ctx.t.get(&format!("criteria.{list}")).to_string()
+    }
+
+    fn checked(&self, name: &str, row: &usize) -> bool {
+        self.f.values().sent(&format!("{name}_{row}"))
+    }
+
+    fn pts(&self, v: &i64) -> String {
+        criteria::show_points(*v)
+    }
+
+    fn total(&self) -> String {
+        criteria::show_points(self.c.price_weight + self.c.scoring.iter().map(|i| i.max).sum::<i64>())
+    }
+}
+
+/// The criteria as the form's values.
+fn criteria_values(c: &Criteria) -> Values {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("category".into(), c.category.as_str().into()),
+        ("price_weight".into(), criteria::show_points(c.price_weight)),
+        ("sme_deduction_percent".into(), c.sme_deduction_percent.to_string()),
+    ];
+    if c.sme_reserved {
+        pairs.push(("sme_reserved".into(), "on".into()));
+    }
+    if c.technical_anonymous {
+        pairs.push(("technical_anonymous".into(), "on".into()));
+    }
+    for (prefix, items) in [("q", &c.qualification), ("c", &c.compliance)] {
+        for (i, item) in items.iter().enumerate() {
+            pairs.push((format!("{prefix}_key_{}", i + 1), item.key.clone()));
+            pairs.push((format!("{prefix}_label_{}", i + 1), item.label.clone()));
+        }
+    }
+    for (i, item) in c.scoring.iter().enumerate() {
+        let n = i + 1;
+        pairs.push((format!("s_key_{n}"), item.key.clone()));
+        pairs.push((format!("s_label_{n}"), item.label.clone()));
+        pairs.push((format!("s_max_{n}"), criteria::show_points(item.max)));
+        pairs.push((format!("s_step_{n}"), criteria::show_points(item.step)));
+        if item.objective {
+            pairs.push((format!("s_objective_{n}"), "on".into()));
+        }
+        if item.technical {
+            pairs.push((format!("s_technical_{n}"), "on".into()));
+        }
+    }
+    Values::from_pairs(pairs)
+}
+
+/// Rows 1..=n of a list with `items` filled rows in the form, plus blank ones.
+fn form_rows(f: &FormState, prefix: &str, items: usize) -> Vec<usize> {
+    let sent = (1..=criteria::MAX_SCORING_ITEMS + 10)
+        .filter(|n| f.values().sent(&format!("{prefix}_label_{n}")))
+        .max()
+        .unwrap_or(0);
+    (1..=sent.max(items) + CRITERIA_BLANK_ROWS).collect()
+}
+
+async fn criteria_render(
+    state: &Tenders,
+    ctx: PageCtx,
+    actor: Option<&Actor>,
+    id: Uuid,
+    f: Option<FormState>,
+) -> AppResult<Response> {
+    let d = service::detail(state, actor, id).await?;
+    let c = service::criteria(state, actor, id).await?;
+    let editable = d.permissions.edit;
+    let f = f.unwrap_or_else(|| FormState::filled("criteria", criteria_values(&c)));
+    let page = CriteriaPage {
+        review_rows: vec![
+            ("q", "qualification", form_rows(&f, "q", c.qualification.len())),
+            ("c", "compliance", form_rows(&f, "c", c.compliance.len())),
+        ],
+        review_items: vec![("qualification", c.qualification.clone()), ("compliance", c.compliance.clone())],
+        s_rows: form_rows(&f, "s", c.scoring.len()),
+        categories: criteria::ProcurementCategory::ALL.iter().map(|c| c.as_str()).collect(),
+        ctx,
+        d,
+        c,
+        editable,
+        f,
+    };
+    Ok(render_form(&page, &page.f))
+}
+
+async fn criteria_page(
+    State(state): State<Tenders>,
+    ctx: PageCtx,
+    MaybeActor(actor): MaybeActor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    criteria_render(&state, ctx, actor.as_ref(), id, None).await
+}
+
+async fn save_criteria(
+    State(state): State<Tenders>,
+    ctx: PageCtx,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    values: Values,
+) -> AppResult<Response> {
+    let saved = match criteria::parse_form(values.to_pairs()) {
+        Ok(c) => service::set_criteria(&state, &actor, id, c).await,
+        Err(fields) => Err(AppError::validation(fields)),
+    };
+    match saved {
+        Ok(()) => Ok(flash::to(&format!("/tenders/{id}"), Flash::CriteriaSaved)),
+        Err(e) => {
+            if !service::detail(&state, Some(&actor), id).await?.permissions.edit {
+                return Err(e);
+            }
+            let f =
+                FormState::refused("criteria", &ctx.t, values, e)?.placing(&["qualification", "compliance", "scoring"]);
+            criteria_render(&state, ctx, Some(&actor), id, Some(f)).await
+        }
+    }
 }
 
 /// Options for select boxes.

@@ -9,6 +9,7 @@
 
 mod api;
 pub mod bid_form;
+pub mod criteria;
 mod forms;
 mod handlers;
 pub mod model;
@@ -31,6 +32,8 @@ pub struct Tenders {
     pub blobs: std::sync::Arc<dyn crate::blob::BlobStore>,
     /// The tender rules (periods, minimum bids).
     pub rules: crate::config::TenderSettings,
+    /// The rules of evaluation criteria.
+    pub evaluation: crate::config::EvaluationSettings,
     /// Limits of uploaded PDFs.
     pub pdf: crate::config::PdfSettings,
 }

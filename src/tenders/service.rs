@@ -5,6 +5,7 @@
 //! all in that one transaction.
 
 use super::{
+    criteria::Criteria,
     model::*,
     policy::{self, is_manager, state_of},
 };
@@ -266,6 +267,63 @@ async fn insert_lots<C: ConnectionTrait>(db: &C, tender_id: TenderId, lots: &[Lo
     Ok(())
 }
 
+fn criteria_json(c: &Criteria) -> AppResult<String> {
+    serde_json::to_string(c).map_err(AppError::internal)
+}
+
+/// The stored criteria of a tender; none for a tender drafted before criteria existed.
+pub fn criteria_of(t: &tender::Model) -> AppResult<Option<Criteria>> {
+    t.criteria
+        .as_deref()
+        .map(|json| {
+            serde_json::from_str(json).map_err(|e| AppError::internal(format!("tenders.criteria of row {}: {e}", t.id)))
+        })
+        .transpose()
+}
+
+/// The criteria of a tender the actor may see (they are part of the published documents).
+pub async fn criteria(state: &Tenders, actor: Option<&Actor>, id: Uuid) -> AppResult<Criteria> {
+    let t = load_visible(&state.db, actor, id).await?;
+    criteria_of(&t)?.ok_or_else(AppError::not_found)
+}
+
+/// Sets the criteria of a draft, refusing criteria that break a rule with every broken rule.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
+pub async fn set_criteria(state: &Tenders, actor: &Actor, id: Uuid, c: Criteria) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut txn = state.writer.begin_at(now).await?;
+    let t = load_managed(&txn, actor, id).await?;
+    require_state(&t, &[TenderState::Draft])?;
+    let mut c = c;
+    for i in c.qualification.iter_mut().chain(c.compliance.iter_mut()) {
+        i.label = i.label.trim().to_string();
+    }
+    for i in &mut c.scoring {
+        i.label = i.label.trim().to_string();
+    }
+    let broken = c.check(t.evaluation_method, &state.evaluation);
+    if !broken.is_empty() {
+        return Err(AppError::validation(broken));
+    }
+    tender::ActiveModel {
+        id: Set(t.id),
+        criteria: Set(Some(criteria_json(&c)?)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    let details = json!({
+        "category": c.category, "price_weight": c.price_weight, "sme_deduction_percent": c.sme_deduction_percent,
+        "sme_reserved": c.sme_reserved, "technical_anonymous": c.technical_anonymous,
+        "qualification": c.qualification.len(), "compliance": c.compliance.len(),
+        "scoring": c.scoring.iter().map(|i| json!({"key": i.key, "max": i.max, "step": i.step, "objective": i.objective})).collect::<Vec<_>>(),
+    });
+    txn.record(&actor.audit(), AuditEntry::new(Action::TenderCriteria, t.public_id, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 fn bid_form_json(f: &[BidFormField]) -> AppResult<String> {
     serde_json::to_string(f).map_err(AppError::internal)
 }
@@ -300,6 +358,7 @@ pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput
         documents_from: Set(input.documents_from),
         documents_until: Set(input.documents_until),
         deposit_fen: Set(input.deposit),
+        criteria: Set(Some(criteria_json(&Criteria::template(input.evaluation_method, &state.evaluation))?)),
         cancel_reason: Set(None),
         published_at: Set(None),
         created_at: Set(now),
@@ -362,8 +421,18 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
     // unit's own staff cannot hand its tender to another unit.
     let procuring =
         if actor.role == Role::AgencyStaff { parties(&txn, actor, &input).await?.0 } else { t.procuring_org_id };
+    // Criteria that do not fit a changed evaluation method start again from its template;
+    // criteria that fit are kept.
+    let criteria_reset = input.evaluation_method != t.evaluation_method
+        && criteria_of(&t)?.is_none_or(|c| !c.check(input.evaluation_method, &state.evaluation).is_empty());
+    let criteria = if criteria_reset {
+        Set(Some(criteria_json(&Criteria::template(input.evaluation_method, &state.evaluation))?))
+    } else {
+        sea_orm::ActiveValue::NotSet
+    };
     tender::ActiveModel {
         id: Set(t.id),
+        criteria,
         title: Set(input.title.trim().to_string()),
         description: Set(input.description.trim().to_string()),
         procuring_org_id: Set(procuring),
@@ -390,6 +459,7 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
         "title": input.title.trim(), "bid_deadline": input.bid_deadline, "lots": input.lots.len(),
         "procuring_org_changed": procuring != t.procuring_org_id, "documents_from": input.documents_from,
         "documents_until": input.documents_until, "deposit_fen": input.deposit.map(Money::fen),
+        "criteria_reset": criteria_reset,
     });
     txn.record(&actor.audit(), AuditEntry::new(Action::TenderUpdate, t.public_id, details)).await?;
     txn.commit().await?;
@@ -515,6 +585,21 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     }
     if t.documents_until.is_some_and(|until| until <= now) {
         return Err(AppError::rule("obtain_period_over", "the period for obtaining the documents has already ended"));
+    }
+    let Some(criteria) = criteria_of(&t)? else {
+        return Err(AppError::rule("criteria_missing", "set the evaluation criteria before publishing"));
+    };
+    let broken = criteria.check(t.evaluation_method, &state.evaluation);
+    if !broken.is_empty() {
+        let mut e = AppError::rule(
+            "criteria_invalid",
+            format!(
+                "the evaluation criteria break the rules: {}",
+                broken.iter().map(|f| format!("{}: {}", f.field, f.code)).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        e.fields = broken;
+        return Err(e);
     }
     if let Some(d) = t.deposit_fen {
         let budget: i128 = lot::Entity::find()

@@ -25,6 +25,8 @@ string_enum! {
     Flash {
         /// A draft tender was saved.
         TenderSaved = "tender_saved",
+        /// A draft's evaluation criteria were saved.
+        CriteriaSaved = "criteria_saved",
         /// A tender document was uploaded.
         DocumentUploaded = "document_uploaded",
         /// A tender document was removed.

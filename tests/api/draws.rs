@@ -22,7 +22,7 @@ fn id_number(n: u32) -> String {
 }
 
 /// A tender whose opening has closed: in evaluation, with three bidders.
-async fn evaluating(hook: crate::support::SettingsHook) -> (TestApp, String) {
+pub(crate) async fn evaluating(hook: crate::support::SettingsHook) -> (TestApp, String) {
     let (app, tender, host, bidders) = hall_with(
         1,
         Box::new(move |s| {
@@ -46,7 +46,7 @@ async fn evaluating(hook: crate::support::SettingsHook) -> (TestApp, String) {
 }
 
 /// Two sites: the host and a guest in another city.
-async fn sites(app: &TestApp) -> (String, String) {
+pub(crate) async fn sites(app: &TestApp) -> (String, String) {
     let admin = Client::login(app, "admin").await;
     let mut ids = Vec::new();
     for (name, city) in [("主场交易中心", "杭州"), ("客场交易中心", "宁波")] {
@@ -58,7 +58,7 @@ async fn sites(app: &TestApp) -> (String, String) {
 }
 
 /// Adds an expert (and, with `login`, its account); returns its public id.
-async fn expert(staff: &Client, n: u32, site: &str, extra: Value, login: bool) -> String {
+pub(crate) async fn expert(staff: &Client, n: u32, site: &str, extra: Value, login: bool) -> String {
     let mut body = json!({
         "name": format!("专家{n:02}"),
         "id_number": id_number(n),
@@ -88,11 +88,11 @@ async fn expert(staff: &Client, n: u32, site: &str, extra: Value, login: bool) -
 }
 
 /// The session time used by the tests: two days from now.
-fn session(app: &TestApp) -> DateTime<Utc> {
+pub(crate) fn session(app: &TestApp) -> DateTime<Utc> {
     app.clock.now() + TimeDelta::days(2)
 }
 
-fn request(host: &str, guest: &str, at: DateTime<Utc>, host_count: u32, guest_count: u32) -> Value {
+pub(crate) fn request(host: &str, guest: &str, at: DateTime<Utc>, host_count: u32, guest_count: u32) -> Value {
     json!({
         "groups": [
             {"specialty": "B01", "site": host, "count": host_count},
@@ -104,13 +104,13 @@ fn request(host: &str, guest: &str, at: DateTime<Utc>, host_count: u32, guest_co
     })
 }
 
-async fn prepare(staff: &Client, tender: &str) -> String {
+pub(crate) async fn prepare(staff: &Client, tender: &str) -> String {
     let r = staff.post_empty(&format!("/api/v1/tenders/{tender}/draw")).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
 }
 
-fn contribution() -> Value {
+pub(crate) fn contribution() -> Value {
     json!({"contribution": "5a".repeat(32)})
 }
 
