@@ -121,10 +121,10 @@ async fn ws(
     responses(
         (status = 204, description = "done"),
         (status = 401, description = "login_required", body = ErrorBody),
-        (status = 403, description = "forbidden / not_a_member / not_chair / password_wrong", body = ErrorBody),
+        (status = 403, description = "forbidden / not_a_member / not_chair", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "out_of_turn / already_signed_in / already_declared / committee_incomplete / no_chair / votes_missing / scores_missing / consistency_open / sheet_signed / bid_out / not_signed / sheets_unsigned", body = ErrorBody),
-        (status = 422, description = "validation_failed / score_out_of_range / score_off_step / rep_cannot_chair", body = ErrorBody),
+        (status = 422, description = "validation_failed / score_out_of_range / score_off_step / rep_cannot_chair / password_wrong", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody)
     ))]
 async fn command(

@@ -819,7 +819,7 @@ impl Evaluations {
                 }
                 let u = user::Entity::find_by_id(m.user_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
                 if !verify_password(&password, &u.password_hash) {
-                    return Err(AppError::forbidden_because("password_wrong", "the password is not right"));
+                    return Err(AppError::rule("password_wrong", "the password is not right"));
                 }
                 let (missing, _) = self.scores_missing(&uow, &l, Some(&m)).await?;
                 if missing > 0 {

@@ -27,6 +27,8 @@ string_enum! {
         TenderSaved = "tender_saved",
         /// A draft's evaluation criteria were saved.
         CriteriaSaved = "criteria_saved",
+        /// A step of an evaluation session was recorded.
+        EvaluationSaved = "evaluation_saved",
         /// A tender document was uploaded.
         DocumentUploaded = "document_uploaded",
         /// A tender document was removed.

@@ -256,7 +256,7 @@ async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
 
     app.clock.advance(chrono::TimeDelta::minutes(2));
     // Signing: the password again; after it, nothing of the sheet changes.
-    refused(&e[1], &tender, json!({"op": "sign", "password": "wrong-password1"}), 403, "password_wrong").await;
+    refused(&e[1], &tender, json!({"op": "sign", "password": "wrong-password1"}), 422, "password_wrong").await;
     ok(&e[1], &tender, json!({"op": "sign", "password": PASSWORD})).await;
     refused(&e[1], &tender, score(b1, "after_sales", "9"), 409, "sheet_signed").await;
     refused(&e[1], &tender, json!({"op": "sign", "password": PASSWORD}), 409, "sheet_signed").await;
@@ -391,6 +391,41 @@ async fn a_conflict_calls_a_replacement_and_the_representative_cannot_chair() {
     assert_eq!(v["members"].as_array().map(|m| m.iter().filter(|m| m["status"] == "seated").count()), Some(5));
     assert_eq!(v["members"].as_array().map(|m| m.iter().filter(|m| m["status"] == "withdrawn").count()), Some(1));
     refused(&seated[1], &tender, json!({"op": "vote_chair", "member": rep_id}), 422, "rep_cannot_chair").await;
+
+    // The pages: the members' forms of the phase, the host's control, the refusal in the page.
+    let page = seated[1].get(&format!("/tenders/{tender}/evaluation")).await.text().await.expect("page");
+    assert!(page.contains("data-testid=\"chair-vote\"") && page.contains("客场交易中心"), "{page}");
+    assert!(!page.contains("data-testid=\"host-controls\""));
+    let host_page = staff.get(&format!("/tenders/{tender}/evaluation")).await.text().await.expect("page");
+    assert!(host_page.contains("data-testid=\"advance\""));
+    let rep_str = rep_id.as_str().expect("id").to_string();
+    let form = [("_csrf", seated[1].csrf.clone()), ("op", "vote_chair".to_string()), ("member", rep_str)];
+    let r = seated[1]
+        .req(reqwest::Method::POST, &format!("/tenders/{tender}/evaluation/act"))
+        .form(&form)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("page").contains("采购人代表不得担任评标委员会组长"));
+    let member = view(&seated[1], &tender).await["me"].as_str().expect("me").to_string();
+    for c in &members {
+        let form = [("_csrf", c.csrf.clone()), ("op", "vote_chair".to_string()), ("member", member.clone())];
+        let r = c
+            .req(reqwest::Method::POST, &format!("/tenders/{tender}/evaluation/act"))
+            .form(&form)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    }
+    let v = view(&staff, &tender).await;
+    assert!(
+        v["members"].as_array().expect("members").iter().any(|m| m["chair"] == true && m["id"] == json!(member)),
+        "{v}"
+    );
+    let agency = Client::login(&app, "agency_x").await;
+    assert_eq!(agency.get(&format!("/tenders/{tender}/evaluation")).await.status(), 404);
     // The draw's record shows the withdrawal and the call.
     let supervisor = Client::login(&app, "supervisor").await;
     let audit = supervisor.get_json("/api/v1/audit/records?action=draw.replace").await;

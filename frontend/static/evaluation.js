@@ -1,0 +1,39 @@
+// The evaluation session page: the page is drawn by the server; this keeps it current by
+// listening to the session's websocket and reloading the page when an event arrives (unless
+// the viewer is typing into a form, in which case it says that the page has news).
+const root = document.getElementById("session");
+if (root) {
+  const tender = root.dataset.tender;
+  let seq = Number(root.dataset.seq || 0);
+  const conn = root.querySelector("[data-role=conn]");
+  let typing = false;
+  let stale = false;
+  document.addEventListener("input", () => { typing = true; });
+  let delay = 1000;
+  const connect = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/api/v1/tenders/${tender}/evaluation/ws?after=${seq}`);
+    ws.onopen = () => { delay = 1000; if (conn) conn.textContent = root.dataset.msgLive || ""; };
+    ws.onmessage = (m) => {
+      let frame;
+      try { frame = JSON.parse(m.data); } catch { return; }
+      if (frame.type !== "event" || !frame.event) return;
+      seq = Math.max(seq, frame.event.seq || 0);
+      if (typing) {
+        stale = true;
+        if (conn) conn.textContent = root.dataset.msgNews || "";
+        return;
+      }
+      location.reload();
+    };
+    ws.onclose = (e) => {
+      if (conn) conn.textContent = root.dataset.msgOffline || "";
+      if (e.code === 4401 || e.code === 1008) return; // the session ended: log in again
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  };
+  connect();
+  document.addEventListener("submit", () => { typing = false; stale = false; });
+  void stale;
+}
