@@ -198,6 +198,7 @@ impl AppState {
             draws.clone(),
             settings.evaluation.clone(),
             &settings.live,
+            texts.clone(),
         );
         let registry = Registry::default()
             .add(crate::draw::service::ANSWER_JOB, crate::draw::service::AnswerDeadline(draws.clone()))

@@ -33,6 +33,24 @@ where
         .routes(routes!(events))
         .routes(routes!(command))
         .routes(routes!(ws))
+        .routes(routes!(report))
+}
+
+/// The signed evaluation report (评标报告) as a PDF, with its canonical JSON attached.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/evaluation/report.pdf", tag = "evaluation", params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the report", content_type = "application/pdf"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "out_of_turn: not every member has signed", body = ErrorBody)
+    ))]
+async fn report(
+    State(state): State<Evaluations>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::response::Response> {
+    let pdf = state.report_pdf(&actor, id).await?;
+    Ok(crate::tenders::pdf_response("evaluation-report.pdf", bytes::Bytes::from(pdf)))
 }
 
 /// Opens the evaluation session of a tender in evaluation whose draw is published (the

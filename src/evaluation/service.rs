@@ -54,6 +54,7 @@ pub struct Evaluations {
     settings: EvaluationSettings,
     limits: crate::live::limit::CommandLimits,
     session_check: std::time::Duration,
+    texts: std::sync::Arc<crate::web::i18n::I18n>,
 }
 
 impl std::fmt::Debug for Evaluations {
@@ -76,12 +77,14 @@ impl Evaluations {
         draws: Draws,
         settings: EvaluationSettings,
         live: &crate::config::LiveSettings,
+        texts: std::sync::Arc<crate::web::i18n::I18n>,
     ) -> Self {
         Self {
             writer,
             openings,
             draws,
             settings,
+            texts,
             limits: crate::live::limit::CommandLimits::new(live),
             session_check: std::time::Duration::from_secs(live.session_check_seconds),
         }
@@ -1265,16 +1268,30 @@ impl Evaluations {
         Ok(rows)
     }
 
-    /// Every sheet is signed: the result stands, the report's digest is fixed.
-    async fn complete(&self, uow: &mut UnitOfWork, l: &Loaded) -> AppResult<()> {
-        let results = self.results(&*uow, l).await?;
+    /// The report as canonical JSON: the tender, the method, the criteria, the members with
+    /// their times, the results and the rank key. Its SHA-256 is the report's digest; the PDF
+    /// carries it as an attachment. A member still unsigned counts as signing at `now` (the
+    /// last signature, inside its own unit of work).
+    async fn report_value<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        l: &Loaded,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<serde_json::Value> {
+        let results = self.results(db, l).await?;
         let mut members = Vec::new();
         for m in l.seated() {
-            members.push(json!({"member": m.public_id, "name": self.member_name(&*uow, m).await?, "rep": m.is_rep,
-                                "signed_in_at": m.signed_in_at, "signed_at": m.signed_at.unwrap_or(uow.now())}));
+            members.push(json!({"member": m.public_id, "name": self.member_name(db, m).await?, "rep": m.is_rep,
+                                "signed_in_at": m.signed_in_at, "signed_at": m.signed_at.unwrap_or(now)}));
         }
-        let report = json!({"tender": l.t.public_id, "session": l.ev.public_id, "method": l.t.evaluation_method,
-                            "criteria": l.criteria, "members": members, "results": results, "rank_key": l.ev.rank_key});
+        Ok(json!({"tender": l.t.public_id, "session": l.ev.public_id, "method": l.t.evaluation_method,
+                  "criteria": l.criteria, "members": members, "results": results, "rank_key": l.ev.rank_key}))
+    }
+
+    /// Every sheet is signed: the result stands, the report's digest is fixed.
+    async fn complete(&self, uow: &mut UnitOfWork, l: &Loaded) -> AppResult<()> {
+        let now = uow.now();
+        let report = self.report_value(&*uow, l, now).await?;
         let sha = hex::encode(
             ring::digest::digest(&ring::digest::SHA256, &serde_json::to_vec(&report).map_err(AppError::internal)?)
                 .as_ref(),
@@ -1282,7 +1299,7 @@ impl Evaluations {
         evaluation::ActiveModel {
             id: Set(l.ev.id),
             phase: Set(Phase::Signed),
-            signed_at: Set(Some(uow.now())),
+            signed_at: Set(Some(now)),
             report_sha256: Set(Some(sha.clone())),
             ..Default::default()
         }
@@ -1295,11 +1312,181 @@ impl Evaluations {
             AuditEntry::new(
                 Action::EvaluationComplete,
                 l.t.public_id,
-                json!({"report_sha256": sha, "results": results}),
+                json!({"report_sha256": sha, "results": report["results"]}),
             ),
         )
         .await?;
         Ok(())
+    }
+
+    /// The signed evaluation report as a PDF (评标报告), in both languages, with its canonical
+    /// JSON attached: for the committee, the centre and supervisors, and the tender's managers.
+    pub async fn report_pdf(&self, actor: &Actor, tender_id: Uuid) -> AppResult<Vec<u8>> {
+        let db = self.db();
+        let l = self.load(db, tender_id).await?;
+        if self.viewer_of(db, actor, &l).await.is_err() && !crate::tenders::policy::is_manager(actor, &l.t) {
+            return Err(AppError::not_found());
+        }
+        if l.ev.phase != Phase::Signed {
+            return Err(AppError::conflict("out_of_turn", "the report exists once every member has signed"));
+        }
+        let report = self.report_value(db, &l, self.now()).await?;
+        let json_bytes = serde_json::to_vec(&report).map_err(AppError::internal)?;
+        let sites: HashMap<crate::ids::SiteId, String> =
+            site::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+        let mut committee = Vec::new();
+        for m in l.seated() {
+            let role = if l.ev.chair_member_id == Some(m.id) {
+                "report.chair"
+            } else if m.is_rep {
+                "report.rep"
+            } else {
+                "report.member"
+            };
+            committee.push((
+                self.member_name(db, m).await?,
+                m.site_id.and_then(|s| sites.get(&s).cloned()).unwrap_or_default(),
+                role,
+                m.signed_in_at.as_ref().map(cst).unwrap_or_default(),
+                m.signed_at.as_ref().map(cst).unwrap_or_default(),
+            ));
+        }
+        let remarks: Vec<(RemarkKind, Option<String>, String)> = evaluation_remark::Entity::find()
+            .filter(evaluation_remark::Column::EvaluationId.eq(l.ev.id))
+            .order_by_asc(evaluation_remark::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|r| r.kind != RemarkKind::Note)
+            .map(|r| (r.kind, r.code, r.body))
+            .collect();
+        let results = self.results(db, &l).await?;
+        let findings: Vec<FindingView> = serde_json::from_str(&l.ev.findings).map_err(AppError::internal)?;
+        let texts = self.texts.clone();
+        let digest = l.ev.report_sha256.clone().unwrap_or_default();
+        let (t, criteria) = (l.t.clone(), l.criteria.clone());
+        let bidders: HashMap<Uuid, String> = l.bids.iter().map(|b| (b.public_id, b.bidder.clone())).collect();
+        tokio::task::spawn_blocking(move || {
+            let tx = |k: &str| texts.both(k);
+            let mut doc = crate::pdf::writer::Document::new(&tx("report.title"));
+            doc.footer(&format!("Tenderhall · {} · SHA-256 {digest}", t.code));
+            doc.key_values(&[
+                (&tx("report.code"), &t.code),
+                (&tx("report.tender_title"), &t.title),
+                (&tx("report.method"), &texts.both(&format!("evaluation.{}", t.evaluation_method.as_str()))),
+                (&tx("report.digest"), &digest),
+            ]);
+            doc.heading(&tx("report.committee"));
+            let rows: Vec<Vec<String>> = committee
+                .iter()
+                .map(|(n, s, r, a, b)| vec![n.clone(), s.clone(), texts.both(r), a.clone(), b.clone()])
+                .collect();
+            doc.table(
+                &[
+                    &tx("report.name"),
+                    &tx("report.site"),
+                    &tx("report.role"),
+                    &tx("report.signed_in"),
+                    &tx("report.signed_at"),
+                ],
+                &rows,
+                &[0.22, 0.22, 0.16, 0.2, 0.2],
+            );
+            if !findings.is_empty() {
+                doc.heading(&tx("report.findings"));
+                let rows: Vec<Vec<String>> = findings
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            bidders.get(&f.bid).cloned().unwrap_or_default(),
+                            texts.both(&format!("session.finding.{}", f.code)),
+                        ]
+                    })
+                    .collect();
+                doc.table(&[&tx("report.bidder"), &tx("report.finding")], &rows, &[0.4, 0.6]);
+            }
+            doc.heading(&tx("report.results"));
+            let rows: Vec<Vec<String>> = results
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.rank
+                            .map(|k| format!("{k}{}", if r.tie_broken_by_draw { "*" } else { "" }))
+                            .unwrap_or_else(|| "—".into()),
+                        r.label.clone(),
+                        r.lot.clone(),
+                        format!("¥{}", r.evaluated_price.yuan_string()),
+                        Points::from_hundredths(r.price_score).to_string(),
+                        Points::from_hundredths(r.total).to_string(),
+                        if r.passed { String::new() } else { r.failed_items.join("；") },
+                    ]
+                })
+                .collect();
+            doc.table(
+                &[
+                    &tx("report.rank"),
+                    &tx("report.bidder"),
+                    &tx("report.lot"),
+                    &tx("report.evaluated_price"),
+                    &tx("report.price_score"),
+                    &tx("report.total"),
+                    &tx("report.failed"),
+                ],
+                &rows,
+                &[0.07, 0.2, 0.15, 0.16, 0.1, 0.1, 0.22],
+            );
+            if !criteria.scoring.is_empty() {
+                doc.heading(&tx("report.item_means"));
+                let rows: Vec<Vec<String>> = results
+                    .iter()
+                    .filter(|r| r.passed)
+                    .flat_map(|r| {
+                        criteria
+                            .scoring
+                            .iter()
+                            .zip(&r.item_means)
+                            .map(|(i, m)| {
+                                vec![
+                                    r.label.clone(),
+                                    i.label.clone(),
+                                    Points::from_hundredths(*m).to_string(),
+                                    Points::from_hundredths(i.max).to_string(),
+                                ]
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                doc.table(
+                    &[&tx("report.bidder"), &tx("report.item"), &tx("report.mean"), &tx("report.max")],
+                    &rows,
+                    &[0.25, 0.45, 0.15, 0.15],
+                );
+            }
+            doc.paragraph(&tx("session.rounding"));
+            if !remarks.is_empty() {
+                doc.heading(&tx("report.remarks"));
+                for (kind, code, body) in &remarks {
+                    let reason = code
+                        .as_deref()
+                        .map(|c| format!("（{}）", texts.both(&format!("session.reopen.{c}"))))
+                        .unwrap_or_default();
+                    doc.paragraph(&format!(
+                        "{}{reason}：{body}",
+                        texts.both(&format!("session.remark.{}", kind.as_str()))
+                    ));
+                }
+            }
+            doc.attach(
+                "evaluation-report.json",
+                "application/json",
+                "the report as canonical JSON; its SHA-256 is the digest above",
+                &json_bytes,
+            );
+            doc.finish()
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1473,6 +1660,10 @@ fn failed_items(
         }
     }
     out
+}
+
+fn cst(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&crate::web::cst()).format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn check_len(field: &'static str, text: &str) -> AppResult<()> {

@@ -17,7 +17,7 @@ pub mod policy;
 pub mod service;
 
 pub use api::api_routes;
-pub use handlers::router;
+pub use handlers::{pdf_response, router};
 
 /// What the tender services and routes use.
 #[derive(Clone, Debug)]

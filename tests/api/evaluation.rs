@@ -255,6 +255,7 @@ async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
     ok(&staff, &tender, json!({"op": "advance", "from": "scoring"})).await;
 
     app.clock.advance(chrono::TimeDelta::minutes(2));
+    expect_error(staff.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await, 409, "out_of_turn").await;
     // Signing: the password again; after it, nothing of the sheet changes.
     refused(&e[1], &tender, json!({"op": "sign", "password": "wrong-password1"}), 422, "password_wrong").await;
     ok(&e[1], &tender, json!({"op": "sign", "password": PASSWORD})).await;
@@ -322,6 +323,20 @@ async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
     assert!(v["remarks"].to_string().contains("extreme_score"));
     assert!(v["remarks"].to_string().contains("保留意见"));
     refused(&e[0], &tender, score(b1, "after_sales", "9"), 409, "out_of_turn").await;
+
+    // The report: a PDF for the committee, the centre, supervisors and the tender's managers,
+    // whose attached JSON has the recorded digest; the bidders never get it.
+    let r = agency.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await;
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    let json = tenderhall::pdf::writer::attachment(&pdf, "evaluation-report.json").expect("attachment");
+    let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, &json).as_ref());
+    assert_eq!(v["report_sha256"].as_str(), Some(digest.as_str()));
+    let report: Value = serde_json::from_slice(&json).expect("json");
+    assert_eq!(report["members"].as_array().map(Vec::len), Some(5));
+    expect_error(supplier.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await, 404, "not_found")
+        .await;
 
     // The experts' live events never carry a score, a vote or the supervisors' notes.
     let events = e[3].get_json(&format!("/api/v1/tenders/{tender}/evaluation/events?after=0")).await;
