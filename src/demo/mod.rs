@@ -1,8 +1,10 @@
 //! The demonstration data set: a district trading centre with its procuring units, an agency,
-//! suppliers of every size, an expert, a supervisor, and tenders in several states — all made
-//! through the same services as real use, so the audit chain records every step.
+//! suppliers of every size, a supervisor, tenders in several states, and the sites and expert
+//! pool of the draw (with a neighbouring city's centre as a guest site) — all made through the
+//! same services as real use, so the audit chain records every step.
 
 pub mod documents;
+pub mod experts;
 pub mod mall;
 pub mod opening;
 
@@ -35,9 +37,12 @@ pub const ACCOUNTS: &[(&str, &str)] = &[
     ("supplier1", "供应商 supplier: find a tender, obtain documents, ask"),
     ("supplier2", "供应商 supplier (micro enterprise)"),
     ("supervisor", "监督 supervisor: everything read-only, the audit trail"),
-    ("admin", "平台管理员 administrator: approve supplier registrations"),
-    ("centre", "交易中心 centre staff: framework agreements, price monitoring, savings report"),
-    ("expert1", "评标专家 expert (evaluation comes in a later release)"),
+    ("admin", "平台管理员 administrator: approve supplier registrations, sites"),
+    ("centre", "交易中心 centre staff: framework agreements, price monitoring, savings report, expert pool, draws"),
+    ("centre2", "客场 staff of the guest site's centre (邻市): its experts"),
+    ("supervisor2", "监督 supervisor of the guest site"),
+    ("expert1", "评标专家 expert at the host site: own record, invitations (expert2–expert5 likewise)"),
+    ("expert6", "评标专家 expert at the guest site (expert7 likewise)"),
 ];
 
 struct Org {
@@ -59,6 +64,13 @@ const ORGS: &[Org] = &[
             ("supervisor", "王监督", Role::Supervisor),
             ("centre", "集采中心 李经办", Role::AgencyStaff),
         ],
+    },
+    Org {
+        name: "邻市公共资源交易中心",
+        kind: OrgKind::Centre,
+        size: None,
+        code: Some("12120000MB0000011J"),
+        users: &[("centre2", "邻市中心 孙经办", Role::AgencyStaff), ("supervisor2", "赵监督", Role::Supervisor)],
     },
     Org {
         name: "某区教育局",
@@ -121,7 +133,8 @@ const ORGS: &[Org] = &[
         kind: OrgKind::ExpertPool,
         size: None,
         code: None,
-        users: &[("expert1", "周专家", Role::Expert)],
+        // The experts' logins are made with their pool records (`experts`).
+        users: &[],
     },
 ];
 
@@ -350,6 +363,9 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     mall::seed_reference_year(state).await?;
     let centre = actor("centre").await?;
     mall::seed_live(state, &centre, &buyer).await?;
+
+    // The sites and the expert pool the draw needs.
+    experts::seed(state).await?;
 
     let mut uow = state.writer.begin().await?;
     uow.checkpoint().await?;

@@ -27,12 +27,22 @@ pub fn normalize_id_number(s: &str) -> Option<String> {
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-    if b[17] != CHECK[(sum % 11) as usize] {
+    if check_character(&s[..17]) != Some(char::from(b[17])) {
         return None;
     }
     NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").ok()?;
     Some(s)
+}
+
+/// The GB 11643 check character of the first 17 digits of an identity number (none unless
+/// they are exactly 17 ASCII digits): what makes up a valid 18th character.
+pub fn check_character(first17: &str) -> Option<char> {
+    let b = first17.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    Some(char::from(CHECK[(sum % 11) as usize]))
 }
 
 /// An identity number as every page and answer shows it: the first three and the last four
@@ -67,6 +77,8 @@ mod tests {
         assert!(normalize_id_number("1101051949123100").is_none(), "too short");
         assert!(normalize_id_number("1101051949123100A2").is_none(), "a letter among the digits");
         assert!(normalize_id_number("").is_none());
+        assert_eq!(check_character("11010519491231002"), Some('X'));
+        assert_eq!(check_character("1101051949123100"), None);
         // A check character that fits but a birth date that does not exist (Feb 30).
         let base = "11010519490230002";
         let sum: u32 = base.bytes().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();

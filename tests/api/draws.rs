@@ -625,3 +625,159 @@ async fn an_expert_who_sat_twice_for_the_unit_within_90_days_is_excluded() {
     assert_eq!((excluded[0].0.as_str(), excluded[0].1.as_str()), (twice.as_str(), "frequent_for_unit"));
     assert!(excluded[0].2.contains("90"), "{:?}", excluded[0]);
 }
+
+/// The demo's sites, expert pool and expert logins, and a draw on the tender its opening show
+/// brings into evaluation: the demo pool's experts who may not sit are excluded, each with its
+/// reason, and those with logins are among the eligible.
+#[tokio::test]
+async fn the_demo_has_two_sites_a_pool_with_expert_logins_and_a_draw_with_exclusions() {
+    use crate::support::{Options, spawn_app_with};
+    use tenderhall::demo::{
+        self,
+        experts::{GUEST_SITE, HOST_SITE},
+    };
+    let app = spawn_app_with(Options {
+        settings: Some(Box::new(|s| {
+            s.opening.decrypt_minutes = 3;
+            s.opening.objection_minutes = 1;
+        })),
+        empty: true,
+        ..Default::default()
+    })
+    .await;
+    assert!(demo::seed(&app.state).await.expect("demo data"));
+    let app_ref = &app;
+    let login = move |user: &'static str| Client::with_password(app_ref, user, demo::PASSWORD);
+
+    // The host site with the demo's centre staff and supervisor, the guest site with its own.
+    let admin = login("admin").await;
+    let sites: Value = admin.get_json("/api/v1/admin/sites").await;
+    let sites = sites.as_array().expect("sites");
+    assert_eq!(sites.len(), 2, "{sites:?}");
+    let mut site_ids = HashMap::new();
+    for (name, members) in [(HOST_SITE, ["centre", "supervisor"]), (GUEST_SITE, ["centre2", "supervisor2"])] {
+        let s = sites.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("{name} in {sites:?}"));
+        let id = s["id"].as_str().expect("id").to_string();
+        let view = admin.get_json(&format!("/api/v1/admin/sites/{id}")).await;
+        let names: Vec<&str> =
+            view["member_list"].as_array().expect("members").iter().filter_map(|m| m["username"].as_str()).collect();
+        assert_eq!(names, members, "{name}");
+        assert!(view["seats"].as_i64().unwrap_or(0) > 0);
+        site_ids.insert(name, id);
+    }
+    let (host, guest) = (site_ids[HOST_SITE].clone(), site_ids[GUEST_SITE].clone());
+
+    // Thirty experts, one of them suspended with its reason; the guest centre reads them too.
+    let centre = login("centre").await;
+    let page = centre.get_json("/api/v1/experts").await;
+    assert_eq!(page["total"], 30, "{page}");
+    assert_eq!(demo::experts::POOL_SIZE, 30);
+    assert_eq!(login("centre2").await.get_json(&format!("/api/v1/experts?site={guest}")).await["total"], 11);
+    let suspended = centre.get_json("/api/v1/experts?status=suspended").await;
+    assert_eq!(suspended["total"], 1, "{suspended}");
+    let one = centre.get_json(&format!("/api/v1/experts/{}", suspended["items"][0]["id"].as_str().expect("id"))).await;
+    assert!(one["status_reason"].as_str().is_some_and(|r| !r.is_empty()), "{one}");
+    assert_eq!(centre.get("/experts").await.status(), 200);
+    assert_eq!(admin.get("/admin/sites").await.status(), 200);
+
+    // expert1…expert7 log in and see their own record: 1–5 at the host site, 6–7 at the guest.
+    let mut own = HashMap::new();
+    for n in 1..=7 {
+        let user = format!("expert{n}");
+        let c = Client::with_password(&app, &user, demo::PASSWORD).await;
+        let me = c.get_json("/api/v1/expert/me").await;
+        assert_eq!(me["username"], user, "{me}");
+        assert_eq!(me["site"]["id"], if n <= 5 { host.as_str() } else { guest.as_str() }, "{user}: {me}");
+        assert_eq!(me["status"], "active");
+        assert!(me["specialties"].as_array().is_some_and(|s| s.iter().any(|c| c == "B04")), "{me}");
+        assert!(me["id_number_masked"].as_str().is_some_and(|m| m.contains('*')), "{me}");
+        assert_eq!(c.get("/expert/invitations").await.status(), 200);
+        own.insert(me["id"].as_str().expect("id").to_string(), user.clone());
+    }
+
+    // The opening show runs its tender into evaluation.
+    let dir = app.dir.path().join("opening");
+    let mut show = demo::opening::prepare(&app.state, &dir).await.expect("show");
+    show.pace = std::time::Duration::from_millis(5);
+    let tender = show.tender;
+    let task = demo::opening::spawn(app.state.clone(), show);
+    let agency =
+        tenderhall::accounts::service::actor_by_username(&app.state.db, "agency").await.expect("db").expect("agency");
+    app.clock.advance(TimeDelta::minutes(3) + TimeDelta::seconds(1));
+    let mut closed = false;
+    for _ in 0..2000 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        app.tick().await;
+        let Ok((h, _, _)) = app.state.openings.hall_state(&agency, tender).await else { continue };
+        let events = app.state.openings.events(&agency, tender, 0).await.expect("events");
+        let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
+        match h.phase.as_str() {
+            "decryption" if count("key_accepted") == 3 => app.clock.advance(TimeDelta::minutes(4)),
+            "objections" if count("answer") == 1 => app.clock.advance(TimeDelta::minutes(2)),
+            "closed" => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "the show closed its opening");
+    task.await.expect("the show ends");
+    assert_eq!(centre.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "evaluating");
+
+    // A draw of office-furniture experts at both sites: every demo exclusion with its reason.
+    let draw = prepare(&centre, &tender.to_string()).await;
+    let mut body = request(&host, &guest, session(&app), 3, 2);
+    for g in body["groups"].as_array_mut().expect("groups") {
+        g["specialty"] = json!(demo::experts::SHOW_SPECIALTY);
+    }
+    let r = centre.put(&format!("/api/v1/draws/{draw}/request"), &body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    let mut reasons: HashMap<String, Vec<String>> = HashMap::new();
+    for x in v["exclusions"].as_array().expect("exclusions") {
+        assert!(!x["reason"].as_str().unwrap_or("").is_empty(), "{x}");
+        reasons
+            .entry(x["name"].as_str().unwrap_or("").to_string())
+            .or_default()
+            .push(x["reason"].as_str().unwrap_or("").to_string());
+    }
+    let expected = [
+        ("孙德海", "employed_by_party"),
+        ("吴秀兰", "employed_by_party"),
+        ("唐振华", "employed_by_party"),
+        ("杨志强", "declared_conflict"),
+        ("宋雨婷", "declared_conflict"),
+        ("黄丽华", "suspended"),
+        ("陈卫东", "unavailable"),
+        ("潘静", "unavailable"),
+    ];
+    for (name, reason) in expected {
+        assert_eq!(reasons.get(name), Some(&vec![reason.to_string()]), "{name}: {reasons:?}");
+    }
+    assert_eq!(v["excluded_count"], expected.len(), "{reasons:?}");
+    let detail = |name: &str| {
+        v["exclusions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .and_then(|x| x["detail"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        detail("孙德海").contains("bidder") && detail("孙德海").contains("远达办公设备经营部"),
+        "{}",
+        detail("孙德海")
+    );
+    assert!(detail("吴秀兰").contains("procuring_unit"), "{}", detail("吴秀兰"));
+    assert!(detail("杨志强").contains("agency"), "{}", detail("杨志强"));
+    // Nine are eligible: the seven with logins and two without.
+    assert_eq!(v["eligible_count"], 9, "{v}");
+    for id in own.keys() {
+        assert!(
+            !v["exclusions"].as_array().expect("exclusions").iter().any(|x| x["expert"] == id.as_str()),
+            "{}",
+            own[id]
+        );
+    }
+}
