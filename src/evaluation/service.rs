@@ -214,10 +214,10 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
 
 fn rank_key_bytes(ev: &evaluation::Model) -> [u8; 32] {
     let mut out = [0u8; 32];
-    if let Ok(v) = hex::decode(&ev.rank_key) {
-        if v.len() == 32 {
-            out.copy_from_slice(&v);
-        }
+    if let Ok(v) = hex::decode(&ev.rank_key)
+        && v.len() == 32
+    {
+        out.copy_from_slice(&v);
     }
     out
 }
@@ -916,10 +916,10 @@ impl Evaluations {
     }
 
     async fn member_name<C: ConnectionTrait>(&self, db: &C, m: &evaluation_member::Model) -> AppResult<String> {
-        if let Some(e) = m.expert_id {
-            if let Some(e) = expert::Entity::find_by_id(e).one(db).await? {
-                return Ok(e.name);
-            }
+        if let Some(e) = m.expert_id
+            && let Some(e) = expert::Entity::find_by_id(e).one(db).await?
+        {
+            return Ok(e.name);
         }
         Ok(user::Entity::find_by_id(m.user_id).one(db).await?.map(|u| u.display_name).unwrap_or_default())
     }
