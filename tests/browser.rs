@@ -1223,6 +1223,10 @@ async fn three_suppliers_a_host_and_a_supervisor_hold_an_opening() {
 
 /// A reqwest session logged in as a fixture user, with its CSRF token as a default header.
 async fn api_login(app: &TestApp, user: &str) -> reqwest::Client {
+    api_login_with(app, user, PASSWORD).await
+}
+
+async fn api_login_with(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let c = reqwest::Client::builder().cookie_provider(jar.clone()).build().expect("client");
     let t: serde_json::Value =
@@ -1230,7 +1234,7 @@ async fn api_login(app: &TestApp, user: &str) -> reqwest::Client {
     let r: serde_json::Value = c
         .post(format!("{}/api/v1/session", app.base))
         .header("x-csrf-token", t["csrf_token"].as_str().expect("token"))
-        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+        .json(&serde_json::json!({"username": user, "password": password}))
         .send()
         .await
         .expect("login")
@@ -1584,4 +1588,260 @@ async fn mall_direct_purchase_and_quotation() {
 
     buyer.close().await.ok();
     supplier.close().await.ok();
+}
+
+/// The demo's opening show run with the test clock until its tender is in evaluation; returns
+/// the tender.
+async fn demo_in_evaluation(app: &TestApp) -> uuid::Uuid {
+    use tenderhall::demo;
+    assert!(demo::seed(&app.state).await.expect("demo data"));
+    let dir = app.dir.path().join("opening");
+    let mut show = demo::opening::prepare(&app.state, &dir).await.expect("show");
+    show.pace = Duration::from_millis(5);
+    let tender = show.tender;
+    let task = demo::opening::spawn(app.state.clone(), show);
+    let agency =
+        tenderhall::accounts::service::actor_by_username(&app.state.db, "agency").await.expect("db").expect("agency");
+    app.clock.advance(chrono::TimeDelta::minutes(3) + chrono::TimeDelta::seconds(1));
+    for _ in 0..2000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        app.tick().await;
+        let Ok((h, _, _)) = app.state.openings.hall_state(&agency, tender).await else { continue };
+        let events = app.state.openings.events(&agency, tender, 0).await.expect("events");
+        let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
+        match h.phase.as_str() {
+            "decryption" if count("key_accepted") == 3 => app.clock.advance(chrono::TimeDelta::minutes(4)),
+            "objections" if count("answer") == 1 => app.clock.advance(chrono::TimeDelta::minutes(2)),
+            "closed" => break,
+            _ => {}
+        }
+    }
+    task.await.expect("the show ends");
+    tender
+}
+
+async fn api_json(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut r = c.request(method, &url);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.expect("send");
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{url}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn an_expert_signs_in_reviews_scores_and_signs_in_the_evaluation_room() {
+    use reqwest::Method;
+    use serde_json::{Value, json};
+    use std::collections::HashMap;
+    use tenderhall::demo;
+    let app = support::spawn_app_with(support::Options {
+        settings: Some(Box::new(|s| {
+            s.opening.decrypt_minutes = 3;
+            s.opening.objection_minutes = 1;
+        })),
+        empty: true,
+        ..Default::default()
+    })
+    .await;
+    let tender = demo_in_evaluation(&app).await;
+    let base = app.base.clone();
+    let api = |user: &'static str| api_login_with(&app, user, demo::PASSWORD);
+    let (admin, centre, supervisor) = (api("admin").await, api("centre").await, api("supervisor").await);
+
+    // The committee: 3 experts at the host site, 2 at the guest site, all with logins (the centre
+    // declines by phone for a drawn expert without one, and the draw calls the next).
+    let sites = api_json(&admin, Method::GET, format!("{base}/api/v1/admin/sites"), None).await;
+    let site = |name: &str| {
+        sites.as_array().and_then(|a| a.iter().find(|s| s["name"] == name)).map(|s| s["id"].clone()).expect("site")
+    };
+    let (host, guest) = (site(demo::experts::HOST_SITE), site(demo::experts::GUEST_SITE));
+    let mut experts: HashMap<String, (String, reqwest::Client)> = HashMap::new();
+    for n in 1..=7 {
+        let user = format!("expert{n}");
+        let c = api_login_with(&app, &user, demo::PASSWORD).await;
+        let me = api_json(&c, Method::GET, format!("{base}/api/v1/expert/me"), None).await;
+        experts.insert(me["id"].as_str().expect("id").to_string(), (user, c));
+    }
+    let draw = api_json(&centre, Method::POST, format!("{base}/api/v1/tenders/{tender}/draw"), None).await["id"]
+        .as_str()
+        .expect("draw")
+        .to_string();
+    let spec = demo::experts::SHOW_SPECIALTY;
+    let request = json!({"groups": [{"specialty": spec, "site": host, "count": 3}, {"specialty": spec, "site": guest, "count": 2}],
+        "reserve": 1, "session_at": app.clock.now() + chrono::TimeDelta::days(1), "duration_minutes": 240});
+    api_json(&centre, Method::PUT, format!("{base}/api/v1/draws/{draw}/request"), Some(request)).await;
+    api_json(
+        &supervisor,
+        Method::POST,
+        format!("{base}/api/v1/draws/{draw}/contribution"),
+        Some(json!({"contribution": "3c".repeat(32)})),
+    )
+    .await;
+    for _ in 0..20 {
+        let v = api_json(&centre, Method::GET, format!("{base}/api/v1/draws/{draw}"), None).await;
+        let invited: Vec<Value> =
+            v["picks"].as_array().expect("picks").iter().filter(|p| p["status"] == "invited").cloned().collect();
+        if invited.is_empty() {
+            break;
+        }
+        for p in invited {
+            let url = format!("{base}/api/v1/invitations/{}/answer", p["id"].as_str().expect("id"));
+            match experts.get(p["expert"].as_str().unwrap_or("")) {
+                Some((_, c)) => api_json(c, Method::POST, url, Some(json!({"accept": true}))).await,
+                None => {
+                    api_json(&centre, Method::POST, url, Some(json!({"accept": false, "note": "电话联系不上"}))).await
+                }
+            };
+        }
+    }
+    api_json(&centre, Method::POST, format!("{base}/api/v1/draws/{draw}/publish"), None).await;
+    api_json(&centre, Method::POST, format!("{base}/api/v1/tenders/{tender}/evaluation"), Some(json!({}))).await;
+    let cmd = |c: &reqwest::Client, body: Value| {
+        let url = format!("{base}/api/v1/tenders/{tender}/evaluation/commands");
+        let c = c.clone();
+        async move { api_json(&c, Method::POST, url, Some(body)).await }
+    };
+    let view = |c: &reqwest::Client| {
+        let url = format!("{base}/api/v1/tenders/{tender}/evaluation");
+        let c = c.clone();
+        async move { api_json(&c, Method::GET, url, None).await }
+    };
+
+    // The members: one in the browser, the others by the API.
+    let seated: Vec<(String, reqwest::Client)> = {
+        let mut out = Vec::new();
+        for (_, (user, c)) in &experts {
+            if api_json(c, Method::GET, format!("{base}/api/v1/me/invitations"), None)
+                .await
+                .as_array()
+                .is_some_and(|a| a.iter().any(|i| i["status"] == "confirmed"))
+            {
+                out.push((user.clone(), c.clone()));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    assert_eq!(seated.len(), 5, "five experts hold seats");
+    let (browser_user, others) = (seated[0].0.clone(), &seated[1..]);
+    let d = driver().await;
+    let profile = tempfile::tempdir().expect("profile");
+    let b = browser(&d, &profile).await;
+    b.goto(&format!("{base}/login")).await.expect("goto");
+    fill(&b, "input[name=username]", &browser_user).await;
+    fill(&b, "input[name=password]", demo::PASSWORD).await;
+    click(&b, "form[action='/login'] button[type=submit]").await;
+    css(&b, ".usermenu .who").await;
+    let room = format!("{base}/tenders/{tender}/evaluation");
+    open_page(&b, &room).await;
+    click(&b, "[data-testid=sign-in]").await;
+    click(&b, "[data-testid=declare]").await;
+    css(&b, "[data-testid=me]").await;
+    for (_, c) in others {
+        cmd(c, json!({"op": "sign_in"})).await;
+        cmd(c, json!({"op": "declare", "conflict": false})).await;
+    }
+    cmd(&centre, json!({"op": "advance", "from": "sign_in"})).await;
+
+    // The chair: the browser's expert votes for itself by the page, the others too.
+    open_page(&b, &room).await;
+    let me = view(&seated[0].1).await["me"].clone();
+    click(&b, &format!("input[name=member][value='{}']", me.as_str().expect("me"))).await;
+    click(&b, "[data-testid=vote-chair]").await;
+    for (_, c) in others {
+        cmd(c, json!({"op": "vote_chair", "member": me})).await;
+    }
+    cmd(&centre, json!({"op": "advance", "from": "chair"})).await;
+
+    // Both reviews: the page's selects, all pass; the others by the API.
+    let s = view(&centre).await;
+    for stage in ["qualification", "compliance"] {
+        open_page(&b, &room).await;
+        css(&b, &format!("[data-testid=review-{stage}]")).await;
+        b.execute("document.querySelectorAll('section.card select').forEach(s => { s.value = 'pass'; });", vec![])
+            .await
+            .expect("choose");
+        click(&b, "[data-testid=save-votes]").await;
+        flash(&b).await;
+        let items = s["criteria"][stage].as_array().expect("items").clone();
+        for (_, c) in others {
+            for bid in s["bids"].as_array().expect("bids") {
+                for i in &items {
+                    cmd(c, json!({"op": "vote", "stage": stage, "bid": bid["id"], "item": i["key"], "pass": true}))
+                        .await;
+                }
+            }
+        }
+        cmd(&centre, json!({"op": "advance", "from": stage})).await;
+    }
+
+    // Scores: an off-step score is refused in the page with the rule, then the right ones.
+    let scoring = s["criteria"]["scoring"].as_array().expect("scoring").clone();
+    let half = |i: &Value| {
+        let (max, step) = (i["max"].as_i64().unwrap_or(0), i["step"].as_i64().unwrap_or(1).max(1));
+        let v = max / 2 / step * step;
+        format!("{}.{:02}", v / 100, v % 100)
+    };
+    if !scoring.is_empty() {
+        open_page(&b, &room).await;
+        css(&b, "[data-testid=scoring]").await;
+        let first = b.find_all(Locator::Css("[data-testid=scoring] input[name^='score.']")).await.expect("inputs");
+        first[0].send_keys("7.33").await.expect("type");
+        click(&b, "[data-testid=save-scores]").await;
+        let summary = css(&b, "[data-testid=form-summary]").await;
+        assert!(
+            summary
+                .attr("data-code")
+                .await
+                .expect("code")
+                .is_some_and(|c| c.starts_with("score_") || c == "validation_failed")
+        );
+        shot(&b, "evaluation-refused-score").await;
+        let inputs = b.find_all(Locator::Css("[data-testid=scoring] input[name^='score.']")).await.expect("inputs");
+        for input in inputs {
+            let name = input.attr("name").await.expect("name").unwrap_or_default();
+            let item = name.rsplit('.').next().unwrap_or("").to_string();
+            let it = scoring.iter().find(|i| i["key"] == item.as_str()).expect("item");
+            input.clear().await.expect("clear");
+            input.send_keys(&half(it)).await.expect("type");
+        }
+        click(&b, "[data-testid=save-scores]").await;
+        flash(&b).await;
+        for (_, c) in others {
+            for bid in s["bids"].as_array().expect("bids") {
+                for i in &scoring {
+                    cmd(c, json!({"op": "score", "bid": bid["id"], "item": i["key"], "points": half(i)})).await;
+                }
+            }
+        }
+    }
+    cmd(&centre, json!({"op": "advance", "from": "scoring"})).await;
+
+    // Signing with the password; the last signature ends the session and the report is there.
+    open_page(&b, &room).await;
+    fill(&b, "[data-testid=sign-password]", demo::PASSWORD).await;
+    click(&b, "[data-testid=sign]").await;
+    css(&b, "[data-testid=signing] .alert.ok").await;
+    for (_, c) in others {
+        cmd(c, json!({"op": "sign", "password": demo::PASSWORD})).await;
+    }
+    open_page(&b, &room).await;
+    let phase = css(&b, "[data-testid=session-phase]").await.attr("data-phase").await.expect("phase");
+    assert_eq!(phase.as_deref(), Some("signed"));
+    css(&b, "[data-testid=report-sha]").await;
+    css(&b, "[data-testid=results]").await;
+    shot(&b, "evaluation-signed").await;
+    let v = view(&supervisor).await;
+    assert_eq!(v["phase"], "signed");
+    assert!(v["members"].as_array().expect("members").iter().all(|m| m["signed_at"].is_string()));
+    let _ = b.close().await;
 }
