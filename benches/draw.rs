@@ -27,7 +27,7 @@ fn pool(n: usize, excluded: usize, sites: &[Uuid]) -> Vec<Profile> {
             let mut p = Profile {
                 expert: Uuid::from_u128(0x1000_0000 + i as u128 * 7919),
                 site: sites[i % sites.len()],
-                specialties: vec![["B0101", "B0102", "B0201"][i % 3].to_string()],
+                specialties: vec![["B0101", "B0102", "B01"][i % 3].to_string()],
                 suspended: false,
                 employments: vec![Employment {
                     employer: format!("单位{}", i % 5000),

@@ -338,6 +338,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.opening.decrypt_minutes = 3;
             settings.opening.objection_minutes = 1;
             settings.opening.confirm_minutes = 2;
+            // Every launch's show is evaluated by the same few experts for the same procuring
+            // unit: the limit of evaluations per unit and window would leave none after two.
+            settings.draw.max_per_unit = u32::MAX;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
             // Shows of earlier launches stopped before their end are played on, then this
@@ -354,12 +357,22 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 show.key_file.display()
             );
             println!("  passphrase {}). The host and three bidders are simulated.", crate::demo::PASSWORD);
+            println!("  Evaluation show: when the opening closes, experts are drawn and the evaluation room opens;");
+            println!(
+                "  watch as supervisor or supervisor2, or take part as {} (the others are simulated).",
+                crate::demo::evaluation::NEWCOMER
+            );
             println!();
-            let _shows: Vec<_> = earlier
-                .into_iter()
-                .chain([show])
-                .map(|show| crate::demo::opening::spawn(state.clone(), show))
-                .collect();
+            let mut evaluations = crate::demo::evaluation::unfinished(&state).await?;
+            let mut shows = Vec::new();
+            for show in earlier.into_iter().chain([show]) {
+                evaluations.push(show.tender);
+                shows.push(crate::demo::opening::spawn(state.clone(), show));
+            }
+            for tender in evaluations {
+                let show = crate::demo::evaluation::Show { tender, pace: std::time::Duration::from_secs(1) };
+                shows.push(crate::demo::evaluation::spawn(state.clone(), show));
+            }
             serve(state).await?;
         }
         Command::Migrate => {

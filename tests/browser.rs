@@ -199,14 +199,72 @@ async fn set_value(c: &Client, sel: &str, value: &str) {
         .expect("set the value");
 }
 
+/// Waits for the message of a step that was saved; on a refusal or a page without it, fails
+/// with what the page says.
+async fn saved(c: &Client) {
+    shown(c, "[data-testid=flash]").await;
+}
+
+/// Waits for `sel`; fails with what the page says when it does not come.
+async fn shown(c: &Client, sel: &str) {
+    if let Ok(Ok(_)) = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(sel)),
+    )
+    .await
+    {
+        return;
+    }
+    let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    let text = match c.find(Locator::Css("main")).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    panic!("{sel} did not show at {url}: {text}");
+}
+
+/// Waits until `sel` matches `n` elements (a page kept current by its websocket).
+async fn wait_count(c: &Client, sel: &str, n: usize) {
+    for _ in 0..100 {
+        if c.find_all(Locator::Css(sel)).await.is_ok_and(|v| v.len() == n) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    let text = c.find(Locator::Css("main")).await.ok();
+    let text = match text {
+        Some(e) => e.text().await.unwrap_or_default(),
+        None => String::new(),
+    };
+    panic!("{sel}: never {n} elements at {url}: {text}");
+}
+
+/// Waits until the attribute `attr` of `sel` is `want`, without reloading the page.
+async fn wait_attr(c: &Client, sel: &str, attr: &str, want: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(sel)).await
+            && e.attr(attr).await.ok().flatten().as_deref() == Some(want)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{sel}: {attr} never became {want}");
+}
+
 async fn page_text(c: &Client) -> String {
     text_of(c, "body").await
 }
 
 async fn login(c: &Client, app: &TestApp, user: &str) {
+    login_with(c, app, user, PASSWORD).await;
+}
+
+async fn login_with(c: &Client, app: &TestApp, user: &str, password: &str) {
     c.goto(&format!("{}/login", app.base)).await.expect("goto");
     fill(c, "input[name=username]", user).await;
-    fill(c, "input[name=password]", PASSWORD).await;
+    fill(c, "input[name=password]", password).await;
     click(c, "form[action='/login'] button[type=submit]").await;
     css(c, ".usermenu .who").await;
     // Let the redirect after logging in finish, so that it cannot replace the next page opened.
@@ -1592,34 +1650,6 @@ async fn mall_direct_purchase_and_quotation() {
 
 /// The demo's opening show run with the test clock until its tender is in evaluation; returns
 /// the tender.
-async fn demo_in_evaluation(app: &TestApp) -> uuid::Uuid {
-    use tenderhall::demo;
-    assert!(demo::seed(&app.state).await.expect("demo data"));
-    let dir = app.dir.path().join("opening");
-    let mut show = demo::opening::prepare(&app.state, &dir).await.expect("show");
-    show.pace = Duration::from_millis(5);
-    let tender = show.tender;
-    let task = demo::opening::spawn(app.state.clone(), show);
-    let agency =
-        tenderhall::accounts::service::actor_by_username(&app.state.db, "agency").await.expect("db").expect("agency");
-    app.clock.advance(chrono::TimeDelta::minutes(3) + chrono::TimeDelta::seconds(1));
-    for _ in 0..2000 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        app.tick().await;
-        let Ok((h, _, _)) = app.state.openings.hall_state(&agency, tender).await else { continue };
-        let events = app.state.openings.events(&agency, tender, 0).await.expect("events");
-        let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
-        match h.phase.as_str() {
-            "decryption" if count("key_accepted") == 3 => app.clock.advance(chrono::TimeDelta::minutes(4)),
-            "objections" if count("answer") == 1 => app.clock.advance(chrono::TimeDelta::minutes(2)),
-            "closed" => break,
-            _ => {}
-        }
-    }
-    task.await.expect("the show ends");
-    tender
-}
-
 async fn api_json(
     c: &reqwest::Client,
     method: reqwest::Method,
@@ -1638,21 +1668,13 @@ async fn api_json(
 }
 
 #[tokio::test]
-async fn an_expert_signs_in_reviews_scores_and_signs_in_the_evaluation_room() {
+async fn five_experts_at_two_sites_evaluate_to_the_signed_report_while_both_supervisors_watch() {
     use reqwest::Method;
     use serde_json::{Value, json};
     use std::collections::HashMap;
     use tenderhall::demo;
-    let app = support::spawn_app_with(support::Options {
-        settings: Some(Box::new(|s| {
-            s.opening.decrypt_minutes = 3;
-            s.opening.objection_minutes = 1;
-        })),
-        empty: true,
-        ..Default::default()
-    })
-    .await;
-    let tender = demo_in_evaluation(&app).await;
+    let app = TestApp::with_demo_data().await;
+    let tender = app.play_opening_show().await;
     let base = app.base.clone();
     let api = |user: &'static str| api_login_with(&app, user, demo::PASSWORD);
     let (admin, centre, supervisor) = (api("admin").await, api("centre").await, api("supervisor").await);
@@ -1716,10 +1738,10 @@ async fn an_expert_signs_in_reviews_scores_and_signs_in_the_evaluation_room() {
         async move { api_json(&c, Method::GET, url, None).await }
     };
 
-    // The members: one in the browser, the others by the API.
+    // The members, each in its own browser; a supervisor of each site watches the room.
     let seated: Vec<(String, reqwest::Client)> = {
         let mut out = Vec::new();
-        for (_, (user, c)) in &experts {
+        for (user, c) in experts.values() {
             if api_json(c, Method::GET, format!("{base}/api/v1/me/invitations"), None)
                 .await
                 .as_array()
@@ -1732,116 +1754,152 @@ async fn an_expert_signs_in_reviews_scores_and_signs_in_the_evaluation_room() {
         out
     };
     assert_eq!(seated.len(), 5, "five experts hold seats");
-    let (browser_user, others) = (seated[0].0.clone(), &seated[1..]);
     let d = driver().await;
-    let profile = tempfile::tempdir().expect("profile");
-    let b = browser(&d, &profile).await;
-    b.goto(&format!("{base}/login")).await.expect("goto");
-    fill(&b, "input[name=username]", &browser_user).await;
-    fill(&b, "input[name=password]", demo::PASSWORD).await;
-    click(&b, "form[action='/login'] button[type=submit]").await;
-    css(&b, ".usermenu .who").await;
     let room = format!("{base}/tenders/{tender}/evaluation");
-    open_page(&b, &room).await;
-    click(&b, "[data-testid=sign-in]").await;
-    click(&b, "[data-testid=declare]").await;
-    css(&b, "[data-testid=me]").await;
-    for (_, c) in others {
-        cmd(c, json!({"op": "sign_in"})).await;
-        cmd(c, json!({"op": "declare", "conflict": false})).await;
+    let mut profiles = Vec::new();
+    let mut members = Vec::new();
+    for (user, _) in &seated {
+        let profile = tempfile::tempdir().expect("profile");
+        let b = browser(&d, &profile).await;
+        login_with(&b, &app, user, demo::PASSWORD).await;
+        // The way in: the confirmed invitation leads to the open room.
+        open_page(&b, &format!("{base}/expert/invitations")).await;
+        click(&b, "[data-testid=enter-room]").await;
+        css(&b, "[data-testid=session]").await;
+        assert_eq!(b.current_url().await.expect("url").as_str(), room);
+        profiles.push(profile);
+        members.push(b);
     }
+    let mut watchers = Vec::new();
+    for user in ["supervisor", "supervisor2"] {
+        let profile = tempfile::tempdir().expect("profile");
+        let b = browser(&d, &profile).await;
+        login_with(&b, &app, user, demo::PASSWORD).await;
+        // The way in: the tender's row of the draws' list.
+        open_page(&b, &format!("{base}/draws")).await;
+        click(&b, &format!("[data-testid=draw-row][data-tender='{tender}'] [data-testid=evaluation-room]")).await;
+        css(&b, "[data-testid=session]").await;
+        profiles.push(profile);
+        watchers.push(b);
+    }
+
+    // Sign-in and the declaration, at each expert's own site.
+    for b in &members {
+        open_page(b, &room).await;
+        click(b, "[data-testid=sign-in]").await;
+        click(b, "[data-testid=declare]").await;
+        css(b, "[data-testid=me]").await;
+    }
+    // The guest site's supervisor sees all five signed in without reloading.
+    wait_count(&watchers[1], "[data-testid=members] tbody tr.seated", 5).await;
     cmd(&centre, json!({"op": "advance", "from": "sign_in"})).await;
 
-    // The chair: the browser's expert votes for itself by the page, the others too.
-    open_page(&b, &room).await;
-    let me = view(&seated[0].1).await["me"].clone();
-    click(&b, &format!("input[name=member][value='{}']", me.as_str().expect("me"))).await;
-    click(&b, "[data-testid=vote-chair]").await;
-    for (_, c) in others {
-        cmd(c, json!({"op": "vote_chair", "member": me})).await;
+    // The chair: everyone votes for the first expert.
+    let chair = view(&seated[0].1).await["me"].as_str().expect("me").to_string();
+    for b in &members {
+        open_page(b, &room).await;
+        click(b, &format!("input[name=member][value='{chair}']")).await;
+        click(b, "[data-testid=vote-chair]").await;
+        saved(b).await;
     }
     cmd(&centre, json!({"op": "advance", "from": "chair"})).await;
 
-    // Both reviews: the page's selects, all pass; the others by the API.
-    let s = view(&centre).await;
+    // Both reviews in each page: all pass.
     for stage in ["qualification", "compliance"] {
-        open_page(&b, &room).await;
-        css(&b, &format!("[data-testid=review-{stage}]")).await;
-        b.execute("document.querySelectorAll('section.card select').forEach(s => { s.value = 'pass'; });", vec![])
-            .await
-            .expect("choose");
-        click(&b, "[data-testid=save-votes]").await;
-        flash(&b).await;
-        let items = s["criteria"][stage].as_array().expect("items").clone();
-        for (_, c) in others {
-            for bid in s["bids"].as_array().expect("bids") {
-                for i in &items {
-                    cmd(c, json!({"op": "vote", "stage": stage, "bid": bid["id"], "item": i["key"], "pass": true}))
-                        .await;
-                }
-            }
+        for b in &members {
+            open_page(b, &room).await;
+            css(b, &format!("[data-testid=review-{stage}]")).await;
+            b.execute("document.querySelectorAll('section.card select').forEach(s => { s.value = 'pass'; });", vec![])
+                .await
+                .expect("choose");
+            click(b, "[data-testid=save-votes]").await;
+            saved(b).await;
         }
         cmd(&centre, json!({"op": "advance", "from": stage})).await;
     }
 
-    // Scores: an off-step score is refused in the page with the rule, then the right ones.
+    // Scores: an off-step score is refused in the page with the rule; then every expert scores
+    // in its page (subjective scores one step apart between experts, objective ones equal).
+    let s = view(&centre).await;
     let scoring = s["criteria"]["scoring"].as_array().expect("scoring").clone();
-    let half = |i: &Value| {
+    assert!(!scoring.is_empty(), "the demo tender is scored");
+    let points = |i: &Value, m: usize| {
         let (max, step) = (i["max"].as_i64().unwrap_or(0), i["step"].as_i64().unwrap_or(1).max(1));
-        let v = max / 2 / step * step;
+        let shift = if i["objective"] == true { 0 } else { m as i64 % 3 - 1 };
+        let v = (max / 2 / step + shift) * step;
         format!("{}.{:02}", v / 100, v % 100)
     };
-    if !scoring.is_empty() {
-        open_page(&b, &room).await;
-        css(&b, "[data-testid=scoring]").await;
-        let first = b.find_all(Locator::Css("[data-testid=scoring] input[name^='score.']")).await.expect("inputs");
-        first[0].send_keys("7.33").await.expect("type");
-        click(&b, "[data-testid=save-scores]").await;
-        let summary = css(&b, "[data-testid=form-summary]").await;
-        assert!(
-            summary
-                .attr("data-code")
-                .await
-                .expect("code")
-                .is_some_and(|c| c.starts_with("score_") || c == "validation_failed")
-        );
-        shot(&b, "evaluation-refused-score").await;
+    open_page(&members[0], &room).await;
+    css(&members[0], "[data-testid=scoring]").await;
+    let first = members[0].find_all(Locator::Css("[data-testid=scoring] input[name^='score.']")).await.expect("inputs");
+    first[0].send_keys("7.33").await.expect("type");
+    click(&members[0], "[data-testid=save-scores]").await;
+    let summary = css(&members[0], "[data-testid=form-summary]").await;
+    assert!(
+        summary
+            .attr("data-code")
+            .await
+            .expect("code")
+            .is_some_and(|c| c.starts_with("score_") || c == "validation_failed")
+    );
+    shot(&members[0], "evaluation-refused-score").await;
+    for (m, b) in members.iter().enumerate() {
+        open_page(b, &room).await;
         let inputs = b.find_all(Locator::Css("[data-testid=scoring] input[name^='score.']")).await.expect("inputs");
+        assert_eq!(inputs.len(), 3 * scoring.len(), "three bids, each item");
         for input in inputs {
             let name = input.attr("name").await.expect("name").unwrap_or_default();
             let item = name.rsplit('.').next().unwrap_or("").to_string();
             let it = scoring.iter().find(|i| i["key"] == item.as_str()).expect("item");
             input.clear().await.expect("clear");
-            input.send_keys(&half(it)).await.expect("type");
+            input.send_keys(&points(it, m)).await.expect("type");
         }
-        click(&b, "[data-testid=save-scores]").await;
-        flash(&b).await;
-        for (_, c) in others {
-            for bid in s["bids"].as_array().expect("bids") {
-                for i in &scoring {
-                    cmd(c, json!({"op": "score", "bid": bid["id"], "item": i["key"], "points": half(i)})).await;
-                }
-            }
-        }
+        click(b, "[data-testid=save-scores]").await;
+        saved(b).await;
     }
+    // The host site's supervisor adds a note in its page.
+    open_page(&watchers[0], &room).await;
+    fill(&watchers[0], "[data-testid=supervisor-note] textarea[name=text]", "评分过程已全程监督，未见异常。").await;
+    click(&watchers[0], "[data-testid=add-note]").await;
+    saved(&watchers[0]).await;
     cmd(&centre, json!({"op": "advance", "from": "scoring"})).await;
 
-    // Signing with the password; the last signature ends the session and the report is there.
-    open_page(&b, &room).await;
-    fill(&b, "[data-testid=sign-password]", demo::PASSWORD).await;
-    click(&b, "[data-testid=sign]").await;
-    css(&b, "[data-testid=signing] .alert.ok").await;
-    for (_, c) in others {
-        cmd(c, json!({"op": "sign", "password": demo::PASSWORD})).await;
+    // Signing with the password; the last signature ends the session.
+    for (m, b) in members.iter().enumerate() {
+        open_page(b, &room).await;
+        fill(b, "[data-testid=sign-password]", demo::PASSWORD).await;
+        click(b, "[data-testid=sign]").await;
+        saved(b).await;
+        if m + 1 < members.len() {
+            // Signed, waiting for the others; the last signature ends the session.
+            shown(b, "[data-testid=signing] .alert.ok").await;
+        }
     }
-    open_page(&b, &room).await;
-    let phase = css(&b, "[data-testid=session-phase]").await.attr("data-phase").await.expect("phase");
+    // Both supervisors' pages follow to the signed report by themselves.
+    for w in &watchers {
+        wait_attr(w, "[data-testid=session-phase]", "data-phase", "signed").await;
+        css(w, "[data-testid=report-sha]").await;
+        css(w, "[data-testid=results]").await;
+    }
+    shot(&watchers[1], "evaluation-signed-guest-supervisor").await;
+    open_page(&members[0], &room).await;
+    let phase = css(&members[0], "[data-testid=session-phase]").await.attr("data-phase").await.expect("phase");
     assert_eq!(phase.as_deref(), Some("signed"));
-    css(&b, "[data-testid=report-sha]").await;
-    css(&b, "[data-testid=results]").await;
-    shot(&b, "evaluation-signed").await;
+    shot(&members[0], "evaluation-signed").await;
     let v = view(&supervisor).await;
     assert_eq!(v["phase"], "signed");
-    assert!(v["members"].as_array().expect("members").iter().all(|m| m["signed_at"].is_string()));
-    let _ = b.close().await;
+    let signed = v["members"].as_array().expect("members");
+    assert!(signed.iter().all(|m| m["signed_at"].is_string()));
+    let at = |site: &str| signed.iter().filter(|m| m["site"] == site).count();
+    assert_eq!((at(demo::experts::HOST_SITE), at(demo::experts::GUEST_SITE)), (3, 2));
+    assert!(v["remarks"].to_string().contains("未见异常"), "{v}");
+    let ranked = v["results"].as_array().expect("results").iter().filter(|r| r["rank"].is_number()).count();
+    assert_eq!(ranked, 3, "three valid bids ranked: {v}");
+    let pdf =
+        seated[1].1.get(format!("{base}/api/v1/tenders/{tender}/evaluation/report.pdf")).send().await.expect("pdf");
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF-"));
+    for b in members.into_iter().chain(watchers) {
+        let _ = b.close().await;
+    }
 }

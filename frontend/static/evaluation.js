@@ -8,16 +8,21 @@ if (root) {
   const conn = root.querySelector("[data-role=conn]");
   let typing = false;
   let stale = false;
+  // Once a form is sent the page is on its way out: an event of the commands being saved must
+  // not reload it, which would cut the sending off.
+  let leaving = false;
+  let current = null;
   document.addEventListener("input", () => { typing = true; });
   let delay = 1000;
   const connect = () => {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/api/v1/tenders/${tender}/evaluation/ws?after=${seq}`);
+    current = ws;
     ws.onopen = () => { delay = 1000; if (conn) conn.textContent = root.dataset.msgLive || ""; };
     ws.onmessage = (m) => {
       let frame;
       try { frame = JSON.parse(m.data); } catch { return; }
-      if (frame.type !== "event" || !frame.event) return;
+      if (leaving || frame.type !== "event" || !frame.event) return;
       seq = Math.max(seq, frame.event.seq || 0);
       if (typing) {
         stale = true;
@@ -27,6 +32,7 @@ if (root) {
       location.reload();
     };
     ws.onclose = (e) => {
+      if (leaving) return;
       if (conn) conn.textContent = root.dataset.msgOffline || "";
       if (e.code === 4401 || e.code === 1008) return; // the session ended: log in again
       setTimeout(connect, delay);
@@ -34,6 +40,9 @@ if (root) {
     };
   };
   connect();
-  document.addEventListener("submit", () => { typing = false; stale = false; });
+  document.addEventListener("submit", () => {
+    leaving = true;
+    if (current) current.close();
+  });
   void stale;
 }

@@ -209,7 +209,7 @@ const POOL: &[Person] = &[
             &[job("某市机动车检测中心", 200, None)],
         )
     },
-    person("曹慧敏", HOST, false, "19771106", "高级经济师", &["D01"], &[job("某工程造价咨询有限公司", 90, None)]),
+    person("曹慧敏", HOST, false, "19771106", "高级会计师", &["D02"], &[job("某会计师事务所", 90, None)]),
     person("邓建平", HOST, true, "19621224", "一级律师", &["D03"], &[job("某律师事务所", 220, None)]),
     // The guest site: office furniture, with logins, drawable for the show's tender.
     Person {
@@ -388,6 +388,13 @@ mod tests {
             (1..=7).map(|n| format!("expert{n}")).collect::<Vec<_>>()
         );
         assert!(logins[..5].iter().all(|(_, s)| *s == HOST_SITE) && logins[5..].iter().all(|(_, s)| *s == GUEST_SITE));
+        // The demo's evaluation show asks the host site for one cost expert: always expert1.
+        let cost: Vec<_> = POOL
+            .iter()
+            .filter(|p| p.site == HOST && p.specialties.iter().any(|s| s.starts_with("D01")))
+            .map(|p| p.login)
+            .collect();
+        assert_eq!(cost, vec![Some(crate::demo::evaluation::NEWCOMER)]);
         for p in POOL.iter().filter(|p| p.login.is_some()) {
             assert!(p.specialties.contains(&SHOW_SPECIALTY) && p.suspended.is_none() && p.conflicts.is_empty());
             assert!(p.away.is_empty() && p.jobs.iter().all(|j| j.credit_code.is_none()), "{}", p.name);

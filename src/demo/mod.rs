@@ -4,6 +4,7 @@
 //! same services as real use, so the audit chain records every step.
 
 pub mod documents;
+pub mod evaluation;
 pub mod experts;
 pub mod mall;
 pub mod opening;

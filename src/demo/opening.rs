@@ -87,11 +87,11 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
         &agency,
         TenderInput {
             title: title.clone(),
-            description: "演示用项目：启动后几分钟即到投标截止时间，模拟的主持人和投标人会完成一次完整的不见面开标。"
+            description: "演示用项目：启动后几分钟即到投标截止时间，模拟的主持人和投标人会完成一次完整的不见面开标，随后抽取评标专家并在主场和客场远程评标。"
                 .into(),
             procuring_org: unit,
             procurement_method: ProcurementMethod::OpenTender,
-            evaluation_method: EvaluationMethod::LowestPrice,
+            evaluation_method: EvaluationMethod::ComprehensiveScoring,
             bid_deadline: deadline,
             question_cutoff: None,
             bid_form: form,

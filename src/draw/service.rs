@@ -287,6 +287,9 @@ pub struct InvitationView {
     pub answer_by: Option<DateTime<Utc>>,
     /// Whether it can still be answered.
     pub open: bool,
+    /// The tender whose evaluation room the expert enters (public id): once its seat is
+    /// confirmed and the session is open, when the tender's title is shown to it anyway.
+    pub room: Option<Uuid>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,7 +581,7 @@ fn check_request(
             .with_arg("size", size)
             .with_arg("budget", s.large_budget_yuan));
     }
-    if size % 2 == 0 {
+    if size.is_multiple_of(2) {
         return Err(AppError::rule(
             "committee_even",
             format!("the committee has an odd number of members; this one would have {size}"),
@@ -808,12 +811,12 @@ async fn invite(
 ) -> AppResult<()> {
     let due = pick.answer_by.ok_or_else(|| AppError::internal("an invitation without a deadline"))?;
     uow.schedule(answer_job(pick.id, due)).await?;
-    if let Some(user) = e.user_id {
-        if let Some(u) = crate::entities::user::Entity::find_by_id(user).one(&*uow).await? {
-            let site = all_sites.get(&e.site_id).map(|s| format!("{}（{}）", s.name, s.city)).unwrap_or_default();
-            let notice = invitation_notice(d.session_at.unwrap_or(due), &site, d.duration_minutes.unwrap_or(0), due);
-            uow.notify_users(&[(u.org_id, u.id)], notice).await?;
-        }
+    if let Some(user) = e.user_id
+        && let Some(u) = crate::entities::user::Entity::find_by_id(user).one(&*uow).await?
+    {
+        let site = all_sites.get(&e.site_id).map(|s| format!("{}（{}）", s.name, s.city)).unwrap_or_default();
+        let notice = invitation_notice(d.session_at.unwrap_or(due), &site, d.duration_minutes.unwrap_or(0), due);
+        uow.notify_users(&[(u.org_id, u.id)], notice).await?;
     }
     Ok(())
 }
@@ -1133,10 +1136,14 @@ async fn reader_of<C: ConnectionTrait>(db: &C, actor: &Actor, d: &draw::Model) -
     Err(AppError::not_found())
 }
 
-/// The draw of a tender, if the reader may see it (`None` when there is none or it is hidden).
-pub async fn of_tender(state: &Draws, actor: &Actor, tender_id: TenderId) -> AppResult<Option<DrawView>> {
+/// The draw of a tender (by its public id), if the reader may see it (`None` when there is none
+/// or it is hidden).
+pub async fn of_tender(state: &Draws, actor: &Actor, tender: Uuid) -> AppResult<Option<DrawView>> {
     let db = state.writer.db();
-    let Some(d) = draw::Entity::find().filter(draw::Column::TenderId.eq(tender_id)).one(db).await? else {
+    let Some(t) = tender::Entity::find().filter(tender::Column::PublicId.eq(tender)).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(d) = draw::Entity::find().filter(draw::Column::TenderId.eq(t.id)).one(db).await? else {
         return Ok(None);
     };
     match view_of(state, actor, &d).await {
@@ -1377,6 +1384,17 @@ pub async fn my_invitations(state: &Draws, actor: &Actor) -> AppResult<Vec<Invit
         .await?
     {
         let Some(d) = draw::Entity::find_by_id(p.draw_id).one(db).await? else { continue };
+        let room = if p.status == PickStatus::Confirmed
+            && crate::entities::evaluation::Entity::find()
+                .filter(crate::entities::evaluation::Column::DrawId.eq(d.id))
+                .one(db)
+                .await?
+                .is_some()
+        {
+            Some(tender_of(db, d.tender_id).await?.public_id)
+        } else {
+            None
+        };
         out.push(InvitationView {
             id: p.public_id,
             session_at: d.session_at,
@@ -1388,6 +1406,7 @@ pub async fn my_invitations(state: &Draws, actor: &Actor) -> AppResult<Vec<Invit
             open: p.status == PickStatus::Invited
                 && d.state == DrawState::Drawn
                 && p.answer_by.is_some_and(|by| by >= now),
+            room,
         });
     }
     Ok(out)

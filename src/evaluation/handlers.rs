@@ -282,11 +282,19 @@ async fn act(
     Path(id): Path<Uuid>,
     values: Values,
 ) -> AppResult<Response> {
+    // A form may carry many commands (every vote of a review); they run in their own task, so
+    // that a browser leaving the page meanwhile does not cut the batch off halfway.
     let result = async {
-        for cmd in commands(&values)? {
-            crate::live::command(&state, state.limits(), state.now(), &actor, id, cmd).await?;
-        }
-        Ok::<(), AppError>(())
+        let cmds = commands(&values)?;
+        let (state, actor) = (state.clone(), actor.clone());
+        tokio::spawn(async move {
+            for cmd in cmds {
+                crate::live::command(&state, state.limits(), state.now(), &actor, id, cmd).await?;
+            }
+            Ok::<(), AppError>(())
+        })
+        .await
+        .map_err(AppError::internal)?
     }
     .await;
     match result {

@@ -55,7 +55,16 @@ pub struct Evaluations {
     limits: crate::live::limit::CommandLimits,
     session_check: std::time::Duration,
     texts: std::sync::Arc<crate::web::i18n::I18n>,
+    /// The bid forms read out at each tender's opening, which never change once the tender is
+    /// in evaluation: read (one vault decryption per bid) once, not on every command and view.
+    forms: FormCache,
 }
+
+/// The read-out bid forms by tender, at most [`FORM_CACHE`] tenders (then emptied and refilled).
+type FormCache = std::sync::Arc<std::sync::Mutex<HashMap<crate::ids::TenderId, std::sync::Arc<Vec<ReadForm>>>>>;
+
+/// How many tenders' bid forms are kept.
+const FORM_CACHE: usize = 256;
 
 impl std::fmt::Debug for Evaluations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,6 +96,7 @@ impl Evaluations {
             texts,
             limits: crate::live::limit::CommandLimits::new(live),
             session_check: std::time::Duration::from_secs(live.session_check_seconds),
+            forms: FormCache::default(),
         }
     }
 
@@ -259,6 +269,28 @@ impl Evaluations {
         tender::Entity::find().filter(tender::Column::PublicId.eq(id)).one(db).await?.ok_or_else(AppError::not_found)
     }
 
+    /// The bid forms read out at the tender's opening, from the cache once read. Only a tender in
+    /// evaluation is cached: its opening is over and its reading final.
+    async fn forms_of<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        t: &tender::Model,
+    ) -> AppResult<std::sync::Arc<Vec<ReadForm>>> {
+        let cached = self.forms.lock().map_err(|_| AppError::internal("form cache poisoned"))?.get(&t.id).cloned();
+        if let Some(f) = cached {
+            return Ok(f);
+        }
+        let forms = std::sync::Arc::new(self.openings.read_forms(db, t.id).await?);
+        if t.state == TenderState::Evaluating {
+            let mut cache = self.forms.lock().map_err(|_| AppError::internal("form cache poisoned"))?;
+            if cache.len() >= FORM_CACHE {
+                cache.clear();
+            }
+            cache.insert(t.id, forms.clone());
+        }
+        Ok(forms)
+    }
+
     /// The session's bids: the valid bids read out at the opening, with their letters (a
     /// recorded shuffle by the session's rank key) and evaluated prices.
     async fn bids_of<C: ConnectionTrait>(
@@ -267,8 +299,8 @@ impl Evaluations {
         t: &tender::Model,
         criteria: &Criteria,
         labels: &BTreeMap<Uuid, String>,
-    ) -> AppResult<(Vec<SessionBid>, Vec<ReadForm>)> {
-        let forms = self.openings.read_forms(db, t.id).await?;
+    ) -> AppResult<(Vec<SessionBid>, std::sync::Arc<Vec<ReadForm>>)> {
+        let forms = self.forms_of(db, t).await?;
         let lots: HashMap<LotId, lot::Model> = lot::Entity::find()
             .filter(lot::Column::TenderId.eq(t.id))
             .all(db)
@@ -278,7 +310,7 @@ impl Evaluations {
             .collect();
         let orgs = org_names(db, forms.iter().map(|f| f.org_id)).await?;
         let mut bids = Vec::new();
-        for f in &forms {
+        for f in forms.iter() {
             let price = f.form.get(TOTAL_PRICE).and_then(|p| Money::parse_yuan(p).ok()).unwrap_or(Money::ZERO);
             let org = orgs.get(&f.org_id);
             let sme = is_sme(org) && !criteria.sme_reserved;

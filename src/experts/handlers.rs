@@ -325,19 +325,36 @@ async fn expert_form_page(state: &Experts, ctx: PageCtx, actor: &Actor, id: Uuid
     Ok(render_form(&page, &page.f))
 }
 
-/// The answer to a form of an expert's page: the redirect with `flash`, or the page again with
-/// the form `form` as it was sent.
+/// Which form of an expert's page was sent, and where its success leads.
+struct Reply {
+    /// The form's name.
+    form: &'static str,
+    /// The message after it.
+    flash: Flash,
+    /// The part of the page to return to (`#employments`, or empty).
+    anchor: &'static str,
+}
+
+/// The replies of the expert page's forms.
+const EDIT_REPLY: Reply = Reply { form: "edit", flash: Flash::ExpertSaved, anchor: "" };
+const SUSPEND_REPLY: Reply = Reply { form: "suspend", flash: Flash::ExpertSuspended, anchor: "" };
+const EMPLOYMENT_REPLY: Reply = Reply { form: "employment", flash: Flash::EmploymentSaved, anchor: "#employments" };
+const CONFLICT_REPLY: Reply = Reply { form: "conflict", flash: Flash::ConflictSaved, anchor: "#conflicts" };
+const UNAVAILABLE_REPLY: Reply = Reply { form: "unavailable", flash: Flash::UnavailableSaved, anchor: "#unavailable" };
+const ACCOUNT_REPLY: Reply = Reply { form: "account", flash: Flash::ExpertAccountCreated, anchor: "#account" };
+
+/// The answer to a form of an expert's page: the redirect with the reply's message, or the page
+/// again with the form as it was sent.
 async fn answered(
     state: &Experts,
     ctx: PageCtx,
     actor: &Actor,
     id: Uuid,
-    form: &'static str,
     values: Values,
     done: AppResult<()>,
-    flash: Flash,
-    anchor: &str,
+    reply: Reply,
 ) -> AppResult<Response> {
+    let Reply { form, flash, anchor } = reply;
     match done {
         Ok(()) => Ok(flash::to(&format!("/experts/{id}{anchor}"), flash)),
         Err(e) => {
@@ -367,7 +384,7 @@ async fn update(
         service::update(&state, &actor, id, &input).await
     }
     .await;
-    answered(&state, ctx, &actor, id, "edit", values, done, Flash::ExpertSaved, "").await
+    answered(&state, ctx, &actor, id, values, done, EDIT_REPLY).await
 }
 
 async fn suspend(
@@ -378,7 +395,7 @@ async fn suspend(
     values: Values,
 ) -> AppResult<Response> {
     let done = service::suspend(&state, &actor, id, &SuspendInput { reason: values.get("reason").into() }).await;
-    answered(&state, ctx, &actor, id, "suspend", values, done, Flash::ExpertSuspended, "").await
+    answered(&state, ctx, &actor, id, values, done, SUSPEND_REPLY).await
 }
 
 async fn reactivate(State(state): State<Experts>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
@@ -400,7 +417,7 @@ async fn add_employment(
         until: Some(values.get("until").into()),
     };
     let done = service::add_employment(&state, &actor, id, &input).await.map(|_| ());
-    answered(&state, ctx, &actor, id, "employment", values, done, Flash::EmploymentSaved, "#employments").await
+    answered(&state, ctx, &actor, id, values, done, EMPLOYMENT_REPLY).await
 }
 
 async fn remove_employment(
@@ -422,7 +439,7 @@ async fn add_conflict(
     let input =
         ConflictInput { credit_code: values.get("credit_code").into(), org_name: values.get("org_name").into() };
     let done = service::add_conflict(&state, &actor, id, &input).await.map(|_| ());
-    answered(&state, ctx, &actor, id, "conflict", values, done, Flash::ConflictSaved, "#conflicts").await
+    answered(&state, ctx, &actor, id, values, done, CONFLICT_REPLY).await
 }
 
 async fn remove_conflict(
@@ -470,7 +487,7 @@ async fn add_unavailable(
         service::add_unavailable(&state, &actor, id, &DaysInput { days }).await.map(|_| ())
     }
     .await;
-    answered(&state, ctx, &actor, id, "unavailable", values, done, Flash::UnavailableSaved, "#unavailable").await
+    answered(&state, ctx, &actor, id, values, done, UNAVAILABLE_REPLY).await
 }
 
 async fn remove_unavailable(
@@ -491,7 +508,7 @@ async fn create_account(
 ) -> AppResult<Response> {
     let input = AccountInput { username: values.get("username").into(), password: values.get("password").into() };
     let done = service::create_account(&state, &actor, id, &input).await.map(|_| ());
-    answered(&state, ctx, &actor, id, "account", values, done, Flash::ExpertAccountCreated, "#account").await
+    answered(&state, ctx, &actor, id, values, done, ACCOUNT_REPLY).await
 }
 
 // ---------------------------------------------------------------------------------------------

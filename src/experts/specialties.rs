@@ -49,7 +49,10 @@ pub fn label(code: &str, en: bool) -> String {
 /// Whether `code` has the form of a code: a capital letter and pairs of digits.
 pub fn well_formed(code: &str) -> bool {
     let b = code.as_bytes();
-    !b.is_empty() && b[0].is_ascii_uppercase() && (b.len() - 1) % 2 == 0 && b[1..].iter().all(u8::is_ascii_digit)
+    !b.is_empty()
+        && b[0].is_ascii_uppercase()
+        && (b.len() - 1).is_multiple_of(2)
+        && b[1..].iter().all(u8::is_ascii_digit)
 }
 
 /// The parent of a code (`B0102` → `B01`), none for a class.

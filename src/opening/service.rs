@@ -844,7 +844,6 @@ async fn lot_names<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult
         .collect())
 }
 
-/// The tender's bid form (开标一览表), as published.
 /// A valid bid as read out at the opening: what the evaluation works from.
 #[derive(Debug, Clone)]
 pub struct ReadForm {

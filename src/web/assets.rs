@@ -16,6 +16,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("hall.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/hall.js")),
     ("mybids.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/mybids.js")),
     ("draw.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/draw.js")),
+    ("evaluation.js", "text/javascript; charset=utf-8", include_bytes!("../../frontend/static/evaluation.js")),
     // @noble/hashes (MIT, frontend/static/noble-hashes/README.md): SHA-256 that can be fed in
     // pieces, which WebCrypto cannot, for sealing large bids chunk by chunk.
     (
@@ -47,6 +48,52 @@ pub async fn serve(Path(name): Path<String>) -> Response {
             ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod served {
+    use super::FILES;
+    use std::path::{Path, PathBuf};
+
+    /// Every file below `dir`.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("a directory").flatten() {
+                let p = e.path();
+                if p.is_dir() { stack.push(p) } else { out.push(p) }
+            }
+        }
+        out
+    }
+
+    fn served(name: &str) -> bool {
+        FILES.iter().any(|(n, _, _)| *n == name)
+    }
+
+    /// Every script, stylesheet and icon of `frontend/static` is served, and every `/static/…`
+    /// a template names exists: a page whose script is missing would silently stop being live.
+    #[test]
+    fn every_static_file_is_served_and_every_reference_resolves() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/static");
+        for p in files_under(&root) {
+            if p.extension().is_some_and(|x| x == "js" || x == "css" || x == "svg") {
+                let f = p.strip_prefix(&root).expect("under").to_string_lossy().replace('\\', "/");
+                assert!(served(&f), "frontend/static/{f} is not served");
+            }
+        }
+        let mut seen = 0;
+        for p in files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/templates")) {
+            let t = std::fs::read_to_string(&p).expect("template");
+            for part in t.split("/static/").skip(1) {
+                let name: String = part.chars().take_while(|c| !matches!(c, '"' | '\'' | '?' | ' ' | ')')).collect();
+                assert!(served(&name), "{} names /static/{name}, which is not served", p.display());
+                seen += 1;
+            }
+        }
+        assert!(seen > 5, "the templates name their static files");
     }
 }
 

@@ -631,21 +631,11 @@ async fn an_expert_who_sat_twice_for_the_unit_within_90_days_is_excluded() {
 /// reason, and those with logins are among the eligible.
 #[tokio::test]
 async fn the_demo_has_two_sites_a_pool_with_expert_logins_and_a_draw_with_exclusions() {
-    use crate::support::{Options, spawn_app_with};
     use tenderhall::demo::{
         self,
         experts::{GUEST_SITE, HOST_SITE},
     };
-    let app = spawn_app_with(Options {
-        settings: Some(Box::new(|s| {
-            s.opening.decrypt_minutes = 3;
-            s.opening.objection_minutes = 1;
-        })),
-        empty: true,
-        ..Default::default()
-    })
-    .await;
-    assert!(demo::seed(&app.state).await.expect("demo data"));
+    let app = crate::support::TestApp::with_demo_data().await;
     let app_ref = &app;
     let login = move |user: &'static str| Client::with_password(app_ref, user, demo::PASSWORD);
 
@@ -696,33 +686,7 @@ async fn the_demo_has_two_sites_a_pool_with_expert_logins_and_a_draw_with_exclus
     }
 
     // The opening show runs its tender into evaluation.
-    let dir = app.dir.path().join("opening");
-    let mut show = demo::opening::prepare(&app.state, &dir).await.expect("show");
-    show.pace = std::time::Duration::from_millis(5);
-    let tender = show.tender;
-    let task = demo::opening::spawn(app.state.clone(), show);
-    let agency =
-        tenderhall::accounts::service::actor_by_username(&app.state.db, "agency").await.expect("db").expect("agency");
-    app.clock.advance(TimeDelta::minutes(3) + TimeDelta::seconds(1));
-    let mut closed = false;
-    for _ in 0..2000 {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        app.tick().await;
-        let Ok((h, _, _)) = app.state.openings.hall_state(&agency, tender).await else { continue };
-        let events = app.state.openings.events(&agency, tender, 0).await.expect("events");
-        let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
-        match h.phase.as_str() {
-            "decryption" if count("key_accepted") == 3 => app.clock.advance(TimeDelta::minutes(4)),
-            "objections" if count("answer") == 1 => app.clock.advance(TimeDelta::minutes(2)),
-            "closed" => {
-                closed = true;
-                break;
-            }
-            _ => {}
-        }
-    }
-    assert!(closed, "the show closed its opening");
-    task.await.expect("the show ends");
+    let tender = app.play_opening_show().await;
     assert_eq!(centre.get_json(&format!("/api/v1/tenders/{tender}")).await["state"], "evaluating");
 
     // A draw of office-furniture experts at both sites: every demo exclusion with its reason.

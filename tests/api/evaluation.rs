@@ -18,6 +18,8 @@ struct Committee {
     staff: Client,
     /// Logged-in experts holding a seat.
     seated: Vec<Client>,
+    /// Their user names, in the same order.
+    users: Vec<String>,
     /// Logged-in experts of the pool without a seat.
     others: Vec<Client>,
 }
@@ -43,6 +45,7 @@ async fn committee(host_count: u32, guest_count: u32, rep: bool) -> Committee {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     let v: Value = r.json().await.expect("json");
     let mut seated = Vec::new();
+    let mut users = Vec::new();
     let mut seated_ids = Vec::new();
     for p in v["picks"].as_array().expect("picks").iter().filter(|p| p["status"] == "invited") {
         let n = login_of[p["expert"].as_str().expect("expert")];
@@ -52,6 +55,7 @@ async fn committee(host_count: u32, guest_count: u32, rep: bool) -> Committee {
             .await;
         assert_eq!(r.status(), 204);
         seated_ids.push(n);
+        users.push(format!("expert{n:02}"));
         seated.push(c);
     }
     let mut others = Vec::new();
@@ -60,7 +64,7 @@ async fn committee(host_count: u32, guest_count: u32, rep: bool) -> Committee {
     }
     let r = staff.post_empty(&format!("/api/v1/draws/{draw}/publish")).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    Committee { app, tender, staff, seated, others }
+    Committee { app, tender, staff, seated, users, others }
 }
 
 async fn cmd(c: &Client, tender: &str, body: Value) -> reqwest::Response {
@@ -74,6 +78,11 @@ async fn ok(c: &Client, tender: &str, body: Value) {
 
 async fn refused(c: &Client, tender: &str, body: Value, status: u16, code: &str) {
     expect_error(cmd(c, tender, body).await, status, code).await;
+}
+
+/// A form of the room's page sent as the browser sends it.
+async fn act_page(c: &Client, tender: &str, form: &[(&str, String)]) -> reqwest::Response {
+    c.req(reqwest::Method::POST, &format!("/tenders/{tender}/evaluation/act")).form(form).send().await.expect("send")
 }
 
 async fn view(c: &Client, tender: &str) -> Value {
@@ -92,7 +101,7 @@ fn bids_by_bidder(v: &Value) -> HashMap<String, String> {
 
 #[tokio::test]
 async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
-    let Committee { app, tender, staff, seated, others } = committee(3, 2, false).await;
+    let Committee { app, tender, staff, seated, others, .. } = committee(3, 2, false).await;
     let e = &seated;
     let supervisor = Client::login(&app, "supervisor").await;
     let agency = Client::login(&app, "agency_x").await;
@@ -280,14 +289,14 @@ async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
     )
     .await;
     let chair_client = e.iter().find(|c| c.csrf == e[0].csrf).expect("chair");
-    refused(
-        chair_client,
-        &tender,
-        json!({"op": "reopen", "member": member1, "reason": "tired", "note": "x"}),
-        422,
-        "json_invalid",
-    )
-    .await;
+    let unsigned = view(&e[2], &tender).await["me"].clone();
+    // Not a signed sheet; not a reason of art. 64.
+    for (member, reason, status, code) in
+        [(&unsigned, "sum_error", 409, "not_signed"), (&member1, "tired", 422, "json_invalid")]
+    {
+        let body = json!({"op": "reopen", "member": member, "reason": reason, "note": "汇总有误"});
+        refused(chair_client, &tender, body, status, code).await;
+    }
     ok(
         chair_client,
         &tender,
@@ -351,7 +360,7 @@ async fn a_committee_reviews_scores_and_signs_and_the_result_is_ranked() {
 
 #[tokio::test]
 async fn a_conflict_calls_a_replacement_and_the_representative_cannot_chair() {
-    let Committee { app, tender, staff, seated, others } = committee(2, 2, true).await;
+    let Committee { app, tender, staff, seated, others, .. } = committee(2, 2, true).await;
     // The representative seat needs a procuring unit's staff member of this tender's unit.
     expect_error(
         staff.post(&format!("/api/v1/tenders/{tender}/evaluation"), &json!({})).await,
@@ -401,6 +410,17 @@ async fn a_conflict_calls_a_replacement_and_the_representative_cannot_chair() {
         }
         ok(c, &tender, json!({"op": "declare", "conflict": false})).await;
     }
+    // A second declaration through the page is refused in the page, which says why.
+    let form = [
+        ("_csrf", rep.csrf.clone()),
+        ("op", "declare".to_string()),
+        ("conflict", "no".to_string()),
+        ("note", "再次确认".to_string()),
+    ];
+    let r = act_page(&rep, &tender, &form).await;
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("已签署回避承诺") && page.contains("data-code=\"already_declared\""), "{page}");
     ok(&staff, &tender, json!({"op": "advance", "from": "sign_in"})).await;
     let v = view(&staff, &tender).await;
     assert_eq!(v["members"].as_array().map(|m| m.iter().filter(|m| m["status"] == "seated").count()), Some(5));
@@ -415,23 +435,13 @@ async fn a_conflict_calls_a_replacement_and_the_representative_cannot_chair() {
     assert!(host_page.contains("data-testid=\"advance\""));
     let rep_str = rep_id.as_str().expect("id").to_string();
     let form = [("_csrf", seated[1].csrf.clone()), ("op", "vote_chair".to_string()), ("member", rep_str)];
-    let r = seated[1]
-        .req(reqwest::Method::POST, &format!("/tenders/{tender}/evaluation/act"))
-        .form(&form)
-        .send()
-        .await
-        .expect("send");
+    let r = act_page(&seated[1], &tender, &form).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.expect("page").contains("采购人代表不得担任评标委员会组长"));
     let member = view(&seated[1], &tender).await["me"].as_str().expect("me").to_string();
     for c in &members {
         let form = [("_csrf", c.csrf.clone()), ("op", "vote_chair".to_string()), ("member", member.clone())];
-        let r = c
-            .req(reqwest::Method::POST, &format!("/tenders/{tender}/evaluation/act"))
-            .form(&form)
-            .send()
-            .await
-            .expect("send");
+        let r = act_page(c, &tender, &form).await;
         assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     }
     let v = view(&staff, &tender).await;
@@ -445,4 +455,139 @@ async fn a_conflict_calls_a_replacement_and_the_representative_cannot_chair() {
     let supervisor = Client::login(&app, "supervisor").await;
     let audit = supervisor.get_json("/api/v1/audit/records?action=draw.replace").await;
     assert!(audit.to_string().contains("withdrew"), "{audit}");
+}
+
+/// The demo's evaluation show: after the opening show, a committee of five is drawn (expert1
+/// always among them), the simulated experts, the newcomer's part included once it is left
+/// alone, take the session to the signed report, and the draw verifies.
+#[tokio::test]
+async fn the_demo_evaluates_its_opening_show_with_simulated_experts() {
+    use tenderhall::demo;
+    let app = crate::support::TestApp::with_demo_data().await;
+    let tender = app.play_opening_show().await;
+    assert_eq!(demo::evaluation::unfinished(&app.state).await.expect("unfinished"), vec![tender]);
+    let show = demo::evaluation::Show { tender, pace: std::time::Duration::from_millis(5) };
+    let task = demo::evaluation::spawn(app.state.clone(), show);
+    for _ in 0..3000 {
+        if task.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        // Time passes for the command allowance; the answers' deadline is far away.
+        app.clock.advance(chrono::TimeDelta::seconds(1));
+        app.tick().await;
+    }
+    assert!(task.is_finished(), "the show reached its end");
+    task.await.expect("the show ends by itself");
+
+    let supervisor = crate::client::Client::with_password(&app, "supervisor", demo::PASSWORD).await;
+    let v = view(&supervisor, &tender.to_string()).await;
+    assert_eq!(v["phase"], "signed", "{v}");
+    let members = v["members"].as_array().expect("members");
+    assert_eq!(members.len(), 5, "{v}");
+    assert!(members.iter().all(|m| m["signed_at"].is_string() && m["declared"] == true), "{v}");
+    let at = |site: &str| members.iter().filter(|m| m["site"] == site).count();
+    assert_eq!((at(demo::experts::HOST_SITE), at(demo::experts::GUEST_SITE)), (3, 2), "{v}");
+    assert_eq!(members.iter().filter(|m| m["chair"] == true).count(), 1);
+    // Three bids opened (supplier1's is the newcomer's to decrypt), all ranked.
+    let mut ranks: Vec<i64> =
+        v["results"].as_array().expect("results").iter().filter_map(|r| r["rank"].as_i64()).collect();
+    ranks.sort_unstable();
+    assert_eq!(ranks, vec![1, 2, 3], "{v}");
+    assert!(v["results"].as_array().expect("results").iter().all(|r| r["price_score"].as_i64() > Some(0)));
+    assert!(v["remarks"].to_string().contains("未发现倾向性评分"), "the supervisor's note: {v}");
+    assert!(v["report_sha256"].as_str().is_some_and(|s| s.len() == 64));
+    // expert1 sits, and its part was played when nobody took it.
+    let expert1 = crate::client::Client::with_password(&app, demo::evaluation::NEWCOMER, demo::PASSWORD).await;
+    let mine = view(&expert1, &tender.to_string()).await;
+    assert!(mine["me"].is_string(), "{mine}");
+    assert_eq!(mine["my_scores"].as_array().map(Vec::len), Some(3 * 4), "{mine}");
+    let r = expert1.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+    // The draw is the verifiable one.
+    let centre =
+        tenderhall::accounts::service::actor_by_username(&app.state.db, "centre").await.expect("db").expect("centre");
+    let draw =
+        tenderhall::draw::service::of_tender(&app.state.draws, &centre, tender).await.expect("draw").expect("a draw");
+    let verified = supervisor.get_json(&format!("/api/v1/draws/{}/verify", draw.id)).await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    // Nothing is left for a later launch.
+    assert!(demo::evaluation::unfinished(&app.state).await.expect("unfinished").is_empty());
+}
+
+/// No session for a tender that is not in evaluation, nor before the committee's draw is
+/// published: neither without a draw nor with one still waiting for its contribution.
+#[tokio::test]
+async fn a_session_needs_a_published_draw() {
+    let (app, tender) = evaluating(Box::new(|_| {})).await;
+    let (host, guest) = sites(&app).await;
+    let staff = Client::login(&app, "centre_staff").await;
+    // A tender still open for bids has no session.
+    let agency = Client::login(&app, "agency_x").await;
+    let bidding = crate::tenders::published_tender(&app, &agency).await;
+    let r = staff.post(&format!("/api/v1/tenders/{bidding}/evaluation"), &json!({})).await;
+    expect_error(r, 409, "wrong_state").await;
+    let url = format!("/api/v1/tenders/{tender}/evaluation");
+    let body = json!({});
+    let open = || staff.post(&url, &body);
+    expect_error(open().await, 409, "draw_not_published").await;
+    for n in 1..=4 {
+        expert(&staff, n, &host, json!({}), true).await;
+    }
+    for n in 20..=22 {
+        expert(&staff, n, &guest, json!({}), true).await;
+    }
+    let draw = prepare(&staff, &tender).await;
+    let r = staff.put(&format!("/api/v1/draws/{draw}/request"), &request(&host, &guest, session(&app), 3, 2)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    expect_error(open().await, 409, "draw_not_published").await;
+    expect_error(staff.get(&format!("/api/v1/tenders/{tender}/evaluation")).await, 404, "not_found").await;
+}
+
+/// The room survives a server restart: the phase, the votes cast and the events' numbering
+/// carry on in a new server process, and the session goes on from there.
+#[tokio::test]
+async fn a_session_carries_on_across_a_server_restart() {
+    use crate::support::{ServerProcess, free_port};
+    let Committee { mut app, tender, staff, seated, users, .. } = committee(3, 2, false).await;
+    let r = staff.post(&format!("/api/v1/tenders/{tender}/evaluation"), &json!({})).await;
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    for c in &seated {
+        ok(c, &tender, json!({"op": "sign_in"})).await;
+        ok(c, &tender, json!({"op": "declare", "conflict": false})).await;
+    }
+    ok(&staff, &tender, json!({"op": "advance", "from": "sign_in"})).await;
+    let chair = view(&seated[0], &tender).await["me"].clone();
+    for c in &seated[..2] {
+        ok(c, &tender, json!({"op": "vote_chair", "member": chair})).await;
+    }
+    let before = view(&staff, &tender).await;
+
+    let dir = app.dir.path().to_path_buf();
+    app.stop_server();
+    let port = free_port();
+    let vars = app.process_env(port);
+    let mut server = ServerProcess::start(&vars, port, &dir).await;
+    let staff = crate::resumable::login_as(&server.base, "centre_staff").await;
+    let after = view(&staff, &tender).await;
+    assert_eq!(after["phase"], "chair");
+    assert_eq!(after["last_seq"], before["last_seq"]);
+    assert_eq!(after["members"], before["members"], "the same members, the same two votes");
+    let mut experts = Vec::new();
+    for u in &users {
+        experts.push(crate::resumable::login_as(&server.base, u).await);
+    }
+    refused(&experts[0], &tender, json!({"op": "sign_in"}), 409, "out_of_turn").await;
+    for c in &experts[2..] {
+        ok(c, &tender, json!({"op": "vote_chair", "member": chair})).await;
+    }
+    ok(&staff, &tender, json!({"op": "advance", "from": "chair"})).await;
+    let v = view(&staff, &tender).await;
+    assert_eq!(v["phase"], "qualification", "{v}");
+    assert!(v["members"].as_array().expect("members").iter().any(|m| m["chair"] == true && m["id"] == chair));
+    let events = staff.get_json(&format!("/api/v1/tenders/{tender}/evaluation/events?after=0")).await;
+    let seqs: Vec<i64> = events.as_array().expect("events").iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "numbered without gaps across the restart");
+    server.kill();
 }

@@ -805,16 +805,7 @@ async fn two_servers_on_one_database_serve_one_hall() {
 
 #[tokio::test]
 async fn the_demo_plays_a_whole_opening_with_simulated_bidders() {
-    let app = spawn_app_with(Options {
-        settings: Some(Box::new(|s| {
-            s.opening.decrypt_minutes = 3;
-            s.opening.objection_minutes = 1;
-        })),
-        empty: true,
-        ..Default::default()
-    })
-    .await;
-    assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
+    let app = crate::support::TestApp::with_demo_data().await;
     // Every launch of the demo prepares a show; the one of a later launch is the one played.
     let dir = app.dir.path().join("opening");
     let first = tenderhall::demo::opening::prepare(&app.state, &dir).await.expect("first launch");

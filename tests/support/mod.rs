@@ -168,6 +168,59 @@ impl TestApp {
         self.state.jobs.run_due().await.expect("running due jobs")
     }
 
+    /// A platform with nothing but the demo data, its opening windows short enough for
+    /// [`TestApp::play_opening_show`].
+    pub async fn with_demo_data() -> TestApp {
+        let app = spawn_app_with(Options {
+            settings: Some(Box::new(|s| {
+                s.opening.decrypt_minutes = 3;
+                s.opening.objection_minutes = 1;
+            })),
+            empty: true,
+            ..Default::default()
+        })
+        .await;
+        assert!(tenderhall::demo::seed(&app.state).await.expect("demo data"));
+        app
+    }
+
+    /// Plays the demo's opening show (the demo data must be seeded) to the closed opening and
+    /// returns its tender, now in evaluation. The clock moves on only when the show has done
+    /// what a phase needs. The app's opening windows must be short (decryption 3 minutes,
+    /// objections 1).
+    pub async fn play_opening_show(&self) -> uuid::Uuid {
+        let dir = self.dir.path().join("opening");
+        let mut show = tenderhall::demo::opening::prepare(&self.state, &dir).await.expect("show");
+        show.pace = std::time::Duration::from_millis(5);
+        let tender = show.tender;
+        let task = tenderhall::demo::opening::spawn(self.state.clone(), show);
+        let agency = tenderhall::accounts::service::actor_by_username(&self.state.db, "agency")
+            .await
+            .expect("db")
+            .expect("agency");
+        self.clock.advance(chrono::TimeDelta::minutes(3) + chrono::TimeDelta::seconds(1));
+        let mut closed = false;
+        for _ in 0..2000 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            self.tick().await;
+            let Ok((h, _, _)) = self.state.openings.hall_state(&agency, tender).await else { continue };
+            let events = self.state.openings.events(&agency, tender, 0).await.expect("events");
+            let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
+            match h.phase.as_str() {
+                "decryption" if count("key_accepted") == 3 => self.clock.advance(chrono::TimeDelta::minutes(4)),
+                "objections" if count("answer") == 1 => self.clock.advance(chrono::TimeDelta::minutes(2)),
+                "closed" => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        assert!(closed, "the show closed its opening");
+        task.await.expect("the show ends");
+        tender
+    }
+
     /// Stops the in-process server but keeps its database and files, so that a server process
     /// can take over (see [`ServerProcess`]).
     pub fn stop_server(&mut self) {
