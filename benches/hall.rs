@@ -15,6 +15,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use common::{env_usize, percentile};
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::{
@@ -24,19 +26,8 @@ use std::{
 };
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// Arrival of each event (by its text) at each participant: count and latest instant.
 type Arrivals = Arc<Mutex<HashMap<String, (usize, Instant)>>>;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
 
 /// The minimal broadcast server: every text frame from anyone goes to everyone.
 async fn minimal_server(port: u16) {
@@ -212,7 +203,7 @@ async fn main() {
     assert_eq!(state["phase"], "sign_in", "{state}");
     let mut cookies = Vec::new();
     for _ in 0..50 {
-        cookies.push(session_cookie(&p.base, "watcher").await);
+        cookies.push(p.session_cookie("watcher").await);
     }
     let after = state["last_seq"].as_i64().unwrap_or(0);
     let url = format!("{}/api/v1/tenders/{tender}/opening/ws?after={after}", p.base.replacen("http", "ws", 1));
@@ -263,28 +254,4 @@ async fn main() {
         t99.as_secs_f64() / b99.as_secs_f64()
     );
     println!("  server memory with {n} sockets: {} MiB resident, peak {} MiB", idle / 1024, peak / 1024);
-}
-
-async fn session_cookie(base: &str, user: &str) -> String {
-    let http = reqwest::Client::new();
-    let csrf = http.get(format!("{base}/api/v1/csrf")).send().await.expect("csrf");
-    let mut cookies: Vec<String> = csrf
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect();
-    let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
-    let r = http
-        .post(format!("{base}/api/v1/session"))
-        .header("cookie", cookies.join("; "))
-        .header("x-csrf-token", token)
-        .json(&json!({"username": user, "password": common::PASSWORD}))
-        .send()
-        .await
-        .expect("login");
-    cookies.extend(
-        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
-    );
-    cookies.join("; ")
 }

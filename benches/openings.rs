@@ -11,25 +11,20 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use common::env_usize;
+
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tenderhall::{
     bidder::{KeyFile, client::PlatformClient},
-    envelope::{self, BidIdentity, ContentKey, payload},
+    envelope::{self, payload},
 };
 use uuid::Uuid;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Bid {
     client: usize,
     tender: Uuid,
-    bid: Uuid,
-    id: BidIdentity,
-    cek: ContentKey,
-    sha: String,
+    b: common::SealedBid,
 }
 
 #[tokio::main]
@@ -71,41 +66,14 @@ async fn main() {
         keys.push(k);
     }
     let file: Vec<u8> = (0..mib << 20).map(|i| (i * 7 % 251) as u8).collect();
-    let file_sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &file));
     let mut bids = Vec::new();
     let mut envelopes_bytes = 0u64;
     for t in &tenders {
         let lot = clients[0].lots(*t).await.expect("lots")[0];
         for (i, c) in clients.iter().enumerate() {
-            c.obtain(*t).await.expect("obtain");
-            let ticket = c.reserve(*t, lot).await.expect("reserve");
-            let id = ticket.identity();
-            let mut form = std::collections::BTreeMap::new();
-            form.insert("total_price".to_string(), format!("{}.00", 1_000_000 + i));
-            let manifest = payload::Manifest {
-                form: payload::text_form(form),
-                files: vec![payload::FileEntry {
-                    name: "bid.pdf".into(),
-                    size: file.len() as u64,
-                    sha256: file_sha.clone(),
-                }],
-            };
-            let plain = payload::head(&manifest).expect("payload head");
-            let reader = std::io::Read::chain(plain.as_slice(), file.as_slice());
-            let mut env = Vec::with_capacity(file.len() + 4096);
-            let sealed = envelope::seal(&keys[i].bid_key, &id, reader, &mut env).expect("seal");
-            let sig = keys[i].sign_digest(&sealed.digest).expect("sign");
-            let key_id = keys[i].key_id();
-            envelopes_bytes += env.len() as u64;
-            let receipt = c.upload_bytes(ticket.bid, env, &key_id, &sig).await.expect("upload");
-            bids.push(Bid {
-                client: i,
-                tender: *t,
-                bid: ticket.bid,
-                id,
-                cek: sealed.cek,
-                sha: receipt.envelope_sha256,
-            });
+            let b = common::seal_bid(c, &keys[i], *t, lot, format!("{}.00", 1_000_000 + i), &file).await;
+            envelopes_bytes += b.bytes;
+            bids.push(Bid { client: i, tender: *t, b });
         }
     }
     println!(
@@ -118,10 +86,10 @@ async fn main() {
     let base_n = total.min(50);
     let t0 = Instant::now();
     for b in bids.iter().take(base_n) {
-        let path = blobs.join(&b.sha[0..2]).join(&b.sha[2..4]).join(&b.sha);
+        let path = blobs.join(&b.b.sha[0..2]).join(&b.b.sha[2..4]).join(&b.b.sha);
         let f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).expect("blob"));
         let mut check = payload::PayloadCheck::new();
-        envelope::open(&b.cek, &b.id, f, &mut check).expect("open");
+        envelope::open(&b.b.cek, &b.b.id, f, &mut check).expect("open");
         check.finish().expect("payload");
     }
     let per_bid = t0.elapsed() / base_n as u32;
@@ -152,7 +120,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for b in &bids {
         let c = clients[b.client].clone();
-        let (tender, bid, key) = (b.tender, b.bid, hex::encode(b.cek.0));
+        let (tender, bid, key) = (b.tender, b.b.bid, hex::encode(b.b.cek.0));
         tasks.push(tokio::spawn(async move {
             c.hall_command(tender, &json!({"op": "release_key", "bid": bid, "key": key})).await
         }));

@@ -15,6 +15,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use common::{env_usize, percentile};
+
 use chrono::{TimeDelta, Utc};
 use common::Platform;
 use std::{
@@ -33,17 +35,6 @@ struct Prepared {
     client: PlatformClient,
     key_id: String,
     bids: Vec<(Ticket, std::path::PathBuf, String, String)>, // ticket, envelope file, signature, sha256
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 async fn prepare(p: &Platform, user: &str, tender: uuid::Uuid, lots: &[uuid::Uuid]) -> Prepared {

@@ -103,8 +103,22 @@ impl Platform {
         (c, r["csrf_token"].as_str().expect("csrf").to_string())
     }
 
-    /// Publishes a tender with `lots` lots and the given deadline as the agency; returns its id.
+    /// Publishes a tender with `lots` lots and the given deadline as the agency, evaluated by
+    /// the lowest price; returns its id.
     pub async fn publish_tender(&self, deadline: chrono::DateTime<chrono::Utc>, lots: usize) -> String {
+        let lots: Vec<Value> = (1..=lots).map(|i| json!({"name": format!("lot {i}"), "budget": 100000})).collect();
+        self.publish_tender_with(deadline, "lowest_price", lots, None).await
+    }
+
+    /// Publishes a tender with these lots, evaluation method and (when given) criteria, set on
+    /// the draft before publication; returns its id.
+    pub async fn publish_tender_with(
+        &self,
+        deadline: chrono::DateTime<chrono::Utc>,
+        method: &str,
+        lots: Vec<Value>,
+        criteria: Option<&Value>,
+    ) -> String {
         let base = &self.base;
         let (agency, csrf) = self.client("agency").await;
         let units: Value = agency
@@ -115,14 +129,13 @@ impl Platform {
             .json()
             .await
             .expect("json");
-        let lots: Vec<Value> = (1..=lots).map(|i| json!({"name": format!("lot {i}"), "budget": 100000})).collect();
         // Questions close half a minute before the deadline, or half-way to it when it is near.
         let cutoff = deadline - (deadline - chrono::Utc::now()).min(chrono::TimeDelta::seconds(60)) / 2;
         let r = agency
             .post(format!("{base}/api/v1/tenders"))
             .header("x-csrf-token", &csrf)
             .json(&json!({"title": "bench", "procuring_org": units[0]["id"], "procurement_method": "open_tender",
-                "evaluation_method": "lowest_price", "bid_deadline": deadline,
+                "evaluation_method": method, "bid_deadline": deadline,
                 "question_cutoff": cutoff, "lots": lots,
                 "qualification": "bench", "contact_person": "bench", "contact_phone": "010-68001234",
                 "documents_from": chrono::Utc::now() - chrono::TimeDelta::minutes(1), "documents_until": deadline}))
@@ -133,6 +146,17 @@ impl Platform {
         let t: Value = r.json().await.expect("json");
         assert!(status.is_success(), "create tender: {t}");
         let tender = t["id"].as_str().expect("id").to_string();
+        if let Some(criteria) = criteria {
+            let r = agency
+                .put(format!("{base}/api/v1/tenders/{tender}/criteria"))
+                .header("x-csrf-token", &csrf)
+                .json(criteria)
+                .send()
+                .await
+                .expect("criteria");
+            let status = r.status();
+            assert!(status.is_success(), "criteria: {status} {}", r.text().await.unwrap_or_default());
+        }
         let part = reqwest::multipart::Part::bytes(tenderhall::pdf::sample("bench", 1)).file_name("t.pdf");
         let r = agency
             .post(format!("{base}/api/v1/tenders/{tender}/documents"))
@@ -152,6 +176,95 @@ impl Platform {
         assert!(status.is_success(), "publish: {status} {}", r.text().await.unwrap_or_default());
         tender
     }
+
+    /// The `cookie` header of a new session of `user`, for a websocket handshake.
+    pub async fn session_cookie(&self, user: &str) -> String {
+        let http = reqwest::Client::new();
+        let csrf = http.get(format!("{}/api/v1/csrf", self.base)).send().await.expect("csrf");
+        let mut cookies: Vec<String> = csrf
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+            .collect();
+        let token = csrf.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("token").to_string();
+        let r = http
+            .post(format!("{}/api/v1/session", self.base))
+            .header("cookie", cookies.join("; "))
+            .header("x-csrf-token", token)
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        cookies.extend(
+            r.headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string)),
+        );
+        cookies.join("; ")
+    }
+}
+
+/// A bid sealed and uploaded by a bidder: what releasing its key needs.
+pub struct SealedBid {
+    /// The bid.
+    pub bid: uuid::Uuid,
+    /// What the envelope is bound to.
+    pub id: tenderhall::envelope::BidIdentity,
+    /// Its content key.
+    pub cek: tenderhall::envelope::ContentKey,
+    /// The envelope's SHA-256, from the receipt (its blob's name).
+    pub sha: String,
+    /// The envelope's size.
+    pub bytes: u64,
+}
+
+/// Obtains the documents, reserves a bid on `lot`, seals a bid form with `total_price` and
+/// `file` as `bid.pdf`, and uploads it.
+pub async fn seal_bid(
+    c: &tenderhall::bidder::client::PlatformClient,
+    key: &tenderhall::bidder::KeyFile,
+    tender: uuid::Uuid,
+    lot: uuid::Uuid,
+    total_price: String,
+    file: &[u8],
+) -> SealedBid {
+    use tenderhall::envelope::{self, payload};
+    c.obtain(tender).await.expect("obtain");
+    let ticket = c.reserve(tender, lot).await.expect("reserve");
+    let id = ticket.identity();
+    let mut form = std::collections::BTreeMap::new();
+    form.insert("total_price".to_string(), total_price);
+    let manifest = payload::Manifest {
+        form: payload::text_form(form),
+        files: vec![payload::FileEntry {
+            name: "bid.pdf".into(),
+            size: file.len() as u64,
+            sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, file)),
+        }],
+    };
+    let plain = payload::head(&manifest).expect("payload head");
+    let reader = std::io::Read::chain(plain.as_slice(), file);
+    let mut env = Vec::with_capacity(file.len() + 4096);
+    let sealed = envelope::seal(&key.bid_key, &id, reader, &mut env).expect("seal");
+    let sig = key.sign_digest(&sealed.digest).expect("sign");
+    let bytes = env.len() as u64;
+    let receipt = c.upload_bytes(ticket.bid, env, &key.key_id(), &sig).await.expect("upload");
+    SealedBid { bid: ticket.bid, id, cek: sealed.cek, sha: receipt.envelope_sha256, bytes }
+}
+
+/// The value at `p` (0..1) of sorted durations.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// A numeric setting of a load program from the environment, or its default.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 impl Platform {
