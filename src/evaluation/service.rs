@@ -41,7 +41,7 @@ use crate::{
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -58,10 +58,16 @@ pub struct Evaluations {
     /// The bid forms read out at each tender's opening, which never change once the tender is
     /// in evaluation: read (one vault decryption per bid) once, not on every command and view.
     forms: FormCache,
+    /// Each open session's bids, fixed once it is open.
+    bids: BidCache,
 }
 
 /// The read-out bid forms by tender, at most [`FORM_CACHE`] tenders (then emptied and refilled).
 type FormCache = std::sync::Arc<std::sync::Mutex<HashMap<crate::ids::TenderId, std::sync::Arc<Vec<ReadForm>>>>>;
+
+/// A session's bids (with their letters and evaluated prices) by session, as many sessions as
+/// [`FORM_CACHE`]: fixed once the session is open, and read by every command.
+type BidCache = std::sync::Arc<std::sync::Mutex<HashMap<EvaluationId, std::sync::Arc<Vec<SessionBid>>>>>;
 
 /// How many tenders' bid forms are kept.
 const FORM_CACHE: usize = 256;
@@ -97,6 +103,7 @@ impl Evaluations {
             limits: crate::live::limit::CommandLimits::new(live),
             session_check: std::time::Duration::from_secs(live.session_check_seconds),
             forms: FormCache::default(),
+            bids: BidCache::default(),
         }
     }
 
@@ -178,7 +185,7 @@ struct Loaded {
     ev: evaluation::Model,
     criteria: Criteria,
     members: Vec<evaluation_member::Model>,
-    bids: Vec<SessionBid>,
+    bids: std::sync::Arc<Vec<SessionBid>>,
 }
 
 /// A bid in the session.
@@ -344,9 +351,23 @@ impl Evaluations {
             .order_by_asc(evaluation_member::Column::Seq)
             .all(db)
             .await?;
-        let labels: BTreeMap<Uuid, String> = serde_json::from_str(&ev.labels)
-            .map_err(|e| AppError::internal(format!("evaluations.labels of row {}: {e}", ev.id)))?;
-        let (bids, _) = self.bids_of(db, &t, &criteria, &labels).await?;
+        let cached = self.bids.lock().map_err(|_| AppError::internal("bid cache poisoned"))?.get(&ev.id).cloned();
+        let bids = match cached {
+            Some(b) => b,
+            None => {
+                let labels: BTreeMap<Uuid, String> = serde_json::from_str(&ev.labels)
+                    .map_err(|e| AppError::internal(format!("evaluations.labels of row {}: {e}", ev.id)))?;
+                let bids = std::sync::Arc::new(self.bids_of(db, &t, &criteria, &labels).await?.0);
+                if t.state == TenderState::Evaluating {
+                    let mut cache = self.bids.lock().map_err(|_| AppError::internal("bid cache poisoned"))?;
+                    if cache.len() >= FORM_CACHE {
+                        cache.clear();
+                    }
+                    cache.insert(ev.id, bids.clone());
+                }
+                bids
+            }
+        };
         Ok(Loaded { t, ev, criteria, members, bids })
     }
 
@@ -787,7 +808,8 @@ impl Evaluations {
                     .scoring_item(&item)
                     .cloned()
                     .ok_or_else(|| AppError::invalid_field("item", "unknown"))?;
-                if !self.in_scoring(&uow, &l).await?.contains(&b.id) {
+                let scoring_bids = self.in_scoring(&uow, &l).await?;
+                if !scoring_bids.contains(&b.id) {
                     return Err(AppError::conflict("bid_out", "this bid did not pass the reviews"));
                 }
                 let p = Points::parse(&points).map_err(|_| AppError::invalid_field("points", "invalid_points"))?;
@@ -834,7 +856,8 @@ impl Evaluations {
                         .await?;
                     }
                 }
-                let (done, of) = self.progress(&uow, &l, &m, Phase::Scoring).await?;
+                let (missing, of) = self.scores_missing_of(&uow, &l, Some(&m), &scoring_bids).await?;
+                let done = of - missing;
                 uow.emit(r, Audience::All, &EvalEvent::Progress { member: m.public_id, done, of }).await?;
                 uow.record(
                     &audit,
@@ -1105,6 +1128,7 @@ impl Evaluations {
         self.passed(db, l, Stage::Compliance).await
     }
 
+    /// Scores missing from the seated members' sheets (or `only` one member's), of how many.
     async fn scores_missing<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -1112,13 +1136,30 @@ impl Evaluations {
         only: Option<&evaluation_member::Model>,
     ) -> AppResult<(usize, usize)> {
         let bids = self.in_scoring(db, l).await?;
-        let scores = self.scores(db, l).await?;
+        self.scores_missing_of(db, l, only, &bids).await
+    }
+
+    /// As [`Self::scores_missing`], for the bids in scoring already known. Reads only the sheets
+    /// counted: this runs with every score, under the write lock.
+    async fn scores_missing_of<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        l: &Loaded,
+        only: Option<&evaluation_member::Model>,
+        bids: &[BidId],
+    ) -> AppResult<(usize, usize)> {
+        let mut q = evaluation_score::Entity::find().filter(evaluation_score::Column::EvaluationId.eq(l.ev.id));
+        if let Some(m) = only {
+            q = q.filter(evaluation_score::Column::MemberId.eq(m.id));
+        }
+        let given: HashSet<(MemberId, BidId, String)> =
+            q.all(db).await?.into_iter().map(|s| (s.member_id, s.bid_id, s.item_key)).collect();
         let (mut missing, mut of) = (0, 0);
         for m in l.seated().filter(|m| only.is_none_or(|o| o.id == m.id)) {
-            for b in &bids {
+            for b in bids {
                 for i in &l.criteria.scoring {
                     of += 1;
-                    if !scores.iter().any(|s| s.member_id == m.id && s.bid_id == *b && s.item_key == i.key) {
+                    if !given.contains(&(m.id, *b, i.key.clone())) {
                         missing += 1;
                     }
                 }
