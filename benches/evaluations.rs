@@ -146,7 +146,7 @@ async fn watch(
 
 /// One sender's messages: `(key, path, body)`, sent one after another `gap` apart, starting
 /// `offset` into the first gap so that the senders do not move in step.
-async fn pace(user: User, messages: Vec<(String, String, Value)>, gap: Duration, offset: Duration, clocks: Clocks) {
+async fn pace(user: User, messages: Vec<Outgoing>, gap: Duration, offset: Duration, clocks: Clocks) {
     tokio::time::sleep(offset).await;
     let mut next = tokio::time::Instant::now();
     for (key, path, body) in messages {
@@ -157,8 +157,11 @@ async fn pace(user: User, messages: Vec<(String, String, Value)>, gap: Duration,
     }
 }
 
+/// One message to send: its key (which frame answers it), the path and the body.
+type Outgoing = (String, String, Value);
+
 /// Runs every sender at once and waits for them and for their frames.
-async fn run(senders: Vec<(User, Vec<(String, String, Value)>)>, gap: Duration, clocks: &Clocks) -> Duration {
+async fn run(senders: Vec<(User, Vec<Outgoing>)>, gap: Duration, clocks: &Clocks) -> Duration {
     let n = senders.len().max(1) as u32;
     let t0 = Instant::now();
     let tasks: Vec<_> = senders

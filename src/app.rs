@@ -93,6 +93,10 @@ pub struct AppParts {
     pub draws: crate::draw::Draws,
     /// The evaluation sessions.
     pub evaluations: crate::evaluation::Evaluations,
+    /// The working-day calendar.
+    pub calendar: crate::calendar::Calendar,
+    /// From the evaluation report to the contract.
+    pub awards: crate::award::Awards,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -118,6 +122,8 @@ parts!(
     experts: crate::experts::Experts,
     draws: crate::draw::Draws,
     evaluations: crate::evaluation::Evaluations,
+    calendar: crate::calendar::Calendar,
+    awards: crate::award::Awards,
 );
 
 /// Errors while starting up.
@@ -200,7 +206,24 @@ impl AppState {
             &settings.live,
             texts.clone(),
         );
+        let calendar = crate::calendar::Calendar { db: db.clone(), writer: writer.clone() };
+        let awards = crate::award::Awards {
+            db: db.clone(),
+            writer: writer.clone(),
+            blobs: blobs.clone(),
+            evaluations: evaluations.clone(),
+            settings: settings.award.clone(),
+            pdf: settings.pdf.clone(),
+            texts: texts.clone(),
+            key: key.clone(),
+            experts: crate::experts::Experts {
+                db: db.clone(),
+                writer: writer.clone(),
+                settings: settings.experts.clone(),
+            },
+        };
         let registry = Registry::default()
+            .add(crate::award::service::DEADLINE_JOB, crate::award::service::Deadlines(awards.clone()))
             .add(crate::draw::service::ANSWER_JOB, crate::draw::service::AnswerDeadline(draws.clone()))
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
@@ -288,6 +311,8 @@ impl AppState {
             experts,
             draws,
             evaluations,
+            calendar,
+            awards,
         })))
     }
 
@@ -330,7 +355,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"), (name = "award"), (name = "calendar"))
 )]
 struct ApiDoc;
 
@@ -349,6 +374,8 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::experts::api_routes())
         .merge(crate::draw::api::api_routes())
         .merge(crate::evaluation::api::api_routes())
+        .merge(crate::award::api_routes())
+        .merge(crate::calendar::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);
@@ -444,6 +471,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())
         .merge(crate::evaluation::handlers::router())
+        .merge(crate::award::router().layer(DefaultBodyLimit::max(upload_limit)))
         .fallback(|| async { crate::error::AppError::not_found() });
     let routes = Router::new()
         .merge(api)

@@ -341,6 +341,8 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             // Every launch's show is evaluated by the same few experts for the same procuring
             // unit: the limit of evaluations per unit and window would leave none after two.
             settings.draw.max_per_unit = u32::MAX;
+            // A publicity of minutes instead of working days, so that the award can be watched.
+            settings.award.publicity_minutes = 3;
             let state = AppState::build(settings, clock).await?;
             let created = crate::demo::seed(&state).await?;
             // Shows of earlier launches stopped before their end are played on, then this
@@ -362,6 +364,13 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 "  watch as supervisor or supervisor2, or take part as {} (the others are simulated).",
                 crate::demo::evaluation::NEWCOMER
             );
+            println!(
+                "  Award show: when the report is signed, the candidates are published, one is challenged and the"
+            );
+            println!(
+                "  challenge answered; after a 3-minute publicity award it as {} at the tender's 结果公示与定标 page.",
+                crate::demo::award::NEWCOMER
+            );
             println!();
             let mut evaluations = crate::demo::evaluation::unfinished(&state).await?;
             let mut shows = Vec::new();
@@ -369,9 +378,17 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 evaluations.push(show.tender);
                 shows.push(crate::demo::opening::spawn(state.clone(), show));
             }
+            let mut awards = crate::demo::award::unfinished(&state).await?;
             for tender in evaluations {
                 let show = crate::demo::evaluation::Show { tender, pace: std::time::Duration::from_secs(1) };
                 shows.push(crate::demo::evaluation::spawn(state.clone(), show));
+                if !awards.contains(&tender) {
+                    awards.push(tender);
+                }
+            }
+            for tender in awards {
+                let show = crate::demo::award::Show { tender, pace: std::time::Duration::from_secs(1) };
+                shows.push(crate::demo::award::spawn(state.clone(), show));
             }
             serve(state).await?;
         }

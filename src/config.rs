@@ -49,6 +49,58 @@ pub struct Settings {
     pub draw: DrawSettings,
     /// Evaluation criteria and the evaluation session.
     pub evaluation: EvaluationSettings,
+    /// From the evaluation report to the contract: publicity, challenges, award.
+    pub award: AwardSettings,
+}
+
+/// The periods from the evaluation report to the contract (政府采购法实施条例, 财政部令第87号 and
+/// 第94号, 招标投标法实施条例 art. 54). Working days are counted on the centre's calendar.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwardSettings {
+    /// The candidates are published within this many days of the report (3); later is flagged.
+    pub publish_within_days: u32,
+    /// Works (招标投标法): the candidates are published for this many days (3).
+    pub publicity_days: u32,
+    /// Goods and services (政府采购法): the result is announced for this many working days (1).
+    pub announcement_working_days: u32,
+    /// Goods and services: a challenge within this many working days of the publication (7).
+    /// Works: objections within the publicity.
+    pub challenge_working_days: u32,
+    /// The agency answers a challenge within this many working days (7).
+    pub answer_working_days: u32,
+    /// The challenger may complain within this many working days of the answer (15).
+    pub complaint_working_days: u32,
+    /// The procuring unit decides within this many working days of the publicity's end (5);
+    /// then the first candidate is taken.
+    pub decide_working_days: u32,
+    /// The contract is signed within this many days of the award notice (30).
+    pub contract_days: u32,
+    /// Reminders go out this many hours before a deadline (24).
+    pub reminder_hours: u32,
+    /// Longest challenge, answer, complaint or reason, in characters (5000).
+    pub max_text_chars: usize,
+    /// When not 0, the publicity lasts this many minutes instead of the rule's days: for
+    /// demonstrations and training only (the demo sets 3). 0 in production.
+    pub publicity_minutes: u32,
+}
+
+impl Default for AwardSettings {
+    fn default() -> Self {
+        Self {
+            publish_within_days: 3,
+            publicity_days: 3,
+            announcement_working_days: 1,
+            challenge_working_days: 7,
+            answer_working_days: 7,
+            complaint_working_days: 15,
+            decide_working_days: 5,
+            contract_days: 30,
+            reminder_hours: 24,
+            max_text_chars: 5000,
+            publicity_minutes: 0,
+        }
+    }
 }
 
 /// The rules of evaluation criteria (财政部令第87号, 财库〔2022〕19号) and of the evaluation
@@ -102,11 +154,21 @@ pub struct ExpertSettings {
     pub import_max_bytes: usize,
     /// Most rows (experts) a CSV file may hold.
     pub import_max_rows: usize,
+    /// An expert whose mean rating (marks 1 to 5) falls under this many tenths is suspended
+    /// from draws until the centre reactivates it (30: a mean under 3.0).
+    pub rating_threshold_tenths: u32,
+    /// ... once it has at least this many ratings (1).
+    pub rating_min_count: u32,
 }
 
 impl Default for ExpertSettings {
     fn default() -> Self {
-        Self { import_max_bytes: 2 * 1024 * 1024, import_max_rows: 2_000 }
+        Self {
+            import_max_bytes: 2 * 1024 * 1024,
+            import_max_rows: 2_000,
+            rating_threshold_tenths: 30,
+            rating_min_count: 1,
+        }
     }
 }
 

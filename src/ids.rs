@@ -80,4 +80,8 @@ id_types! {
     EvaluationId;
     /// A row of `evaluation_members`.
     MemberId;
+    /// A row of `award_lots`.
+    AwardLotId;
+    /// A row of `challenges`.
+    ChallengeId;
 }

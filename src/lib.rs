@@ -33,10 +33,12 @@
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod award;
 pub mod bidder;
 pub mod bids;
 pub mod blob;
 pub mod bounds;
+pub mod calendar;
 pub mod certs;
 pub mod cli;
 pub mod clock;

@@ -1903,3 +1903,142 @@ async fn five_experts_at_two_sites_evaluate_to_the_signed_report_while_both_supe
         let _ = b.close().await;
     }
 }
+
+/// The award in the browser: the agency publishes the candidates of the demo's evaluated tender,
+/// the second candidate challenges with a PDF and the agency answers, the procuring unit awards
+/// the first candidate after the publicity, the winner downloads its award notice, and the
+/// procuring unit records the contract.
+#[tokio::test]
+async fn candidates_a_challenge_and_its_answer_the_award_its_notice_and_the_contract() {
+    use tenderhall::demo;
+    // The clock moves a week on: sessions outlive it.
+    let app = TestApp::with_demo_data_and(|s| s.security.session_hours = 24 * 60).await;
+    let tender = app.play_opening_show().await;
+    app.play_evaluation_show(tender).await;
+    let page = format!("{}/tenders/{tender}/award", app.base);
+    let d = driver().await;
+    let profiles: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().expect("dir")).collect();
+
+    // The agency publishes the candidates from the tender's award page.
+    let agency = browser(&d, &profiles[0]).await;
+    login_with(&agency, &app, "agency", demo::PASSWORD).await;
+    open_page(&agency, &format!("{}/tenders/{tender}", app.base)).await;
+    click(&agency, "[data-testid=award-link]").await;
+    let q = click_and_answer(&agency, "[data-testid=publish-candidates]", true).await;
+    assert!(q.contains("公示"), "asked first: {q}");
+    saved(&agency).await;
+    wait_attr(&agency, "[data-testid=lot-state]", "data-state", "publicity").await;
+    let rows = agency.find_all(Locator::Css("[data-testid=candidates] tbody tr")).await.expect("rows");
+    assert_eq!(rows.len(), 3, "three candidates");
+    let names: Vec<String> = {
+        let mut v = Vec::new();
+        for r in rows {
+            let t = r.text().await.expect("text");
+            v.push(t.split_whitespace().nth(1).unwrap_or("").to_string());
+        }
+        v
+    };
+    shot(&agency, "award-publicity").await;
+
+    // The second candidate challenges with evidence.
+    let mut challenger_login = None;
+    for n in 2..=4 {
+        let c = api_login_with(&app, &format!("supplier{n}"), demo::PASSWORD).await;
+        let me: serde_json::Value =
+            c.get(format!("{}/api/v1/me", app.base)).send().await.expect("me").json().await.expect("json");
+        if me["org_name"] == names[1].as_str() {
+            challenger_login = Some(format!("supplier{n}"));
+        }
+    }
+    let challenger_login = challenger_login.expect("the second candidate is a simulated bidder");
+    let challenger = browser(&d, &profiles[1]).await;
+    login_with(&challenger, &app, &challenger_login, demo::PASSWORD).await;
+    open_page(&challenger, &page).await;
+    fill(
+        &challenger,
+        "[data-testid=challenge-form] textarea[name=body]",
+        "第一中标候选人的业绩证明不符合招标文件第三章的要求。",
+    )
+    .await;
+    let evidence = app.dir.path().join("evidence.pdf");
+    std::fs::write(&evidence, support::pdf("证明材料", 1)).expect("write");
+    css(&challenger, "[data-testid=challenge-file]")
+        .await
+        .send_keys(&evidence.display().to_string())
+        .await
+        .expect("file");
+    click(&challenger, "[data-testid=challenge-submit]").await;
+    saved(&challenger).await;
+    wait_attr(&challenger, "[data-testid=challenge]", "data-state", "open").await;
+    shot(&challenger, "award-challenge-filed").await;
+
+    // The agency answers it in its page.
+    open_page(&agency, &page).await;
+    fill(&agency, "[data-testid=answer-form] textarea[name=answer]", "经复核，业绩证明符合招标文件要求，质疑不成立。")
+        .await;
+    click(&agency, "[data-testid=answer-submit]").await;
+    saved(&agency).await;
+    wait_attr(&agency, "[data-testid=challenge]", "data-state", "answered").await;
+    open_page(&challenger, &page).await;
+    assert!(text_of(&challenger, "[data-testid=challenge-answer]").await.contains("质疑不成立"));
+
+    // After the publicity the procuring unit awards the first candidate.
+    let buyer = browser(&d, &profiles[2]).await;
+    login_with(&buyer, &app, "buyer", demo::PASSWORD).await;
+    open_page(&buyer, &page).await;
+    assert!(buyer.find(Locator::Css("[data-testid=award-form]")).await.is_err(), "not during the publicity");
+    app.clock.advance(chrono::TimeDelta::days(7));
+    open_page(&buyer, &page).await;
+    click_and_answer(&buyer, "[data-testid=award-submit]", true).await;
+    saved(&buyer).await;
+    wait_attr(&buyer, "[data-testid=lot-state]", "data-state", "awarded").await;
+    assert_eq!(text_of(&buyer, "[data-testid=winner]").await.split_whitespace().next(), Some(names[0].as_str()));
+    assert!(text_of(&buyer, "[data-testid=savings]").await.contains('%'));
+    shot(&buyer, "award-awarded").await;
+
+    // The winner downloads its award notice from the page.
+    let mut winner_login = None;
+    for n in 1..=4 {
+        let c = api_login_with(&app, &format!("supplier{n}"), demo::PASSWORD).await;
+        let me: serde_json::Value =
+            c.get(format!("{}/api/v1/me", app.base)).send().await.expect("me").json().await.expect("json");
+        if me["org_name"] == names[0].as_str() {
+            winner_login = Some(format!("supplier{n}"));
+        }
+    }
+    let winner = browser(&d, &profiles[3]).await;
+    login_with(&winner, &app, &winner_login.expect("winner"), demo::PASSWORD).await;
+    open_page(&winner, &page).await;
+    let href = css(&winner, "[data-testid=notice-link]").await.attr("href").await.expect("href").expect("a link");
+    let got = winner
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(b).slice(0, 5))])))\
+             .catch(e => done(['error', String(e)]));",
+            vec![href.into()],
+        )
+        .await
+        .expect("fetch");
+    assert_eq!(got, serde_json::json!([200, "application/pdf", "%PDF-"]), "the award notice");
+    shot(&winner, "award-winner").await;
+
+    // The procuring unit records the contract.
+    open_page(&buyer, &page).await;
+    fill(&buyer, "[data-testid=contract-form] input[name=amount]", "1245600.00").await;
+    let today = app.clock.now().with_timezone(&tenderhall::web::cst()).format("%Y-%m-%d").to_string();
+    set_value(&buyer, "[data-testid=contract-form] input[name=signed_on]", &today).await;
+    let contract = app.dir.path().join("contract.pdf");
+    std::fs::write(&contract, support::pdf("合同", 3)).expect("write");
+    css(&buyer, "[data-testid=contract-file]").await.send_keys(&contract.display().to_string()).await.expect("file");
+    click(&buyer, "[data-testid=contract-submit]").await;
+    saved(&buyer).await;
+    wait_attr(&buyer, "[data-testid=lot-state]", "data-state", "contracted").await;
+    assert!(text_of(&buyer, "[data-testid=contract-amount]").await.contains("1,245,600.00"));
+    shot(&buyer, "award-contracted").await;
+    // The public lists show it.
+    open_page(&buyer, &format!("{}/results?tab=awards", app.base)).await;
+    assert!(text_of(&buyer, "[data-testid=results]").await.contains(&names[0]));
+    for b in [agency, challenger, buyer, winner] {
+        let _ = b.close().await;
+    }
+}

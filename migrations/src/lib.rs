@@ -25,6 +25,7 @@ mod m20261221_000001_sites_experts;
 mod m20261222_000001_draws;
 mod m20261223_000001_criteria;
 mod m20261224_000001_evaluations;
+mod m20261225_000001_award;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261222_000001_draws::Migration),
             Box::new(m20261223_000001_criteria::Migration),
             Box::new(m20261224_000001_evaluations::Migration),
+            Box::new(m20261225_000001_award::Migration),
         ]
     }
 }

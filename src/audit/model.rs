@@ -175,6 +175,26 @@ actions! {
     EvaluationRemark = "evaluation.remark" on Tender,
     /// Every sheet signed: the result stands.
     EvaluationComplete = "evaluation.complete" on Tender,
+    /// The candidates of a tender's lots were published (中标候选人公示).
+    AwardPublish = "award.publish" on Tender,
+    /// A supplier challenged a lot's result (质疑).
+    ChallengeFile = "challenge.file" on Tender,
+    /// The agency answered a challenge.
+    ChallengeAnswer = "challenge.answer" on Tender,
+    /// The challenger complained to the supervisors (投诉).
+    ChallengeComplain = "challenge.complain" on Tender,
+    /// A supervisor decided a complaint.
+    ChallengeDecide = "challenge.decide" on Tender,
+    /// A deadline of the award passed: a challenge unanswered, a contract unrecorded (flags).
+    AwardOverdue = "award.overdue" on Tender,
+    /// The procuring unit chose a lot's winner, or the first candidate was taken (定标).
+    AwardDecide = "award.decide" on Tender,
+    /// A lot's contract was recorded.
+    AwardContract = "award.contract" on Tender,
+    /// The centre listed a holiday or a make-up working day.
+    CalendarSet = "calendar.set" on Organisation,
+    /// The centre took a day off the calendar's list.
+    CalendarRemove = "calendar.remove" on Organisation,
     /// A bid was reserved.
     BidReserve = "bid.reserve" on Bid,
     /// A sealed bid was submitted.
@@ -267,6 +287,8 @@ actions! {
     ExpertUpdate = "expert.update" on Expert,
     /// An expert was suspended.
     ExpertSuspend = "expert.suspend" on Expert,
+    /// The agency or the host site's staff rated an expert after a session.
+    ExpertRate = "expert.rate" on Expert,
     /// A suspended expert was reactivated.
     ExpertReactivate = "expert.reactivate" on Expert,
     /// An employment was added to an expert's record.

@@ -3,6 +3,7 @@
 //! pool of the draw (with a neighbouring city's centre as a guest site) — all made through the
 //! same services as real use, so the audit chain records every step.
 
+pub mod award;
 pub mod documents;
 pub mod evaluation;
 pub mod experts;

@@ -27,7 +27,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 use uuid::Uuid;
 
 /// The simulated bidders, with their prices; `supplier1` is the newcomer's.
-const BIDDERS: &[(&str, &str)] = &[
+pub(crate) const BIDDERS: &[(&str, &str)] = &[
     ("supplier1", "1268000.00"),
     ("supplier2", "1245600.00"),
     ("supplier3", "1299000.00"),

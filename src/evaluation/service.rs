@@ -188,6 +188,27 @@ struct Loaded {
     bids: std::sync::Arc<Vec<SessionBid>>,
 }
 
+/// A bid ranked by a signed evaluation ([`Evaluations::signed_candidates`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedBid {
+    /// The bid.
+    pub bid_id: BidId,
+    /// Its public id.
+    pub bid: Uuid,
+    /// Its lot.
+    pub lot_id: LotId,
+    /// Its bidder.
+    pub org_id: crate::ids::OrgId,
+    /// The bidder's name.
+    pub name: String,
+    /// The bid's price as read out (before any deduction).
+    pub price: Money,
+    /// Its total score, hundredths (0 under the lowest evaluated price method).
+    pub total: i64,
+    /// Its rank in the lot, from 1.
+    pub rank: u32,
+}
+
 /// A bid in the session.
 #[derive(Debug, Clone)]
 struct SessionBid {
@@ -196,6 +217,7 @@ struct SessionBid {
     lot_id: LotId,
     lot: String,
     lot_public: Uuid,
+    org_id: crate::ids::OrgId,
     bidder: String,
     letter: String,
     price: Money,
@@ -328,6 +350,7 @@ impl Evaluations {
                 lot_id: f.lot_id,
                 lot: l.map(|l| l.name.clone()).unwrap_or_default(),
                 lot_public: l.map(|l| l.public_id).unwrap_or_default(),
+                org_id: f.org_id,
                 bidder: org.map(|o| o.name.clone()).unwrap_or_default(),
                 letter: labels.get(&f.bid.public_id).cloned().unwrap_or_default(),
                 price,
@@ -1390,6 +1413,34 @@ impl Evaluations {
         )
         .await?;
         Ok(())
+    }
+
+    /// The ranked bids of a tender's signed evaluation, lot by lot in rank order, with the time
+    /// the report was signed: what the award starts from. `None` while it is not signed.
+    pub async fn signed_candidates<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        tender_id: Uuid,
+    ) -> AppResult<Option<(chrono::DateTime<chrono::Utc>, Vec<RankedBid>)>> {
+        let l = self.load(db, tender_id).await?;
+        let Some(signed_at) = l.ev.signed_at.filter(|_| l.ev.phase == Phase::Signed) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for r in self.results(db, &l).await? {
+            let (Some(rank), Ok(b)) = (r.rank, l.bid_by_public(r.bid)) else { continue };
+            out.push(RankedBid {
+                bid_id: b.id,
+                bid: b.public_id,
+                lot_id: b.lot_id,
+                org_id: b.org_id,
+                name: b.bidder.clone(),
+                price: b.price,
+                total: r.total,
+                rank,
+            });
+        }
+        Ok(Some((signed_at, out)))
     }
 
     /// The signed evaluation report as a PDF (评标报告), in both languages, with its canonical

@@ -44,6 +44,38 @@ where
         .routes(routes!(remove_unavailable))
         .routes(routes!(create_account))
         .routes(routes!(me))
+        .routes(routes!(to_rate, rate))
+}
+
+/// The committee's experts of a tender's signed session, with the caller's ratings: the
+/// tender's agency and the host site's staff; 404 for anyone else.
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/ratings", tag = "experts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<super::ratings::MemberToRate>), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 404, description = "not_found: not a rater, or the report is not signed", body = ErrorBody)))]
+async fn to_rate(
+    State(state): State<Experts>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Vec<super::ratings::MemberToRate>>> {
+    super::ratings::to_rate(&state.db, &actor, id).await?.map(Json).ok_or_else(crate::error::AppError::not_found)
+}
+
+/// Rates one expert of the session (punctuality, expertise, conduct 1 to 5, a note), once per
+/// organisation; a mean under the threshold suspends the expert.
+#[utoipa::path(post, path = "/api/v1/tenders/{id}/ratings", tag = "experts", params(("id" = Uuid, Path)),
+    request_body = super::ratings::RatingInput,
+    responses((status = 204, description = "rated"), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "raters_only", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+              (status = 409, description = "out_of_turn / already_rated", body = ErrorBody),
+              (status = 422, description = "validation_failed: marks out_of_range, note too_long, member unknown / not_an_expert", body = ErrorBody)))]
+async fn rate(
+    State(state): State<Experts>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<super::ratings::RatingInput>,
+) -> AppResult<StatusCode> {
+    super::ratings::rate(&state, &actor, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A created object.

@@ -23,6 +23,7 @@ pub mod import;
 pub mod model;
 pub mod policy;
 pub mod pool;
+pub mod ratings;
 pub mod service;
 pub mod specialties;
 

@@ -210,6 +210,8 @@ pub struct ExpertView {
     pub unavailable: Vec<NaiveDate>,
     /// Declared conflicts.
     pub conflicts: Vec<ConflictView>,
+    /// The ratings after its sessions, newest first.
+    pub ratings: Vec<super::ratings::RatingView>,
     /// The login bound to the record, if any.
     pub username: Option<String>,
     /// When added.
@@ -711,6 +713,12 @@ pub async fn reactivate(state: &Experts, actor: &Actor, id: Uuid) -> AppResult<(
     Ok(())
 }
 
+/// Suspends an expert inside the caller's unit of work (a rating under the threshold); the
+/// caller records why.
+pub(crate) async fn suspend_within(uow: &UnitOfWork, e: &expert::Model, reason: &str) -> AppResult<()> {
+    set_status(uow, e, ExpertStatus::Suspended, Some(reason.to_string())).await
+}
+
 async fn set_status(
     uow: &UnitOfWork,
     e: &expert::Model,
@@ -1080,8 +1088,19 @@ async fn full_view<C: ConnectionTrait>(db: &C, e: expert::Model) -> AppResult<Ex
         None => None,
     };
     let (status_reason, created_at, updated_at) = (e.status_reason.clone(), e.created_at, e.updated_at);
+    let ratings = super::ratings::of_expert(db, e.id).await?;
     let summary = summaries(db, vec![e]).await?.pop().ok_or_else(AppError::not_found)?;
-    Ok(ExpertView { summary, status_reason, employments, unavailable, conflicts, username, created_at, updated_at })
+    Ok(ExpertView {
+        summary,
+        status_reason,
+        employments,
+        unavailable,
+        conflicts,
+        ratings,
+        username,
+        created_at,
+        updated_at,
+    })
 }
 
 /// One expert's record (those who read the pool; anyone else 404).

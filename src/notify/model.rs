@@ -58,6 +58,30 @@ string_enum! {
         /// An expert is drawn for an evaluation: `session` (when), `site`, `minutes` (expected
         /// duration) and `answer_by`; never the tender or its parties.
         ExpertInvited = "expert_invited",
+        /// The candidates of a lot are published: `title`, `code`, `lot`, `until` (to its bidders).
+        CandidatesPublished = "candidates_published",
+        /// A challenge was filed: `title`, `lot`, `answer_by` (to the tender's managers).
+        ChallengeFiled = "challenge_filed",
+        /// A challenge is to be answered soon: `title`, `answer_by` (to the managers).
+        ChallengeReminder = "challenge_reminder",
+        /// A challenge was not answered in time: `title`, `code`, `answer_by` (to supervisors).
+        ChallengeOverdue = "challenge_overdue",
+        /// A challenge was answered: `title`, `lot`, `until` (the complaint period; to the challenger).
+        ChallengeAnswered = "challenge_answered",
+        /// A complaint was made: `title`, `code` (to supervisors).
+        ComplaintFiled = "complaint_filed",
+        /// A complaint was decided: `title`, `lot`, `decision` (a catalogue key).
+        ComplaintDecided = "complaint_decided",
+        /// The bidder won a lot: `title`, `lot`, `amount`, `due` (the contract's date).
+        AwardWon = "award_won",
+        /// The lot was awarded to another bidder: `title`, `lot`, `winner`, `amount`.
+        AwardResult = "award_result",
+        /// Another than the first candidate was chosen: `title`, `code`, `lot`, `reason` (to supervisors).
+        AwardOtherCandidate = "award_other_candidate",
+        /// The contract is due soon: `title`, `lot`, `due`.
+        ContractReminder = "contract_reminder",
+        /// No contract was recorded in time: `title`, `code`, `lot`, `due` (to supervisors).
+        ContractOverdue = "contract_overdue",
         /// A notice stored as texts by a version before notices had arguments: `text`, both
         /// languages' texts as they were stored.
         Legacy = "legacy",

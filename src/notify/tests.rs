@@ -159,6 +159,25 @@ fn raised() -> Vec<Notice> {
         240,
         cst(2026, 12, 18, 10, 30),
     ));
+    {
+        use crate::award::{model::Decision, service as award};
+        let at = cst(2026, 12, 20, 9, 0);
+        let lot = "1 办公桌椅";
+        all.extend([
+            award::candidates_notice(&t, lot, at),
+            award::challenge_filed_notice(&t, lot, at),
+            award::challenge_reminder_notice(&t, at),
+            award::challenge_overdue_notice(&t, at),
+            award::challenge_answered_notice(&t, lot, at),
+            award::complaint_filed_notice(&t),
+            award::award_won_notice(&t, lot, Money::from_fen(124_560_000), at),
+            award::award_result_notice(&t, lot, "远达办公设备经营部", Money::from_fen(124_560_000)),
+            award::other_candidate_notice(&t, lot, "第一名放弃中标"),
+            award::contract_reminder_notice(&t, lot, at),
+            award::contract_overdue_notice(&t, lot, at),
+        ]);
+        all.extend(Decision::ALL.iter().map(|d| award::complaint_decided_notice(&t, lot, *d)));
+    }
     all.push(legacy());
     all
 }

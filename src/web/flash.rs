@@ -59,6 +59,22 @@ string_enum! {
         DrawPublished = "draw_published",
         /// The expert answered its invitation.
         InvitationAnswered = "invitation_answered",
+        /// The candidates of a tender's lots were published.
+        CandidatesPublished = "candidates_published",
+        /// A challenge was filed.
+        ChallengeFiled = "challenge_filed",
+        /// A challenge was answered.
+        ChallengeAnswered = "challenge_answered",
+        /// A complaint was made.
+        ComplaintFiled = "complaint_filed",
+        /// A complaint was decided.
+        ComplaintDecided = "complaint_decided",
+        /// A lot's winner was chosen.
+        LotAwarded = "lot_awarded",
+        /// A lot's contract was recorded.
+        ContractRecorded = "contract_recorded",
+        /// An expert was rated.
+        ExpertRated = "expert_rated",
         /// A staff account was added.
         StaffAdded = "staff_added",
         /// A staff account was disabled.

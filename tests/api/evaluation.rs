@@ -466,19 +466,7 @@ async fn the_demo_evaluates_its_opening_show_with_simulated_experts() {
     let app = crate::support::TestApp::with_demo_data().await;
     let tender = app.play_opening_show().await;
     assert_eq!(demo::evaluation::unfinished(&app.state).await.expect("unfinished"), vec![tender]);
-    let show = demo::evaluation::Show { tender, pace: std::time::Duration::from_millis(5) };
-    let task = demo::evaluation::spawn(app.state.clone(), show);
-    for _ in 0..3000 {
-        if task.is_finished() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        // Time passes for the command allowance; the answers' deadline is far away.
-        app.clock.advance(chrono::TimeDelta::seconds(1));
-        app.tick().await;
-    }
-    assert!(task.is_finished(), "the show reached its end");
-    task.await.expect("the show ends by itself");
+    app.play_evaluation_show(tender).await;
 
     let supervisor = crate::client::Client::with_password(&app, "supervisor", demo::PASSWORD).await;
     let v = view(&supervisor, &tender.to_string()).await;

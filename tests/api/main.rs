@@ -8,6 +8,7 @@ mod client;
 
 mod accounts;
 mod audit;
+mod award;
 mod backbone;
 mod bids;
 mod bounds;

@@ -171,10 +171,16 @@ impl TestApp {
     /// A platform with nothing but the demo data, its opening windows short enough for
     /// [`TestApp::play_opening_show`].
     pub async fn with_demo_data() -> TestApp {
+        Self::with_demo_data_and(|_| {}).await
+    }
+
+    /// As [`TestApp::with_demo_data`], with more settings changed by `more`.
+    pub async fn with_demo_data_and(more: fn(&mut tenderhall::config::Settings)) -> TestApp {
         let app = spawn_app_with(Options {
-            settings: Some(Box::new(|s| {
+            settings: Some(Box::new(move |s| {
                 s.opening.decrypt_minutes = 3;
                 s.opening.objection_minutes = 1;
+                more(s);
             })),
             empty: true,
             ..Default::default()
@@ -219,6 +225,25 @@ impl TestApp {
         assert!(closed, "the show closed its opening");
         task.await.expect("the show ends");
         tender
+    }
+
+    /// Plays the demo's evaluation show of `tender` (its opening closed, see
+    /// [`TestApp::play_opening_show`]) to the signed report.
+    pub async fn play_evaluation_show(&self, tender: uuid::Uuid) {
+        use tenderhall::demo;
+        let show = demo::evaluation::Show { tender, pace: std::time::Duration::from_millis(5) };
+        let task = demo::evaluation::spawn(self.state.clone(), show);
+        for _ in 0..3000 {
+            if task.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            // Time passes for the command allowance; the answers' deadline is far away.
+            self.clock.advance(chrono::TimeDelta::seconds(1));
+            self.tick().await;
+        }
+        assert!(task.is_finished(), "the show reached its end");
+        task.await.expect("the show ends by itself");
     }
 
     /// Stops the in-process server but keeps its database and files, so that a server process
