@@ -97,6 +97,8 @@ pub struct AppParts {
     pub calendar: crate::calendar::Calendar,
     /// From the evaluation report to the contract.
     pub awards: crate::award::Awards,
+    /// Expert fees and their payment.
+    pub fees: crate::fees::Fees,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -124,6 +126,7 @@ parts!(
     evaluations: crate::evaluation::Evaluations,
     calendar: crate::calendar::Calendar,
     awards: crate::award::Awards,
+    fees: crate::fees::Fees,
 );
 
 /// Errors while starting up.
@@ -222,7 +225,22 @@ impl AppState {
                 settings: settings.experts.clone(),
             },
         };
+        let fees = crate::fees::Fees {
+            db: db.clone(),
+            writer: writer.clone(),
+            settings: settings.fees.clone(),
+            key: key.clone(),
+            http: {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| StartError::Settings(format!("payment client: {e}")))?
+            },
+            texts: texts.clone(),
+        };
         let registry = Registry::default()
+            .add(crate::fees::COMPUTE_JOB, crate::fees::Compute(fees.clone()))
             .add(crate::award::service::DEADLINE_JOB, crate::award::service::Deadlines(awards.clone()))
             .add(crate::draw::service::ANSWER_JOB, crate::draw::service::AnswerDeadline(draws.clone()))
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
@@ -313,6 +331,7 @@ impl AppState {
             evaluations,
             calendar,
             awards,
+            fees,
         })))
     }
 
@@ -355,7 +374,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"), (name = "award"), (name = "calendar"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"), (name = "award"), (name = "calendar"), (name = "fees"))
 )]
 struct ApiDoc;
 
@@ -376,6 +395,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::evaluation::api::api_routes())
         .merge(crate::award::api_routes())
         .merge(crate::calendar::api_routes())
+        .merge(crate::fees::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);

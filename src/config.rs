@@ -51,6 +51,70 @@ pub struct Settings {
     pub evaluation: EvaluationSettings,
     /// From the evaluation report to the contract: publicity, challenges, award.
     pub award: AwardSettings,
+    /// Expert fees and their payment.
+    pub fees: FeeSettings,
+}
+
+/// Expert fees (即评即走): the centre's payment endpoint, the retries, and the rate a site has
+/// until the centre sets its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeeSettings {
+    /// The payment endpoint (`https://…`); empty: instructions wait until it is set.
+    pub endpoint: String,
+    /// Seconds to wait for an answer (10).
+    pub timeout_seconds: u64,
+    /// The first retry's wait, in seconds, doubled at each failure (5).
+    pub backoff_seconds: u64,
+    /// The longest wait between attempts (600).
+    pub max_backoff_seconds: u64,
+    /// How often the payer looks for due instructions, in milliseconds (1000).
+    pub poll_ms: u64,
+    /// Default rate: the first hours' fee in 元 (600).
+    pub base_yuan: i64,
+    /// ... the hours it covers (3).
+    pub base_hours: i32,
+    /// ... each further hour begun, in 元 (100).
+    pub hourly_yuan: i64,
+    /// ... at most a day, in 元 (1000).
+    pub daily_cap_yuan: i64,
+    /// ... an expert who came and had to withdraw, in 元 (200).
+    pub withdrawn_yuan: i64,
+    /// ... the factor on a day off (2).
+    pub holiday_factor: i32,
+}
+
+impl Default for FeeSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            timeout_seconds: 10,
+            backoff_seconds: 5,
+            max_backoff_seconds: 600,
+            poll_ms: 1000,
+            base_yuan: 600,
+            base_hours: 3,
+            hourly_yuan: 100,
+            daily_cap_yuan: 1000,
+            withdrawn_yuan: 200,
+            holiday_factor: 2,
+        }
+    }
+}
+
+impl FeeSettings {
+    /// The rate of a site without its own table.
+    pub fn default_rate(&self) -> crate::fees::Rate {
+        let y = |v: i64| crate::money::Money::from_fen(v.saturating_mul(100));
+        crate::fees::Rate {
+            base: y(self.base_yuan),
+            base_hours: self.base_hours,
+            hourly: y(self.hourly_yuan),
+            daily_cap: y(self.daily_cap_yuan),
+            withdrawn: y(self.withdrawn_yuan),
+            holiday_factor: self.holiday_factor,
+        }
+    }
 }
 
 /// The periods from the evaluation report to the contract (政府采购法实施条例, 财政部令第87号 and

@@ -121,6 +121,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     ];
     if state.settings.jobs.run {
         tasks.push(state.jobs.clone().spawn());
+        tasks.push(crate::fees::spawn_payer(state.fees.clone()));
     }
     tasks
 }

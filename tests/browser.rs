@@ -1911,13 +1911,24 @@ async fn five_experts_at_two_sites_evaluate_to_the_signed_report_while_both_supe
 #[tokio::test]
 async fn candidates_a_challenge_and_its_answer_the_award_its_notice_and_the_contract() {
     use tenderhall::demo;
-    // The clock moves a week on: sessions outlive it.
-    let app = TestApp::with_demo_data_and(|s| s.security.session_hours = 24 * 60).await;
+    // The clock moves a week on: sessions outlive it. The centre's payment service answers
+    // the experts' fees.
+    let payments = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}/pay", payments.local_addr().expect("addr"));
+    let app = TestApp::with_demo_data_and(move |s| {
+        s.security.session_hours = 24 * 60;
+        s.fees.endpoint = endpoint;
+    })
+    .await;
+    let ledger = std::sync::Arc::new(support::Ledger::default());
+    let _service = tokio::spawn(support::payment_service(payments, ledger.clone(), app.state.key.public(), 0));
     let tender = app.play_opening_show().await;
     app.play_evaluation_show(tender).await;
+    app.tick().await;
+    assert_eq!(tenderhall::fees::pay_due(&app.state.fees).await.expect("pay"), 5, "the five experts' fees");
     let page = format!("{}/tenders/{tender}/award", app.base);
     let d = driver().await;
-    let profiles: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().expect("dir")).collect();
+    let profiles: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().expect("dir")).collect();
 
     // The agency publishes the candidates from the tender's award page.
     let agency = browser(&d, &profiles[0]).await;
@@ -2038,7 +2049,15 @@ async fn candidates_a_challenge_and_its_answer_the_award_its_notice_and_the_cont
     // The public lists show it.
     open_page(&buyer, &format!("{}/results?tab=awards", app.base)).await;
     assert!(text_of(&buyer, "[data-testid=results]").await.contains(&names[0]));
-    for b in [agency, challenger, buyer, winner] {
+    // An expert of the committee sees its fee as paid.
+    let expert = browser(&d, &profiles[4]).await;
+    login_with(&expert, &app, "expert1", demo::PASSWORD).await;
+    open_page(&expert, &format!("{}/expert", app.base)).await;
+    wait_attr(&expert, "[data-testid=fee]", "data-status", "paid").await;
+    assert!(text_of(&expert, "[data-testid=fees]").await.contains("已支付"));
+    shot(&expert, "expert-fee-paid").await;
+    assert_eq!(ledger.payments.lock().expect("lock").len(), 5);
+    for b in [agency, expert, challenger, buyer, winner] {
         let _ = b.close().await;
     }
 }

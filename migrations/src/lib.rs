@@ -26,6 +26,7 @@ mod m20261222_000001_draws;
 mod m20261223_000001_criteria;
 mod m20261224_000001_evaluations;
 mod m20261225_000001_award;
+mod m20261226_000001_fees;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261223_000001_criteria::Migration),
             Box::new(m20261224_000001_evaluations::Migration),
             Box::new(m20261225_000001_award::Migration),
+            Box::new(m20261226_000001_fees::Migration),
         ]
     }
 }

@@ -289,6 +289,12 @@ actions! {
     ExpertSuspend = "expert.suspend" on Expert,
     /// The agency or the host site's staff rated an expert after a session.
     ExpertRate = "expert.rate" on Expert,
+    /// The centre set a site's fee rates.
+    FeeRates = "fee.rates" on Site,
+    /// A signed session's expert fees were computed.
+    FeeCompute = "fee.compute" on Tender,
+    /// The payment service acknowledged an expert's fee.
+    FeePaid = "fee.paid" on Expert,
     /// A suspended expert was reactivated.
     ExpertReactivate = "expert.reactivate" on Expert,
     /// An employment was added to an expert's record.

@@ -1403,6 +1403,8 @@ impl Evaluations {
         .await?;
         uow.emit(room(l.ev.id), Audience::All, &EvalEvent::Phase { phase: Phase::Signed }).await?;
         uow.emit(room(l.ev.id), Audience::All, &EvalEvent::Completed { report_sha256: sha.clone() }).await?;
+        // The experts' fees, computed and paid at once (即评即走).
+        uow.schedule(crate::fees::compute_job(l.ev.id, now)).await?;
         uow.record(
             &platform(),
             AuditEntry::new(

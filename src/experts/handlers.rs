@@ -587,6 +587,7 @@ struct OwnPage {
     ctx: PageCtx,
     e: Option<ExpertView>,
     specialties: String,
+    fees: Vec<crate::fees::FeeView>,
 }
 
 async fn own_page(State(state): State<Experts>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
@@ -599,5 +600,6 @@ async fn own_page(State(state): State<Experts>, ctx: PageCtx, actor: Actor) -> A
         Err(e) => return Err(e),
     };
     let specialties = e.as_ref().map(|e| labels(&ctx, &e.summary.specialties)).unwrap_or_default();
-    Ok(render(&OwnPage { ctx, e, specialties }))
+    let fees = crate::fees::own(&state.db, &actor).await?;
+    Ok(render(&OwnPage { ctx, e, specialties, fees }))
 }

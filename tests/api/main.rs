@@ -21,6 +21,7 @@ mod evaluation;
 mod experts;
 mod extremes;
 mod feedback;
+mod fees;
 mod forms;
 mod live;
 mod mall;

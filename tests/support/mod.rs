@@ -175,7 +175,7 @@ impl TestApp {
     }
 
     /// As [`TestApp::with_demo_data`], with more settings changed by `more`.
-    pub async fn with_demo_data_and(more: fn(&mut tenderhall::config::Settings)) -> TestApp {
+    pub async fn with_demo_data_and(more: impl FnOnce(&mut tenderhall::config::Settings) + Send + 'static) -> TestApp {
         let app = spawn_app_with(Options {
             settings: Some(Box::new(move |s| {
                 s.opening.decrypt_minutes = 3;
@@ -388,4 +388,110 @@ pub fn migrations_from(name: &str) -> u32 {
     let all = Migrator::migrations();
     let at = all.iter().position(|m| m.name() == name).unwrap_or_else(|| panic!("no migration {name}"));
     (all.len() - at) as u32
+}
+
+/// What the payment service records: every call, and the payments by idempotency key.
+#[derive(Default)]
+pub struct Ledger {
+    /// Every call: its idempotency key, and whether its signature held.
+    pub calls: std::sync::Mutex<Vec<(String, bool)>>,
+    /// The payments by idempotency key: the payment's id, the amount in fen, the payee.
+    pub payments: std::sync::Mutex<std::collections::HashMap<String, (String, i64, String)>>,
+}
+
+/// A payment service for the fee tests: HTTP/1.1, one request per connection. The first
+/// `failing` calls answer 503 and the next one records the payment and closes the connection
+/// without answering (with `failing` 0, none of that); every later call records (a key already
+/// paid is answered with its first payment) and answers 200. The signature of every body is
+/// checked with the platform's public key; an unsigned instruction gets 400.
+pub async fn payment_service(
+    listener: tokio::net::TcpListener,
+    ledger: std::sync::Arc<Ledger>,
+    key: tenderhall::keys::PublicKey,
+    failing: usize,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let (ledger, key) = (ledger.clone(), key.clone());
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let Ok(n) = sock.read(&mut chunk).await else { return };
+                if n == 0 {
+                    return;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..at]).to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < at + 4 + len {
+                        let Ok(n) = sock.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    break (head, buf[at + 4..at + 4 + len].to_vec());
+                }
+            };
+            let header = |name: &str| {
+                head.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().to_string())
+                })
+            };
+            let signed = header("x-tenderhall-signature")
+                .and_then(|s| hex::decode(s).ok())
+                .is_some_and(|sig| key.verify(&body, &sig));
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            let k = header("idempotency-key").unwrap_or_default();
+            let n = {
+                let mut calls = ledger.calls.lock().expect("lock");
+                calls.push((k.clone(), signed));
+                calls.len()
+            };
+            if !signed || k.is_empty() || v["idempotency_key"] != k.as_str() {
+                let _ =
+                    sock.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                return;
+            }
+            if n <= failing {
+                let _ = sock
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                return;
+            }
+            let payment = {
+                let mut p = ledger.payments.lock().expect("lock");
+                let next = format!("PAY-{:04}", p.len() + 1);
+                p.entry(k.clone())
+                    .or_insert((
+                        next,
+                        v["amount_fen"].as_i64().unwrap_or(-1),
+                        v["payee"]["name"].as_str().unwrap_or("").to_string(),
+                    ))
+                    .0
+                    .clone()
+            };
+            if failing > 0 && n == failing + 1 {
+                // Recorded, but the answer is lost.
+                return;
+            }
+            let body = serde_json::json!({"payment_id": payment}).to_string();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(answer.as_bytes()).await;
+        });
+    }
 }
