@@ -13,7 +13,9 @@ use crate::{
     accounts::model::{Actor, Role},
     audit::{Action, AuditActor, AuditEntry},
     calendar::WorkCalendar,
-    entities::{award_lot, challenge, lot, opening, opening_bid, organisation, procurement_result, tender, user},
+    entities::{
+        award_lot, challenge, evaluation, lot, opening, opening_bid, organisation, procurement_result, tender, user,
+    },
     error::{AppError, AppResult, FieldError},
     ids::{AwardLotId, ChallengeId, OrgId, UserId},
     jobs::{JobHandler, NewJob},
@@ -1036,7 +1038,85 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
         Some(a) => crate::experts::ratings::to_rate(db, a, t.public_id).await?,
         None => None,
     };
-    Ok(AwardView { tender: t.public_id, code: t.code, title: t.title, lots: out, can_publish, ratings })
+    let timeline = timeline(db, actor, &t, &out, now).await?;
+    Ok(AwardView { tender: t.public_id, code: t.code, title: t.title, lots: out, can_publish, ratings, timeline })
+}
+
+/// The tender's way from its posting to the contract, each step as far as the reader may see
+/// it: the challenges' count only for those who read challenges.
+async fn timeline(
+    db: &sea_orm::DatabaseConnection,
+    actor: Option<&Actor>,
+    t: &tender::Model,
+    lots: &[LotAwardView],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<super::model::TimelineStep>> {
+    use super::model::TimelineStep;
+    let step =
+        |step: &'static str, at: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, done: bool, note: String| {
+            let status = if done {
+                "done"
+            } else if at.is_some_and(|a| a <= now) {
+                "current"
+            } else {
+                "upcoming"
+            };
+            TimelineStep { step, status, at, until, note }
+        };
+    let mut out = vec![
+        step("published", t.published_at, None, t.published_at.is_some(), String::new()),
+        step("deadline", Some(t.bid_deadline), None, now >= t.bid_deadline, String::new()),
+    ];
+    let o = opening::Entity::find().filter(opening::Column::TenderId.eq(t.id)).one(db).await?;
+    let closed = o.as_ref().filter(|o| o.phase == crate::opening::model::Phase::Closed).map(|o| o.phase_started_at);
+    out.push(step("opening", o.as_ref().map(|o| o.created_at), closed, closed.is_some(), String::new()));
+    let ev = evaluation::Entity::find().filter(evaluation::Column::TenderId.eq(t.id)).one(db).await?;
+    out.push(step(
+        "evaluation",
+        ev.as_ref().map(|e| e.opened_at),
+        ev.as_ref().and_then(|e| e.signed_at),
+        ev.as_ref().is_some_and(|e| e.signed_at.is_some()),
+        String::new(),
+    ));
+    let published = lots.iter().map(|l| l.published_at).min();
+    let publicity_end = lots.iter().map(|l| l.publicity_until).max();
+    out.push(step("publicity", published, publicity_end, publicity_end.is_some_and(|e| now >= e), String::new()));
+    if actor
+        .is_some_and(|a| policy::is_manager(a, t) || policy::is_overseer(a) || crate::mall::policy::is_centre_staff(a))
+    {
+        let filed: usize = lots.iter().map(|l| l.challenges.len()).sum();
+        let open = lots.iter().flat_map(|l| &l.challenges).filter(|c| c.state.is_pending()).count();
+        if filed > 0 {
+            let first = lots.iter().flat_map(|l| &l.challenges).map(|c| c.filed_at).min();
+            out.push(step("challenges", first, None, open == 0, format!("{filed} / {open}")));
+        }
+    }
+    let awarded: Vec<&LotAwardView> = lots.iter().filter(|l| l.awarded_at.is_some()).collect();
+    let all_awarded = !lots.is_empty() && awarded.len() == lots.len();
+    out.push(step(
+        "award",
+        awarded.iter().filter_map(|l| l.awarded_at).min(),
+        None,
+        all_awarded,
+        awarded.iter().filter_map(|l| l.winner.clone()).collect::<Vec<_>>().join("、"),
+    ));
+    let contracted = lots.iter().filter(|l| l.contract_signed_on.is_some()).count();
+    let due = lots.iter().filter_map(|l| l.contract_due).max();
+    out.push(step(
+        "contract",
+        due.filter(|_| contracted < lots.len()),
+        None,
+        !lots.is_empty() && contracted == lots.len(),
+        lots.iter().filter_map(|l| l.contract_signed_on.clone()).collect::<Vec<_>>().join("、"),
+    ));
+    match t.state {
+        TenderState::Cancelled => {
+            out.push(step("cancelled", Some(t.updated_at), None, true, t.cancel_reason.clone().unwrap_or_default()))
+        }
+        TenderState::Failed => out.push(step("failed", Some(t.updated_at), None, true, String::new())),
+        _ => {}
+    }
+    Ok(out)
 }
 
 /// Which public list.

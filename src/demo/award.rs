@@ -6,14 +6,15 @@
 //! Every step goes through the award's services and looks at where the tender stands first, so
 //! a show stopped halfway is played on by the next launch.
 
+use super::actor;
 use crate::{
-    accounts::{model::Actor, service as accounts},
+    accounts::model::Actor,
     app::AppState,
     award::{
         model::{AwardState, ChallengeState},
         service::{self as awards, AnswerInput, AwardInput, ChallengeInput},
     },
-    error::{AppError, AppResult},
+    error::AppResult,
     tenders::{model::TenderState, service as tenders},
 };
 use std::time::Duration;
@@ -32,12 +33,6 @@ pub struct Show {
     pub tender: Uuid,
     /// The unit of the show's pauses.
     pub pace: Duration,
-}
-
-async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
-    accounts::actor_by_username(&state.db, name)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
 }
 
 /// The demo's opening-show tenders still in evaluation: each gets its award show.

@@ -14,8 +14,9 @@
 //! the draw and the session stand before acting, so a show stopped halfway (the demo was
 //! stopped) is played on by the next launch (see [`unfinished`]).
 
+use super::actor;
 use crate::{
-    accounts::{model::Actor, service as accounts},
+    accounts::model::Actor,
     app::AppState,
     draw::{
         model::{DrawState, PickStatus},
@@ -59,12 +60,6 @@ struct Player {
     login: &'static str,
     actor: Actor,
     newcomer: bool,
-}
-
-async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
-    accounts::actor_by_username(&state.db, name)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
 }
 
 /// The opening shows' tenders of earlier launches that are in evaluation with a session not yet

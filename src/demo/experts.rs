@@ -10,8 +10,8 @@
 //! the agency or a bidder, a suspended expert, experts away on the coming days.
 //! `expert1`…`expert7` are the logins of experts who can be drawn for it.
 
+use super::actor;
 use crate::{
-    accounts::{model::Actor, service as accounts},
     app::AppState,
     error::{AppError, AppResult},
     experts::{
@@ -296,12 +296,6 @@ fn day_string(d: NaiveDate) -> String {
 fn months_before(today: NaiveDate, months: u32) -> String {
     let d = today.checked_sub_months(Months::new(months)).unwrap_or(today);
     day_string(d.with_day(1).unwrap_or(d))
-}
-
-async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
-    accounts::actor_by_username(&state.db, name)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
 }
 
 /// Makes the two sites with their members and the expert pool with its logins.

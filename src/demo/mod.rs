@@ -140,6 +140,13 @@ const ORGS: &[Org] = &[
     },
 ];
 
+/// A demo user as the actor the services take.
+pub(crate) async fn actor(state: &AppState, name: &str) -> AppResult<crate::accounts::model::Actor> {
+    crate::accounts::service::actor_by_username(&state.db, name)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
+}
+
 /// Seeds the demo data unless the database already has organisations. Returns whether it did.
 pub async fn seed(state: &AppState) -> AppResult<bool> {
     if organisation::Entity::find().count(&state.db).await? > 0 {

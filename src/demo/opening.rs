@@ -6,8 +6,9 @@
 //! Everything goes through the same services as real use; the bids were sealed with the bidder
 //! code and are opened with the keys the simulated bidders release.
 
+use super::actor;
 use crate::{
-    accounts::{model::Actor, service as accounts},
+    accounts::model::Actor,
     app::AppState,
     bidder::KeyFile,
     bids::service as bids,
@@ -59,12 +60,6 @@ fn grouped(price: &str) -> String {
         out.push(c);
     }
     format!("{out}.{cents}")
-}
-
-async fn actor(state: &AppState, name: &str) -> AppResult<Actor> {
-    accounts::actor_by_username(&state.db, name)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("demo user {name} missing")))
 }
 
 /// Makes this launch's opening tender and its sealed bids. The tender is published "three weeks

@@ -188,6 +188,29 @@ struct Loaded {
     bids: std::sync::Arc<Vec<SessionBid>>,
 }
 
+/// The code of each session's tender, by session: what the records about sessions (ratings,
+/// fees) show.
+pub async fn tender_codes<C: ConnectionTrait>(
+    db: &C,
+    sessions: impl IntoIterator<Item = EvaluationId>,
+) -> AppResult<HashMap<EvaluationId, String>> {
+    let evs: HashMap<EvaluationId, crate::ids::TenderId> = evaluation::Entity::find()
+        .filter(evaluation::Column::Id.is_in(sessions))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.tender_id))
+        .collect();
+    let codes: HashMap<crate::ids::TenderId, String> = tender::Entity::find()
+        .filter(tender::Column::Id.is_in(evs.values().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.code))
+        .collect();
+    Ok(evs.into_iter().filter_map(|(e, t)| codes.get(&t).map(|c| (e, c.clone()))).collect())
+}
+
 /// A bid ranked by a signed evaluation ([`Evaluations::signed_candidates`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankedBid {

@@ -301,24 +301,11 @@ pub async fn of_expert<C: ConnectionTrait>(db: &C, id: crate::ids::ExpertId) -> 
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let evs: HashMap<crate::ids::EvaluationId, crate::ids::TenderId> = evaluation::Entity::find()
-        .filter(evaluation::Column::Id.is_in(rows.iter().map(|r| r.evaluation_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.tender_id))
-        .collect();
-    let codes: HashMap<crate::ids::TenderId, String> = tender::Entity::find()
-        .filter(tender::Column::Id.is_in(evs.values().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.code))
-        .collect();
+    let codes = crate::evaluation::service::tender_codes(db, rows.iter().map(|r| r.evaluation_id)).await?;
     Ok(rows
         .iter()
         .map(|r| {
-            let code = evs.get(&r.evaluation_id).and_then(|t| codes.get(t)).cloned().unwrap_or_default();
+            let code = codes.get(&r.evaluation_id).cloned().unwrap_or_default();
             view_of(r, &code, orgs.get(&r.rater_org_id).map(String::as_str).unwrap_or_default())
         })
         .collect())

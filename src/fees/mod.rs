@@ -28,7 +28,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -438,25 +438,12 @@ pub async fn own<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<Fee
         .order_by_desc(expert_fee::Column::Id)
         .all(db)
         .await?;
-    let evs: HashMap<EvaluationId, crate::ids::TenderId> = evaluation::Entity::find()
-        .filter(evaluation::Column::Id.is_in(rows.iter().map(|r| r.evaluation_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.tender_id))
-        .collect();
-    let codes: HashMap<crate::ids::TenderId, String> = tender::Entity::find()
-        .filter(tender::Column::Id.is_in(evs.values().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.code))
-        .collect();
+    let codes = crate::evaluation::service::tender_codes(db, rows.iter().map(|r| r.evaluation_id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| FeeView {
             id: r.public_id,
-            tender_code: evs.get(&r.evaluation_id).and_then(|t| codes.get(t)).cloned().unwrap_or_default(),
+            tender_code: codes.get(&r.evaluation_id).cloned().unwrap_or_default(),
             amount: r.amount_fen,
             minutes: r.minutes,
             holiday: r.holiday,

@@ -399,6 +399,26 @@ async fn candidates_are_published_challenged_answered_awarded_and_contracted_on_
         .await;
     let (d, f) = curl("2027-11-14");
     expect_error(contract(&buyer, &tender, &lot_id, "1", &d, f).await, 409, "already_recorded").await;
+    // The timeline, from the posting to the contract: all done; the challenges only for those
+    // who read them.
+    let steps = |v: &Value| -> Vec<(String, String)> {
+        v["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .map(|s| (s["step"].as_str().unwrap_or("").to_string(), s["status"].as_str().unwrap_or("").to_string()))
+            .collect()
+    };
+    let managed = steps(&award_view(&agency, &tender).await);
+    let names_of = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names_of(&managed),
+        vec!["published", "deadline", "opening", "evaluation", "publicity", "challenges", "award", "contract"]
+    );
+    assert!(managed.iter().all(|(_, s)| s == "done"), "{managed:?}");
+    let public = award_view(&anonymous, &tender).await;
+    assert!(!names_of(&steps(&public)).contains(&"challenges".to_string()), "{public}");
+    assert_eq!(award_view(&agency, &tender).await["timeline"][5]["note"], "1 / 0");
     // The page shows it all.
     let html = buyer.get(&format!("/tenders/{tender}/award")).await.text().await.expect("html");
     assert!(html.contains(&first) && html.contains("已签合同"), "the page");
