@@ -368,7 +368,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
                 "  Award show: when the report is signed, the candidates are published, one is challenged and the"
             );
             println!(
-                "  challenge answered; after a 3-minute publicity award it as {} at the tender's 结果公示与定标 page.",
+                "  challenge answered; after a 3-minute publicity award it as {} at the tender's 项目进程与结果 page.",
                 crate::demo::award::NEWCOMER
             );
             println!();
