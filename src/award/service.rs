@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// The job kind of every award deadline; its arguments are `{"what": ..., "id": <row>}` with
-/// `what` one of `decide` (the first candidate is taken), `answer_reminder`, `answer_overdue`,
+/// `what` one of `decide` (the first candidate is taken), `decide_reminder`, `answer_reminder`, `answer_overdue`,
 /// `contract_reminder`, `contract_overdue`.
 pub const DEADLINE_JOB: &str = "award.deadline";
 
@@ -257,6 +257,10 @@ pub async fn publish(state: &Awards, actor: &Actor, tender_id: Uuid) -> AppResul
         .insert(&uow)
         .await?;
         uow.schedule(job("decide", row.id.0, decide_by)).await?;
+        let reminder = decide_by - TimeDelta::hours(s.reminder_hours as i64);
+        if reminder > now {
+            uow.schedule(job("decide_reminder", row.id.0, reminder)).await?;
+        }
         let bidders = bidders_of(&uow, &t, l.id).await?;
         uow.notify(&bidders, candidates_notice(&t, &lot_label(&l), challenge_until)).await?;
         details.push(json!({"lot": l.public_id, "candidates": cands.iter().map(|c| json!({"rank": c.rank, "bid": c.bid, "price_fen": c.price.fen(), "total": c.total})).collect::<Vec<_>>()}));
@@ -1190,6 +1194,7 @@ impl JobHandler for Deadlines {
         let id = args["id"].as_i64().ok_or_else(|| AppError::internal("award.deadline without an id"))?;
         match what {
             "decide" => self.decide(uow, AwardLotId(id)).await,
+            "decide_reminder" => self.decide_reminder(uow, AwardLotId(id)).await,
             "answer_reminder" | "answer_overdue" => {
                 self.answer_due(uow, ChallengeId(id), what == "answer_overdue").await
             }
@@ -1226,6 +1231,17 @@ impl Deadlines {
         let cands = candidates_of(&a)?;
         let Some(first) = cands.iter().find(|c| c.rank == 1) else { return Ok(()) };
         decide_award(&self.0, uow, &t, &l, &a, first, None, &platform()).await
+    }
+
+    /// A day before the decision is due, the procuring unit is reminded (unless it decided).
+    async fn decide_reminder(&self, uow: &mut UnitOfWork, id: AwardLotId) -> AppResult<()> {
+        let Some(a) = award_lot::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
+        if a.state != AwardState::Publicity {
+            return Ok(());
+        }
+        let t = tender::Entity::find_by_id(a.tender_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+        let l = lot::Entity::find_by_id(a.lot_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+        uow.notify(&[t.procuring_org_id], decision_reminder_notice(&t, &lot_label(&l), a.decide_by)).await
     }
 
     async fn answer_due(&self, uow: &mut UnitOfWork, id: ChallengeId, overdue: bool) -> AppResult<()> {
@@ -1339,6 +1355,12 @@ pub fn award_result_notice(t: &tender::Model, lot: &str, winner: &str, amount: M
 /// To supervisors: another than the first candidate was chosen, for `reason`.
 pub fn other_candidate_notice(t: &tender::Model, lot: &str, reason: &str) -> Notice {
     about(NoticeKind::AwardOtherCandidate, t).arg("code", &t.code).arg("lot", lot).arg("reason", reason)
+}
+
+/// To the procuring unit: the winner of `lot` is to be chosen by `due`, else the first
+/// candidate is taken.
+pub fn decision_reminder_notice(t: &tender::Model, lot: &str, due: DateTime<Utc>) -> Notice {
+    about(NoticeKind::DecisionReminder, t).arg("lot", lot).arg_time("due", due)
 }
 
 /// To the procuring unit and the winner: the contract of `lot` is due by `due`.

@@ -78,6 +78,8 @@ string_enum! {
         AwardResult = "award_result",
         /// Another than the first candidate was chosen: `title`, `code`, `lot`, `reason` (to supervisors).
         AwardOtherCandidate = "award_other_candidate",
+        /// The winner is to be chosen soon: `title`, `lot`, `due` (to the procuring unit).
+        DecisionReminder = "decision_reminder",
         /// The contract is due soon: `title`, `lot`, `due`.
         ContractReminder = "contract_reminder",
         /// No contract was recorded in time: `title`, `code`, `lot`, `due` (to supervisors).

@@ -174,6 +174,7 @@ fn raised() -> Vec<Notice> {
             award::award_result_notice(&t, lot, "远达办公设备经营部", Money::from_fen(124_560_000)),
             award::other_candidate_notice(&t, lot, "第一名放弃中标"),
             award::contract_reminder_notice(&t, lot, at),
+            award::decision_reminder_notice(&t, lot, at),
             award::contract_overdue_notice(&t, lot, at),
         ]);
         all.extend(Decision::ALL.iter().map(|d| award::complaint_decided_notice(&t, lot, *d)));

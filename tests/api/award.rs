@@ -535,6 +535,8 @@ async fn without_a_decision_the_first_candidate_is_taken_by_default() {
     app.clock.set(cst(2027, 12, 10, 23));
     app.tick().await;
     assert_eq!(award_view(&buyer, &tender).await["lots"][0]["state"], "publicity", "not yet due");
+    let told = buyer.get("/api/v1/notifications").await.text().await.expect("text");
+    assert!(told.contains("提醒") && told.contains("确定中标人"), "the procuring unit is reminded: {told}");
     // Taking the day off the list brings nothing back: the job stays at the time it was given.
     let r = centre.delete("/api/v1/calendar/2027-12-08").await;
     assert_eq!(r.status(), 204);
