@@ -33,7 +33,8 @@ use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// The job kind of every award deadline; its arguments are `{"what": ..., "id": <row>}` with
-/// `what` one of `decide` (the first candidate is taken), `decide_reminder`, `answer_reminder`, `answer_overdue`,
+/// `what` one of `decide` (the first candidate is taken), `decide_reminder`, `answer_reminder`,
+/// `answer_overdue`, `complaint_reminder`,
 /// `contract_reminder`, `contract_overdue`.
 pub const DEADLINE_JOB: &str = "award.deadline";
 
@@ -423,6 +424,10 @@ pub async fn answer(state: &Awards, actor: &Actor, id: Uuid, input: AnswerInput)
     m.answered_at = Set(Some(now));
     m.complaint_until = Set(Some(until));
     m.update(&uow).await?;
+    let reminder = until - TimeDelta::hours(state.settings.reminder_hours as i64);
+    if reminder > now {
+        uow.schedule(job("complaint_reminder", c.id.0, reminder)).await?;
+    }
     let a = award_lot::Entity::find_by_id(c.award_lot_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
     let l = lot::Entity::find_by_id(a.lot_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
     uow.notify(&[c.org_id], challenge_answered_notice(&t, &lot_label(&l), until)).await?;
@@ -1195,6 +1200,7 @@ impl JobHandler for Deadlines {
         match what {
             "decide" => self.decide(uow, AwardLotId(id)).await,
             "decide_reminder" => self.decide_reminder(uow, AwardLotId(id)).await,
+            "complaint_reminder" => self.complaint_reminder(uow, ChallengeId(id)).await,
             "answer_reminder" | "answer_overdue" => {
                 self.answer_due(uow, ChallengeId(id), what == "answer_overdue").await
             }
@@ -1242,6 +1248,16 @@ impl Deadlines {
         let t = tender::Entity::find_by_id(a.tender_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
         let l = lot::Entity::find_by_id(a.lot_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
         uow.notify(&[t.procuring_org_id], decision_reminder_notice(&t, &lot_label(&l), a.decide_by)).await
+    }
+
+    /// A day before the complaint period ends, the challenger is reminded (unless it complained).
+    async fn complaint_reminder(&self, uow: &mut UnitOfWork, id: ChallengeId) -> AppResult<()> {
+        let Some(c) = challenge::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
+        let Some(until) = c.complaint_until.filter(|_| c.state == ChallengeState::Answered) else { return Ok(()) };
+        let a = award_lot::Entity::find_by_id(c.award_lot_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+        let t = tender::Entity::find_by_id(c.tender_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+        let l = lot::Entity::find_by_id(a.lot_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+        uow.notify(&[c.org_id], complaint_reminder_notice(&t, &lot_label(&l), until)).await
     }
 
     async fn answer_due(&self, uow: &mut UnitOfWork, id: ChallengeId, overdue: bool) -> AppResult<()> {
@@ -1355,6 +1371,11 @@ pub fn award_result_notice(t: &tender::Model, lot: &str, winner: &str, amount: M
 /// To supervisors: another than the first candidate was chosen, for `reason`.
 pub fn other_candidate_notice(t: &tender::Model, lot: &str, reason: &str) -> Notice {
     about(NoticeKind::AwardOtherCandidate, t).arg("code", &t.code).arg("lot", lot).arg("reason", reason)
+}
+
+/// To the challenger: a complaint about `lot` may be made until `until`.
+pub fn complaint_reminder_notice(t: &tender::Model, lot: &str, until: DateTime<Utc>) -> Notice {
+    about(NoticeKind::ComplaintReminder, t).arg("lot", lot).arg_time("until", until)
 }
 
 /// To the procuring unit: the winner of `lot` is to be chosen by `due`, else the first

@@ -78,6 +78,8 @@ string_enum! {
         AwardResult = "award_result",
         /// Another than the first candidate was chosen: `title`, `code`, `lot`, `reason` (to supervisors).
         AwardOtherCandidate = "award_other_candidate",
+        /// The complaint period ends soon: `title`, `lot`, `until` (to the challenger).
+        ComplaintReminder = "complaint_reminder",
         /// The winner is to be chosen soon: `title`, `lot`, `due` (to the procuring unit).
         DecisionReminder = "decision_reminder",
         /// The contract is due soon: `title`, `lot`, `due`.

@@ -175,6 +175,7 @@ fn raised() -> Vec<Notice> {
             award::other_candidate_notice(&t, lot, "第一名放弃中标"),
             award::contract_reminder_notice(&t, lot, at),
             award::decision_reminder_notice(&t, lot, at),
+            award::complaint_reminder_notice(&t, lot, at),
             award::contract_overdue_notice(&t, lot, at),
         ]);
         all.extend(Decision::ALL.iter().map(|d| award::complaint_decided_notice(&t, lot, *d)));

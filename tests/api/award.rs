@@ -376,6 +376,7 @@ async fn candidates_are_published_challenged_answered_awarded_and_contracted_on_
     app.clock.set(cst(2027, 11, 20, 10));
     app.tick().await;
     assert!(notices_of(&supervisor).await.contains("未在"), "the overdue contract is flagged");
+    assert!(notices_of(challenger).await.contains("投诉期限"), "the challenger is reminded of the complaint period");
     assert_eq!(award_view(&buyer, &tender).await["lots"][0]["contract_overdue"], true);
     let (d, f) = curl("2027-11-15");
     let e = expect_error(contract(&buyer, &tender, &lot_id, "1200000.00", &d, f).await, 422, "validation_failed").await;
