@@ -106,7 +106,7 @@ async fn challenges_of<C: ConnectionTrait>(db: &C, a: AwardLotId) -> AppResult<V
 
 /// The organisations whose bids counted at the opening of this lot (sorted, once each).
 async fn bidders_of<C: ConnectionTrait>(db: &C, t: &tender::Model, lot: crate::ids::LotId) -> AppResult<Vec<OrgId>> {
-    bidders_where(db, t, lot, false).await
+    Ok(lot_bidders(db, t, lot).await?.0)
 }
 
 /// The organisations whose bids were opened in this lot (valid or not, but not left undecrypted):
@@ -116,30 +116,30 @@ async fn opened_bidders_of<C: ConnectionTrait>(
     t: &tender::Model,
     lot: crate::ids::LotId,
 ) -> AppResult<Vec<OrgId>> {
-    bidders_where(db, t, lot, true).await
+    Ok(lot_bidders(db, t, lot).await?.1)
 }
 
-async fn bidders_where<C: ConnectionTrait>(
+/// The lot's bidders at the opening, and those of them whose bids were opened: one read.
+async fn lot_bidders<C: ConnectionTrait>(
     db: &C,
     t: &tender::Model,
     lot: crate::ids::LotId,
-    opened_only: bool,
-) -> AppResult<Vec<OrgId>> {
+) -> AppResult<(Vec<OrgId>, Vec<OrgId>)> {
     let Some(o) = opening::Entity::find().filter(opening::Column::TenderId.eq(t.id)).one(db).await? else {
-        return Ok(vec![]);
+        return Ok((vec![], vec![]));
     };
-    let mut orgs: Vec<OrgId> = opening_bid::Entity::find()
+    let rows = opening_bid::Entity::find()
         .filter(opening_bid::Column::OpeningId.eq(o.id))
         .filter(opening_bid::Column::LotId.eq(lot))
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|b| !opened_only || matches!(b.outcome, BidOutcome::Valid | BidOutcome::Invalid))
-        .map(|b| b.org_id)
-        .collect();
-    orgs.sort();
-    orgs.dedup();
-    Ok(orgs)
+        .await?;
+    let sorted = |mut v: Vec<OrgId>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    let opened = rows.iter().filter(|b| matches!(b.outcome, BidOutcome::Valid | BidOutcome::Invalid)).map(|b| b.org_id);
+    Ok((sorted(rows.iter().map(|b| b.org_id).collect()), sorted(opened.collect())))
 }
 
 /// The tender's managers' organisations: its procuring unit and its agency.
@@ -928,15 +928,13 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
         && t.state == TenderState::Evaluating
         && actor.is_some_and(|a| policy::is_manager(a, &t))
         && state.evaluations.signed_candidates(db, t.public_id).await.ok().flatten().is_some();
+    let mut challenges_by_lot: HashMap<AwardLotId, Vec<challenge::Model>> = HashMap::new();
+    for a in &rows {
+        challenges_by_lot.insert(a.id, challenges_of(db, a.id).await?);
+    }
     let org_names: HashMap<OrgId, String> = {
-        let mut ids: Vec<OrgId> = Vec::new();
-        for a in &rows {
-            for c in challenges_of(db, a.id).await? {
-                ids.push(c.org_id);
-            }
-        }
         organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(ids))
+            .filter(organisation::Column::Id.is_in(challenges_by_lot.values().flatten().map(|c| c.org_id)))
             .all(db)
             .await?
             .into_iter()
@@ -947,9 +945,8 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
     for a in rows {
         let Some(l) = lots.get(&a.lot_id) else { continue };
         let cands = candidates_of(&a)?;
-        let bidders = bidders_of(db, &t, l.id).await?;
-        let opened = opened_bidders_of(db, &t, l.id).await?;
-        let all = challenges_of(db, a.id).await?;
+        let (bidders, opened) = lot_bidders(db, &t, l.id).await?;
+        let all = challenges_by_lot.remove(&a.id).unwrap_or_default();
         let pending = all.iter().any(|c| c.state.is_pending());
         let mut challenges = Vec::new();
         for c in &all {

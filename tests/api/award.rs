@@ -510,6 +510,11 @@ async fn a_pending_challenge_holds_the_default_award_and_an_upheld_complaint_set
         "set_aside",
     )
     .await;
+    // No contract without an award; the refusals record nothing.
+    let pdf = Some(crate::support::pdf("合同", 1));
+    expect_error(contract(&buyer, &tender, &lot_id, "100.00", "2027-12-15", pdf).await, 409, "not_awarded").await;
+    let v = award_view(&buyer, &tender).await;
+    assert!(v["lots"][0]["winner"].is_null() && v["lots"][0]["contract_amount"].is_null(), "{v}");
     // Later deadlines change nothing.
     app.clock.set(cst(2027, 12, 31, 9));
     app.tick().await;
@@ -539,6 +544,7 @@ async fn without_a_decision_the_first_candidate_is_taken_by_default() {
     let told = buyer.get("/api/v1/notifications").await.text().await.expect("text");
     assert!(told.contains("提醒") && told.contains("确定中标人"), "the procuring unit is reminded: {told}");
     // Taking the day off the list brings nothing back: the job stays at the time it was given.
+    expect_error(agency.delete("/api/v1/calendar/2027-12-08").await, 403, "centre_only").await;
     let r = centre.delete("/api/v1/calendar/2027-12-08").await;
     assert_eq!(r.status(), 204);
     expect_error(centre.delete("/api/v1/calendar/2027-12-08").await, 404, "not_found").await;
