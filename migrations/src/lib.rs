@@ -27,6 +27,7 @@ mod m20261223_000001_criteria;
 mod m20261224_000001_evaluations;
 mod m20261225_000001_award;
 mod m20261226_000001_fees;
+mod m20261227_000001_re_evaluation;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261224_000001_evaluations::Migration),
             Box::new(m20261225_000001_award::Migration),
             Box::new(m20261226_000001_fees::Migration),
+            Box::new(m20261227_000001_re_evaluation::Migration),
         ]
     }
 }

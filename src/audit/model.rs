@@ -175,6 +175,8 @@ actions! {
     EvaluationRemark = "evaluation.remark" on Tender,
     /// Every sheet signed: the result stands.
     EvaluationComplete = "evaluation.complete" on Tender,
+    /// An upheld complaint gave a lot back to the committee (重新评审).
+    EvaluationReturn = "evaluation.return" on Tender,
     /// The candidates of a tender's lots were published (中标候选人公示).
     AwardPublish = "award.publish" on Tender,
     /// A supplier challenged a lot's result (质疑).

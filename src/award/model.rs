@@ -171,6 +171,10 @@ pub struct LotAwardView {
     pub budget: Money,
     /// Where it stands.
     pub state: AwardState,
+    /// 1, and one more for each publication after a re-evaluation.
+    pub round: i32,
+    /// When an upheld complaint last set its result aside.
+    pub returned_at: Option<DateTime<Utc>>,
     /// The regime of its periods.
     pub regime: Regime,
     /// The candidates, in rank order.

@@ -17,7 +17,7 @@ use crate::{
         award_lot, challenge, evaluation, lot, opening, opening_bid, organisation, procurement_result, tender, user,
     },
     error::{AppError, AppResult, FieldError},
-    ids::{AwardLotId, ChallengeId, OrgId, UserId},
+    ids::{AwardLotId, ChallengeId, LotId, OrgId, UserId},
     jobs::{JobHandler, NewJob},
     money::Money,
     notify::{model::NoticeKind, service::Notice},
@@ -44,6 +44,26 @@ fn platform() -> AuditActor {
 
 fn job(what: &str, id: i64, due: DateTime<Utc>) -> NewJob {
     NewJob::new(DEADLINE_JOB, format!("{DEADLINE_JOB}:{what}:{id}"), due, json!({"what": what, "id": id}))
+}
+
+/// A deadline of a lot's award in its `round`: a later round's jobs have their own keys, and a
+/// job of an earlier round finds the lot moved on and does nothing.
+fn lot_job(what: &str, a: &award_lot::Model, round: i32, due: DateTime<Utc>) -> NewJob {
+    let id = a.id.0;
+    if round <= 1 {
+        return job(what, id, due);
+    }
+    NewJob::new(
+        DEADLINE_JOB,
+        format!("{DEADLINE_JOB}:{what}:{id}:r{round}"),
+        due,
+        json!({"what": what, "id": id, "round": round}),
+    )
+}
+
+/// Whether a lot's deadline job belongs to the lot's current round.
+fn of_round(args: &Value, a: &award_lot::Model) -> bool {
+    args["round"].as_i64().unwrap_or(1) == a.round as i64
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,12 +213,22 @@ pub async fn publish(state: &Awards, actor: &Actor, tender_id: Uuid) -> AppResul
             "the candidates are published while the tender is in evaluation",
         ));
     }
-    if !award_lots(&uow, &t).await?.is_empty() {
+    // After a re-evaluation only the lots given back are published again, in their next round.
+    let existing = award_lots(&uow, &t).await?;
+    let returned: HashMap<LotId, award_lot::Model> = existing
+        .iter()
+        .filter(|a| a.state == AwardState::Returned)
+        .map(|a| (a.lot_id, a.clone()))
+        .collect();
+    if !existing.is_empty() && returned.is_empty() {
         return Err(AppError::conflict("already_published", "the candidates are already published"));
     }
     let Some((signed_at, ranked)) = state.evaluations.signed_candidates(&uow, t.public_id).await? else {
         return Err(AppError::conflict("report_unsigned", "the evaluation report is not signed yet"));
     };
+    if returned.values().any(|a| a.returned_at.is_some_and(|r| signed_at <= r)) {
+        return Err(AppError::conflict("report_unsigned", "the re-evaluation's report is not signed yet"));
+    }
     let criteria = crate::tenders::service::criteria_of(&t)?;
     let regime = match criteria.map(|c| c.category) {
         Some(ProcurementCategory::Works) => Regime::Tendering,
@@ -222,6 +252,9 @@ pub async fn publish(state: &Awards, actor: &Actor, tender_id: Uuid) -> AppResul
     let mut by_lot: BTreeMap<i32, (lot::Model, Vec<Candidate>)> = BTreeMap::new();
     for r in ranked.into_iter().filter(|r| r.rank <= 3) {
         let Some(l) = lots.get(&r.lot_id) else { continue };
+        if !returned.is_empty() && !returned.contains_key(&l.id) {
+            continue;
+        }
         by_lot.entry(l.lot_no).or_insert_with(|| (l.clone(), vec![])).1.push(Candidate {
             bid_id: r.bid_id,
             bid: r.bid,
@@ -238,33 +271,56 @@ pub async fn publish(state: &Awards, actor: &Actor, tender_id: Uuid) -> AppResul
     let mut details = Vec::new();
     for (l, mut cands) in by_lot.into_values() {
         cands.sort_by_key(|c| c.rank);
-        let row = award_lot::ActiveModel {
-            public_id: Set(Uuid::new_v4()),
-            tender_id: Set(t.id),
-            lot_id: Set(l.id),
-            state: Set(AwardState::Publicity),
-            candidates: Set(serde_json::to_string(&cands).map_err(AppError::internal)?),
-            regime: Set(regime),
-            report_signed_at: Set(signed_at),
-            published_at: Set(now),
-            published_late: Set(late),
-            published_by: Set(actor.user_id),
-            publicity_until: Set(publicity_until),
-            challenge_until: Set(challenge_until),
-            decide_by: Set(decide_by),
-            contract_overdue: Set(false),
-            ..Default::default()
-        }
-        .insert(&uow)
-        .await?;
-        uow.schedule(job("decide", row.id.0, decide_by)).await?;
+        let candidates = serde_json::to_string(&cands).map_err(AppError::internal)?;
+        let row = match returned.get(&l.id) {
+            Some(a) => {
+                let mut am: award_lot::ActiveModel = a.clone().into();
+                am.state = Set(AwardState::Publicity);
+                am.candidates = Set(candidates);
+                am.regime = Set(regime);
+                am.report_signed_at = Set(signed_at);
+                am.published_at = Set(now);
+                am.published_late = Set(late);
+                am.published_by = Set(actor.user_id);
+                am.publicity_until = Set(publicity_until);
+                am.challenge_until = Set(challenge_until);
+                am.decide_by = Set(decide_by);
+                am.contract_overdue = Set(false);
+                am.choice_reason = Set(None);
+                am.awarded_by = Set(None);
+                am.round = Set(a.round + 1);
+                am.update(&uow).await?
+            }
+            None => {
+                award_lot::ActiveModel {
+                    public_id: Set(Uuid::new_v4()),
+                    tender_id: Set(t.id),
+                    lot_id: Set(l.id),
+                    state: Set(AwardState::Publicity),
+                    candidates: Set(candidates),
+                    regime: Set(regime),
+                    report_signed_at: Set(signed_at),
+                    published_at: Set(now),
+                    published_late: Set(late),
+                    published_by: Set(actor.user_id),
+                    publicity_until: Set(publicity_until),
+                    challenge_until: Set(challenge_until),
+                    decide_by: Set(decide_by),
+                    contract_overdue: Set(false),
+                    ..Default::default()
+                }
+                .insert(&uow)
+                .await?
+            }
+        };
+        uow.schedule(lot_job("decide", &row, row.round, decide_by)).await?;
         let reminder = decide_by - TimeDelta::hours(s.reminder_hours as i64);
         if reminder > now {
-            uow.schedule(job("decide_reminder", row.id.0, reminder)).await?;
+            uow.schedule(lot_job("decide_reminder", &row, row.round, reminder)).await?;
         }
         let bidders = bidders_of(&uow, &t, l.id).await?;
         uow.notify(&bidders, candidates_notice(&t, &lot_label(&l), challenge_until)).await?;
-        details.push(json!({"lot": l.public_id, "candidates": cands.iter().map(|c| json!({"rank": c.rank, "bid": c.bid, "price_fen": c.price.fen(), "total": c.total})).collect::<Vec<_>>()}));
+        details.push(json!({"lot": l.public_id, "round": row.round, "candidates": cands.iter().map(|c| json!({"rank": c.rank, "bid": c.bid, "price_fen": c.price.fen(), "total": c.total})).collect::<Vec<_>>()}));
     }
     uow.record(
         &actor.audit(),
@@ -538,6 +594,7 @@ pub async fn decide(state: &Awards, actor: &Actor, id: Uuid, input: DecisionInpu
         am.winner_rank = Set(None);
         am.awarded_at = Set(None);
         am.contract_due = Set(None);
+        am.returned_at = Set(Some(now));
         am.update(&uow).await?;
         procurement_result::Entity::delete_many()
             .filter(procurement_result::Column::Code.eq(result_code(&uow, &a).await?))
@@ -545,6 +602,12 @@ pub async fn decide(state: &Awards, actor: &Actor, id: Uuid, input: DecisionInpu
             .await?;
     }
     let l = lot::Entity::find_by_id(a.lot_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
+    if decision == Decision::ReEvaluate {
+        // Back to the same committee: the session's next round, and the tender in evaluation
+        // again if every lot had been awarded.
+        state.evaluations.give_back(&mut uow, t.public_id, &l, &reason, &actor.audit()).await?;
+        crate::tenders::service::move_state(&uow, &t, TenderState::Evaluating, now).await?;
+    }
     let mut to = managers_of(&t);
     to.push(c.org_id);
     uow.notify(&to, complaint_decided_notice(&t, &lot_label(&l), decision)).await?;
@@ -674,8 +737,8 @@ async fn decide_award(
     .insert(&*uow)
     .await?;
     let reminder = contract_due - TimeDelta::hours(state.settings.reminder_hours as i64);
-    uow.schedule(job("contract_reminder", a.id.0, reminder.max(now))).await?;
-    uow.schedule(job("contract_overdue", a.id.0, contract_due)).await?;
+    uow.schedule(lot_job("contract_reminder", a, a.round, reminder.max(now))).await?;
+    uow.schedule(lot_job("contract_overdue", a, a.round, contract_due)).await?;
     uow.notify(&[chosen.org_id], award_won_notice(t, &lot_label(l), chosen.price, contract_due)).await?;
     let others: Vec<OrgId> = bidders_of(&*uow, t, l.id).await?.into_iter().filter(|o| *o != chosen.org_id).collect();
     uow.notify(&others, award_result_notice(t, &lot_label(l), &chosen.name, chosen.price)).await?;
@@ -924,10 +987,19 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
     let now = state.writer.clock().now();
     let lots = lots_of(db, &t).await?;
     let rows = award_lots(db, &t).await?;
-    let can_publish = rows.is_empty()
+    // Once, after the report is signed; again for the lots given back, after the
+    // re-evaluation's report is signed.
+    let returned: Vec<&award_lot::Model> = rows.iter().filter(|a| a.state == AwardState::Returned).collect();
+    let can_publish = (rows.is_empty() || !returned.is_empty())
         && t.state == TenderState::Evaluating
         && actor.is_some_and(|a| policy::is_manager(a, &t))
-        && state.evaluations.signed_candidates(db, t.public_id).await.ok().flatten().is_some();
+        && state
+            .evaluations
+            .signed_candidates(db, t.public_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|(at, _)| returned.iter().all(|a| a.returned_at.is_none_or(|r| at > r)));
     let mut challenges_by_lot: HashMap<AwardLotId, Vec<challenge::Model>> = HashMap::new();
     for a in &rows {
         challenges_by_lot.insert(a.id, challenges_of(db, a.id).await?);
@@ -998,6 +1070,8 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
             name: l.name.clone(),
             budget: l.budget_fen,
             state: a.state,
+            round: a.round,
+            returned_at: a.returned_at,
             regime: a.regime,
             candidates: cands
                 .iter()
@@ -1195,14 +1269,14 @@ impl JobHandler for Deadlines {
         let what = args["what"].as_str().unwrap_or_default();
         let id = args["id"].as_i64().ok_or_else(|| AppError::internal("award.deadline without an id"))?;
         match what {
-            "decide" => self.decide(uow, AwardLotId(id)).await,
-            "decide_reminder" => self.decide_reminder(uow, AwardLotId(id)).await,
+            "decide" => self.decide(uow, AwardLotId(id), args).await,
+            "decide_reminder" => self.decide_reminder(uow, AwardLotId(id), args).await,
             "complaint_reminder" => self.complaint_reminder(uow, ChallengeId(id)).await,
             "answer_reminder" | "answer_overdue" => {
                 self.answer_due(uow, ChallengeId(id), what == "answer_overdue").await
             }
             "contract_reminder" | "contract_overdue" => {
-                self.contract_due(uow, AwardLotId(id), what == "contract_overdue").await
+                self.contract_due(uow, AwardLotId(id), args, what == "contract_overdue").await
             }
             other => Err(AppError::internal(format!("award.deadline: unknown step {other:?}"))),
         }
@@ -1212,9 +1286,9 @@ impl JobHandler for Deadlines {
 impl Deadlines {
     /// No decision by the due time: the first candidate is taken, unless a challenge is pending,
     /// when the job looks again a working day later.
-    async fn decide(&self, uow: &mut UnitOfWork, id: AwardLotId) -> AppResult<()> {
+    async fn decide(&self, uow: &mut UnitOfWork, id: AwardLotId, args: &Value) -> AppResult<()> {
         let Some(a) = award_lot::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
-        if a.state != AwardState::Publicity {
+        if a.state != AwardState::Publicity || !of_round(args, &a) {
             return Ok(());
         }
         let now = uow.now();
@@ -1225,7 +1299,7 @@ impl Deadlines {
                     DEADLINE_JOB,
                     format!("{DEADLINE_JOB}:decide:{}:{}", a.id.0, again.timestamp()),
                     again,
-                    json!({"what": "decide", "id": a.id.0}),
+                    json!({"what": "decide", "id": a.id.0, "round": a.round}),
                 ))
                 .await;
         }
@@ -1237,9 +1311,9 @@ impl Deadlines {
     }
 
     /// A day before the decision is due, the procuring unit is reminded (unless it decided).
-    async fn decide_reminder(&self, uow: &mut UnitOfWork, id: AwardLotId) -> AppResult<()> {
+    async fn decide_reminder(&self, uow: &mut UnitOfWork, id: AwardLotId, args: &Value) -> AppResult<()> {
         let Some(a) = award_lot::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
-        if a.state != AwardState::Publicity {
+        if a.state != AwardState::Publicity || !of_round(args, &a) {
             return Ok(());
         }
         let t = tender::Entity::find_by_id(a.tender_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
@@ -1283,9 +1357,11 @@ impl Deadlines {
         Ok(())
     }
 
-    async fn contract_due(&self, uow: &mut UnitOfWork, id: AwardLotId, overdue: bool) -> AppResult<()> {
+    async fn contract_due(&self, uow: &mut UnitOfWork, id: AwardLotId, args: &Value, overdue: bool) -> AppResult<()> {
         let Some(a) = award_lot::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
-        let Some(due) = a.contract_due.filter(|_| a.state == AwardState::Awarded) else { return Ok(()) };
+        let Some(due) = a.contract_due.filter(|_| a.state == AwardState::Awarded && of_round(args, &a)) else {
+            return Ok(());
+        };
         let t = tender::Entity::find_by_id(a.tender_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
         let l = lot::Entity::find_by_id(a.lot_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
         if !overdue {

@@ -40,6 +40,10 @@ pub struct Model {
     pub contract_sha256: Option<String>,
     pub contract_recorded_at: Option<DateTimeUtc>,
     pub contract_overdue: bool,
+    /// 1, and one more for each publication after a re-evaluation.
+    pub round: i32,
+    /// When an upheld complaint last set the lot's result aside.
+    pub returned_at: Option<DateTimeUtc>,
 }
 
 /// Relations are followed by explicit queries in the services.

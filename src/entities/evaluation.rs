@@ -25,6 +25,11 @@ pub struct Model {
     pub opened_at: DateTimeUtc,
     pub signed_at: Option<DateTimeUtc>,
     pub report_sha256: Option<String>,
+    /// 1, and one more for each time an upheld complaint gave lots back to the committee.
+    pub round: i32,
+    /// The lots given back for re-evaluation (JSON array of lot ids) while the round runs.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reopened_lots: Option<String>,
 }
 
 /// Relations are followed by explicit queries in the services.

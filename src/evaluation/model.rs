@@ -72,6 +72,9 @@ string_enum! {
         Dissent = "dissent",
         /// The chair reopened a signed sheet, with the reason of 87号令 art. 64.
         Reopen = "reopen",
+        /// The supervisors' decision on a complaint gave a lot back to the committee; the
+        /// remark's code is the lot's public id, its text the decision's reason.
+        Returned = "returned",
     }
 }
 
@@ -290,6 +293,13 @@ pub enum EvalEvent {
         /// The report's SHA-256.
         report_sha256: String,
     },
+    /// A lot was given back to the committee by the supervisors' decision on a complaint.
+    Returned {
+        /// The lot.
+        lot: Uuid,
+        /// The session's round from now on.
+        round: i32,
+    },
 }
 
 /// A member as the session shows it.
@@ -440,4 +450,18 @@ pub struct SessionView {
     pub server_time: DateTime<Utc>,
     /// The report's SHA-256, once signed.
     pub report_sha256: Option<String>,
+    /// 1, and one more for each re-evaluation.
+    pub round: i32,
+    /// The lots given back for re-evaluation while it runs: only their bids' votes and scores
+    /// may change.
+    pub reopened_lots: Vec<ReopenedLot>,
+}
+
+/// A lot given back to the committee (重新评审).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReopenedLot {
+    /// The lot's public id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
 }

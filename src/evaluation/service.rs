@@ -263,6 +263,33 @@ impl Loaded {
     fn bid_by_public(&self, id: Uuid) -> AppResult<&SessionBid> {
         self.bids.iter().find(|b| b.public_id == id).ok_or_else(|| AppError::invalid_field("bid", "unknown"))
     }
+
+    /// The lots given back for re-evaluation while it runs (none otherwise).
+    fn given_back(&self) -> AppResult<Vec<LotId>> {
+        match &self.ev.reopened_lots {
+            None => Ok(Vec::new()),
+            Some(s) => serde_json::from_str::<Vec<i64>>(s)
+                .map(|v| v.into_iter().map(LotId).collect())
+                .map_err(|e| AppError::internal(format!("evaluations.reopened_lots of row {}: {e}", self.ev.id))),
+        }
+    }
+
+    /// During a re-evaluation only the bids of the lots given back may be voted on or scored
+    /// again: the other lots' results stand.
+    fn may_change(&self, b: &SessionBid) -> AppResult<()> {
+        if lot_may_change(&self.given_back()?, b.lot_id) {
+            Ok(())
+        } else {
+            Err(AppError::conflict("lot_closed", "only the lots given back for re-evaluation may change")
+                .with_arg("lot", b.lot.clone()))
+        }
+    }
+}
+
+/// Whether a bid of `lot` may be voted on or scored, `given_back` being the lots of a
+/// re-evaluation (none outside one).
+fn lot_may_change(given_back: &[LotId], lot: LotId) -> bool {
+    given_back.is_empty() || given_back.contains(&lot)
 }
 
 fn hex_sha256(parts: &[&[u8]]) -> String {
@@ -773,6 +800,7 @@ impl Evaluations {
                 in_phase(&[phase])?;
                 let m = member()?;
                 let b = l.bid_by_public(bid)?.clone();
+                l.may_change(&b)?;
                 let items = match stage {
                     Stage::Qualification => &l.criteria.qualification,
                     Stage::Compliance => &l.criteria.compliance,
@@ -849,6 +877,7 @@ impl Evaluations {
                     ));
                 }
                 let b = l.bid_by_public(bid)?.clone();
+                l.may_change(&b)?;
                 let it = l
                     .criteria
                     .scoring_item(&item)
@@ -1403,8 +1432,13 @@ impl Evaluations {
             members.push(json!({"member": m.public_id, "name": self.member_name(db, m).await?, "rep": m.is_rep,
                                 "signed_in_at": m.signed_in_at, "signed_at": m.signed_at.unwrap_or(now)}));
         }
-        Ok(json!({"tender": l.t.public_id, "session": l.ev.public_id, "method": l.t.evaluation_method,
-                  "criteria": l.criteria, "members": members, "results": results, "rank_key": l.ev.rank_key}))
+        let mut report = json!({"tender": l.t.public_id, "session": l.ev.public_id, "method": l.t.evaluation_method,
+                  "criteria": l.criteria, "members": members, "results": results, "rank_key": l.ev.rank_key});
+        // A first round's report keeps the form it was signed in, so its digest still checks.
+        if l.ev.round > 1 {
+            report["round"] = json!(l.ev.round);
+        }
+        Ok(report)
     }
 
     /// Every sheet is signed: the result stands, the report's digest is fixed.
@@ -1420,6 +1454,7 @@ impl Evaluations {
             phase: Set(Phase::Signed),
             signed_at: Set(Some(now)),
             report_sha256: Set(Some(sha.clone())),
+            reopened_lots: Set(None),
             ..Default::default()
         }
         .update(&*uow)
@@ -1434,6 +1469,85 @@ impl Evaluations {
                 Action::EvaluationComplete,
                 l.t.public_id,
                 json!({"report_sha256": sha, "results": report["results"]}),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a lot of the tender's session back to its committee: the supervisors upheld a
+    /// complaint and ordered a re-evaluation (重新评审). A signed session starts its next round
+    /// at the qualification review with every signature taken off, keeping what was entered;
+    /// only the bids of the lots given back may be voted on and scored again, and the members
+    /// sign again. The reason is kept as a remark of the session, the members are told.
+    pub async fn give_back(
+        &self,
+        uow: &mut UnitOfWork,
+        tender_id: Uuid,
+        lot: &lot::Model,
+        reason: &str,
+        by: &AuditActor,
+    ) -> AppResult<()> {
+        let l = self.load(&*uow, tender_id).await?;
+        let mut lots = l.given_back()?;
+        if !lots.contains(&lot.id) {
+            lots.push(lot.id);
+        }
+        let round = if l.ev.phase == Phase::Signed { l.ev.round + 1 } else { l.ev.round };
+        let phase = match l.ev.phase {
+            Phase::Compliance | Phase::Scoring | Phase::Signing | Phase::Signed => Phase::Qualification,
+            p => p,
+        };
+        let ids: Vec<i64> = lots.iter().map(|l| l.0).collect();
+        evaluation::ActiveModel {
+            id: Set(l.ev.id),
+            phase: Set(phase),
+            signed_at: Set(None),
+            report_sha256: Set(None),
+            round: Set(round),
+            reopened_lots: Set(Some(serde_json::to_string(&ids).map_err(AppError::internal)?)),
+            ..Default::default()
+        }
+        .update(&*uow)
+        .await?;
+        for m in l.seated().filter(|m| m.signed_at.is_some()) {
+            let mut am: evaluation_member::ActiveModel = m.clone().into();
+            am.signed_at = Set(None);
+            am.update(&*uow).await?;
+        }
+        evaluation_remark::ActiveModel {
+            evaluation_id: Set(l.ev.id),
+            user_id: Set(by.user_id.unwrap_or(l.ev.opened_by)),
+            member_id: Set(None),
+            kind: Set(RemarkKind::Returned),
+            code: Set(Some(lot.public_id.to_string())),
+            body: Set(format!("{}：{reason}", lot.name)),
+            at: Set(uow.now()),
+            ..Default::default()
+        }
+        .insert(&*uow)
+        .await?;
+        let r = room(l.ev.id);
+        uow.emit(r, Audience::All, &EvalEvent::Returned { lot: lot.public_id, round }).await?;
+        if phase != l.ev.phase {
+            uow.emit(r, Audience::All, &EvalEvent::Phase { phase }).await?;
+        }
+        let users: Vec<crate::ids::UserId> = l.seated().map(|m| m.user_id).collect();
+        let to: Vec<(OrgId, crate::ids::UserId)> = user::Entity::find()
+            .filter(user::Column::Id.is_in(users))
+            .all(&*uow)
+            .await?
+            .into_iter()
+            .map(|u| (u.org_id, u.id))
+            .collect();
+        let label = format!("{} {}", lot.lot_no, lot.name);
+        uow.notify_users(&to, re_evaluation_notice(&l.t, &label, reason)).await?;
+        uow.record(
+            by,
+            AuditEntry::new(
+                Action::EvaluationReturn,
+                l.t.public_id,
+                json!({"lot": lot.public_id, "round": round, "phase": phase, "reason": reason}),
             ),
         )
         .await?;
@@ -1740,6 +1854,13 @@ impl Evaluations {
             })
             .collect();
         let seats = draws::committee(db, l.ev.draw_id).await?.len() + l.members.iter().filter(|m| m.is_rep).count();
+        let given_back = l.given_back()?;
+        let mut reopened_lots = Vec::new();
+        for id in given_back {
+            if let Some(b) = l.bids.iter().find(|b| b.lot_id == id) {
+                reopened_lots.push(ReopenedLot { id: b.lot_public, name: b.lot.clone() });
+            }
+        }
         let view = SessionView {
             id: l.ev.public_id,
             tender: l.t.public_id,
@@ -1760,6 +1881,8 @@ impl Evaluations {
             last_seq: crate::live::store::newest_seq(db, room(l.ev.id)).await?,
             server_time: self.now(),
             report_sha256: l.ev.report_sha256.clone(),
+            round: l.ev.round,
+            reopened_lots,
         };
         Ok((view, l.ev.id, viewer))
     }
@@ -1821,9 +1944,28 @@ fn check_len(field: &'static str, text: &str) -> AppResult<()> {
     if fields.is_empty() { Ok(()) } else { Err(AppError::validation(fields)) }
 }
 
+/// To the committee's members: a lot is given back to them for re-evaluation, for `reason`.
+pub fn re_evaluation_notice(t: &tender::Model, lot: &str, reason: &str) -> crate::notify::Notice {
+    crate::notify::Notice::new(crate::notify::NoticeKind::ReEvaluation)
+        .arg("title", &t.title)
+        .arg("code", &t.code)
+        .arg("lot", lot)
+        .arg("reason", reason)
+        .about_tender(t.id)
+        .link(format!("/tenders/{}/evaluation", t.public_id))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::letter;
+    use super::{letter, lot_may_change};
+    use crate::ids::LotId;
+
+    #[test]
+    fn a_re_evaluation_changes_only_the_lots_given_back() {
+        assert!(lot_may_change(&[], LotId(7)), "outside a re-evaluation every lot");
+        assert!(lot_may_change(&[LotId(2), LotId(7)], LotId(7)));
+        assert!(!lot_may_change(&[LotId(2)], LotId(7)), "another lot's result stands");
+    }
 
     #[test]
     fn letters_run_past_z() {
@@ -1833,3 +1975,4 @@ mod tests {
         assert_eq!(letter(27), "AB");
     }
 }
+

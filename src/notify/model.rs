@@ -76,6 +76,9 @@ string_enum! {
         AwardWon = "award_won",
         /// The lot was awarded to another bidder: `title`, `lot`, `winner`, `amount`.
         AwardResult = "award_result",
+        /// A lot is given back to the committee for re-evaluation: `title`, `code`, `lot`,
+        /// `reason` (to the committee's members).
+        ReEvaluation = "re_evaluation",
         /// Another than the first candidate was chosen: `title`, `code`, `lot`, `reason` (to supervisors).
         AwardOtherCandidate = "award_other_candidate",
         /// The complaint period ends soon: `title`, `lot`, `until` (to the challenger).

@@ -179,6 +179,7 @@ fn raised() -> Vec<Notice> {
             award::contract_overdue_notice(&t, lot, at),
         ]);
         all.extend(Decision::ALL.iter().map(|d| award::complaint_decided_notice(&t, lot, *d)));
+        all.push(crate::evaluation::service::re_evaluation_notice(&t, lot, "价格分计算有误"));
     }
     all.push(legacy());
     all

@@ -45,6 +45,8 @@ impl TenderState {
                 | (Opening, Failed)
                 | (Evaluating, Awarded)
                 | (Evaluating, Failed)
+                // An upheld complaint gives a lot back to its committee (重新评审).
+                | (Awarded, Evaluating)
         )
     }
 

@@ -642,3 +642,161 @@ async fn the_demo_carries_its_evaluated_tender_through_a_challenge_to_the_award(
     assert_eq!(lot["can"]["contract"], true);
     assert!(demo::award::unfinished(&app.state).await.expect("unfinished").is_empty());
 }
+
+/// The committee's members, logged in: the demo experts the room seats.
+async fn seated_experts(app: &TestApp, tender: &str) -> Vec<Client> {
+    let mut out = Vec::new();
+    for (user, _) in tenderhall::demo::experts::expert_logins() {
+        let c = login(app, user).await;
+        let r = c.get(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+        if r.status() == 200 && !r.json::<Value>().await.expect("json")["me"].is_null() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_upheld_complaint_gives_the_lot_back_to_its_committee_which_re_evaluates_it() {
+    let (app, tender) = signed().await;
+    let centre = login(&app, "centre").await;
+    let agency = login(&app, "agency").await;
+    let buyer = login(&app, "buyer").await;
+    let supervisor = login(&app, "supervisor").await;
+    let by_name = suppliers(&app).await;
+    let before = central_2027(&centre).await;
+    let first_report = centre.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await["report_sha256"].clone();
+    assert!(first_report.is_string());
+
+    // Round 1: published on Friday 3 December 2027, challenged, answered, awarded to the first
+    // candidate after the publicity; then the challenger complains.
+    app.clock.set(cst(2027, 12, 3, 18));
+    let v: Value = agency.post_empty(&format!("/api/v1/tenders/{tender}/award")).await.json().await.expect("json");
+    let lot_id = v["lots"][0]["lot"].as_str().expect("lot").to_string();
+    let cands = v["lots"][0]["candidates"].as_array().expect("candidates").clone();
+    let second = cands[1]["name"].as_str().expect("name").to_string();
+    let (_, challenger) = &by_name[&second];
+    let r = challenge(challenger, &tender, &lot_id, "第一名的技术分评分明显偏高。", None).await;
+    assert_eq!(r.status(), 201);
+    let cid = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    app.clock.set(cst(2027, 12, 6, 10));
+    let r = agency.post(&format!("/api/v1/challenges/{cid}/answer"), &json!({"answer": "评分符合评审标准，质疑不成立。"})).await;
+    assert_eq!(r.status(), 204);
+    app.clock.set(cst(2027, 12, 7, 9));
+    let url = format!("/api/v1/tenders/{tender}/lots/{lot_id}/award");
+    let r = buyer.post(&url, &json!({"bid": cands[0]["bid"]})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(award_view(&buyer, &tender).await["lots"][0]["contract_due"], iso(cst(2028, 1, 7, 0)));
+    app.clock.set(cst(2027, 12, 8, 10));
+    let r = challenger.post(&format!("/api/v1/challenges/{cid}/complaint"), &json!({"complaint": "答复未说明评分依据。"})).await;
+    assert_eq!(r.status(), 204);
+
+    // The supervisor upholds it and sends the lot back: the award is set aside, the tender is in
+    // evaluation again, the session starts its second round at the qualification review with
+    // every signature taken off, and the members are told.
+    app.clock.set(cst(2027, 12, 9, 10));
+    let decision = json!({"decision": "re_evaluate", "reason": "技术分评分畸高，退回原评标委员会重新评审。"});
+    let r = supervisor.post(&format!("/api/v1/challenges/{cid}/decision"), &decision).await;
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    let t = buyer.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    assert_eq!(t["state"], "evaluating", "{t}");
+    assert_eq!(central_2027(&centre).await, before, "the set-aside award is out of the savings report");
+    let s = centre.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+    assert_eq!(s["phase"], "qualification", "{s}");
+    assert_eq!(s["round"], 2);
+    assert_eq!(s["reopened_lots"][0]["id"], lot_id.as_str());
+    assert!(s["report_sha256"].is_null());
+    assert!(s["members"].as_array().expect("members").iter().all(|m| m["signed_at"].is_null()), "{s}");
+    assert!(
+        s["remarks"].as_array().expect("remarks").iter().any(|r| r["kind"] == "returned"
+            && r["text"].as_str().unwrap_or("").contains("技术分评分畸高")),
+        "{s}"
+    );
+    let members = seated_experts(&app, &tender).await;
+    assert_eq!(members.len(), 5, "the same committee");
+    assert!(notices_of(&members[0]).await.contains("重新评审"), "the members are told");
+    let page = members[0].get(&format!("/tenders/{tender}/evaluation")).await.text().await.expect("html");
+    assert!(page.contains("data-testid=\"re-evaluation\""), "the room says so");
+    // Until the committee signs again there is no report, nothing to publish, no award.
+    expect_error(centre.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await, 409, "out_of_turn").await;
+    assert_eq!(award_view(&agency, &tender).await["can_publish"], false);
+    expect_error(agency.post_empty(&format!("/api/v1/tenders/{tender}/award")).await, 409, "report_unsigned").await;
+    expect_error(buyer.post(&url, &json!({"bid": cands[0]["bid"]})).await, 409, "set_aside").await;
+
+    // The committee re-scores: the host moves on to the scoring, where a member lowers its
+    // score of the first candidate's bid on a subjective item by one step.
+    for from in ["qualification", "compliance"] {
+        let r = centre.post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &json!({"op": "advance", "from": from})).await;
+        assert_eq!(r.status(), 204, "{from}: {}", r.text().await.unwrap_or_default());
+    }
+    let m0 = &members[0];
+    let mine = m0.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+    let item = mine["criteria"]["scoring"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["objective"] == false)
+        .expect("a subjective item")
+        .clone();
+    let key = item["key"].as_str().expect("key");
+    let bid = cands[0]["bid"].as_str().expect("bid");
+    let old = mine["my_scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .find(|s| s["bid"] == bid && s["item"] == key)
+        .and_then(|s| s["points"].as_i64())
+        .expect("the member's score");
+    let lowered = old - item["step"].as_i64().unwrap_or(100).max(1);
+    let points = format!("{}.{:02}", lowered / 100, lowered % 100);
+    let r = m0
+        .post(
+            &format!("/api/v1/tenders/{tender}/evaluation/commands"),
+            &json!({"op": "score", "bid": bid, "item": key, "points": points, "reason": "复核后调整。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    // The rest of the session is played as the demo plays it: everyone signs again.
+    app.play_evaluation_show(tender.parse().expect("uuid")).await;
+    let s = centre.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+    assert_eq!(s["phase"], "signed", "{s}");
+    assert_eq!(s["round"], 2);
+    assert!(s["reopened_lots"].as_array().expect("lots").is_empty());
+    assert!(s["report_sha256"].is_string() && s["report_sha256"] != first_report, "a new report: {s}");
+    let r = centre.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await;
+    assert_eq!(r.status(), 200);
+
+    // Round 2: the agency publishes the lot again, from the new report; once.
+    app.clock.set(cst(2027, 12, 10, 10));
+    let r = agency.post_empty(&format!("/api/v1/tenders/{tender}/award")).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    let lot = &v["lots"][0];
+    assert_eq!((lot["state"].as_str(), lot["round"].as_i64()), (Some("publicity"), Some(2)), "{v}");
+    assert!(lot["winner"].is_null(), "{v}");
+    let again = lot["candidates"].as_array().expect("candidates");
+    let total_of = |cs: &[Value]| cs.iter().find(|c| c["bid"] == bid).map(|c| c["total"].clone());
+    assert_ne!(total_of(again), total_of(&cands), "the first candidate's total reflects the new score: {v}");
+    expect_error(agency.post_empty(&format!("/api/v1/tenders/{tender}/award")).await, 409, "already_published").await;
+    // The first round's default award is not taken in the second round's publicity.
+    app.clock.set(cst(2027, 12, 14, 9));
+    app.tick().await;
+    assert_eq!(award_view(&buyer, &tender).await["lots"][0]["state"], "publicity");
+    let first_now = again[0]["bid"].clone();
+    let r = buyer.post(&url, &json!({"bid": first_now})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["lots"][0]["contract_due"], iso(cst(2028, 1, 14, 0)), "{v}");
+    let t = buyer.get_json(&format!("/api/v1/tenders/{tender}")).await;
+    assert_eq!(t["state"], "awarded", "{t}");
+    let after = central_2027(&centre).await;
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, v["lots"][0]["budget"].as_i64().expect("budget")));
+    assert_eq!(after.2 - before.2, again[0]["price"].as_i64().expect("price"));
+    // The first round's contract deadline passes without a flag; the second round's flags.
+    app.clock.set(cst(2028, 1, 10, 9));
+    app.tick().await;
+    assert_eq!(award_view(&buyer, &tender).await["lots"][0]["contract_overdue"], false);
+    app.clock.set(cst(2028, 1, 14, 9));
+    app.tick().await;
+    assert_eq!(award_view(&buyer, &tender).await["lots"][0]["contract_overdue"], true);
+}
