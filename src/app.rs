@@ -286,6 +286,7 @@ impl AppState {
             rules: settings.tenders.clone(),
             evaluation: settings.evaluation.clone(),
             pdf: settings.pdf.clone(),
+            progress: Arc::new(awards.clone()),
         };
         let bids = Bids {
             db: db.clone(),
@@ -488,6 +489,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::mall::router())
         .merge(crate::jobs::handlers::router())
         .merge(crate::sites::router())
+        .merge(crate::fees::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())
         .merge(crate::evaluation::handlers::router())

@@ -253,21 +253,7 @@ pub struct AwardView {
     pub timeline: Vec<TimelineStep>,
 }
 
-/// One step of a tender's timeline.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TimelineStep {
-    /// What (a key of the catalogues' `[timeline]`: `published`, `deadline`, `opening`,
-    /// `evaluation`, `publicity`, `challenges`, `award`, `contract`, `cancelled`, `failed`).
-    pub step: &'static str,
-    /// Done, under way now, or still to come.
-    pub status: &'static str,
-    /// When it happened or began (or is due).
-    pub at: Option<DateTime<Utc>>,
-    /// When it ended (or ends).
-    pub until: Option<DateTime<Utc>>,
-    /// A count or a name shown with it (challenges filed, the winners).
-    pub note: String,
-}
+pub use crate::tenders::model::TimelineStep;
 
 /// A line of the public result lists (结果公示, 中标公告).
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -215,11 +215,8 @@ pub async fn publish(state: &Awards, actor: &Actor, tender_id: Uuid) -> AppResul
     }
     // After a re-evaluation only the lots given back are published again, in their next round.
     let existing = award_lots(&uow, &t).await?;
-    let returned: HashMap<LotId, award_lot::Model> = existing
-        .iter()
-        .filter(|a| a.state == AwardState::Returned)
-        .map(|a| (a.lot_id, a.clone()))
-        .collect();
+    let returned: HashMap<LotId, award_lot::Model> =
+        existing.iter().filter(|a| a.state == AwardState::Returned).map(|a| (a.lot_id, a.clone())).collect();
     if !existing.is_empty() && returned.is_empty() {
         return Err(AppError::conflict("already_published", "the candidates are already published"));
     }
@@ -1120,6 +1117,13 @@ pub async fn view(state: &Awards, actor: Option<&Actor>, tender_id: Uuid) -> App
     };
     let timeline = timeline(db, actor, &t, &out, now).await?;
     Ok(AwardView { tender: t.public_id, code: t.code, title: t.title, lots: out, can_publish, ratings, timeline })
+}
+
+#[async_trait::async_trait]
+impl crate::tenders::Progress for Awards {
+    async fn timeline(&self, actor: Option<&Actor>, tender: Uuid) -> AppResult<Vec<super::model::TimelineStep>> {
+        Ok(view(self, actor, tender).await?.timeline)
+    }
 }
 
 /// The tender's way from its posting to the contract, each step as far as the reader may see

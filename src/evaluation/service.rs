@@ -1975,4 +1975,3 @@ mod tests {
         assert_eq!(letter(27), "AB");
     }
 }
-

@@ -11,6 +11,7 @@
 //! API (`/api/v1/admin/sites/{id}/fee-rates`), the expert's fees and statement PDF.
 
 pub mod api;
+mod handlers;
 
 use crate::{
     accounts::model::{Actor, Role},
@@ -33,6 +34,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub use api::api_routes;
+pub use handlers::router;
 
 crate::column::string_enum! {
     /// Where a fee's payment stands.

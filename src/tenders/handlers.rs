@@ -480,6 +480,8 @@ struct ShowPage {
     /// The form of the page that was sent and refused (publish, cancel, question, answer,
     /// clarification), or none.
     f: FormState,
+    /// The tender's way from its posting to the contract (none for a draft).
+    timeline: Vec<super::model::TimelineStep>,
 }
 
 impl ShowPage {
@@ -528,7 +530,9 @@ async fn show_page(
     };
     let days = [("days", state.rules.amendment_min_days.to_string())];
     let new_deadline_hint = ctx.t.filled("tender.new_deadline_hint", &days).unwrap_or_default();
-    let page = ShowPage { ctx, d, min_deadline_after_amendment, new_deadline_hint, obtain_note, f };
+    let timeline =
+        if d.summary.state == TenderState::Draft { Vec::new() } else { state.progress.timeline(actor, id).await? };
+    let page = ShowPage { ctx, d, min_deadline_after_amendment, new_deadline_hint, obtain_note, f, timeline };
     Ok(public(render_form(&page, &page.f)))
 }
 

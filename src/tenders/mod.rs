@@ -19,8 +19,21 @@ pub mod service;
 pub use api::api_routes;
 pub use handlers::{pdf_response, router};
 
+/// What a later step tells of a tender's way after its posting: the timeline from the posting
+/// to the contract that the tender page shows, as far as the reader may see it. The award
+/// module provides it; this module only asks, so it does not depend on the steps after it.
+#[async_trait::async_trait]
+pub trait Progress: Send + Sync {
+    /// The tender's timeline for `actor` (or the public).
+    async fn timeline(
+        &self,
+        actor: Option<&crate::accounts::model::Actor>,
+        tender: uuid::Uuid,
+    ) -> crate::error::AppResult<Vec<model::TimelineStep>>;
+}
+
 /// What the tender services and routes use.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Tenders {
     /// The database.
     pub db: sea_orm::DatabaseConnection,
@@ -36,4 +49,12 @@ pub struct Tenders {
     pub evaluation: crate::config::EvaluationSettings,
     /// Limits of uploaded PDFs.
     pub pdf: crate::config::PdfSettings,
+    /// The tender's way after its posting (the award's timeline).
+    pub progress: std::sync::Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for Tenders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenders").field("rules", &self.rules).finish_non_exhaustive()
+    }
 }

@@ -350,6 +350,22 @@ pub struct Permissions {
     pub hall: bool,
 }
 
+/// One step of a tender's timeline.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TimelineStep {
+    /// What (a key of the catalogues' `[timeline]`: `published`, `deadline`, `opening`,
+    /// `evaluation`, `publicity`, `challenges`, `award`, `contract`, `cancelled`, `failed`).
+    pub step: &'static str,
+    /// Done, under way now, or still to come.
+    pub status: &'static str,
+    /// When it happened or began (or is due).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it ended (or ends).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// A count or a name shown with it (challenges filed, the winners).
+    pub note: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,6 +123,8 @@ string_enum! {
         FlagResolved = "flag_resolved",
         /// A site was created or changed.
         SiteSaved = "site_saved",
+        /// A site's fee rates were saved.
+        FeeRatesSaved = "fee_rates_saved",
         /// A user was bound to a site.
         SiteMemberAdded = "site_member_added",
         /// A user was unbound from a site.

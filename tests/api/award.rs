@@ -420,9 +420,14 @@ async fn candidates_are_published_challenged_answered_awarded_and_contracted_on_
     let public = award_view(&anonymous, &tender).await;
     assert!(!names_of(&steps(&public)).contains(&"challenges".to_string()), "{public}");
     assert_eq!(award_view(&agency, &tender).await["timeline"][5]["note"], "1 / 0");
-    // The page shows it all.
+    // The page shows it all; the tender's own page shows the timeline too, to the public
+    // without the challenges.
     let html = buyer.get(&format!("/tenders/{tender}/award")).await.text().await.expect("html");
     assert!(html.contains(&first) && html.contains("已签合同"), "the page");
+    let page = anonymous.get(&format!("/tenders/{tender}")).await.text().await.expect("html");
+    assert!(page.contains("data-testid=\"timeline\""), "the tender page has the timeline");
+    assert!(page.contains("data-step=\"contract\" data-status=\"done\""), "up to the contract");
+    assert!(!page.contains("data-step=\"challenges\""), "the public sees no challenges");
     // Each step is in the audit chain.
     for action in
         ["award.publish", "challenge.file", "challenge.answer", "award.decide", "award.overdue", "award.contract"]
@@ -680,7 +685,9 @@ async fn an_upheld_complaint_gives_the_lot_back_to_its_committee_which_re_evalua
     assert_eq!(r.status(), 201);
     let cid = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     app.clock.set(cst(2027, 12, 6, 10));
-    let r = agency.post(&format!("/api/v1/challenges/{cid}/answer"), &json!({"answer": "评分符合评审标准，质疑不成立。"})).await;
+    let r = agency
+        .post(&format!("/api/v1/challenges/{cid}/answer"), &json!({"answer": "评分符合评审标准，质疑不成立。"}))
+        .await;
     assert_eq!(r.status(), 204);
     app.clock.set(cst(2027, 12, 7, 9));
     let url = format!("/api/v1/tenders/{tender}/lots/{lot_id}/award");
@@ -688,7 +695,9 @@ async fn an_upheld_complaint_gives_the_lot_back_to_its_committee_which_re_evalua
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     assert_eq!(award_view(&buyer, &tender).await["lots"][0]["contract_due"], iso(cst(2028, 1, 7, 0)));
     app.clock.set(cst(2027, 12, 8, 10));
-    let r = challenger.post(&format!("/api/v1/challenges/{cid}/complaint"), &json!({"complaint": "答复未说明评分依据。"})).await;
+    let r = challenger
+        .post(&format!("/api/v1/challenges/{cid}/complaint"), &json!({"complaint": "答复未说明评分依据。"}))
+        .await;
     assert_eq!(r.status(), 204);
 
     // The supervisor upholds it and sends the lot back: the award is set aside, the tender is in
@@ -708,8 +717,11 @@ async fn an_upheld_complaint_gives_the_lot_back_to_its_committee_which_re_evalua
     assert!(s["report_sha256"].is_null());
     assert!(s["members"].as_array().expect("members").iter().all(|m| m["signed_at"].is_null()), "{s}");
     assert!(
-        s["remarks"].as_array().expect("remarks").iter().any(|r| r["kind"] == "returned"
-            && r["text"].as_str().unwrap_or("").contains("技术分评分畸高")),
+        s["remarks"]
+            .as_array()
+            .expect("remarks")
+            .iter()
+            .any(|r| r["kind"] == "returned" && r["text"].as_str().unwrap_or("").contains("技术分评分畸高")),
         "{s}"
     );
     let members = seated_experts(&app, &tender).await;
@@ -718,15 +730,21 @@ async fn an_upheld_complaint_gives_the_lot_back_to_its_committee_which_re_evalua
     let page = members[0].get(&format!("/tenders/{tender}/evaluation")).await.text().await.expect("html");
     assert!(page.contains("data-testid=\"re-evaluation\""), "the room says so");
     // Until the committee signs again there is no report, nothing to publish, no award.
-    expect_error(centre.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await, 409, "out_of_turn").await;
+    expect_error(centre.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await, 409, "out_of_turn")
+        .await;
     assert_eq!(award_view(&agency, &tender).await["can_publish"], false);
     expect_error(agency.post_empty(&format!("/api/v1/tenders/{tender}/award")).await, 409, "report_unsigned").await;
     expect_error(buyer.post(&url, &json!({"bid": cands[0]["bid"]})).await, 409, "set_aside").await;
+    // Nor are the experts rated while their report is unsigned.
+    let rating = json!({"member": s["members"][0]["id"], "punctuality": 4, "expertise": 4, "conduct": 4});
+    expect_error(agency.post(&format!("/api/v1/tenders/{tender}/ratings"), &rating).await, 409, "out_of_turn").await;
 
     // The committee re-scores: the host moves on to the scoring, where a member lowers its
     // score of the first candidate's bid on a subjective item by one step.
     for from in ["qualification", "compliance"] {
-        let r = centre.post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &json!({"op": "advance", "from": from})).await;
+        let r = centre
+            .post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &json!({"op": "advance", "from": from}))
+            .await;
         assert_eq!(r.status(), 204, "{from}: {}", r.text().await.unwrap_or_default());
     }
     let m0 = &members[0];

@@ -150,3 +150,69 @@ async fn each_expert_is_paid_exactly_once_through_failures_a_lost_answer_and_a_r
     }
     assert_eq!((at_host, at_guest), (3, 2), "three host experts, two guests");
 }
+
+#[tokio::test]
+async fn the_centre_sets_a_sites_fee_rates_on_its_page_in_yuan() {
+    let app = TestApp::with_demo_data().await;
+    let centre = Client::with_password(&app, "centre", PASSWORD).await;
+    let supervisor = Client::with_password(&app, "supervisor", PASSWORD).await;
+    let supplier = Client::with_password(&app, "supplier2", PASSWORD).await;
+    let sites = centre.get_json("/api/v1/admin/sites").await;
+    let host = sites
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == tenderhall::demo::experts::HOST_SITE))
+        .map(|s| s["id"].as_str().expect("id").to_string())
+        .expect("host site");
+    let page = format!("/admin/sites/{host}/fee-rates");
+    // The site's page links to it; the centre sees the form, a supervisor only the table, a
+    // supplier nothing.
+    let site = centre.get(&format!("/admin/sites/{host}")).await.text().await.expect("html");
+    assert!(site.contains(&page), "the site page links to the rates");
+    let html = centre.get(&page).await.text().await.expect("html");
+    assert!(html.contains("data-testid=\"fee-rates-form\""), "{html}");
+    let html = supervisor.get(&page).await.text().await.expect("html");
+    assert!(html.contains("data-testid=\"fee-rates\"") && !html.contains("fee-rates-form"));
+    assert_ne!(supplier.get(&page).await.status(), 200);
+
+    let form = |base: &str, cap: &str, factor: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("_csrf", centre.csrf.clone()),
+            ("base", base.into()),
+            ("base_hours", "3".into()),
+            ("hourly", "80".into()),
+            ("daily_cap", cap.into()),
+            ("withdrawn", "150.00".into()),
+            ("holiday_factor", factor.into()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let c = &centre;
+        let page = page.clone();
+        async move { c.req(reqwest::Method::POST, &page).form(&f).send().await.expect("send") }
+    };
+    // Unreadable amounts and numbers are named; the table is unchanged.
+    let before = centre.get_json(&format!("/api/v1{page}")).await;
+    let r = send(form("五百", "900", "x")).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("金额格式不正确") && html.contains("五百"), "shown again as typed: {html}");
+    // The service's rules: a cap under the base, a factor out of range.
+    let r = send(form("500", "100", "9")).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("日封顶不能低于基础劳务费"));
+    assert_eq!(centre.get_json(&format!("/api/v1{page}")).await, before, "nothing changed");
+    // Saved, in fen.
+    let r = send(form("500.50", "900", "2")).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let rate = supervisor.get_json(&format!("/api/v1{page}")).await;
+    assert_eq!(
+        rate,
+        json!({"base": 50_050, "base_hours": 3, "hourly": 8_000, "daily_cap": 90_000, "withdrawn": 15_000, "holiday_factor": 2})
+    );
+    // Only the centre's staff change it.
+    let mut f = form("1", "900", "2");
+    f[0].1 = supervisor.csrf.clone();
+    let r = supervisor.req(reqwest::Method::POST, &page).form(&f).send().await.expect("send");
+    assert_eq!(r.status(), 403);
+    assert_eq!(centre.get_json(&format!("/api/v1{page}")).await, rate);
+}
