@@ -343,7 +343,19 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             settings.draw.max_per_unit = u32::MAX;
             // A publicity of minutes instead of working days, so that the award can be watched.
             settings.award.publicity_minutes = 3;
+            // Without a configured payment endpoint, the demo's finance office pays the fees.
+            let payee = if settings.fees.endpoint.trim().is_empty() {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                settings.fees.endpoint =
+                    format!("http://{}{}", listener.local_addr()?, crate::demo::payee::PATH);
+                Some(listener)
+            } else {
+                None
+            };
             let state = AppState::build(settings, clock).await?;
+            if let Some(listener) = payee {
+                crate::demo::payee::spawn(listener, state.key.public());
+            }
             let created = crate::demo::seed(&state).await?;
             // Shows of earlier launches stopped before their end are played on, then this
             // launch's own.

@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod experts;
 pub mod mall;
 pub mod opening;
+pub mod payee;
 
 use crate::{
     accounts::{

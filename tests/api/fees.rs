@@ -216,3 +216,55 @@ async fn the_centre_sets_a_sites_fee_rates_on_its_page_in_yuan() {
     assert_eq!(r.status(), 403);
     assert_eq!(centre.get_json(&format!("/api/v1{page}")).await, rate);
 }
+
+#[tokio::test]
+async fn the_demos_finance_office_pays_each_fee_once_and_refuses_what_the_platform_did_not_sign() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}{}", listener.local_addr().expect("addr"), tenderhall::demo::payee::PATH);
+    let url = endpoint.clone();
+    let app = TestApp::with_demo_data_and(move |s| {
+        s.fees.endpoint = url;
+        s.security.session_hours = 24 * 30;
+    })
+    .await;
+    let _payee = tenderhall::demo::payee::spawn(listener, app.state.key.public());
+    let tender = app.play_opening_show().await;
+    app.play_evaluation_show(tender).await;
+    app.tick().await;
+    let fees = &app.state.fees;
+    assert_eq!(tenderhall::fees::pay_due(fees).await.expect("pay"), 5, "the five members' fees");
+    assert_eq!(tenderhall::fees::pay_due(fees).await.expect("pay"), 0, "nothing twice");
+    let mut paid = 0;
+    for n in 1..=7 {
+        let c = Client::with_password(&app, &format!("expert{n}"), PASSWORD).await;
+        for f in c.get_json("/api/v1/expert/fees").await.as_array().expect("fees") {
+            assert_eq!(f["status"], "paid", "{f}");
+            assert!(f["payment_ref"].as_str().is_some_and(|r| r.starts_with("DEMO-PAY-")), "{f}");
+            paid += 1;
+        }
+    }
+    assert_eq!(paid, 5);
+
+    // The same instruction again gets the same payment; an unsigned or forged one nothing.
+    let http = reqwest::Client::new();
+    let key = "demo-test-key";
+    let body = json!({"idempotency_key": key, "amount_fen": 100}).to_string();
+    let sig = hex::encode(app.state.key.sign(body.as_bytes()));
+    let send = |sig: String, key: &'static str| {
+        let (http, endpoint, body) = (http.clone(), endpoint.clone(), body.clone());
+        async move {
+            http.post(&endpoint)
+                .header("idempotency-key", key)
+                .header("x-tenderhall-signature", sig)
+                .body(body)
+                .send()
+                .await
+                .expect("send")
+        }
+    };
+    let first: Value = send(sig.clone(), key).await.json().await.expect("json");
+    let again: Value = send(sig.clone(), key).await.json().await.expect("json");
+    assert_eq!(first["payment_id"], again["payment_id"]);
+    assert_eq!(send("00".repeat(64), key).await.status(), 400, "a forged signature");
+    assert_eq!(send(sig, "another-key").await.status(), 400, "a key not the instruction's");
+}
