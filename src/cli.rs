@@ -346,8 +346,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             // Without a configured payment endpoint, the demo's finance office pays the fees.
             let payee = if settings.fees.endpoint.trim().is_empty() {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                settings.fees.endpoint =
-                    format!("http://{}{}", listener.local_addr()?, crate::demo::payee::PATH);
+                settings.fees.endpoint = format!("http://{}{}", listener.local_addr()?, crate::demo::payee::PATH);
                 Some(listener)
             } else {
                 None

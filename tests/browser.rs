@@ -2061,3 +2061,41 @@ async fn candidates_a_challenge_and_its_answer_the_award_its_notice_and_the_cont
         let _ = b.close().await;
     }
 }
+
+/// The centre's staff set a site's expert fee rates in 元 from the site's page: a typo is shown
+/// in its field, the saved table in fen behind the page.
+#[tokio::test]
+async fn the_centre_sets_a_sites_fee_rates_on_its_page() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tenderhall::{demo, entities::site};
+    let app = TestApp::with_demo_data().await;
+    let host = site::Entity::find()
+        .filter(site::Column::Name.eq(demo::experts::HOST_SITE))
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("the host site");
+    let d = driver().await;
+    let profile = tempfile::tempdir().expect("dir");
+    let centre = browser(&d, &profile).await;
+    login_with(&centre, &app, "centre", demo::PASSWORD).await;
+    open_page(&centre, &format!("{}/admin/sites/{}", app.base, host.public_id)).await;
+    click(&centre, "[data-testid=fee-rates-link]").await;
+    shown(&centre, "[data-testid=fee-rates-form]").await;
+    fill(&centre, "[data-testid=fee-rates-form] input[name=base]", "六百五十").await;
+    click(&centre, "[data-testid=save-fee-rates]").await;
+    shown(&centre, "[data-testid=fee-rates-form] .invalid").await;
+    assert!(page_text(&centre).await.contains("金额格式不正确"), "the field says why");
+    fill(&centre, "[data-testid=fee-rates-form] input[name=base]", "650.5").await;
+    click(&centre, "[data-testid=save-fee-rates]").await;
+    saved(&centre).await;
+    assert!(text_of(&centre, "[data-testid=rate-base]").await.contains("650.50"));
+    shot(&centre, "fee-rates").await;
+    let rate = tenderhall::entities::fee_rate::Entity::find()
+        .filter(tenderhall::entities::fee_rate::Column::SiteId.eq(host.id))
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("the site's table");
+    assert_eq!(rate.base_fen.fen(), 65_050);
+}
