@@ -99,6 +99,8 @@ pub struct AppParts {
     pub awards: crate::award::Awards,
     /// Expert fees and their payment.
     pub fees: crate::fees::Fees,
+    /// Links to peer deployments.
+    pub federation: crate::federation::Federation,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -127,6 +129,7 @@ parts!(
     calendar: crate::calendar::Calendar,
     awards: crate::award::Awards,
     fees: crate::fees::Fees,
+    federation: crate::federation::Federation,
 );
 
 /// Errors while starting up.
@@ -239,6 +242,13 @@ impl AppState {
             },
             texts: texts.clone(),
         };
+        let federation = crate::federation::Federation::new(
+            writer.clone(),
+            vault.clone(),
+            settings.federation.clone(),
+            settings.draw.clone(),
+        )
+        .map_err(|e| StartError::Settings(e.to_string()))?;
         let registry = Registry::default()
             .add(crate::fees::COMPUTE_JOB, crate::fees::Compute(fees.clone()))
             .add(crate::award::service::DEADLINE_JOB, crate::award::service::Deadlines(awards.clone()))
@@ -333,6 +343,7 @@ impl AppState {
             calendar,
             awards,
             fees,
+            federation,
         })))
     }
 
@@ -375,7 +386,7 @@ async fn load_key(db: &DatabaseConnection, settings: &Settings) -> Result<Platfo
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenderhall API", version = "1", description = "Public-resource trading and e-procurement. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes (docs/api.md). State-changing requests need the `X-CSRF-Token` header with the token of the caller's session, or before login of the visitor's `th_csrf` cookie (GET /api/v1/csrf; the login answer gives the session's)."),
-    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"), (name = "award"), (name = "calendar"), (name = "fees"))
+    tags((name = "accounts"), (name = "tenders"), (name = "bids"), (name = "opening"), (name = "notifications"), (name = "audit"), (name = "mall"), (name = "jobs"), (name = "sites"), (name = "experts"), (name = "draws"), (name = "evaluation"), (name = "award"), (name = "calendar"), (name = "fees"), (name = "federation"))
 )]
 struct ApiDoc;
 
@@ -397,6 +408,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::award::api_routes())
         .merge(crate::calendar::api_routes())
         .merge(crate::fees::api_routes())
+        .merge(crate::federation::api::api_routes())
         .split_for_parts();
     let mut doc = doc;
     document_shared_answers(&mut doc);
@@ -490,6 +502,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::handlers::router())
         .merge(crate::sites::router())
         .merge(crate::fees::router())
+        .merge(crate::federation::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())
         .merge(crate::evaluation::handlers::router())

@@ -109,3 +109,85 @@ pub fn generate(dir: &Path, client_users: &[String]) -> Result<Issued, CertError
     }
     Ok(Issued { files })
 }
+
+/// The federation CA's files in `dir`: `federation-ca.crt` and `federation-ca.key`.
+pub const FEDERATION_CA: &str = "federation-ca";
+
+/// Loads the federation CA from `dir`, or creates it.
+fn federation_issuer(dir: &Path, files: &mut Vec<PathBuf>) -> Result<Issuer<'static, KeyPair>, CertError> {
+    let crt = dir.join(format!("{FEDERATION_CA}.crt"));
+    let key = dir.join(format!("{FEDERATION_CA}.key"));
+    if crt.exists() && key.exists() {
+        let k = KeyPair::from_pem(&fs::read_to_string(&key)?)?;
+        return Ok(Issuer::from_ca_cert_pem(&fs::read_to_string(&crt)?, k)?);
+    }
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.distinguished_name.push(DnType::OrganizationName, "Tenderhall federation");
+    params.distinguished_name.push(DnType::CommonName, "Tenderhall federation CA");
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    validity(&mut params, 3650);
+    let k = KeyPair::generate()?;
+    let cert = params.self_signed(&k)?;
+    fs::write(&crt, cert.pem())?;
+    write_key(&key, &k.serialize_pem())?;
+    files.extend([crt, key]);
+    Ok(Issuer::new(params, k))
+}
+
+/// A site name as it may appear in a certificate and a file name: ASCII letters, digits, `-`.
+pub fn valid_site_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+}
+
+/// Creates (or reuses) the federation CA in `dir` and issues a site certificate for each name:
+/// `site-<name>.crt`/`.key`, valid `days` days from yesterday, for the DNS name `<name>` (and
+/// `localhost`, `127.0.0.1`, `::1`, so that peers on one machine reach each other), usable to
+/// serve and to connect. The certificate's common name is the site's name.
+pub fn federation(dir: &Path, sites: &[String], days: i64) -> Result<Issued, CertError> {
+    let now = time::OffsetDateTime::now_utc();
+    federation_valid(dir, sites, now - time::Duration::days(1), now + time::Duration::days(days))
+}
+
+/// As [`federation`], valid from `not_before` to `not_after` (an expired certificate, to see
+/// that peers refuse it).
+pub fn federation_valid(
+    dir: &Path,
+    sites: &[String],
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Result<Issued, CertError> {
+    fs::create_dir_all(dir)?;
+    let mut files = Vec::new();
+    let issuer = federation_issuer(dir, &mut files)?;
+    for name in sites {
+        if !valid_site_name(name) {
+            return Err(CertError::Io(std::io::Error::other(format!(
+                "{name:?} is not a site name (lower-case letters, digits and '-')"
+            ))));
+        }
+        let mut params = CertificateParams::new(vec![name.clone(), "localhost".to_string()])?;
+        for ip in ["127.0.0.1", "::1"] {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress(ip.parse().map_err(|_| rcgen::Error::InvalidIpAddressOctetLength(0))?));
+        }
+        params.distinguished_name.push(DnType::CommonName, name.clone());
+        params.distinguished_name.push(DnType::OrganizationName, "Tenderhall federation");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &issuer)?;
+        let crt = dir.join(format!("site-{name}.crt"));
+        let kf = dir.join(format!("site-{name}.key"));
+        fs::write(&crt, cert.pem())?;
+        write_key(&kf, &key.serialize_pem())?;
+        files.extend([crt, kf]);
+    }
+    Ok(Issued { files })
+}

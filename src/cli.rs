@@ -52,6 +52,13 @@ pub enum Command {
         /// Issue a client certificate for this user name (repeatable).
         #[arg(long = "client")]
         clients: Vec<String>,
+        /// Issue a federation site certificate for this deployment name (repeatable), from the
+        /// federation CA (`federation-ca.crt`, created if missing) instead of the development CA.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// Days a site certificate is valid.
+        #[arg(long, default_value_t = 825)]
+        days: i64,
     },
     /// Staff accounts: the first administrator, procuring units, agencies, supervisors, experts.
     Accounts {
@@ -408,8 +415,12 @@ async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, BoxEr
             db::migrate(&conn).await?;
             println!("migrations applied to {}", crate::config::redact_url(&settings.database.url));
         }
-        Command::Certs { dir, clients } => {
-            let issued = crate::certs::generate(&dir, &clients)?;
+        Command::Certs { dir, clients, sites, days } => {
+            let issued = if sites.is_empty() {
+                crate::certs::generate(&dir, &clients)?
+            } else {
+                crate::certs::federation(&dir, &sites, days)?
+            };
             for f in issued.files {
                 println!("wrote {}", f.display());
             }

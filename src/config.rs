@@ -53,6 +53,75 @@ pub struct Settings {
     pub award: AwardSettings,
     /// Expert fees and their payment.
     pub fees: FeeSettings,
+    /// Links to separately-run deployments (cross-site evaluation between platforms).
+    pub federation: FederationSettings,
+}
+
+/// Federation (区级合作): this deployment's name and site certificate, the federation CA, the
+/// address its peers reach it at, and its peers, each with the certificate it must present.
+/// Off while `site` is empty.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSettings {
+    /// This deployment's name in the federation (the name in its site certificate); empty: off.
+    pub site: String,
+    /// The name of the local site (场地) whose experts serve the peers' draws; empty: the first.
+    pub expert_site: String,
+    /// Where peers connect (`127.0.0.1:9443`); none: this process only dials out.
+    pub listen: Option<SocketAddr>,
+    /// This deployment's site certificate (PEM), issued by the federation CA.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM, PKCS#8).
+    pub key: Option<PathBuf>,
+    /// The federation CA's certificate (PEM).
+    pub ca: Option<PathBuf>,
+    /// The peers.
+    pub peers: Vec<PeerSettings>,
+    /// The first wait before dialling a peer again, in milliseconds, doubled up to `max_retry_ms` (200).
+    pub retry_ms: u64,
+    /// The longest wait between two attempts, in milliseconds (5000).
+    pub max_retry_ms: u64,
+    /// How often the link looks for messages to send, in milliseconds (500).
+    pub poll_ms: u64,
+    /// The largest frame a peer may send, in bytes (1 MiB).
+    pub max_frame_bytes: usize,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self {
+            site: String::new(),
+            expert_site: String::new(),
+            listen: None,
+            cert: None,
+            key: None,
+            ca: None,
+            peers: Vec::new(),
+            retry_ms: 200,
+            max_retry_ms: 5000,
+            poll_ms: 500,
+            max_frame_bytes: 1 << 20,
+        }
+    }
+}
+
+/// A peer deployment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSettings {
+    /// Its name in the federation (the name in its site certificate).
+    pub name: String,
+    /// Where it listens for peers: `host:port`.
+    pub address: String,
+    /// The site certificate it must present (PEM); any other is refused.
+    pub certificate: PathBuf,
+}
+
+impl FederationSettings {
+    /// Whether this deployment takes part in a federation.
+    pub fn enabled(&self) -> bool {
+        !self.site.trim().is_empty()
+    }
 }
 
 /// Expert fees (即评即走): the centre's payment endpoint, the retries, and the rate a site has

@@ -84,4 +84,6 @@ id_types! {
     AwardLotId;
     /// A row of `challenges`.
     ChallengeId;
+    /// A row of `remote_draws`.
+    RemoteDrawId;
 }

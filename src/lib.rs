@@ -52,6 +52,7 @@ pub mod envelope;
 pub mod error;
 pub mod evaluation;
 pub mod experts;
+pub mod federation;
 pub mod fees;
 pub mod ids;
 pub mod jobs;

@@ -91,7 +91,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let settings = state.settings.clone();
-    let background = spawn_background(&state);
+    let mut background = spawn_background(&state);
+    if let Some(addr) = settings.federation.listen.filter(|_| settings.federation.enabled()) {
+        let peers = TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "federation: listening for peers");
+        background.push(tokio::spawn(crate::federation::link::serve(state.federation.clone(), peers)));
+    }
     let stop = move || background.iter().for_each(|h| h.abort());
     let app = app::router(state);
     let result = if settings.tls_enabled() {
@@ -113,7 +118,8 @@ pub async fn serve(
 }
 
 /// The background work of a serving process: the relay of live events written by other
-/// processes, the job runner (unless `jobs.run` is off), and the catalogue index's catch-up.
+/// processes, the job runner (unless `jobs.run` is off), the catalogue index's catch-up, and
+/// the federation's senders (one per peer).
 fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![
         crate::live::relay::spawn(state.db.clone(), state.writer.hub().clone(), AppState::room_kinds()),
@@ -123,6 +129,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         tasks.push(state.jobs.clone().spawn());
         tasks.push(crate::fees::spawn_payer(state.fees.clone()));
     }
+    tasks.extend(crate::federation::link::spawn_senders(&state.federation));
     tasks
 }
 

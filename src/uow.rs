@@ -89,6 +89,7 @@ impl Writer {
             next_seq: HashMap::new(),
             scheduled: false,
             ended_sessions: Vec::new(),
+            after: Vec::new(),
             changes: self.changes.clone(),
         }
     }
@@ -114,6 +115,15 @@ impl Writer {
     }
 }
 
+/// Work to run once a change has committed.
+struct Deferred(Box<dyn FnOnce() + Send + Sync>);
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deferred")
+    }
+}
+
 /// One change in progress: its transaction, its time, and what it produces besides its rows.
 #[derive(Debug)]
 pub struct UnitOfWork {
@@ -128,6 +138,8 @@ pub struct UnitOfWork {
     /// Users some of whose sessions this change ends (internal ids).
     ended_sessions: Vec<crate::ids::UserId>,
     changes: Changes,
+    /// Run once the change has committed (a link woken to send what the change wrote).
+    after: Vec<Deferred>,
 }
 
 impl UnitOfWork {
@@ -203,6 +215,11 @@ impl UnitOfWork {
         }
     }
 
+    /// Runs `f` once the change has committed (never if it does not).
+    pub fn after_commit(&mut self, f: Box<dyn FnOnce() + Send + Sync>) {
+        self.after.push(Deferred(f));
+    }
+
     /// Gives the change up: nothing of it is kept or published.
     pub async fn rollback(self) -> AppResult<()> {
         self.txn.rollback().await.map_err(AppError::from)
@@ -226,6 +243,9 @@ impl UnitOfWork {
         }
         if self.scheduled {
             self.wake.notify_one();
+        }
+        for f in self.after {
+            (f.0)();
         }
         Ok(())
     }

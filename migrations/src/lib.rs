@@ -28,6 +28,7 @@ mod m20261224_000001_evaluations;
 mod m20261225_000001_award;
 mod m20261226_000001_fees;
 mod m20261227_000001_re_evaluation;
+mod m20261228_000001_federation;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261225_000001_award::Migration),
             Box::new(m20261226_000001_fees::Migration),
             Box::new(m20261227_000001_re_evaluation::Migration),
+            Box::new(m20261228_000001_federation::Migration),
         ]
     }
 }

@@ -52,6 +52,8 @@ crate::column::string_enum! {
         Site = "site",
         /// An expert of the pool.
         Expert = "expert",
+        /// A peer deployment of the federation (its name).
+        Peer = "peer",
     }
 }
 
@@ -297,6 +299,20 @@ actions! {
     FeeCompute = "fee.compute" on Tender,
     /// The payment service acknowledged an expert's fee.
     FeePaid = "fee.paid" on Expert,
+    /// A message was written for a peer deployment (sent once the link carries it).
+    PeerSend = "peer.send" on Peer,
+    /// A message from a peer deployment was received and applied (or refused, with its code).
+    PeerReceive = "peer.receive" on Peer,
+    /// The centre asked a peer deployment for experts for a tender's committee.
+    RemoteDrawAsk = "remote_draw.ask" on Tender,
+    /// A guest screened its pool for a peer's request and committed to its secret.
+    RemoteDrawCommit = "remote_draw.commit" on Peer,
+    /// A guest ran the draw for a peer with the peer's contribution.
+    RemoteDrawRun = "remote_draw.run" on Peer,
+    /// The host ran the guest's draw again from its answer and got the same experts.
+    RemoteDrawVerified = "remote_draw.verified" on Tender,
+    /// The guest refused the request, or its answer did not verify.
+    RemoteDrawFailed = "remote_draw.failed" on Tender,
     /// A suspended expert was reactivated.
     ExpertReactivate = "expert.reactivate" on Expert,
     /// An employment was added to an expert's record.

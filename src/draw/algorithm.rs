@@ -95,6 +95,17 @@ pub enum Role {
     Replacement,
 }
 
+impl Role {
+    /// Its stable name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Reserve => "reserve",
+            Role::Replacement => "replacement",
+        }
+    }
+}
+
 /// One expert drawn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pick {

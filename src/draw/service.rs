@@ -438,7 +438,9 @@ pub async fn prepare(state: &Draws, actor: &Actor, tender_id: Uuid) -> AppResult
 
 /// The tender's parties for avoidance: every bidder of its opening, the procuring unit and the
 /// agency.
-async fn parties<C: ConnectionTrait>(db: &C, t: &tender::Model) -> AppResult<Vec<Party>> {
+/// The organisations a committee of `t` must avoid: the procuring unit, the agency and the
+/// bidders whose bids were opened.
+pub async fn parties<C: ConnectionTrait>(db: &C, t: &tender::Model) -> AppResult<Vec<Party>> {
     let mut orgs: Vec<(PartyRole, OrgId)> = vec![(PartyRole::ProcuringUnit, t.procuring_org_id)];
     if let Some(a) = t.agency_org_id {
         orgs.push((PartyRole::Agency, a));
@@ -510,7 +512,94 @@ async fn recent_for_unit<C: ConnectionTrait>(
 }
 
 /// The rules' numbers, from the settings.
-fn rules(s: &DrawSettings) -> Rules {
+/// The experts a request may draw, and those its avoidance rules exclude with their findings.
+#[derive(Debug, Default)]
+pub struct Screened {
+    /// The eligible experts, in canonical order (ascending public id).
+    pub eligible: Vec<Candidate>,
+    /// The excluded experts of the specialties asked for, each with every rule that applies.
+    pub excluded: Vec<(ExpertId, Vec<avoidance::Finding>)>,
+}
+
+/// Screens the pool of the specialties `req` asks for (only the experts of `only_sites`, when
+/// given) against the avoidance rules for `parties` on `day`; `recent` counts each expert's
+/// recent committees for the procuring unit.
+#[allow(clippy::too_many_arguments)]
+pub async fn screen<C: ConnectionTrait>(
+    db: &C,
+    all_sites: &HashMap<SiteId, site::Model>,
+    req: &Request,
+    parties: &[Party],
+    day: chrono::NaiveDate,
+    rules: Rules,
+    recent: &HashMap<ExpertId, u32>,
+    only_sites: Option<Vec<SiteId>>,
+) -> AppResult<Screened> {
+    let pool = pool::everyone_for(
+        db,
+        &PoolQuery {
+            specialties: req.groups.iter().map(|g| g.specialty.clone()).collect(),
+            sites: only_sites,
+            available_on: None,
+        },
+    )
+    .await?;
+    let mut out = Screened::default();
+    for e in &pool {
+        let Some(site) = all_sites.get(&e.site_id) else { continue };
+        let profile = Profile {
+            expert: e.public_id,
+            site: site.public_id,
+            specialties: e.specialties.clone(),
+            suspended: e.status != crate::experts::model::ExpertStatus::Active,
+            employments: e
+                .employments
+                .iter()
+                .map(|m| avoidance::Employment {
+                    employer: m.employer.clone(),
+                    credit_code: m.credit_code.clone(),
+                    from: m.from_date,
+                    until: m.until_date,
+                })
+                .collect(),
+            conflicts: e.conflicts.iter().map(|c| (c.credit_code.clone(), c.org_name.clone())).collect(),
+            unavailable: e.unavailable.clone(),
+            recent_for_unit: recent.get(&e.id).copied().unwrap_or(0),
+        };
+        match avoidance::check(&profile, req, parties, day, rules) {
+            Verdict::NotAsked => {}
+            Verdict::Eligible => out.eligible.push(Candidate {
+                expert: e.public_id,
+                specialties: e.specialties.clone(),
+                site: site.public_id,
+            }),
+            Verdict::Excluded(f) => out.excluded.push((e.id, f)),
+        }
+    }
+    out.eligible.sort_by_key(|c| c.expert);
+    Ok(out)
+}
+
+/// Refuses a request one of whose groups has fewer eligible experts than it asks for
+/// (`not_enough_experts`, with the group, the count needed and the count available).
+pub fn enough(req: &Request, eligible: &[Candidate]) -> AppResult<()> {
+    for (i, g) in req.groups.iter().enumerate() {
+        let available = eligible
+            .iter()
+            .filter(|c| c.site == g.site && c.specialties.iter().any(|s| algorithm::covers(&g.specialty, s)))
+            .count() as u32;
+        if available < g.count {
+            return Err(AppError::rule("not_enough_experts", "a group has fewer eligible experts than it asks for")
+                .with_arg("group", i + 1)
+                .with_arg("needed", g.count)
+                .with_arg("available", available));
+        }
+    }
+    Ok(())
+}
+
+/// The avoidance rules of the settings.
+pub fn rules(s: &DrawSettings) -> Rules {
     Rules { employment_years: s.employment_years, max_per_unit: s.max_per_unit, unit_window_days: s.unit_window_days }
 }
 
@@ -613,61 +702,9 @@ pub async fn request(state: &Draws, actor: &Actor, id: Uuid, input: RequestInput
     let recent =
         recent_for_unit(&uow, t.procuring_org_id, input.session_at, state.settings.unit_window_days, d.id).await?;
     let day = input.session_at.with_timezone(&cst()).date_naive();
-    let pool = pool::everyone_for(
-        &uow,
-        &PoolQuery {
-            specialties: req.groups.iter().map(|g| g.specialty.clone()).collect(),
-            sites: None,
-            available_on: None,
-        },
-    )
-    .await?;
-    let mut eligible = Vec::new();
-    let mut excluded: Vec<(ExpertId, Vec<avoidance::Finding>)> = Vec::new();
-    for e in &pool {
-        let Some(site) = all_sites.get(&e.site_id) else { continue };
-        let profile = Profile {
-            expert: e.public_id,
-            site: site.public_id,
-            specialties: e.specialties.clone(),
-            suspended: e.status != crate::experts::model::ExpertStatus::Active,
-            employments: e
-                .employments
-                .iter()
-                .map(|m| avoidance::Employment {
-                    employer: m.employer.clone(),
-                    credit_code: m.credit_code.clone(),
-                    from: m.from_date,
-                    until: m.until_date,
-                })
-                .collect(),
-            conflicts: e.conflicts.iter().map(|c| (c.credit_code.clone(), c.org_name.clone())).collect(),
-            unavailable: e.unavailable.clone(),
-            recent_for_unit: recent.get(&e.id).copied().unwrap_or(0),
-        };
-        match avoidance::check(&profile, &req, &parties, day, rules(&state.settings)) {
-            Verdict::NotAsked => {}
-            Verdict::Eligible => eligible.push(Candidate {
-                expert: e.public_id,
-                specialties: e.specialties.clone(),
-                site: site.public_id,
-            }),
-            Verdict::Excluded(f) => excluded.push((e.id, f)),
-        }
-    }
-    eligible.sort_by_key(|c| c.expert);
-    for (i, g) in req.groups.iter().enumerate() {
-        let available = eligible
-            .iter()
-            .filter(|c| c.site == g.site && c.specialties.iter().any(|s| algorithm::covers(&g.specialty, s)))
-            .count() as u32;
-        if available < g.count {
-            return Err(AppError::rule("not_enough_experts", "a group has fewer eligible experts than it asks for")
-                .with_arg("group", i + 1)
-                .with_arg("needed", g.count)
-                .with_arg("available", available));
-        }
-    }
+    let Screened { eligible, excluded } =
+        screen(&uow, &all_sites, &req, &parties, day, rules(&state.settings), &recent, None).await?;
+    enough(&req, &eligible)?;
     let inputs = Inputs { request: req, eligible, commitment: d.commitment.clone(), contribution: String::new() };
     let request_digest = hex::encode(inputs.request_digest());
     let eligible_digest = hex::encode(inputs.eligible_digest());

@@ -20,6 +20,7 @@ mod draws;
 mod evaluation;
 mod experts;
 mod extremes;
+mod federation;
 mod feedback;
 mod fees;
 mod forms;

@@ -1,0 +1,134 @@
+//! The federation's JSON API: the peers and their links, the draws asked of guests and drawn
+//! for hosts.
+
+use super::{
+    Direction, Federation, LinkState,
+    draw::{self, AskInput, RemoteDrawView},
+};
+use crate::{
+    accounts::model::Actor,
+    draw::service::watches_draws,
+    entities::peer_message,
+    error::{AppError, AppResult, ErrorBody},
+    web::extract::{Json, Path},
+};
+use axum::extract::State;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Routes of this module under `/api/v1`.
+pub fn api_routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Federation: axum::extract::FromRef<S>,
+    crate::web::Site: axum::extract::FromRef<S>,
+{
+    OpenApiRouter::new().routes(routes!(peers)).routes(routes!(draws, ask)).routes(routes!(one_draw))
+}
+
+/// A peer and the messages exchanged with it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PeerView {
+    /// Its name in the federation.
+    pub name: String,
+    /// Where it listens.
+    pub address: String,
+    /// The SHA-256 fingerprint of the certificate it must present.
+    pub fingerprint: String,
+    /// The link to it, as this process sees it.
+    pub link: LinkState,
+    /// The last number sent to it.
+    pub sent: i64,
+    /// Messages sent and not yet acknowledged.
+    pub waiting: u64,
+    /// The last number received from it and applied.
+    pub received: i64,
+}
+
+async fn last_seq(fed: &Federation, peer: &str, dir: Direction) -> AppResult<i64> {
+    Ok(peer_message::Entity::find()
+        .filter(peer_message::Column::Peer.eq(peer))
+        .filter(peer_message::Column::Direction.eq(dir))
+        .order_by_desc(peer_message::Column::Seq)
+        .limit(1)
+        .one(&fed.db)
+        .await?
+        .map(|m| m.seq)
+        .unwrap_or(0))
+}
+
+/// This deployment's peers with their links (the centre's staff, supervisors, the administrator).
+pub async fn peer_views(fed: &Federation, actor: &Actor) -> AppResult<Vec<PeerView>> {
+    if !watches_draws(actor) {
+        return Err(AppError::forbidden());
+    }
+    let links = fed.links();
+    let mut out = Vec::new();
+    for p in fed.peers.iter() {
+        use sea_orm::PaginatorTrait;
+        let waiting = peer_message::Entity::find()
+            .filter(peer_message::Column::Peer.eq(&p.name))
+            .filter(peer_message::Column::Direction.eq(Direction::Out))
+            .filter(peer_message::Column::DoneAt.is_null())
+            .count(&fed.db)
+            .await?;
+        out.push(PeerView {
+            name: p.name.clone(),
+            address: p.address.clone(),
+            fingerprint: p.fingerprint.clone(),
+            link: links.get(&p.name).cloned().unwrap_or_default(),
+            sent: last_seq(fed, &p.name, Direction::Out).await?,
+            waiting,
+            received: last_seq(fed, &p.name, Direction::In).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// The peers and the links to them.
+#[utoipa::path(get, path = "/api/v1/federation/peers", tag = "federation",
+    responses((status = 200, body = Vec<PeerView>), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody)))]
+async fn peers(State(fed): State<Federation>, actor: Actor) -> AppResult<Json<Vec<PeerView>>> {
+    Ok(Json(peer_views(&fed, &actor).await?))
+}
+
+/// The remote draws of this deployment, as host and as guest.
+#[utoipa::path(get, path = "/api/v1/federation/draws", tag = "federation",
+    responses((status = 200, body = Vec<RemoteDrawView>), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody)))]
+async fn draws(State(fed): State<Federation>, actor: Actor) -> AppResult<Json<Vec<RemoteDrawView>>> {
+    Ok(Json(draw::list(&fed, &actor).await?))
+}
+
+/// The id of a remote draw asked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Asked {
+    /// Its id.
+    pub id: Uuid,
+}
+
+/// Asks a peer for experts for a tender's committee (the centre's staff).
+#[utoipa::path(post, path = "/api/v1/federation/draws", tag = "federation", request_body = AskInput,
+    responses((status = 200, body = Asked), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 409, description = "federation_off, wrong_state", body = ErrorBody),
+              (status = 422, description = "validation_failed: unknown_peer, out_of_range, in_past, invalid, not_found", body = ErrorBody)))]
+async fn ask(State(fed): State<Federation>, actor: Actor, Json(input): Json<AskInput>) -> AppResult<Json<Asked>> {
+    Ok(Json(Asked { id: draw::ask(&fed, &actor, input).await? }))
+}
+
+/// One remote draw.
+#[utoipa::path(get, path = "/api/v1/federation/draws/{id}", tag = "federation", params(("id" = Uuid, Path)),
+    responses((status = 200, body = RemoteDrawView), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+async fn one_draw(
+    State(fed): State<Federation>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<RemoteDrawView>> {
+    Ok(Json(draw::view(&fed, &actor, id).await?))
+}

@@ -1,0 +1,444 @@
+//! Federation between two separately-run deployments: two real `tenderhall serve` processes,
+//! each with its own database and key directory (SQLite and SQLite; with
+//! `TENDERHALL_TEST_DATABASE_URL`, the host on PostgreSQL and the guest on SQLite), linked over
+//! mutually authenticated TLS on loopback.
+
+use crate::client::Client;
+use crate::support::{ServerProcess, TestApp, free_port};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tenderhall::{
+    config::{FederationSettings, PeerSettings},
+    entities::{audit_record, expert, peer_message, tender},
+    federation::{self, Direction, Identity, link::Frame},
+    tenders::model::TenderState,
+};
+use tokio_tungstenite::tungstenite::{Message, protocol::WebSocketConfig};
+
+const DEMO_PASSWORD: &str = "Tender2026";
+
+/// One deployment: its data (seeded with the demo) and, while it runs, its process.
+struct Deployment {
+    name: &'static str,
+    app: TestApp,
+    port: u16,
+    peer_port: u16,
+    dir: PathBuf,
+    /// The logs of the process's runs.
+    log_parts: Vec<PathBuf>,
+    process: Option<ServerProcess>,
+}
+
+impl Deployment {
+    async fn seeded(name: &'static str, sqlite: bool) -> Deployment {
+        let dir = tempfile::tempdir().expect("dir").keep();
+        let db = dir.join(format!("{name}.db"));
+        let app = TestApp::with_demo_data_and(move |s| {
+            if sqlite {
+                s.database.url = format!("sqlite://{}?mode=rwc", db.display());
+            }
+        })
+        .await;
+        let mut d = Deployment {
+            name,
+            log_parts: Vec::new(),
+            app,
+            port: free_port(),
+            peer_port: free_port(),
+            dir,
+            process: None,
+        };
+        d.app.stop_server();
+        d
+    }
+
+    fn configure(&self, certs: &Path, peers: &[&Deployment], expert_site: &str) {
+        let mut toml = format!(
+            "[federation]\nsite = \"{}\"\nexpert_site = \"{expert_site}\"\nlisten = \"127.0.0.1:{}\"\n\
+             cert = \"{}\"\nkey = \"{}\"\nca = \"{}\"\nretry_ms = 50\nmax_retry_ms = 300\npoll_ms = 100\n",
+            self.name,
+            self.peer_port,
+            certs.join(format!("site-{}.crt", self.name)).display(),
+            certs.join(format!("site-{}.key", self.name)).display(),
+            certs.join("federation-ca.crt").display(),
+        );
+        for p in peers {
+            toml.push_str(&format!(
+                "\n[[federation.peers]]\nname = \"{}\"\naddress = \"127.0.0.1:{}\"\ncertificate = \"{}\"\n",
+                p.name,
+                p.peer_port,
+                certs.join(format!("site-{}.crt", p.name)).display()
+            ));
+        }
+        std::fs::write(self.dir.join("tenderhall.toml"), toml).expect("configuration");
+    }
+
+    async fn start(&mut self) {
+        let mut env = self.app.process_env(self.port);
+        env.retain(|(k, _)| k != "RUST_LOG");
+        env.push(("RUST_LOG".into(), "warn,tenderhall::federation=info".into()));
+        // Each run has its log; the test reads them all.
+        let log = self.dir.join(format!("{}-{}.log", self.name, self.log_parts.len()));
+        self.process = Some(ServerProcess::start_logging_to(&env, self.port, &self.dir, &log).await);
+        self.log_parts.push(log);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill();
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.log_parts.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect()
+    }
+
+    async fn login(&self, user: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut c = Client::with_http(http, &format!("http://127.0.0.1:{}", self.port)).await;
+        let r = c.post("/api/v1/session", &json!({"username": user, "password": DEMO_PASSWORD})).await;
+        assert_eq!(r.status(), StatusCode::OK, "login {user} at {}", self.name);
+        let v: Value = r.json().await.expect("json");
+        c.csrf = v["csrf_token"].as_str().expect("csrf").to_string();
+        c
+    }
+}
+
+/// The federation's certificates: one CA, a site certificate for each name.
+fn certificates(names: &[&str]) -> PathBuf {
+    let dir = tempfile::tempdir().expect("dir").keep();
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    tenderhall::certs::federation(&dir, &names, 30).expect("certificates");
+    dir
+}
+
+/// A host (PostgreSQL when the suite runs on it) and a guest (SQLite), configured as each
+/// other's peers, both running.
+async fn pair() -> (Deployment, Deployment, PathBuf) {
+    let certs = certificates(&["host", "guest", "third"]);
+    let mut host = Deployment::seeded("host", false).await;
+    let mut guest = Deployment::seeded("guest", true).await;
+    host.configure(&certs, &[&guest], tenderhall::demo::experts::HOST_SITE);
+    guest.configure(&certs, &[&host], tenderhall::demo::experts::HOST_SITE);
+    host.start().await;
+    guest.start().await;
+    (host, guest, certs)
+}
+
+/// A published tender of the host's demo data.
+async fn a_tender(host: &Deployment) -> uuid::Uuid {
+    tender::Entity::find()
+        .filter(tender::Column::State.ne(TenderState::Draft))
+        .filter(tender::Column::State.ne(TenderState::Cancelled))
+        .order_by_asc(tender::Column::Id)
+        .one(&host.app.state.db)
+        .await
+        .expect("db")
+        .expect("a published demo tender")
+        .public_id
+}
+
+fn ask_body(tender: uuid::Uuid, count: u32) -> Value {
+    json!({
+        "tender": tender, "peer": "guest", "groups": [{"specialty": "B04", "count": count}], "reserve": 1,
+        "session_at": chrono::Utc::now() + chrono::TimeDelta::days(10), "duration_minutes": 180,
+    })
+}
+
+/// Waits until the remote draw `id` at `at` is in a state other than those given.
+async fn settled(at: &Client, id: &str) -> Value {
+    for _ in 0..600 {
+        let v = at.get_json(&format!("/api/v1/federation/draws/{id}")).await;
+        if !matches!(v["state"].as_str(), Some("asked") | Some("committed")) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the remote draw {id} did not settle");
+}
+
+/// Every message between the two, in both directions, numbered without a gap or a repeat
+/// and recorded once in each side's audit chain.
+async fn exchanged_once(d: &Deployment, peer: &str) -> (usize, usize) {
+    let db = &d.app.state.db;
+    let mut counts = (0, 0);
+    for (dir, action) in [(Direction::Out, "peer.send"), (Direction::In, "peer.receive")] {
+        let rows = peer_message::Entity::find()
+            .filter(peer_message::Column::Peer.eq(peer))
+            .filter(peer_message::Column::Direction.eq(dir))
+            .order_by_asc(peer_message::Column::Seq)
+            .all(db)
+            .await
+            .expect("db");
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, (1..=rows.len() as i64).collect::<Vec<_>>(), "{} {dir:?}: numbered 1, 2, …", d.name);
+        let audited = audit_record::Entity::find()
+            .filter(audit_record::Column::Action.eq(action))
+            .filter(audit_record::Column::ObjectId.eq(peer))
+            .count(db)
+            .await
+            .expect("db");
+        assert_eq!(audited as usize, rows.len(), "{}: one {action} record per message", d.name);
+        match dir {
+            Direction::Out => counts.0 = rows.len(),
+            Direction::In => counts.1 = rows.len(),
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_guest_draws_from_its_own_pool_and_the_host_verifies_it() {
+    let (host, guest, _certs) = pair().await;
+    let centre = host.login("centre").await;
+    let tender = a_tender(&host).await;
+
+    // The refusals first: a peer nobody listed, the wrong role, a group of nothing.
+    let mut bad = ask_body(tender, 2);
+    bad["peer"] = json!("nobody");
+    let r = centre.post("/api/v1/federation/draws", &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["fields"][0]["code"], "unknown_peer");
+    let agency = host.login("agency").await;
+    let r = agency.post("/api/v1/federation/draws", &ask_body(tender, 2)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 0)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 2)).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let v = settled(&centre, &id).await;
+    assert_eq!(v["state"], "drawn", "{v}");
+    assert_eq!(v["side"], "host");
+    let picks = v["picks"].as_array().expect("picks");
+    assert_eq!(picks.len(), 3, "two members and one reserve: {v}");
+    assert_eq!(picks.iter().filter(|p| p["role"] == "member").count(), 2);
+    assert!(picks.iter().all(|p| p["name"].is_null()), "the host sees pseudonyms only: {v}");
+
+    // The guest's staff see the same draw with the names behind the pseudonyms.
+    let centre_guest = guest.login("centre").await;
+    let list = centre_guest.get_json("/api/v1/federation/draws").await;
+    let theirs =
+        list.as_array().expect("list").iter().find(|d| d["request"] == v["request"]).expect("the guest's draw");
+    assert_eq!(theirs["side"], "guest");
+    assert_eq!(theirs["state"], "drawn");
+    let guest_picks = theirs["picks"].as_array().expect("picks");
+    assert_eq!(
+        guest_picks.iter().map(|p| p["expert"].clone()).collect::<Vec<_>>(),
+        picks.iter().map(|p| p["expert"].clone()).collect::<Vec<_>>(),
+        "the same pseudonyms on both sides"
+    );
+    let names: Vec<String> = guest_picks.iter().map(|p| p["name"].as_str().expect("a name").to_string()).collect();
+
+    // No name and no id of the guest's experts crossed: every message the host received.
+    let guest_experts = expert::Entity::find().all(&guest.app.state.db).await.expect("db");
+    let received = peer_message::Entity::find()
+        .filter(peer_message::Column::Direction.eq(Direction::In))
+        .all(&host.app.state.db)
+        .await
+        .expect("db");
+    assert!(!received.is_empty());
+    for m in &received {
+        for e in &guest_experts {
+            assert!(!m.body.contains(&e.public_id.to_string()), "an expert's id crossed in {}", m.kind);
+            assert!(!m.body.contains(&e.id_number), "an identity number crossed in {}", m.kind);
+        }
+        for n in &names {
+            assert!(!m.body.contains(n.as_str()), "a name crossed in {}", m.kind);
+        }
+    }
+    // The request named the organisations to avoid, which the guest applied.
+    let sent = peer_message::Entity::find()
+        .filter(peer_message::Column::Direction.eq(Direction::Out))
+        .filter(peer_message::Column::Kind.eq("draw.request"))
+        .one(&host.app.state.db)
+        .await
+        .expect("db")
+        .expect("the request");
+    let asked: Value = serde_json::from_str(&sent.body).expect("json");
+    assert!(asked["avoid"].as_array().expect("avoid").iter().any(|p| p["role"] == "procuring_unit"));
+
+    // Both sides hold every message once, numbered, and audited.
+    let (host_out, host_in) = exchanged_once(&host, "guest").await;
+    let (guest_out, guest_in) = exchanged_once(&guest, "host").await;
+    assert_eq!((host_out, host_in), (guest_in, guest_out), "what one sent the other received");
+    assert_eq!((host_out, host_in), (2, 2), "request and contribution; commitment and result");
+    let verified = audit_record::Entity::find()
+        .filter(audit_record::Column::Action.eq("remote_draw.verified"))
+        .count(&host.app.state.db)
+        .await
+        .expect("db");
+    assert_eq!(verified, 1);
+
+    // The page shows the peer and the draw.
+    let page = centre.get("/admin/federation").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("data-testid=\"peer-guest\"") && html.contains(&format!("remote-draw-{id}")), "{html}");
+    // A supplier is not shown it.
+    let supplier = host.login("supplier1").await;
+    assert_eq!(supplier.get("/api/v1/federation/draws").await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_guest_that_cannot_serve_says_why() {
+    let (host, _guest, _certs) = pair().await;
+    let centre = host.login("centre").await;
+    let tender = a_tender(&host).await;
+    let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 40)).await;
+    // More than a group may ask for is refused at the host.
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 9)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let v = settled(&centre, &id).await;
+    assert_eq!(v["state"], "refused", "{v}");
+    assert_eq!(v["failure"], "not_enough_experts");
+    assert!(v["picks"].as_array().expect("picks").is_empty());
+}
+
+#[tokio::test]
+async fn messages_wait_for_a_guest_that_is_down_and_are_applied_once_when_it_returns() {
+    let (mut host, mut guest, _certs) = pair().await;
+    let centre = host.login("centre").await;
+    let tender = a_tender(&host).await;
+    guest.kill();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 2)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        ids.push(r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let peers = centre.get_json("/api/v1/federation/peers").await;
+    assert_eq!(peers[0]["name"], "guest");
+    assert_eq!(peers[0]["link"]["connected"], false, "{peers}");
+    assert_eq!(peers[0]["waiting"], 3, "the requests wait: {peers}");
+
+    // The host restarts too while they wait: they are in its database, not its memory.
+    host.kill();
+    host.start().await;
+    guest.start().await;
+    let centre = host.login("centre").await;
+    for id in &ids {
+        assert_eq!(settled(&centre, id).await["state"], "drawn");
+    }
+    let (host_out, host_in) = exchanged_once(&host, "guest").await;
+    let (guest_out, guest_in) = exchanged_once(&guest, "host").await;
+    assert_eq!((host_out, host_in), (6, 6));
+    assert_eq!((guest_out, guest_in), (6, 6));
+    let peers = centre.get_json("/api/v1/federation/peers").await;
+    assert_eq!(peers[0]["waiting"], 0, "{peers}");
+
+    // The guest killed in the middle of an exchange: every draw still completes, once.
+    for _ in 0..3 {
+        let r = centre.post("/api/v1/federation/draws", &ask_body(tender, 2)).await;
+        ids.push(r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    guest.kill();
+    guest.start().await;
+    for id in &ids {
+        assert_eq!(settled(&centre, id).await["state"], "drawn");
+    }
+    assert_eq!(exchanged_once(&host, "guest").await, (12, 12));
+    assert_eq!(exchanged_once(&guest, "host").await, (12, 12));
+}
+
+/// This test's view of a deployment's identity, for dialling the guest with other certificates.
+fn identity(site: &str, certs: &Path, cert: &Path, key: &Path) -> Identity {
+    let s = FederationSettings {
+        site: site.into(),
+        cert: Some(cert.into()),
+        key: Some(key.into()),
+        ca: Some(certs.join("federation-ca.crt")),
+        ..Default::default()
+    };
+    Identity::load(&s).expect("identity")
+}
+
+fn peer(name: &str, port: u16, cert: &Path) -> federation::Peer {
+    let s = FederationSettings {
+        site: "x".into(),
+        peers: vec![PeerSettings { name: name.into(), address: format!("127.0.0.1:{port}"), certificate: cert.into() }],
+        ..Default::default()
+    };
+    federation::load_peers(&s).expect("peer").remove(0)
+}
+
+async fn logged(d: &Deployment, what: &str) -> bool {
+    for _ in 0..100 {
+        if d.logs().contains(what) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn certificates_other_than_the_listed_ones_are_refused() {
+    let (host, guest, certs) = pair().await;
+    let guest_peer = peer("guest", guest.peer_port, &certs.join("site-guest.crt"));
+    let ws = WebSocketConfig::default();
+
+    // The listed host's certificate is taken (the guest says it is ready).
+    let me = identity("host", &certs, &certs.join("site-host.crt"), &certs.join("site-host.key"));
+    let mut link = federation::link::dial(&me, &guest_peer, ws).await.expect("the listed certificate is taken");
+    let Some(Ok(Message::Text(t))) = link.next().await else { panic!("no ready frame") };
+    let Ok(Frame::Ready { site, .. }) = serde_json::from_str::<Frame>(t.as_str()) else { panic!("not ready: {t}") };
+    assert_eq!(site, "guest");
+    // A message not signed by the host's key closes the link and is not applied.
+    let forged = Frame::Msg { seq: 1, kind: "draw.request".into(), body: "{}".into(), sig: "AAAA".into() };
+    link.send(Message::text(serde_json::to_string(&forged).expect("json"))).await.expect("send");
+    assert!(matches!(link.next().await, None | Some(Err(_)) | Some(Ok(Message::Close(_)))));
+    assert!(logged(&guest, "not signed by the peer's key").await);
+    assert_eq!(peer_message::Entity::find().count(&guest.app.state.db).await.expect("db"), 0);
+
+    // A certificate of another CA.
+    let other = certificates(&["host"]);
+    let stranger = identity("host", &certs, &other.join("site-host.crt"), &other.join("site-host.key"));
+    assert!(federation::link::dial(&stranger, &guest_peer, ws).await.is_err(), "an unknown CA");
+    assert!(logged(&guest, "refused a connection: TLS handshake failed").await);
+
+    // An expired certificate of the federation CA.
+    let expired_dir = tempfile::tempdir().expect("dir").keep();
+    for f in ["federation-ca.crt", "federation-ca.key"] {
+        std::fs::copy(certs.join(f), expired_dir.join(f)).expect("copy");
+    }
+    let now = time::OffsetDateTime::now_utc();
+    tenderhall::certs::federation_valid(
+        &expired_dir,
+        &["host".to_string()],
+        now - time::Duration::days(30),
+        now - time::Duration::days(1),
+    )
+    .expect("expired certificate");
+    let expired = identity("host", &certs, &expired_dir.join("site-host.crt"), &expired_dir.join("site-host.key"));
+    assert!(federation::link::dial(&expired, &guest_peer, ws).await.is_err(), "an expired certificate");
+    assert!(logged(&guest, "xpired").await, "{}", guest.logs());
+
+    // A valid certificate of the CA that is not the listed host's (a third deployment's).
+    let third = identity("third", &certs, &certs.join("site-third.crt"), &certs.join("site-third.key"));
+    let err = match federation::link::dial(&third, &guest_peer, ws).await {
+        Ok(mut l) => l.next().await.and_then(Result::ok).map(|m| format!("{m:?}")).unwrap_or_default(),
+        Err(e) => e,
+    };
+    assert!(!err.contains("ready"), "a third deployment's certificate is refused: {err}");
+    assert!(logged(&guest, "is not that of a listed peer").await);
+
+    // Dialling the guest's address while expecting another peer's certificate there.
+    let wrong = peer("guest", guest.peer_port, &certs.join("site-third.crt"));
+    let err = federation::link::dial(&me, &wrong, ws).await.err().expect("refused");
+    assert!(err.contains("not the one listed"), "{err}");
+    drop(host);
+}
