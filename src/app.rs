@@ -247,6 +247,7 @@ impl AppState {
             vault.clone(),
             settings.federation.clone(),
             settings.draw.clone(),
+            evaluations.clone(),
         )
         .map_err(|e| StartError::Settings(e.to_string()))?;
         let registry = Registry::default()
@@ -350,7 +351,7 @@ impl AppState {
     /// The live room kinds, for the relay.
     pub fn room_kinds() -> Vec<&'static str> {
         use crate::live::RoomKind;
-        vec![Openings::KIND, crate::evaluation::Evaluations::KIND]
+        vec![Openings::KIND, crate::evaluation::Evaluations::KIND, crate::federation::session::GUEST_ROOM]
     }
 }
 

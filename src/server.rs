@@ -130,6 +130,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         tasks.push(crate::fees::spawn_payer(state.fees.clone()));
     }
     tasks.extend(crate::federation::link::spawn_senders(&state.federation));
+    tasks.extend(crate::federation::session::spawn_relay(&state.federation));
     tasks
 }
 

@@ -52,6 +52,8 @@ impl MigrationTrait for Migration {
                 .col(text_null("secret"))
                 .col(text_null("picks"))
                 .col(string_null("failure"))
+                .col(big_integer_null("session_id"))
+                .col(big_integer("relayed_seq").default(0))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(&mut fk("remote_draws", "tender_id", "tenders"))
@@ -67,17 +69,37 @@ impl MigrationTrait for Migration {
                 .col(big_integer("draw_id"))
                 .col(uuid_uniq("pseudonym"))
                 .col(big_integer("expert_id"))
+                .col(uuid_null("member"))
                 .foreign_key(&mut fk("remote_draw_experts", "draw_id", "remote_draws"))
                 .foreign_key(&mut fk("remote_draw_experts", "expert_id", "experts"))
                 .to_owned(),
         )
         .await?;
         m.create_index(index("remote_draw_experts", &["draw_id"], false)).await?;
+        // On the host: the member of its session each pseudonymous expert of a guest is, and
+        // the account the guest's commands for that member act as.
+        m.create_table(
+            Table::create()
+                .table("remote_seats")
+                .col(big_pk_auto("id"))
+                .col(big_integer("draw_id"))
+                .col(uuid_uniq("pseudonym"))
+                .col(big_integer("member_id"))
+                .col(big_integer("user_id"))
+                .foreign_key(&mut fk("remote_seats", "draw_id", "remote_draws"))
+                .foreign_key(&mut fk("remote_seats", "member_id", "evaluation_members"))
+                .foreign_key(&mut fk("remote_seats", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        // A member taking part from a peer deployment: the peer's name.
+        m.alter_table(Table::alter().table("evaluation_members").add_column(string_null("peer")).to_owned()).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["remote_draw_experts", "remote_draws", "peer_messages"] {
+        m.alter_table(Table::alter().table("evaluation_members").drop_column("peer").to_owned()).await?;
+        for t in ["remote_seats", "remote_draw_experts", "remote_draws", "peer_messages"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

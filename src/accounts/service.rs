@@ -1010,3 +1010,66 @@ mod tests {
         assert!(check_new_password("p", "longenough1").is_ok());
     }
 }
+
+/// The stored "password" of an account that acts for a member taking part from a peer
+/// deployment: not a password hash, so no password logs in as it.
+pub const NO_LOGIN: &str = "!remote";
+
+/// The account that acts here for a member who takes part from the peer deployment `peer`
+/// (drawn there, named here by `pseudonym`), made on first use: an expert of the peer's
+/// organisation (also made on first use), with no password that logs in. The peer relays the
+/// member's commands, signed with its site key, and they act as this account.
+pub async fn remote_participant(
+    uow: &mut UnitOfWork,
+    peer: &str,
+    pseudonym: Uuid,
+    display_name: &str,
+) -> AppResult<UserId> {
+    let username = format!("peer.{peer}.{}", pseudonym.simple());
+    if let Some(u) = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&*uow).await? {
+        return Ok(u.id);
+    }
+    let org_name = format!("{peer}（协作平台）");
+    let now = uow.now();
+    let org = match organisation::Entity::find().filter(organisation::Column::Name.eq(&org_name)).one(&*uow).await? {
+        Some(o) => o,
+        None => {
+            organisation::ActiveModel {
+                public_id: Set(Uuid::new_v4()),
+                name: Set(org_name),
+                kind: Set(OrgKind::Centre),
+                size_class: Set(None),
+                credit_code: Set(None),
+                contact_phone: Set(None),
+                status: Set(Status::Active),
+                created_at: Set(now),
+                approved_at: Set(Some(now)),
+                status_reason: Set(None),
+                ..Default::default()
+            }
+            .insert(&*uow)
+            .await?
+        }
+    };
+    let u = user::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        org_id: Set(org.id),
+        username: Set(username),
+        display_name: Set(display_name.to_string()),
+        role: Set(Role::Expert),
+        password_hash: Set(NO_LOGIN.to_string()),
+        status: Set(Status::Active),
+        email: Set(None),
+        created_at: Set(now),
+        password_changed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&*uow)
+    .await?;
+    Ok(u.id)
+}
+
+/// The actor of an active user (and organisation), by internal id.
+pub async fn actor_of_user<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<Option<Actor>> {
+    active_actor(db, user_id).await
+}

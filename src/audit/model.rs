@@ -313,6 +313,10 @@ actions! {
     RemoteDrawVerified = "remote_draw.verified" on Tender,
     /// The guest refused the request, or its answer did not verify.
     RemoteDrawFailed = "remote_draw.failed" on Tender,
+    /// The centre seated a guest's members in the tender's evaluation session.
+    RemoteDrawSeat = "remote_draw.seat" on Tender,
+    /// A guest member's command was relayed to the host's session.
+    RemoteCommand = "remote_draw.command" on Peer,
     /// A suspended expert was reactivated.
     ExpertReactivate = "expert.reactivate" on Expert,
     /// An employment was added to an expert's record.

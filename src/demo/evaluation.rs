@@ -111,7 +111,7 @@ pub async fn run(state: &AppState, show: Show) -> AppResult<()> {
 }
 
 /// The draw, from the commitment to the published committee.
-async fn convene(state: &AppState, show: Show, centre: &Actor) -> AppResult<()> {
+pub async fn convene(state: &AppState, show: Show, centre: &Actor) -> AppResult<()> {
     let pause = |n: u32| tokio::time::sleep(show.pace * n);
     let draw = match draws::of_tender(&state.draws, centre, show.tender).await? {
         Some(v) => v.id,

@@ -25,6 +25,7 @@ pub struct Model {
     pub signed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub left_reason: Option<String>,
+    pub peer: Option<String>,
 }
 
 /// Relations are followed by explicit queries in the services.

@@ -55,6 +55,7 @@ pub mod procurement_result;
 pub mod question;
 pub mod remote_draw;
 pub mod remote_draw_expert;
+pub mod remote_seat;
 pub mod room_event;
 pub mod session;
 pub mod site;

@@ -30,6 +30,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub picks: Option<String>,
     pub failure: Option<String>,
+    pub session_id: Option<crate::ids::EvaluationId>,
+    pub relayed_seq: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -13,6 +13,7 @@ pub struct Model {
     pub draw_id: RemoteDrawId,
     pub pseudonym: Uuid,
     pub expert_id: ExpertId,
+    pub member: Option<Uuid>,
 }
 
 /// Relations are followed by explicit queries in the services.

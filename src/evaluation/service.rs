@@ -27,7 +27,7 @@ use crate::{
         organisation, site, tender, user,
     },
     error::{AppError, AppResult, FieldError, check_text},
-    ids::{BidId, EvaluationId, LotId, MemberId, OrgId},
+    ids::{BidId, EvaluationId, LotId, MemberId, OrgId, SiteId, UserId},
     live::{Audience, Entry, RoomKey, RoomKind, Viewer as _},
     money::Money,
     opening::{Openings, service::ReadForm},
@@ -180,6 +180,16 @@ pub struct OpenInput {
 }
 
 /// Everything a session works from, loaded in one place.
+/// Where a signer's password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// Here, against the member's own account.
+    Here,
+    /// By the guest deployment the member signs in at, which signed the relayed command with
+    /// its site key (checked by the link) for a member it seated.
+    AtGuest,
+}
+
 struct Loaded {
     t: tender::Model,
     ev: evaluation::Model,
@@ -593,11 +603,68 @@ impl Evaluations {
     // -----------------------------------------------------------------------------------------
     // Commands
 
+    /// Seats a member taking part from the peer deployment `peer` (drawn there, named here by a
+    /// pseudonym) in the session of `tender_id`, still in its sign-in, as the account `user_id` at
+    /// `site_id`. It signs in, declares, votes, scores and signs through the commands the peer
+    /// relays. Returns the member's public id.
+    pub async fn seat_remote(
+        &self,
+        uow: &mut UnitOfWork,
+        tender_id: Uuid,
+        user_id: UserId,
+        site_id: SiteId,
+        peer: &str,
+    ) -> AppResult<Uuid> {
+        let l = self.load(&*uow, tender_id).await?;
+        if l.ev.phase != Phase::SignIn {
+            return Err(AppError::conflict("out_of_turn", "members are seated while the session signs in"));
+        }
+        if l.members.iter().any(|m| m.user_id == user_id) {
+            return Err(AppError::conflict("already_seated", "this member is already seated"));
+        }
+        let m = evaluation_member::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            evaluation_id: Set(l.ev.id),
+            seq: Set(l.members.iter().map(|m| m.seq).max().unwrap_or(0) + 1),
+            user_id: Set(user_id),
+            expert_id: Set(None),
+            pick_id: Set(None),
+            site_id: Set(Some(site_id)),
+            is_rep: Set(false),
+            status: Set(MemberStatus::Seated),
+            peer: Set(Some(peer.to_string())),
+            ..Default::default()
+        }
+        .insert(&*uow)
+        .await?;
+        Ok(m.public_id)
+    }
+
+    /// The internal id of the session of a tender (public id).
+    pub async fn session_of<C: ConnectionTrait>(&self, db: &C, tender_id: Uuid) -> AppResult<EvaluationId> {
+        Ok(self.load(db, tender_id).await?.ev.id)
+    }
+
     /// Carries out a participant's command; a refusal changes nothing.
     pub async fn execute(&self, actor: &Actor, tender_id: Uuid, cmd: Command) -> AppResult<()> {
         let mut uow = self.writer.begin().await?;
-        let l = self.load(&uow, tender_id).await?;
-        let viewer = self.viewer_of(&uow, actor, &l).await?;
+        self.execute_in(&mut uow, actor, tender_id, cmd, Checked::Here).await?;
+        uow.commit().await
+    }
+
+    /// Carries out a participant's command in `uow` (a command relayed by a guest deployment
+    /// is applied in the unit of work that receives it); `checked` says where the signer's
+    /// password was checked.
+    pub async fn execute_in(
+        &self,
+        uow: &mut UnitOfWork,
+        actor: &Actor,
+        tender_id: Uuid,
+        cmd: Command,
+        checked: Checked,
+    ) -> AppResult<()> {
+        let l = self.load(&*uow, tender_id).await?;
+        let viewer = self.viewer_of(&*uow, actor, &l).await?;
         let me = l.seated().find(|m| m.user_id == actor.user_id).cloned();
         let member = || {
             me.clone().ok_or_else(|| {
@@ -618,6 +685,29 @@ impl Evaluations {
         match cmd {
             Command::SignIn => {
                 in_phase(&[Phase::SignIn])?;
+                if let Some(m) = me.as_ref().filter(|m| m.peer.is_some() && m.signed_in_at.is_none()) {
+                    // A member seated for a peer deployment signs in there; this is its arrival.
+                    let mut am: evaluation_member::ActiveModel = m.clone().into();
+                    am.signed_in_at = Set(Some(now));
+                    am.update(&*uow).await?;
+                    let site = match m.site_id {
+                        Some(s) => site::Entity::find_by_id(s).one(&*uow).await?.map(|s| s.name),
+                        None => None,
+                    };
+                    let name = self.member_name(&*uow, m).await?;
+                    uow.emit(r, Audience::All, &EvalEvent::SignedIn { member: m.public_id, name, site: site.clone() })
+                        .await?;
+                    uow.record(
+                        &audit,
+                        AuditEntry::new(
+                            Action::EvaluationSignIn,
+                            tp,
+                            json!({"member": m.public_id, "site": site, "peer": m.peer}),
+                        ),
+                    )
+                    .await?;
+                    return Ok(());
+                }
                 if me.is_some() {
                     return Err(AppError::conflict("already_signed_in", "already signed in"));
                 }
@@ -627,7 +717,7 @@ impl Evaluations {
                         "only an expert of the committee signs in",
                     ));
                 }
-                let seat = draws::committee(&uow, l.ev.draw_id)
+                let seat = draws::committee(&*uow, l.ev.draw_id)
                     .await?
                     .into_iter()
                     .find(|s| s.expert.user_id == Some(actor.user_id) && s.pick.status == PickStatus::Confirmed)
@@ -646,9 +736,9 @@ impl Evaluations {
                     signed_in_at: Set(Some(now)),
                     ..Default::default()
                 }
-                .insert(&uow)
+                .insert(&*uow)
                 .await?;
-                let site = site::Entity::find_by_id(seat.expert.site_id).one(&uow).await?.map(|s| s.name);
+                let site = site::Entity::find_by_id(seat.expert.site_id).one(&*uow).await?.map(|s| s.name);
                 uow.emit(
                     r,
                     Audience::All,
@@ -678,9 +768,9 @@ impl Evaluations {
                     am.status = Set(MemberStatus::Withdrawn);
                     am.left_reason = Set(Some(text.clone()));
                     am.declared_at = Set(Some(now));
-                    am.update(&uow).await?;
+                    am.update(&*uow).await?;
                     if let Some(e) = m.expert_id {
-                        draws::withdraw(&self.draws, &mut uow, l.ev.draw_id, e).await?;
+                        draws::withdraw(&self.draws, &mut *uow, l.ev.draw_id, e).await?;
                     }
                     uow.emit(r, Audience::All, &EvalEvent::Withdrew { member: m.public_id }).await?;
                     uow.record(
@@ -698,7 +788,7 @@ impl Evaluations {
                     if m.signed_in_at.is_none() {
                         am.signed_in_at = Set(Some(now));
                     }
-                    am.update(&uow).await?;
+                    am.update(&*uow).await?;
                     uow.emit(r, Audience::All, &EvalEvent::Declared { member: m.public_id }).await?;
                     uow.record(
                         &audit,
@@ -723,7 +813,7 @@ impl Evaluations {
                 }
                 let mut am: evaluation_member::ActiveModel = m.clone().into();
                 am.chair_vote = Set(Some(target.id));
-                am.update(&uow).await?;
+                am.update(&*uow).await?;
                 uow.emit(r, Audience::All, &EvalEvent::ChairVoted { member: m.public_id }).await?;
                 uow.record(
                     &audit,
@@ -753,14 +843,14 @@ impl Evaluations {
                         chair_member_id: Set(Some(chair)),
                         ..Default::default()
                     }
-                    .update(&uow)
+                    .update(&*uow)
                     .await?;
                     let c = l
                         .members
                         .iter()
                         .find(|x| x.id == chair)
                         .ok_or_else(|| AppError::internal("chair not a member"))?;
-                    let name = self.member_name(&uow, c).await?;
+                    let name = self.member_name(&*uow, c).await?;
                     uow.emit(r, Audience::All, &EvalEvent::ChairElected { member: c.public_id, name: name.clone() })
                         .await?;
                     uow.record(
@@ -781,12 +871,12 @@ impl Evaluations {
                 if l.ev.phase != from {
                     return Err(AppError::conflict("out_of_turn", format!("the session is in {}", l.ev.phase)));
                 }
-                self.check_can_leave(&uow, &l).await?;
+                self.check_can_leave(&*uow, &l).await?;
                 let next = from.next().filter(|p| *p != Phase::Signed).ok_or_else(|| {
                     AppError::conflict("sheets_unsigned", "the session ends when every member has signed")
                 })?;
                 evaluation::ActiveModel { id: Set(l.ev.id), phase: Set(next), ..Default::default() }
-                    .update(&uow)
+                    .update(&*uow)
                     .await?;
                 uow.emit(r, Audience::All, &EvalEvent::Phase { phase: next }).await?;
                 uow.record(&audit, AuditEntry::new(Action::EvaluationPhase, tp, json!({"from": from, "to": next})))
@@ -808,7 +898,7 @@ impl Evaluations {
                 if !items.iter().any(|i| i.key == item) {
                     return Err(AppError::invalid_field("item", "unknown"));
                 }
-                if stage == Stage::Compliance && !self.passed(&uow, &l, Stage::Qualification).await?.contains(&b.id) {
+                if stage == Stage::Compliance && !self.passed(&*uow, &l, Stage::Qualification).await?.contains(&b.id) {
                     return Err(AppError::conflict("bid_out", "this bid did not pass the qualification review"));
                 }
                 let reason = reason.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
@@ -823,7 +913,7 @@ impl Evaluations {
                     .filter(evaluation_vote::Column::BidId.eq(b.id))
                     .filter(evaluation_vote::Column::Stage.eq(stage))
                     .filter(evaluation_vote::Column::ItemKey.eq(item.as_str()))
-                    .one(&uow)
+                    .one(&*uow)
                     .await?;
                 match existing {
                     Some(v) => {
@@ -831,7 +921,7 @@ impl Evaluations {
                         am.pass = Set(pass);
                         am.reason = Set(reason.clone());
                         am.at = Set(now);
-                        am.update(&uow).await?;
+                        am.update(&*uow).await?;
                     }
                     None => {
                         evaluation_vote::ActiveModel {
@@ -845,11 +935,11 @@ impl Evaluations {
                             at: Set(now),
                             ..Default::default()
                         }
-                        .insert(&uow)
+                        .insert(&*uow)
                         .await?;
                     }
                 }
-                let (done, of) = self.progress(&uow, &l, &m, phase).await?;
+                let (done, of) = self.progress(&*uow, &l, &m, phase).await?;
                 uow.emit(r, Audience::All, &EvalEvent::Progress { member: m.public_id, done, of }).await?;
                 uow.record(
                     &audit,
@@ -870,7 +960,7 @@ impl Evaluations {
                         "your sheets are signed; the chair may reopen them",
                     ));
                 }
-                if l.ev.phase == Phase::Signing && !self.reopened(&uow, &l, &m).await? {
+                if l.ev.phase == Phase::Signing && !self.reopened(&*uow, &l, &m).await? {
                     return Err(AppError::conflict(
                         "out_of_turn",
                         "scores change in the signing phase only on a reopened sheet",
@@ -883,7 +973,7 @@ impl Evaluations {
                     .scoring_item(&item)
                     .cloned()
                     .ok_or_else(|| AppError::invalid_field("item", "unknown"))?;
-                let scoring_bids = self.in_scoring(&uow, &l).await?;
+                let scoring_bids = self.in_scoring(&*uow, &l).await?;
                 if !scoring_bids.contains(&b.id) {
                     return Err(AppError::conflict("bid_out", "this bid did not pass the reviews"));
                 }
@@ -906,7 +996,7 @@ impl Evaluations {
                     .filter(evaluation_score::Column::MemberId.eq(m.id))
                     .filter(evaluation_score::Column::BidId.eq(b.id))
                     .filter(evaluation_score::Column::ItemKey.eq(item.as_str()))
-                    .one(&uow)
+                    .one(&*uow)
                     .await?;
                 match existing {
                     Some(s) => {
@@ -914,7 +1004,7 @@ impl Evaluations {
                         am.points = Set(p.hundredths());
                         am.reason = Set(reason.clone());
                         am.at = Set(now);
-                        am.update(&uow).await?;
+                        am.update(&*uow).await?;
                     }
                     None => {
                         evaluation_score::ActiveModel {
@@ -927,11 +1017,11 @@ impl Evaluations {
                             at: Set(now),
                             ..Default::default()
                         }
-                        .insert(&uow)
+                        .insert(&*uow)
                         .await?;
                     }
                 }
-                let (missing, of) = self.scores_missing_of(&uow, &l, Some(&m), &scoring_bids).await?;
+                let (missing, of) = self.scores_missing_of(&*uow, &l, Some(&m), &scoring_bids).await?;
                 let done = of - missing;
                 uow.emit(r, Audience::All, &EvalEvent::Progress { member: m.public_id, done, of }).await?;
                 uow.record(
@@ -950,27 +1040,29 @@ impl Evaluations {
                 if m.signed_at.is_some() {
                     return Err(AppError::conflict("sheet_signed", "your sheets are already signed"));
                 }
-                let u = user::Entity::find_by_id(m.user_id).one(&uow).await?.ok_or_else(AppError::not_found)?;
-                if !verify_password(&password, &u.password_hash) {
-                    return Err(AppError::rule("password_wrong", "the password is not right"));
+                if checked == Checked::Here {
+                    let u = user::Entity::find_by_id(m.user_id).one(&*uow).await?.ok_or_else(AppError::not_found)?;
+                    if !verify_password(&password, &u.password_hash) {
+                        return Err(AppError::rule("password_wrong", "the password is not right"));
+                    }
                 }
-                let (missing, _) = self.scores_missing(&uow, &l, Some(&m)).await?;
+                let (missing, _) = self.scores_missing(&*uow, &l, Some(&m)).await?;
                 if missing > 0 {
                     return Err(AppError::conflict("scores_missing", format!("{missing} scores are missing"))
                         .with_arg("missing", missing));
                 }
-                let flags = self.flags(&uow, &l).await?;
+                let flags = self.flags(&*uow, &l).await?;
                 if flags.iter().any(|f| f.member.is_none() || f.member == Some(m.public_id)) {
                     return Err(AppError::conflict("consistency_open", "resolve the consistency flags before signing"));
                 }
                 let mut am: evaluation_member::ActiveModel = m.clone().into();
                 am.signed_at = Set(Some(now));
-                am.update(&uow).await?;
+                am.update(&*uow).await?;
                 uow.emit(r, Audience::All, &EvalEvent::Signed { member: m.public_id }).await?;
                 uow.record(&audit, AuditEntry::new(Action::EvaluationSign, tp, json!({"member": m.public_id}))).await?;
                 let others_signed = l.seated().filter(|s| s.id != m.id).all(|s| s.signed_at.is_some());
                 if others_signed {
-                    self.complete(&mut uow, &l).await?;
+                    self.complete(&mut *uow, &l).await?;
                 }
             }
             Command::Reopen { member: target, reason, note } => {
@@ -990,8 +1082,9 @@ impl Evaluations {
                 }
                 let mut am: evaluation_member::ActiveModel = target.clone().into();
                 am.signed_at = Set(None);
-                am.update(&uow).await?;
-                self.remark(&uow, &l, actor, Some(target.id), RemarkKind::Reopen, Some(reason.as_str()), &note).await?;
+                am.update(&*uow).await?;
+                self.remark(&*uow, &l, actor, Some(target.id), RemarkKind::Reopen, Some(reason.as_str()), &note)
+                    .await?;
                 uow.emit(r, Audience::All, &EvalEvent::Reopened { member: target.public_id, reason }).await?;
                 uow.record(
                     &audit,
@@ -1011,7 +1104,7 @@ impl Evaluations {
                     return Err(AppError::invalid_field("text", "required"));
                 }
                 check_len("text", &text)?;
-                self.remark(&uow, &l, actor, Some(m.id), RemarkKind::Dissent, None, &text).await?;
+                self.remark(&*uow, &l, actor, Some(m.id), RemarkKind::Dissent, None, &text).await?;
                 uow.emit(r, Audience::All, &EvalEvent::Dissent { member: m.public_id }).await?;
                 uow.record(
                     &audit,
@@ -1032,7 +1125,7 @@ impl Evaluations {
                     return Err(AppError::invalid_field("text", "required"));
                 }
                 check_len("text", &text)?;
-                self.remark(&uow, &l, actor, None, RemarkKind::Note, None, &text).await?;
+                self.remark(&*uow, &l, actor, None, RemarkKind::Note, None, &text).await?;
                 uow.emit(r, Audience::Staff, &EvalEvent::Note { by: actor.display_name.clone(), text: text.clone() })
                     .await?;
                 uow.record(
@@ -1042,7 +1135,7 @@ impl Evaluations {
                 .await?;
             }
         }
-        uow.commit().await
+        Ok(())
     }
 
     async fn member_name<C: ConnectionTrait>(&self, db: &C, m: &evaluation_member::Model) -> AppResult<String> {
@@ -1094,8 +1187,8 @@ impl Evaluations {
     async fn check_can_leave<C: ConnectionTrait>(&self, db: &C, l: &Loaded) -> AppResult<()> {
         match l.ev.phase {
             Phase::SignIn => {
-                let seats =
-                    draws::committee(db, l.ev.draw_id).await?.len() + l.members.iter().filter(|m| m.is_rep).count();
+                let seats = draws::committee(db, l.ev.draw_id).await?.len()
+                    + l.members.iter().filter(|m| m.is_rep || m.peer.is_some()).count();
                 let ready = l.seated().filter(|m| m.declared_at.is_some()).count();
                 let waiting = l.seated().filter(|m| m.declared_at.is_none()).count();
                 if ready < seats || waiting > 0 {
@@ -1853,7 +1946,8 @@ impl Evaluations {
                 json!({"kind": r.kind, "code": r.code, "text": r.body, "member": member, "at": r.at})
             })
             .collect();
-        let seats = draws::committee(db, l.ev.draw_id).await?.len() + l.members.iter().filter(|m| m.is_rep).count();
+        let seats = draws::committee(db, l.ev.draw_id).await?.len()
+            + l.members.iter().filter(|m| m.is_rep || m.peer.is_some()).count();
         let given_back = l.given_back()?;
         let mut reopened_lots = Vec::new();
         for id in given_back {

@@ -4,6 +4,7 @@
 use super::{
     Direction, Federation, LinkState,
     draw::{self, AskInput, RemoteDrawView},
+    session::{self, GuestSession},
 };
 use crate::{
     accounts::model::Actor,
@@ -26,7 +27,14 @@ where
     Federation: axum::extract::FromRef<S>,
     crate::web::Site: axum::extract::FromRef<S>,
 {
-    OpenApiRouter::new().routes(routes!(peers)).routes(routes!(draws, ask)).routes(routes!(one_draw))
+    OpenApiRouter::new()
+        .routes(routes!(peers))
+        .routes(routes!(draws, ask))
+        .routes(routes!(one_draw))
+        .routes(routes!(seat))
+        .routes(routes!(guest_sessions))
+        .routes(routes!(guest_events))
+        .routes(routes!(guest_command))
 }
 
 /// A peer and the messages exchanged with it.
@@ -131,4 +139,76 @@ async fn one_draw(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<RemoteDrawView>> {
     Ok(Json(draw::view(&fed, &actor, id).await?))
+}
+
+/// The members seated.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Seated {
+    /// The members of the session the guest's experts are.
+    pub members: Vec<Uuid>,
+}
+
+/// Seats the members of a verified remote draw in the tender's open session (the centre's
+/// staff); the session is relayed to the guest from then on.
+#[utoipa::path(post, path = "/api/v1/federation/draws/{id}/seat", tag = "federation", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Seated), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+              (status = 409, description = "wrong_state, session_not_open, out_of_turn", body = ErrorBody)))]
+async fn seat(State(fed): State<Federation>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Json<Seated>> {
+    Ok(Json(Seated { members: session::seat(&fed, &actor, id).await? }))
+}
+
+/// The host sessions this deployment's experts take part in (its supervisors and centre staff:
+/// all; an expert: its own).
+#[utoipa::path(get, path = "/api/v1/federation/sessions", tag = "federation",
+    responses((status = 200, body = Vec<GuestSession>), (status = 401, description = "login_required", body = ErrorBody)))]
+async fn guest_sessions(State(fed): State<Federation>, actor: Actor) -> AppResult<Json<Vec<GuestSession>>> {
+    Ok(Json(session::sessions(&fed, &actor).await?))
+}
+
+/// Where to read from.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct After {
+    /// The number of the last event already read (0: from the start).
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// The relayed events of a host's session, as the reader may see them.
+#[utoipa::path(get, path = "/api/v1/federation/sessions/{id}/events", tag = "federation",
+    params(("id" = Uuid, Path), After),
+    responses((status = 200, body = Vec<crate::live::Event>), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+async fn guest_events(
+    State(fed): State<Federation>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    crate::web::extract::Query(q): crate::web::extract::Query<After>,
+) -> AppResult<Json<Vec<crate::live::Event>>> {
+    Ok(Json(session::events(&fed, &actor, id, q.after).await?))
+}
+
+/// The id of a relayed command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Relayed {
+    /// Its id; its outcome comes as a `command_result` event with it.
+    pub command_id: Uuid,
+}
+
+/// A member's command for the host's session (the evaluation room's commands, `{"op": …}`),
+/// relayed to the host.
+#[utoipa::path(post, path = "/api/v1/federation/sessions/{id}/commands", tag = "federation", params(("id" = Uuid, Path)),
+    request_body = crate::evaluation::model::Command,
+    responses((status = 202, body = Relayed), (status = 400, description = "invalid_frame", body = ErrorBody),
+              (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "not_a_member", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+              (status = 422, description = "password_wrong", body = ErrorBody)))]
+async fn guest_command(
+    State(fed): State<Federation>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<serde_json::Value>,
+) -> AppResult<(axum::http::StatusCode, Json<Relayed>)> {
+    let command_id = session::command(&fed, &actor, id, body).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(Relayed { command_id })))
 }

@@ -64,6 +64,8 @@ string_enum! {
         Committed = "committed",
         /// Drawn (host: and verified from the guest's answer).
         Drawn = "drawn",
+        /// Its members are seated in the host's session, which is relayed to the guest.
+        Seated = "seated",
         /// The guest could not serve the request.
         Refused = "refused",
         /// The guest's answer does not verify: the host does not take it.

@@ -24,6 +24,7 @@ pub mod api;
 pub mod draw;
 mod handlers;
 pub mod link;
+pub mod session;
 pub mod tls;
 
 pub use handlers::routes as router;
@@ -242,6 +243,8 @@ pub struct Federation {
     pub settings: FederationSettings,
     /// The draw's rules, which the guest applies to its own pool.
     pub draw_settings: DrawSettings,
+    /// The evaluation sessions, which carry out a guest member's commands.
+    pub evaluations: crate::evaluation::Evaluations,
     /// This deployment's identity (none: federation off).
     pub identity: Option<Arc<Identity>>,
     /// The peers.
@@ -265,6 +268,7 @@ impl Federation {
         vault: Arc<VaultKey>,
         settings: FederationSettings,
         draw_settings: DrawSettings,
+        evaluations: crate::evaluation::Evaluations,
     ) -> Result<Self, SetupError> {
         let (identity, peers) = if settings.enabled() {
             (Some(Arc::new(Identity::load(&settings)?)), load_peers(&settings)?)
@@ -277,6 +281,7 @@ impl Federation {
             vault,
             settings,
             draw_settings,
+            evaluations,
             identity,
             peers: Arc::new(peers),
             wake: Arc::new(tokio::sync::watch::channel(0).0),
@@ -376,12 +381,16 @@ impl Federation {
             draw::CONTRIBUTION => draw::on_contribution(self, uow, peer, body).await,
             draw::RESULT => draw::on_result(self, uow, peer, body).await,
             draw::REFUSED => draw::on_refused(self, uow, peer, body).await,
+            session::SEATED => session::on_seated(self, uow, peer, body).await,
+            session::EVENT => session::on_event(self, uow, peer, body).await,
+            session::COMMAND => session::on_command(self, uow, peer, body).await,
+            session::RESULT => session::on_result(self, uow, peer, body).await,
             _ => Err(AppError::rule("unknown_kind", format!("no such message kind: {kind}"))),
         }
     }
 
     /// After a message was refused: what the refusal itself produces (a draw request a guest
-    /// cannot serve is answered with the reason).
+    /// cannot serve, or a member's command the session refuses, is answered with the reason).
     pub(crate) async fn refused(
         &self,
         uow: &mut UnitOfWork,
@@ -390,8 +399,10 @@ impl Federation {
         body: &Value,
         error: &AppError,
     ) -> AppResult<()> {
-        if kind == draw::REQUEST {
-            draw::refuse_request(self, uow, peer, body, error).await?;
+        match kind {
+            draw::REQUEST => draw::refuse_request(self, uow, peer, body, error).await?,
+            session::COMMAND => session::refuse_command(self, uow, peer, body, error).await?,
+            _ => {}
         }
         Ok(())
     }

@@ -55,7 +55,8 @@ pub fn to_stored(kind: &'static str, r: room_event::Model) -> AppResult<StoredEv
     })
 }
 
-async fn rows<C: ConnectionTrait>(db: &C, room: RoomKey, after: i64) -> AppResult<Vec<StoredEvent>> {
+/// Every event of a room after `after`, with its audience, in order.
+pub async fn rows<C: ConnectionTrait>(db: &C, room: RoomKey, after: i64) -> AppResult<Vec<StoredEvent>> {
     room_event::Entity::find()
         .filter(room_event::Column::RoomKind.eq(room.kind))
         .filter(room_event::Column::RoomId.eq(room.id))

@@ -442,3 +442,179 @@ async fn certificates_other_than_the_listed_ones_are_refused() {
     assert!(err.contains("not the one listed"), "{err}");
     drop(host);
 }
+
+/// The host's demo tender with its opening closed, its own committee drawn and published, and its
+/// session open; the guest's experts of its guest site who have no login suspended, so the two
+/// it draws are `expert6` and `expert7`.
+async fn session_pair() -> (Deployment, Deployment, uuid::Uuid) {
+    use tenderhall::{demo, entities::site};
+    let certs = certificates(&["host", "guest"]);
+    let mut host = Deployment::seeded("host", false).await;
+    // The host's tender: its opening played and its committee drawn in the test's time.
+    let tender = host.app.play_opening_show().await;
+    let centre = tenderhall::accounts::service::actor_by_username(&host.app.state.db, "centre")
+        .await
+        .expect("db")
+        .expect("centre");
+    let show = demo::evaluation::Show { tender, pace: Duration::from_millis(1) };
+    demo::evaluation::convene(&host.app.state, show, &centre).await.expect("the host's own committee");
+    host.app.state.evaluations.open(&centre, tender, Default::default()).await.expect("the session opens");
+
+    let mut guest = Deployment::seeded("guest", true).await;
+    let g = &guest.app.state;
+    let guest_site = site::Entity::find()
+        .filter(site::Column::Name.eq(demo::experts::GUEST_SITE))
+        .one(&g.db)
+        .await
+        .expect("db")
+        .expect("the guest site");
+    let admin = tenderhall::accounts::service::actor_by_username(&g.db, "centre").await.expect("db").expect("centre");
+    for e in expert::Entity::find().filter(expert::Column::SiteId.eq(guest_site.id)).all(&g.db).await.expect("db") {
+        if e.user_id.is_none() {
+            let input =
+                tenderhall::experts::service::SuspendInput { reason: "测试：只抽有账号的专家".into() };
+            tenderhall::experts::service::suspend(&g.experts, &admin, e.public_id, &input).await.expect("suspend");
+        }
+    }
+    host.configure(&certs, &[&guest], demo::experts::HOST_SITE);
+    guest.configure(&certs, &[&host], demo::experts::GUEST_SITE);
+    host.start().await;
+    guest.start().await;
+    (host, guest, tender)
+}
+
+/// Waits for the guest room's events until one satisfies `done`; returns them all.
+async fn guest_events_until(c: &Client, session: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    for _ in 0..400 {
+        let v = c.get_json(&format!("/api/v1/federation/sessions/{session}/events?after=0")).await;
+        let events = v.as_array().cloned().unwrap_or_default();
+        if done(&events) {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the events expected did not arrive at the guest");
+}
+
+#[tokio::test]
+async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment() {
+    let (mut host, guest, tender) = session_pair().await;
+    let centre = host.login("centre").await;
+    let r = centre
+        .post(
+            "/api/v1/federation/draws",
+            &json!({"tender": tender, "peer": "guest", "groups": [{"specialty": "B04", "count": 2}], "reserve": 0,
+                    "session_at": chrono::Utc::now() + chrono::TimeDelta::days(1), "duration_minutes": 120}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(settled(&centre, &id).await["state"], "drawn");
+    // Only the centre seats them, once.
+    let agency = host.login("agency").await;
+    assert_eq!(agency.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await.status(), StatusCode::FORBIDDEN);
+    let r = centre.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let members = r.json::<Value>().await.expect("json")["members"].as_array().cloned().expect("members");
+    assert_eq!(members.len(), 2);
+    let again = centre.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // At the guest: its supervisor and its two experts see the session; another expert does not.
+    let supervisor = guest.login("supervisor2").await;
+    let mut session = None;
+    for _ in 0..200 {
+        let list = supervisor.get_json("/api/v1/federation/sessions").await;
+        if let Some(s) = list.as_array().and_then(|l| l.first()) {
+            session = s["id"].as_str().map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let session = session.expect("the guest's session");
+    let experts = [guest.login("expert6").await, guest.login("expert7").await];
+    for e in &experts {
+        let mine = e.get_json("/api/v1/federation/sessions").await;
+        assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+        assert!(members.contains(&mine[0]["member"]), "{mine}");
+    }
+    let outsider = guest.login("expert1").await;
+    assert_eq!(outsider.get(&format!("/api/v1/federation/sessions/{session}/events")).await.status(), 404);
+    let r = outsider.post(&format!("/api/v1/federation/sessions/{session}/commands"), &json!({"op": "sign_in"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A malformed command is refused at the guest with a stable code.
+    let r = experts[0].post(&format!("/api/v1/federation/sessions/{session}/commands"), &json!({"op": "fly"})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["code"], "invalid_frame");
+
+    // A command the host's room refuses comes back with the room's code.
+    let r = experts[0]
+        .post(
+            &format!("/api/v1/federation/sessions/{session}/commands"),
+            &json!({"op": "vote_chair", "member": members[0]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let refused_id = r.json::<Value>().await.expect("json")["command_id"].clone();
+    let events = guest_events_until(&experts[0], &session, |ev| {
+        ev.iter().any(|e| e["kind"] == "command_result" && e["data"]["command_id"] == refused_id)
+    })
+    .await;
+    let result = events.iter().find(|e| e["data"]["command_id"] == refused_id).expect("result");
+    assert_eq!(result["data"]["ok"], false);
+    assert_eq!(result["data"]["code"], "out_of_turn", "{result}");
+    // The other member does not see the first one's results.
+    let theirs = experts[1].get_json(&format!("/api/v1/federation/sessions/{session}/events?after=0")).await;
+    assert!(!theirs.as_array().expect("events").iter().any(|e| e["data"]["command_id"] == refused_id));
+
+    // The host is down while the guest's members sign in and declare: their commands wait and
+    // are applied once when it is back.
+    host.kill();
+    for e in &experts {
+        for op in [json!({"op": "sign_in"}), json!({"op": "declare", "conflict": false})] {
+            let r = e.post(&format!("/api/v1/federation/sessions/{session}/commands"), &op).await;
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+        }
+    }
+    host.start().await;
+    let events = guest_events_until(&supervisor, &session, |ev| {
+        ev.iter().filter(|e| e["kind"] == "declared" && members.contains(&e["data"]["member"])).count() == 2
+    })
+    .await;
+    for m in &members {
+        let signed_in: Vec<&Value> =
+            events.iter().filter(|e| e["kind"] == "signed_in" && e["data"]["member"] == *m).collect();
+        assert_eq!(signed_in.len(), 1, "one sign-in of {m}: {events:?}");
+        assert_eq!(signed_in[0]["data"]["site"], "guest", "the member's site is the peer");
+        assert_eq!(events.iter().filter(|e| e["kind"] == "declared" && e["data"]["member"] == *m).count(), 1);
+    }
+    assert!(events.iter().all(|e| e["data"]["host_seq"].is_i64() || e["kind"] == "command_result"));
+
+    // The host's session shows them as members at the guest's site, signed in and declared.
+    let staff = host.login("centre").await;
+    let v = staff.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+    let remote: Vec<&Value> =
+        v["members"].as_array().expect("members").iter().filter(|m| m["site"] == "guest").collect();
+    assert_eq!(remote.len(), 2, "{v}");
+    assert!(remote.iter().all(|m| m["declared"] == true && !m["signed_in_at"].is_null()), "{v}");
+    // Their accounts cannot log in at the host.
+    let seats = tenderhall::entities::remote_seat::Entity::find().all(&host.app.state.db).await.expect("db");
+    for s in seats {
+        let u = tenderhall::entities::user::Entity::find_by_id(s.user_id)
+            .one(&host.app.state.db)
+            .await
+            .expect("db")
+            .expect("user");
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let anon = Client::with_http(http, &format!("http://127.0.0.1:{}", host.port)).await;
+        let r = anon
+            .post(
+                "/api/v1/session",
+                &json!({"username": u.username, "password": tenderhall::accounts::service::NO_LOGIN}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{:?}", r.text().await);
+    }
+    exchanged_once(&host, "guest").await;
+    exchanged_once(&guest, "host").await;
+}

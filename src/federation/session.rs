@@ -1,0 +1,566 @@
+//! Taking part in a host's evaluation session from a guest deployment (异地评标).
+//!
+//! **On the host.** Once the guest's draw is verified and the session is open, the centre seats
+//! the guest's members (`seat`): each becomes a member of the session acting as an account of
+//! the peer's organisation that cannot log in, at a site named after the peer, and the guest is
+//! told which member each pseudonym is (`session.seated`). Every event of the session's room is
+//! relayed to the guest in order (`session.event`, by [`spawn_relay`], the room's cursor kept
+//! with the draw), with its audience: everyone, the staff, or one guest member. A command the
+//! guest relays for one of its members (`session.command`, signed with the guest's site key like
+//! every message) is carried out by the session as that member in the unit of work that receives
+//! it, so it is applied at most once; its outcome goes back (`session.result`): done, or refused
+//! with the same code as on one site. The host's room is the authority.
+//!
+//! **On the guest.** The relayed events are kept in a room of the guest's own
+//! (`remote_session`), which its supervisors watch whole and each of its members sees as a
+//! member would; a member's command is checked for form (and, to sign, against the member's own
+//! password) and relayed; the outcome arrives as a `command_result` event for that member.
+
+use super::{
+    Federation,
+    draw::{RemoteDrawState, Side},
+};
+use crate::{
+    accounts::model::{Actor, Role},
+    audit::{Action, AuditEntry},
+    draw::{algorithm, service::runs_draws},
+    entities::{expert, remote_draw, remote_draw_expert, remote_seat, site, tender},
+    error::{AppError, AppResult},
+    evaluation::{model::Command, service::Checked},
+    ids::{RemoteDrawId, UserId},
+    live::{Audience, Event, RoomKey, store},
+    uow::UnitOfWork,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The host tells the guest which member each pseudonym is.
+pub const SEATED: &str = "session.seated";
+/// An event of the host's session.
+pub const EVENT: &str = "session.event";
+/// A guest member's command.
+pub const COMMAND: &str = "session.command";
+/// The outcome of a command.
+pub const RESULT: &str = "session.result";
+
+/// The guest's room of a host's session (internal id: the guest's remote draw).
+pub const GUEST_ROOM: &str = "remote_session";
+
+/// The guest's room of a remote draw.
+pub fn guest_room(id: RemoteDrawId) -> RoomKey {
+    RoomKey { kind: GUEST_ROOM, id: id.0 }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> AppResult<T> {
+    T::deserialize(body).map_err(|e| {
+        AppError::bad_request("invalid_body", format!("the message's body is not what its kind says: {e}"))
+    })
+}
+
+async fn draw_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    peer: &str,
+    side: Side,
+    request: Uuid,
+) -> AppResult<remote_draw::Model> {
+    remote_draw::Entity::find()
+        .filter(remote_draw::Column::Peer.eq(peer))
+        .filter(remote_draw::Column::Side.eq(side))
+        .filter(remote_draw::Column::RequestRef.eq(request))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::rule("unknown_request", "no such draw request from this peer"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host
+
+/// Seats the members of a verified remote draw (this deployment's id) in its tender's session,
+/// which must be open and signing in (the centre's staff).
+pub async fn seat(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<Vec<Uuid>> {
+    if !runs_draws(actor) {
+        return Err(AppError::forbidden());
+    }
+    let mut uow = fed.writer.begin().await?;
+    let d = remote_draw::Entity::find()
+        .filter(remote_draw::Column::PublicId.eq(id))
+        .filter(remote_draw::Column::Side.eq(Side::Host))
+        .one(&uow)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if d.state != RemoteDrawState::Drawn {
+        return Err(AppError::conflict("wrong_state", "a verified draw that is not seated yet is seated"));
+    }
+    let t = match d.tender_id {
+        Some(t) => tender::Entity::find_by_id(t).one(&uow).await?,
+        None => None,
+    }
+    .ok_or_else(|| AppError::internal("a host's remote draw without its tender"))?;
+    let session = fed.evaluations.session_of(&uow, t.public_id).await.map_err(|e| {
+        if e.code == "not_found" {
+            AppError::conflict("session_not_open", "the tender's session must be open first")
+        } else {
+            e
+        }
+    })?;
+    let picks: Vec<algorithm::Pick> =
+        serde_json::from_str(d.picks.as_deref().unwrap_or("[]")).map_err(AppError::internal)?;
+    let site = peer_site(&mut uow, &d.peer).await?;
+    let mut seats = Vec::new();
+    for (n, p) in picks.iter().filter(|p| p.role == algorithm::Role::Member).enumerate() {
+        let name = format!("{} 专家 {}", d.peer, n + 1);
+        let user = crate::accounts::service::remote_participant(&mut uow, &d.peer, p.expert, &name).await?;
+        let member = fed.evaluations.seat_remote(&mut uow, t.public_id, user, site, &d.peer).await?;
+        let member_id = crate::entities::evaluation_member::Entity::find()
+            .filter(crate::entities::evaluation_member::Column::PublicId.eq(member))
+            .one(&uow)
+            .await?
+            .ok_or_else(|| AppError::internal("a member just seated is not found"))?
+            .id;
+        remote_seat::ActiveModel {
+            draw_id: Set(d.id),
+            pseudonym: Set(p.expert),
+            member_id: Set(member_id),
+            user_id: Set(user),
+            ..Default::default()
+        }
+        .insert(&uow)
+        .await?;
+        seats.push(json!({"pseudonym": p.expert, "member": member}));
+    }
+    let mut m: remote_draw::ActiveModel = d.clone().into();
+    m.state = Set(RemoteDrawState::Seated);
+    m.session_id = Set(Some(session));
+    m.updated_at = Set(uow.now());
+    m.update(&uow).await?;
+    fed.send(&mut uow, &d.peer, SEATED, &json!({"request": d.request_ref, "seats": seats})).await?;
+    uow.record(
+        &actor.audit(),
+        AuditEntry::new(
+            Action::RemoteDrawSeat,
+            t.public_id,
+            json!({"request": d.request_ref, "peer": d.peer, "seats": seats}),
+        ),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(seats.iter().filter_map(|s| s["member"].as_str().and_then(|m| Uuid::parse_str(m).ok())).collect())
+}
+
+/// The site standing for a peer deployment (named after it), made on first use.
+async fn peer_site(uow: &mut UnitOfWork, peer: &str) -> AppResult<crate::ids::SiteId> {
+    if let Some(s) = crate::sites::service::find_by_name(&*uow, peer).await? {
+        return Ok(s.id);
+    }
+    let now = uow.now();
+    let s = site::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        name: Set(peer.to_string()),
+        city: Set(String::new()),
+        seats: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&*uow)
+    .await?;
+    Ok(s.id)
+}
+
+#[derive(Deserialize)]
+struct Relayed {
+    request: Uuid,
+    pseudonym: Uuid,
+    command_id: Uuid,
+    command: Value,
+}
+
+/// A guest member's command, carried out by the session in `uow` as the member.
+pub(crate) async fn on_command(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    let c: Relayed = parse(body)?;
+    let d = draw_of(&*uow, peer, Side::Host, c.request).await?;
+    let seat = remote_seat::Entity::find()
+        .filter(remote_seat::Column::DrawId.eq(d.id))
+        .filter(remote_seat::Column::Pseudonym.eq(c.pseudonym))
+        .one(&*uow)
+        .await?
+        .ok_or_else(|| AppError::forbidden_because("not_a_member", "only a member of the committee may do this"))?;
+    let cmd = Command::deserialize(&c.command)
+        .map_err(|e| AppError::bad_request("invalid_frame", format!("not a command: {e}")))?;
+    let actor = crate::accounts::service::actor_of_user(&*uow, seat.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden_because("not_a_member", "the member's account is not active"))?;
+    let t = match d.tender_id {
+        Some(t) => tender::Entity::find_by_id(t).one(&*uow).await?,
+        None => None,
+    }
+    .ok_or_else(|| AppError::internal("a host's remote draw without its tender"))?;
+    fed.evaluations.execute_in(uow, &actor, t.public_id, cmd, Checked::AtGuest).await?;
+    fed.send(
+        uow,
+        peer,
+        RESULT,
+        &json!({"request": c.request, "pseudonym": c.pseudonym, "command_id": c.command_id, "ok": true}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A refused command's outcome goes back to the guest with the refusal's code.
+pub(crate) async fn refuse_command(
+    fed: &Federation,
+    uow: &mut UnitOfWork,
+    peer: &str,
+    body: &Value,
+    error: &AppError,
+) -> AppResult<()> {
+    let field = |k: &str| body.get(k).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    let (Some(request), Some(pseudonym), Some(command_id)) =
+        (field("request"), field("pseudonym"), field("command_id"))
+    else {
+        return Ok(());
+    };
+    let fields: Vec<Value> = error.fields.iter().map(|f| json!({"field": f.field, "code": f.code})).collect();
+    fed.send(
+        uow,
+        peer,
+        RESULT,
+        &json!({"request": request, "pseudonym": pseudonym, "command_id": command_id, "ok": false,
+                "code": error.code, "message": error.message, "fields": fields}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Relays the new events of every seated session to its guest, each room in one unit of work
+/// with its cursor. Returns how many were relayed.
+pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
+    let seated = remote_draw::Entity::find()
+        .filter(remote_draw::Column::Side.eq(Side::Host))
+        .filter(remote_draw::Column::State.eq(RemoteDrawState::Seated))
+        .all(&fed.db)
+        .await?;
+    let mut relayed = 0;
+    for d in seated {
+        let Some(session) = d.session_id else { continue };
+        let room = crate::evaluation::service::room(session);
+        if store::newest_seq(&fed.db, room).await? <= d.relayed_seq {
+            continue;
+        }
+        let mut uow = fed.writer.begin().await?;
+        let Some(current) = remote_draw::Entity::find_by_id(d.id).one(&uow).await? else { continue };
+        let events = store::rows(&uow, room, current.relayed_seq).await?;
+        let Some(last) = events.last().map(|e| e.event.seq) else { continue };
+        let members: HashMap<UserId, Uuid> = remote_seat::Entity::find()
+            .filter(remote_seat::Column::DrawId.eq(d.id))
+            .all(&uow)
+            .await?
+            .into_iter()
+            .map(|s| (s.user_id, s.pseudonym))
+            .collect();
+        for e in events {
+            let audience = match e.audience {
+                Audience::All => "all".to_string(),
+                Audience::User(u) => match members.get(&u) {
+                    Some(p) => p.to_string(),
+                    None => continue,
+                },
+                _ => "staff".to_string(),
+            };
+            fed.send(
+                &mut uow,
+                &d.peer,
+                EVENT,
+                &json!({"request": d.request_ref, "seq": e.event.seq, "kind": e.event.kind, "at": e.event.at,
+                        "data": e.event.data, "audience": audience}),
+            )
+            .await?;
+            relayed += 1;
+        }
+        let mut m: remote_draw::ActiveModel = current.into();
+        m.relayed_seq = Set(last);
+        m.update(&uow).await?;
+        uow.commit().await?;
+    }
+    Ok(relayed)
+}
+
+/// Relays the seated sessions' events every `poll_ms`.
+pub fn spawn_relay(fed: &Federation) -> Option<tokio::task::JoinHandle<()>> {
+    fed.identity.as_ref()?;
+    let fed = fed.clone();
+    Some(tokio::spawn(async move {
+        let poll = std::time::Duration::from_millis(fed.settings.poll_ms.max(10));
+        loop {
+            if let Err(e) = relay_once(&fed).await {
+                tracing::warn!(error = %e.message, "federation: relaying a session's events failed");
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guest
+
+#[derive(Deserialize)]
+struct SeatedBody {
+    request: Uuid,
+    seats: Vec<SeatBody>,
+}
+
+#[derive(Deserialize)]
+struct SeatBody {
+    pseudonym: Uuid,
+    member: Uuid,
+}
+
+/// The host seated this deployment's experts: who is which member.
+pub(crate) async fn on_seated(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    let _ = fed;
+    let s: SeatedBody = parse(body)?;
+    let d = draw_of(&*uow, peer, Side::Guest, s.request).await?;
+    if d.state != RemoteDrawState::Drawn {
+        return Err(AppError::conflict("wrong_state", "a draw is seated once, after it is drawn"));
+    }
+    for seat in s.seats {
+        let row = remote_draw_expert::Entity::find()
+            .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+            .filter(remote_draw_expert::Column::Pseudonym.eq(seat.pseudonym))
+            .one(&*uow)
+            .await?
+            .ok_or_else(|| AppError::rule("unknown_pseudonym", "no expert of this draw has this pseudonym"))?;
+        let mut m: remote_draw_expert::ActiveModel = row.into();
+        m.member = Set(Some(seat.member));
+        m.update(&*uow).await?;
+    }
+    let mut m: remote_draw::ActiveModel = d.into();
+    m.state = Set(RemoteDrawState::Seated);
+    m.updated_at = Set(uow.now());
+    m.update(&*uow).await?;
+    Ok(())
+}
+
+/// The user behind a pseudonym of a guest draw, if the expert has a login.
+async fn user_behind<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    draw: RemoteDrawId,
+    pseudonym: Uuid,
+) -> AppResult<Option<UserId>> {
+    let Some(row) = remote_draw_expert::Entity::find()
+        .filter(remote_draw_expert::Column::DrawId.eq(draw))
+        .filter(remote_draw_expert::Column::Pseudonym.eq(pseudonym))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(expert::Entity::find_by_id(row.expert_id).one(db).await?.and_then(|e| e.user_id))
+}
+
+#[derive(Deserialize)]
+struct EventBody {
+    request: Uuid,
+    seq: i64,
+    kind: String,
+    data: Value,
+    audience: String,
+}
+
+/// An event of the host's session, kept in this deployment's room of it.
+pub(crate) async fn on_event(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    let _ = fed;
+    let e: EventBody = parse(body)?;
+    let d = draw_of(&*uow, peer, Side::Guest, e.request).await?;
+    let audience = match e.audience.as_str() {
+        "all" => Audience::All,
+        "staff" => Audience::Staff,
+        p => match Uuid::parse_str(p) {
+            Ok(p) => user_behind(&*uow, d.id, p).await?.map(Audience::User).unwrap_or(Audience::Staff),
+            Err(_) => return Err(AppError::bad_request("invalid_body", "an unknown audience")),
+        },
+    };
+    let mut data = e.data;
+    if let Value::Object(o) = &mut data {
+        o.insert("host_seq".into(), json!(e.seq));
+    }
+    uow.emit(guest_room(d.id), audience, &json!({"kind": e.kind, "data": data})).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ResultBody {
+    request: Uuid,
+    pseudonym: Uuid,
+    command_id: Uuid,
+    ok: bool,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    fields: Vec<Value>,
+}
+
+/// A command's outcome, for the member who sent it.
+pub(crate) async fn on_result(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    let _ = fed;
+    let r: ResultBody = parse(body)?;
+    let d = draw_of(&*uow, peer, Side::Guest, r.request).await?;
+    let audience = user_behind(&*uow, d.id, r.pseudonym).await?.map(Audience::User).unwrap_or(Audience::Staff);
+    uow.emit(
+        guest_room(d.id),
+        audience,
+        &json!({"kind": "command_result", "data": {"command_id": r.command_id, "ok": r.ok, "code": r.code,
+                 "message": r.message, "fields": r.fields}}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Who reads a guest room: its supervisors and centre staff whole, its members as members.
+#[derive(Debug, Clone, Copy)]
+enum GuestViewer {
+    Staff,
+    Member(UserId),
+}
+
+impl crate::live::Viewer for GuestViewer {
+    fn sees(&self, audience: &Audience) -> bool {
+        match self {
+            GuestViewer::Staff => true,
+            GuestViewer::Member(u) => matches!(audience, Audience::All) || *audience == Audience::User(*u),
+        }
+    }
+
+    fn role(&self) -> &'static str {
+        match self {
+            GuestViewer::Staff => "supervisor",
+            GuestViewer::Member(_) => "expert",
+        }
+    }
+}
+
+/// A guest's seated draw and who the actor is in it (404 for anyone else).
+async fn guest_session(
+    fed: &Federation,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(remote_draw::Model, GuestViewer, Option<Uuid>)> {
+    let d = remote_draw::Entity::find()
+        .filter(remote_draw::Column::PublicId.eq(id))
+        .filter(remote_draw::Column::Side.eq(Side::Guest))
+        .one(&fed.db)
+        .await?
+        .filter(|d| d.state == RemoteDrawState::Seated)
+        .ok_or_else(AppError::not_found)?;
+    if actor.role == Role::Supervisor || runs_draws(actor) {
+        return Ok((d, GuestViewer::Staff, None));
+    }
+    if actor.role == Role::Expert
+        && let Some(e) = expert::Entity::find().filter(expert::Column::UserId.eq(actor.user_id)).one(&fed.db).await?
+        && let Some(row) = remote_draw_expert::Entity::find()
+            .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+            .filter(remote_draw_expert::Column::ExpertId.eq(e.id))
+            .one(&fed.db)
+            .await?
+            .filter(|r| r.member.is_some())
+    {
+        return Ok((d, GuestViewer::Member(actor.user_id), Some(row.pseudonym)));
+    }
+    Err(AppError::not_found())
+}
+
+/// A host's session as the guest deployment shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GuestSession {
+    /// The guest's id of it (its remote draw).
+    pub id: Uuid,
+    /// The host.
+    pub peer: String,
+    /// The tender's code.
+    pub tender_code: String,
+    /// The reader's member id in the host's session, if the reader is a member.
+    pub member: Option<Uuid>,
+}
+
+/// The host sessions this deployment's experts take part in: every one for its supervisors and
+/// centre staff, an expert's own for an expert.
+pub async fn sessions(fed: &Federation, actor: &Actor) -> AppResult<Vec<GuestSession>> {
+    let rows = remote_draw::Entity::find()
+        .filter(remote_draw::Column::Side.eq(Side::Guest))
+        .filter(remote_draw::Column::State.eq(RemoteDrawState::Seated))
+        .order_by_desc(remote_draw::Column::Id)
+        .all(&fed.db)
+        .await?;
+    let mut out = Vec::new();
+    for d in rows {
+        if let Ok((_, viewer, pseudonym)) = guest_session(fed, actor, d.public_id).await {
+            let member = match (viewer, pseudonym) {
+                (GuestViewer::Member(_), Some(p)) => remote_draw_expert::Entity::find()
+                    .filter(remote_draw_expert::Column::Pseudonym.eq(p))
+                    .one(&fed.db)
+                    .await?
+                    .and_then(|r| r.member),
+                _ => None,
+            };
+            out.push(GuestSession { id: d.public_id, peer: d.peer, tender_code: d.tender_code, member });
+        }
+    }
+    Ok(out)
+}
+
+/// The relayed events of a host's session after `after`, as the reader may see them.
+pub async fn events(fed: &Federation, actor: &Actor, id: Uuid, after: i64) -> AppResult<Vec<Event>> {
+    let (d, viewer, _) = guest_session(fed, actor, id).await?;
+    store::events_after(&fed.db, guest_room(d.id), &viewer, after.max(0)).await
+}
+
+/// A guest member's command, relayed to the host: its form is checked here (and, to sign, the
+/// member's own password); the outcome comes back as a `command_result` event. Returns the
+/// command's id.
+pub async fn command(fed: &Federation, actor: &Actor, id: Uuid, body: Value) -> AppResult<Uuid> {
+    let (d, viewer, pseudonym) = guest_session(fed, actor, id).await?;
+    let (GuestViewer::Member(_), Some(pseudonym)) = (viewer, pseudonym) else {
+        return Err(AppError::forbidden_because("not_a_member", "only a member of the committee may do this"));
+    };
+    let cmd = Command::deserialize(&body)
+        .map_err(|e| AppError::bad_request("invalid_frame", format!("not a command: {e}")))?;
+    let mut relayed = body.clone();
+    if let Command::Sign { password } = &cmd {
+        let u = crate::entities::user::Entity::find_by_id(actor.user_id)
+            .one(&fed.db)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        if !crate::accounts::service::verify_password(password, &u.password_hash) {
+            return Err(AppError::rule("password_wrong", "the password is not right"));
+        }
+        // The password stays here: the host takes this deployment's signed word for it.
+        relayed["password"] = json!("");
+    }
+    let command_id = Uuid::new_v4();
+    let mut uow = fed.writer.begin().await?;
+    let seq = fed
+        .send(
+            &mut uow,
+            &d.peer,
+            COMMAND,
+            &json!({"request": d.request_ref, "pseudonym": pseudonym, "command_id": command_id, "command": relayed}),
+        )
+        .await?;
+    uow.record(
+        &actor.audit(),
+        AuditEntry::new(
+            Action::RemoteCommand,
+            &d.peer,
+            json!({"draw": d.public_id, "command_id": command_id, "op": body.get("op"), "seq": seq}),
+        ),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(command_id)
+}
