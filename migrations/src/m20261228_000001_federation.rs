@@ -70,6 +70,7 @@ impl MigrationTrait for Migration {
                 .col(uuid_uniq("pseudonym"))
                 .col(big_integer("expert_id"))
                 .col(uuid_null("member"))
+                .col(text_null("brief"))
                 .foreign_key(&mut fk("remote_draw_experts", "draw_id", "remote_draws"))
                 .foreign_key(&mut fk("remote_draw_experts", "expert_id", "experts"))
                 .to_owned(),

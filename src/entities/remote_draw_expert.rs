@@ -14,6 +14,8 @@ pub struct Model {
     pub pseudonym: Uuid,
     pub expert_id: ExpertId,
     pub member: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub brief: Option<String>,
 }
 
 /// Relations are followed by explicit queries in the services.

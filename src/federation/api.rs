@@ -34,6 +34,8 @@ where
         .routes(routes!(seat))
         .routes(routes!(guest_sessions))
         .routes(routes!(guest_events))
+        .routes(routes!(guest_view))
+        .routes(routes!(statistics))
         .routes(routes!(guest_command))
 }
 
@@ -168,6 +170,7 @@ async fn guest_sessions(State(fed): State<Federation>, actor: Actor) -> AppResul
 
 /// Where to read from.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct After {
     /// The number of the last event already read (0: from the start).
     #[serde(default)]
@@ -211,4 +214,40 @@ async fn guest_command(
 ) -> AppResult<(axum::http::StatusCode, Json<Relayed>)> {
     let command_id = session::command(&fed, &actor, id, body).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Relayed { command_id })))
+}
+
+/// The host's session as the reader's member sees it (bids by letter, criteria, its own votes
+/// and scores), as the host last sent it.
+#[utoipa::path(get, path = "/api/v1/federation/sessions/{id}", tag = "federation", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+async fn guest_view(
+    State(fed): State<Federation>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<serde_json::Value>> {
+    Ok(Json(session::brief(&fed, &actor, id).await?))
+}
+
+/// A period of days (China time).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// The first day, `YYYY-MM-DD`.
+    pub from: chrono::NaiveDate,
+    /// The last day, `YYYY-MM-DD`.
+    pub to: chrono::NaiveDate,
+}
+
+/// This deployment's remote evaluations in a period: sessions, as host, as guest, by partner.
+#[utoipa::path(get, path = "/api/v1/federation/statistics", tag = "federation", params(Period),
+    responses((status = 200, body = session::RemoteStatistics), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 422, description = "validation_failed: before_from", body = ErrorBody)))]
+async fn statistics(
+    State(fed): State<Federation>,
+    actor: Actor,
+    crate::web::extract::Query(p): crate::web::extract::Query<Period>,
+) -> AppResult<Json<session::RemoteStatistics>> {
+    Ok(Json(session::statistics(&fed, &actor, p.from, p.to).await?))
 }

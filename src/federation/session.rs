@@ -42,6 +42,8 @@ use uuid::Uuid;
 pub const SEATED: &str = "session.seated";
 /// An event of the host's session.
 pub const EVENT: &str = "session.event";
+/// The session as one guest member sees it (its bids, criteria, its own votes and scores).
+pub const BRIEF: &str = "session.brief";
 /// A guest member's command.
 pub const COMMAND: &str = "session.command";
 /// The outcome of a command.
@@ -251,6 +253,22 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
         if store::newest_seq(&fed.db, room).await? <= d.relayed_seq {
             continue;
         }
+        // What each guest member sees of the session now, read before the unit of work (which
+        // holds the write lock): the bids with their letters, the criteria, its own entries.
+        let tender_public = match d.tender_id {
+            Some(t) => tender::Entity::find_by_id(t).one(&fed.db).await?.map(|t| t.public_id),
+            None => None,
+        };
+        let mut briefs = Vec::new();
+        for s in remote_seat::Entity::find().filter(remote_seat::Column::DrawId.eq(d.id)).all(&fed.db).await? {
+            let (Some(t), Some(actor)) =
+                (tender_public, crate::accounts::service::actor_of_user(&fed.db, s.user_id).await?)
+            else {
+                continue;
+            };
+            let view = fed.evaluations.view(&actor, t).await?;
+            briefs.push(json!({"request": d.request_ref, "pseudonym": s.pseudonym, "view": view}));
+        }
         let mut uow = fed.writer.begin().await?;
         let Some(current) = remote_draw::Entity::find_by_id(d.id).one(&uow).await? else { continue };
         let events = store::rows(&uow, room, current.relayed_seq).await?;
@@ -280,6 +298,9 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
             )
             .await?;
             relayed += 1;
+        }
+        for b in &briefs {
+            fed.send(&mut uow, &d.peer, BRIEF, b).await?;
         }
         let mut m: remote_draw::ActiveModel = current.into();
         m.relayed_seq = Set(last);
@@ -390,6 +411,44 @@ pub(crate) async fn on_event(fed: &Federation, uow: &mut UnitOfWork, peer: &str,
     }
     uow.emit(guest_room(d.id), audience, &json!({"kind": e.kind, "data": data})).await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct BriefBody {
+    request: Uuid,
+    pseudonym: Uuid,
+    view: Value,
+}
+
+/// What one of this deployment's members sees of the host's session, kept for it.
+pub(crate) async fn on_brief(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    let _ = fed;
+    let b: BriefBody = parse(body)?;
+    let d = draw_of(&*uow, peer, Side::Guest, b.request).await?;
+    let row = remote_draw_expert::Entity::find()
+        .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+        .filter(remote_draw_expert::Column::Pseudonym.eq(b.pseudonym))
+        .one(&*uow)
+        .await?
+        .ok_or_else(|| AppError::rule("unknown_pseudonym", "no expert of this draw has this pseudonym"))?;
+    let mut m: remote_draw_expert::ActiveModel = row.into();
+    m.brief = Set(Some(b.view.to_string()));
+    m.update(&*uow).await?;
+    Ok(())
+}
+
+/// The session as the reader's member sees it, as the host last sent it (for a supervisor or
+/// the centre's staff: as the first member sees it).
+pub async fn brief(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<Value> {
+    let (d, _, pseudonym) = guest_session(fed, actor, id).await?;
+    let mut q = remote_draw_expert::Entity::find()
+        .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+        .filter(remote_draw_expert::Column::Brief.is_not_null());
+    if let Some(p) = pseudonym {
+        q = q.filter(remote_draw_expert::Column::Pseudonym.eq(p));
+    }
+    let row = q.order_by_asc(remote_draw_expert::Column::Id).one(&fed.db).await?.ok_or_else(AppError::not_found)?;
+    serde_json::from_str(row.brief.as_deref().unwrap_or("null")).map_err(AppError::internal)
 }
 
 #[derive(Deserialize)]
@@ -563,4 +622,81 @@ pub async fn command(fed: &Federation, actor: &Actor, id: Uuid, body: Value) -> 
     .await?;
     uow.commit().await?;
     Ok(command_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+/// Remote evaluations with one partner.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Partner {
+    /// The peer deployment.
+    pub peer: String,
+    /// Sessions this deployment hosted with the peer's experts.
+    pub as_host: u32,
+    /// Sessions of the peer this deployment's experts took part in.
+    pub as_guest: u32,
+}
+
+/// This deployment's remote evaluations in a period.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct RemoteStatistics {
+    /// The first day (China time).
+    pub from: chrono::NaiveDate,
+    /// The last day.
+    pub to: chrono::NaiveDate,
+    /// Sessions with another deployment, as host or as guest.
+    pub sessions: u32,
+    /// As host.
+    pub as_host: u32,
+    /// As guest.
+    pub as_guest: u32,
+    /// By partner, by name.
+    pub partners: Vec<Partner>,
+}
+
+/// The remote evaluations whose sessions fall in `from..=to` (China dates): every session whose
+/// members include a peer's (as host) or in which this deployment's experts took part (as guest),
+/// each counted once, by partner (the centre's staff, supervisors, the administrator).
+pub async fn statistics(
+    fed: &Federation,
+    actor: &Actor,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> AppResult<RemoteStatistics> {
+    if !crate::draw::service::watches_draws(actor) {
+        return Err(AppError::forbidden());
+    }
+    if to < from {
+        return Err(AppError::invalid_field("to", "before_from"));
+    }
+    let rows =
+        remote_draw::Entity::find().filter(remote_draw::Column::State.eq(RemoteDrawState::Seated)).all(&fed.db).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut partners: std::collections::BTreeMap<String, Partner> = Default::default();
+    for d in rows {
+        let asked: super::draw::Asked = serde_json::from_str(&d.asked).map_err(AppError::internal)?;
+        let day = asked.session_at.with_timezone(&crate::web::cst()).date_naive();
+        if day < from || day > to {
+            continue;
+        }
+        // One session per tender and side, however many draws filled it.
+        let session = match d.side {
+            Side::Host => format!("host:{}", d.session_id.map(|s| s.0).unwrap_or_default()),
+            Side::Guest => format!("guest:{}:{}", d.peer, d.tender_code),
+        };
+        if !seen.insert(session) {
+            continue;
+        }
+        let p =
+            partners.entry(d.peer.clone()).or_insert_with(|| Partner { peer: d.peer.clone(), as_host: 0, as_guest: 0 });
+        match d.side {
+            Side::Host => p.as_host += 1,
+            Side::Guest => p.as_guest += 1,
+        }
+    }
+    let partners: Vec<Partner> = partners.into_values().collect();
+    let as_host = partners.iter().map(|p| p.as_host).sum();
+    let as_guest = partners.iter().map(|p| p.as_guest).sum();
+    Ok(RemoteStatistics { from, to, sessions: as_host + as_guest, as_host, as_guest, partners })
 }

@@ -520,6 +520,20 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
     let again = centre.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
 
+    // Each side counts the session: the host as host, the guest as guest, with the partner.
+    let stats = centre.get_json("/api/v1/federation/statistics?from=2026-01-01&to=2030-12-31").await;
+    assert_eq!(
+        (stats["sessions"].clone(), stats["as_host"].clone(), stats["as_guest"].clone()),
+        (json!(1), json!(1), json!(0)),
+        "{stats}"
+    );
+    assert_eq!(stats["partners"], json!([{"peer": "guest", "as_host": 1, "as_guest": 0}]));
+    let none = centre.get_json("/api/v1/federation/statistics?from=2020-01-01&to=2020-12-31").await;
+    assert_eq!(none["sessions"], 0);
+    let r = centre.get("/api/v1/federation/statistics?from=2030-01-01&to=2020-12-31").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(agency.get("/api/v1/federation/statistics?from=2026-01-01&to=2030-12-31").await.status(), 403);
+
     // At the guest: its supervisor and its two experts see the session; another expert does not.
     let supervisor = guest.login("supervisor2").await;
     let mut session = None;
@@ -532,6 +546,16 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let session = session.expect("the guest's session");
+    let guest_centre = guest.login("centre2").await;
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        stats = guest_centre.get_json("/api/v1/federation/statistics?from=2026-01-01&to=2030-12-31").await;
+        if stats["sessions"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stats["partners"], json!([{"peer": "host", "as_host": 0, "as_guest": 1}]), "{stats}");
     let experts = [guest.login("expert6").await, guest.login("expert7").await];
     for e in &experts {
         let mine = e.get_json("/api/v1/federation/sessions").await;
@@ -615,6 +639,211 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
             .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{:?}", r.text().await);
     }
+    exchanged_once(&host, "guest").await;
+    exchanged_once(&guest, "host").await;
+}
+
+/// A member's hand: the host's own experts through the host's API, the guest's through the
+/// guest's, which relays them.
+struct Hand {
+    client: Client,
+    /// The guest's session id for a guest member; none for a host member.
+    guest_session: Option<String>,
+}
+
+impl Hand {
+    async fn view(&self, tender: uuid::Uuid) -> Value {
+        match &self.guest_session {
+            None => self.client.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await,
+            Some(s) => self.client.get_json(&format!("/api/v1/federation/sessions/{s}")).await,
+        }
+    }
+
+    /// Sends a command; a guest member's is relayed, and this waits for its outcome.
+    async fn send(&self, tender: uuid::Uuid, body: Value) {
+        match &self.guest_session {
+            None => {
+                let r = self.client.post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &body).await;
+                assert!(r.status().is_success(), "{body}: {:?}", r.text().await);
+            }
+            Some(s) => {
+                let r = self.client.post(&format!("/api/v1/federation/sessions/{s}/commands"), &body).await;
+                assert_eq!(r.status(), StatusCode::ACCEPTED, "{body}");
+                let id = r.json::<Value>().await.expect("json")["command_id"].clone();
+                let events = guest_events_until(&self.client, s, |ev| {
+                    ev.iter().any(|e| e["kind"] == "command_result" && e["data"]["command_id"] == id)
+                })
+                .await;
+                let result = events.iter().find(|e| e["data"]["command_id"] == id).expect("result");
+                assert_eq!(result["data"]["ok"], true, "{body}: {result}");
+            }
+        }
+    }
+}
+
+fn points(v: i64) -> String {
+    format!("{}.{:02}", v / 100, v % 100)
+}
+
+/// Waits until the guest member's view (as the host last sent it) is in `phase`.
+async fn in_phase(h: &Hand, tender: uuid::Uuid, phase: &str) -> Value {
+    for _ in 0..400 {
+        let v = h.view(tender).await;
+        if v["phase"] == phase {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the session did not reach {phase}");
+}
+
+#[tokio::test]
+async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart() {
+    let (mut host, mut guest, tender) = session_pair().await;
+    let centre = host.login("centre").await;
+    let r = centre
+        .post(
+            "/api/v1/federation/draws",
+            &json!({"tender": tender, "peer": "guest", "groups": [{"specialty": "B04", "count": 2}], "reserve": 0,
+                    "session_at": chrono::Utc::now() + chrono::TimeDelta::days(1), "duration_minutes": 120}),
+        )
+        .await;
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    assert_eq!(settled(&centre, &id).await["state"], "drawn");
+    let r = centre.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The hands: the host's own members, then the guest's two.
+    let mut hands = Vec::new();
+    for n in 1..=7 {
+        let c = host.login(&format!("expert{n}")).await;
+        if c.get(&format!("/api/v1/tenders/{tender}/evaluation")).await.status() == StatusCode::OK {
+            hands.push(Hand { client: c, guest_session: None });
+        }
+    }
+    assert_eq!(hands.len(), 5, "the host's own committee");
+    let supervisor = guest.login("supervisor2").await;
+    let mut session = None;
+    for _ in 0..200 {
+        if let Some(s) =
+            supervisor.get_json("/api/v1/federation/sessions").await.as_array().and_then(|l| l.first().cloned())
+        {
+            session = s["id"].as_str().map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let session = session.expect("the guest's session");
+    for login in ["expert6", "expert7"] {
+        hands.push(Hand { client: guest.login(login).await, guest_session: Some(session.clone()) });
+    }
+
+    let advance = |from: &'static str| {
+        let centre = &centre;
+        async move {
+            let r = centre
+                .post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &json!({"op": "advance", "from": from}))
+                .await;
+            assert!(r.status().is_success(), "advance from {from}: {:?}", r.text().await);
+        }
+    };
+
+    for h in &hands {
+        if h.guest_session.is_some() || h.view(tender).await["me"].is_null() {
+            h.send(tender, json!({"op": "sign_in"})).await;
+        }
+        h.send(tender, json!({"op": "declare", "conflict": false})).await;
+    }
+    advance("sign_in").await;
+    let chair = hands[0].view(tender).await["me"].clone();
+    for h in &hands {
+        in_phase(h, tender, "chair").await;
+        h.send(tender, json!({"op": "vote_chair", "member": chair})).await;
+    }
+    advance("chair").await;
+    for (stage, phase) in [("qualification", "qualification"), ("compliance", "compliance")] {
+        for h in &hands {
+            let v = in_phase(h, tender, phase).await;
+            for b in v["bids"].as_array().expect("bids").iter().filter(|b| b["out"] == false) {
+                for item in v["criteria"][stage].as_array().expect("items") {
+                    h.send(
+                        tender,
+                        json!({"op": "vote", "stage": stage, "bid": b["id"], "item": item["key"], "pass": true}),
+                    )
+                    .await;
+                }
+            }
+        }
+        advance(phase).await;
+    }
+
+    // Scoring, with the link cut half-way through the first guest member's scores and the
+    // guest restarted half-way through the second's.
+    let v = in_phase(&hands[0], tender, "scoring").await;
+    let bids: Vec<Value> = v["bids"].as_array().expect("bids").iter().filter(|b| b["out"] == false).cloned().collect();
+    let items: Vec<Value> = v["criteria"]["scoring"].as_array().expect("items").clone();
+    let scores: Vec<Value> = bids
+        .iter()
+        .flat_map(|b| {
+            items.iter().map(move |i| {
+                let (max, step) = (i["max"].as_i64().expect("max"), i["step"].as_i64().expect("step").max(1));
+                json!({"op": "score", "bid": b["id"], "item": i["key"], "points": points((max * 60 / 100) / step * step)})
+            })
+        })
+        .collect();
+    assert!(scores.len() >= 2);
+    for (n, h) in hands.iter().enumerate() {
+        in_phase(h, tender, "scoring").await;
+        for (k, s) in scores.iter().enumerate() {
+            if n == 5 && k == scores.len() / 2 {
+                // The link cut: the guest's commands wait while the host is away.
+                host.kill();
+                for s in &scores[k..] {
+                    let r = h.client.post(&format!("/api/v1/federation/sessions/{session}/commands"), s).await;
+                    assert_eq!(r.status(), StatusCode::ACCEPTED);
+                }
+                host.start().await;
+                break;
+            }
+            if n == 6 && k == scores.len() / 2 {
+                guest.kill();
+                guest.start().await;
+            }
+            h.send(tender, s.clone()).await;
+        }
+    }
+    let staff = host.login("centre").await;
+    // Every score of every member arrived once.
+    let mut complete = false;
+    for _ in 0..400 {
+        let v = staff.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+        let scored = audit_record::Entity::find()
+            .filter(audit_record::Column::Action.eq("evaluation.score"))
+            .count(&host.app.state.db)
+            .await
+            .expect("db");
+        if scored as usize >= scores.len() * hands.len() {
+            assert_eq!(scored as usize, scores.len() * hands.len(), "no score doubled");
+            assert!(v["flags"].as_array().is_none_or(|f| f.is_empty()), "{v}");
+            complete = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(complete, "every score arrived");
+    advance("scoring").await;
+    for h in &hands {
+        in_phase(h, tender, "signing").await;
+        h.send(tender, json!({"op": "sign", "password": DEMO_PASSWORD})).await;
+    }
+    let v = staff.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await;
+    assert_eq!(v["phase"], "signed", "{v}");
+    // The report names the guest's site for its members.
+    let r = staff.get(&format!("/api/v1/tenders/{tender}/evaluation/report.pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let pdf = r.bytes().await.expect("pdf");
+    let text = pdf_extract::extract_text_from_mem(&pdf).expect("text");
+    assert!(text.contains("guest"), "the report names the guest's site");
     exchanged_once(&host, "guest").await;
     exchanged_once(&guest, "host").await;
 }
