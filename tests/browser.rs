@@ -2099,3 +2099,57 @@ async fn the_centre_sets_a_sites_fee_rates_on_its_page() {
         .expect("the site's table");
     assert_eq!(rate.base_fen.fen(), 65_050);
 }
+
+/// Logs in at a deployment's base URL.
+async fn login_at(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.expect("goto");
+    fill(c, "input[name=username]", user).await;
+    fill(c, "input[name=password]", password).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    css(c, ".usermenu .who").await;
+    for _ in 0..50 {
+        let ready = c.execute("return document.readyState", vec![]).await.ok();
+        let url = c.current_url().await.map(|u| u.path().to_string()).unwrap_or_default();
+        if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") && url != "/login" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_at_the_guest_deployment_watches_a_guest_expert_score_in_the_hosts_session() {
+    use support::federation::{DEMO_PASSWORD, convene_with_guest, in_phase, scores, session_pair, to_scoring};
+    let (host, guest, tender) = session_pair().await;
+    let convened = convene_with_guest(&host, &guest, tender).await;
+    let guest_base = format!("http://127.0.0.1:{}", guest.port);
+
+    // The guest's supervisor follows the session from its own deployment.
+    let d = driver().await;
+    let profile = tempfile::tempdir().expect("profile");
+    let c = browser(&d, &profile).await;
+    login_at(&c, &guest_base, "supervisor2", DEMO_PASSWORD).await;
+    open_page(&c, &format!("{guest_base}/admin/federation")).await;
+    click(&c, "[data-testid^=follow-]").await;
+    shown(&c, "[data-testid=session-members]").await;
+    // The guest's two members are seated; the host's sign in as the session goes on.
+    wait_count(&c, "[data-testid=session-members] tbody tr", 2).await;
+    wait_text(&c, "[data-testid=session-events]", "评标开启").await;
+
+    to_scoring(&convened.centre, &convened.hands, tender).await;
+    wait_count(&c, "[data-testid=session-members] tbody tr", 7).await;
+    wait_text(&c, "[data-testid=session-phase]", "详细评审").await;
+    let guest_member = &convened.hands[5];
+    let v = in_phase(guest_member, tender, "scoring").await;
+    let me = v["me"].as_str().expect("the guest member's id").to_string();
+    let all = scores(&v);
+    // The guest expert scores; the supervisor's page shows it as the host's room counts it.
+    guest_member.send(tender, all[0].clone()).await;
+    wait_text(&c, &format!("[data-testid=progress-{me}]"), &format!("1/{}", all.len())).await;
+    guest_member.send(tender, all[1].clone()).await;
+    wait_text(&c, &format!("[data-testid=progress-{me}]"), &format!("2/{}", all.len())).await;
+    let events = text_of(&c, "[data-testid=session-events]").await;
+    assert!(events.contains("评审进度"), "{events}");
+    shot(&c, "guest-supervisor-watches").await;
+    c.close().await.expect("close");
+}

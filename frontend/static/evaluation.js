@@ -1,4 +1,5 @@
-// The evaluation session page: the page is drawn by the server; this keeps it current by
+// The evaluation session page (and a guest deployment's page of a host's session): the page is
+// drawn by the server; this keeps it current by
 // listening to the session's websocket and reloading the page when an event arrives (unless
 // the viewer is typing into a form, in which case it says that the page has news).
 const root = document.getElementById("session");
@@ -16,7 +17,10 @@ if (root) {
   let delay = 1000;
   const connect = () => {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/tenders/${tender}/evaluation/ws?after=${seq}`);
+    // The page names its websocket (a guest deployment's room of a host's session does), else the
+    // tender's session.
+    const path = root.dataset.ws || `/api/v1/tenders/${tender}/evaluation/ws`;
+    const ws = new WebSocket(`${proto}//${location.host}${path}?after=${seq}`);
     current = ws;
     ws.onopen = () => { delay = 1000; if (conn) conn.textContent = root.dataset.msgLive || ""; };
     ws.onmessage = (m) => {

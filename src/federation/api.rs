@@ -35,6 +35,7 @@ where
         .routes(routes!(guest_sessions))
         .routes(routes!(guest_events))
         .routes(routes!(guest_view))
+        .routes(routes!(guest_ws))
         .routes(routes!(statistics))
         .routes(routes!(guest_command))
 }
@@ -250,4 +251,25 @@ async fn statistics(
     crate::web::extract::Query(p): crate::web::extract::Query<Period>,
 ) -> AppResult<Json<session::RemoteStatistics>> {
     Ok(Json(session::statistics(&fed, &actor, p.from, p.to).await?))
+}
+
+/// The guest's room of a host's session, live: the relayed events as they arrive, and a
+/// member's commands (relayed like those of the API).
+#[utoipa::path(get, path = "/api/v1/federation/sessions/{id}/ws", tag = "federation", params(("id" = Uuid, Path), After),
+    responses(
+        (status = 101, description = "Switching Protocols: the websocket; JSON text frames (`hello`, `event`, `clock`, `ok`, `error`) as in docs/api.md"),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "origin_not_allowed", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 426, description = "websocket_required", body = ErrorBody)))]
+async fn guest_ws(
+    State(fed): State<Federation>,
+    origin: crate::web::origin::SameOrigin,
+    participant: crate::web::auth::SessionActor,
+    Path(id): Path<Uuid>,
+    crate::web::extract::Query(after): crate::web::extract::Query<After>,
+    ws: Result<axum::extract::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> AppResult<axum::response::Response> {
+    let ws = ws.map_err(|_| AppError::websocket_required())?;
+    crate::live::ws::upgrade(fed.clone(), fed.wiring(), origin, participant, id, after.after, ws).await
 }

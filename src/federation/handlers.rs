@@ -2,14 +2,23 @@
 //! exchanged, and the remote draws as host and as guest (the centre's staff, supervisors, the
 //! administrator).
 
-use super::{Federation, api::PeerView, draw::RemoteDrawView};
+use super::{
+    Federation,
+    api::PeerView,
+    draw::RemoteDrawView,
+    session::{GuestSession, PageData},
+};
 use crate::{
     accounts::model::Actor,
     error::AppResult,
-    web::page::{PageCtx, render},
+    web::{
+        extract::Path,
+        page::{PageCtx, render},
+    },
 };
 use askama::Template;
 use axum::{Router, extract::State, response::Response, routing::get};
+use uuid::Uuid;
 
 /// The page routes of this module.
 pub fn routes<S>() -> Router<S>
@@ -18,7 +27,10 @@ where
     Federation: axum::extract::FromRef<S>,
     crate::web::Site: axum::extract::FromRef<S>,
 {
-    Router::new().route("/admin/federation", get(page))
+    Router::new()
+        .route("/admin/federation", get(page))
+        .route("/federation/sessions", get(sessions_page))
+        .route("/federation/sessions/{id}", get(session_page))
 }
 
 #[derive(Template)]
@@ -35,4 +47,53 @@ async fn page(State(fed): State<Federation>, ctx: PageCtx, actor: Actor) -> AppR
     let peers = super::api::peer_views(&fed, &actor).await?;
     let draws = super::draw::list(&fed, &actor).await?;
     Ok(render(&FederationPage { ctx, site: fed.site().ok().map(str::to_string), peers, draws }))
+}
+
+#[derive(Template)]
+#[template(path = "federation/sessions.html")]
+struct SessionsPage {
+    ctx: PageCtx,
+    sessions: Vec<GuestSession>,
+}
+
+/// The host sessions this deployment's experts take part in.
+async fn sessions_page(State(fed): State<Federation>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
+    let sessions = super::session::sessions(&fed, &actor).await?;
+    Ok(render(&SessionsPage { ctx, sessions }))
+}
+
+#[derive(Template)]
+#[template(path = "federation/session.html")]
+struct SessionPage {
+    ctx: PageCtx,
+    d: PageData,
+}
+
+impl SessionPage {
+    /// An event in words: its label and the member it is about, by name.
+    fn describe(&self, e: &crate::live::Event) -> String {
+        let label = self.ctx.t.get(&format!("federation.events.{}", e.kind)).to_string();
+        let who = e.data["member"]
+            .as_str()
+            .and_then(|m| self.d.members.iter().find(|x| x.id.to_string() == m))
+            .map(|m| m.name.clone());
+        let detail = match e.kind.as_str() {
+            "phase" => e.data["phase"].as_str().map(|p| self.ctx.t.get(&format!("session.phases.{p}")).to_string()),
+            "progress" => Some(format!("{}/{}", e.data["done"], e.data["of"])),
+            "command_result" => e.data["code"].as_str().map(str::to_string),
+            _ => None,
+        };
+        [Some(label), who, detail].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+    }
+}
+
+/// A host's session as this deployment's supervisors and members follow it.
+async fn session_page(
+    State(fed): State<Federation>,
+    ctx: PageCtx,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let d = super::session::page(&fed, &actor, id).await?;
+    Ok(render(&SessionPage { ctx, d }))
 }

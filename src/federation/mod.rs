@@ -245,6 +245,10 @@ pub struct Federation {
     pub draw_settings: DrawSettings,
     /// The evaluation sessions, which carry out a guest member's commands.
     pub evaluations: crate::evaluation::Evaluations,
+    /// The guest members' command allowances in the guest's rooms.
+    pub limits: crate::live::limit::CommandLimits,
+    /// How often a guest room's connection checks its session.
+    pub session_check: std::time::Duration,
     /// This deployment's identity (none: federation off).
     pub identity: Option<Arc<Identity>>,
     /// The peers.
@@ -269,6 +273,7 @@ impl Federation {
         settings: FederationSettings,
         draw_settings: DrawSettings,
         evaluations: crate::evaluation::Evaluations,
+        live: &crate::config::LiveSettings,
     ) -> Result<Self, SetupError> {
         let (identity, peers) = if settings.enabled() {
             (Some(Arc::new(Identity::load(&settings)?)), load_peers(&settings)?)
@@ -282,6 +287,8 @@ impl Federation {
             settings,
             draw_settings,
             evaluations,
+            limits: crate::live::limit::CommandLimits::new(live),
+            session_check: std::time::Duration::from_secs(live.session_check_seconds),
             identity,
             peers: Arc::new(peers),
             wake: Arc::new(tokio::sync::watch::channel(0).0),

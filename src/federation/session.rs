@@ -483,8 +483,10 @@ pub(crate) async fn on_result(fed: &Federation, uow: &mut UnitOfWork, peer: &str
 
 /// Who reads a guest room: its supervisors and centre staff whole, its members as members.
 #[derive(Debug, Clone, Copy)]
-enum GuestViewer {
+pub enum GuestViewer {
+    /// A supervisor or the centre's staff of the guest deployment.
     Staff,
+    /// A member drawn from the guest's pool (its user).
     Member(UserId),
 }
 
@@ -699,4 +701,126 @@ pub async fn statistics(
     let as_host = partners.iter().map(|p| p.as_host).sum();
     let as_guest = partners.iter().map(|p| p.as_guest).sum();
     Ok(RemoteStatistics { from, to, sessions: as_host + as_guest, as_host, as_guest, partners })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guest's room, live
+
+/// The guest's rooms of host sessions are a live room kind: the relayed events reach its
+/// supervisors and members over the platform's websocket as they arrive, and a member's
+/// commands sent there are relayed like those of the API.
+impl crate::live::RoomKind for Federation {
+    const KIND: &'static str = GUEST_ROOM;
+    type Event = Value;
+    type Viewer = GuestViewer;
+    type Command = Value;
+    type Id = RemoteDrawId;
+
+    async fn enter(&self, actor: &Actor, id: Uuid) -> AppResult<crate::live::Entry<GuestViewer>> {
+        let (d, viewer, _) = guest_session(self, actor, id).await?;
+        Ok(crate::live::Entry {
+            room: guest_room(d.id),
+            viewer,
+            hello: json!({"peer": d.peer, "tender_code": d.tender_code,
+                          "last_seq": store::newest_seq(&self.db, guest_room(d.id)).await?}),
+        })
+    }
+
+    async fn execute(&self, actor: &Actor, id: Uuid, cmd: Value) -> AppResult<()> {
+        command(self, actor, id, cmd).await.map(|_| ())
+    }
+}
+
+impl Federation {
+    /// What the guest rooms' websockets use.
+    pub fn wiring(&self) -> crate::live::ws::Wiring {
+        crate::live::ws::Wiring {
+            db: self.db.clone(),
+            clock: self.writer.clock().clone(),
+            hub: self.writer.hub().clone(),
+            limits: self.limits.clone(),
+            session_check: self.session_check,
+        }
+    }
+}
+
+/// A member of a host's session as the guest's page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageMember {
+    /// The member's id in the host's session.
+    pub id: Uuid,
+    /// Its name (a guest member: its pseudonymous label).
+    pub name: String,
+    /// Its site.
+    pub site: String,
+    /// Signed in.
+    pub signed_in: bool,
+    /// Declared no conflict.
+    pub declared: bool,
+    /// Signed its sheets.
+    pub signed: bool,
+    /// Its latest progress in the phase: done, of.
+    pub progress: Option<(u64, u64)>,
+}
+
+/// What the guest's page of a host's session shows.
+#[derive(Debug, Clone)]
+pub struct PageData {
+    /// The session (the guest's id).
+    pub session: GuestSession,
+    /// The phase, as the host last sent it.
+    pub phase: String,
+    /// The members.
+    pub members: Vec<PageMember>,
+    /// The events the reader may see, newest first (at most 100): number, kind, data.
+    pub events: Vec<Event>,
+    /// The number of the newest event.
+    pub last_seq: i64,
+}
+
+/// The guest's page of a host's session: the members with their progress, and the events.
+pub async fn page(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<PageData> {
+    let (d, viewer, _) = guest_session(fed, actor, id).await?;
+    let session = sessions(fed, actor).await?.into_iter().find(|s| s.id == id).ok_or_else(AppError::not_found)?;
+    let view = brief(fed, actor, id).await.unwrap_or(Value::Null);
+    let events = store::events_after(&fed.db, guest_room(d.id), &viewer, 0).await?;
+    let mut progress: HashMap<String, (u64, u64)> = HashMap::new();
+    for e in &events {
+        // Progress counts within a phase: a new phase starts every member afresh.
+        if e.kind == "phase" {
+            progress.clear();
+        }
+        if e.kind != "progress" {
+            continue;
+        }
+        if let (Some(m), Some(done), Some(of)) =
+            (e.data["member"].as_str(), e.data["done"].as_u64(), e.data["of"].as_u64())
+        {
+            progress.insert(m.to_string(), (done, of));
+        }
+    }
+    let members = view["members"]
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| {
+                    let id = m["id"].as_str().and_then(|s| Uuid::parse_str(s).ok())?;
+                    Some(PageMember {
+                        id,
+                        name: m["name"].as_str().unwrap_or_default().to_string(),
+                        site: m["site"].as_str().unwrap_or_default().to_string(),
+                        signed_in: !m["signed_in_at"].is_null(),
+                        declared: m["declared"] == true,
+                        signed: !m["signed_at"].is_null(),
+                        progress: progress.get(&id.to_string()).copied(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let last_seq = events.last().map(|e| e.seq).unwrap_or(0);
+    let mut events = events;
+    events.reverse();
+    events.truncate(100);
+    Ok(PageData { session, phase: view["phase"].as_str().unwrap_or("sign_in").to_string(), members, events, last_seq })
 }

@@ -3,8 +3,10 @@
 //! `TENDERHALL_TEST_DATABASE_URL`, the host on PostgreSQL and the guest on SQLite), linked over
 //! mutually authenticated TLS on loopback.
 
-use crate::client::Client;
-use crate::support::{ServerProcess, TestApp, free_port};
+use crate::support::federation::{
+    Client, Convened, DEMO_PASSWORD, Deployment, advance, certificates, convene_with_guest, guest_events_until,
+    in_phase, scores, session_pair, settled, to_scoring,
+};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -18,107 +20,6 @@ use tenderhall::{
     tenders::model::TenderState,
 };
 use tokio_tungstenite::tungstenite::{Message, protocol::WebSocketConfig};
-
-const DEMO_PASSWORD: &str = "Tender2026";
-
-/// One deployment: its data (seeded with the demo) and, while it runs, its process.
-struct Deployment {
-    name: &'static str,
-    app: TestApp,
-    port: u16,
-    peer_port: u16,
-    dir: PathBuf,
-    /// The logs of the process's runs.
-    log_parts: Vec<PathBuf>,
-    process: Option<ServerProcess>,
-}
-
-impl Deployment {
-    async fn seeded(name: &'static str, sqlite: bool) -> Deployment {
-        let dir = tempfile::tempdir().expect("dir").keep();
-        let db = dir.join(format!("{name}.db"));
-        let app = TestApp::with_demo_data_and(move |s| {
-            if sqlite {
-                s.database.url = format!("sqlite://{}?mode=rwc", db.display());
-            }
-        })
-        .await;
-        let mut d = Deployment {
-            name,
-            log_parts: Vec::new(),
-            app,
-            port: free_port(),
-            peer_port: free_port(),
-            dir,
-            process: None,
-        };
-        d.app.stop_server();
-        d
-    }
-
-    fn configure(&self, certs: &Path, peers: &[&Deployment], expert_site: &str) {
-        let mut toml = format!(
-            "[federation]\nsite = \"{}\"\nexpert_site = \"{expert_site}\"\nlisten = \"127.0.0.1:{}\"\n\
-             cert = \"{}\"\nkey = \"{}\"\nca = \"{}\"\nretry_ms = 50\nmax_retry_ms = 300\npoll_ms = 100\n",
-            self.name,
-            self.peer_port,
-            certs.join(format!("site-{}.crt", self.name)).display(),
-            certs.join(format!("site-{}.key", self.name)).display(),
-            certs.join("federation-ca.crt").display(),
-        );
-        for p in peers {
-            toml.push_str(&format!(
-                "\n[[federation.peers]]\nname = \"{}\"\naddress = \"127.0.0.1:{}\"\ncertificate = \"{}\"\n",
-                p.name,
-                p.peer_port,
-                certs.join(format!("site-{}.crt", p.name)).display()
-            ));
-        }
-        std::fs::write(self.dir.join("tenderhall.toml"), toml).expect("configuration");
-    }
-
-    async fn start(&mut self) {
-        let mut env = self.app.process_env(self.port);
-        env.retain(|(k, _)| k != "RUST_LOG");
-        env.push(("RUST_LOG".into(), "warn,tenderhall::federation=info".into()));
-        // Each run has its log; the test reads them all.
-        let log = self.dir.join(format!("{}-{}.log", self.name, self.log_parts.len()));
-        self.process = Some(ServerProcess::start_logging_to(&env, self.port, &self.dir, &log).await);
-        self.log_parts.push(log);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.kill();
-        }
-    }
-
-    fn logs(&self) -> String {
-        self.log_parts.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect()
-    }
-
-    async fn login(&self, user: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let mut c = Client::with_http(http, &format!("http://127.0.0.1:{}", self.port)).await;
-        let r = c.post("/api/v1/session", &json!({"username": user, "password": DEMO_PASSWORD})).await;
-        assert_eq!(r.status(), StatusCode::OK, "login {user} at {}", self.name);
-        let v: Value = r.json().await.expect("json");
-        c.csrf = v["csrf_token"].as_str().expect("csrf").to_string();
-        c
-    }
-}
-
-/// The federation's certificates: one CA, a site certificate for each name.
-fn certificates(names: &[&str]) -> PathBuf {
-    let dir = tempfile::tempdir().expect("dir").keep();
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    tenderhall::certs::federation(&dir, &names, 30).expect("certificates");
-    dir
-}
 
 /// A host (PostgreSQL when the suite runs on it) and a guest (SQLite), configured as each
 /// other's peers, both running.
@@ -151,18 +52,6 @@ fn ask_body(tender: uuid::Uuid, count: u32) -> Value {
         "tender": tender, "peer": "guest", "groups": [{"specialty": "B04", "count": count}], "reserve": 1,
         "session_at": chrono::Utc::now() + chrono::TimeDelta::days(10), "duration_minutes": 180,
     })
-}
-
-/// Waits until the remote draw `id` at `at` is in a state other than those given.
-async fn settled(at: &Client, id: &str) -> Value {
-    for _ in 0..600 {
-        let v = at.get_json(&format!("/api/v1/federation/draws/{id}")).await;
-        if !matches!(v["state"].as_str(), Some("asked") | Some("committed")) {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the remote draw {id} did not settle");
 }
 
 /// Every message between the two, in both directions, numbered without a gap or a repeat
@@ -443,59 +332,6 @@ async fn certificates_other_than_the_listed_ones_are_refused() {
     drop(host);
 }
 
-/// The host's demo tender with its opening closed, its own committee drawn and published, and its
-/// session open; the guest's experts of its guest site who have no login suspended, so the two
-/// it draws are `expert6` and `expert7`.
-async fn session_pair() -> (Deployment, Deployment, uuid::Uuid) {
-    use tenderhall::{demo, entities::site};
-    let certs = certificates(&["host", "guest"]);
-    let mut host = Deployment::seeded("host", false).await;
-    // The host's tender: its opening played and its committee drawn in the test's time.
-    let tender = host.app.play_opening_show().await;
-    let centre = tenderhall::accounts::service::actor_by_username(&host.app.state.db, "centre")
-        .await
-        .expect("db")
-        .expect("centre");
-    let show = demo::evaluation::Show { tender, pace: Duration::from_millis(1) };
-    demo::evaluation::convene(&host.app.state, show, &centre).await.expect("the host's own committee");
-    host.app.state.evaluations.open(&centre, tender, Default::default()).await.expect("the session opens");
-
-    let mut guest = Deployment::seeded("guest", true).await;
-    let g = &guest.app.state;
-    let guest_site = site::Entity::find()
-        .filter(site::Column::Name.eq(demo::experts::GUEST_SITE))
-        .one(&g.db)
-        .await
-        .expect("db")
-        .expect("the guest site");
-    let admin = tenderhall::accounts::service::actor_by_username(&g.db, "centre").await.expect("db").expect("centre");
-    for e in expert::Entity::find().filter(expert::Column::SiteId.eq(guest_site.id)).all(&g.db).await.expect("db") {
-        if e.user_id.is_none() {
-            let input =
-                tenderhall::experts::service::SuspendInput { reason: "测试：只抽有账号的专家".into() };
-            tenderhall::experts::service::suspend(&g.experts, &admin, e.public_id, &input).await.expect("suspend");
-        }
-    }
-    host.configure(&certs, &[&guest], demo::experts::HOST_SITE);
-    guest.configure(&certs, &[&host], demo::experts::GUEST_SITE);
-    host.start().await;
-    guest.start().await;
-    (host, guest, tender)
-}
-
-/// Waits for the guest room's events until one satisfies `done`; returns them all.
-async fn guest_events_until(c: &Client, session: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    for _ in 0..400 {
-        let v = c.get_json(&format!("/api/v1/federation/sessions/{session}/events?after=0")).await;
-        let events = v.as_array().cloned().unwrap_or_default();
-        if done(&events) {
-            return events;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the events expected did not arrive at the guest");
-}
-
 #[tokio::test]
 async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment() {
     let (mut host, guest, tender) = session_pair().await;
@@ -643,154 +479,16 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
     exchanged_once(&guest, "host").await;
 }
 
-/// A member's hand: the host's own experts through the host's API, the guest's through the
-/// guest's, which relays them.
-struct Hand {
-    client: Client,
-    /// The guest's session id for a guest member; none for a host member.
-    guest_session: Option<String>,
-}
-
-impl Hand {
-    async fn view(&self, tender: uuid::Uuid) -> Value {
-        match &self.guest_session {
-            None => self.client.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await,
-            Some(s) => self.client.get_json(&format!("/api/v1/federation/sessions/{s}")).await,
-        }
-    }
-
-    /// Sends a command; a guest member's is relayed, and this waits for its outcome.
-    async fn send(&self, tender: uuid::Uuid, body: Value) {
-        match &self.guest_session {
-            None => {
-                let r = self.client.post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &body).await;
-                assert!(r.status().is_success(), "{body}: {:?}", r.text().await);
-            }
-            Some(s) => {
-                let r = self.client.post(&format!("/api/v1/federation/sessions/{s}/commands"), &body).await;
-                assert_eq!(r.status(), StatusCode::ACCEPTED, "{body}");
-                let id = r.json::<Value>().await.expect("json")["command_id"].clone();
-                let events = guest_events_until(&self.client, s, |ev| {
-                    ev.iter().any(|e| e["kind"] == "command_result" && e["data"]["command_id"] == id)
-                })
-                .await;
-                let result = events.iter().find(|e| e["data"]["command_id"] == id).expect("result");
-                assert_eq!(result["data"]["ok"], true, "{body}: {result}");
-            }
-        }
-    }
-}
-
-fn points(v: i64) -> String {
-    format!("{}.{:02}", v / 100, v % 100)
-}
-
-/// Waits until the guest member's view (as the host last sent it) is in `phase`.
-async fn in_phase(h: &Hand, tender: uuid::Uuid, phase: &str) -> Value {
-    for _ in 0..400 {
-        let v = h.view(tender).await;
-        if v["phase"] == phase {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the session did not reach {phase}");
-}
-
 #[tokio::test]
 async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart() {
     let (mut host, mut guest, tender) = session_pair().await;
-    let centre = host.login("centre").await;
-    let r = centre
-        .post(
-            "/api/v1/federation/draws",
-            &json!({"tender": tender, "peer": "guest", "groups": [{"specialty": "B04", "count": 2}], "reserve": 0,
-                    "session_at": chrono::Utc::now() + chrono::TimeDelta::days(1), "duration_minutes": 120}),
-        )
-        .await;
-    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
-    assert_eq!(settled(&centre, &id).await["state"], "drawn");
-    let r = centre.post_empty(&format!("/api/v1/federation/draws/{id}/seat")).await;
-    assert_eq!(r.status(), StatusCode::OK);
-
-    // The hands: the host's own members, then the guest's two.
-    let mut hands = Vec::new();
-    for n in 1..=7 {
-        let c = host.login(&format!("expert{n}")).await;
-        if c.get(&format!("/api/v1/tenders/{tender}/evaluation")).await.status() == StatusCode::OK {
-            hands.push(Hand { client: c, guest_session: None });
-        }
-    }
-    assert_eq!(hands.len(), 5, "the host's own committee");
-    let supervisor = guest.login("supervisor2").await;
-    let mut session = None;
-    for _ in 0..200 {
-        if let Some(s) =
-            supervisor.get_json("/api/v1/federation/sessions").await.as_array().and_then(|l| l.first().cloned())
-        {
-            session = s["id"].as_str().map(str::to_string);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let session = session.expect("the guest's session");
-    for login in ["expert6", "expert7"] {
-        hands.push(Hand { client: guest.login(login).await, guest_session: Some(session.clone()) });
-    }
-
-    let advance = |from: &'static str| {
-        let centre = &centre;
-        async move {
-            let r = centre
-                .post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &json!({"op": "advance", "from": from}))
-                .await;
-            assert!(r.status().is_success(), "advance from {from}: {:?}", r.text().await);
-        }
-    };
-
-    for h in &hands {
-        if h.guest_session.is_some() || h.view(tender).await["me"].is_null() {
-            h.send(tender, json!({"op": "sign_in"})).await;
-        }
-        h.send(tender, json!({"op": "declare", "conflict": false})).await;
-    }
-    advance("sign_in").await;
-    let chair = hands[0].view(tender).await["me"].clone();
-    for h in &hands {
-        in_phase(h, tender, "chair").await;
-        h.send(tender, json!({"op": "vote_chair", "member": chair})).await;
-    }
-    advance("chair").await;
-    for (stage, phase) in [("qualification", "qualification"), ("compliance", "compliance")] {
-        for h in &hands {
-            let v = in_phase(h, tender, phase).await;
-            for b in v["bids"].as_array().expect("bids").iter().filter(|b| b["out"] == false) {
-                for item in v["criteria"][stage].as_array().expect("items") {
-                    h.send(
-                        tender,
-                        json!({"op": "vote", "stage": stage, "bid": b["id"], "item": item["key"], "pass": true}),
-                    )
-                    .await;
-                }
-            }
-        }
-        advance(phase).await;
-    }
+    let Convened { centre, hands, session } = convene_with_guest(&host, &guest, tender).await;
+    to_scoring(&centre, &hands, tender).await;
 
     // Scoring, with the link cut half-way through the first guest member's scores and the
     // guest restarted half-way through the second's.
     let v = in_phase(&hands[0], tender, "scoring").await;
-    let bids: Vec<Value> = v["bids"].as_array().expect("bids").iter().filter(|b| b["out"] == false).cloned().collect();
-    let items: Vec<Value> = v["criteria"]["scoring"].as_array().expect("items").clone();
-    let scores: Vec<Value> = bids
-        .iter()
-        .flat_map(|b| {
-            items.iter().map(move |i| {
-                let (max, step) = (i["max"].as_i64().expect("max"), i["step"].as_i64().expect("step").max(1));
-                json!({"op": "score", "bid": b["id"], "item": i["key"], "points": points((max * 60 / 100) / step * step)})
-            })
-        })
-        .collect();
+    let scores = scores(&v);
     assert!(scores.len() >= 2);
     for (n, h) in hands.iter().enumerate() {
         in_phase(h, tender, "scoring").await;
@@ -831,7 +529,7 @@ async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(complete, "every score arrived");
-    advance("scoring").await;
+    advance(&centre, tender, "scoring").await;
     for h in &hands {
         in_phase(h, tender, "signing").await;
         h.send(tender, json!({"op": "sign", "password": DEMO_PASSWORD})).await;

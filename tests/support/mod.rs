@@ -24,6 +24,8 @@ use tenderhall::{
 /// The password of every fixture user.
 pub const PASSWORD: &str = "Passw0rd-test";
 
+pub mod federation;
+
 /// The start time of every test clock: 2026-11-02 10:00 China Standard Time.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).single().expect("valid time")
