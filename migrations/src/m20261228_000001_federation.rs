@@ -54,6 +54,7 @@ impl MigrationTrait for Migration {
                 .col(string_null("failure"))
                 .col(big_integer_null("session_id"))
                 .col(big_integer("relayed_seq").default(0))
+                .col(text_null("report"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(&mut fk("remote_draws", "tender_id", "tenders"))

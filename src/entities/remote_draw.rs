@@ -32,6 +32,8 @@ pub struct Model {
     pub failure: Option<String>,
     pub session_id: Option<crate::ids::EvaluationId>,
     pub relayed_seq: i64,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub report: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -36,6 +36,7 @@ where
         .routes(routes!(guest_events))
         .routes(routes!(guest_view))
         .routes(routes!(guest_ws))
+        .routes(routes!(guest_report))
         .routes(routes!(statistics))
         .routes(routes!(guest_command))
 }
@@ -272,4 +273,19 @@ async fn guest_ws(
 ) -> AppResult<axum::response::Response> {
     let ws = ws.map_err(|_| AppError::websocket_required())?;
     crate::live::ws::upgrade(fed.clone(), fed.wiring(), origin, participant, id, after.after, ws).await
+}
+
+/// The host's signed evaluation report, as this deployment received it.
+#[utoipa::path(get, path = "/api/v1/federation/sessions/{id}/report.pdf", tag = "federation", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "the PDF", content_type = "application/pdf"),
+              (status = 401, description = "login_required", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+              (status = 409, description = "out_of_turn", body = ErrorBody)))]
+async fn guest_report(
+    State(fed): State<Federation>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let pdf = session::report(&fed, &actor, id).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }

@@ -391,6 +391,7 @@ impl Federation {
             session::SEATED => session::on_seated(self, uow, peer, body).await,
             session::EVENT => session::on_event(self, uow, peer, body).await,
             session::BRIEF => session::on_brief(self, uow, peer, body).await,
+            session::REPORT => session::on_report(self, uow, peer, body).await,
             session::COMMAND => session::on_command(self, uow, peer, body).await,
             session::RESULT => session::on_result(self, uow, peer, body).await,
             _ => Err(AppError::rule("unknown_kind", format!("no such message kind: {kind}"))),

@@ -44,6 +44,8 @@ pub const SEATED: &str = "session.seated";
 pub const EVENT: &str = "session.event";
 /// The session as one guest member sees it (its bids, criteria, its own votes and scores).
 pub const BRIEF: &str = "session.brief";
+/// The signed evaluation report, once every member has signed (a PDF, base64, with its SHA-256).
+pub const REPORT: &str = "session.report";
 /// A guest member's command.
 pub const COMMAND: &str = "session.command";
 /// The outcome of a command.
@@ -269,6 +271,22 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
             let view = fed.evaluations.view(&actor, t).await?;
             briefs.push(json!({"request": d.request_ref, "pseudonym": s.pseudonym, "view": view}));
         }
+        // The signed report goes to the guest with the event that completes the session.
+        let completes = store::rows(&fed.db, room, d.relayed_seq).await?.iter().any(|e| e.event.kind == "completed");
+        let mut report = None;
+        if completes
+            && let (Some(t), Some(s)) = (
+                tender_public,
+                remote_seat::Entity::find().filter(remote_seat::Column::DrawId.eq(d.id)).one(&fed.db).await?,
+            )
+            && let Some(actor) = crate::accounts::service::actor_of_user(&fed.db, s.user_id).await?
+        {
+            use base64::Engine;
+            let pdf = fed.evaluations.report_pdf(&actor, t).await?;
+            report = Some(json!({"request": d.request_ref,
+                "sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, &pdf)),
+                "pdf": base64::engine::general_purpose::STANDARD.encode(&pdf)}));
+        }
         let mut uow = fed.writer.begin().await?;
         let Some(current) = remote_draw::Entity::find_by_id(d.id).one(&uow).await? else { continue };
         let events = store::rows(&uow, room, current.relayed_seq).await?;
@@ -301,6 +319,9 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
         }
         for b in &briefs {
             fed.send(&mut uow, &d.peer, BRIEF, b).await?;
+        }
+        if let Some(r) = &report {
+            fed.send(&mut uow, &d.peer, REPORT, r).await?;
         }
         let mut m: remote_draw::ActiveModel = current.into();
         m.relayed_seq = Set(last);
@@ -411,6 +432,43 @@ pub(crate) async fn on_event(fed: &Federation, uow: &mut UnitOfWork, peer: &str,
     }
     uow.emit(guest_room(d.id), audience, &json!({"kind": e.kind, "data": data})).await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    request: Uuid,
+    sha256: String,
+    pdf: String,
+}
+
+/// The host's signed report, kept for this deployment's supervisors and members.
+pub(crate) async fn on_report(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
+    use base64::Engine;
+    let _ = fed;
+    let r: ReportBody = parse(body)?;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(&r.pdf)
+        .map_err(|_| AppError::bad_request("invalid_body", "the report is not base64"))?;
+    if hex::encode(ring::digest::digest(&ring::digest::SHA256, &pdf)) != r.sha256 || !pdf.starts_with(b"%PDF-") {
+        return Err(AppError::bad_request("invalid_body", "the report is not the PDF its digest names"));
+    }
+    let d = draw_of(&*uow, peer, Side::Guest, r.request).await?;
+    let mut m: remote_draw::ActiveModel = d.clone().into();
+    m.report = Set(Some(r.pdf));
+    m.updated_at = Set(uow.now());
+    m.update(&*uow).await?;
+    uow.emit(guest_room(d.id), Audience::All, &json!({"kind": "report", "data": {"sha256": r.sha256}})).await?;
+    Ok(())
+}
+
+/// The host's signed report of a session, as the guest received it (its supervisors, centre
+/// staff and members).
+pub async fn report(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<Vec<u8>> {
+    use base64::Engine;
+    let (d, _, _) = guest_session(fed, actor, id).await?;
+    let b64 =
+        d.report.ok_or_else(|| AppError::conflict("out_of_turn", "the report exists once every member has signed"))?;
+    base64::engine::general_purpose::STANDARD.decode(b64).map_err(AppError::internal)
 }
 
 #[derive(Deserialize)]

@@ -542,6 +542,25 @@ async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart
     let pdf = r.bytes().await.expect("pdf");
     let text = pdf_extract::extract_text_from_mem(&pdf).expect("text");
     assert!(text.contains("guest"), "the report names the guest's site");
+    // The guest receives the signed report, which its supervisor reads.
+    let supervisor = guest.login("supervisor2").await;
+    let mut received = None;
+    for _ in 0..200 {
+        let r = supervisor.get(&format!("/api/v1/federation/sessions/{session}/report.pdf")).await;
+        if r.status() == StatusCode::OK {
+            received = Some(r.bytes().await.expect("pdf"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received = received.expect("the guest has the report");
+    let theirs = pdf_extract::extract_text_from_mem(&received).expect("text");
+    assert!(received.starts_with(b"%PDF-") && theirs.contains("guest"), "{theirs}");
+    assert_eq!(
+        guest.login("expert1").await.get(&format!("/api/v1/federation/sessions/{session}/report.pdf")).await.status(),
+        StatusCode::NOT_FOUND,
+        "an expert who was not on the committee does not get it"
+    );
     exchanged_once(&host, "guest").await;
     exchanged_once(&guest, "host").await;
 }
