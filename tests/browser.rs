@@ -262,20 +262,7 @@ async fn login(c: &Client, app: &TestApp, user: &str) {
 }
 
 async fn login_with(c: &Client, app: &TestApp, user: &str, password: &str) {
-    c.goto(&format!("{}/login", app.base)).await.expect("goto");
-    fill(c, "input[name=username]", user).await;
-    fill(c, "input[name=password]", password).await;
-    click(c, "form[action='/login'] button[type=submit]").await;
-    css(c, ".usermenu .who").await;
-    // Let the redirect after logging in finish, so that it cannot replace the next page opened.
-    for _ in 0..50 {
-        let ready = c.execute("return document.readyState", vec![]).await.ok();
-        let url = c.current_url().await.map(|u| u.path().to_string()).unwrap_or_default();
-        if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") && url != "/login" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    login_at(c, &app.base, user, password).await;
 }
 
 #[tokio::test]
@@ -2100,7 +2087,8 @@ async fn the_centre_sets_a_sites_fee_rates_on_its_page() {
     assert_eq!(rate.base_fen.fen(), 65_050);
 }
 
-/// Logs in at a deployment's base URL.
+/// Logs in at a deployment's base URL, and lets the redirect after logging in finish, so that it
+/// cannot replace the next page opened.
 async fn login_at(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.expect("goto");
     fill(c, "input[name=username]", user).await;

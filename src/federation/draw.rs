@@ -135,7 +135,8 @@ fn bad_body(e: impl std::fmt::Display) -> AppError {
     AppError::bad_request("invalid_body", format!("the message's body is not what its kind says: {e}"))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> AppResult<T> {
+/// A message's body as its kind's type, or `invalid_body`.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> AppResult<T> {
     T::deserialize(body).map_err(bad_body)
 }
 
@@ -153,7 +154,8 @@ fn to_json<T: Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(AppError::internal)
 }
 
-async fn find<C: sea_orm::ConnectionTrait>(
+/// The remote draw of `peer`'s request on this deployment's `side`, or `unknown_request`.
+pub(crate) async fn find<C: sea_orm::ConnectionTrait>(
     db: &C,
     peer: &str,
     side: Side,

@@ -18,7 +18,7 @@
 
 use super::{
     Federation,
-    draw::{RemoteDrawState, Side},
+    draw::{RemoteDrawState, Side, find as draw_of, parse},
 };
 use crate::{
     accounts::model::{Actor, Role},
@@ -57,27 +57,6 @@ pub const GUEST_ROOM: &str = "remote_session";
 /// The guest's room of a remote draw.
 pub fn guest_room(id: RemoteDrawId) -> RoomKey {
     RoomKey { kind: GUEST_ROOM, id: id.0 }
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> AppResult<T> {
-    T::deserialize(body).map_err(|e| {
-        AppError::bad_request("invalid_body", format!("the message's body is not what its kind says: {e}"))
-    })
-}
-
-async fn draw_of<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    peer: &str,
-    side: Side,
-    request: Uuid,
-) -> AppResult<remote_draw::Model> {
-    remote_draw::Entity::find()
-        .filter(remote_draw::Column::Peer.eq(peer))
-        .filter(remote_draw::Column::Side.eq(side))
-        .filter(remote_draw::Column::RequestRef.eq(request))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::rule("unknown_request", "no such draw request from this peer"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,17 +310,33 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
     Ok(relayed)
 }
 
-/// Relays the seated sessions' events every `poll_ms`.
+/// Relays the seated sessions' events as soon as a session's event is published in this
+/// process (its own or, through the live relay, another process's), and every `poll_ms` besides.
 pub fn spawn_relay(fed: &Federation) -> Option<tokio::task::JoinHandle<()>> {
+    use crate::live::RoomKind;
     fed.identity.as_ref()?;
     let fed = fed.clone();
+    let mut events = fed.writer.hub().subscribe();
     Some(tokio::spawn(async move {
         let poll = std::time::Duration::from_millis(fed.settings.poll_ms.max(10));
         loop {
             if let Err(e) = relay_once(&fed).await {
                 tracing::warn!(error = %e.message, "federation: relaying a session's events failed");
             }
-            tokio::time::sleep(poll).await;
+            let session_event = async {
+                loop {
+                    match events.recv().await {
+                        Ok(e) if e.room.kind == crate::evaluation::Evaluations::KIND => return,
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                    }
+                }
+            };
+            tokio::select! {
+                () = session_event => {}
+                () = tokio::time::sleep(poll) => {}
+            }
         }
     }))
 }

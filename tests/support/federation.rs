@@ -68,6 +68,8 @@ pub struct Deployment {
     pub dir: PathBuf,
     /// The logs of the process's runs.
     pub log_parts: Vec<PathBuf>,
+    /// More environment for the process (settings).
+    pub env: Vec<(String, String)>,
     pub process: Option<ServerProcess>,
 }
 
@@ -84,6 +86,7 @@ impl Deployment {
         let mut d = Deployment {
             name,
             log_parts: Vec::new(),
+            env: Vec::new(),
             app,
             port: free_port(),
             peer_port: free_port(),
@@ -119,6 +122,7 @@ impl Deployment {
         let mut env = self.app.process_env(self.port);
         env.retain(|(k, _)| k != "RUST_LOG");
         env.push(("RUST_LOG".into(), "warn,tenderhall::federation=info".into()));
+        env.extend(self.env.iter().cloned());
         // Each run has its log; the test reads them all.
         let log = self.dir.join(format!("{}-{}.log", self.name, self.log_parts.len()));
         self.process = Some(ServerProcess::start_logging_to(&env, self.port, &self.dir, &log).await);
@@ -174,6 +178,11 @@ pub async fn settled(at: &Client, id: &str) -> Value {
 /// session open; the guest's experts of its guest site who have no login suspended, so the two
 /// it draws are `expert6` and `expert7`.
 pub async fn session_pair() -> (Deployment, Deployment, uuid::Uuid) {
+    session_pair_with(&[]).await
+}
+
+/// [`session_pair`] with more settings for both processes (environment variables).
+pub async fn session_pair_with(env: &[(&str, &str)]) -> (Deployment, Deployment, uuid::Uuid) {
     use tenderhall::{demo, entities::site};
     let certs = certificates(&["host", "guest"]);
     let mut host = Deployment::seeded("host", false).await;
@@ -205,6 +214,9 @@ pub async fn session_pair() -> (Deployment, Deployment, uuid::Uuid) {
     }
     host.configure(&certs, &[&guest], demo::experts::HOST_SITE);
     guest.configure(&certs, &[&host], demo::experts::GUEST_SITE);
+    for d in [&mut host, &mut guest] {
+        d.env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    }
     host.start().await;
     guest.start().await;
     (host, guest, tender)
