@@ -79,14 +79,19 @@ async fn frames(url: String, cookie: String) -> mpsc::UnboundedReceiver<(Instant
     rx
 }
 
-/// Waits for the first frame (after those already read) that `want` picks; its arrival time.
-async fn until(rx: &mut mpsc::UnboundedReceiver<(Instant, Value)>, want: impl Fn(&Value) -> bool) -> Instant {
+/// Waits for the first frame arrived after `since` that `want` picks; its arrival time. (A
+/// socket first sends the room's history, and earlier rounds' frames may still be queued.)
+async fn until(
+    rx: &mut mpsc::UnboundedReceiver<(Instant, Value)>,
+    since: Instant,
+    want: impl Fn(&Value) -> bool,
+) -> Instant {
     loop {
         let (at, e) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("a frame within 30 s")
             .expect("the websocket is open");
-        if want(&e) {
+        if at >= since && want(&e) {
             return at;
         }
     }
@@ -131,6 +136,8 @@ async fn main() {
         cookie(&guest_base, remote_login).await,
     )
     .await;
+    // The sockets' history arrives before the first round.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     // The guest member's hand must be expert6's.
     let mine = remote.client.get_json("/api/v1/federation/sessions").await;
     assert_eq!(mine[0]["member"], remote_member, "the bench's guest member is {remote_login}");
@@ -141,7 +148,7 @@ async fn main() {
         let t0 = Instant::now();
         let r = local.client.post(&format!("/api/v1/tenders/{tender}/evaluation/commands"), &again(i)).await;
         assert!(r.status().is_success(), "{:?}", r.text().await);
-        let t1 = until(&mut host_screen, |e| e["kind"] == "progress" && e["data"]["member"] == local_member).await;
+        let t1 = until(&mut host_screen, t0, |e| e["kind"] == "progress" && e["data"]["member"] == local_member).await;
         one_site.push(t1 - t0);
         // Across sites.
         let t0 = Instant::now();
@@ -149,8 +156,8 @@ async fn main() {
             remote.client.post(&format!("/api/v1/federation/sessions/{}/commands", convened.session), &again(i)).await;
         assert_eq!(r.status(), 202);
         let id = r.json::<Value>().await.expect("json")["command_id"].clone();
-        let t1 = until(&mut host_screen, |e| e["kind"] == "progress" && e["data"]["member"] == remote_member).await;
-        let t2 = until(&mut guest_screen, |e| e["kind"] == "command_result" && e["data"]["command_id"] == id).await;
+        let t1 = until(&mut host_screen, t0, |e| e["kind"] == "progress" && e["data"]["member"] == remote_member).await;
+        let t2 = until(&mut guest_screen, t0, |e| e["kind"] == "command_result" && e["data"]["command_id"] == id).await;
         to_host.push(t1 - t0);
         round_trip.push(t2 - t0);
     }

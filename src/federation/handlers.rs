@@ -29,6 +29,7 @@ where
 {
     Router::new()
         .route("/admin/federation", get(page))
+        .route("/admin/federation/draws/{id}/seat", axum::routing::post(seat))
         .route("/federation/sessions", get(sessions_page))
         .route("/federation/sessions/{id}", get(session_page))
 }
@@ -41,12 +42,21 @@ struct FederationPage {
     site: Option<String>,
     peers: Vec<PeerView>,
     draws: Vec<RemoteDrawView>,
+    /// The reader seats guests' members (the centre's staff).
+    can_seat: bool,
 }
 
 async fn page(State(fed): State<Federation>, ctx: PageCtx, actor: Actor) -> AppResult<Response> {
     let peers = super::api::peer_views(&fed, &actor).await?;
     let draws = super::draw::list(&fed, &actor).await?;
-    Ok(render(&FederationPage { ctx, site: fed.site().ok().map(str::to_string), peers, draws }))
+    let can_seat = crate::draw::service::runs_draws(&actor);
+    Ok(render(&FederationPage { ctx, site: fed.site().ok().map(str::to_string), peers, draws, can_seat }))
+}
+
+/// Seats a verified remote draw's members in the tender's open session.
+async fn seat(State(fed): State<Federation>, actor: Actor, Path(id): Path<Uuid>) -> AppResult<Response> {
+    super::session::seat(&fed, &actor, id).await?;
+    Ok(crate::web::flash::to("/admin/federation", crate::web::flash::Flash::RemoteSeated))
 }
 
 #[derive(Template)]

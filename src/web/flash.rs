@@ -125,6 +125,8 @@ string_enum! {
         SiteSaved = "site_saved",
         /// A site's fee rates were saved.
         FeeRatesSaved = "fee_rates_saved",
+        /// A guest deployment's members were seated in the session.
+        RemoteSeated = "remote_seated",
         /// A user was bound to a site.
         SiteMemberAdded = "site_member_added",
         /// A user was unbound from a site.

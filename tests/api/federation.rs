@@ -173,6 +173,11 @@ async fn a_guest_draws_from_its_own_pool_and_the_host_verifies_it() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("html");
     assert!(html.contains("data-testid=\"peer-guest\"") && html.contains(&format!("remote-draw-{id}")), "{html}");
+    // The centre may seat the guest's members from the page; a supervisor only watches.
+    assert!(html.contains(&format!("data-testid=\"seat-{id}\"")), "{html}");
+    let watcher = host.login("supervisor").await;
+    let html = watcher.get("/admin/federation").await.text().await.expect("html");
+    assert!(html.contains(&format!("remote-draw-{id}")) && !html.contains(&format!("seat-{id}")), "{html}");
     // A supplier is not shown it.
     let supplier = host.login("supplier1").await;
     assert_eq!(supplier.get("/api/v1/federation/draws").await.status(), StatusCode::FORBIDDEN);
