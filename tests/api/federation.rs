@@ -482,6 +482,38 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
     }
     exchanged_once(&host, "guest").await;
     exchanged_once(&guest, "host").await;
+
+    // A signed command for a pseudonym that is not in the committee is refused by the host with
+    // `not_a_member`, kept as the message's outcome, and changes no member.
+    let mut guest = guest;
+    guest.kill();
+    let certs = host.certs.clone().expect("certificates");
+    let me = identity("guest", &certs, &certs.join("site-guest.crt"), &certs.join("site-guest.key"));
+    let host_peer = peer("host", host.peer_port, &certs.join("site-host.crt"));
+    let before = tenderhall::entities::evaluation_member::Entity::find().all(&host.app.state.db).await.expect("db");
+    let mut link = federation::link::dial(&me, &host_peer, WebSocketConfig::default()).await.expect("the link");
+    let Some(Ok(Message::Text(t))) = link.next().await else { panic!("no ready frame") };
+    let Ok(Frame::Ready { next, .. }) = serde_json::from_str::<Frame>(t.as_str()) else { panic!("not ready: {t}") };
+    let request = centre.get_json(&format!("/api/v1/federation/draws/{id}")).await["request"].clone();
+    let body = json!({"request": request, "pseudonym": uuid::Uuid::new_v4(), "command_id": uuid::Uuid::new_v4(),
+                      "command": {"op": "sign_in"}})
+    .to_string();
+    let sig = me.sign(&federation::signed_bytes("guest", "host", next, "session.command", &body)).expect("sign");
+    let msg = Frame::Msg { seq: next, kind: "session.command".into(), body, sig };
+    link.send(Message::text(serde_json::to_string(&msg).expect("json"))).await.expect("send");
+    let Some(Ok(Message::Text(t))) = link.next().await else { panic!("no acknowledgement") };
+    let Ok(Frame::Ack { seq, outcome }) = serde_json::from_str::<Frame>(t.as_str()) else { panic!("not an ack: {t}") };
+    assert_eq!((seq, outcome.as_str()), (next, "not_a_member"));
+    let kept = peer_message::Entity::find()
+        .filter(peer_message::Column::Direction.eq(Direction::In))
+        .filter(peer_message::Column::Seq.eq(next))
+        .one(&host.app.state.db)
+        .await
+        .expect("db")
+        .expect("the message is kept");
+    assert_eq!(kept.outcome.as_deref(), Some("not_a_member"));
+    let after = tenderhall::entities::evaluation_member::Entity::find().all(&host.app.state.db).await.expect("db");
+    assert_eq!(before, after, "no member changed");
 }
 
 #[tokio::test]

@@ -70,6 +70,8 @@ pub struct Deployment {
     pub log_parts: Vec<PathBuf>,
     /// More environment for the process (settings).
     pub env: Vec<(String, String)>,
+    /// The federation's certificates, once configured.
+    pub certs: Option<PathBuf>,
     pub process: Option<ServerProcess>,
 }
 
@@ -87,6 +89,7 @@ impl Deployment {
             name,
             log_parts: Vec::new(),
             env: Vec::new(),
+            certs: None,
             app,
             port: free_port(),
             peer_port: free_port(),
@@ -216,6 +219,7 @@ pub async fn session_pair_with(env: &[(&str, &str)]) -> (Deployment, Deployment,
     guest.configure(&certs, &[&host], demo::experts::GUEST_SITE);
     for d in [&mut host, &mut guest] {
         d.env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        d.certs = Some(certs.clone());
     }
     host.start().await;
     guest.start().await;
