@@ -598,6 +598,29 @@ pub fn enough(req: &Request, eligible: &[Candidate]) -> AppResult<()> {
     Ok(())
 }
 
+/// The field errors of a request's reserves, session time and duration: reserves up to
+/// `max_reserve`, 30 minutes to a day, a session in the coming year.
+pub fn session_fields(
+    fields: &mut Vec<FieldError>,
+    s: &DrawSettings,
+    reserve: u32,
+    session_at: DateTime<Utc>,
+    duration_minutes: u32,
+    now: DateTime<Utc>,
+) {
+    if reserve > s.max_reserve {
+        fields.push(FieldError::new("reserve", "out_of_range").with_arg("min", 0).with_arg("max", s.max_reserve));
+    }
+    if !(30..=24 * 60).contains(&duration_minutes) {
+        fields.push(FieldError::new("duration_minutes", "out_of_range").with_arg("min", 30).with_arg("max", 24 * 60));
+    }
+    if session_at <= now {
+        fields.push(FieldError::new("session_at", "in_past"));
+    } else if session_at > now + TimeDelta::days(366) {
+        fields.push(FieldError::new("session_at", "out_of_range"));
+    }
+}
+
 /// The avoidance rules of the settings.
 pub fn rules(s: &DrawSettings) -> Rules {
     Rules { employment_years: s.employment_years, max_per_unit: s.max_per_unit, unit_window_days: s.unit_window_days }
@@ -643,17 +666,7 @@ fn check_request(
             );
         }
     }
-    if input.reserve > s.max_reserve {
-        fields.push(FieldError::new("reserve", "out_of_range").with_arg("min", 0).with_arg("max", s.max_reserve));
-    }
-    if input.duration_minutes < 30 || input.duration_minutes > 24 * 60 {
-        fields.push(FieldError::new("duration_minutes", "out_of_range").with_arg("min", 30).with_arg("max", 24 * 60));
-    }
-    if input.session_at <= now {
-        fields.push(FieldError::new("session_at", "in_past"));
-    } else if input.session_at > now + TimeDelta::days(366) {
-        fields.push(FieldError::new("session_at", "out_of_range"));
-    }
+    session_fields(&mut fields, s, input.reserve, input.session_at, input.duration_minutes, now);
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }

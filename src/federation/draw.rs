@@ -25,7 +25,7 @@ use crate::{
     uow::UnitOfWork,
     web::cst,
 };
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -186,17 +186,7 @@ fn check_ask(fed: &Federation, input: &AskInput, now: DateTime<Utc>) -> AppResul
             );
         }
     }
-    if input.reserve > s.max_reserve {
-        fields.push(FieldError::new("reserve", "out_of_range").with_arg("min", 0).with_arg("max", s.max_reserve));
-    }
-    if input.duration_minutes < 30 || input.duration_minutes > 24 * 60 {
-        fields.push(FieldError::new("duration_minutes", "out_of_range").with_arg("min", 30).with_arg("max", 24 * 60));
-    }
-    if input.session_at <= now {
-        fields.push(FieldError::new("session_at", "in_past"));
-    } else if input.session_at > now + TimeDelta::days(366) {
-        fields.push(FieldError::new("session_at", "out_of_range"));
-    }
+    crate::draw::service::session_fields(&mut fields, s, input.reserve, input.session_at, input.duration_minutes, now);
     if fields.is_empty() { Ok(()) } else { Err(AppError::validation(fields)) }
 }
 
