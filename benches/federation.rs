@@ -109,7 +109,7 @@ async fn main() {
     let rounds: usize = std::env::var("TENDERHALL_FEDERATION_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     // The members send far more than a person would: their allowance must not be what is measured.
     let env = [("TENDERHALL_LIVE__COMMANDS_PER_MINUTE", "1000000"), ("TENDERHALL_LIVE__COMMAND_BURST", "1000000")];
-    let (host, guest, tender) = session_pair_with(&env).await;
+    let (host, guest, tender) = session_pair_with(&env, &[]).await;
     let convened = convene_with_guest(&host, &guest, tender).await;
     to_scoring(&convened.centre, &convened.hands, tender).await;
     let (host_base, guest_base) =
@@ -123,7 +123,7 @@ async fn main() {
     // The item scored again and again, alternating between two points it takes.
     let again = |i: usize| {
         let mut s = all[0].clone();
-        s["points"] = if i % 2 == 0 { all[0]["points"].clone() } else { json!("0.00") };
+        s["points"] = if i.is_multiple_of(2) { all[0]["points"].clone() } else { json!("0.00") };
         s
     };
     let ws = |base: &str, path: String| format!("{}{path}", base.replacen("http", "ws", 1));

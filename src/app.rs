@@ -248,6 +248,7 @@ impl AppState {
             settings.federation.clone(),
             settings.draw.clone(),
             evaluations.clone(),
+            settings.fees.clone(),
             &settings.live,
         )
         .map_err(|e| StartError::Settings(e.to_string()))?;

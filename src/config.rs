@@ -115,6 +115,10 @@ pub struct PeerSettings {
     pub address: String,
     /// The site certificate it must present (PEM); any other is refused.
     pub certificate: PathBuf,
+    /// As a guest of this peer, pay this deployment's experts the higher of their own site's
+    /// rate and the peer's host site's rate (when the two centres have agreed so).
+    #[serde(default)]
+    pub higher_rate: bool,
 }
 
 impl FederationSettings {
@@ -645,15 +649,16 @@ impl Default for AuditSettings {
     }
 }
 
-const SECTIONS: &[&str] = &[
-    "server", "tls", "database", "storage", "security", "tenders", "pdf", "audit", "bids", "opening", "live", "mall",
-    "jobs", "experts", "draw",
-];
-
 impl Settings {
     /// Loads defaults, then `file` (or `tenderhall.toml` if present), then the environment.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
-        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let defaults = Settings::default();
+        // The sections are the settings' own: every section can be set from the environment.
+        let sections: Vec<String> = match serde_json::to_value(&defaults) {
+            Ok(serde_json::Value::Object(o)) => o.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let mut fig = Figment::from(Serialized::defaults(defaults));
         match file {
             Some(f) => fig = fig.merge(Toml::file_exact(f)),
             None if std::path::Path::new("tenderhall.toml").exists() => {
@@ -663,9 +668,9 @@ impl Settings {
         }
         // Only `TENDERHALL_<SECTION>__<KEY>` variables are settings; others with the same prefix
         // (`TENDERHALL_CONFIG`, test variables) belong to other tools.
-        fig = fig.merge(Env::prefixed("TENDERHALL_").split("__").filter(|k| {
+        fig = fig.merge(Env::prefixed("TENDERHALL_").split("__").filter(move |k| {
             let k = k.as_str().to_ascii_lowercase();
-            SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")) || k.starts_with(&format!("{s}__")))
+            sections.iter().any(|s| k.starts_with(&format!("{s}.")) || k.starts_with(&format!("{s}__")))
         }));
         fig.extract().map_err(Box::new)
     }
@@ -735,6 +740,20 @@ mod tests {
             assert_eq!(s.tenders.amendment_min_days, 7);
             assert_eq!(s.database.url, "sqlite://env.db");
             assert_eq!(s.tenders.min_bidding_days, 20);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_sections_added_last_are_read_from_the_environment_too() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TENDERHALL_FEES__ENDPOINT", "http://127.0.0.1:9/pay");
+            jail.set_env("TENDERHALL_FEDERATION__POLL_MS", "123");
+            jail.set_env("TENDERHALL_EVALUATION__SME_MIN_PERCENT", "7");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.fees.endpoint, "http://127.0.0.1:9/pay");
+            assert_eq!(s.federation.poll_ms, 123);
+            assert_eq!(s.evaluation.sme_min_percent, 7);
             Ok(())
         });
     }

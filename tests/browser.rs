@@ -115,11 +115,20 @@ async fn published_badge(c: &Client) -> fantoccini::elements::Element {
 }
 
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(sel))
-        .await
-        .unwrap_or_else(|e| panic!("{sel}: {e}"))
+    match c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(sel)).await {
+        Ok(e) => e,
+        Err(e) => {
+            // What the page showed instead, so that a failure on a loaded machine can be read.
+            let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let text = c
+                .execute("return document.body ? document.body.innerText : ''", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(|t| t.chars().take(1500).collect::<String>()))
+                .unwrap_or_default();
+            panic!("{sel}: {e}\nat {url}\n{text}")
+        }
+    }
 }
 
 async fn fill(c: &Client, sel: &str, text: &str) {

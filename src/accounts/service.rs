@@ -987,30 +987,6 @@ pub async fn list_staff(db: &DatabaseConnection) -> AppResult<Vec<StaffAccount>>
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_dummy_hash_is_a_real_argon2id_hash() {
-        // If it did not parse, unknown user names would be answered faster than known ones.
-        let h = PasswordHash::new(DUMMY_HASH).expect("parses");
-        assert_eq!(h.algorithm.as_str(), "argon2id");
-        assert!(!verify_password("anything", DUMMY_HASH));
-    }
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let h = hash_password("abc12345").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("abc12345", &h));
-        assert!(!verify_password("abc12346", &h));
-        assert!(check_new_password("p", "short1").is_err());
-        assert!(check_new_password("p", "longenough").is_err());
-        assert!(check_new_password("p", "longenough1").is_ok());
-    }
-}
-
 /// The stored "password" of an account that acts for a member taking part from a peer
 /// deployment: not a password hash, so no password logs in as it.
 pub const NO_LOGIN: &str = "!remote";
@@ -1072,4 +1048,28 @@ pub async fn remote_participant(
 /// The actor of an active user (and organisation), by internal id.
 pub async fn actor_of_user<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<Option<Actor>> {
     active_actor(db, user_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown user names would be answered faster than known ones.
+        let h = PasswordHash::new(DUMMY_HASH).expect("parses");
+        assert_eq!(h.algorithm.as_str(), "argon2id");
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("abc12345").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("abc12345", &h));
+        assert!(!verify_password("abc12346", &h));
+        assert!(check_new_password("p", "short1").is_err());
+        assert!(check_new_password("p", "longenough").is_err());
+        assert!(check_new_password("p", "longenough1").is_ok());
+    }
 }

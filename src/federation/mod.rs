@@ -126,6 +126,8 @@ pub struct Peer {
     pub fingerprint: String,
     /// Its public key (the certificate's subject public key), which checks its signatures.
     public_key: Vec<u8>,
+    /// This deployment, as its guest, pays its experts at the higher of the two sites' rates.
+    pub higher_rate: bool,
 }
 
 impl Peer {
@@ -214,6 +216,7 @@ pub fn load_peers(s: &FederationSettings) -> Result<Vec<Peer>, SetupError> {
             fingerprint: fingerprint(cert.as_ref()),
             cert,
             public_key,
+            higher_rate: p.higher_rate,
         });
     }
     Ok(out)
@@ -245,6 +248,8 @@ pub struct Federation {
     pub draw_settings: DrawSettings,
     /// The evaluation sessions, which carry out a guest member's commands.
     pub evaluations: crate::evaluation::Evaluations,
+    /// The fee rates: the host's sent with the report, the guest's experts' fees computed.
+    pub fees: crate::config::FeeSettings,
     /// The guest members' command allowances in the guest's rooms.
     pub limits: crate::live::limit::CommandLimits,
     /// How often a guest room's connection checks its session.
@@ -273,6 +278,7 @@ impl Federation {
         settings: FederationSettings,
         draw_settings: DrawSettings,
         evaluations: crate::evaluation::Evaluations,
+        fees: crate::config::FeeSettings,
         live: &crate::config::LiveSettings,
     ) -> Result<Self, SetupError> {
         let (identity, peers) = if settings.enabled() {
@@ -287,6 +293,7 @@ impl Federation {
             settings,
             draw_settings,
             evaluations,
+            fees,
             limits: crate::live::limit::CommandLimits::new(live),
             session_check: std::time::Duration::from_secs(live.session_check_seconds),
             identity,

@@ -231,27 +231,34 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
     for d in seated {
         let Some(session) = d.session_id else { continue };
         let room = crate::evaluation::service::room(session);
-        if store::newest_seq(&fed.db, room).await? <= d.relayed_seq {
+        let mut upto = store::newest_seq(&fed.db, room).await?;
+        if upto <= d.relayed_seq {
             continue;
         }
         // What each guest member sees of the session now, read before the unit of work (which
         // holds the write lock): the bids with their letters, the criteria, its own entries.
+        // The briefs go with the events up to `upto`, the session's newest event while they were
+        // read (read again if an event came meanwhile), so that a brief never shows the
+        // session at another point than the events before it: not the named bids of a review
+        // after the anonymous part began, nor the names of the result before it completed.
         let tender_public = match d.tender_id {
             Some(t) => tender::Entity::find_by_id(t).one(&fed.db).await?.map(|t| t.public_id),
             None => None,
         };
-        let mut briefs = Vec::new();
-        for s in remote_seat::Entity::find().filter(remote_seat::Column::DrawId.eq(d.id)).all(&fed.db).await? {
-            let (Some(t), Some(actor)) =
-                (tender_public, crate::accounts::service::actor_of_user(&fed.db, s.user_id).await?)
-            else {
-                continue;
-            };
-            let view = fed.evaluations.view(&actor, t).await?;
-            briefs.push(json!({"request": d.request_ref, "pseudonym": s.pseudonym, "view": view}));
+        let mut briefs = briefs_of(fed, &d, tender_public).await?;
+        for _ in 0..3 {
+            let newest = store::newest_seq(&fed.db, room).await?;
+            if newest == upto {
+                break;
+            }
+            upto = newest;
+            briefs = briefs_of(fed, &d, tender_public).await?;
         }
         // The signed report goes to the guest with the event that completes the session.
-        let completes = store::rows(&fed.db, room, d.relayed_seq).await?.iter().any(|e| e.event.kind == "completed");
+        let completes = store::rows(&fed.db, room, d.relayed_seq)
+            .await?
+            .iter()
+            .any(|e| e.event.seq <= upto && e.event.kind == "completed");
         let mut report = None;
         if completes
             && let (Some(t), Some(s)) = (
@@ -262,13 +269,16 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
         {
             use base64::Engine;
             let pdf = fed.evaluations.report_pdf(&actor, t).await?;
+            let (attendance, rate) = attendance(fed, &d, session).await?;
             report = Some(json!({"request": d.request_ref,
                 "sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, &pdf)),
-                "pdf": base64::engine::general_purpose::STANDARD.encode(&pdf)}));
+                "pdf": base64::engine::general_purpose::STANDARD.encode(&pdf),
+                "attendance": attendance, "rate": rate}));
         }
         let mut uow = fed.writer.begin().await?;
         let Some(current) = remote_draw::Entity::find_by_id(d.id).one(&uow).await? else { continue };
-        let events = store::rows(&uow, room, current.relayed_seq).await?;
+        let mut events = store::rows(&uow, room, current.relayed_seq).await?;
+        events.retain(|e| e.event.seq <= upto);
         let Some(last) = events.last().map(|e| e.event.seq) else { continue };
         let members: HashMap<UserId, Uuid> = remote_seat::Entity::find()
             .filter(remote_seat::Column::DrawId.eq(d.id))
@@ -308,6 +318,43 @@ pub async fn relay_once(fed: &Federation) -> AppResult<usize> {
         uow.commit().await?;
     }
     Ok(relayed)
+}
+
+/// What each guest member of the remote draw `d` sees of its session now.
+async fn briefs_of(fed: &Federation, d: &remote_draw::Model, tender: Option<Uuid>) -> AppResult<Vec<Value>> {
+    let Some(t) = tender else { return Ok(Vec::new()) };
+    let mut briefs = Vec::new();
+    for s in remote_seat::Entity::find().filter(remote_seat::Column::DrawId.eq(d.id)).all(&fed.db).await? {
+        let Some(actor) = crate::accounts::service::actor_of_user(&fed.db, s.user_id).await? else { continue };
+        let view = fed.evaluations.view(&actor, t).await?;
+        briefs.push(json!({"request": d.request_ref, "pseudonym": s.pseudonym, "view": view}));
+    }
+    Ok(briefs)
+}
+
+/// The guest members' times in the host's session `session` (by pseudonym, for their fees at
+/// the guest), and the host site's rate.
+async fn attendance(
+    fed: &Federation,
+    d: &remote_draw::Model,
+    session: crate::ids::EvaluationId,
+) -> AppResult<(Vec<Value>, crate::fees::Rate)> {
+    use crate::entities::{evaluation, evaluation_member};
+    let ev = evaluation::Entity::find_by_id(session).one(&fed.db).await?.ok_or_else(AppError::not_found)?;
+    let now = fed.writer.clock().now();
+    let mut out = Vec::new();
+    for s in remote_seat::Entity::find().filter(remote_seat::Column::DrawId.eq(d.id)).all(&fed.db).await? {
+        let m = evaluation_member::Entity::find()
+            .filter(evaluation_member::Column::EvaluationId.eq(session))
+            .filter(evaluation_member::Column::UserId.eq(s.user_id))
+            .one(&fed.db)
+            .await?;
+        if let Some(a) = m.and_then(|m| crate::fees::Attendance::of_member(&m, &ev, now)) {
+            out.push(json!({"pseudonym": s.pseudonym, "signed_in_at": a.signed_in_at, "until": a.until,
+                            "withdrawn": a.withdrawn}));
+        }
+    }
+    Ok((out, crate::fees::host_rate(&fed.db, &fed.fees, ev.host_site_id).await?))
 }
 
 /// Relays the seated sessions' events as soon as a session's event is published in this
@@ -434,12 +481,26 @@ struct ReportBody {
     request: Uuid,
     sha256: String,
     pdf: String,
+    /// The guest members' times, for their fees.
+    #[serde(default)]
+    attendance: Vec<Attended>,
+    /// The host site's rate.
+    #[serde(default)]
+    rate: Option<crate::fees::Rate>,
 }
 
-/// The host's signed report, kept for this deployment's supervisors and members.
+#[derive(Deserialize)]
+struct Attended {
+    pseudonym: Uuid,
+    #[serde(flatten)]
+    at: crate::fees::Attendance,
+}
+
+/// The host's signed report, kept for this deployment's supervisors and members; with it, the
+/// fees of this deployment's experts, which it pays: at their own site's rate, or at the host's
+/// where that is higher and this peer is one with which the centre agreed so.
 pub(crate) async fn on_report(fed: &Federation, uow: &mut UnitOfWork, peer: &str, body: &Value) -> AppResult<()> {
     use base64::Engine;
-    let _ = fed;
     let r: ReportBody = parse(body)?;
     let pdf = base64::engine::general_purpose::STANDARD
         .decode(&r.pdf)
@@ -452,6 +513,25 @@ pub(crate) async fn on_report(fed: &Federation, uow: &mut UnitOfWork, peer: &str
     m.report = Set(Some(r.pdf));
     m.updated_at = Set(uow.now());
     m.update(&*uow).await?;
+    let mut attended = Vec::new();
+    for a in &r.attendance {
+        let who = remote_draw_expert::Entity::find()
+            .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+            .filter(remote_draw_expert::Column::Pseudonym.eq(a.pseudonym))
+            .one(&*uow)
+            .await?
+            .ok_or_else(|| AppError::rule("unknown_pseudonym", "no expert of this draw has this pseudonym"))?;
+        attended.push((who, a.at));
+    }
+    let agreed = fed.peers.iter().any(|p| p.name == peer && p.higher_rate);
+    let host_rate = r.rate.filter(|_| agreed).filter(|rate| match rate.check() {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(peer, error = %e.message, "federation: the host's rate is out of bounds; own rates apply");
+            false
+        }
+    });
+    crate::fees::compute_guest(uow, &fed.fees, &d, peer, &attended, host_rate).await?;
     uow.emit(guest_room(d.id), Audience::All, &json!({"kind": "report", "data": {"sha256": r.sha256}})).await?;
     Ok(())
 }

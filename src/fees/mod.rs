@@ -116,6 +116,29 @@ impl Rate {
     }
 }
 
+impl Rate {
+    /// Refuses a rate table out of bounds, each field with its code.
+    pub fn check(&self) -> AppResult<()> {
+        let rate = self;
+        let mut fields = Vec::new();
+        for (name, m) in
+            [("base", rate.base), ("hourly", rate.hourly), ("daily_cap", rate.daily_cap), ("withdrawn", rate.withdrawn)]
+        {
+            crate::bounds::check_amount(&mut fields, name, m);
+        }
+        if !(0..=24).contains(&rate.base_hours) {
+            fields.push(FieldError::new("base_hours", "out_of_range").with_arg("min", 0).with_arg("max", 24));
+        }
+        if !(1..=5).contains(&rate.holiday_factor) {
+            fields.push(FieldError::new("holiday_factor", "out_of_range").with_arg("min", 1).with_arg("max", 5));
+        }
+        if rate.daily_cap < rate.base {
+            fields.push(FieldError::new("daily_cap", "below_base"));
+        }
+        if fields.is_empty() { Ok(()) } else { Err(AppError::validation(fields)) }
+    }
+}
+
 /// The rate of `site`: its table, or the settings' default.
 async fn rate_of<C: ConnectionTrait>(db: &C, settings: &crate::config::FeeSettings, site: SiteId) -> AppResult<Rate> {
     Ok(match fee_rate::Entity::find().filter(fee_rate::Column::SiteId.eq(site)).one(db).await? {
@@ -144,24 +167,7 @@ pub async fn set_rates(state: &Fees, actor: &Actor, site_id: Uuid, rate: Rate) -
     if !crate::mall::policy::is_centre_staff(actor) {
         return Err(AppError::forbidden_because("centre_only", "only the centre's staff set the fee rates"));
     }
-    let mut fields = Vec::new();
-    for (name, m) in
-        [("base", rate.base), ("hourly", rate.hourly), ("daily_cap", rate.daily_cap), ("withdrawn", rate.withdrawn)]
-    {
-        crate::bounds::check_amount(&mut fields, name, m);
-    }
-    if !(0..=24).contains(&rate.base_hours) {
-        fields.push(FieldError::new("base_hours", "out_of_range").with_arg("min", 0).with_arg("max", 24));
-    }
-    if !(1..=5).contains(&rate.holiday_factor) {
-        fields.push(FieldError::new("holiday_factor", "out_of_range").with_arg("min", 1).with_arg("max", 5));
-    }
-    if rate.daily_cap < rate.base {
-        fields.push(FieldError::new("daily_cap", "below_base"));
-    }
-    if !fields.is_empty() {
-        return Err(AppError::validation(fields));
-    }
+    rate.check()?;
     let mut uow = state.writer.begin().await?;
     let now = uow.now();
     let s = site::Entity::find()
@@ -199,6 +205,108 @@ pub fn compute_job(evaluation: EvaluationId, now: DateTime<Utc>) -> NewJob {
     NewJob::new(COMPUTE_JOB, format!("{COMPUTE_JOB}:{}", evaluation.0), now, json!({"evaluation_id": evaluation.0}))
 }
 
+/// An expert's time in one session, which its fee is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendance {
+    /// Signed in.
+    pub signed_in_at: DateTime<Utc>,
+    /// Signed the report (or the session was signed), or withdrew.
+    pub until: DateTime<Utc>,
+    /// Came and had to withdraw (a declared conflict).
+    pub withdrawn: bool,
+}
+
+impl Attendance {
+    /// A member's time in `ev`: from sign-in to its signature (or the session's, or `now`), or
+    /// to its declaration if it withdrew; none if it never signed in.
+    pub fn of_member(m: &evaluation_member::Model, ev: &evaluation::Model, now: DateTime<Utc>) -> Option<Attendance> {
+        let signed_in = m.signed_in_at?;
+        let withdrawn = m.status == MemberStatus::Withdrawn;
+        let until =
+            if withdrawn { m.declared_at.unwrap_or(signed_in) } else { m.signed_at.or(ev.signed_at).unwrap_or(now) };
+        Some(Attendance { signed_in_at: signed_in, until, withdrawn })
+    }
+
+    fn minutes(&self) -> i64 {
+        (self.until - self.signed_in_at).num_minutes().max(0)
+    }
+}
+
+/// A fee worked out: the amount under the best of the rates offered, and where that rate is from.
+struct Priced {
+    amount: Money,
+    minutes: i64,
+    holiday: bool,
+    rate: Rate,
+    /// `{"site": <id>}` for a site of this deployment, `{"peer": <name>}` for a host's.
+    from: Value,
+}
+
+/// The fee of `a` under each of `rates` (a rate and where it is from; the settings' default if
+/// none), the highest taken; a day off by `cal`, on the day of the sign-in in China time.
+fn price(
+    cal: &WorkCalendar,
+    settings: &crate::config::FeeSettings,
+    a: &Attendance,
+    rates: Vec<(Value, Rate)>,
+) -> Priced {
+    let minutes = a.minutes();
+    let holiday = !cal.is_working(a.signed_in_at.with_timezone(&crate::web::cst()).date_naive());
+    let rates = if rates.is_empty() { vec![(Value::Null, settings.default_rate())] } else { rates };
+    rates
+        .into_iter()
+        .map(|(from, rate)| Priced { amount: fee(&rate, minutes, holiday, a.withdrawn), minutes, holiday, rate, from })
+        .reduce(|best, p| if p.amount > best.amount { p } else { best })
+        .expect("at least one rate")
+}
+
+/// Whom a fee row belongs to.
+enum Owner {
+    /// A member of one of this deployment's sessions.
+    Member(EvaluationId, crate::ids::MemberId),
+    /// An expert of a remote draw (`remote_draw_experts`), in a host's session.
+    Remote(i64),
+}
+
+/// Writes one fee, pending payment at once; returns what the audit record says of it.
+async fn record_fee(
+    uow: &UnitOfWork,
+    owner: Owner,
+    expert_id: crate::ids::ExpertId,
+    a: &Attendance,
+    p: Priced,
+) -> AppResult<Value> {
+    let now = uow.now();
+    let (evaluation_id, member_id, remote_expert_id) = match owner {
+        Owner::Member(e, m) => (Some(e), Some(m), None),
+        Owner::Remote(r) => (None, None, Some(r)),
+    };
+    let row = expert_fee::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        evaluation_id: Set(evaluation_id),
+        member_id: Set(member_id),
+        remote_expert_id: Set(remote_expert_id),
+        expert_id: Set(expert_id),
+        amount_fen: Set(p.amount),
+        minutes: Set(p.minutes.min(i32::MAX as i64) as i32),
+        holiday: Set(p.holiday),
+        withdrawn: Set(a.withdrawn),
+        breakdown: Set(json!({"rate": p.rate, "rate_from": p.from, "minutes": p.minutes, "holiday": p.holiday,
+                              "withdrawn": a.withdrawn})
+        .to_string()),
+        status: Set(FeeStatus::Pending),
+        idempotency_key: Set(Uuid::new_v4().to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(uow)
+    .await?;
+    Ok(json!({"fee": row.public_id, "amount_fen": p.amount.fen(), "minutes": p.minutes, "holiday": p.holiday,
+              "withdrawn": a.withdrawn, "key": row.idempotency_key, "rate_from": p.from}))
+}
+
 /// Computes the fees of a signed session ([`COMPUTE_JOB`]).
 pub struct Compute(pub Fees);
 
@@ -219,59 +327,77 @@ impl JobHandler for Compute {
         let now = uow.now();
         let mut made = Vec::new();
         for m in members {
-            let (Some(expert_id), Some(signed_in)) = (m.expert_id, m.signed_in_at) else { continue };
+            // A guest deployment's member has no expert here: its own deployment pays it.
+            let (Some(expert_id), Some(a)) = (m.expert_id, Attendance::of_member(&m, &ev, now)) else { continue };
             if expert_fee::Entity::find().filter(expert_fee::Column::MemberId.eq(m.id)).one(&*uow).await?.is_some() {
                 continue;
             }
-            let withdrawn = m.status == MemberStatus::Withdrawn;
-            let end = if withdrawn {
-                m.declared_at.unwrap_or(signed_in)
-            } else {
-                m.signed_at.or(ev.signed_at).unwrap_or(now)
-            };
-            let minutes = (end - signed_in).num_minutes().max(0);
-            let holiday = !cal.is_working(signed_in.with_timezone(&crate::web::cst()).date_naive());
             // A guest-site expert is paid the higher of its own site's rate and the host's.
             let mut sites: Vec<SiteId> = m.site_id.into_iter().chain(ev.host_site_id).collect();
             sites.dedup();
-            let mut best: Option<(Money, SiteId, Rate)> = None;
+            let mut rates = Vec::new();
             for s in sites {
-                let r = rate_of(&*uow, &self.0.settings, s).await?;
-                let f = fee(&r, minutes, holiday, withdrawn);
-                if best.as_ref().is_none_or(|b| f > b.0) {
-                    best = Some((f, s, r));
-                }
+                rates.push((json!({"site": s.0}), rate_of(&*uow, &self.0.settings, s).await?));
             }
-            let (amount, site_id, rate) = best.unwrap_or_else(|| {
-                let r = self.0.settings.default_rate();
-                (fee(&r, minutes, holiday, withdrawn), SiteId(0), r)
-            });
-            let row = expert_fee::ActiveModel {
-                public_id: Set(Uuid::new_v4()),
-                evaluation_id: Set(ev.id),
-                member_id: Set(m.id),
-                expert_id: Set(expert_id),
-                amount_fen: Set(amount),
-                minutes: Set(minutes.min(i32::MAX as i64) as i32),
-                holiday: Set(holiday),
-                withdrawn: Set(withdrawn),
-                breakdown: Set(json!({"rate": rate, "rate_site": site_id.0, "minutes": minutes, "holiday": holiday, "withdrawn": withdrawn}).to_string()),
-                status: Set(FeeStatus::Pending),
-                idempotency_key: Set(Uuid::new_v4().to_string()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&*uow)
-            .await?;
-            made.push(json!({"fee": row.public_id, "member": m.public_id, "amount_fen": amount.fen(), "minutes": minutes, "holiday": holiday, "withdrawn": withdrawn, "key": row.idempotency_key}));
+            let p = price(&cal, &self.0.settings, &a, rates);
+            let mut entry = record_fee(uow, Owner::Member(ev.id, m.id), expert_id, &a, p).await?;
+            entry["member"] = json!(m.public_id);
+            made.push(entry);
         }
         if !made.is_empty() {
             uow.record(&platform(), AuditEntry::new(Action::FeeCompute, t.public_id, json!({"fees": made}))).await?;
         }
         Ok(())
     }
+}
+
+/// A host site's rate, as a guest deployment is told it with the signed report.
+pub async fn host_rate<C: ConnectionTrait>(
+    db: &C,
+    settings: &crate::config::FeeSettings,
+    host_site: Option<SiteId>,
+) -> AppResult<Rate> {
+    match host_site {
+        Some(s) => rate_of(db, settings, s).await,
+        None => Ok(settings.default_rate()),
+    }
+}
+
+/// At a guest deployment: the fees of its experts who took part in a host's session (remote
+/// draw `draw`), each by its own site's rate, or by the host's (`peer`'s `host_rate`) where that
+/// is higher and the centres agreed so (`host_rate` given). An expert already paid for this
+/// draw is not paid again.
+pub async fn compute_guest(
+    uow: &mut UnitOfWork,
+    settings: &crate::config::FeeSettings,
+    draw: &crate::entities::remote_draw::Model,
+    peer: &str,
+    attendance: &[(crate::entities::remote_draw_expert::Model, Attendance)],
+    host_rate: Option<Rate>,
+) -> AppResult<()> {
+    let cal = WorkCalendar::load(&*uow).await?;
+    let mut made = Vec::new();
+    for (who, a) in attendance {
+        if expert_fee::Entity::find().filter(expert_fee::Column::RemoteExpertId.eq(who.id)).one(&*uow).await?.is_some()
+        {
+            continue;
+        }
+        let Some(e) = expert::Entity::find_by_id(who.expert_id).one(&*uow).await? else { continue };
+        let mut rates = vec![(json!({"site": e.site_id.0}), rate_of(&*uow, settings, e.site_id).await?)];
+        rates.extend(host_rate.map(|r| (json!({"peer": peer}), r)));
+        let p = price(&cal, settings, a, rates);
+        let mut entry = record_fee(uow, Owner::Remote(who.id), who.expert_id, a, p).await?;
+        entry["pseudonym"] = json!(who.pseudonym);
+        made.push(entry);
+    }
+    if !made.is_empty() {
+        uow.record(
+            &platform(),
+            AuditEntry::new(Action::FeeCompute, draw.public_id, json!({"peer": peer, "fees": made})),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn platform() -> AuditActor {
@@ -281,11 +407,28 @@ fn platform() -> AuditActor {
 // ---------------------------------------------------------------------------------------------
 // Paying
 
+/// The tender's code and the session's public id of a fee: this deployment's session, or the
+/// remote draw of a host's session (its code as the host sent it, the draw's id).
+async fn origin<C: ConnectionTrait>(db: &C, f: &expert_fee::Model) -> AppResult<(String, Uuid)> {
+    use crate::entities::{remote_draw, remote_draw_expert};
+    if let Some(id) = f.evaluation_id {
+        let ev = evaluation::Entity::find_by_id(id).one(db).await?.ok_or_else(AppError::not_found)?;
+        let t = tender::Entity::find_by_id(ev.tender_id).one(db).await?.ok_or_else(AppError::not_found)?;
+        return Ok((t.code, ev.public_id));
+    }
+    let who = match f.remote_expert_id {
+        Some(r) => remote_draw_expert::Entity::find_by_id(r).one(db).await?,
+        None => None,
+    }
+    .ok_or_else(|| AppError::internal("a fee without its session"))?;
+    let d = remote_draw::Entity::find_by_id(who.draw_id).one(db).await?.ok_or_else(AppError::not_found)?;
+    Ok((d.tender_code, d.public_id))
+}
+
 /// The instruction's body for one fee (the protocol of docs/award.md).
 async fn instruction<C: ConnectionTrait>(db: &C, f: &expert_fee::Model) -> AppResult<Value> {
     let e = expert::Entity::find_by_id(f.expert_id).one(db).await?.ok_or_else(AppError::not_found)?;
-    let ev = evaluation::Entity::find_by_id(f.evaluation_id).one(db).await?.ok_or_else(AppError::not_found)?;
-    let t = tender::Entity::find_by_id(ev.tender_id).one(db).await?.ok_or_else(AppError::not_found)?;
+    let (tender_code, session) = origin(db, f).await?;
     Ok(json!({
         "version": 1,
         "instruction": f.public_id,
@@ -293,8 +436,8 @@ async fn instruction<C: ConnectionTrait>(db: &C, f: &expert_fee::Model) -> AppRe
         "payee": {"expert": e.public_id, "name": e.name, "id_number_masked": crate::experts::model::mask_id_number(&e.id_number), "phone": e.phone},
         "amount_fen": f.amount_fen.fen(),
         "currency": "CNY",
-        "tender_code": t.code,
-        "session": ev.public_id,
+        "tender_code": tender_code,
+        "session": session,
         "minutes": f.minutes,
         "issued_at": f.created_at,
     }))
@@ -440,12 +583,12 @@ pub async fn own<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<Fee
         .order_by_desc(expert_fee::Column::Id)
         .all(db)
         .await?;
-    let codes = crate::evaluation::service::tender_codes(db, rows.iter().map(|r| r.evaluation_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| FeeView {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (tender_code, _) = origin(db, &r).await?;
+        out.push(FeeView {
             id: r.public_id,
-            tender_code: codes.get(&r.evaluation_id).cloned().unwrap_or_default(),
+            tender_code,
             amount: r.amount_fen,
             minutes: r.minutes,
             holiday: r.holiday,
@@ -453,8 +596,9 @@ pub async fn own<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<Fee
             status: r.status,
             paid_at: r.paid_at,
             payment_ref: r.payment_ref,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// The fee statement (劳务费确认单) of one of the expert's own fees as a PDF, with the

@@ -5,8 +5,9 @@
 
 use crate::support::federation::{
     Client, Convened, DEMO_PASSWORD, Deployment, advance, certificates, convene_with_guest, guest_events_until,
-    in_phase, scores, session_pair, settled, to_scoring,
+    in_phase, scores, session_pair, session_pair_with, settled, to_scoring,
 };
+use crate::support::{Ledger, payment_service};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -263,10 +264,26 @@ fn identity(site: &str, certs: &Path, cert: &Path, key: &Path) -> Identity {
 fn peer(name: &str, port: u16, cert: &Path) -> federation::Peer {
     let s = FederationSettings {
         site: "x".into(),
-        peers: vec![PeerSettings { name: name.into(), address: format!("127.0.0.1:{port}"), certificate: cert.into() }],
+        peers: vec![PeerSettings {
+            name: name.into(),
+            address: format!("127.0.0.1:{port}"),
+            certificate: cert.into(),
+            higher_rate: false,
+        }],
         ..Default::default()
     };
     federation::load_peers(&s).expect("peer").remove(0)
+}
+
+/// The messages `d` received from its host, in their order.
+async fn received_from_host(d: &Deployment) -> Vec<peer_message::Model> {
+    peer_message::Entity::find()
+        .filter(peer_message::Column::Peer.eq("host"))
+        .filter(peer_message::Column::Direction.eq(Direction::In))
+        .order_by_asc(peer_message::Column::Seq)
+        .all(&d.app.state.db)
+        .await
+        .expect("db")
 }
 
 async fn logged(d: &Deployment, what: &str) -> bool {
@@ -518,9 +535,61 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
 
 #[tokio::test]
 async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart() {
-    let (mut host, mut guest, tender) = session_pair().await;
+    // The guest pays its own experts through its own payment service, which fails its first
+    // call and loses the answer to the second.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://127.0.0.1:{}/pay", listener.local_addr().expect("addr").port());
+    let guest_env = [
+        ("TENDERHALL_FEES__ENDPOINT", endpoint.as_str()),
+        ("TENDERHALL_FEES__BACKOFF_SECONDS", "1"),
+        ("TENDERHALL_FEES__POLL_MS", "100"),
+    ];
+    let (mut host, mut guest, tender) = session_pair_with(&[], &guest_env).await;
+    let ledger = std::sync::Arc::new(Ledger::default());
+    let _service = tokio::spawn(payment_service(listener, ledger.clone(), guest.app.state.key.public(), 1));
     let Convened { centre, hands, session } = convene_with_guest(&host, &guest, tender).await;
+    // The host's centre pays more than the guest's default rate; the centres agreed that a guest
+    // pays its experts the higher of the two.
+    let sites = centre.get_json("/api/v1/admin/sites").await;
+    let host_site = sites
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == tenderhall::demo::experts::HOST_SITE))
+        .map(|s| s["id"].as_str().expect("id").to_string())
+        .expect("host site");
+    let host_rate = json!({"base": 90_000, "base_hours": 3, "hourly": 20_000, "daily_cap": 250_000,
+                           "withdrawn": 30_000, "holiday_factor": 2});
+    let r = centre.put(&format!("/api/v1/admin/sites/{host_site}/fee-rates"), &host_rate).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // The tender's technical part is evaluated anonymously (暗标): its criteria say so (set in
+    // its row before the session reaches scoring; the session reads them as it goes).
+    let row = tender::Entity::find()
+        .filter(tender::Column::PublicId.eq(tender))
+        .one(&host.app.state.db)
+        .await
+        .expect("db")
+        .expect("tender");
+    let mut criteria: Value = serde_json::from_str(row.criteria.as_deref().expect("criteria")).expect("json");
+    criteria["technical_anonymous"] = json!(true);
+    let mut m: tender::ActiveModel = row.into();
+    m.criteria = sea_orm::Set(Some(criteria.to_string()));
+    sea_orm::ActiveModelTrait::update(m, &host.app.state.db).await.expect("anonymous");
+    let bidders: Vec<String> = centre.get_json(&format!("/api/v1/tenders/{tender}/evaluation")).await["bids"]
+        .as_array()
+        .expect("bids")
+        .iter()
+        .map(|b| b["bidder"].as_str().expect("the staff see the bidder").to_string())
+        .collect();
+    assert!(!bidders.is_empty());
     to_scoring(&centre, &hands, tender).await;
+    // From here to the end of the session the guest receives no bidder's name: its members see
+    // the bids' letters.
+    for h in &hands[5..] {
+        let v = in_phase(h, tender, "scoring").await;
+        for b in v["bids"].as_array().expect("bids") {
+            assert!(b["bidder"].is_null() && b["label"].as_str().is_some_and(|l| !l.is_empty() && l.len() <= 2), "{b}");
+        }
+    }
+    let anonymous_from = received_from_host(&guest).await.last().map(|m| m.seq).unwrap_or(0);
 
     // Scoring, with the link cut half-way through the first guest member's scores and the
     // guest restarted half-way through the second's.
@@ -598,6 +667,73 @@ async fn a_whole_evaluation_with_guest_members_survives_a_cut_link_and_a_restart
         StatusCode::NOT_FOUND,
         "an expert who was not on the committee does not get it"
     );
+    // Everything the guest received while the bids were anonymous carries no bidder's name; the
+    // names come with the result, when the session completes.
+    let received = received_from_host(&guest).await;
+    let completed = received
+        .iter()
+        .find(|m| m.seq > anonymous_from && m.kind == "session.event" && m.body.contains(r#""kind":"completed""#))
+        .map(|m| m.seq)
+        .expect("the completing event reached the guest");
+    let during: Vec<_> = received.iter().filter(|m| m.seq > anonymous_from && m.seq < completed).collect();
+    assert!(during.iter().any(|m| m.kind == "session.brief"), "the anonymous part was relayed");
+    for m in during {
+        for b in &bidders {
+            assert!(!m.body.contains(b.as_str()), "message {} ({}) names {b}: {}", m.seq, m.kind, m.body);
+        }
+    }
+
+    // Each guest member's fee is computed and paid at the guest, once, at the host's (higher)
+    // rate; the host pays only its own five.
+    let host_rate: tenderhall::fees::Rate = serde_json::from_value(host_rate).expect("rate");
+    let guest_default = guest.app.state.settings.fees.default_rate();
+    let mut paid = Vec::new();
+    for h in &hands[5..] {
+        let mut fee = Value::Null;
+        for _ in 0..400 {
+            fee = h.client.get_json("/api/v1/expert/fees").await;
+            if fee[0]["status"] == "paid" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(fee.as_array().map(Vec::len), Some(1), "{fee}");
+        let f = &fee[0];
+        let rows = tenderhall::entities::expert_fee::Entity::find().all(&guest.app.state.db).await.expect("db");
+        assert_eq!(f["status"], "paid", "{fee} {rows:?} {:?}", ledger.calls.lock().expect("lock"));
+        let tender_code = tender::Entity::find()
+            .filter(tender::Column::PublicId.eq(tender))
+            .one(&host.app.state.db)
+            .await
+            .expect("db")
+            .expect("tender")
+            .code;
+        assert_eq!(f["tender_code"], tender_code.as_str());
+        let (minutes, holiday) = (f["minutes"].as_i64().expect("minutes"), f["holiday"].as_bool().expect("holiday"));
+        let by_host = tenderhall::fees::fee(&host_rate, minutes, holiday, false);
+        assert!(by_host > tenderhall::fees::fee(&guest_default, minutes, holiday, false));
+        assert_eq!(f["amount"], by_host.fen(), "{f}");
+        let pdf = h.client.get(&format!("/api/v1/expert/fees/{}/statement", f["id"].as_str().expect("id"))).await;
+        assert_eq!(pdf.status(), StatusCode::OK);
+        assert!(pdf.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+        paid.push(by_host.fen());
+    }
+    let payments = ledger.payments.lock().expect("lock").clone();
+    let mut amounts: Vec<i64> = payments.values().map(|p| p.1).collect();
+    amounts.sort();
+    paid.sort();
+    assert_eq!(amounts, paid, "one payment per guest member, at the guest");
+    assert!(ledger.calls.lock().expect("lock").len() > payments.len(), "the failed calls were sent again");
+    let mut host_fees = Vec::new();
+    for _ in 0..200 {
+        host_fees = tenderhall::entities::expert_fee::Entity::find().all(&host.app.state.db).await.expect("db");
+        if host_fees.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(host_fees.len(), 5, "the host pays its own members only");
+    assert!(host_fees.iter().all(|f| f.member_id.is_some() && f.remote_expert_id.is_none()));
     exchanged_once(&host, "guest").await;
     exchanged_once(&guest, "host").await;
 }

@@ -149,6 +149,24 @@ async fn each_expert_is_paid_exactly_once_through_failures_a_lost_answer_and_a_r
         }
     }
     assert_eq!((at_host, at_guest), (3, 2), "three host experts, two guests");
+
+    // The migration that lets a fee belong to a guest's expert keeps every fee as it was, down
+    // and up again.
+    use sea_orm::EntityTrait;
+    use tenderhall_migrations::{Migrator, MigratorTrait};
+    let db = &app.state.db;
+    let before = tenderhall::entities::expert_fee::Entity::find().all(db).await.expect("fees");
+    assert_eq!(before.len(), 5);
+    Migrator::down(db, Some(crate::support::migrations_from("m20261229_000001_guest_fees"))).await.expect("down");
+    Migrator::up(db, None).await.expect("up");
+    let after = tenderhall::entities::expert_fee::Entity::find().all(db).await.expect("fees");
+    assert_eq!(before, after);
+    // Its keys still hold: a second fee for the same member is refused by the database.
+    let mut twin: tenderhall::entities::expert_fee::ActiveModel = after[0].clone().into();
+    twin.id = sea_orm::NotSet;
+    twin.public_id = sea_orm::Set(uuid::Uuid::new_v4());
+    twin.idempotency_key = sea_orm::Set(uuid::Uuid::new_v4().to_string());
+    assert!(sea_orm::ActiveModelTrait::insert(twin, db).await.is_err(), "one fee per member");
 }
 
 #[tokio::test]

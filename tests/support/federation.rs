@@ -42,8 +42,17 @@ impl Client {
 
     /// POST with a JSON body.
     pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// PUT with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
         self.http
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .header("x-csrf-token", &self.csrf)
             .json(body)
             .send()
@@ -100,6 +109,8 @@ impl Deployment {
         d
     }
 
+    /// Writes the deployment's federation settings: its site, its peers, and with each peer the
+    /// centres' agreement that a guest pays its experts at the higher of the two sites' rates.
     pub fn configure(&self, certs: &Path, peers: &[&Deployment], expert_site: &str) {
         let mut toml = format!(
             "[federation]\nsite = \"{}\"\nexpert_site = \"{expert_site}\"\nlisten = \"127.0.0.1:{}\"\n\
@@ -112,7 +123,7 @@ impl Deployment {
         );
         for p in peers {
             toml.push_str(&format!(
-                "\n[[federation.peers]]\nname = \"{}\"\naddress = \"127.0.0.1:{}\"\ncertificate = \"{}\"\n",
+                "\n[[federation.peers]]\nname = \"{}\"\naddress = \"127.0.0.1:{}\"\ncertificate = \"{}\"\nhigher_rate = true\n",
                 p.name,
                 p.peer_port,
                 certs.join(format!("site-{}.crt", p.name)).display()
@@ -181,11 +192,15 @@ pub async fn settled(at: &Client, id: &str) -> Value {
 /// session open; the guest's experts of its guest site who have no login suspended, so the two
 /// it draws are `expert6` and `expert7`.
 pub async fn session_pair() -> (Deployment, Deployment, uuid::Uuid) {
-    session_pair_with(&[]).await
+    session_pair_with(&[], &[]).await
 }
 
-/// [`session_pair`] with more settings for both processes (environment variables).
-pub async fn session_pair_with(env: &[(&str, &str)]) -> (Deployment, Deployment, uuid::Uuid) {
+/// [`session_pair`] with more settings (environment variables) for both processes, and for the
+/// guest's alone.
+pub async fn session_pair_with(
+    env: &[(&str, &str)],
+    guest_env: &[(&str, &str)],
+) -> (Deployment, Deployment, uuid::Uuid) {
     use tenderhall::{demo, entities::site};
     let certs = certificates(&["host", "guest"]);
     let mut host = Deployment::seeded("host", false).await;
@@ -221,6 +236,7 @@ pub async fn session_pair_with(env: &[(&str, &str)]) -> (Deployment, Deployment,
         d.env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         d.certs = Some(certs.clone());
     }
+    guest.env.extend(guest_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     host.start().await;
     guest.start().await;
     (host, guest, tender)
