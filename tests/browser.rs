@@ -2140,13 +2140,39 @@ async fn a_supervisor_at_the_guest_deployment_watches_a_guest_expert_score_in_th
     let v = in_phase(guest_member, tender, "scoring").await;
     let me = v["me"].as_str().expect("the guest member's id").to_string();
     let all = scores(&v);
-    // The guest expert scores; the supervisor's page shows it as the host's room counts it.
-    guest_member.send(tender, all[0].clone()).await;
+    // The guest expert scores on its own deployment's page of the host's session; the
+    // supervisor's page shows it as the host's room counts it. A score the host refuses comes
+    // back to the expert's form as on one site.
+    let expert_profile = tempfile::tempdir().expect("profile");
+    let e = browser(&d, &expert_profile).await;
+    login_at(&e, &guest_base, "expert6", DEMO_PASSWORD).await;
+    open_page(&e, &format!("{guest_base}/federation/sessions/{}", convened.session)).await;
+    shown(&e, "[data-testid=scoring]").await;
+    let field = |s: &serde_json::Value| {
+        format!("input[name='score.{}.{}']", s["bid"].as_str().expect("bid"), s["item"].as_str().expect("item"))
+    };
+    fill(&e, &field(&all[0]), all[0]["points"].as_str().expect("points")).await;
+    fill(&e, &field(&all[1]), "999").await;
+    click(&e, "[data-testid=save-scores]").await;
+    let refused = css(&e, "[data-testid=form-summary]").await;
+    let code = refused.attr("data-code").await.expect("code").unwrap_or_default();
+    assert!(!code.is_empty() && code != "federation_off", "the host's code: {code}");
+    shot(&e, "guest-expert-refused").await;
     wait_text(&c, &format!("[data-testid=progress-{me}]"), &format!("1/{}", all.len())).await;
-    guest_member.send(tender, all[1].clone()).await;
+    fill(&e, &field(&all[1]), all[1]["points"].as_str().expect("points")).await;
+    click(&e, "[data-testid=save-scores]").await;
+    wait_count(&e, "[data-testid=form-summary]", 0).await;
     wait_text(&c, &format!("[data-testid=progress-{me}]"), &format!("2/{}", all.len())).await;
+    // The expert's page, kept current by the guest room, shows its scores as the host holds them.
+    for s in &all[..2] {
+        // The page shows points without trailing zeros (18.00 as 18, 17.50 as 17.5).
+        let points = s["points"].as_str().expect("points");
+        let points = if points.contains('.') { points.trim_end_matches('0').trim_end_matches('.') } else { points };
+        wait_attr(&e, &field(s), "value", points).await;
+    }
     let events = text_of(&c, "[data-testid=session-events]").await;
     assert!(events.contains("评审进度"), "{events}");
     shot(&c, "guest-supervisor-watches").await;
+    e.close().await.expect("close");
     c.close().await.expect("close");
 }

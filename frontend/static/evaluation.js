@@ -7,7 +7,8 @@ if (root) {
   const tender = root.dataset.tender;
   let seq = Number(root.dataset.seq || 0);
   const conn = root.querySelector("[data-role=conn]");
-  let typing = false;
+  // A refused form shows what was typed with the refusal: it is kept like a form being typed.
+  let typing = document.querySelector("[data-testid=form-summary]") !== null;
   let stale = false;
   // Once a form is sent the page is on its way out: an event of the commands being saved must
   // not reload it, which would cut the sending off.
@@ -33,7 +34,8 @@ if (root) {
         if (conn) conn.textContent = root.dataset.msgNews || "";
         return;
       }
-      location.reload();
+      // The page's own address: a page drawn after a refused form answered a POST.
+      location.replace(root.dataset.page || location.href);
     };
     ws.onclose = (e) => {
       if (leaving) return;

@@ -40,6 +40,34 @@ where
         .route("/tenders/{id}/evaluation/act", post(act))
 }
 
+/// Where a session page's forms, websocket and report are: this deployment's session, or (at a
+/// guest deployment) the guest's room of a host's session.
+pub struct SessionLinks {
+    /// The page itself, where a reload goes (a page drawn after a refused form is the answer
+    /// to a POST, which a reload would send again).
+    pub page: String,
+    /// Where the forms post.
+    pub act: String,
+    /// The websocket, if not the tender's session's.
+    pub ws: Option<String>,
+    /// The report's PDF.
+    pub report: String,
+    /// The number of the last event of the websocket's room the page shows.
+    pub seq: i64,
+}
+
+impl SessionLinks {
+    fn of_tender(tender: Uuid, s: Option<&SessionView>) -> Self {
+        SessionLinks {
+            page: format!("/tenders/{tender}/evaluation"),
+            act: format!("/tenders/{tender}/evaluation/act"),
+            ws: None,
+            report: format!("/api/v1/tenders/{tender}/evaluation/report.pdf"),
+            seq: s.map(|s| s.last_seq).unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "evaluation/session.html")]
 struct SessionPage {
@@ -47,8 +75,23 @@ struct SessionPage {
     tender: Uuid,
     /// None: no session yet (the host sees the form that opens it).
     s: Option<SessionView>,
+    links: SessionLinks,
     f: FormState,
     reasons: Vec<&'static str>,
+}
+
+/// The session page of `s` as a member sees it, with its forms posting to `links` (a guest
+/// deployment's page of a host's session, drawn from what the host last sent of it).
+pub fn member_page(ctx: PageCtx, s: SessionView, links: SessionLinks, f: FormState) -> Response {
+    let page = SessionPage {
+        ctx,
+        tender: s.tender,
+        s: Some(s),
+        links,
+        f,
+        reasons: ReopenReason::ALL.iter().map(|r| r.as_str()).collect(),
+    };
+    render_form(&page, &page.f)
 }
 
 impl SessionPage {
@@ -189,7 +232,9 @@ async fn show(state: &Evaluations, ctx: PageCtx, actor: &Actor, id: Uuid, f: For
         Err(e) if e.code == "not_found" && hosts(actor) => None,
         Err(e) => return Err(e),
     };
-    let page = SessionPage { ctx, tender: id, s, f, reasons: ReopenReason::ALL.iter().map(|r| r.as_str()).collect() };
+    let links = SessionLinks::of_tender(id, s.as_ref());
+    let page =
+        SessionPage { ctx, tender: id, s, links, f, reasons: ReopenReason::ALL.iter().map(|r| r.as_str()).collect() };
     Ok(render_form(&page, &page.f))
 }
 
@@ -221,7 +266,7 @@ async fn open(
 }
 
 /// The commands a form sends: one, or (votes and scores) one per filled field.
-fn commands(values: &Values) -> Result<Vec<Command>, AppError> {
+pub fn commands(values: &Values) -> Result<Vec<Command>, AppError> {
     let op = values.get("op");
     let text = |k: &str| values.get(k).trim().to_string();
     let opt = |k: &str| Some(text(k)).filter(|s| !s.is_empty());

@@ -132,7 +132,7 @@ impl crate::live::Viewer for Viewer {
 
 /// What a participant asks the session to do (a websocket frame, or the body of the HTTP
 /// action).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
     /// An expert of the committee signs in at its site.
@@ -303,7 +303,7 @@ pub enum EvalEvent {
 }
 
 /// A member as the session shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MemberView {
     /// Public id.
     pub id: Uuid,
@@ -328,7 +328,7 @@ pub struct MemberView {
 }
 
 /// A bid as the session shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BidView {
     /// The bid's public id.
     pub id: Uuid,
@@ -366,7 +366,7 @@ pub struct FindingView {
 }
 
 /// A consistency flag that holds up signing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FlagView {
     /// `objective_disagrees` (every expert must re-score to agreement) or `needs_reason`.
     pub code: String,
@@ -379,7 +379,7 @@ pub struct FlagView {
 }
 
 /// One bid's result.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ResultRow {
     /// The bid.
     pub bid: Uuid,
@@ -407,7 +407,7 @@ pub struct ResultRow {
 }
 
 /// The session for one viewer.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SessionView {
     /// Public id.
     pub id: Uuid,
@@ -458,7 +458,7 @@ pub struct SessionView {
 }
 
 /// A lot given back to the committee (重新评审).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReopenedLot {
     /// The lot's public id.
     pub id: Uuid,

@@ -10,9 +10,12 @@ use super::{
 };
 use crate::{
     accounts::model::Actor,
-    error::AppResult,
+    error::{AppError, AppResult},
+    evaluation::handlers::{SessionLinks, member_page},
     web::{
         extract::Path,
+        flash::{self, Flash},
+        form::{FormState, Values},
         page::{PageCtx, render},
     },
 };
@@ -32,6 +35,7 @@ where
         .route("/admin/federation/draws/{id}/seat", axum::routing::post(seat))
         .route("/federation/sessions", get(sessions_page))
         .route("/federation/sessions/{id}", get(session_page))
+        .route("/federation/sessions/{id}/act", axum::routing::post(act))
 }
 
 #[derive(Template)]
@@ -104,6 +108,60 @@ async fn session_page(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let d = super::session::page(&fed, &actor, id).await?;
+    show(&fed, ctx, &actor, id, FormState::blank()).await
+}
+
+/// A member sees the host's session as on one site, with its forms, drawn from what the host
+/// last sent of it; supervisors and staff (and a member before the host sent anything) see the
+/// committee's progress and the events.
+async fn show(fed: &Federation, ctx: PageCtx, actor: &Actor, id: Uuid, f: FormState) -> AppResult<Response> {
+    if let Some((view, seq)) = super::session::member_view(fed, actor, id).await? {
+        let links = SessionLinks {
+            page: format!("/federation/sessions/{id}"),
+            act: format!("/federation/sessions/{id}/act"),
+            ws: Some(format!("/api/v1/federation/sessions/{id}/ws")),
+            report: format!("/api/v1/federation/sessions/{id}/report.pdf"),
+            seq,
+        };
+        return Ok(member_page(ctx, view, links, f));
+    }
+    let d = super::session::page(fed, actor, id).await?;
     Ok(render(&SessionPage { ctx, d }))
+}
+
+/// How long a member's form waits for the host's answer before saying that it is on its way.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A member's form: its commands go to the host in order, and the page waits a little for the
+/// host's answer, to show a refusal as it would on one site. The commands run in their own
+/// task, so that a browser leaving meanwhile does not cut a batch off halfway.
+async fn act(
+    State(fed): State<Federation>,
+    ctx: PageCtx,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    values: Values,
+) -> AppResult<Response> {
+    use super::session::Outcome;
+    let back = format!("/federation/sessions/{id}");
+    let result = async {
+        let cmds = crate::evaluation::handlers::commands(&values)?
+            .into_iter()
+            .map(|c| serde_json::to_value(c).map_err(AppError::internal))
+            .collect::<AppResult<Vec<_>>>()?;
+        let (fed, actor) = (fed.clone(), actor.clone());
+        tokio::spawn(async move { super::session::command_and_wait(&fed, &actor, id, cmds, ANSWER_WAIT).await })
+            .await
+            .map_err(AppError::internal)?
+    }
+    .await;
+    let f = match result {
+        Ok(Outcome::Applied) => return Ok(flash::to(&back, Flash::EvaluationSaved)),
+        Ok(Outcome::Waiting) => return Ok(flash::to(&back, Flash::FederationQueued)),
+        Ok(Outcome::Refused { code, message, fields }) => {
+            FormState::refused_as("act", &ctx.t, values, &code, &message, &fields)
+        }
+        Err(e) => FormState::refused("act", &ctx.t, values, e)?,
+    };
+    show(&fed, ctx, &actor, id, f).await
 }

@@ -564,9 +564,14 @@ pub(crate) async fn on_brief(fed: &Federation, uow: &mut UnitOfWork, peer: &str,
         .one(&*uow)
         .await?
         .ok_or_else(|| AppError::rule("unknown_pseudonym", "no expert of this draw has this pseudonym"))?;
+    let pseudonym = row.pseudonym;
     let mut m: remote_draw_expert::ActiveModel = row.into();
     m.brief = Set(Some(b.view.to_string()));
     m.update(&*uow).await?;
+    // The member's page is drawn from its brief: it is told that a new one is here.
+    if let Some(u) = user_behind(&*uow, d.id, pseudonym).await? {
+        uow.emit(guest_room(d.id), Audience::User(u), &json!({"kind": "brief", "data": {}})).await?;
+    }
     Ok(())
 }
 
@@ -667,6 +672,96 @@ async fn guest_session(
         return Ok((d, GuestViewer::Member(actor.user_id), Some(row.pseudonym)));
     }
     Err(AppError::not_found())
+}
+
+/// The session as this deployment's member `actor` sees it, as the host last sent it, with the
+/// number of the guest room's last event; none for a reader who is not a member, or before the
+/// host sent anything.
+pub async fn member_view(
+    fed: &Federation,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Option<(crate::evaluation::model::SessionView, i64)>> {
+    let (d, viewer, pseudonym) = guest_session(fed, actor, id).await?;
+    let (GuestViewer::Member(_), Some(p)) = (viewer, pseudonym) else { return Ok(None) };
+    let row = remote_draw_expert::Entity::find()
+        .filter(remote_draw_expert::Column::DrawId.eq(d.id))
+        .filter(remote_draw_expert::Column::Pseudonym.eq(p))
+        .one(&fed.db)
+        .await?;
+    let Some(brief) = row.and_then(|r| r.brief) else { return Ok(None) };
+    let view = serde_json::from_str(&brief)
+        .map_err(|e| AppError::internal(format!("the brief of draw {} does not read: {e}", d.id.0)))?;
+    Ok(Some((view, store::newest_seq(&fed.db, guest_room(d.id)).await?)))
+}
+
+/// What became of commands relayed to the host, as far as a member waited for it.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The host applied every one.
+    Applied,
+    /// The host has not answered every one yet (the link may be down): they wait, in order.
+    Waiting,
+    /// The host refused one: its code, message and field errors.
+    Refused {
+        /// The host's code.
+        code: String,
+        /// Its message.
+        message: String,
+        /// Its field errors.
+        fields: Vec<crate::error::FieldError>,
+    },
+}
+
+/// Relays a member's commands in order ([`command`]) and waits up to `wait` for the host's
+/// answers to all of them.
+pub async fn command_and_wait(
+    fed: &Federation,
+    actor: &Actor,
+    id: Uuid,
+    commands: Vec<Value>,
+    wait: std::time::Duration,
+) -> AppResult<Outcome> {
+    let (d, viewer, _) = guest_session(fed, actor, id).await?;
+    let room = guest_room(d.id);
+    let after = store::newest_seq(&fed.db, room).await?;
+    let mut ids = Vec::with_capacity(commands.len());
+    for c in commands {
+        ids.push(command(fed, actor, id, c).await?);
+    }
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let results: Vec<Event> = store::events_after(&fed.db, room, &viewer, after)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == "command_result")
+            .filter(|e| ids.iter().any(|i| e.data["command_id"].as_str() == Some(i.to_string().as_str())))
+            .collect();
+        if let Some(r) = results.iter().find(|e| e.data["ok"] == false) {
+            let text = |k: &str| r.data[k].as_str().unwrap_or_default().to_string();
+            let fields = r.data["fields"]
+                .as_array()
+                .map(|fs| {
+                    fs.iter()
+                        .filter_map(|f| {
+                            Some(crate::error::FieldError::new(
+                                f["field"].as_str()?.to_string(),
+                                f["code"].as_str()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Ok(Outcome::Refused { code: text("code"), message: text("message"), fields });
+        }
+        if results.len() >= ids.len() {
+            return Ok(Outcome::Applied);
+        }
+        if tokio::time::Instant::now() >= until {
+            return Ok(Outcome::Waiting);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// A host's session as the guest deployment shows it.
@@ -917,6 +1012,8 @@ pub async fn page(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<PageDa
     let session = sessions(fed, actor).await?.into_iter().find(|s| s.id == id).ok_or_else(AppError::not_found)?;
     let view = brief(fed, actor, id).await.unwrap_or(Value::Null);
     let events = store::events_after(&fed.db, guest_room(d.id), &viewer, 0).await?;
+    let last_seq = events.last().map(|e| e.seq).unwrap_or(0);
+    let events: Vec<Event> = events.into_iter().filter(|e| e.kind != "brief").collect();
     let mut progress: HashMap<String, (u64, u64)> = HashMap::new();
     for e in &events {
         // Progress counts within a phase: a new phase starts every member afresh.
@@ -951,7 +1048,6 @@ pub async fn page(fed: &Federation, actor: &Actor, id: Uuid) -> AppResult<PageDa
                 .collect()
         })
         .unwrap_or_default();
-    let last_seq = events.last().map(|e| e.seq).unwrap_or(0);
     let mut events = events;
     events.reverse();
     events.truncate(100);

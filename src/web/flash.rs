@@ -29,6 +29,8 @@ string_enum! {
         CriteriaSaved = "criteria_saved",
         /// A step of an evaluation session was recorded.
         EvaluationSaved = "evaluation_saved",
+        /// A member's step went to the host's session, which has not answered yet.
+        FederationQueued = "federation_queued",
         /// A tender document was uploaded.
         DocumentUploaded = "document_uploaded",
         /// A tender document was removed.

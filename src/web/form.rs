@@ -128,7 +128,7 @@ pub struct FormState {
     detail: Option<String>,
     /// The refusal's stable code (`validation_failed`, `deadline_too_soon`), on the page for
     /// scripts and tests.
-    code: &'static str,
+    code: std::borrow::Cow<'static, str>,
     /// Fields whose errors the form shows next to a field of another name (the tender form's
     /// lot rows show `budget` errors), besides the fields it sent.
     placed: Vec<&'static str>,
@@ -141,7 +141,7 @@ static BLANK: FormState = FormState {
     errors: Vec::new(),
     message: None,
     detail: None,
-    code: "",
+    code: std::borrow::Cow::Borrowed(""),
     placed: Vec::new(),
     status: StatusCode::OK,
 };
@@ -178,10 +178,35 @@ impl FormState {
             errors,
             message,
             detail: err.detail.clone(),
-            code: err.code,
+            code: std::borrow::Cow::Borrowed(err.code),
             placed: Vec::new(),
             status: err.status,
         })
+    }
+
+    /// The form `name`, sent with `values`, refused elsewhere (by the host deployment of a
+    /// session, for a member's command relayed from here): the refusal's code, message and field
+    /// errors as they came back, shown as a refusal of this deployment's would be.
+    pub fn refused_as(
+        name: &'static str,
+        t: &T,
+        values: Values,
+        code: &str,
+        message: &str,
+        fields: &[crate::error::FieldError],
+    ) -> Self {
+        let errors = fields.iter().map(|f| (f.field.to_string(), t.field_error(f))).collect();
+        let message = (code != "validation_failed" || fields.is_empty()).then(|| t.error(code, message));
+        FormState {
+            name,
+            values: values.shown(),
+            errors,
+            message,
+            detail: None,
+            code: std::borrow::Cow::Owned(code.to_string()),
+            placed: Vec::new(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        }
     }
 
     /// The same, with the errors of `fields` shown in the form although no field of that name
@@ -245,7 +270,7 @@ impl FormState {
 
     /// The refusal's code, empty if there was none.
     pub fn code(&self) -> &str {
-        self.code
+        &self.code
     }
 
     /// The refusal's text of the case, as entered.

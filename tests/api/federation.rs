@@ -428,6 +428,12 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
     let r = experts[0].post(&format!("/api/v1/federation/sessions/{session}/commands"), &json!({"op": "fly"})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<Value>().await.expect("json")["error"]["code"], "invalid_frame");
+    // A signature is checked against the member's own password here, and never leaves.
+    let r = experts[0]
+        .post(&format!("/api/v1/federation/sessions/{session}/commands"), &json!({"op": "sign", "password": "not-it"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["code"], "password_wrong");
 
     // A command the host's room refuses comes back with the room's code.
     let r = experts[0]
@@ -470,7 +476,11 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
         assert_eq!(signed_in[0]["data"]["site"], "guest", "the member's site is the peer");
         assert_eq!(events.iter().filter(|e| e["kind"] == "declared" && e["data"]["member"] == *m).count(), 1);
     }
-    assert!(events.iter().all(|e| e["data"]["host_seq"].is_i64() || e["kind"] == "command_result"));
+    // Every event is the host's, numbered by it, except the guest's own: a command's outcome and
+    // a member's new brief.
+    assert!(
+        events.iter().all(|e| e["data"]["host_seq"].is_i64() || e["kind"] == "command_result" || e["kind"] == "brief")
+    );
 
     // The host's session shows them as members at the guest's site, signed in and declared.
     let staff = host.login("centre").await;
@@ -531,6 +541,50 @@ async fn guest_members_take_part_in_the_hosts_session_from_their_own_deployment(
     assert_eq!(kept.outcome.as_deref(), Some("not_a_member"));
     let after = tenderhall::entities::evaluation_member::Entity::find().all(&host.app.state.db).await.expect("db");
     assert_eq!(before, after, "no member changed");
+
+    // A signed message of a kind the host does not know is refused with `unknown_kind`.
+    let body = json!({"anything": 1}).to_string();
+    let sig = me.sign(&federation::signed_bytes("guest", "host", next + 1, "session.fly", &body)).expect("sign");
+    let msg = Frame::Msg { seq: next + 1, kind: "session.fly".into(), body, sig };
+    link.send(Message::text(serde_json::to_string(&msg).expect("json"))).await.expect("send");
+    let Some(Ok(Message::Text(t))) = link.next().await else { panic!("no acknowledgement") };
+    let Ok(Frame::Ack { seq, outcome }) = serde_json::from_str::<Frame>(t.as_str()) else { panic!("not an ack: {t}") };
+    assert_eq!((seq, outcome.as_str()), (next + 1, "unknown_kind"));
+    // A message whose signature does not cover what it carries closes the link and is not kept;
+    // so does a message out of order.
+    let kept = |seq: i64| {
+        let db = host.app.state.db.clone();
+        async move {
+            peer_message::Entity::find()
+                .filter(peer_message::Column::Peer.eq("guest"))
+                .filter(peer_message::Column::Direction.eq(Direction::In))
+                .filter(peer_message::Column::Seq.eq(seq))
+                .one(&db)
+                .await
+                .expect("db")
+                .is_some()
+        }
+    };
+    let body = json!({"request": request, "pseudonym": uuid::Uuid::new_v4(), "command_id": uuid::Uuid::new_v4(),
+                      "command": {"op": "sign_in"}})
+    .to_string();
+    let sig = me.sign(&federation::signed_bytes("guest", "host", next + 2, "session.command", "{}")).expect("sign");
+    let msg = Frame::Msg { seq: next + 2, kind: "session.command".into(), body: body.clone(), sig };
+    link.send(Message::text(serde_json::to_string(&msg).expect("json"))).await.expect("send");
+    assert!(!matches!(link.next().await, Some(Ok(Message::Text(_)))), "a forged message is not acknowledged");
+    assert!(!kept(next + 2).await, "a forged message is not kept");
+    assert!(logged(&host, "is not signed by the peer's key").await, "the forgery is logged");
+    let mut link = federation::link::dial(&me, &host_peer, WebSocketConfig::default()).await.expect("the link");
+    let Some(Ok(Message::Text(t))) = link.next().await else { panic!("no ready frame") };
+    let Ok(Frame::Ready { next: resumed, .. }) = serde_json::from_str::<Frame>(t.as_str()) else {
+        panic!("not ready: {t}")
+    };
+    assert_eq!(resumed, next + 2, "the link resumes after the last message applied");
+    let sig = me.sign(&federation::signed_bytes("guest", "host", next + 5, "session.command", &body)).expect("sign");
+    let msg = Frame::Msg { seq: next + 5, kind: "session.command".into(), body, sig };
+    link.send(Message::text(serde_json::to_string(&msg).expect("json"))).await.expect("send");
+    assert!(!matches!(link.next().await, Some(Ok(Message::Text(_)))), "a message out of order is not acknowledged");
+    assert!(!kept(next + 5).await, "a message out of order is not kept");
 }
 
 #[tokio::test]
