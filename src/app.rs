@@ -101,6 +101,8 @@ pub struct AppParts {
     pub fees: crate::fees::Fees,
     /// Links to peer deployments.
     pub federation: crate::federation::Federation,
+    /// Notices by e-mail.
+    pub deliveries: crate::deliver::Deliveries,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -130,6 +132,7 @@ parts!(
     awards: crate::award::Awards,
     fees: crate::fees::Fees,
     federation: crate::federation::Federation,
+    deliveries: crate::deliver::Deliveries,
 );
 
 /// Errors while starting up.
@@ -242,6 +245,20 @@ impl AppState {
             },
             texts: texts.clone(),
         };
+        let deliveries = crate::deliver::Deliveries {
+            db: db.clone(),
+            clock: clock.clone(),
+            settings: settings.email.clone(),
+            link_base: match settings.email.link_base.trim() {
+                "" => settings
+                    .public_origin()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| format!("http://{}", settings.server.listen)),
+                base => base.to_string(),
+            },
+            texts: texts.clone(),
+        };
         let federation = crate::federation::Federation::new(
             writer.clone(),
             vault.clone(),
@@ -347,6 +364,7 @@ impl AppState {
             awards,
             fees,
             federation,
+            deliveries,
         })))
     }
 
@@ -411,6 +429,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::award::api_routes())
         .merge(crate::calendar::api_routes())
         .merge(crate::fees::api_routes())
+        .merge(crate::deliver::api_routes())
         .merge(crate::federation::api::api_routes())
         .split_for_parts();
     let mut doc = doc;
@@ -505,6 +524,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::handlers::router())
         .merge(crate::sites::router())
         .merge(crate::fees::router())
+        .merge(crate::deliver::router())
         .merge(crate::federation::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())

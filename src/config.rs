@@ -55,6 +55,74 @@ pub struct Settings {
     pub fees: FeeSettings,
     /// Links to separately-run deployments (cross-site evaluation between platforms).
     pub federation: FederationSettings,
+    /// Notices by e-mail.
+    pub email: EmailSettings,
+}
+
+/// How an e-mail reaches the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// A plain connection upgraded by STARTTLS, which must succeed (port 587).
+    Starttls,
+    /// No TLS at all: only for a server on the same machine or a test.
+    None,
+}
+
+/// Notices by e-mail: the SMTP server, the sender, and the retries. Off while `host` is empty
+/// (deliveries are written and wait until it is set).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailSettings {
+    /// The SMTP server's host name (also the name its certificate must carry); empty: off.
+    pub host: String,
+    /// Its port (587).
+    pub port: u16,
+    /// `starttls` (default), `implicit` or `none`.
+    pub security: SmtpSecurity,
+    /// A CA certificate (PEM) the server's certificate may chain to, besides the public roots.
+    pub ca: Option<PathBuf>,
+    /// The login, if the server wants one.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// The sender (`交易平台 <noreply@example.gov.cn>`).
+    pub from: String,
+    /// The address that the mails' links start with (`https://tender.example.gov.cn`); empty:
+    /// `server.public_url`.
+    pub link_base: String,
+    /// Seconds to wait for the server (10).
+    pub timeout_seconds: u64,
+    /// The first retry's wait, in seconds, doubled at each failure (30).
+    pub backoff_seconds: u64,
+    /// The longest wait between attempts (3600).
+    pub max_backoff_seconds: u64,
+    /// Attempts before a delivery is kept as failed (8).
+    pub max_attempts: i32,
+    /// How often the sender looks for due deliveries, in milliseconds (1000).
+    pub poll_ms: u64,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            ca: None,
+            username: String::new(),
+            password: String::new(),
+            from: "Tenderhall <noreply@localhost>".into(),
+            link_base: String::new(),
+            timeout_seconds: 10,
+            backoff_seconds: 30,
+            max_backoff_seconds: 3600,
+            max_attempts: 8,
+            poll_ms: 1000,
+        }
+    }
 }
 
 /// Federation (区级合作): this deployment's name and site certificate, the federation CA, the

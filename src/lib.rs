@@ -45,6 +45,7 @@ pub mod clock;
 pub mod column;
 pub mod config;
 pub mod db;
+pub mod deliver;
 pub mod demo;
 pub mod draw;
 pub mod entities;

@@ -128,6 +128,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     if state.settings.jobs.run {
         tasks.push(state.jobs.clone().spawn());
         tasks.push(crate::fees::spawn_payer(state.fees.clone()));
+        tasks.push(crate::deliver::spawn_sender(state.deliveries.clone()));
     }
     tasks.extend(crate::federation::link::spawn_senders(&state.federation));
     tasks.extend(crate::federation::session::spawn_relay(&state.federation));

@@ -30,6 +30,7 @@ mod m20261226_000001_fees;
 mod m20261227_000001_re_evaluation;
 mod m20261228_000001_federation;
 mod m20261229_000001_guest_fees;
+mod m20261230_000001_deliveries;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261227_000001_re_evaluation::Migration),
             Box::new(m20261228_000001_federation::Migration),
             Box::new(m20261229_000001_guest_fees::Migration),
+            Box::new(m20261230_000001_deliveries::Migration),
         ]
     }
 }

@@ -48,7 +48,7 @@ async fn store<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
     for (org, user) in to {
-        notification::ActiveModel {
+        let row = notification::ActiveModel {
             user_id: Set(*user),
             public_id: Set(Uuid::new_v4()),
             org_id: Set(*org),
@@ -62,8 +62,16 @@ async fn store<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
+        // Its e-mails, in the same transaction: they exist exactly when the notice does.
+        crate::deliver::enqueue(db, now, &row).await?;
     }
     Ok(())
+}
+
+/// The text of a stored notice in `lang` (for the e-mail that carries it).
+pub fn render_stored(i18n: &I18n, lang: Lang, n: &notification::Model) -> AppResult<String> {
+    let v = view(i18n, lang, n.clone())?;
+    Ok(v.text)
 }
 
 /// The notices a user reads: its organisation's for everyone, and its own.

@@ -10,7 +10,8 @@
 //!   (HttpOnly, SameSite=Lax), so that the login and registration forms work before there is a
 //!   session.
 //!
-//! Every POST/PUT/PATCH/DELETE must carry the token in the `X-CSRF-Token` header (scripts, API
+//! Every POST/PUT/PATCH/DELETE (but the one-click unsubscribe of an e-mail, `/unsubscribe/…`,
+//! whose secret path is its authority and which uses no session) must carry the token in the `X-CSRF-Token` header (scripts, API
 //! clients), in the `_csrf` field of a URL-encoded form, or in the `_csrf` query parameter
 //! (multipart uploads, whose bodies are streamed, not buffered here). A request without it, or
 //! with a token of another session or visitor, is refused with 403 `csrf_failed` before any
@@ -100,7 +101,10 @@ pub async fn protect(State(state): State<Site>, req: Request, next: Next) -> Res
     };
     let token = token(&state.csrf_key, binding);
     let mut req = req;
-    if !is_safe(req.method()) {
+    // The one-click unsubscribe link of an e-mail is posted by the reader's mail program, with
+    // no cookie: the secret in its path is its authority, and it uses no session.
+    let one_click = req.uri().path().starts_with(crate::deliver::UNSUBSCRIBE_PREFIX);
+    if !is_safe(req.method()) && !one_click {
         if session.is_none() && fresh {
             return AppError::forbidden_because("csrf_failed", "missing CSRF cookie; reload the page").into_response();
         }

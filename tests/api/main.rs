@@ -16,6 +16,7 @@ mod caching;
 mod columns;
 mod criteria;
 mod csrf;
+mod deliveries;
 mod draws;
 mod evaluation;
 mod experts;

@@ -1,0 +1,298 @@
+//! Notices by e-mail: each delivery is written with its notice and sent to a real SMTP server
+//! (aiosmtpd, `tests/support/smtp_server.py`) that fails, refuses a mailbox for good and loses
+//! an answer; every recipient with an address gets each of its notices once (a lost answer's
+//! copy carries the same Message-ID), in its language, and nobody else does; muting and the
+//! one-click unsubscribe link stop a kind.
+
+use crate::client::{Client, expect_error};
+use crate::support::{TestApp, free_port, spawn_app_with};
+use crate::tenders::published_tender;
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The SMTP server process; killed when dropped.
+struct Smtp {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The aiosmtpd release the tests run.
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// A Python that has aiosmtpd: the machine's, or else one made once for the tests (a virtual
+/// environment under the build's temporary directory, aiosmtpd installed from PyPI). `.ci/run`
+/// installs it beforehand.
+fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let has = |py: &Path| {
+                Command::new(py)
+                    .args(["-c", "import aiosmtpd"])
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let system = PathBuf::from("python3");
+            if has(&system) {
+                return system;
+            }
+            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("smtp-venv");
+            let py = venv.join("bin/python3");
+            if !has(&py) {
+                let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv");
+                assert!(made.success(), "python3 -m venv failed (Debian: apt-get install python3-venv)");
+                let got = Command::new(&py).args(["-m", "pip", "install", "-q", AIOSMTPD]).status().expect("pip");
+                assert!(got.success(), "pip install {AIOSMTPD} failed");
+            }
+            py
+        })
+        .clone()
+}
+
+impl Smtp {
+    fn start(port: u16, args: &[&str]) -> Smtp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the test's SMTP server (python3 with aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+        assert_eq!(line.trim(), "ready", "the SMTP server did not start (is aiosmtpd installed?)");
+        Smtp { child, dir }
+    }
+
+    /// Every message the server took, in order.
+    fn received(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")).collect()
+    }
+}
+
+async fn app_with_mail(port: u16) -> TestApp {
+    spawn_app_with(crate::support::Options {
+        settings: Some(Box::new(move |s| {
+            s.email.host = "127.0.0.1".into();
+            s.email.port = port;
+            s.email.security = tenderhall::config::SmtpSecurity::None;
+            s.email.from = "公共资源交易平台 <noreply@tenderhall.test>".into();
+            s.email.link_base = "https://tender.example.test".into();
+            s.email.backoff_seconds = 5;
+            s.email.max_attempts = 3;
+        })),
+        ..Default::default()
+    })
+    .await
+}
+
+async fn send(app: &TestApp) -> usize {
+    tenderhall::deliver::send_due(&app.state.deliveries).await.expect("sending")
+}
+
+async fn clarify(agency: &Client, id: &str, body: &str) {
+    let r = agency
+        .post(&format!("/api/v1/tenders/{id}/clarifications"), &json!({"kind": "clarification", "body": body}))
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+}
+
+#[tokio::test]
+async fn each_recipient_gets_each_notice_by_email_once_in_its_language_through_failures() {
+    let port = free_port();
+    let smtp = Smtp::start(port, &["--fail", "1", "--reject", "gone@example.com", "--drop", "1"]);
+    let app = app_with_mail(port).await;
+    let agency = Client::login(&app, "agency_x").await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    let s2 = Client::login(&app, "supplier_2").await;
+
+    // Choices are checked field by field; a good one is kept.
+    let prefs = "/api/v1/notifications/preferences";
+    let e = expect_error(
+        s1.put(prefs, &json!({"email": "not an address", "lang": "fr", "email_muted": ["no_such_kind"]})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<(&str, &str)> = e["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| (f["field"].as_str().expect("field"), f["code"].as_str().expect("code")))
+        .collect();
+    assert_eq!(fields, vec![("email", "invalid_email"), ("lang", "unknown_lang"), ("email_muted", "unknown_kind")]);
+    let too_long = format!("{}@example.com", "a".repeat(250));
+    expect_error(
+        s1.put(prefs, &json!({"email": too_long, "lang": "en", "email_muted": []})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let r = s1.put(prefs, &json!({"email": " s1@example.com ", "lang": "en", "email_muted": []})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(s1.get_json(prefs).await, json!({"email": "s1@example.com", "lang": "en", "email_muted": []}));
+    assert_eq!(
+        s2.put(prefs, &json!({"email": "gone@example.com", "lang": "zh-CN", "email_muted": []})).await.status(),
+        200
+    );
+    // The agency mutes the questions it receives.
+    let r = agency
+        .put(prefs, &json!({"email": "agency@example.com", "lang": "zh-CN", "email_muted": ["question_received"]}))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let id = published_tender(&app, &agency).await;
+    for s in [&s1, &s2] {
+        assert_eq!(s.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    }
+    // A muted kind writes no delivery.
+    let q = s1.post(&format!("/api/v1/tenders/{id}/questions"), &json!({"body": "是否接受进口产品？"})).await;
+    assert_eq!(q.status(), 201);
+    assert_eq!(agency.get_json("/api/v1/notifications/deliveries").await, json!([]));
+
+    // A clarification reaches both suppliers' inboxes and writes one delivery each.
+    clarify(&agency, &id, "第三章技术参数更正。").await;
+    let mine = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!((&mine[0]["kind"], &mine[0]["state"]), (&json!("clarification_issued"), &json!("pending")));
+
+    // First round: the server fails the first message for now, refuses the second mailbox for good.
+    assert_eq!(send(&app).await, 0);
+    let mine = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!((&mine[0]["state"], &mine[0]["attempts"]), (&json!("pending"), &json!(1)), "{mine}");
+    assert!(mine[0]["last_error"].as_str().is_some_and(|e| e.contains("451")), "{mine}");
+    let theirs = s2.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!(theirs[0]["state"], "failed", "{theirs}");
+    assert!(theirs[0]["last_error"].as_str().is_some_and(|e| e.contains("550")), "{theirs}");
+    // Not before its backoff.
+    app.clock.advance(TimeDelta::seconds(2));
+    assert_eq!(send(&app).await, 0);
+    assert!(smtp.received().is_empty());
+    // Second round: taken, but the answer is lost; third round: taken again, with the same Message-ID.
+    app.clock.advance(TimeDelta::seconds(4));
+    assert_eq!(send(&app).await, 0, "the lost answer counts as a failure");
+    assert_eq!(smtp.received().len(), 1);
+    app.clock.advance(TimeDelta::seconds(11));
+    assert_eq!(send(&app).await, 1);
+    assert_eq!(send(&app).await, 0, "nothing is sent again once sent");
+    let got = smtp.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0]["message_id"], got[1]["message_id"], "a copy a reader's mail system can drop");
+    let mine = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!((&mine[0]["state"], &mine[0]["attempts"]), (&json!("sent"), &json!(3)), "{mine}");
+
+    // The mail: to the supplier only, in English, with encoded headers and both bodies.
+    let m = &got[1];
+    assert_eq!(m["rcpt_tos"], json!(["s1@example.com"]));
+    assert_eq!(m["mail_from"], "noreply@tenderhall.test");
+    assert_eq!(m["from"], "公共资源交易平台 <noreply@tenderhall.test>");
+    assert_eq!(m["headers_ascii"], true, "RFC 2047: {m}");
+    assert_eq!(m["content_type"], "multipart/alternative");
+    let title = agency.get_json(&format!("/api/v1/tenders/{id}")).await["title"].as_str().expect("title").to_string();
+    let en = s1.get_json("/api/v1/notifications?lang=en").await;
+    let text =
+        en.as_array().and_then(|l| l.iter().find(|n| n["kind"] == "clarification_issued")).expect("notice")["text"]
+            .as_str()
+            .expect("text")
+            .to_string();
+    assert!(text.contains(&title));
+    assert!(m["subject"].as_str().expect("subject").starts_with("[Tenderhall] "), "{m}");
+    assert!(m["text"].as_str().expect("text").contains(&text), "{m}");
+    assert!(m["html"].as_str().expect("html").contains(&format!("https://tender.example.test/tenders/{id}")), "{m}");
+    assert_eq!(m["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    let link = m["list_unsubscribe"].as_str().expect("link").trim_matches(['<', '>']).to_string();
+    assert!(
+        link.starts_with("https://tender.example.test/unsubscribe/") && link.ends_with("?kind=clarification_issued"),
+        "{link}"
+    );
+
+    // The centre's staff read every delivery, failures on their own; a supplier may not.
+    let centre = Client::login(&app, "centre_staff").await;
+    let failed = centre.get_json("/api/v1/admin/deliveries?state=failed").await;
+    assert_eq!(failed.as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!((&failed[0]["username"], &failed[0]["address"]), (&json!("supplier_2"), &json!("gone@example.com")));
+    expect_error(centre.get("/api/v1/admin/deliveries?state=lost").await, 422, "validation_failed").await;
+    expect_error(s1.get("/api/v1/admin/deliveries").await, 403, "centre_only").await;
+
+    // The one-click link: a GET only asks; a POST without cookie or CSRF token (as a mail program
+    // sends it) mutes the kind; an unknown secret is not found.
+    let path = link.trim_start_matches("https://tender.example.test");
+    let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = anon.get(format!("{}{path}", app.base)).send().await.expect("send");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("text").contains("data-testid=\"unsubscribe-confirm\""));
+    assert_eq!(s1.get_json(prefs).await["email_muted"], json!([]), "a GET changes nothing");
+    let r = anon
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    assert_eq!(s1.get_json(prefs).await["email_muted"], json!(["clarification_issued"]));
+    let r = anon.post(format!("{}/unsubscribe/not-a-secret", app.base)).send().await.expect("send");
+    assert_eq!(r.status(), 404);
+    let bad_kind = format!("{}{}", app.base, path.replace("clarification_issued", "nonsense"));
+    assert_eq!(anon.post(bad_kind).send().await.expect("send").status(), 422);
+    // A muted kind is no longer mailed; the notice still reaches the inbox.
+    clarify(&agency, &id, "第四章评分标准更正。").await;
+    assert_eq!(s1.get_json("/api/v1/notifications/deliveries").await.as_array().map(Vec::len), Some(1));
+    let inbox = s1.get_json("/api/v1/notifications").await;
+    assert_eq!(inbox.as_array().expect("list").iter().filter(|n| n["kind"] == "clarification_issued").count(), 2);
+    app.clock.advance(TimeDelta::hours(1));
+    assert_eq!(send(&app).await, 0);
+    assert_eq!(smtp.received().len(), 2, "nothing more arrived");
+}
+
+#[tokio::test]
+async fn deliveries_wait_while_no_server_is_set_and_go_once_it_is() {
+    // Without a server the rows wait; with one, the same rows go, each once.
+    let app = crate::support::spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    let prefs = "/api/v1/notifications/preferences";
+    assert_eq!(
+        s1.put(prefs, &json!({"email": "s1@example.com", "lang": "zh-CN", "email_muted": []})).await.status(),
+        200
+    );
+    let id = published_tender(&app, &agency).await;
+    assert_eq!(s1.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    clarify(&agency, &id, "第三章技术参数更正。").await;
+    assert_eq!(send(&app).await, 0);
+    let mine = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!((&mine[0]["state"], &mine[0]["attempts"]), (&json!("pending"), &json!(0)), "{mine}");
+
+    let port = free_port();
+    let smtp = Smtp::start(port, &[]);
+    let mut with_server = app.state.deliveries.clone();
+    with_server.settings.host = "127.0.0.1".into();
+    with_server.settings.port = port;
+    with_server.settings.security = tenderhall::config::SmtpSecurity::None;
+    assert_eq!(tenderhall::deliver::send_due(&with_server).await.expect("send"), 1);
+    assert_eq!(tenderhall::deliver::send_due(&with_server).await.expect("send"), 0);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert!(got[0]["subject"].as_str().expect("subject").starts_with("【交易平台】"), "{got:?}");
+    assert!(got[0]["text"].as_str().expect("text").contains("您好"), "{got:?}");
+}
