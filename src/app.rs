@@ -258,6 +258,13 @@ impl AppState {
                 base => base.to_string(),
             },
             texts: texts.clone(),
+            sms: settings.sms.clone(),
+            gateway: Arc::new(crate::deliver::sms::HttpGateway {
+                endpoint: settings.sms.endpoint.clone(),
+                timeout: std::time::Duration::from_secs(settings.sms.timeout_seconds.max(1)),
+                key: key.clone(),
+                http: fees.http.clone(),
+            }),
         };
         let federation = crate::federation::Federation::new(
             writer.clone(),

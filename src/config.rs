@@ -57,6 +57,49 @@ pub struct Settings {
     pub federation: FederationSettings,
     /// Notices by e-mail.
     pub email: EmailSettings,
+    /// Notices by SMS.
+    pub sms: SmsSettings,
+}
+
+/// Notices by SMS through the centre's gateway (docs/notifications.md, "The SMS gateway
+/// protocol"). Off while `endpoint` is empty (deliveries are written and wait).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The gateway (`https://sms.example.gov.cn/v1/send`); empty: off.
+    pub endpoint: String,
+    /// The signature the gateway puts before each text (签名, `交易平台`).
+    pub sign: String,
+    /// Seconds to wait for the gateway (10).
+    pub timeout_seconds: u64,
+    /// The first retry's wait, in seconds, doubled at each failure (30).
+    pub backoff_seconds: u64,
+    /// The longest wait between attempts (3600).
+    pub max_backoff_seconds: u64,
+    /// Attempts before a delivery is kept as failed (6).
+    pub max_attempts: i32,
+    /// Quiet hours, China time: no SMS from this hour (22)...
+    pub quiet_from_hour: u32,
+    /// ...until this hour (8), except urgent kinds.
+    pub quiet_until_hour: u32,
+    /// The most SMS one number gets in an hour (5); more wait.
+    pub cap_per_hour: u32,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            sign: "交易平台".into(),
+            timeout_seconds: 10,
+            backoff_seconds: 30,
+            max_backoff_seconds: 3600,
+            max_attempts: 6,
+            quiet_from_hour: 22,
+            quiet_until_hour: 8,
+            cap_per_hour: 5,
+        }
+    }
 }
 
 /// How an e-mail reaches the SMTP server.

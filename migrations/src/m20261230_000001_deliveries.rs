@@ -1,7 +1,8 @@
-//! Deliveries of notices outside the platform (e-mail): each delivery is a row of the outbox
+//! Deliveries of notices outside the platform (e-mail, SMS): each delivery is a row of the outbox
 //! `deliveries`, written in the transaction of the notice it carries, and sent afterwards with
-//! retries; `notice_prefs` holds each user's language of messages, the kinds muted per channel
-//! and the secret of the one-click unsubscribe links.
+//! retries; `notice_prefs` holds each user's language of messages, the kinds muted for e-mail,
+//! the mobile number and the kinds wanted by SMS, and the secret of the one-click unsubscribe
+//! links.
 
 use crate::util::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -23,6 +24,8 @@ impl MigrationTrait for Migration {
                 .col(big_integer_uniq("user_id"))
                 .col(string("lang"))
                 .col(text("email_muted"))
+                .col(string_null("phone"))
+                .col(text("sms_kinds"))
                 .col(string_uniq("unsubscribe_token"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(&mut fk("notice_prefs", "user_id", "users"))

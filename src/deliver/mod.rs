@@ -1,4 +1,5 @@
-//! Deliveries (消息推送): notices sent outside the platform, by e-mail over SMTP.
+//! Deliveries (消息推送): notices sent outside the platform, by e-mail over SMTP and by SMS
+//! through the centre's gateway ([`sms`]).
 //!
 //! A notice is stored by [`crate::notify`] in the transaction of the event that raised it; in
 //! that same transaction [`enqueue`] writes one row of the outbox `deliveries` per user who is
@@ -21,10 +22,11 @@
 pub mod api;
 mod handlers;
 pub mod mail;
+pub mod sms;
 
 use crate::{
     accounts::model::{Actor, Role, Status},
-    config::EmailSettings,
+    config::{EmailSettings, SmsSettings},
     entities::{delivery, notice_pref, notification, user},
     error::{AppError, AppResult, FieldError},
     ids::UserId,
@@ -49,6 +51,8 @@ crate::column::string_enum! {
     Channel stored in crate::entities::delivery::Entity {
         /// E-mail over SMTP.
         Email = "email",
+        /// SMS through the centre's gateway.
+        Sms = "sms",
     }
 }
 
@@ -73,6 +77,10 @@ pub struct Deliveries {
     pub clock: crate::clock::SharedClock,
     /// The SMTP server, the sender, the retries.
     pub settings: EmailSettings,
+    /// The SMS signature, retries, quiet hours and cap.
+    pub sms: SmsSettings,
+    /// The SMS gateway.
+    pub gateway: Arc<dyn sms::SmsGateway>,
     /// Where the mails' links point (`https://tender.example.gov.cn`).
     pub link_base: String,
     /// The notices' templates and the mails' texts.
@@ -93,14 +101,29 @@ pub const MAX_ADDRESS: usize = 254;
 struct Prefs {
     lang: Lang,
     muted: Vec<String>,
+    phone: Option<String>,
+    sms_kinds: Vec<String>,
 }
 
 impl Prefs {
     fn of(row: Option<&notice_pref::Model>) -> AppResult<Self> {
-        let Some(r) = row else { return Ok(Prefs { lang: Lang::Zh, muted: Vec::new() }) };
-        let muted: Vec<String> = serde_json::from_str(&r.email_muted)
-            .map_err(|e| AppError::internal(format!("notice_prefs.email_muted of row {}: {e}", r.id)))?;
-        Ok(Prefs { lang: Lang::parse(&r.lang).unwrap_or_default(), muted })
+        let Some(r) = row else {
+            return Ok(Prefs { lang: Lang::Zh, muted: Vec::new(), phone: None, sms_kinds: Vec::new() });
+        };
+        let list = |col: &str, v: &str| -> AppResult<Vec<String>> {
+            serde_json::from_str(v).map_err(|e| AppError::internal(format!("notice_prefs.{col} of row {}: {e}", r.id)))
+        };
+        Ok(Prefs {
+            lang: Lang::parse(&r.lang).unwrap_or_default(),
+            muted: list("email_muted", &r.email_muted)?,
+            phone: r.phone.clone(),
+            sms_kinds: list("sms_kinds", &r.sms_kinds)?,
+        })
+    }
+
+    fn wants_sms(&self, kind: NoticeKind) -> Option<&str> {
+        let phone = self.phone.as_deref().filter(|p| !p.is_empty())?;
+        (sms::sms_kind(kind).is_some() && self.sms_kinds.iter().any(|k| k == kind.as_str())).then_some(phone)
     }
 
     fn mutes(&self, kind: NoticeKind) -> bool {
@@ -108,8 +131,9 @@ impl Prefs {
     }
 }
 
-/// Writes the e-mail deliveries of the stored notice `n`, in the caller's transaction (the
-/// notice's own): one per recipient with an address who has not muted its kind.
+/// Writes the deliveries of the stored notice `n`, in the caller's transaction (the notice's
+/// own): an e-mail to each recipient with an address who has not muted its kind, and an SMS to
+/// each who chose the kind by SMS and gave a number.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: &notification::Model) -> AppResult<()> {
     let mut q =
         user::Entity::find().filter(user::Column::OrgId.eq(n.org_id)).filter(user::Column::Status.eq(Status::Active));
@@ -117,40 +141,53 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: &notific
         q = q.filter(user::Column::Id.eq(u));
     }
     let users: Vec<user::Model> = q.all(db).await?;
-    let with_address: Vec<&user::Model> =
-        users.iter().filter(|u| u.email.as_deref().is_some_and(|e| !e.trim().is_empty())).collect();
-    if with_address.is_empty() {
+    if users.is_empty() {
         return Ok(());
     }
     let prefs = notice_pref::Entity::find()
-        .filter(notice_pref::Column::UserId.is_in(with_address.iter().map(|u| u.id)))
+        .filter(notice_pref::Column::UserId.is_in(users.iter().map(|u| u.id)))
         .all(db)
         .await?;
-    for u in with_address {
+    for u in &users {
         let p = Prefs::of(prefs.iter().find(|p| p.user_id == u.id))?;
-        if p.mutes(n.kind) {
-            continue;
+        let email = u.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        if let Some(address) = email.filter(|_| !p.mutes(n.kind)) {
+            write(db, now, n, u, Channel::Email, address).await?;
         }
-        delivery::ActiveModel {
-            public_id: Set(Uuid::new_v4()),
-            notification_id: Set(n.id),
-            user_id: Set(u.id),
-            channel: Set(Channel::Email),
-            address: Set(u.email.clone().unwrap_or_default().trim().to_string()),
-            kind: Set(n.kind),
-            state: Set(DeliveryState::Pending),
-            idempotency_key: Set(format!("{}.{}.email", n.public_id.simple(), u.public_id.simple())),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            sent_at: Set(None),
-            created_at: Set(now),
-            ..Default::default()
+        if let Some(phone) = p.wants_sms(n.kind) {
+            write(db, now, n, u, Channel::Sms, phone).await?;
         }
-        .insert(db)
-        .await?;
     }
+    Ok(())
+}
+
+async fn write<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    n: &notification::Model,
+    u: &user::Model,
+    channel: Channel,
+    address: &str,
+) -> AppResult<()> {
+    delivery::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        notification_id: Set(n.id),
+        user_id: Set(u.id),
+        channel: Set(channel),
+        address: Set(address.to_string()),
+        kind: Set(n.kind),
+        state: Set(DeliveryState::Pending),
+        idempotency_key: Set(format!("{}.{}.{channel}", n.public_id.simple(), u.public_id.simple())),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }
 
@@ -161,24 +198,37 @@ enum Attempt {
     Permanent(String),
 }
 
-/// Sends every due delivery, each outside any transaction, and records each answer. Returns how
-/// many were sent. Off (returns 0, rows wait) while no SMTP server is set.
+/// Sends every due delivery of the channels that are set up, each outside any transaction, and
+/// records each answer. Returns how many were sent. Rows of a channel that is not set up (no
+/// SMTP server, no gateway) wait.
 pub async fn send_due(state: &Deliveries) -> AppResult<usize> {
-    if state.settings.host.trim().is_empty() {
+    let mut ready = Vec::new();
+    if !state.settings.host.trim().is_empty() {
+        ready.push(Channel::Email);
+    }
+    if state.gateway.ready() {
+        ready.push(Channel::Sms);
+    }
+    if ready.is_empty() {
         return Ok(0);
     }
-    let transport = mail::transport(&state.settings)?;
+    let transport = if ready.contains(&Channel::Email) { Some(mail::transport(&state.settings)?) } else { None };
     let now = state.clock.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::State.eq(DeliveryState::Pending))
         .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(delivery::Column::Channel.is_in(ready.clone()))
         .order_by_asc(delivery::Column::Id)
         .limit(500)
         .all(&state.db)
         .await?;
-    let lease = TimeDelta::seconds(state.settings.timeout_seconds.max(1) as i64 * 3);
     let mut sent = 0;
     for d in due {
+        let timeout = match d.channel {
+            Channel::Email => state.settings.timeout_seconds,
+            Channel::Sms => state.sms.timeout_seconds,
+        };
+        let lease = TimeDelta::seconds(timeout.max(1) as i64 * 3);
         // The lease: a process sharing the database that claimed the row first sends it.
         let claimed = delivery::Entity::update_many()
             .col_expr(delivery::Column::ClaimedUntil, Expr::value(now + lease))
@@ -194,13 +244,39 @@ pub async fn send_due(state: &Deliveries) -> AppResult<usize> {
         if claimed.rows_affected != 1 {
             continue;
         }
-        let attempt = match compose(state, &d).await {
-            Ok(message) => match lettre::AsyncTransport::send(&transport, message).await {
-                Ok(_) => Attempt::Sent,
-                Err(e) if e.is_permanent() => Attempt::Permanent(e.to_string()),
-                Err(e) => Attempt::Retry(e.to_string()),
+        if d.channel == Channel::Sms
+            && let Some(later) = sms_waits(state, &d, now).await?
+        {
+            let mut m: delivery::ActiveModel = d.clone().into();
+            m.next_attempt_at = Set(later);
+            m.claimed_until = Set(None);
+            m.update(&state.db).await?;
+            continue;
+        }
+        let attempt = match (d.channel, &transport) {
+            (Channel::Email, Some(t)) => match compose(state, &d).await {
+                Ok(message) => match lettre::AsyncTransport::send(t, message).await {
+                    Ok(_) => Attempt::Sent,
+                    Err(e) if e.is_permanent() => Attempt::Permanent(e.to_string()),
+                    Err(e) => Attempt::Retry(e.to_string()),
+                },
+                Err(e) => Attempt::Permanent(e.message),
             },
-            Err(e) => Attempt::Permanent(e.message),
+            (Channel::Email, None) => continue,
+            (Channel::Sms, _) => match sms_request(state, &d).await? {
+                Some(req) => match state.gateway.send(&d.idempotency_key, &req).await {
+                    Ok(_) => Attempt::Sent,
+                    Err(sms::SmsFailure::Permanent(e)) => Attempt::Permanent(e),
+                    Err(sms::SmsFailure::Transient(e)) => Attempt::Retry(e),
+                },
+                None => Attempt::Permanent(format!("{} has no SMS template", d.kind)),
+            },
+        };
+        let (backoff, max_backoff, max_attempts) = match d.channel {
+            Channel::Email => {
+                (state.settings.backoff_seconds, state.settings.max_backoff_seconds, state.settings.max_attempts)
+            }
+            Channel::Sms => (state.sms.backoff_seconds, state.sms.max_backoff_seconds, state.sms.max_attempts),
         };
         let now = state.clock.now();
         let mut m: delivery::ActiveModel = d.clone().into();
@@ -214,23 +290,18 @@ pub async fn send_due(state: &Deliveries) -> AppResult<usize> {
                 sent += 1;
             }
             Attempt::Permanent(e) => {
-                tracing::warn!(delivery = %d.public_id, error = %e, "e-mail refused for good");
+                tracing::warn!(delivery = %d.public_id, channel = %d.channel, error = %e, "delivery refused for good");
                 m.state = Set(DeliveryState::Failed);
                 m.last_error = Set(Some(e.chars().take(500).collect()));
             }
             Attempt::Retry(e) => {
                 m.last_error = Set(Some(e.chars().take(500).collect()));
-                if d.attempts + 1 >= state.settings.max_attempts.max(1) {
-                    tracing::warn!(delivery = %d.public_id, error = %e, "e-mail failed at every attempt");
+                if d.attempts + 1 >= max_attempts.max(1) {
+                    tracing::warn!(delivery = %d.public_id, channel = %d.channel, error = %e, "delivery failed at every attempt");
                     m.state = Set(DeliveryState::Failed);
                 } else {
                     let exp = d.attempts.clamp(0, 20) as u32;
-                    let wait = state
-                        .settings
-                        .backoff_seconds
-                        .max(1)
-                        .saturating_mul(1u64 << exp)
-                        .min(state.settings.max_backoff_seconds.max(1));
+                    let wait = backoff.max(1).saturating_mul(1u64 << exp).min(max_backoff.max(1));
                     m.next_attempt_at = Set(now + TimeDelta::seconds(wait as i64));
                 }
             }
@@ -238,6 +309,59 @@ pub async fn send_due(state: &Deliveries) -> AppResult<usize> {
         m.update(&state.db).await?;
     }
     Ok(sent)
+}
+
+/// When an SMS that is due must wait instead: in quiet hours (China time) unless its kind is
+/// urgent, until they end; above the number's cap for the hour, until the oldest of that hour's
+/// messages is an hour old.
+async fn sms_waits(state: &Deliveries, d: &delivery::Model, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+    let urgent = sms::sms_kind(d.kind).is_some_and(|k| k.urgent);
+    if !urgent && let Some(end) = quiet_until(&state.sms, now) {
+        return Ok(Some(end));
+    }
+    let hour_ago = now - TimeDelta::hours(1);
+    let recent = delivery::Entity::find()
+        .filter(delivery::Column::Channel.eq(Channel::Sms))
+        .filter(delivery::Column::Address.eq(d.address.clone()))
+        .filter(delivery::Column::State.eq(DeliveryState::Sent))
+        .filter(delivery::Column::SentAt.gt(hour_ago))
+        .order_by_asc(delivery::Column::SentAt)
+        .all(&state.db)
+        .await?;
+    if recent.len() >= state.sms.cap_per_hour.max(1) as usize {
+        let oldest = recent.first().and_then(|r| r.sent_at).unwrap_or(now);
+        return Ok(Some(oldest + TimeDelta::hours(1) + TimeDelta::seconds(1)));
+    }
+    Ok(None)
+}
+
+/// The end of the quiet hours `now` falls in, if it does (hours of China time).
+pub fn quiet_until(s: &SmsSettings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::{TimeZone, Timelike};
+    let (from, until) = (s.quiet_from_hour % 24, s.quiet_until_hour % 24);
+    if from == until {
+        return None;
+    }
+    let local = now.with_timezone(&crate::web::cst());
+    let h = local.hour();
+    let quiet = if from > until { h >= from || h < until } else { h >= from && h < until };
+    if !quiet {
+        return None;
+    }
+    let day = if h >= until { local.date_naive() + chrono::Days::new(1) } else { local.date_naive() };
+    let end = day.and_hms_opt(until, 0, 0)?;
+    crate::web::cst().from_local_datetime(&end).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// The gateway request of SMS delivery `d`: its notice's parameters in the reader's language.
+async fn sms_request(state: &Deliveries, d: &delivery::Model) -> AppResult<Option<sms::SmsRequest>> {
+    let n =
+        notification::Entity::find_by_id(d.notification_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
+    let pref = notice_pref::Entity::find().filter(notice_pref::Column::UserId.eq(d.user_id)).one(&state.db).await?;
+    let lang = Prefs::of(pref.as_ref())?.lang;
+    let args: crate::notify::model::Args = serde_json::from_str(&n.args)
+        .map_err(|e| AppError::internal(format!("notifications.args of row {}: {e}", n.id)))?;
+    Ok(sms::request(&state.texts, lang, n.kind, &args, d.public_id, &d.address, &state.sms.sign))
 }
 
 /// The e-mail of delivery `d`: its notice rendered in the reader's language.
@@ -275,6 +399,8 @@ async fn token_of<C: ConnectionTrait>(db: &C, user_id: UserId, now: DateTime<Utc
         user_id: Set(user_id),
         lang: Set(Lang::Zh.code().to_string()),
         email_muted: Set("[]".into()),
+        phone: Set(None),
+        sms_kinds: Set("[]".into()),
         unsubscribe_token: Set(token.clone()),
         updated_at: Set(now),
         ..Default::default()
@@ -317,6 +443,12 @@ pub struct Preferences {
     pub lang: String,
     /// The kinds not sent by e-mail (`*`: none is).
     pub email_muted: Vec<String>,
+    /// The mobile number SMS go to (11 digits); empty or absent: no SMS.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The kinds sent by SMS as well (only kinds with an SMS template; none by default).
+    #[serde(default)]
+    pub sms_kinds: Vec<String>,
 }
 
 /// The caller's choices.
@@ -324,7 +456,13 @@ pub async fn preferences(state: &Deliveries, actor: &Actor) -> AppResult<Prefere
     let u = user::Entity::find_by_id(actor.user_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let p = notice_pref::Entity::find().filter(notice_pref::Column::UserId.eq(actor.user_id)).one(&state.db).await?;
     let prefs = Prefs::of(p.as_ref())?;
-    Ok(Preferences { email: u.email, lang: prefs.lang.code().to_string(), email_muted: prefs.muted })
+    Ok(Preferences {
+        email: u.email,
+        lang: prefs.lang.code().to_string(),
+        email_muted: prefs.muted,
+        phone: prefs.phone,
+        sms_kinds: prefs.sms_kinds,
+    })
 }
 
 /// Sets the caller's choices; every wrong field is named.
@@ -352,6 +490,25 @@ pub async fn set_preferences(state: &Deliveries, actor: &Actor, p: Preferences) 
             muted.push(k.clone());
         }
     }
+    let phone = p.phone.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+    if phone.as_deref().is_some_and(|x| !sms::is_mobile(x)) {
+        errors.push(FieldError::new("phone", "invalid_phone"));
+    }
+    let mut sms_kinds: Vec<String> = Vec::new();
+    for k in &p.sms_kinds {
+        match NoticeKind::parse(k) {
+            None => {
+                errors.push(FieldError::new("sms_kinds", "unknown_kind"));
+                break;
+            }
+            Some(kind) if sms::sms_kind(kind).is_none() => {
+                errors.push(FieldError::new("sms_kinds", "no_sms_template"));
+                break;
+            }
+            Some(_) if !sms_kinds.contains(k) => sms_kinds.push(k.clone()),
+            Some(_) => {}
+        }
+    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
@@ -369,6 +526,8 @@ pub async fn set_preferences(state: &Deliveries, actor: &Actor, p: Preferences) 
     let mut m: notice_pref::ActiveModel = row.into();
     m.lang = Set(lang.unwrap_or_default().code().to_string());
     m.email_muted = Set(serde_json::to_string(&muted).map_err(AppError::internal)?);
+    m.phone = Set(phone);
+    m.sms_kinds = Set(serde_json::to_string(&sms_kinds).map_err(AppError::internal)?);
     m.updated_at = Set(now);
     m.update(&state.db).await?;
     preferences(state, actor).await

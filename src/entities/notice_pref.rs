@@ -15,6 +15,11 @@ pub struct Model {
     /// The kinds not sent by e-mail, as a JSON array of kind names (`"*"`: none is).
     #[sea_orm(column_type = "Text")]
     pub email_muted: String,
+    /// The mobile number SMS go to (11 digits), if any.
+    pub phone: Option<String>,
+    /// The kinds sent by SMS, as a JSON array of kind names (none unless chosen).
+    #[sea_orm(column_type = "Text")]
+    pub sms_kinds: String,
     /// The secret of the user's one-click unsubscribe links.
     pub unsubscribe_token: String,
     pub updated_at: DateTimeUtc,

@@ -13,7 +13,7 @@ pub mod model;
 pub mod render;
 pub mod service;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use handlers::{api_routes, router};
 pub use model::{Notice, NoticeKind};

@@ -60,6 +60,12 @@ pub fn render(i18n: &I18n, lang: Lang, kind: NoticeKind, args: &Args) -> Rendere
     Rendered { text, problems }
 }
 
+/// Every argument as the reader sees it (the parameters of an SMS template), by name.
+pub fn shown_args(i18n: &I18n, lang: Lang, args: &Args) -> std::collections::BTreeMap<String, String> {
+    let mut problems = Vec::new();
+    args.iter().map(|(k, a)| (k.clone(), value(i18n, lang, a, &mut problems))).collect()
+}
+
 /// One argument as the reader sees it.
 fn value(i18n: &I18n, lang: Lang, arg: &Arg, problems: &mut Vec<String>) -> String {
     match arg {

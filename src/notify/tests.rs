@@ -132,7 +132,7 @@ fn legacy() -> Notice {
 }
 
 /// Every notice the services raise, built by the functions they raise them with.
-fn raised() -> Vec<Notice> {
+pub(crate) fn raised() -> Vec<Notice> {
     use crate::{mall, tenders::service as tenders};
     let (t, q, a, o) = (a_tender(), a_quotation(), an_agreement(), an_order());
     let mut all = vec![tenders::cancelled_notice(&t, "需求变更"), tenders::question_notice(&t)];

@@ -150,7 +150,10 @@ async fn each_recipient_gets_each_notice_by_email_once_in_its_language_through_f
     .await;
     let r = s1.put(prefs, &json!({"email": " s1@example.com ", "lang": "en", "email_muted": []})).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(s1.get_json(prefs).await, json!({"email": "s1@example.com", "lang": "en", "email_muted": []}));
+    assert_eq!(
+        s1.get_json(prefs).await,
+        json!({"email": "s1@example.com", "lang": "en", "email_muted": [], "phone": null, "sms_kinds": []})
+    );
     assert_eq!(
         s2.put(prefs, &json!({"email": "gone@example.com", "lang": "zh-CN", "email_muted": []})).await.status(),
         200
@@ -295,4 +298,148 @@ async fn deliveries_wait_while_no_server_is_set_and_go_once_it_is() {
     assert_eq!(got.len(), 1);
     assert!(got[0]["subject"].as_str().expect("subject").starts_with("【交易平台】"), "{got:?}");
     assert!(got[0]["text"].as_str().expect("text").contains("您好"), "{got:?}");
+}
+
+/// What the SMS gateway saw: every call (its idempotency key, whether its signature held, its
+/// body), and the messages it sent, by idempotency key.
+#[derive(Default)]
+struct Gateway {
+    calls: std::sync::Mutex<Vec<(String, bool, Value)>>,
+    sent: std::sync::Mutex<std::collections::BTreeMap<String, (String, Value)>>,
+}
+
+/// A real HTTP SMS gateway speaking the protocol of docs/notifications.md: its first call
+/// fails with 500, its second sends the message but answers only after the client gave up;
+/// a key it has sent is answered again with the same message id and sends nothing.
+async fn gateway(listener: tokio::net::TcpListener, seen: std::sync::Arc<Gateway>, key: tenderhall::keys::PublicKey) {
+    use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+    type S = (std::sync::Arc<Gateway>, tenderhall::keys::PublicKey);
+    async fn send(State((g, key)): State<S>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let signed = hex::decode(h("x-tenderhall-signature")).ok().is_some_and(|sig| key.verify(&body, &sig));
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let k = h("idempotency-key");
+        let n = {
+            let mut calls = g.calls.lock().expect("lock");
+            calls.push((k.clone(), signed, v.clone()));
+            calls.len()
+        };
+        if !signed || k.is_empty() {
+            return (StatusCode::UNAUTHORIZED, r#"{"error":"unsigned"}"#.into());
+        }
+        if n == 1 {
+            return (StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"busy"}"#.into());
+        }
+        let id = {
+            let mut sent = g.sent.lock().expect("lock");
+            let next = format!("SMS-{:04}", sent.len() + 1);
+            sent.entry(k).or_insert((next, v)).0.clone()
+        };
+        if n == 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        }
+        (StatusCode::OK, json!({"message_id": id}).to_string())
+    }
+    let app = axum::Router::new().route("/send", post(send)).with_state((seen, key));
+    let _ = axum::serve(listener, app).await;
+}
+
+#[tokio::test]
+async fn sms_go_once_through_a_failing_gateway_never_in_quiet_hours_nor_above_the_cap() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}/send", listener.local_addr().expect("addr"));
+    let app = spawn_app_with(crate::support::Options {
+        settings: Some(Box::new(move |s| {
+            s.sms.endpoint = endpoint;
+            s.sms.timeout_seconds = 1;
+            s.sms.backoff_seconds = 5;
+            s.sms.cap_per_hour = 2;
+            s.security.session_hours = 24 * 30;
+        })),
+        ..Default::default()
+    })
+    .await;
+    let seen = std::sync::Arc::new(Gateway::default());
+    tokio::spawn(gateway(listener, seen.clone(), app.state.key.public()));
+    let agency = Client::login(&app, "agency_x").await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    let s2 = Client::login(&app, "supplier_2").await;
+
+    // A number is checked, and only kinds with a template may go by SMS.
+    let prefs = "/api/v1/notifications/preferences";
+    let e = expect_error(
+        s1.put(
+            prefs,
+            &json!({"lang": "zh-CN", "email_muted": [], "phone": "12345", "sms_kinds": ["question_received"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(e["error"]["fields"][0], json!({"field": "phone", "code": "invalid_phone"}), "{e}");
+    assert_eq!(e["error"]["fields"][1]["code"], "no_sms_template", "{e}");
+    let mine = json!({"email": null, "lang": "zh-CN", "email_muted": [], "phone": "13800138000", "sms_kinds": ["clarification_issued"]});
+    assert_eq!(s1.put(prefs, &mine).await.status(), 200);
+    assert_eq!(s1.get_json(prefs).await, mine);
+    // A number without the kind chosen gets nothing.
+    let theirs = json!({"lang": "zh-CN", "email_muted": [], "phone": "13900139000", "sms_kinds": []});
+    assert_eq!(s2.put(prefs, &theirs).await.status(), 200);
+
+    let id = published_tender(&app, &agency).await;
+    for s in [&s1, &s2] {
+        assert_eq!(s.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    }
+    clarify(&agency, &id, "第三章技术参数更正。").await;
+    assert_eq!(s2.get_json("/api/v1/notifications/deliveries").await, json!([]));
+    // 500, then an answer that comes too late (the gateway sent it), then the same key again:
+    // answered with the same message, nothing sent twice.
+    assert_eq!(send(&app).await, 0);
+    app.clock.advance(TimeDelta::seconds(6));
+    assert_eq!(send(&app).await, 0, "the late answer counts as a failure");
+    app.clock.advance(TimeDelta::seconds(11));
+    assert_eq!(send(&app).await, 1);
+    let calls = seen.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|(k, signed, _)| *signed && k == &calls[0].0), "signed, one key: {calls:?}");
+    assert_eq!(seen.sent.lock().expect("lock").len(), 1, "one message sent");
+    let body = &calls[2].2;
+    assert_eq!(
+        (&body["phone"], &body["sign"], &body["template"]),
+        (&json!("13800138000"), &json!("交易平台"), &json!("TH_CLARIFICATION_ISSUED_ZH"))
+    );
+    let params = body["params"].as_object().expect("params");
+    assert_eq!(params.keys().map(String::as_str).collect::<Vec<_>>(), vec!["deadline", "title"]);
+    assert!(params.values().all(|v| v.as_str().is_some_and(|s| s.chars().count() <= 20)), "{body}");
+    let mine_log = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!(
+        (&mine_log[0]["channel"], &mine_log[0]["state"], &mine_log[0]["attempts"]),
+        (&json!("sms"), &json!("sent"), &json!(3))
+    );
+
+    // The cap: two an hour to a number; the others wait for the hour, and nothing is lost.
+    for n in 2..=4 {
+        clarify(&agency, &id, &format!("第{n}次澄清。")).await;
+    }
+    assert_eq!(send(&app).await, 1, "one more makes two this hour");
+    let log = s1.get_json("/api/v1/notifications/deliveries").await;
+    assert_eq!(log.as_array().expect("log").iter().filter(|d| d["state"] == "pending").count(), 2, "{log}");
+    app.clock.advance(TimeDelta::minutes(30));
+    assert_eq!(send(&app).await, 0, "still the same hour");
+    app.clock.advance(TimeDelta::minutes(31));
+    assert_eq!(send(&app).await, 2);
+    assert_eq!(seen.sent.lock().expect("lock").len(), 4);
+
+    // Quiet hours: a clarification at 23:00 China time waits until 08:00.
+    let now = tenderhall::clock::Clock::now(&*app.clock).with_timezone(&tenderhall::web::cst());
+    let to_night = now.date_naive().and_hms_opt(23, 0, 0).expect("time") - now.naive_local();
+    app.clock.advance(to_night);
+    clarify(&agency, &id, "夜间澄清。").await;
+    assert_eq!(send(&app).await, 0);
+    app.clock.advance(TimeDelta::hours(8) + TimeDelta::minutes(59));
+    assert_eq!(send(&app).await, 0, "07:59 is still quiet");
+    app.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(send(&app).await, 1);
+    assert_eq!(seen.sent.lock().expect("lock").len(), 5);
+    assert_eq!(send(&app).await, 0);
 }
