@@ -101,8 +101,10 @@ pub struct AppParts {
     pub fees: crate::fees::Fees,
     /// Links to peer deployments.
     pub federation: crate::federation::Federation,
-    /// Notices by e-mail.
+    /// Notices by e-mail and SMS.
     pub deliveries: crate::deliver::Deliveries,
+    /// The users' inboxes, live.
+    pub inbox: crate::notify::live::Inbox,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -133,6 +135,7 @@ parts!(
     fees: crate::fees::Fees,
     federation: crate::federation::Federation,
     deliveries: crate::deliver::Deliveries,
+    inbox: crate::notify::live::Inbox,
 );
 
 /// Errors while starting up.
@@ -244,6 +247,11 @@ impl AppState {
                     .map_err(|e| StartError::Settings(format!("payment client: {e}")))?
             },
             texts: texts.clone(),
+        };
+        let inbox = crate::notify::live::Inbox {
+            writer: writer.clone(),
+            limits: crate::live::limit::CommandLimits::new(&settings.live),
+            session_check: std::time::Duration::from_secs(settings.live.session_check_seconds),
         };
         let deliveries = crate::deliver::Deliveries {
             db: db.clone(),
@@ -372,6 +380,7 @@ impl AppState {
             fees,
             federation,
             deliveries,
+            inbox,
         })))
     }
 

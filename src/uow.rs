@@ -164,9 +164,11 @@ impl UnitOfWork {
         self.audit.checkpoint_in(&self.txn, self.now).await
     }
 
-    /// Sends `notice` to each organisation in `orgs`.
+    /// Sends `notice` to each organisation in `orgs`: stored, with its deliveries, and told to
+    /// the inbox room of every user it reaches.
     pub async fn notify(&mut self, orgs: &[crate::ids::OrgId], notice: Notice) -> AppResult<()> {
-        crate::notify::service::notify(&self.txn, self.now, orgs, notice).await
+        let reached = crate::notify::service::notify(&self.txn, self.now, orgs, notice).await?;
+        self.tell_inboxes(&reached).await
     }
 
     /// Sends `notice` to each user in `users` (with its organisation) alone.
@@ -175,7 +177,16 @@ impl UnitOfWork {
         users: &[(crate::ids::OrgId, crate::ids::UserId)],
         notice: Notice,
     ) -> AppResult<()> {
-        crate::notify::service::notify_users(&self.txn, self.now, users, notice).await
+        let reached = crate::notify::service::notify_users(&self.txn, self.now, users, notice).await?;
+        self.tell_inboxes(&reached).await
+    }
+
+    async fn tell_inboxes(&mut self, users: &[crate::ids::UserId]) -> AppResult<()> {
+        for u in users {
+            self.emit(crate::notify::live::room(*u), Audience::All, &serde_json::json!({"kind": "notice", "data": {}}))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Adds an event to a room, numbered after the room's last one; stored now, published after

@@ -276,7 +276,18 @@ async fn login_with(c: &Client, app: &TestApp, user: &str, password: &str) {
 
 #[tokio::test]
 async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
-    let app = spawn_app().await;
+    // The platform mails notices to a real SMTP server.
+    let smtp_port = support::free_port();
+    let smtp = support::smtp::Smtp::start(smtp_port, &[]);
+    let app = support::spawn_app_with(support::Options {
+        settings: Some(Box::new(move |s| {
+            s.email.host = "127.0.0.1".into();
+            s.email.port = smtp_port;
+            s.email.security = tenderhall::config::SmtpSecurity::None;
+        })),
+        ..Default::default()
+    })
+    .await;
     let d = driver().await;
     let (pa, ps) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let agency = browser(&d, &pa).await;
@@ -332,8 +343,28 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     assert!(text_of(&agency, "[data-testid=documents-period]").await.contains("2026-11-20 17:00"));
     shot(&agency, "tender-published").await;
 
-    // A supplier finds it by searching, obtains the documents and asks.
+    // A supplier gives its e-mail address, finds the tender by searching, obtains the documents
+    // and asks.
     login(&supplier, &app, "supplier_1").await;
+    // From the inbox to the notice settings: a wrong number is refused in the page with what
+    // was typed; the corrected form is saved.
+    supplier.goto(&format!("{}/notifications", app.base)).await.expect("goto");
+    click(&supplier, "[data-testid=notice-settings-link]").await;
+    fill(&supplier, "[data-testid=settings-email]", "supplier1@example.com").await;
+    fill(&supplier, "[data-testid=settings-phone]", "12345").await;
+    click(&supplier, "[data-testid=save-settings]").await;
+    assert_eq!(
+        css(&supplier, "[data-testid=form-summary]").await.attr("data-code").await.expect("code").as_deref(),
+        Some("validation_failed")
+    );
+    css(&supplier, "[data-testid=error-phone]").await;
+    assert_eq!(value_of(&supplier, "[data-testid=settings-email]").await, "supplier1@example.com");
+    shot(&supplier, "notice-settings-refused").await;
+    fill(&supplier, "[data-testid=settings-phone]", "").await;
+    click(&supplier, "[data-testid=save-settings]").await;
+    assert_eq!(flash(&supplier).await, "消息设置已保存。");
+    assert_eq!(value_of(&supplier, "[data-testid=settings-email]").await, "supplier1@example.com");
+    assert!(css(&supplier, "[data-testid=email-clarification_issued]").await.is_selected().await.expect("checked"));
     supplier.goto(&format!("{}/tenders", app.base)).await.expect("goto");
     fill(&supplier, "[data-testid=search-form] input[name=q]", "实验室").await;
     click(&supplier, "[data-testid=search-form] button[type=submit]").await;
@@ -350,6 +381,8 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     let q = text_of(&supplier, "[data-testid=question]").await;
     assert!(q.contains("数码成像模块") && q.contains("待答复"), "{q}");
 
+    assert!(supplier.find(Locator::Css("[data-testid=unread]")).await.is_err(), "nothing unread yet");
+
     // The agency sees the question (without the asker) and answers it.
     agency.goto(&tender_url).await.expect("goto");
     let q = text_of(&agency, "[data-testid=question]").await;
@@ -358,7 +391,16 @@ async fn agency_publishes_supplier_obtains_and_asks_agency_answers() {
     click(&agency, "[data-testid=answer]").await;
     css(&agency, "[data-testid=clarification]").await;
 
-    // The supplier sees the clarification and a notification.
+    // The supplier's open page shows the notice's badge without a reload, and the e-mail of the
+    // notice reaches the SMTP server.
+    wait_text(&supplier, "[data-testid=unread]", "1").await;
+    supplier.execute("window.scrollTo(0, 0)", vec![]).await.expect("scroll");
+    shot(&supplier, "unread-badge-live").await;
+    assert_eq!(tenderhall::deliver::send_due(&app.state.deliveries).await.expect("send"), 1);
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["rcpt_tos"], serde_json::json!(["supplier1@example.com"]));
+    assert!(mails[0]["text"].as_str().is_some_and(|t| t.contains("浏览器测试：实验室设备采购")), "{mails:?}");
     supplier.goto(&format!("{}/workspace", app.base)).await.expect("goto");
     let badge = text_of(&supplier, "[data-testid=unread]").await;
     assert_eq!(badge, "1");

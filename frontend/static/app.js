@@ -49,3 +49,46 @@ document.addEventListener("click", (e) => {
     e.stopImmediatePropagation();
   }
 }, true);
+
+// The unread badge, live: the user's own inbox room says when a notice reaches the user, and
+// the count is read again; on (re)connecting, the room's hello carries the count.
+const inboxLink = document.querySelector("a.inbox");
+if (inboxLink && "WebSocket" in window) {
+  let delay = 1000;
+  const show = (n) => {
+    let badge = inboxLink.querySelector("[data-testid=unread]");
+    if (n > 0) {
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "badge";
+        badge.dataset.testid = "unread";
+        inboxLink.appendChild(badge);
+      }
+      badge.textContent = String(n);
+    } else if (badge) {
+      badge.remove();
+    }
+  };
+  const refresh = () =>
+    fetch("/api/v1/notifications/unread", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((v) => { if (v) show(Number(v.unread || 0)); })
+      .catch(() => {});
+  const connect = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/api/v1/notifications/ws`);
+    ws.onopen = () => { delay = 1000; };
+    ws.onmessage = (m) => {
+      let frame;
+      try { frame = JSON.parse(m.data); } catch { return; }
+      if (frame.type === "hello" && frame.state) show(Number(frame.state.unread || 0));
+      if (frame.type === "event") refresh();
+    };
+    ws.onclose = (e) => {
+      if (e.code === 4401 || e.code === 1008) return; // the session ended
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  };
+  connect();
+}

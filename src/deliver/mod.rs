@@ -25,7 +25,7 @@ pub mod mail;
 pub mod sms;
 
 use crate::{
-    accounts::model::{Actor, Role, Status},
+    accounts::model::{Actor, Role},
     config::{EmailSettings, SmsSettings},
     entities::{delivery, notice_pref, notification, user},
     error::{AppError, AppResult, FieldError},
@@ -131,16 +131,15 @@ impl Prefs {
     }
 }
 
-/// Writes the deliveries of the stored notice `n`, in the caller's transaction (the notice's
-/// own): an e-mail to each recipient with an address who has not muted its kind, and an SMS to
+/// Writes the deliveries of the stored notice `n` to `users` (the active users it reaches), in
+/// the caller's transaction (the notice's own): an e-mail to each with an address who has not muted its kind, and an SMS to
 /// each who chose the kind by SMS and gave a number.
-pub async fn enqueue<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: &notification::Model) -> AppResult<()> {
-    let mut q =
-        user::Entity::find().filter(user::Column::OrgId.eq(n.org_id)).filter(user::Column::Status.eq(Status::Active));
-    if let Some(u) = n.user_id {
-        q = q.filter(user::Column::Id.eq(u));
-    }
-    let users: Vec<user::Model> = q.all(db).await?;
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    n: &notification::Model,
+    users: &[user::Model],
+) -> AppResult<()> {
     if users.is_empty() {
         return Ok(());
     }
@@ -148,7 +147,7 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: &notific
         .filter(notice_pref::Column::UserId.is_in(users.iter().map(|u| u.id)))
         .all(db)
         .await?;
-    for u in &users {
+    for u in users {
         let p = Prefs::of(prefs.iter().find(|p| p.user_id == u.id))?;
         let email = u.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
         if let Some(address) = email.filter(|_| !p.mutes(n.kind)) {

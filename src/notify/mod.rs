@@ -9,6 +9,7 @@
 //! the module raising the event does.
 
 mod handlers;
+pub mod live;
 pub mod model;
 pub mod render;
 pub mod service;

@@ -19,21 +19,27 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-/// Stores `notice` for each organisation in `orgs`, in the caller's transaction.
-pub async fn notify<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, orgs: &[OrgId], notice: Notice) -> AppResult<()> {
+/// Stores `notice` for each organisation in `orgs`, in the caller's transaction, with its
+/// deliveries ([`crate::deliver::enqueue`]); returns the users it reaches.
+pub async fn notify<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    orgs: &[OrgId],
+    notice: Notice,
+) -> AppResult<Vec<UserId>> {
     let mut seen = std::collections::HashSet::new();
     let to: Vec<(OrgId, Option<UserId>)> = orgs.iter().filter(|o| seen.insert(**o)).map(|o| (*o, None)).collect();
     store(db, now, &to, notice).await
 }
 
 /// Stores `notice` for each user in `users` (each with its organisation) alone: the other users
-/// of the organisation do not see it.
+/// of the organisation do not see it. Returns the users it reaches.
 pub async fn notify_users<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     users: &[(OrgId, UserId)],
     notice: Notice,
-) -> AppResult<()> {
+) -> AppResult<Vec<UserId>> {
     let mut seen = std::collections::HashSet::new();
     let to: Vec<(OrgId, Option<UserId>)> =
         users.iter().filter(|u| seen.insert(u.1)).map(|(o, u)| (*o, Some(*u))).collect();
@@ -45,8 +51,9 @@ async fn store<C: ConnectionTrait>(
     now: DateTime<Utc>,
     to: &[(OrgId, Option<UserId>)],
     notice: Notice,
-) -> AppResult<()> {
+) -> AppResult<Vec<UserId>> {
     let args = serde_json::to_string(&notice.args).map_err(AppError::internal)?;
+    let mut reached = Vec::new();
     for (org, user) in to {
         let row = notification::ActiveModel {
             user_id: Set(*user),
@@ -62,10 +69,19 @@ async fn store<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
-        // Its e-mails, in the same transaction: they exist exactly when the notice does.
-        crate::deliver::enqueue(db, now, &row).await?;
+        // The active users it reaches: the one user, or everyone of the organisation.
+        let mut q = crate::entities::user::Entity::find()
+            .filter(crate::entities::user::Column::OrgId.eq(*org))
+            .filter(crate::entities::user::Column::Status.eq(crate::accounts::model::Status::Active));
+        if let Some(u) = user {
+            q = q.filter(crate::entities::user::Column::Id.eq(*u));
+        }
+        let users = q.all(db).await?;
+        // Its e-mails and SMS, in the same transaction: they exist exactly when the notice does.
+        crate::deliver::enqueue(db, now, &row, &users).await?;
+        reached.extend(users.iter().map(|u| u.id));
     }
-    Ok(())
+    Ok(reached)
 }
 
 /// The text of a stored notice in `lang` (for the e-mail that carries it).

@@ -127,6 +127,8 @@ string_enum! {
         SiteSaved = "site_saved",
         /// A site's fee rates were saved.
         FeeRatesSaved = "fee_rates_saved",
+        /// A user's choices of notices were saved.
+        PreferencesSaved = "preferences_saved",
         /// A guest deployment's members were seated in the session.
         RemoteSeated = "remote_seated",
         /// A user was bound to a site.

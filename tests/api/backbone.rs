@@ -361,6 +361,7 @@ async fn no_get_changes_anything_for_any_role() {
             "/account",
             "/workspace",
             "/notifications",
+            "/notifications/settings",
             "/tenders",
             "/tenders/new",
             "/tenders/{id}",

@@ -5,90 +5,10 @@
 //! one-click unsubscribe link stop a kind.
 
 use crate::client::{Client, expect_error};
-use crate::support::{TestApp, free_port, spawn_app_with};
+use crate::support::{TestApp, free_port, smtp::Smtp, spawn_app_with};
 use crate::tenders::published_tender;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// The SMTP server process; killed when dropped.
-struct Smtp {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The aiosmtpd release the tests run.
-const AIOSMTPD: &str = "aiosmtpd==1.4.6";
-
-/// A Python that has aiosmtpd: the machine's, or else one made once for the tests (a virtual
-/// environment under the build's temporary directory, aiosmtpd installed from PyPI). `.ci/run`
-/// installs it beforehand.
-fn python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let has = |py: &Path| {
-                Command::new(py)
-                    .args(["-c", "import aiosmtpd"])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            let system = PathBuf::from("python3");
-            if has(&system) {
-                return system;
-            }
-            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("smtp-venv");
-            let py = venv.join("bin/python3");
-            if !has(&py) {
-                let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv");
-                assert!(made.success(), "python3 -m venv failed (Debian: apt-get install python3-venv)");
-                let got = Command::new(&py).args(["-m", "pip", "install", "-q", AIOSMTPD]).status().expect("pip");
-                assert!(got.success(), "pip install {AIOSMTPD} failed");
-            }
-            py
-        })
-        .clone()
-}
-
-impl Smtp {
-    fn start(port: u16, args: &[&str]) -> Smtp {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the test's SMTP server (python3 with aiosmtpd)");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
-        assert_eq!(line.trim(), "ready", "the SMTP server did not start (is aiosmtpd installed?)");
-        Smtp { child, dir }
-    }
-
-    /// Every message the server took, in order.
-    fn received(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .expect("dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")).collect()
-    }
-}
 
 async fn app_with_mail(port: u16) -> TestApp {
     spawn_app_with(crate::support::Options {
@@ -442,4 +362,49 @@ async fn sms_go_once_through_a_failing_gateway_never_in_quiet_hours_nor_above_th
     assert_eq!(send(&app).await, 1);
     assert_eq!(seen.sent.lock().expect("lock").len(), 5);
     assert_eq!(send(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_users_inbox_room_hears_of_each_notice_that_reaches_it_and_of_no_other() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let app = crate::support::spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    let (l1, l2) = (
+        crate::opening::Login::new(&app.base, "supplier_1").await,
+        crate::opening::Login::new(&app.base, "supplier_2").await,
+    );
+    let open = |cookies: String| {
+        let url = format!("{}/api/v1/notifications/ws", app.base.replacen("http", "ws", 1));
+        async move {
+            let mut req = url.into_client_request().expect("request");
+            req.headers_mut().insert("cookie", cookies.parse().expect("cookie"));
+            tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+        }
+    };
+    let mut w1 = open(l1.cookies.clone()).await.expect("supplier 1's inbox");
+    let mut w2 = open(l2.cookies.clone()).await.expect("supplier 2's inbox");
+    for w in [&mut w1, &mut w2] {
+        let hello = crate::opening::next(w).await;
+        assert_eq!((&hello["type"], &hello["state"]["unread"]), (&json!("hello"), &json!(0)), "{hello}");
+    }
+    // Without a session there is no inbox.
+    assert!(open(String::new()).await.is_err(), "no session, no socket");
+
+    // Only supplier 1 obtained the documents: only its inbox hears of the clarification.
+    let id = published_tender(&app, &agency).await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    assert_eq!(s1.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    clarify(&agency, &id, "第三章技术参数更正。").await;
+    let e = crate::opening::next(&mut w1).await;
+    assert_eq!((&e["type"], &e["event"]["kind"]), (&json!("event"), &json!("notice")), "{e}");
+    assert_eq!(s1.get_json("/api/v1/notifications/unread").await, json!({"unread": 1}));
+    // The room takes no commands.
+    w1.send(Message::text(r#"{"op":"anything"}"#)).await.expect("send");
+    assert_eq!(crate::opening::reply(&mut w1).await["code"], "no_commands");
+    // Supplier 2 hears nothing (a clock tick at most) and has nothing unread.
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(800), crate::opening::next(&mut w2)).await;
+    assert!(quiet.is_err(), "supplier 2 heard {quiet:?}");
+    let s2 = Client::login(&app, "supplier_2").await;
+    assert_eq!(s2.get_json("/api/v1/notifications/unread").await, json!({"unread": 0}));
 }

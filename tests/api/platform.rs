@@ -76,7 +76,9 @@ async fn every_page_renders_for_every_role() {
     assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/login?next=/workspace"));
     for user in ["admin", "supervisor", "buyer_a", "agency_x", "supplier_1", "expert"] {
         let c = Client::login(&app, user).await;
-        for path in ["/", "/workspace", "/notifications", "/account", &format!("/tenders/{id}")] {
+        for path in
+            ["/", "/workspace", "/notifications", "/notifications/settings", "/account", &format!("/tenders/{id}")]
+        {
             let r = c.get(path).await;
             assert_eq!(r.status(), 200, "{user} {path}");
         }

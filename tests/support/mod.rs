@@ -25,6 +25,7 @@ use tenderhall::{
 pub const PASSWORD: &str = "Passw0rd-test";
 
 pub mod federation;
+pub mod smtp;
 
 /// The start time of every test clock: 2026-11-02 10:00 China Standard Time.
 pub fn t0() -> DateTime<Utc> {
