@@ -962,13 +962,7 @@ impl crate::live::RoomKind for Federation {
 impl Federation {
     /// What the guest rooms' websockets use.
     pub fn wiring(&self) -> crate::live::ws::Wiring {
-        crate::live::ws::Wiring {
-            db: self.db.clone(),
-            clock: self.writer.clock().clone(),
-            hub: self.writer.hub().clone(),
-            limits: self.limits.clone(),
-            session_check: self.session_check,
-        }
+        crate::live::ws::Wiring::of(&self.writer, &self.limits, self.session_check)
     }
 }
 

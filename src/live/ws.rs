@@ -51,6 +51,19 @@ pub struct Wiring {
     pub session_check: Duration,
 }
 
+impl Wiring {
+    /// The wiring of a room kind whose changes go through `writer` (its database, clock and hub).
+    pub fn of(writer: &crate::uow::Writer, limits: &CommandLimits, session_check: Duration) -> Self {
+        Wiring {
+            db: writer.db().clone(),
+            clock: writer.clock().clone(),
+            hub: writer.hub().clone(),
+            limits: limits.clone(),
+            session_check,
+        }
+    }
+}
+
 /// Upgrades to a room's websocket for the session's actor, in the room of object `id`,
 /// resuming after event `after`. The origin and who may enter are decided before the upgrade:
 /// a refusal is a normal HTTP error.

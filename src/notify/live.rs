@@ -52,13 +52,7 @@ pub struct Inbox {
 impl Inbox {
     /// What the inbox websockets use.
     pub fn wiring(&self) -> crate::live::ws::Wiring {
-        crate::live::ws::Wiring {
-            db: self.writer.db().clone(),
-            clock: self.writer.clock().clone(),
-            hub: self.writer.hub().clone(),
-            limits: self.limits.clone(),
-            session_check: self.session_check,
-        }
+        crate::live::ws::Wiring::of(&self.writer, &self.limits, self.session_check)
     }
 }
 
