@@ -11,6 +11,7 @@ use crate::{
     envelope::{self, Header, MAGIC},
     error::{AppError, AppResult},
     ids::LotId,
+    notify::{Notice, NoticeKind},
     tenders::{model::TenderState, policy::state_of},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
@@ -411,8 +412,22 @@ async fn accept(state: &Bids, actor: &Actor, r: Receivable, stored: StoredBlob) 
     }
     .update(&txn)
     .await?;
+    // The bidder is told, by its own channels, that the bid arrived; nobody else learns of it.
+    txn.notify(&[actor.org_id], receipt_notice(&t, &l.name, now, &stored.sha256)).await?;
     txn.commit().await?;
     Ok(receipt)
+}
+
+/// The notice to a bidder that its bid for lot `lot` of tender `t` was received at `at` with
+/// the envelope digest `sha256` (its first 16 hex digits shown).
+pub(crate) fn receipt_notice(t: &tender::Model, lot: &str, at: DateTime<Utc>, sha256: &str) -> Notice {
+    Notice::new(NoticeKind::BidReceipt)
+        .arg("title", &t.title)
+        .arg("lot", lot)
+        .arg_time("at", at)
+        .arg("sha", sha256.chars().take(16).collect::<String>())
+        .about_tender(t.id)
+        .link(format!("/tenders/{}", t.public_id))
 }
 
 /// Withdraws the bidder's reserved or submitted bid before the deadline.

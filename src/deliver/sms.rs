@@ -42,6 +42,7 @@ pub struct SmsKind {
 /// The kinds with an SMS template.
 pub const SMS_KINDS: &[SmsKind] = &[
     SmsKind { kind: NoticeKind::ClarificationIssued, params: &["title", "deadline"], urgent: false },
+    SmsKind { kind: NoticeKind::BidReceipt, params: &["title", "at"], urgent: false },
     SmsKind { kind: NoticeKind::ExpertInvited, params: &["session", "site", "answer_by"], urgent: false },
     SmsKind { kind: NoticeKind::CandidatesPublished, params: &["title", "until"], urgent: false },
     SmsKind { kind: NoticeKind::ChallengeAnswered, params: &["title", "until"], urgent: false },

@@ -89,6 +89,9 @@ string_enum! {
         ContractReminder = "contract_reminder",
         /// No contract was recorded in time: `title`, `code`, `lot`, `due` (to supervisors).
         ContractOverdue = "contract_overdue",
+        /// A bid was received with its signed receipt (to the bidder): `title`, `lot`, `at`,
+        /// `sha` (the envelope's SHA-256, its first 16 hex digits).
+        BidReceipt = "bid_receipt",
         /// A notice stored as texts by a version before notices had arguments: `text`, both
         /// languages' texts as they were stored.
         Legacy = "legacy",

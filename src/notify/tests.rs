@@ -181,6 +181,7 @@ pub(crate) fn raised() -> Vec<Notice> {
         all.extend(Decision::ALL.iter().map(|d| award::complaint_decided_notice(&t, lot, *d)));
         all.push(crate::evaluation::service::re_evaluation_notice(&t, lot, "价格分计算有误"));
     }
+    all.push(crate::bids::service::receipt_notice(&t, "1 第一包", cst(2026, 11, 20, 16, 5), &"ab".repeat(32)));
     all.push(legacy());
     all
 }

@@ -138,6 +138,17 @@ async fn a_sealed_bid_is_receipted_and_the_receipt_verifies_offline() {
 
     let mine = b.client.get_json(&format!("/api/v1/tenders/{tender}/my-bids")).await;
     assert_eq!(mine[0]["status"], "submitted");
+    // The bidder is told once that its bid arrived, with the digest's start; nobody else is.
+    let receipts = |list: Value| -> Vec<Value> {
+        list.as_array().expect("list").iter().filter(|n| n["kind"] == "bid_receipt").cloned().collect()
+    };
+    let told = receipts(b.client.get_json("/api/v1/notifications").await);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0]["text"].as_str().is_some_and(|t| t.contains(&receipt.envelope_sha256[..16])), "{told:?}");
+    for other in ["supplier_2", "agency_x", "supervisor"] {
+        let c = Client::login(&app, other).await;
+        assert!(receipts(c.get_json("/api/v1/notifications").await).is_empty(), "{other} is not told");
+    }
     assert_eq!(
         b.client.get_json(&format!("/api/v1/bids/{bid}/receipt")).await["signature"],
         receipt.signature.as_str()
