@@ -352,12 +352,21 @@ pub fn quiet_until(s: &SmsSettings, now: DateTime<Utc>) -> Option<DateTime<Utc>>
     crate::web::cst().from_local_datetime(&end).single().map(|t| t.with_timezone(&Utc))
 }
 
-/// The gateway request of SMS delivery `d`: its notice's parameters in the reader's language.
-async fn sms_request(state: &Deliveries, d: &delivery::Model) -> AppResult<Option<sms::SmsRequest>> {
+/// The notice delivery `d` carries, its reader's choices row and language of messages.
+async fn notice_of(
+    state: &Deliveries,
+    d: &delivery::Model,
+) -> AppResult<(notification::Model, Option<notice_pref::Model>, Lang)> {
     let n =
         notification::Entity::find_by_id(d.notification_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
     let pref = notice_pref::Entity::find().filter(notice_pref::Column::UserId.eq(d.user_id)).one(&state.db).await?;
     let lang = Prefs::of(pref.as_ref())?.lang;
+    Ok((n, pref, lang))
+}
+
+/// The gateway request of SMS delivery `d`: its notice's parameters in the reader's language.
+async fn sms_request(state: &Deliveries, d: &delivery::Model) -> AppResult<Option<sms::SmsRequest>> {
+    let (n, _, lang) = notice_of(state, d).await?;
     let args: crate::notify::model::Args = serde_json::from_str(&n.args)
         .map_err(|e| AppError::internal(format!("notifications.args of row {}: {e}", n.id)))?;
     Ok(sms::request(&state.texts, lang, n.kind, &args, d.public_id, &d.address, &state.sms.sign))
@@ -365,10 +374,7 @@ async fn sms_request(state: &Deliveries, d: &delivery::Model) -> AppResult<Optio
 
 /// The e-mail of delivery `d`: its notice rendered in the reader's language.
 async fn compose(state: &Deliveries, d: &delivery::Model) -> AppResult<lettre::Message> {
-    let n =
-        notification::Entity::find_by_id(d.notification_id).one(&state.db).await?.ok_or_else(AppError::not_found)?;
-    let pref = notice_pref::Entity::find().filter(notice_pref::Column::UserId.eq(d.user_id)).one(&state.db).await?;
-    let lang = Prefs::of(pref.as_ref())?.lang;
+    let (n, pref, lang) = notice_of(state, d).await?;
     let view = crate::notify::service::render_stored(&state.texts, lang, &n)?;
     let token = match pref {
         Some(p) => p.unsubscribe_token,
