@@ -16,7 +16,7 @@
 //! ```
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use futures_util::StreamExt;

@@ -105,6 +105,8 @@ pub struct AppParts {
     pub deliveries: crate::deliver::Deliveries,
     /// The users' inboxes, live.
     pub inbox: crate::notify::live::Inbox,
+    /// Suppliers' subscriptions to new tender notices.
+    pub subscriptions: crate::subscriptions::Subscriptions,
 }
 
 /// Each module's part, taken by its routes' `State<…>` extractors.
@@ -136,6 +138,7 @@ parts!(
     federation: crate::federation::Federation,
     deliveries: crate::deliver::Deliveries,
     inbox: crate::notify::live::Inbox,
+    subscriptions: crate::subscriptions::Subscriptions,
 );
 
 /// Errors while starting up.
@@ -253,6 +256,7 @@ impl AppState {
             limits: crate::live::limit::CommandLimits::new(&settings.live),
             session_check: std::time::Duration::from_secs(settings.live.session_check_seconds),
         };
+        let subscriptions = crate::subscriptions::Subscriptions { db: db.clone(), clock: clock.clone() };
         let deliveries = crate::deliver::Deliveries {
             db: db.clone(),
             clock: clock.clone(),
@@ -291,6 +295,9 @@ impl AppState {
             .add(crate::opening::service::OPEN_JOB, crate::opening::service::OpenAtDeadline(openings.clone()))
             .add(crate::opening::service::WINDOW_JOB, crate::opening::service::CloseWindow(openings.clone()))
             .add(crate::mall::quotations::CLOSE_JOB, crate::mall::quotations::CloseQuotation)
+            .add(crate::tenders::reminders::REMINDER_JOB, crate::tenders::reminders::DeadlineReminder)
+            .add(crate::opening::notices::CLOSING_JOB, crate::opening::notices::DecryptionClosing)
+            .add(crate::draw::service::SOON_JOB, crate::draw::service::SessionSoon)
             .add_recurring(
                 crate::bids::ABANDONED_UPLOADS_JOB,
                 chrono::TimeDelta::hours(1),
@@ -381,6 +388,7 @@ impl AppState {
             federation,
             deliveries,
             inbox,
+            subscriptions,
         })))
     }
 
@@ -446,6 +454,7 @@ pub fn api(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::calendar::api_routes())
         .merge(crate::fees::api_routes())
         .merge(crate::deliver::api_routes())
+        .merge(crate::subscriptions::api_routes())
         .merge(crate::federation::api::api_routes())
         .split_for_parts();
     let mut doc = doc;
@@ -541,6 +550,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sites::router())
         .merge(crate::fees::router())
         .merge(crate::deliver::router())
+        .merge(crate::subscriptions::router())
         .merge(crate::federation::router())
         .merge(crate::experts::router(state.settings.experts.import_max_bytes + 64 * 1024))
         .merge(crate::draw::handlers::router())

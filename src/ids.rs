@@ -72,6 +72,8 @@ id_types! {
     ItemId;
     /// A row of `sites`.
     SiteId;
+    /// A row of `subscriptions`.
+    SubscriptionId;
     /// A row of `experts`.
     ExpertId;
     /// A row of `draws`.

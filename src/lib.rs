@@ -66,6 +66,7 @@ pub mod opening;
 pub mod pdf;
 pub mod server;
 pub mod sites;
+pub mod subscriptions;
 pub mod tenders;
 pub mod uow;
 pub mod web;

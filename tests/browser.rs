@@ -749,7 +749,10 @@ async fn publish_in_browser(d: &Driver, app: &TestApp, profile: &tempfile::TempD
     agency.execute("document.querySelector('input[value=delivery_days]').checked = true", vec![]).await.expect("check");
     fill_notice(&agency, "2026-11-02T10:00", "2026-11-20T17:00").await;
     click(&agency, "[data-testid=save-draft]").await;
+    // The draft's own page (its upload form), not the new-tender form the click was made on.
+    css(&agency, "[data-testid=upload-form]").await;
     let tender_url = agency.current_url().await.expect("url").to_string();
+    assert!(!tender_url.ends_with("/tenders/new"), "the saved draft's page: {tender_url}");
     let pdf_path = app.dir.path().join("tender.pdf");
     std::fs::write(&pdf_path, support::pdf("Servers", 2)).expect("pdf");
     css(&agency, "[data-testid=upload-form] input[type=file]")

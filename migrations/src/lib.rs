@@ -31,6 +31,7 @@ mod m20261227_000001_re_evaluation;
 mod m20261228_000001_federation;
 mod m20261229_000001_guest_fees;
 mod m20261230_000001_deliveries;
+mod m20261231_000001_subscriptions;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261228_000001_federation::Migration),
             Box::new(m20261229_000001_guest_fees::Migration),
             Box::new(m20261230_000001_deliveries::Migration),
+            Box::new(m20261231_000001_subscriptions::Migration),
         ]
     }
 }

@@ -314,8 +314,7 @@ pub async fn send_due(state: &Deliveries) -> AppResult<usize> {
 /// urgent, until they end; above the number's cap for the hour, until the oldest of that hour's
 /// messages is an hour old.
 async fn sms_waits(state: &Deliveries, d: &delivery::Model, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
-    let urgent = sms::sms_kind(d.kind).is_some_and(|k| k.urgent);
-    if !urgent && let Some(end) = quiet_until(&state.sms, now) {
+    if let Some(end) = quiet_wait(&state.sms, d.kind, now) {
         return Ok(Some(end));
     }
     let hour_ago = now - TimeDelta::hours(1);
@@ -332,6 +331,15 @@ async fn sms_waits(state: &Deliveries, d: &delivery::Model, now: DateTime<Utc>) 
         return Ok(Some(oldest + TimeDelta::hours(1) + TimeDelta::seconds(1)));
     }
     Ok(None)
+}
+
+/// Until when an SMS of `kind` due at `now` waits for the quiet hours to end: never for an
+/// urgent kind.
+pub fn quiet_wait(s: &SmsSettings, kind: NoticeKind, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if sms::sms_kind(kind).is_some_and(|k| k.urgent) {
+        return None;
+    }
+    quiet_until(s, now)
 }
 
 /// The end of the quiet hours `now` falls in, if it does (hours of China time).
@@ -649,4 +657,24 @@ pub async fn log(state: &Deliveries, actor: &Actor, only: Option<DeliveryState>)
             view(d, name)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn in_quiet_hours_only_urgent_kinds_go() {
+        let s = SmsSettings::default();
+        let night =
+            crate::web::cst().with_ymd_and_hms(2026, 11, 19, 23, 0, 0).single().expect("time").with_timezone(&Utc);
+        let eight =
+            crate::web::cst().with_ymd_and_hms(2026, 11, 20, 8, 0, 0).single().expect("time").with_timezone(&Utc);
+        assert_eq!(quiet_wait(&s, NoticeKind::ClarificationIssued, night), Some(eight));
+        assert_eq!(quiet_wait(&s, NoticeKind::DecryptionClosing, night), None, "urgent");
+        assert_eq!(quiet_wait(&s, NoticeKind::ClarificationIssued, eight), None, "the day");
+        let urgent: Vec<_> = sms::SMS_KINDS.iter().filter(|k| k.urgent).map(|k| k.kind).collect();
+        assert_eq!(urgent, vec![NoticeKind::DecryptionClosing]);
+    }
 }

@@ -53,6 +53,15 @@ pub const SMS_KINDS: &[SmsKind] = &[
     SmsKind { kind: NoticeKind::QuotationInvitation, params: &["title", "closes"], urgent: false },
     SmsKind { kind: NoticeKind::RegistrationApproved, params: &["name"], urgent: false },
     SmsKind { kind: NoticeKind::RegistrationRejected, params: &["name"], urgent: false },
+    SmsKind { kind: NoticeKind::BidDeadlineNear, params: &["title", "deadline"], urgent: false },
+    SmsKind { kind: NoticeKind::OpeningStarted, params: &["title"], urgent: false },
+    SmsKind { kind: NoticeKind::DecryptionOpened, params: &["title", "until"], urgent: false },
+    SmsKind { kind: NoticeKind::DecryptionClosing, params: &["title", "until"], urgent: true },
+    SmsKind { kind: NoticeKind::DecryptionFailed, params: &["title"], urgent: false },
+    SmsKind { kind: NoticeKind::ObjectionAnswered, params: &["title"], urgent: false },
+    SmsKind { kind: NoticeKind::EvaluationSoon, params: &["session", "site"], urgent: false },
+    SmsKind { kind: NoticeKind::QuotationResult, params: &["title"], urgent: false },
+    SmsKind { kind: NoticeKind::TenderMatch, params: &["title", "deadline"], urgent: false },
 ];
 
 /// The SMS kind of `kind`, if it has a template.

@@ -187,6 +187,19 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
     let hospital = actor("hospital").await?;
     let supplier1 = actor("supplier1").await?;
     let supplier2 = actor("supplier2").await?;
+    // Supplier 1 subscribes to goods in 江宁区 before the tenders are published: the first
+    // one reaches its inbox as a subscribed notice.
+    crate::subscriptions::create(
+        &state.subscriptions,
+        &supplier1,
+        crate::subscriptions::SubscriptionInput {
+            name: "江宁区教学设备".into(),
+            categories: vec!["goods".into()],
+            regions: vec!["江宁区".into()],
+            keywords: vec!["教学".into(), "平板".into(), "计算机".into()],
+        },
+    )
+    .await?;
     let now = state.clock.now();
     // Deadlines are days after the legal minimum between publication and the deadline.
     let min = state.settings.tenders.min_bidding_days;
@@ -222,6 +235,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
                 LotInput { name: "第二包：实物展台及安装".into(), budget: yuan("420000"), ceiling: None },
             ],
             qualification: "具有独立承担民事责任的能力；具有良好的商业信誉和健全的财务会计制度；参加政府采购活动前三年内在经营活动中没有重大违法记录；本项目专门面向中小企业采购。".into(),
+            region: "南京市江宁区".into(),
             contact_person: "王工".into(),
             contact_phone: "010-68001234".into(),
             documents_from: Some(now),
@@ -282,6 +296,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
             }],
             qualification:
                 "具有医疗器械经营许可证（第三类）；近三年具有医用耗材配送服务业绩；未被列入失信被执行人名单。".into(),
+            region: "南京市鼓楼区".into(),
             contact_person: "刘主任".into(),
             contact_phone: "010-63005678-8012".into(),
             documents_from: Some(now),
@@ -324,6 +339,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
             ],
             qualification:
                 "具有独立承担民事责任的能力；所投车辆须列入工业和信息化部《道路机动车辆生产企业及产品公告》。".into(),
+            region: "南京市江宁区".into(),
             contact_person: "王工".into(),
             contact_phone: "13812345678".into(),
             documents_from: Some(now),
@@ -350,6 +366,7 @@ pub async fn seed(state: &AppState) -> AppResult<bool> {
             min_valid_bids: None,
             lots: vec![LotInput { name: "办公家具".into(), budget: yuan("186500"), ceiling: None }],
             qualification: "具有独立承担民事责任的能力；近三年内在经营活动中没有重大违法记录。".into(),
+            region: "南京市浦口区".into(),
             contact_person: "李老师".into(),
             contact_phone: "010-68005566".into(),
             documents_from: Some(now),

@@ -97,6 +97,7 @@ pub async fn prepare(state: &AppState, dir: &Path) -> AppResult<Show> {
                 ceiling: None,
             }],
             qualification: "具有独立承担民事责任的能力；具有良好的商业信誉和健全的财务会计制度。".into(),
+            region: "南京市江宁区".into(),
             contact_person: "王工".into(),
             contact_phone: "010-68001234".into(),
             documents_from: Some(now - TimeDelta::days(21)),

@@ -881,6 +881,60 @@ pub fn invitation_notice(session: DateTime<Utc>, site: &str, minutes: i32, answe
         .link("/expert/invitations")
 }
 
+/// The job that tells a confirmed expert, a day before, that its session is near; its
+/// arguments are `{"pick_id": <id>, "session": <time>}`.
+pub const SOON_JOB: &str = "draw.session_soon";
+
+/// How long before its session a confirmed expert is reminded.
+pub const SOON_HOURS: i64 = 24;
+
+/// The reminder job of a pick confirmed for a session at `session`, if its time is ahead of `now`.
+fn soon_job(pick_id: i64, session: DateTime<Utc>, now: DateTime<Utc>) -> Option<NewJob> {
+    let due = session - TimeDelta::hours(SOON_HOURS);
+    (due > now).then(|| {
+        NewJob::new(SOON_JOB, format!("{SOON_JOB}:{pick_id}"), due, json!({"pick_id": pick_id, "session": session}))
+    })
+}
+
+/// The notice a day before the session: when, where, how long; never the tender.
+pub fn session_soon_notice(session: DateTime<Utc>, site: &str, minutes: i32) -> Notice {
+    Notice::new(NoticeKind::EvaluationSoon)
+        .arg_time("session", session)
+        .arg("site", site)
+        .arg("minutes", minutes.to_string())
+        .link("/expert/invitations")
+}
+
+/// Reminds a confirmed expert of its session, if it is still confirmed for that time.
+pub struct SessionSoon;
+
+#[async_trait::async_trait]
+impl JobHandler for SessionSoon {
+    async fn run(&self, uow: &mut UnitOfWork, args: &serde_json::Value) -> AppResult<()> {
+        let id = args["pick_id"].as_i64().ok_or_else(|| AppError::internal("a reminder without pick_id"))?;
+        let Some(pick) = draw_pick::Entity::find_by_id(id).one(&*uow).await? else { return Ok(()) };
+        let Some(d) = draw::Entity::find_by_id(pick.draw_id).one(&*uow).await? else { return Ok(()) };
+        let session: Option<DateTime<Utc>> = serde_json::from_value(args["session"].clone()).ok();
+        if pick.status != PickStatus::Confirmed
+            || !matches!(d.state, DrawState::Drawn | DrawState::Published)
+            || d.session_at != session
+            || session.is_none_or(|s| s <= uow.now())
+        {
+            return Ok(());
+        }
+        let Some(e) = expert::Entity::find_by_id(pick.expert_id).one(&*uow).await? else { return Ok(()) };
+        let Some(user) = e.user_id else { return Ok(()) };
+        let Some(u) = crate::entities::user::Entity::find_by_id(user).one(&*uow).await? else { return Ok(()) };
+        let site = site::Entity::find_by_id(e.site_id)
+            .one(&*uow)
+            .await?
+            .map(|s| format!("{}（{}）", s.name, s.city))
+            .unwrap_or_default();
+        let notice = session_soon_notice(d.session_at.unwrap_or_default(), &site, d.duration_minutes.unwrap_or(0));
+        uow.notify_users(&[(u.org_id, u.id)], notice).await
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Answers and replacements
 
@@ -941,6 +995,8 @@ pub async fn answer(state: &Draws, actor: &Actor, pick_id: Uuid, input: AnswerIn
     .await?;
     if !input.accept {
         call_replacement(state, &mut uow, &d, &pick, &e, CallCause::Declined).await?;
+    } else if let Some(job) = d.session_at.and_then(|at| soon_job(pick.id, at, now)) {
+        uow.schedule(job).await?;
     }
     uow.commit().await
 }

@@ -62,6 +62,7 @@ pub mod room_event;
 pub mod session;
 pub mod site;
 pub mod site_member;
+pub mod subscription;
 pub mod tender;
 pub mod tender_document;
 pub mod user;

@@ -41,6 +41,9 @@ pub struct Model {
     /// before criteria existed.
     #[sea_orm(column_type = "Text", nullable)]
     pub criteria: Option<String>,
+    /// 项目所在地区: where the work is done or the goods delivered, as the notice names it
+    /// (empty if not given); suppliers' subscriptions match it.
+    pub region: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

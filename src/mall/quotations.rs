@@ -383,7 +383,11 @@ async fn close_one(uow: &mut UnitOfWork, id: QuotationId) -> AppResult<()> {
     }
     .update(&*uow)
     .await?;
-    uow.notify(&parties, awarded_notice(&q, win.total_fen, &order.code)).await?;
+    // The unit learns the award; each quoter whether it won, and at what total the quotation went.
+    uow.notify(&[q.procuring_org_id], awarded_notice(&q, win.total_fen, &order.code)).await?;
+    let losers: Vec<OrgId> = quotes.iter().map(|x| x.supplier_org_id).filter(|o| *o != win.supplier_org_id).collect();
+    uow.notify(&[win.supplier_org_id], result_notice(&q, true, win.total_fen)).await?;
+    uow.notify(&losers, result_notice(&q, false, win.total_fen)).await?;
     let details = json!({"winner_quote": win.public_id, "total_fen": win.total_fen, "compliant": compliant.len(),
         "received": quotes.len(), "order": order.public_id});
     uow.record(&system, AuditEntry::new(Action::MallQuotationAward, q.public_id, details)).await?;
@@ -418,7 +422,17 @@ pub(crate) fn failed_notice(q: &mall_quotation::Model, compliant: usize) -> Noti
         .link(format!("/mall/quotations/{}", q.public_id))
 }
 
-/// The notice to the parties that `q` was awarded at `amount`, making order `order`.
+/// The notice to a quoter of `q` whether it `won`; `amount` is the winning total.
+pub(crate) fn result_notice(q: &mall_quotation::Model, won: bool, amount: Money) -> Notice {
+    Notice::new(NoticeKind::QuotationResult)
+        .arg("title", &q.title)
+        .arg("code", &q.code)
+        .arg_key("outcome", if won { "notice.quotation.won" } else { "notice.quotation.lost" })
+        .arg_money("amount", amount)
+        .link(format!("/mall/quotations/{}", q.public_id))
+}
+
+/// The notice to the procuring unit that `q` was awarded at `amount`, making order `order`.
 pub(crate) fn awarded_notice(q: &mall_quotation::Model, amount: Money, order: &str) -> Notice {
     Notice::new(NoticeKind::QuotationAwarded)
         .arg("title", &q.title)

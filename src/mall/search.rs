@@ -380,6 +380,38 @@ fn query_pieces(text: &str) -> Result<Vec<Piece>, SearchError> {
     Ok(pieces)
 }
 
+/// Whether `text` matches `query` as the catalogue search matches an item's text: every piece
+/// of the query occurs (a word of two or more ideographs as a substring of one run of
+/// ideographs, one ideograph anywhere, an ASCII word as a word, the last one also as the start
+/// of a word). A blank or too long query matches nothing. The supplier's subscriptions match
+/// their keywords with it, so a keyword finds a tender exactly where it would find an item.
+pub fn text_matches(query: &str, text: &str) -> bool {
+    let Ok(pieces) = query_pieces(query) else { return false };
+    if pieces.is_empty() {
+        return false;
+    }
+    let runs = runs(text);
+    let mut cjk: Vec<String> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
+    for r in &runs {
+        match r {
+            Run::Cjk(chars) => cjk.push(chars.iter().map(|c| c.c).collect()),
+            Run::Alnum { text, .. } => words.push(text),
+        }
+    }
+    pieces.iter().all(|p| match p {
+        Piece::Bigrams(bigrams) => {
+            let mut word: String = bigrams.iter().filter_map(|b| b.chars().next()).collect();
+            word.extend(bigrams.last().and_then(|b| b.chars().nth(1)));
+            cjk.iter().any(|r| r.contains(&word))
+        }
+        Piece::Unigram(c) => cjk.iter().any(|r| r.contains(c.as_str())),
+        Piece::Ascii { text, prefix } => {
+            words.iter().any(|w| *w == text || (*prefix && text.len() <= EDGE_MAX && w.starts_with(text.as_str())))
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schema
 
@@ -1016,6 +1048,21 @@ fn ids_of(searcher: &Searcher, addresses: &[DocAddress]) -> Result<Vec<i64>, Sea
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_text_matches_a_query_as_the_index_would() {
+        use super::text_matches as m;
+        assert!(m("办公椅", "人体工学办公椅采购"));
+        assert!(!m("办公椅", "办公桌及会议椅"), "the word, not its characters");
+        assert!(!m("办公椅", "办公，椅子"), "not across two runs");
+        assert!(m("椅", "会议椅"));
+        assert!(m("M404", "HP LaserJet M404dn 打印机"), "the last ASCII word as a prefix");
+        assert!(m("ｍ４０４ 打印机", "HP m404dn 打印机"), "full-width folded, every piece");
+        assert!(!m("M404 复印机", "HP M404dn 打印机"), "every piece must occur");
+        assert!(!m("laser hp", "HP LaserJet 打印机"), "an ASCII word that is not last is whole");
+        assert!(m("laserjet hp", "HP LaserJet 打印机"));
+        assert!(!m("  ", "anything"));
+    }
+
     use super::*;
 
     fn toks(kind: TokenKind, text: &str) -> Vec<(String, usize)> {

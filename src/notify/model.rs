@@ -92,6 +92,30 @@ string_enum! {
         /// A bid was received with its signed receipt (to the bidder): `title`, `lot`, `at`,
         /// `sha` (the envelope's SHA-256, its first 16 hex digits).
         BidReceipt = "bid_receipt",
+        /// The bid deadline is near: `title`, `code`, `hours` (24 or 2), `deadline` (to the
+        /// obtainers of the documents without a bid).
+        BidDeadlineNear = "bid_deadline_near",
+        /// The opening hall is open, sign in: `title`, `code` (to the bidders).
+        OpeningStarted = "opening_started",
+        /// The decryption window opened: `title`, `code`, `until` (to the bidders).
+        DecryptionOpened = "decryption_opened",
+        /// The decryption window closes in five minutes: `title`, `code`, `until` (to the bidders
+        /// whose bids are still sealed; urgent).
+        DecryptionClosing = "decryption_closing",
+        /// A bid was not decrypted in the window: `title`, `code`, `lot` (to its bidder).
+        DecryptionFailed = "decryption_failed",
+        /// An objection at the opening was answered: `title`, `code` (to the bidder's user who
+        /// raised it).
+        ObjectionAnswered = "objection_answered",
+        /// A confirmed expert's session is a day away: `session`, `site`, `minutes`; never the
+        /// tender.
+        EvaluationSoon = "evaluation_soon",
+        /// A quotation's result to a quoter: `title`, `code`, `outcome` (a catalogue key: won or
+        /// not), `amount` (the winning total).
+        QuotationResult = "quotation_result",
+        /// A published tender notice matches a supplier's subscription: `title`, `code`,
+        /// `deadline`, `subscription` (its name).
+        TenderMatch = "tender_match",
         /// A notice stored as texts by a version before notices had arguments: `text`, both
         /// languages' texts as they were stored.
         Legacy = "legacy",

@@ -44,6 +44,7 @@ fn a_tender() -> tender::Model {
         cancel_reason: None,
         qualification: String::new(),
         contact_person: String::new(),
+        region: "南京市江宁区".into(),
         contact_phone: String::new(),
         documents_from: None,
         documents_until: None,
@@ -182,6 +183,22 @@ pub(crate) fn raised() -> Vec<Notice> {
         all.push(crate::evaluation::service::re_evaluation_notice(&t, lot, "价格分计算有误"));
     }
     all.push(crate::bids::service::receipt_notice(&t, "1 第一包", cst(2026, 11, 20, 16, 5), &"ab".repeat(32)));
+    all.push(crate::tenders::reminders::deadline_notice(&t, 24));
+    {
+        use crate::opening::notices as hall;
+        let until = cst(2026, 11, 20, 9, 30);
+        all.extend([
+            hall::started_notice(&t),
+            hall::window_notice(NoticeKind::DecryptionOpened, &t, until),
+            hall::window_notice(NoticeKind::DecryptionClosing, &t, until),
+            hall::failed_notice(&t, "1. 办公桌椅"),
+            hall::answered_notice(&t),
+        ]);
+    }
+    all.push(crate::draw::service::session_soon_notice(cst(2026, 12, 20, 9, 0), "杭州市公共资源交易中心（杭州）", 240));
+    all.push(mall::quotations::result_notice(&q, true, Money::from_fen(2_950_000)));
+    all.push(mall::quotations::result_notice(&q, false, Money::from_fen(2_950_000)));
+    all.push(crate::subscriptions::match_notice(&t, "办公家具"));
     all.push(legacy());
     all
 }

@@ -15,12 +15,15 @@
 //! numbered events ([`model::HallEvent`]), published to connected participants after the
 //! commit; a participant that reconnects resumes from its last number. The hall opens at the
 //! deadline and its windows close by themselves as jobs ([`service::OPEN_JOB`],
-//! [`service::WINDOW_JOB`]), never because someone looked. Participants connect over the
+//! [`service::WINDOW_JOB`]), never because someone looked. The bidders are told when the hall
+//! opens, when the decryption starts and five minutes before it closes, when their bid was not
+//! decrypted and when their objection is answered ([`notices`]). Participants connect over the
 //! room's websocket or use the JSON API (`api`); both call the same `service`.
 
 pub mod api;
 pub mod handlers;
 pub mod model;
+pub mod notices;
 pub mod service;
 
 pub use service::Openings;

@@ -20,6 +20,7 @@ use crate::{
     jobs::{JobHandler, NewJob},
     keys::VaultKey,
     live::{self, Audience, Entry, RoomKey, RoomKind, Viewer as _},
+    notify::NoticeKind,
     tenders::{
         bid_form::{self, FormProblem},
         model::{BidFormField, FieldKind, TenderState},
@@ -296,6 +297,8 @@ impl Openings {
             window_ends_at: o.window_ends_at,
         };
         emit(uow, &o, Audience::All, opened).await?;
+        let bidders = super::notices::bidders(uow.txn(), o.id, None).await?;
+        uow.notify(&bidders, super::notices::started_notice(&t)).await?;
         uow.record(&platform(), AuditEntry::new(Action::OpeningOpen, t.public_id, json!({"bids": bids.len()}))).await?;
         Ok(())
     }
@@ -474,6 +477,7 @@ impl Openings {
                 .update(uow.txn())
                 .await?;
                 emit(&mut uow, &o, Audience::All, HallEvent::Answer { objection: id, text: body }).await?;
+                uow.notify_users(&[(obj.org_id, obj.user_id)], super::notices::answered_notice(&t)).await?;
                 Action::OpeningAnswer
             }
             Command::Confirm { signature } => {
@@ -585,6 +589,8 @@ impl Openings {
                             }
                             .update(uow.txn())
                             .await?;
+                            let notice = super::notices::failed_notice(t, lot.as_deref().unwrap_or_default());
+                            uow.notify(&[b.org_id], notice).await?;
                             failed.push(NotOpened {
                                 bidder,
                                 lot,
@@ -1076,6 +1082,11 @@ async fn start_decryption(
     uow.schedule(window_job(o, Phase::Decryption, ends)).await?;
     let started = HallEvent::DecryptionStarted { window_ends_at: ends, minutes: o.decrypt_minutes };
     emit(uow, o, Audience::All, started).await?;
+    let bidders = super::notices::bidders(uow.txn(), o.id, None).await?;
+    uow.notify(&bidders, super::notices::window_notice(NoticeKind::DecryptionOpened, t, ends)).await?;
+    if let Some(job) = super::notices::closing_job(o, ends, uow.now()) {
+        uow.schedule(job).await?;
+    }
     Ok(Action::OpeningStartDecryption)
 }
 

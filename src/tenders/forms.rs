@@ -162,6 +162,7 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<TenderInput, AppError> {
         lots,
         qualification: get("qualification"),
         contact_person: get("contact_person"),
+        region: get("region"),
         contact_phone: get("contact_phone"),
         documents_from,
         documents_until,

@@ -416,6 +416,7 @@ async fn edit_form(
         ("procuring_org", d.summary.procuring_org_id.to_string()),
         ("qualification", d.qualification.clone()),
         ("contact_person", d.contact_person.clone()),
+        ("region", d.region.clone()),
         ("contact_phone", d.contact_phone.clone()),
         ("documents_from", d.documents_from.as_ref().map(local_input).unwrap_or_default()),
         ("documents_until", d.documents_until.as_ref().map(local_input).unwrap_or_default()),

@@ -14,6 +14,7 @@ mod forms;
 mod handlers;
 pub mod model;
 pub mod policy;
+pub mod reminders;
 pub mod service;
 
 pub use api::api_routes;

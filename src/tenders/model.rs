@@ -295,6 +295,8 @@ pub struct TenderDetail {
     pub qualification: String,
     /// 联系人 of the notice.
     pub contact_person: String,
+    /// 项目所在地区 (empty if not given).
+    pub region: String,
     /// 联系电话 of the notice.
     pub contact_phone: String,
     /// From when suppliers may obtain the documents.

@@ -78,6 +78,10 @@ pub struct TenderInput {
     /// 联系人 of the notice. Needed to publish.
     #[serde(default)]
     pub contact_person: String,
+    /// 项目所在地区: where the work is done or the goods delivered (`南京市江宁区`); optional, at
+    /// most 40 characters. Suppliers' subscriptions by region match it.
+    #[serde(default)]
+    pub region: String,
     /// 联系电话 of the notice: a mainland China mobile, landline or 400/800 number. Needed to
     /// publish.
     #[serde(default)]
@@ -186,6 +190,7 @@ fn validate(state: &Tenders, input: &mut TenderInput, now: DateTime<Utc>) -> App
     }
     check_text(&mut fields, "qualification", &input.qualification, 0, MAX_QUALIFICATION);
     check_text(&mut fields, "contact_person", &input.contact_person, 0, 60);
+    check_text(&mut fields, "region", &input.region, 0, 40);
     let phone = input.contact_phone.trim();
     if phone.chars().count() > 30 {
         fields.push(FieldError::new("contact_phone", "too_long").with_arg("max", 30));
@@ -354,6 +359,7 @@ pub async fn create_draft(state: &Tenders, actor: &Actor, mut input: TenderInput
         min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
         qualification: Set(input.qualification.trim().to_string()),
         contact_person: Set(input.contact_person.trim().to_string()),
+        region: Set(input.region.trim().to_string()),
         contact_phone: Set(input.contact_phone.trim().to_string()),
         documents_from: Set(input.documents_from),
         documents_until: Set(input.documents_until),
@@ -444,6 +450,7 @@ pub async fn update_draft(state: &Tenders, actor: &Actor, id: Uuid, mut input: T
         min_valid_bids: Set(input.min_valid_bids.unwrap_or(3)),
         qualification: Set(input.qualification.trim().to_string()),
         contact_person: Set(input.contact_person.trim().to_string()),
+        region: Set(input.region.trim().to_string()),
         contact_phone: Set(input.contact_phone.trim().to_string()),
         documents_from: Set(input.documents_from),
         documents_until: Set(input.documents_until),
@@ -623,6 +630,11 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     .update(&txn)
     .await?;
     txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
+    super::reminders::schedule(&mut txn, t.id, t.bid_deadline).await?;
+    // The suppliers whose subscriptions it matches hear of it, each once.
+    for (org, user, name) in crate::subscriptions::matching(&txn, &t, Some(criteria.category)).await? {
+        txn.notify_users(&[(org, user)], crate::subscriptions::match_notice(&t, &name)).await?;
+    }
     let details = json!({"from": "draft", "to": "published", "bid_deadline": t.bid_deadline});
     txn.record(&actor.audit(), AuditEntry::new(Action::TenderPublish, t.public_id, details)).await?;
     txn.commit().await?;
@@ -887,6 +899,8 @@ pub async fn clarify(state: &Tenders, actor: &Actor, id: Uuid, input: Clarificat
         .await?;
         // The hall opens at the new deadline.
         txn.schedule(deadline_job(t.id, d)).await?;
+        // And its reminders come before the new deadline (the old deadline's do nothing).
+        super::reminders::schedule(&mut txn, t.id, d).await?;
     }
     let orgs = obtainers(&txn, t.id).await?;
     txn.notify(&orgs, clarification_notice(&t, input.kind, new_deadline)).await?;
@@ -1177,6 +1191,7 @@ pub async fn detail(state: &Tenders, actor: Option<&Actor>, id: Uuid) -> AppResu
         summary: summary(&t, &orgs, budget),
         qualification: t.qualification.clone(),
         contact_person: t.contact_person.clone(),
+        region: t.region.clone(),
         contact_phone: t.contact_phone.clone(),
         documents_from: t.documents_from,
         documents_until: t.documents_until,

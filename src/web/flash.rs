@@ -129,6 +129,10 @@ string_enum! {
         FeeRatesSaved = "fee_rates_saved",
         /// A user's choices of notices were saved.
         PreferencesSaved = "preferences_saved",
+        /// A subscription to tender notices was made.
+        SubscriptionSaved = "subscription_saved",
+        /// A subscription to tender notices was deleted.
+        SubscriptionDeleted = "subscription_deleted",
         /// A guest deployment's members were seated in the session.
         RemoteSeated = "remote_seated",
         /// A user was bound to a site.

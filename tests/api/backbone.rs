@@ -362,6 +362,7 @@ async fn no_get_changes_anything_for_any_role() {
             "/workspace",
             "/notifications",
             "/notifications/settings",
+            "/notifications/subscriptions",
             "/tenders",
             "/tenders/new",
             "/tenders/{id}",

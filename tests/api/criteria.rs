@@ -8,7 +8,7 @@ use reqwest::Method;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-fn services_criteria() -> Value {
+pub(crate) fn services_criteria() -> Value {
     json!({
         "category": "services",
         "price_weight": 1000,

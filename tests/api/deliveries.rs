@@ -408,3 +408,78 @@ async fn a_users_inbox_room_hears_of_each_notice_that_reaches_it_and_of_no_other
     let s2 = Client::login(&app, "supplier_2").await;
     assert_eq!(s2.get_json("/api/v1/notifications/unread").await, json!({"unread": 0}));
 }
+
+/// A serving process commits a notice with its delivery and is killed (SIGKILL) before its sender
+/// looks again; the next process sends the waiting delivery, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_committed_by_a_process_killed_before_sending_goes_once_after_the_restart() {
+    use crate::support::ServerProcess;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use tenderhall::entities::{delivery, user};
+    let app = crate::support::spawn_app().await;
+    let anon = Client::anonymous(&app).await;
+    let r = anon
+        .post(
+            "/api/v1/registrations",
+            &json!({"org_name": "断电测试科技有限公司", "credit_code": "91110000MA01ABCD4Z", "size_class": "small",
+                    "contact_phone": "010-12345678", "username": "killco", "display_name": "新用户", "password": "abc12345"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let org = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    // The applicant's address (a pending user cannot log in to give it).
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value("killco@example.com"))
+        .filter(user::Column::Username.eq("killco"))
+        .exec(&app.state.db)
+        .await
+        .expect("address");
+
+    let smtp_port = free_port();
+    let with_mail = |port: u16, poll_ms: &str| {
+        let mut env = app.process_env(port);
+        env.extend([
+            ("TENDERHALL_EMAIL__HOST".to_string(), "127.0.0.1".to_string()),
+            ("TENDERHALL_EMAIL__PORT".into(), smtp_port.to_string()),
+            ("TENDERHALL_EMAIL__SECURITY".into(), "none".into()),
+            ("TENDERHALL_EMAIL__FROM".into(), "公共资源交易平台 <noreply@tenderhall.test>".into()),
+            ("TENDERHALL_EMAIL__POLL_MS".into(), poll_ms.into()),
+        ]);
+        env
+    };
+    // The first process's sender looks once at its start, then not for ten minutes.
+    let p1 = free_port();
+    let mut one = ServerProcess::start(&with_mail(p1, "600000"), p1, app.dir.path()).await;
+    let http = || reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let mut admin = Client::with_http(http(), &one.base).await;
+    let r = admin.post("/api/v1/session", &json!({"username": "admin", "password": crate::support::PASSWORD})).await;
+    assert_eq!(r.status(), 200);
+    admin.csrf = r.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_string();
+    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org}/approve")).await.status(), 204);
+    one.kill();
+
+    // Committed with the approval, and waiting.
+    let rows = delivery::Entity::find().all(&app.state.db).await.expect("rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].state.as_str(), rows[0].attempts),
+        ("registration_approved", "pending", 0)
+    );
+
+    // The mail server comes up and another process starts: the delivery goes, once.
+    let smtp = Smtp::start(smtp_port, &[]);
+    let p2 = free_port();
+    let _two = ServerProcess::start(&with_mail(p2, "100"), p2, app.dir.path()).await;
+    for _ in 0..100 {
+        if !smtp.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["rcpt_tos"], json!(["killco@example.com"]));
+    let row = delivery::Entity::find_by_id(rows[0].id).one(&app.state.db).await.expect("row").expect("row");
+    assert_eq!(row.state.as_str(), "sent");
+}

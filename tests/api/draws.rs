@@ -433,6 +433,31 @@ async fn a_draw_is_invited_replaced_published_and_verified_and_identities_stay_h
     assert_eq!(seen["picks"].as_array().map(|p| p.len()), Some(5), "the committee only: {seen}");
     assert!(seen["exclusions"].as_array().is_some_and(|e| e.is_empty()));
     expect_error(supplier.get(&format!("/api/v1/draws/{draw}")).await, 404, "not_found").await;
+
+    // A day before the session each member of the committee is reminded once, of when, where
+    // and how long, never of the tender; the expert who declined is not.
+    let at: DateTime<Utc> = seen["session_at"].as_str().expect("session").parse().expect("time");
+    app.clock.set(at - TimeDelta::hours(24) - TimeDelta::seconds(1));
+    app.tick().await;
+    let soon = |c: Value| {
+        c.as_array().expect("list").iter().filter(|n| n["kind"] == "evaluation_soon").cloned().collect::<Vec<_>>()
+    };
+    let member = logins[seen["picks"][0]["expert"].as_str().expect("expert")];
+    let c = Client::login(&app, &format!("expert{member:02}")).await;
+    assert!(soon(c.get_json("/api/v1/notifications").await).is_empty(), "not before its time");
+    app.clock.set(at - TimeDelta::hours(24));
+    app.tick().await;
+    app.tick().await;
+    for p in seen["picks"].as_array().expect("picks") {
+        let n = logins[p["expert"].as_str().expect("expert")];
+        let c = Client::login(&app, &format!("expert{n:02}")).await;
+        let got = soon(c.get_json("/api/v1/notifications?lang=zh-CN").await);
+        assert_eq!(got.len(), 1, "expert{n:02}: {got:?}");
+        let text = got[0]["text"].as_str().expect("text");
+        assert!(text.contains("评标") && !text.contains(title["title"].as_str().unwrap_or("?")), "{text}");
+    }
+    let e1 = Client::login(&app, &format!("expert{n:02}")).await;
+    assert!(soon(e1.get_json("/api/v1/notifications").await).is_empty(), "the expert who declined");
 }
 
 #[tokio::test]

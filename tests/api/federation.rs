@@ -349,7 +349,7 @@ async fn certificates_other_than_the_listed_ones_are_refused() {
 
     // Dialling the guest's address while expecting another peer's certificate there.
     let wrong = peer("guest", guest.peer_port, &certs.join("site-third.crt"));
-    let err = federation::link::dial(&me, &wrong, ws).await.err().expect("refused");
+    let Err(err) = federation::link::dial(&me, &wrong, ws).await else { panic!("refused") };
     assert!(err.contains("not the one listed"), "{err}");
     drop(host);
 }

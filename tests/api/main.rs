@@ -32,6 +32,7 @@ mod openapi;
 mod opening;
 mod platform;
 mod redirects;
+mod reminders;
 mod resumable;
 mod tenders;
 mod tls;

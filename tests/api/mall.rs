@@ -334,6 +334,22 @@ async fn quotations_take_quotes_only_from_agreement_holders_and_award_the_lowest
     assert_eq!(order["savings"]["budget"], 3_000_000);
     assert_eq!(order["saved"], 501_000);
     assert_eq!(order["savings_rate"], "16.70");
+    // Each quoter learns its own result once, the unit the award; the supplier without an
+    // agreement in the category hears nothing.
+    let of_kind = |list: Value, kind: &str| -> Vec<Value> {
+        list.as_array().expect("list").iter().filter(|n| n["kind"] == kind).cloned().collect()
+    };
+    let won = of_kind(s2.get_json("/api/v1/notifications?lang=zh-CN").await, "quotation_result");
+    assert_eq!(won.len(), 1, "{won:?}");
+    assert!(won[0]["text"].as_str().is_some_and(|t| t.contains("贵单位成交") && t.contains("24,990.00")), "{won:?}");
+    let lost = of_kind(s1.get_json("/api/v1/notifications?lang=en").await, "quotation_result");
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(lost[0]["text"].as_str().is_some_and(|t| t.contains("did not win")), "{lost:?}");
+    let s3 = Client::login(&app, "supplier_3").await;
+    assert!(of_kind(s3.get_json("/api/v1/notifications").await, "quotation_result").is_empty());
+    let unit = buyer.get_json("/api/v1/notifications").await;
+    assert_eq!(of_kind(unit.clone(), "quotation_awarded").len(), 1, "{unit}");
+    assert!(of_kind(unit, "quotation_result").is_empty());
     expect_error(step(&s1, order["id"].as_str().expect("id"), "confirm", "").await, 404, "not_found").await;
     assert_eq!(step(&s2, order["id"].as_str().expect("id"), "confirm", "").await.status(), 200);
 
