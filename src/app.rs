@@ -329,7 +329,16 @@ impl AppState {
             clock: clock.clone(),
             writer: writer.clone(),
             security: settings.security.clone(),
+            codes: crate::accounts::codes::CodeSender {
+                gateway: deliveries.gateway.clone(),
+                sign: settings.sms.sign.clone(),
+            },
         };
+        if settings.security.staff_login_codes && !deliveries.gateway.ready() {
+            return Err(StartError::Settings(
+                "security.staff_login_codes needs an SMS gateway: set sms.endpoint".into(),
+            ));
+        }
         let tenders = Tenders {
             db: db.clone(),
             clock: clock.clone(),

@@ -132,6 +132,14 @@ pub enum AccountsCommand {
         /// Login name.
         username: String,
     },
+    /// Set the mobile number a user's SMS (notices and login codes) go to; an empty number
+    /// removes it. The way to give staff a number when the centre requires login codes.
+    Phone {
+        /// Login name.
+        username: String,
+        /// 11 digits, or "" to remove.
+        number: String,
+    },
 }
 
 /// Receipt subcommands.
@@ -556,6 +564,15 @@ async fn accounts(command: AccountsCommand, settings: Settings, clock: SharedClo
             let password = new_password()?;
             service::reset_password(&state.accounts, &actor, UserRef::Name(&username), &password).await?;
             println!("set a new password for {username}; their sessions ended");
+        }
+        AccountsCommand::Phone { username, number } => {
+            let mut uow = state.writer.begin().await?;
+            crate::deliver::set_phone(&mut uow, &actor, &username, &number).await?;
+            uow.commit().await?;
+            match number.trim() {
+                "" => println!("removed the mobile number of {username}"),
+                n => println!("SMS of {username} go to {n}"),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -660,6 +660,13 @@ pub struct SecuritySettings {
     pub max_failed_logins_per_addr: u64,
     /// The window for counting failed logins, in minutes.
     pub failed_login_window_minutes: i64,
+    /// Staff (every role but suppliers and experts) must give a login code sent by SMS after
+    /// the password. Any user may turn the code on for itself.
+    pub staff_login_codes: bool,
+    /// How long a login code holds, in minutes.
+    pub login_code_minutes: i64,
+    /// Wrong codes before a code is spent (each one also counts as a failed login).
+    pub login_code_tries: i32,
 }
 
 /// Tender rules.
@@ -732,6 +739,9 @@ impl Default for SecuritySettings {
             max_failed_logins: 5,
             max_failed_logins_per_addr: 30,
             failed_login_window_minutes: 15,
+            staff_login_codes: false,
+            login_code_minutes: 5,
+            login_code_tries: 5,
         }
     }
 }

@@ -154,6 +154,11 @@ impl AppError {
         self
     }
 
+    /// 503: a service the request needs (the SMS gateway) is not there.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
     /// The same error with HTTP status 401 (a failed login).
     pub fn with_status_401(mut self) -> Self {
         self.status = StatusCode::UNAUTHORIZED;

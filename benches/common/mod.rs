@@ -64,6 +64,11 @@ impl Platform {
         panic!("the server did not become ready");
     }
 
+    /// The server's database.
+    pub fn db_url(&self) -> String {
+        self.envs.iter().find(|(k, _)| k == "TENDERHALL_DATABASE__URL").map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -32,6 +32,7 @@ mod m20261228_000001_federation;
 mod m20261229_000001_guest_fees;
 mod m20261230_000001_deliveries;
 mod m20261231_000001_subscriptions;
+mod m20270101_000001_login_codes;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261229_000001_guest_fees::Migration),
             Box::new(m20261230_000001_deliveries::Migration),
             Box::new(m20261231_000001_subscriptions::Migration),
+            Box::new(m20270101_000001_login_codes::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Account endpoints of the JSON API.
 
 use super::{
+    codes::LoginOutcome,
     model::Actor,
     service::{self, OrgFilter, OrgPage, Registration},
 };
@@ -36,6 +37,8 @@ where
     OpenApiRouter::new()
         .routes(routes!(csrf_token))
         .routes(routes!(login, logout))
+        .routes(routes!(login_code))
+        .routes(routes!(get_login_codes, put_login_codes))
         .routes(routes!(me))
         .routes(routes!(change_password))
         .routes(routes!(register))
@@ -80,6 +83,7 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
+        (status = 202, description = "a login code was sent by SMS: give it to `/api/v1/session/code`", body = crate::accounts::codes::CodeChallenge),
         (status = 401, description = "login_failed", body = ErrorBody),
         (status = 403, description = "account_pending / account_disabled", body = ErrorBody),
         (status = 422, description = "validation_failed", body = ErrorBody),
@@ -91,13 +95,76 @@ async fn login(
     ClientAddr(addr): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
-    let li = service::login(&state, &req.username, &req.password, &addr.to_string()).await?;
+    let li = match service::login(&state, &req.username, &req.password, &addr.to_string()).await? {
+        LoginOutcome::Session(li) => li,
+        LoginOutcome::Code(c) => return Ok((StatusCode::ACCEPTED, Json(c)).into_response()),
+    };
+    Ok(session_response(&state, &site, li))
+}
+
+fn session_response(state: &Accounts, site: &Site, li: service::LoggedIn) -> Response {
     let csrf_token = csrf::token(&site.csrf_key, csrf::Binding::Session(&li.token));
     let mut resp = Json(LoginResponse { user: li.actor, csrf_token }).into_response();
     let h = resp.headers_mut();
     h.append(header::SET_COOKIE, site.cookies.session_cookie(&li.token, state.security.session_hours));
     h.append(header::SET_COOKIE, site.cookies.csrf_cookie(&csrf::new_token()));
-    Ok(resp)
+    resp
+}
+
+/// A login code, with the pending login it is for.
+#[derive(Deserialize, ToSchema)]
+pub struct CodeRequest {
+    /// The `challenge` of the login's 202 answer.
+    pub challenge: String,
+    /// The 6 digits sent by SMS.
+    pub code: String,
+}
+
+/// Gives the login code sent by SMS after the password; starts the session.
+#[utoipa::path(post, path = "/api/v1/session/code", tag = "accounts", request_body = CodeRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "login_code_wrong (with the tries left) / login_code_expired", body = ErrorBody),
+        (status = 429, description = "login_throttled; `Retry-After` gives the seconds to wait", body = ErrorBody)
+    ))]
+async fn login_code(
+    State(state): State<Accounts>,
+    State(site): State<Site>,
+    ClientAddr(addr): ClientAddr,
+    Json(req): Json<CodeRequest>,
+) -> AppResult<Response> {
+    let li = crate::accounts::codes::verify(&state, &req.challenge, &req.code, &addr.to_string()).await?;
+    Ok(session_response(&state, &site, li))
+}
+
+/// Whether the caller gives login codes.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginCodes {
+    /// On: every login asks for a code sent by SMS after the password.
+    pub on: bool,
+}
+
+/// Whether the caller gives login codes (by its choice, or because the centre requires them of
+/// staff).
+#[utoipa::path(get, path = "/api/v1/me/login-codes", tag = "accounts",
+    responses((status = 200, body = LoginCodes), (status = 401, description = "login_required", body = ErrorBody)))]
+async fn get_login_codes(State(state): State<Accounts>, actor: Actor) -> AppResult<Json<LoginCodes>> {
+    Ok(Json(LoginCodes { on: crate::accounts::codes::own(&state, &actor).await? }))
+}
+
+/// Turns the caller's login codes on or off.
+#[utoipa::path(put, path = "/api/v1/me/login-codes", tag = "accounts", request_body = LoginCodes,
+    responses((status = 200, body = LoginCodes), (status = 401, description = "login_required", body = ErrorBody),
+              (status = 422, description = "phone_required / login_codes_required", body = ErrorBody),
+              (status = 503, description = "sms_unavailable", body = ErrorBody)))]
+async fn put_login_codes(
+    State(state): State<Accounts>,
+    actor: Actor,
+    Json(req): Json<LoginCodes>,
+) -> AppResult<Json<LoginCodes>> {
+    crate::accounts::codes::set_own(&state, &actor, req.on).await?;
+    Ok(Json(LoginCodes { on: crate::accounts::codes::own(&state, &actor).await? }))
 }
 
 /// Logs out: the session ends, and so do the live connections opened with it. Before another

@@ -1,6 +1,7 @@
 //! Account pages.
 
 use super::{
+    codes::{CodeChallenge, LoginOutcome},
     model::{OrgKind, SizeClass, Status},
     service::{self, Registration},
 };
@@ -39,6 +40,8 @@ where
     Router::new()
         .route("/login", get(login_page).post(login_submit))
         .route("/login/certificate", post(login_certificate))
+        .route("/login/code", post(login_code_submit))
+        .route("/account/login-codes", post(set_login_codes))
         .route("/logout", post(logout))
         .route("/register", get(register_page).post(register_submit))
         .route("/account", get(account_page))
@@ -107,12 +110,67 @@ async fn login_submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     match service::login(&state, &f.username, &f.password, &addr.to_string()).await {
-        Ok(li) => logged_in_redirect(&state, &site, &li.token, &next),
+        Ok(LoginOutcome::Session(li)) => logged_in_redirect(&state, &site, &li.token, &next),
+        // The page of the code, as the answer to this POST (a GET changes nothing).
+        Ok(LoginOutcome::Code(c)) => render(&LoginCodePage { ctx, next, challenge: c, error: None }),
         Err(e) => {
             let status = e.status;
             let error = Some(ctx.t.error(e.code, &e.message));
             let mut resp =
                 render(&LoginPage { ctx, next, error, detail: e.detail, username: f.username, cert_user: None });
+            *resp.status_mut() = status;
+            resp
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login_code.html")]
+struct LoginCodePage {
+    ctx: PageCtx,
+    next: String,
+    challenge: CodeChallenge,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    challenge: String,
+    code: String,
+    phone: Option<String>,
+    expires_at: Option<String>,
+    next: Option<String>,
+}
+
+async fn login_code_submit(
+    State(state): State<Accounts>,
+    State(site): State<Site>,
+    ctx: PageCtx,
+    ClientAddr(addr): ClientAddr,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref());
+    match super::codes::verify(&state, &f.challenge, &f.code, &addr.to_string()).await {
+        Ok(li) => logged_in_redirect(&state, &site, &li.token, &next),
+        Err(e) if e.code == "login_code_wrong" => {
+            let status = e.status;
+            let error = Some(ctx.t.error_of(&e));
+            let challenge = CodeChallenge {
+                challenge: f.challenge,
+                phone: f.phone.unwrap_or_default(),
+                expires_at: f.expires_at.and_then(|t| t.parse().ok()).unwrap_or_default(),
+                tries: state.security.login_code_tries,
+            };
+            let mut resp = render(&LoginCodePage { ctx, next, challenge, error });
+            *resp.status_mut() = status;
+            resp
+        }
+        Err(e) => {
+            // Expired, spent or throttled: back to the password.
+            let status = e.status;
+            let error = Some(ctx.t.error_of(&e));
+            let mut resp =
+                render(&LoginPage { ctx, next, error, detail: None, username: String::new(), cert_user: None });
             *resp.status_mut() = status;
             resp
         }
@@ -210,11 +268,44 @@ struct AccountPage {
     changed: bool,
     /// The password form as it was sent (without the passwords).
     f: FormState,
+    /// Whether the user gives login codes.
+    codes: bool,
+    /// Why turning them on or off was refused.
+    codes_error: Option<String>,
 }
 
-async fn account_page(ctx: PageCtx, actor: crate::accounts::model::Actor, Query(q): Query<ChangedQuery>) -> Response {
-    let _ = actor;
-    render(&AccountPage { ctx, changed: q.changed.is_some(), f: FormState::blank() })
+async fn account_page(
+    State(state): State<Accounts>,
+    ctx: PageCtx,
+    actor: crate::accounts::model::Actor,
+    Query(q): Query<ChangedQuery>,
+) -> AppResult<Response> {
+    let codes = super::codes::own(&state, &actor).await?;
+    Ok(render(&AccountPage { ctx, changed: q.changed.is_some(), f: FormState::blank(), codes, codes_error: None }))
+}
+
+#[derive(Deserialize)]
+struct CodesForm {
+    on: String,
+}
+
+async fn set_login_codes(
+    State(state): State<Accounts>,
+    ctx: PageCtx,
+    actor: crate::accounts::model::Actor,
+    Form(f): Form<CodesForm>,
+) -> AppResult<Response> {
+    match super::codes::set_own(&state, &actor, f.on == "1").await {
+        Ok(_) => Ok(flash::to("/account", Flash::LoginCodesSaved)),
+        Err(e) if e.status.is_server_error() && e.code != "sms_unavailable" => Err(e),
+        Err(e) => {
+            let codes = super::codes::own(&state, &actor).await?;
+            let codes_error = Some(ctx.t.error_of(&e));
+            let mut resp = render(&AccountPage { ctx, changed: false, f: FormState::blank(), codes, codes_error });
+            *resp.status_mut() = e.status;
+            Ok(resp)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -244,7 +335,8 @@ async fn change_password(
     };
     if let Err(e) = changed {
         let f = FormState::refused("password", &ctx.t, values, e)?;
-        let page = AccountPage { ctx, changed: false, f };
+        let codes = super::codes::own(&state, &actor).await?;
+        let page = AccountPage { ctx, changed: false, f, codes, codes_error: None };
         return Ok(render_form(&page, &page.f));
     }
     let mut resp = Redirect::to("/login?next=/account%3Fchanged%3D1").into_response();

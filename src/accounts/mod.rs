@@ -1,12 +1,13 @@
 //! Accounts (账户): organisations, users, roles, login and sessions, supplier registration and
 //! the centre's approval of it.
 //!
-//! Owns: the `organisations`, `users`, `sessions` and `login_failures` tables; password hashing
-//! (argon2id); login throttling; the login, logout, registration, password and approval pages
+//! Owns: the `organisations`, `users`, `sessions`, `login_failures` and `login_codes` tables;
+//! password hashing (argon2id); login throttling; login codes by SMS ([`codes`]); the login, logout, registration, password and approval pages
 //! and their `/api/v1` twins. It must not decide what a role may do with a tender: each domain
 //! module's policy does that, reading the [`model::Actor`] this module provides.
 
 mod api;
+pub mod codes;
 mod handlers;
 pub mod model;
 pub mod service;
@@ -36,4 +37,6 @@ pub struct Accounts {
     pub writer: crate::uow::Writer,
     /// Sessions and login throttling.
     pub security: crate::config::SecuritySettings,
+    /// Where login codes go.
+    pub codes: codes::CodeSender,
 }

@@ -81,7 +81,7 @@ fn actor_of(u: user::Model, o: organisation::Model) -> Actor {
     }
 }
 
-async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<Option<Actor>> {
+pub(super) async fn active_actor<C: ConnectionTrait>(db: &C, user_id: UserId) -> AppResult<Option<Actor>> {
     let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
     if u.status != Status::Active {
         return Ok(None);
@@ -129,14 +129,20 @@ pub struct LoggedIn {
     pub actor: Actor,
 }
 
-/// Logs in with a password, refusing after too many recent failures.
+/// Logs in with a password, refusing after too many recent failures. A user who must give a
+/// login code gets one by SMS instead of a session ([`super::codes`]).
 ///
 /// The attempt is counted before the password is checked (see [`reserve_attempt`]), so no more
 /// than `security.max_failed_logins` passwords are ever checked for one name within the window
 /// (and `max_failed_logins_per_addr` from one address), however many arrive at once and at
 /// however many server processes.
 #[tracing::instrument(skip(state, password), fields(username = %username))]
-pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr: &str) -> AppResult<LoggedIn> {
+pub async fn login(
+    state: &Accounts,
+    username: &str,
+    password: &str,
+    remote_addr: &str,
+) -> AppResult<super::codes::LoginOutcome> {
     let username: String = username.trim().chars().take(100).collect();
     let attempt = reserve_attempt(state, &username, remote_addr).await?;
     let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
@@ -193,9 +199,22 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
         txn.commit().await?;
         return Err(refused);
     };
+    if super::codes::needs_code(state, &u) {
+        let issued = super::codes::issue(state, &mut txn, &actor, &u, remote_addr).await;
+        let (challenge, sms, key) = match issued {
+            Ok(x) => x,
+            Err(e) => {
+                txn.commit().await?;
+                return Err(e);
+            }
+        };
+        txn.commit().await?;
+        super::codes::send(state, &sms, &key).await?;
+        return Ok(super::codes::LoginOutcome::Code(challenge));
+    }
     let token = start_session(state, &mut txn, &actor, "password", remote_addr).await?;
     txn.commit().await?;
-    Ok(LoggedIn { token, actor })
+    Ok(super::codes::LoginOutcome::Session(LoggedIn { token, actor }))
 }
 
 /// Counts a password check for `username` from `remote_addr` before the password is checked,
@@ -209,7 +228,11 @@ pub async fn login(state: &Accounts, username: &str, password: &str, remote_addr
 /// PostgreSQL alike; so attempts arriving together, at one process or at several sharing the
 /// database, are counted one after the other, and each sees the others' rows. The row stays
 /// when the password is wrong (it is the failure) and is removed when it is right.
-async fn reserve_attempt(state: &Accounts, username: &str, remote_addr: &str) -> AppResult<login_failure::Model> {
+pub(super) async fn reserve_attempt(
+    state: &Accounts,
+    username: &str,
+    remote_addr: &str,
+) -> AppResult<login_failure::Model> {
     let sec = &state.security;
     let uow = state.writer.begin().await?;
     let now = uow.now();
@@ -271,7 +294,7 @@ fn refusal_for(user_status: Status, org: Option<organisation::Model>) -> AppErro
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3e+M7wQ5YV0f3lOfZ8WkqSQbKlvdH5Yr8eXU3qhGJ3Q";
 
-async fn start_session(
+pub(super) async fn start_session(
     state: &Accounts,
     txn: &mut UnitOfWork,
     actor: &Actor,

@@ -219,6 +219,12 @@ actions! {
     SessionLogin = "session.login" on User,
     /// A login failed.
     SessionLoginFailed = "session.login_failed" on User,
+    /// A login code was sent by SMS after a right password.
+    SessionCodeSent = "session.code_sent" on User,
+    /// A user turned its login codes on or off.
+    UserLoginCodes = "user.login_codes" on User,
+    /// An operator set a user's mobile number.
+    UserPhoneSet = "user.phone_set" on User,
     /// A user logged out.
     SessionLogout = "session.logout" on User,
     /// A user changed their password.

@@ -546,6 +546,45 @@ pub async fn set_preferences(state: &Deliveries, actor: &Actor, p: Preferences) 
     preferences(state, actor).await
 }
 
+/// Sets the mobile number of the user named `username` (empty: none), as an operator, in the
+/// change `uow`: the command line's `accounts phone`. Audited, as it changes where someone
+/// else's login codes go.
+pub async fn set_phone(
+    uow: &mut crate::uow::UnitOfWork,
+    operator: &crate::audit::AuditActor,
+    username: &str,
+    number: &str,
+) -> AppResult<()> {
+    let number = number.trim();
+    if !number.is_empty() && !sms::is_mobile(number) {
+        return Err(AppError::invalid_field("phone", "invalid_phone"));
+    }
+    let u = user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim()))
+        .one(uow.txn())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let now = uow.now();
+    token_of(uow.txn(), u.id, now).await?;
+    let row = notice_pref::Entity::find()
+        .filter(notice_pref::Column::UserId.eq(u.id))
+        .one(uow.txn())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut m: notice_pref::ActiveModel = row.into();
+    m.phone = Set((!number.is_empty()).then(|| number.to_string()));
+    m.updated_at = Set(now);
+    m.update(uow.txn()).await?;
+    let shown = if number.is_empty() { String::new() } else { format!("{}****{}", &number[..3], &number[7..]) };
+    let entry = crate::audit::AuditEntry::new(
+        crate::audit::Action::UserPhoneSet,
+        u.public_id,
+        serde_json::json!({"phone": shown}),
+    );
+    uow.record(operator, entry).await?;
+    Ok(())
+}
+
 /// Mutes e-mail of `kind` (or of every kind) for the user whose unsubscribe secret is `token`:
 /// what the one-click link in every e-mail does. Returns the user's display name.
 pub async fn unsubscribe(state: &Deliveries, token: &str, kind: Option<NoticeKind>) -> AppResult<String> {

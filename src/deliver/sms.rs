@@ -240,6 +240,17 @@ mod tests {
     }
 
     #[test]
+    fn the_login_code_template_is_short_and_takes_the_code_and_the_minutes() {
+        let i18n = I18n::load().expect("catalogues");
+        for lang in [Lang::Zh, Lang::En] {
+            let t = i18n.lookup(lang, "sms.login_code").expect("sms.login_code");
+            assert_eq!(placeholders(t), vec!["code", "minutes"], "{lang:?}");
+            let text = format!("【交易平台】{}", fill(t, |p| Some(if p == "code" { "123456" } else { "5" }.into())));
+            assert!(text.chars().count() <= MAX_SMS_CHARS, "{lang:?}: {} characters", text.chars().count());
+        }
+    }
+
+    #[test]
     fn every_parameter_is_an_argument_the_notice_is_raised_with() {
         for n in crate::notify::tests::raised() {
             if let Some(k) = sms_kind(n.kind) {

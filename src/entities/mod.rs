@@ -34,6 +34,7 @@ pub mod expert_unavailable;
 pub mod fee_rate;
 pub mod held_registration;
 pub mod job;
+pub mod login_code;
 pub mod login_failure;
 pub mod lot;
 pub mod mall_agreement;

@@ -18,6 +18,8 @@ pub struct Model {
     pub password_hash: String,
     pub status: Status,
     pub email: Option<String>,
+    /// Whether the user chose to give a login code sent by SMS after its password.
+    pub login_codes: bool,
     pub created_at: DateTimeUtc,
     pub password_changed_at: Option<DateTimeUtc>,
 }

@@ -133,6 +133,8 @@ string_enum! {
         SubscriptionSaved = "subscription_saved",
         /// A subscription to tender notices was deleted.
         SubscriptionDeleted = "subscription_deleted",
+        /// A user turned its login codes on or off.
+        LoginCodesSaved = "login_codes_saved",
         /// A guest deployment's members were seated in the session.
         RemoteSeated = "remote_seated",
         /// A user was bound to a site.

@@ -26,6 +26,7 @@ mod feedback;
 mod fees;
 mod forms;
 mod live;
+mod login_codes;
 mod mall;
 mod notices;
 mod openapi;
