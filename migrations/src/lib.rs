@@ -33,6 +33,7 @@ mod m20261229_000001_guest_fees;
 mod m20261230_000001_deliveries;
 mod m20261231_000001_subscriptions;
 mod m20270101_000001_login_codes;
+mod m20270102_000001_tender_invitations;
 mod util;
 
 /// The list of migrations, in the order they are applied.
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261230_000001_deliveries::Migration),
             Box::new(m20261231_000001_subscriptions::Migration),
             Box::new(m20270101_000001_login_codes::Migration),
+            Box::new(m20270102_000001_tender_invitations::Migration),
         ]
     }
 }

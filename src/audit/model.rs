@@ -111,6 +111,8 @@ actions! {
     TenderDocumentRemove = "tender.document_remove" on Tender,
     /// A tender was published.
     TenderPublish = "tender.publish" on Tender,
+    /// The suppliers invited to an invited tender were set on its draft.
+    TenderInvitations = "tender.invitations" on Tender,
     /// A tender was cancelled.
     TenderCancel = "tender.cancel" on Tender,
     /// A supplier obtained the tender documents.

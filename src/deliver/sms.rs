@@ -53,6 +53,7 @@ pub const SMS_KINDS: &[SmsKind] = &[
     SmsKind { kind: NoticeKind::QuotationInvitation, params: &["title", "closes"], urgent: false },
     SmsKind { kind: NoticeKind::RegistrationApproved, params: &["name"], urgent: false },
     SmsKind { kind: NoticeKind::RegistrationRejected, params: &["name"], urgent: false },
+    SmsKind { kind: NoticeKind::BidInvitation, params: &["title", "deadline"], urgent: false },
     SmsKind { kind: NoticeKind::BidDeadlineNear, params: &["title", "deadline"], urgent: false },
     SmsKind { kind: NoticeKind::OpeningStarted, params: &["title"], urgent: false },
     SmsKind { kind: NoticeKind::DecryptionOpened, params: &["title", "until"], urgent: false },

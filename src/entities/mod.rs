@@ -66,4 +66,5 @@ pub mod site_member;
 pub mod subscription;
 pub mod tender;
 pub mod tender_document;
+pub mod tender_invitation;
 pub mod user;

@@ -92,6 +92,9 @@ string_enum! {
         /// A bid was received with its signed receipt (to the bidder): `title`, `lot`, `at`,
         /// `sha` (the envelope's SHA-256, its first 16 hex digits).
         BidReceipt = "bid_receipt",
+        /// An invitation to bid on an invited tender (投标邀请书): `title`, `code`, `deadline` (to
+        /// each invited supplier, when the tender is published).
+        BidInvitation = "bid_invitation",
         /// The bid deadline is near: `title`, `code`, `hours` (24 or 2), `deadline` (to the
         /// obtainers of the documents without a bid).
         BidDeadlineNear = "bid_deadline_near",

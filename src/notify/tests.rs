@@ -184,6 +184,7 @@ pub(crate) fn raised() -> Vec<Notice> {
     }
     all.push(crate::bids::service::receipt_notice(&t, "1 第一包", cst(2026, 11, 20, 16, 5), &"ab".repeat(32)));
     all.push(crate::tenders::reminders::deadline_notice(&t, 24));
+    all.push(crate::tenders::invitations::invitation_notice(&t));
     {
         use crate::opening::notices as hall;
         let until = cst(2026, 11, 20, 9, 30);

@@ -36,6 +36,7 @@ where
         .routes(routes!(upload))
         .routes(routes!(download, remove_document))
         .routes(routes!(publish))
+        .routes(routes!(get_invitations, set_invitations))
         .routes(routes!(cancel))
         .routes(routes!(obtain))
         .routes(routes!(ask))
@@ -231,7 +232,7 @@ async fn remove_document(
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
-        (status = 422, description = "no_lots / no_documents / deadline_too_soon / question_cutoff_passed / notice_incomplete / obtain_period_over / criteria_missing / criteria_invalid (fields name the broken rules)", body = ErrorBody)
+        (status = 422, description = "no_lots / no_documents / deadline_too_soon / question_cutoff_passed / notice_incomplete / obtain_period_over / criteria_missing / criteria_invalid (fields name the broken rules) / too_few_invited", body = ErrorBody)
     ))]
 async fn publish(
     State(state): State<Tenders>,
@@ -240,6 +241,44 @@ async fn publish(
 ) -> AppResult<StatusCode> {
     service::publish(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The suppliers invited to a tender (its managers).
+#[utoipa::path(get, path = "/api/v1/tenders/{id}/invitations", tag = "tenders", params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<super::invitations::Invited>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)
+    ))]
+async fn get_invitations(
+    State(state): State<Tenders>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Vec<super::invitations::Invited>>> {
+    let t = service::load_managed(&state.db, &actor, id).await?;
+    Ok(Json(super::invitations::list(&state.db, t.id).await?))
+}
+
+/// Sets the suppliers invited to a draft (投标邀请): each is sent the invitation to bid when the
+/// tender is published; an invited tender needs at least 3 and admits only them.
+#[utoipa::path(put, path = "/api/v1/tenders/{id}/invitations", tag = "tenders", params(("id" = Uuid, Path)),
+    request_body = super::invitations::InvitationsInput,
+    responses(
+        (status = 200, body = Vec<super::invitations::Invited>),
+        (status = 401, description = "login_required", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "wrong_state: not a draft", body = ErrorBody),
+        (status = 422, description = "validation_failed: unknown_supplier, too_many", body = ErrorBody)
+    ))]
+async fn set_invitations(
+    State(state): State<Tenders>,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<super::invitations::InvitationsInput>,
+) -> AppResult<Json<Vec<super::invitations::Invited>>> {
+    Ok(Json(super::invitations::set(&state, &actor, id, input).await?))
 }
 
 /// Why a tender is cancelled.

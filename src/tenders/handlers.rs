@@ -52,6 +52,7 @@ where
         .route("/tenders/{id}/documents/{doc}", get(download))
         .route("/tenders/{id}/documents/{doc}/delete", post(remove_document))
         .route("/tenders/{id}/publish", post(publish))
+        .route("/tenders/{id}/invitations", post(invite))
         .route("/tenders/{id}/cancel", post(cancel))
         .route("/tenders/{id}/obtain", post(obtain))
         .route("/tenders/{id}/questions", post(ask))
@@ -483,6 +484,16 @@ struct ShowPage {
     f: FormState,
     /// The tender's way from its posting to the contract (none for a draft).
     timeline: Vec<super::model::TimelineStep>,
+    /// The invited suppliers (its managers only).
+    invited: Vec<super::invitations::Invited>,
+    /// The suppliers its managers may invite while it is a draft.
+    invite_choices: Vec<super::invitations::Invited>,
+}
+
+impl ShowPage {
+    fn is_invited(&self, id: &Uuid) -> bool {
+        self.invited.iter().any(|i| i.id == *id)
+    }
 }
 
 impl ShowPage {
@@ -533,7 +544,29 @@ async fn show_page(
     let new_deadline_hint = ctx.t.filled("tender.new_deadline_hint", &days).unwrap_or_default();
     let timeline =
         if d.summary.state == TenderState::Draft { Vec::new() } else { state.progress.timeline(actor, id).await? };
-    let page = ShowPage { ctx, d, min_deadline_after_amendment, new_deadline_hint, obtain_note, f, timeline };
+    // Only its managers see whom a tender invites.
+    let managed = match actor {
+        Some(a) => service::load_managed(&state.db, a, id).await.ok(),
+        None => None,
+    };
+    let (invited, invite_choices) = match managed {
+        Some(t) => {
+            let choices = if d.permissions.edit { super::invitations::choices(&state.db).await? } else { Vec::new() };
+            (super::invitations::list(&state.db, t.id).await?, choices)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let page = ShowPage {
+        ctx,
+        d,
+        min_deadline_after_amendment,
+        new_deadline_hint,
+        obtain_note,
+        f,
+        timeline,
+        invited,
+        invite_choices,
+    };
     Ok(public(render_form(&page, &page.f)))
 }
 
@@ -635,6 +668,22 @@ async fn publish(
         .await
         .map(|()| flash::to(&format!("/tenders/{id}"), Flash::TenderPublished));
     from_show_page(&state, ctx, &actor, id, "publish", Values::default(), done).await
+}
+
+/// Sets the invited suppliers from the page's checkboxes (`supplier.<id>`).
+async fn invite(
+    State(state): State<Tenders>,
+    ctx: PageCtx,
+    actor: Require<TenderManagers>,
+    Path(id): Path<Uuid>,
+    values: Values,
+) -> AppResult<Response> {
+    let suppliers: Vec<Uuid> =
+        values.pairs().iter().filter_map(|(n, _)| n.strip_prefix("supplier.")).filter_map(|u| u.parse().ok()).collect();
+    let done = super::invitations::set(&state, &actor, id, super::invitations::InvitationsInput { suppliers })
+        .await
+        .map(|_| flash::to(&format!("/tenders/{id}#invitations"), Flash::InvitationsSaved));
+    from_show_page(&state, ctx, &actor, id, "invitations", values, done).await
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,8 @@
 //! Tenders (招标项目): projects with lots, from draft to published (and cancelled), their
 //! documents, suppliers obtaining them, questions and clarifications, and the public search.
 //!
-//! Owns the `tenders`, `lots`, `tender_documents`, `document_obtained`, `questions` and
-//! `clarifications` tables, the tender state machine ([`model::TenderState`]) and the policy of
+//! Owns the `tenders`, `lots`, `tender_documents`, `document_obtained`, `questions`,
+//! `clarifications` and `tender_invitations` tables, the tender state machine ([`model::TenderState`]) and the policy of
 //! who may do what with a tender ([`policy`]). Later steps (sealed bids, the opening hall,
 //! evaluation) move a tender through the states after `published` through this module's
 //! state machine; they must not write the `state` column themselves.
@@ -12,6 +12,7 @@ pub mod bid_form;
 pub mod criteria;
 mod forms;
 mod handlers;
+pub mod invitations;
 pub mod model;
 pub mod policy;
 pub mod reminders;

@@ -399,7 +399,7 @@ pub async fn load_visible<C: ConnectionTrait>(db: &C, actor: Option<&Actor>, id:
 }
 
 /// Loads a tender the actor manages (404 if invisible, 403 if visible but not theirs).
-async fn load_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<tender::Model> {
+pub(super) async fn load_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<tender::Model> {
     let t = load_visible(db, Some(actor), id).await?;
     if !is_manager(actor, &t) {
         return Err(AppError::forbidden());
@@ -407,7 +407,7 @@ async fn load_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
     Ok(t)
 }
 
-fn require_state(t: &tender::Model, allowed: &[TenderState]) -> AppResult<TenderState> {
+pub(super) fn require_state(t: &tender::Model, allowed: &[TenderState]) -> AppResult<TenderState> {
     let s = state_of(t);
     if allowed.contains(&s) {
         Ok(s)
@@ -608,6 +608,7 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
         e.fields = broken;
         return Err(e);
     }
+    let invitees = super::invitations::check_publish(&txn, &t).await?;
     if let Some(d) = t.deposit_fen {
         let budget: i128 = lot::Entity::find()
             .filter(lot::Column::TenderId.eq(t.id))
@@ -631,6 +632,7 @@ pub async fn publish(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> 
     .await?;
     txn.schedule(deadline_job(t.id, t.bid_deadline)).await?;
     super::reminders::schedule(&mut txn, t.id, t.bid_deadline).await?;
+    txn.notify(&invitees, super::invitations::invitation_notice(&t)).await?;
     // The suppliers whose subscriptions it matches hear of it, each once.
     for (org, user, name) in crate::subscriptions::matching(&txn, &t, Some(criteria.category)).await? {
         txn.notify_users(&[(org, user)], crate::subscriptions::match_notice(&t, &name)).await?;
@@ -721,6 +723,7 @@ pub async fn obtain(state: &Tenders, actor: &Actor, id: Uuid) -> AppResult<()> {
     if now >= t.bid_deadline {
         return Err(AppError::rule("deadline_passed", "the bid deadline has passed"));
     }
+    super::invitations::check_obtain(&txn, &t, actor.org_id).await?;
     if has_obtained(&txn, t.id, actor.org_id).await? {
         txn.rollback().await?;
         return Ok(());

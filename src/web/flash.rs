@@ -135,6 +135,8 @@ string_enum! {
         SubscriptionDeleted = "subscription_deleted",
         /// A user turned its login codes on or off.
         LoginCodesSaved = "login_codes_saved",
+        /// The suppliers invited to a tender were saved.
+        InvitationsSaved = "invitations_saved",
         /// A guest deployment's members were seated in the session.
         RemoteSeated = "remote_seated",
         /// A user was bound to a site.

@@ -325,3 +325,83 @@ async fn the_subscriptions_page_adds_lists_refuses_and_deletes() {
     let agency = Client::login(&app, "agency_x").await;
     assert_eq!(agency.get("/notifications/subscriptions").await.status(), 403);
 }
+
+#[tokio::test]
+async fn an_invited_tender_invites_at_least_three_suppliers_who_alone_obtain_its_documents() {
+    use crate::support::org_id;
+    let app = spawn_app().await;
+    let agency = Client::login(&app, "agency_x").await;
+    // A fourth supplier, registered and approved, to be left out.
+    let anon = Client::anonymous(&app).await;
+    let r = anon
+        .post(
+            "/api/v1/registrations",
+            &json!({"org_name": "供应商四有限公司", "credit_code": "91110000MA01ABCD5W", "size_class": "small",
+                    "contact_phone": "010-12345678", "username": "supplier_4", "display_name": "四", "password": "abc12345"}),
+        )
+        .await;
+    let org4 = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let admin = Client::login(&app, "admin").await;
+    assert_eq!(admin.post_empty(&format!("/api/v1/organisations/{org4}/approve")).await.status(), 204);
+
+    let mut body = crate::tenders::draft_body(&app, 30).await;
+    body["procurement_method"] = json!("invited_tender");
+    let r = agency.post("/api/v1/tenders", &body).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let r =
+        agency.upload(&format!("/api/v1/tenders/{id}/documents"), "招标文件.pdf", crate::support::pdf("T", 2)).await;
+    assert_eq!(r.status(), 201);
+    let path = format!("/api/v1/tenders/{id}/invitations");
+    let e =
+        expect_error(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await, 422, "too_few_invited").await;
+    assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains('3')), "{e}");
+
+    // Only its managers invite, and only admitted suppliers.
+    let s1 = Client::login(&app, "supplier_1").await;
+    let (o1, o2, o3) = (
+        org_id(&app, "供应商一有限公司").await,
+        org_id(&app, "供应商二有限公司").await,
+        org_id(&app, "供应商三有限公司").await,
+    );
+    expect_error(s1.put(&path, &json!({"suppliers": [o1]})).await, 403, "forbidden").await;
+    expect_error(s1.get(&path).await, 403, "forbidden").await;
+    let unit = org_id(&app, "甲采购单位").await;
+    let e = expect_error(agency.put(&path, &json!({"suppliers": [o1, unit]})).await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0]["code"], "unknown_supplier", "{e}");
+    expect_error(agency.put(&path, &json!({"suppliers": [uuid_nil()]})).await, 422, "validation_failed").await;
+    let r = agency.put(&path, &json!({"suppliers": [o1, o2, o3, o1]})).await;
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
+    assert_eq!(list[0]["name"], "供应商一有限公司");
+    // The page shows the managers whom it invites.
+    let page = agency.get(&format!("/tenders/{id}")).await.text().await.expect("page");
+    assert!(
+        page.contains("data-testid=\"invitations-form\"") && page.contains(&format!("invite-{o1}\" checked"))
+            || page.contains(&format!("name=\"supplier.{o1}\" checked")),
+        "{page}"
+    );
+
+    assert_eq!(agency.post_empty(&format!("/api/v1/tenders/{id}/publish")).await.status(), 204);
+    expect_error(agency.put(&path, &json!({"suppliers": [o1, o2, o3]})).await, 409, "wrong_state").await;
+    for user in ["supplier_1", "supplier_2", "supplier_3"] {
+        let c = Client::login(&app, user).await;
+        let got = of_kind(&c, "bid_invitation", "zh-CN").await;
+        assert_eq!(got.len(), 1, "{user}: {got:?}");
+        assert!(got[0]["text"].as_str().is_some_and(|t| t.starts_with("投标邀请")), "{got:?}");
+    }
+    let s4 = Client::with_password(&app, "supplier_4", "abc12345").await;
+    assert_eq!(count(&s4, "bid_invitation").await, 0);
+    assert_eq!(count(&Client::login(&app, "buyer_a").await, "bid_invitation").await, 0);
+    // Only the invited obtain the documents.
+    expect_error(s4.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await, 403, "invited_only").await;
+    assert_eq!(s1.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    // Nobody else learns whom it invited.
+    let page = s1.get(&format!("/tenders/{id}")).await.text().await.expect("page");
+    assert!(!page.contains("data-testid=\"invitations\""), "the invited list is the managers'");
+}
+
+fn uuid_nil() -> String {
+    "00000000-0000-0000-0000-000000000000".into()
+}
