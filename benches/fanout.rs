@@ -11,9 +11,12 @@
 //! TENDERHALL_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fanout cargo bench --bench fanout
 //! ```
 //!
-//! Needs `python3` with aiosmtpd (`pip install aiosmtpd==1.4.6`, as `.ci/run` does).
+//! Needs `python3` with aiosmtpd (`pip install aiosmtpd==1.4.6`, as `.ci/run` does), or makes
+//! the tests' virtual environment with it.
 
 mod common;
+#[path = "../tests/support/smtp.rs"]
+mod smtp;
 
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::MultiPart};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
@@ -32,6 +35,8 @@ struct Sink {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    /// Held open while the server runs, so that nothing it prints meets a closed pipe.
+    _out: std::process::ChildStdout,
 }
 
 impl Drop for Sink {
@@ -50,7 +55,7 @@ impl Sink {
         let port = free_port();
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
-        let mut child = Command::new("python3")
+        let mut child = Command::new(smtp::python())
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(dir.path())
@@ -61,7 +66,7 @@ impl Sink {
         let mut line = [0u8; 5];
         std::io::Read::read_exact(&mut out, &mut line).expect("the SMTP server says ready");
         assert_eq!(&line, b"ready");
-        Sink { child, port, dir }
+        Sink { child, port, dir, _out: out }
     }
 
     fn count(&self) -> usize {

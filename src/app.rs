@@ -404,7 +404,12 @@ impl AppState {
     /// The live room kinds, for the relay.
     pub fn room_kinds() -> Vec<&'static str> {
         use crate::live::RoomKind;
-        vec![Openings::KIND, crate::evaluation::Evaluations::KIND, crate::federation::session::GUEST_ROOM]
+        vec![
+            Openings::KIND,
+            crate::evaluation::Evaluations::KIND,
+            crate::federation::session::GUEST_ROOM,
+            crate::notify::live::KIND,
+        ]
     }
 }
 

@@ -483,3 +483,31 @@ async fn a_delivery_committed_by_a_process_killed_before_sending_goes_once_after
     let row = delivery::Entity::find_by_id(rows[0].id).one(&app.state.db).await.expect("row").expect("row");
     assert_eq!(row.state.as_str(), "sent");
 }
+
+/// A user's inbox socket held by another serving process on the same database hears of a notice
+/// raised here: the relay carries the inbox room's events like the halls'.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inbox_socket_at_another_process_hears_of_a_notice_raised_here() {
+    use crate::support::ServerProcess;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = crate::support::spawn_app().await;
+    let port = free_port();
+    let other = ServerProcess::start(&app.process_env(port), port, app.dir.path()).await;
+    let l1 = crate::opening::Login::new(&other.base, "supplier_1").await;
+    let url = format!("{}/api/v1/notifications/ws", other.base.replacen("http", "ws", 1));
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert("cookie", l1.cookies.parse().expect("cookie"));
+    let (mut w1, _) = tokio_tungstenite::connect_async(req).await.expect("supplier 1's inbox at the other process");
+    assert_eq!(crate::opening::next(&mut w1).await["type"], "hello");
+
+    let agency = Client::login(&app, "agency_x").await;
+    let id = published_tender(&app, &agency).await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    assert_eq!(s1.post_empty(&format!("/api/v1/tenders/{id}/obtain")).await.status(), 204);
+    clarify(&agency, &id, "第三章技术参数更正。").await;
+    // Clock ticks come all the while: the notice itself must come in time.
+    let e = tokio::time::timeout(std::time::Duration::from_secs(15), crate::opening::next(&mut w1))
+        .await
+        .expect("the notice reaches the socket at the other process");
+    assert_eq!((&e["type"], &e["event"]["kind"]), (&json!("event"), &json!("notice")), "{e}");
+}

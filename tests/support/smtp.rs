@@ -26,7 +26,7 @@ const AIOSMTPD: &str = "aiosmtpd==1.4.6";
 /// A Python that has aiosmtpd: the machine's, or else one made once for the tests (a virtual
 /// environment under the build's temporary directory, aiosmtpd installed from PyPI). `.ci/run`
 /// installs it beforehand.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PYTHON
         .get_or_init(|| {
