@@ -405,3 +405,19 @@ async fn an_invited_tender_invites_at_least_three_suppliers_who_alone_obtain_its
 fn uuid_nil() -> String {
     "00000000-0000-0000-0000-000000000000".into()
 }
+
+#[tokio::test]
+async fn the_demo_supplier_heard_of_the_tender_its_subscription_matches() {
+    let app = crate::support::TestApp::with_demo_data().await;
+    let s1 = Client::with_password(&app, "supplier1", tenderhall::demo::PASSWORD).await;
+    let subs = s1.get_json("/api/v1/subscriptions").await;
+    assert_eq!(subs.as_array().map(Vec::len), Some(1), "{subs}");
+    let got = of_kind(&s1, "tender_match", "zh-CN").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0]["text"].as_str().is_some_and(|t| t.contains("江宁区教学设备") && t.contains("教学设备采购")),
+        "{got:?}"
+    );
+    let s2 = Client::with_password(&app, "supplier2", tenderhall::demo::PASSWORD).await;
+    assert_eq!(count(&s2, "tender_match").await, 0);
+}
