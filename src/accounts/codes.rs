@@ -78,7 +78,8 @@ pub fn needs_code(state: &Accounts, u: &user::Model) -> bool {
     u.login_codes || (state.security.staff_login_codes && !matches!(u.role, Role::Supplier | Role::Expert))
 }
 
-fn masked(phone: &str) -> String {
+/// A mobile number with its middle hidden (`138****8000`), as answers and the audit trail show it.
+pub fn masked(phone: &str) -> String {
     let c: Vec<char> = phone.chars().collect();
     if c.len() < 7 {
         return "****".into();

@@ -575,7 +575,7 @@ pub async fn set_phone(
     m.phone = Set((!number.is_empty()).then(|| number.to_string()));
     m.updated_at = Set(now);
     m.update(uow.txn()).await?;
-    let shown = if number.is_empty() { String::new() } else { format!("{}****{}", &number[..3], &number[7..]) };
+    let shown = if number.is_empty() { String::new() } else { crate::accounts::codes::masked(number) };
     let entry = crate::audit::AuditEntry::new(
         crate::audit::Action::UserPhoneSet,
         u.public_id,

@@ -287,3 +287,49 @@ async fn the_login_pages_ask_for_the_code_and_refuse_a_wrong_one_in_the_page() {
     assert!(r.status().is_redirection(), "{}", r.status());
     assert_eq!(r.headers().get("location").and_then(|l| l.to_str().ok()), Some("/tenders"));
 }
+
+#[tokio::test]
+async fn codes_are_sent_at_most_so_often_and_not_without_a_gateway() {
+    let (app, gw) = app_with_gateway(false).await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    give_phone(&s1, "13800138000").await;
+    assert_eq!(s1.put("/api/v1/me/login-codes", &json!({"on": true})).await.status(), 200);
+    // As many codes as the window allows, then a refusal with the time to wait.
+    for _ in 0..5 {
+        let (_, r) = password(&app, "supplier_1").await;
+        assert_eq!(r.status(), 202);
+    }
+    let (_, r) = password(&app, "supplier_1").await;
+    let wait: u64 =
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    expect_error(r, 429, "login_codes_throttled").await;
+    assert!(wait > 0 && wait <= 15 * 60, "{wait}");
+    assert_eq!(gw.count(), 5, "nothing more was sent");
+
+    // Without a gateway: turning codes on is refused, and a login that needs one says why.
+    let plain = crate::support::spawn_app().await;
+    let s2 = Client::login(&plain, "supplier_2").await;
+    give_phone(&s2, "13900139000").await;
+    expect_error(s2.put("/api/v1/me/login-codes", &json!({"on": true})).await, 503, "sms_unavailable").await;
+    assert_eq!(s2.get_json("/api/v1/me/login-codes").await, json!({"on": false}), "nothing changed");
+}
+
+#[tokio::test]
+async fn a_gateway_that_refuses_the_code_is_said_and_no_session_starts() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}/send", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        use axum::{http::StatusCode, routing::post};
+        let app = axum::Router::new().route("/send", post(|| async { (StatusCode::BAD_GATEWAY, "down") }));
+        let _ = axum::serve(listener, app).await;
+    });
+    let app =
+        spawn_app_with(Options { settings: Some(Box::new(move |s| s.sms.endpoint = endpoint)), ..Default::default() })
+            .await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    give_phone(&s1, "13800138000").await;
+    assert_eq!(s1.put("/api/v1/me/login-codes", &json!({"on": true})).await.status(), 200);
+    let (c, r) = password(&app, "supplier_1").await;
+    expect_error(r, 503, "sms_failed").await;
+    expect_error(c.get("/api/v1/me").await, 401, "login_required").await;
+}

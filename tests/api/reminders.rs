@@ -421,3 +421,29 @@ async fn the_demo_supplier_heard_of_the_tender_its_subscription_matches() {
     let s2 = Client::with_password(&app, "supplier2", tenderhall::demo::PASSWORD).await;
     assert_eq!(count(&s2, "tender_match").await, 0);
 }
+
+#[tokio::test]
+async fn a_user_keeps_at_most_twenty_subscriptions_of_ten_terms_each_and_a_region_is_short() {
+    let app = spawn_app().await;
+    let s1 = Client::login(&app, "supplier_1").await;
+    let path = "/api/v1/subscriptions";
+    let eleven: Vec<String> = (0..11).map(|i| format!("地区{i}")).collect();
+    let e =
+        expect_error(s1.post(path, &json!({"name": "多", "regions": eleven})).await, 422, "validation_failed").await;
+    assert_eq!(
+        (&e["error"]["fields"][0]["field"], &e["error"]["fields"][0]["code"]),
+        (&json!("regions"), &json!("too_many"))
+    );
+    for i in 0..20 {
+        assert_eq!(s1.post(path, &json!({"name": format!("订阅{i}"), "keywords": ["平板"]})).await.status(), 201);
+    }
+    expect_error(s1.post(path, &json!({"name": "第21个", "keywords": ["平板"]})).await, 422, "too_many_subscriptions")
+        .await;
+    assert_eq!(s1.get_json(path).await.as_array().map(Vec::len), Some(20), "nothing added");
+    // A tender's region is at most 40 characters.
+    let agency = Client::login(&app, "agency_x").await;
+    let mut body = crate::tenders::draft_body(&app, 30).await;
+    body["region"] = json!("区".repeat(41));
+    let e = expect_error(agency.post("/api/v1/tenders", &body).await, 422, "validation_failed").await;
+    assert_eq!(e["error"]["fields"][0]["field"], "region", "{e}");
+}
