@@ -7,7 +7,7 @@
 //! find the tender's deadline changed and do nothing: each deadline is reminded of once.
 
 use crate::{
-    entities::{bid, document_obtained, tender},
+    entities::{bid, tender},
     error::{AppError, AppResult},
     ids::{OrgId, TenderId},
     jobs::{JobHandler, NewJob},
@@ -75,13 +75,7 @@ pub async fn to_remind<C: sea_orm::ConnectionTrait>(db: &C, tender_id: TenderId)
         .into_iter()
         .map(|b| b.org_id)
         .collect();
-    let obtainers: BTreeSet<OrgId> = document_obtained::Entity::find()
-        .filter(document_obtained::Column::TenderId.eq(tender_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| o.org_id)
-        .collect();
+    let obtainers: BTreeSet<OrgId> = super::service::obtainers(db, tender_id).await?.into_iter().collect();
     Ok(obtainers.difference(&bidders).copied().collect())
 }
 

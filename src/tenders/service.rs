@@ -692,7 +692,7 @@ pub async fn cancel(state: &Tenders, actor: &Actor, id: Uuid, reason: &str) -> A
     Ok(())
 }
 
-async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<Vec<OrgId>> {
+pub(super) async fn obtainers<C: ConnectionTrait>(db: &C, tender_id: TenderId) -> AppResult<Vec<OrgId>> {
     Ok(document_obtained::Entity::find()
         .filter(document_obtained::Column::TenderId.eq(tender_id))
         .all(db)
